@@ -1,0 +1,72 @@
+import CharLSTMKernels
+
+/// A character-level language model: one-hot input → stacked recurrent layers → dropout → linear decoder.
+///
+/// All parameters live in one flat ``parameters`` buffer laid out by ``layout`` (PyTorch's state-dict names
+/// and shapes); ``gradients`` has the same layout and is overwritten by every ``backward(_:)``.
+/// `LSTM(inputSize:hiddenSize:)`-style use: build from a ``ModelConfig``, run ``forward(_:state:workspace:dropout:)``
+/// over a batch, then ``backward(_:)``, then step an optimizer on the buffers.
+public final class CharModel: @unchecked Sendable {
+    public let config: ModelConfig
+    public let layout: ParameterLayout
+    public let parameters: FloatBuffer
+    public let gradients: FloatBuffer
+    /// Most threads the matrix products may use.
+    public var threads: Int
+
+    /// A model with PyTorch's default initialisation: every parameter uniform in ±1/√H, drawn from `rng`.
+    public init(config: ModelConfig, rng: inout RandomGenerator, threads: Int = 1) {
+        self.config = config
+        layout = ParameterLayout(config)
+        parameters = FloatBuffer(count: layout.totalCount)
+        gradients = FloatBuffer(count: layout.totalCount)
+        self.threads = max(1, threads)
+        let bound = 1 / Float(config.hidden).squareRoot()
+        for i in 0..<parameters.count { parameters[i] = (2 * rng.nextUnitFloat() - 1) * bound }
+    }
+
+    /// A model with the given parameter values (e.g. from a checkpoint). `values.count` must match the layout.
+    public init(config: ModelConfig, parameters values: FloatBuffer, threads: Int = 1) {
+        self.config = config
+        layout = ParameterLayout(config)
+        precondition(values.count == layout.totalCount, "parameter count does not match the model config")
+        parameters = values
+        gradients = FloatBuffer(count: layout.totalCount)
+        self.threads = max(1, threads)
+    }
+
+    /// Pointer to the parameter called `name` (a PyTorch state-dict name).
+    public func parameter(_ name: String) -> UnsafeMutableBufferPointer<Float>? {
+        layout.entry(named: name).map { .init(start: parameters.pointer + $0.offset, count: $0.count) }
+    }
+
+    /// Pointer to the gradient of the parameter called `name`.
+    public func gradient(_ name: String) -> UnsafeMutableBufferPointer<Float>? {
+        layout.entry(named: name).map { .init(start: gradients.pointer + $0.offset, count: $0.count) }
+    }
+}
+
+/// The hidden (and, for LSTM, cell) state carried between batches: [layers, batch, hidden] each.
+public final class RecurrentState: @unchecked Sendable {
+    public let layers: Int, batch: Int, hidden: Int
+    public let h: FloatBuffer
+    /// Empty for cells without a cell state.
+    public let c: FloatBuffer
+
+    public init(config: ModelConfig, batch: Int) {
+        layers = config.layers
+        self.batch = batch
+        hidden = config.hidden
+        h = FloatBuffer(count: layers * batch * hidden)
+        c = FloatBuffer(count: config.cell.hasCellState ? layers * batch * hidden : 0)
+    }
+
+    /// Back to zero, as at the start of an epoch.
+    public func reset() {
+        h.zero()
+        c.zero()
+    }
+
+    func h(layer k: Int) -> UnsafeMutablePointer<Float> { h.pointer + k * batch * hidden }
+    func c(layer k: Int) -> UnsafeMutablePointer<Float> { c.pointer + k * batch * hidden }
+}

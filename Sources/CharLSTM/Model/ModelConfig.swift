@@ -1,0 +1,42 @@
+/// The shape of a character model: one-hot input of `vocabularySize`, `layers` stacked recurrent layers of
+/// `hidden` units, dropout after every layer (between layers and before the decoder), a linear decoder.
+public struct ModelConfig: Equatable, Sendable, Codable {
+    public var cell: CellKind
+    public var vocabularySize: Int
+    public var hidden: Int
+    public var layers: Int
+    /// Inverted dropout probability in [0, 1), used only while training.
+    public var dropout: Float
+
+    public init(cell: CellKind = .lstm, vocabularySize: Int, hidden: Int, layers: Int, dropout: Float = 0) {
+        self.cell = cell
+        self.vocabularySize = vocabularySize
+        self.hidden = hidden
+        self.layers = layers
+        self.dropout = dropout
+    }
+
+    /// Input width of layer `k`: the vocabulary for the first layer, the hidden size after.
+    public func inputSize(layer k: Int) -> Int { k == 0 ? vocabularySize : hidden }
+
+    /// Number of trainable parameters. O(layers).
+    public var parameterCount: Int { ParameterLayout(self).totalCount }
+
+    /// Multiply-adds × 2 per character for one forward and backward pass (training), for GFLOP/s figures.
+    /// The first layer's one-hot input product is a lookup and not counted.
+    public var trainingFLOPsPerCharacter: Double {
+        let g = Double(cell.gateCount * hidden), h = Double(hidden), v = Double(vocabularySize)
+        var forward = 2 * g * h * Double(layers)            // recurrent products
+        forward += 2 * g * h * Double(layers - 1)           // input products of layers ≥ 1
+        forward += 2 * h * v                                // decoder
+        return 3 * forward                                  // backward ≈ two more products of each
+    }
+
+    /// Checks the sizes; throws a `.usage` error naming the first bad one.
+    public func validate() throws(CharLSTMError) {
+        guard vocabularySize >= 1 else { throw .invalidData("the vocabulary is empty") }
+        guard (1...8192).contains(hidden) else { throw .usage("hidden size must be from 1 to 8192, got \(hidden)") }
+        guard (1...16).contains(layers) else { throw .usage("layers must be from 1 to 16, got \(layers)") }
+        guard dropout >= 0, dropout < 1 else { throw .usage("dropout must be in [0, 1), got \(dropout)") }
+    }
+}

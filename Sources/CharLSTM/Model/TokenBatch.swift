@@ -1,0 +1,23 @@
+/// One training batch: B streams × T steps of input indices and the target indices one character later,
+/// time-major (`inputs[t * B + b]`).
+public struct TokenBatch: Sendable {
+    public let sequenceLength: Int
+    public let batchSize: Int
+    public var inputs: [Int32]
+    public var targets: [Int32]
+
+    public init(sequenceLength: Int, batchSize: Int) {
+        self.sequenceLength = sequenceLength
+        self.batchSize = batchSize
+        inputs = .init(repeating: 0, count: sequenceLength * batchSize)
+        targets = inputs
+    }
+
+    public init(sequenceLength: Int, batchSize: Int, inputs: [Int32], targets: [Int32]) {
+        precondition(inputs.count == sequenceLength * batchSize && targets.count == inputs.count)
+        self.sequenceLength = sequenceLength
+        self.batchSize = batchSize
+        self.inputs = inputs
+        self.targets = targets
+    }
+}

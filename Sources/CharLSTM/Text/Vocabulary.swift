@@ -1,0 +1,85 @@
+/// The characters a model knows: the distinct Unicode scalars of its corpus, in ascending scalar order,
+/// so the same text always gives the same indices.
+public struct Vocabulary: Equatable, Sendable {
+    /// The scalars in index order.
+    public let scalars: [Unicode.Scalar]
+    private let indexOf: [UInt32: Int32]
+
+    /// The vocabulary of `text`. O(n).
+    public init<S: Sequence>(of text: S) where S.Element == Unicode.Scalar {
+        var seen = Set<UInt32>()
+        for s in text { seen.insert(s.value) }
+        self.init(sortedUnique: seen.sorted().map { Unicode.Scalar($0)! })
+    }
+
+    /// A vocabulary of exactly these scalars; they are sorted and must be distinct.
+    public init(scalars: [Unicode.Scalar]) throws(CharLSTMError) {
+        let values = scalars.map(\.value)
+        guard values == values.sorted(), Set(values).count == values.count else {
+            throw .invalidData("the vocabulary must list distinct characters in ascending order")
+        }
+        self.init(sortedUnique: scalars)
+    }
+
+    private init(sortedUnique: [Unicode.Scalar]) {
+        scalars = sortedUnique
+        var map = [UInt32: Int32](minimumCapacity: sortedUnique.count)
+        for (i, s) in sortedUnique.enumerated() { map[s.value] = Int32(i) }
+        indexOf = map
+    }
+
+    public static func == (a: Vocabulary, b: Vocabulary) -> Bool { a.scalars == b.scalars }
+
+    public var count: Int { scalars.count }
+
+    /// The index of `scalar`, or nil when it is not in the vocabulary.
+    @inline(__always)
+    public func index(of scalar: Unicode.Scalar) -> Int32? { indexOf[scalar.value] }
+
+    /// Indices of every scalar of `text`; throws naming the characters the vocabulary lacks. O(n).
+    public func encode<S: Sequence>(_ text: S) throws(CharLSTMError) -> [Int32] where S.Element == Unicode.Scalar {
+        var out: [Int32] = []
+        out.reserveCapacity(text.underestimatedCount)
+        var missing: [Unicode.Scalar] = []
+        var missingSet = Set<UInt32>()
+        for s in text {
+            if let i = indexOf[s.value] {
+                out.append(i)
+            } else if missingSet.insert(s.value).inserted {
+                missing.append(s)
+            }
+        }
+        if !missing.isEmpty { throw .invalidData("\(Vocabulary.describe(missing)) not in the model's vocabulary") }
+        return out
+    }
+
+    /// Scalars of `text` that the vocabulary lacks, each once, in order of first appearance.
+    public func missingCharacters<S: Sequence>(in text: S) -> [Unicode.Scalar] where S.Element == Unicode.Scalar {
+        var seen = Set<UInt32>(), out: [Unicode.Scalar] = []
+        for s in text where indexOf[s.value] == nil && seen.insert(s.value).inserted { out.append(s) }
+        return out
+    }
+
+    /// The text of a sequence of indices.
+    public func decode<S: Sequence>(_ indices: S) -> String where S.Element == Int32 {
+        var out = String.UnicodeScalarView()
+        for i in indices { out.append(scalars[Int(i)]) }
+        return String(out)
+    }
+
+    /// `'🦓' (U+1F993)`: a character as users should see it in messages, control characters escaped.
+    public static func describe(_ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        let shown = scalar.properties.generalCategory == .control || scalar.properties.isWhitespace
+            ? scalar.escaped(asASCII: true) : String(scalar)
+        return "'\(shown)' (\(code))"
+    }
+
+    /// "character 'x' (U+0078) is" / "characters 'x' (U+0078), 'y' (U+0079) are", listing at most 10.
+    static func describe(_ scalars: [Unicode.Scalar]) -> String {
+        let shown = scalars.prefix(10).map { describe($0) }.joined(separator: ", ")
+        let more = scalars.count > 10 ? " and \(scalars.count - 10) more" : ""
+        return scalars.count == 1 ? "character \(shown) is" : "characters \(shown)\(more) are"
+    }
+}

@@ -1,0 +1,63 @@
+// Small row-wise helpers around the matrix products.
+
+/// dst[r, :] = row for every r < rows (a bias broadcast). dst is [rows, n].
+public func broadcastRow(_ row: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, rows: Int, n: Int) {
+    for r in 0..<rows { (dst + r * n).update(from: row, count: n) }
+}
+
+/// sums[j] (= or +=) Σ_r m[r, j]. m is [rows, n]. O(rows·n).
+public func columnSums(_ m: UnsafePointer<Float>, rows: Int, n: Int, into sums: UnsafeMutablePointer<Float>,
+                       accumulate: Bool) {
+    if !accumulate { sums.update(repeating: 0, count: n) }
+    for r in 0..<rows {
+        let row = m + r * n
+        forEachChunk16(n) { j, w in store16(load16(sums + j, width: w) + load16(row + j, width: w), sums + j, width: w) }
+    }
+}
+
+/// dst[j, i] = src[i, j]: src is [rows, cols], dst is [cols, rows]. When `accumulate`, adds instead.
+public func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>,
+                      accumulate: Bool = false) {
+    let block = 32
+    var i0 = 0
+    while i0 < rows {
+        var j0 = 0
+        while j0 < cols {
+            for i in i0..<min(i0 + block, rows) {
+                for j in j0..<min(j0 + block, cols) {
+                    dst[j * rows + i] = accumulate ? dst[j * rows + i] + src[i * cols + j] : src[i * cols + j]
+                }
+            }
+            j0 += block
+        }
+        i0 += block
+    }
+}
+
+/// x[i] *= y[i] for i < n.
+public func multiplyInPlace(_ x: UnsafeMutablePointer<Float>, by y: UnsafePointer<Float>, count n: Int) {
+    forEachChunk16(n) { j, w in store16(load16(x + j, width: w) * load16(y + j, width: w), x + j, width: w) }
+}
+
+/// z[i] = x[i] * y[i] for i < n.
+public func multiply(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>, count n: Int) {
+    forEachChunk16(n) { j, w in store16(load16(x + j, width: w) * load16(y + j, width: w), z + j, width: w) }
+}
+
+/// Σ x[i]² in double precision.
+public func sumOfSquares(_ x: UnsafePointer<Float>, count n: Int) -> Double {
+    var total = 0.0
+    var start = 0
+    while start < n {
+        let end = min(n, start + 4096)
+        var acc = SIMD16<Float>()
+        var j = start
+        while j + 16 <= end { let v = load16(x + j); acc.addProduct(v, v); j += 16 }
+        var partial = 0.0
+        for k in 0..<16 { partial += Double(acc[k]) }
+        while j < end { partial += Double(x[j]) * Double(x[j]); j += 1 }
+        total += partial
+        start = end
+    }
+    return total
+}
