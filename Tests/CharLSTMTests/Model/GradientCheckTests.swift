@@ -41,9 +41,9 @@ struct TinyProblem {
 }
 
 @Suite struct GradientCheckTests {
-    @Test(arguments: CellKind.allCases)
-    func forwardMatchesReference(cell: CellKind) {
-        let problem = TinyProblem(cell: cell)
+    @Test(arguments: CellKind.allCases, [(6, 3), (20, 1), (33, 2)])
+    func forwardMatchesReference(cell: CellKind, shape: (hidden: Int, batch: Int)) {
+        let problem = TinyProblem(cell: cell, hidden: shape.hidden, B: shape.batch)
         var rng = RandomGenerator(seed: 3)
         let model = CharModel(config: problem.config, rng: &rng)
         let state = problem.makeState()
@@ -64,9 +64,9 @@ struct TinyProblem {
 
     /// Every parameter of a 2-layer model: the analytic gradient against central differences of the
     /// double-precision reference, with a nonzero carried-in state.
-    @Test(arguments: CellKind.allCases)
-    func everyParameterGradientMatchesFiniteDifferences(cell: CellKind) {
-        let problem = TinyProblem(cell: cell)
+    @Test(arguments: CellKind.allCases, [(6, 3), (18, 2)])
+    func everyParameterGradientMatchesFiniteDifferences(cell: CellKind, shape: (hidden: Int, batch: Int)) {
+        let problem = TinyProblem(cell: cell, hidden: shape.hidden, B: shape.batch)
         var rng = RandomGenerator(seed: 5)
         let model = CharModel(config: problem.config, rng: &rng)
         let ws = Workspace(config: problem.config, sequenceLength: problem.batch.sequenceLength, batchSize: problem.batch.batchSize)

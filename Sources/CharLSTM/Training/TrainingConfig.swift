@@ -1,0 +1,32 @@
+/// How a model is trained: batching, optimizer and schedule. Saved in every checkpoint.
+public struct TrainingConfig: Equatable, Sendable, Codable {
+    public var sequenceLength: Int = 100
+    public var batchSize: Int = 64
+    public var learningRate: Float = 2e-3
+    /// After each completed epoch numbered ≥ `decayAfter`, the learning rate is multiplied by this (char-rnn).
+    public var learningRateDecay: Float = 0.97
+    public var decayAfter: Double = 10
+    public var weightDecay: Float = 0
+    /// Global gradient-norm clip; 0 disables it.
+    public var clip: Float = 5
+    public var validationFraction: Double = 0.05
+    public var seed: UInt64 = 1234
+    /// The corpus path the run was started on, for the record.
+    public var corpus: String = ""
+
+    public init() {}
+
+    /// The learning rate once `completedEpochs` epochs are done: base · decay^(number of completed epochs
+    /// e ≥ decayAfter). A pure function of the epoch, so a resumed run follows the same schedule.
+    public func learningRate(completedEpochs: Int) -> Float {
+        let first = max(1, Int(decayAfter.rounded(.up)))
+        let decays = max(0, completedEpochs - first + 1)
+        return learningRate * Float(pow(Double(learningRateDecay), Double(decays)))
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
