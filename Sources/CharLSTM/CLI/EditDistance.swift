@@ -27,8 +27,10 @@ enum EditDistance {
 
     /// The candidate nearest to `word`, when it is close enough to be a likely typo; ties go to the first.
     ///
-    /// Close enough: at most a third of the candidate's length (at least 1, at most 3) edits away.
+    /// Close enough: equal but for letter case, or at most a third of the candidate's length
+    /// (at least 1, at most 3) edits away.
     static func suggestion(for word: String, among candidates: [String]) -> String? {
+        if let sameLetters = candidates.first(where: { $0.lowercased() == word.lowercased() }) { return sameLetters }
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {
             let d = distance(word, candidate)
