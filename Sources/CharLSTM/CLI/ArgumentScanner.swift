@@ -80,11 +80,12 @@ enum ArgumentScanner {
         return (String(body[..<equals]), String(body[body.index(after: equals)...]))
     }
 
-    /// `unknown option '--hiden' (did you mean '--hidden'?)`.
+    /// `unknown option '--hiden' (did you mean '--hidden'?)`; for `--help=x` and `--version=x`, that they take no value.
     static func unknownOption(_ word: String, among flags: [String]) -> CharLSTMError {
         let name = splitOption(word).name
         let suggestion = EditDistance.suggestion(for: name, among: flags.map { String($0.dropFirst(2)) })
         let shown = word.contains("=") ? String(word[..<word.firstIndex(of: "=")!]) : word
+        if flags.contains(shown) { return .usage("'\(shown)' is a flag and takes no value") }
         return .usage("unknown option '\(shown)'" + (suggestion.map { " (did you mean '--\($0)'?)" } ?? ""))
     }
 }

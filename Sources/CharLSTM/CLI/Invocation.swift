@@ -32,7 +32,9 @@ public enum Invocation: Equatable, Sendable {
         switch first {
         case "help", "-h", "--help":
             if rest.count > 1 { throw .usage("unexpected argument '\(rest[1])'") }
-            guard let name = rest.first, name != "help" else { return .help(HelpText.overview(commands.map(\.spec))) }
+            guard let name = rest.first, !["help", "-h", "--help"].contains(name) else {
+                return .help(HelpText.overview(commands.map(\.spec)))
+            }
             return .help(HelpText.command(try command(named: name).spec))
         case "--version":
             if let extra = rest.first { throw .usage("unexpected argument '\(extra)'") }

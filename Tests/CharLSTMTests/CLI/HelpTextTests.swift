@@ -172,7 +172,7 @@ import Testing
     """
     @Test(arguments: [
         ([], overviewHelp), (["--help"], overviewHelp), (["-h"], overviewHelp), (["help"], overviewHelp),
-        (["help", "help"], overviewHelp),
+        (["help", "help"], overviewHelp), (["help", "--help"], overviewHelp), (["help", "-h"], overviewHelp),
         (["help", "train"], trainHelp), (["train", "--help"], trainHelp), (["train", "-h"], trainHelp),
         (["train", "--hidden", "9", "-h"], trainHelp), (["train", "--bogus", "--help"], trainHelp),
         (["-h", "generate"], generateHelp), (["generate", "--help"], generateHelp),
