@@ -1,0 +1,20 @@
+/// Options that several commands share, described once.
+enum CommonOptions {
+    static let threads = OptionSpec("threads", .integer(1...256), value: "n",
+                                    "Worker threads", default: "all cores")
+    static let json = OptionSpec("json", .flag, "Print the result as one JSON object per line.")
+
+    static func cell(default cell: CellKind) -> OptionSpec {
+        OptionSpec("cell", .choice(CellKind.allCases.map(\.rawValue)), value: "cell",
+                   "Recurrent cell", default: cell.rawValue)
+    }
+
+    static func dropout(default dropout: Double) -> OptionSpec {
+        OptionSpec("dropout", .real(.closedOpen(0, 1)), value: "p",
+                   "Dropout probability between layers", default: formatNumber(dropout))
+    }
+
+    static func checkpoint(_ help: String, required: Bool) -> OptionSpec {
+        OptionSpec("checkpoint", .text(allowEmpty: false), value: "path", help, required: required)
+    }
+}

@@ -1,0 +1,206 @@
+import Testing
+@testable import CharLSTM
+
+/// The exact help texts: any change to an option, default, range or layout shows up here.
+@Suite struct HelpTextTests {
+    static let overviewHelp = """
+    OVERVIEW: Train, sample, evaluate and benchmark character-level LSTM models.
+
+    USAGE: charlstm <command> [<options>]
+
+    OPTIONS:
+      --version               Show the version.
+      -h, --help              Show help information.
+
+    COMMANDS:
+      train                   Train a character-level model on a text corpus.
+      generate                Generate text from a trained model.
+      eval                    Measure a model's bits per character on a text file.
+      info                    Describe a checkpoint file or a training folder.
+      bench                   Measure training and generation speed.
+      help                    Show help for a command.
+
+      See 'charlstm help <command>' for detailed help.
+
+    EXAMPLE:
+      charlstm train input.txt --steps 2000 --out runs/shakespeare
+
+    """
+
+    static let trainHelp = """
+    OVERVIEW: Train a character-level model on a text corpus.
+
+    USAGE: charlstm train [<corpus>] [<options>]
+
+    ARGUMENTS:
+      <corpus>                The training text, a UTF-8 file.
+                              (default: the bundled corpus)
+
+    OPTIONS:
+      --cell <cell>           Recurrent cell. (values: lstm, gru, rnn;
+                              default: lstm)
+      --layers <n>            Recurrent layers. (from 1 to 16; default: 2)
+      --hidden <n>            Hidden units per layer. (from 1 to 8192; default: 256)
+      --seq-length <n>        Characters per training sequence (steps of
+                              backpropagation through time). (from 1 to 100000;
+                              default: 100)
+      --batch-size <n>        Sequences per batch. (from 1 to 100000; default: 64)
+      --dropout <p>           Dropout probability between layers. (in [0, 1);
+                              default: 0)
+      --learning-rate <rate>  Adam learning rate. (in (0, 10]; default: 0.002)
+      --learning-rate-decay <factor>
+                              Learning-rate factor applied once per epoch after
+                              --decay-after. (in (0, 1]; default: 0.97)
+      --decay-after <epochs>  Epochs before the learning rate starts to decay.
+                              (at least 0; default: 10)
+      --weight-decay <lambda>
+                              Decoupled weight decay. (at least 0; default: 0)
+      --clip <norm>           Largest gradient norm; 0 disables clipping.
+                              (at least 0; default: 5)
+      --val-fraction <fraction>
+                              Share of the corpus held out for validation.
+                              (in (0, 0.5]; default: 0.05)
+      --steps <n>             Stop after this many steps. (at least 1)
+      --epochs <x>            Stop after this many epochs. (greater than 0; default:
+                              50 when no budget option is given)
+      --minutes <m>           Stop after this many minutes. (greater than 0)
+      --eval-every <n>        Steps between validation runs. (at least 1;
+                              default: 500)
+      --checkpoint-every <n>  Steps between checkpoints. (at least 1; default: 500)
+      --log-every <n>         Steps between progress lines. (at least 1;
+                              default: 10)
+      --out <dir>             Folder for checkpoints and logs.
+      --seed <seed>           Random seed. (default: 1234)
+      --threads <n>           Worker threads. (from 1 to 256; default: all cores)
+      --resume <path>         Continue training from this checkpoint.
+      --force                 Overwrite checkpoints already in the output folder.
+      -h, --help              Show help information.
+
+    EXAMPLE:
+      charlstm train input.txt --hidden 512 --steps 5000 --out runs/shakespeare
+
+    """
+
+    static let generateHelp = """
+    OVERVIEW: Generate text from a trained model.
+
+    USAGE: charlstm generate [<options>]
+
+    OPTIONS:
+      --checkpoint <path>     The checkpoint file or training folder to sample from.
+      --prime <text>          Text to start from; it is printed before the generated
+                              text.
+      --length <n>            Characters to generate. (from 0 to 1000000000;
+                              default: 1000)
+      --temperature <t>       Softmax temperature; 0 always picks the most likely
+                              character. (in [0, 100]; default: 1)
+      --top-k <k>             Sample only among the k most likely characters.
+                              (at least 1)
+      --top-p <p>             Sample only among the most likely characters whose
+                              probabilities add up to p. (in (0, 1])
+      --seed <seed>           Random seed. (default: a fresh random seed)
+      --stop <text>           Stop once this text has been generated.
+      --threads <n>           Worker threads. (from 1 to 256; default: all cores)
+      -h, --help              Show help information.
+
+    EXAMPLE:
+      charlstm generate --checkpoint runs/shakespeare --prime 'ROMEO:' --length 500
+
+    """
+
+    static let evalHelp = """
+    OVERVIEW: Measure a model's bits per character on a text file.
+
+    USAGE: charlstm eval <file> --checkpoint <path> [<options>]
+
+    ARGUMENTS:
+      <file>                  The text to evaluate on, a UTF-8 file.
+
+    OPTIONS:
+      --checkpoint <path>     The checkpoint file or training folder of the model.
+      --json                  Print the result as one JSON object per line.
+      --threads <n>           Worker threads. (from 1 to 256; default: all cores)
+      -h, --help              Show help information.
+
+    EXAMPLE:
+      charlstm eval test.txt --checkpoint runs/shakespeare/best.safetensors --json
+
+    """
+
+    static let infoHelp = """
+    OVERVIEW: Describe a checkpoint file or a training folder.
+
+    USAGE: charlstm info <path> [<options>]
+
+    ARGUMENTS:
+      <path>                  A checkpoint file or a training folder.
+
+    OPTIONS:
+      --json                  Print the result as one JSON object per line.
+      -h, --help              Show help information.
+
+    EXAMPLE:
+      charlstm info runs/shakespeare/latest.safetensors
+
+    """
+
+    static let benchHelp = """
+    OVERVIEW: Measure training and generation speed.
+
+    USAGE: charlstm bench [<corpus>] [<options>]
+
+    ARGUMENTS:
+      <corpus>                The text to train on, a UTF-8 file.
+                              (default: the bundled corpus)
+
+    OPTIONS:
+      --config <config>       Model size: S (2×128), M (2×512), L (3×512) or all.
+                              (values: S, M, L, all; default: all)
+      --cell <cell>           Recurrent cell. (values: lstm, gru, rnn;
+                              default: lstm)
+      --seconds <s>           Seconds of measurement per configuration.
+                              (in (0, 3600]; default: 10)
+      --threads <n>           Worker threads. (from 1 to 256; default: all cores)
+      --dropout <p>           Dropout probability between layers. (in [0, 1);
+                              default: 0)
+      --json                  Print the result as one JSON object per line.
+      -h, --help              Show help information.
+
+    EXAMPLE:
+      charlstm bench --config M --seconds 20 --json
+
+    """
+    @Test(arguments: [
+        ([], overviewHelp), (["--help"], overviewHelp), (["-h"], overviewHelp), (["help"], overviewHelp),
+        (["help", "help"], overviewHelp), (["help", "--help"], overviewHelp), (["help", "-h"], overviewHelp),
+        (["help", "train"], trainHelp), (["train", "--help"], trainHelp), (["train", "-h"], trainHelp),
+        (["train", "--hidden", "9", "-h"], trainHelp), (["train", "--bogus", "--help"], trainHelp),
+        (["-h", "generate"], generateHelp), (["generate", "--help"], generateHelp),
+        (["help", "eval"], evalHelp), (["eval", "-h"], evalHelp),
+        (["help", "info"], infoHelp), (["info", "--help"], infoHelp),
+        (["help", "bench"], benchHelp), (["bench", "-h"], benchHelp),
+    ])
+    func helpText(arguments: [String], expected: String) throws {
+        #expect(try Invocation.parse(arguments) == .help(expected))
+    }
+
+    @Test func helpAfterDoubleDashOrAsAValueIsNotHelp() throws {
+        #expect(try Invocation.parse(["generate", "--prime", "--help"]) != .help(Self.generateHelp))
+        #expect(throws: CharLSTMError(.usage, "unexpected argument '--help'")) {
+            try Invocation.parse(["generate", "--", "--help"])
+        }
+    }
+
+    @Test func everyLineFitsIn80Columns() {
+        for text in [Self.overviewHelp, Self.trainHelp, Self.generateHelp, Self.evalHelp, Self.infoHelp, Self.benchHelp] {
+            for line in text.split(separator: "\n") { #expect(line.count <= 80, "\(line)") }
+        }
+    }
+
+    @Test func wrapKeepsGluedNotesTogether() {
+        let lines = HelpText.wrap("a (in\u{1}[0,\u{1}1);\u{1}default:\u{1}0) " + String(repeating: "x ", count: 40), indent: 70)
+        #expect(lines.first == "a")
+        #expect(lines[1] == "(in [0, 1); default: 0)")
+        #expect(lines.dropFirst(2).allSatisfy { $0.count <= 10 })
+    }
+}
