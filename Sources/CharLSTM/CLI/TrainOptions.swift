@@ -75,7 +75,7 @@ public struct TrainOptions: Equatable, Sendable {
                 OptionSpec("decay-after", .real(.atLeast(0)), value: "epochs",
                            "Epochs before the learning rate starts to decay", default: formatNumber(d.decayAfter)),
                 OptionSpec("weight-decay", .real(.atLeast(0)), value: "lambda",
-                           "Decoupled weight decay", default: formatNumber(d.weightDecay)),
+                           "L2 weight decay, as in torch.optim.Adam", default: formatNumber(d.weightDecay)),
                 OptionSpec("clip", .real(.atLeast(0)), value: "norm",
                            "Largest gradient norm; 0 disables clipping", default: formatNumber(d.clip)),
                 OptionSpec("val-fraction", .real(.openClosed(0, 0.5)), value: "fraction",

@@ -54,7 +54,8 @@ import Testing
       --decay-after <epochs>  Epochs before the learning rate starts to decay.
                               (at least 0; default: 10)
       --weight-decay <lambda>
-                              Decoupled weight decay. (at least 0; default: 0)
+                              L2 weight decay, as in torch.optim.Adam. (at least 0;
+                              default: 0)
       --clip <norm>           Largest gradient norm; 0 disables clipping.
                               (at least 0; default: 5)
       --val-fraction <fraction>
