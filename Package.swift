@@ -40,7 +40,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CharLSTMTests",
-            dependencies: ["CharLSTM"],
+            dependencies: ["CharLSTM", "CharLSTMKernels"],
             resources: [.copy("Fixtures")],
             swiftSettings: nativeCPU
         ),
