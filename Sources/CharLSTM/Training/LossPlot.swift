@@ -6,16 +6,17 @@ import Foundation
 /// The y range is chosen robustly: a model starts near log₂(vocabulary) ≈ 6 bits and falls below 2 within a few
 /// hundred steps, so the top of the axis is taken from the values after the first 5% of steps (capped at
 /// their 99th percentile plus half its distance to the minimum). When that hides higher values, the plot says
-/// so in a note under its top edge. Rows logged twice for a step (a run resumed from an earlier checkpoint)
-/// count once, the later one winning; NaN and infinite values are skipped; each series is thinned to at most
-/// ``maxPointsPerSeries`` points keeping every bucket's minimum and maximum.
+/// so in a note at its top right. When the steps in `rows` go backwards (a run resumed from an earlier
+/// checkpoint), the rows of the abandoned stretch are left out. NaN and infinite values are skipped; each series
+/// is thinned to at most ``maxPointsPerSeries`` points keeping every bucket's minimum and maximum. From
+/// ``smoothingThreshold`` train points on, the raw train curve is drawn faint under its moving average.
 public enum LossPlot {
     /// The most vertices one polyline gets.
     public static let maxPointsPerSeries = 2000
 
     /// The SVG document for `rows`, headed by `title` (e.g. corpus and model).
     public static func svg(rows: [MetricsRow], title: String) -> String {
-        let rows = latestPerStep(rows)
+        let rows = currentHistory(rows)
         let rawTrain = rows.compactMap { point($0.step, $0.trainBPC) }
         let train = thin(rawTrain)
         let smoothed = rawTrain.count >= smoothingThreshold ? thin(movingAverage(rawTrain)) : []
@@ -42,19 +43,15 @@ public enum LossPlot {
         }
         svg.polyline(id: "val", val.map(frame.position), stroke: Style.val, width: 2)
         if train.count <= 30 {  // so that a lone point shows
-            for p in train.map(frame.position) {
-                svg.raw("<circle cx=\"\(SVGWriter.number(p.x))\" cy=\"\(SVGWriter.number(p.y))\" r=\"2.6\" fill=\"\(Style.train)\"/>")
-            }
+            for p in train.map(frame.position) { svg.circle(p, radius: 2.6, fill: Style.train) }
         }
         if val.count <= 100 {
-            for p in val.map(frame.position) {
-                svg.raw("<circle cx=\"\(SVGWriter.number(p.x))\" cy=\"\(SVGWriter.number(p.y))\" r=\"3.2\" fill=\"#ffffff\" stroke=\"\(Style.val)\" stroke-width=\"1.6\"/>")
-            }
+            for p in val.map(frame.position) { svg.valMarker(p) }
         }
         svg.raw("</g>")
         if let hidden = frame.hiddenMaximum {
-            svg.text("y axis clipped at \(frame.yTicks.label(frame.yTicks.hi)): early values up to \(String(format: "%.2f", hidden)) not shown",
-                     x: Frame.right, y: 48, size: 12, attributes: "text-anchor=\"end\" font-style=\"italic\" fill=\"#9a6700\"")
+            let note = "y axis clipped at \(frame.yTicks.label(frame.yTicks.hi)): values up to \(String(format: "%.2f", hidden)) not shown"
+            svg.text(note, x: Frame.right, y: 48, size: 12, attributes: "text-anchor=\"end\" font-style=\"italic\" fill=\"#9a6700\"")
         }
         drawLegend(smoothed: !smoothed.isEmpty, avoiding: (train + val).map(frame.position), into: &svg)
         return svg.finish()
@@ -62,11 +59,15 @@ public enum LossPlot {
 
     // MARK: Data
 
-    /// One row per step, the last logged winning, sorted by step.
-    static func latestPerStep(_ rows: [MetricsRow]) -> [MetricsRow] {
-        var byStep: [Int: MetricsRow] = [:]
-        for row in rows { byStep[row.step] = row }
-        return byStep.values.sorted { $0.step < $1.step }
+    /// The rows of the run as it stands, in increasing step order: a row whose step is not above the one before
+    /// it starts a resumed stretch and removes the earlier rows from that step on.
+    static func currentHistory(_ rows: [MetricsRow]) -> [MetricsRow] {
+        var history: [MetricsRow] = []
+        for row in rows {
+            while let last = history.last, last.step >= row.step { history.removeLast() }
+            history.append(row)
+        }
+        return history
     }
 
     private static func point(_ step: Int, _ value: Double) -> Point? {
@@ -172,7 +173,7 @@ public enum LossPlot {
         svg.text(smoothed ? "train, moving average" : "train", x: x + 46, y: rowY + 4, size: 12, attributes: "fill=\"\(Style.axis)\"")
         rowY += 18
         svg.line(x + 10, rowY, x + 38, rowY, stroke: Style.val, width: 2)
-        svg.raw("<circle cx=\"\(x + 24)\" cy=\"\(rowY)\" r=\"3.2\" fill=\"#ffffff\" stroke=\"\(Style.val)\" stroke-width=\"1.6\"/>")
+        svg.valMarker(Point(x: x + 24, y: rowY))
         svg.text("validation", x: x + 46, y: rowY + 4, size: 12, attributes: "fill=\"\(Style.axis)\"")
         svg.raw("</g>")
     }
@@ -288,6 +289,14 @@ extension LossPlot {
             let coordinates = points.map { "\(Self.number($0.x)),\(Self.number($0.y))" }.joined(separator: " ")
             raw("<polyline id=\"\(id)\" points=\"\(coordinates)\" stroke=\"\(stroke)\" stroke-width=\"\(Self.number(width))\"/>")
         }
+
+        mutating func circle(_ center: Point, radius: Double, fill: String, stroke: String? = nil) {
+            let outline = stroke.map { " stroke=\"\($0)\" stroke-width=\"1.6\"" } ?? ""
+            raw("<circle cx=\"\(Self.number(center.x))\" cy=\"\(Self.number(center.y))\" r=\"\(Self.number(radius))\" fill=\"\(fill)\"\(outline)/>")
+        }
+
+        /// The validation marker: a hollow circle.
+        mutating func valMarker(_ center: Point) { circle(center, radius: 3.2, fill: "#ffffff", stroke: Style.val) }
 
         mutating func finish() -> String { out + "</svg>\n" }
 

@@ -92,13 +92,14 @@ import Testing
         #expect(!svg.contains("nan") && !svg.contains("inf"))
     }
 
-    @Test func resumedStepsCountOnceLaterWins() {
-        let first = Self.fakeRun(steps: 300, every: 100)
+    @Test func resumeDropsTheAbandonedStretch() {
+        let first = Self.fakeRun(steps: 400, every: 100)
         var redo = first[1]
         redo.trainBPC = 9
-        let rows = LossPlot.latestPerStep(first + [redo])
-        #expect(rows.map(\.step) == [100, 200, 300])
+        let rows = LossPlot.currentHistory(first + [redo])
+        #expect(rows.map(\.step) == [100, 200])
         #expect(rows[1].trainBPC == 9)
+        #expect(LossPlot.currentHistory(first).map(\.step) == [100, 200, 300, 400])
     }
 
     @Test func thinningKeepsExtremes() {
