@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import CharLSTM
+
+@Suite struct MetricsLogTests {
+    /// A fresh path in a new temporary folder.
+    static func temporaryPath() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent("metrics.csv").path
+    }
+
+    static let rows = [
+        MetricsRow(step: 100, epoch: 0.0123, trainBPC: 3.1234567891, learningRate: 0.002, gradNorm: 1.5,
+                   charsPerSecond: 48213.7, elapsedSeconds: 12.25),
+        MetricsRow(step: 500, epoch: 0.061, trainBPC: 2.01, valBPC: 2.0987654321, learningRate: 3e-5,
+                   gradNorm: 0.75, charsPerSecond: 50000, elapsedSeconds: 61),
+        MetricsRow(step: 600, epoch: 0.07, trainBPC: .nan, learningRate: 1e-7, gradNorm: .infinity,
+                   charsPerSecond: 0, elapsedSeconds: 70.5),
+    ]
+
+    /// Rows compare equal including NaN fields (NaN ≠ NaN under ==).
+    static func same(_ a: [MetricsRow], _ b: [MetricsRow]) -> Bool {
+        a.map(\.csvLine) == b.map(\.csvLine)
+    }
+
+    @Test func writesHeaderAndRoundTripsRows() throws {
+        let path = try Self.temporaryPath()
+        let log = try MetricsLog(path: path)
+        for row in Self.rows { try log.append(row) }
+        // Flushed at once: readable while the log is still open.
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let lines = text.split(separator: "\n")
+        #expect(lines.first.map(String.init) == MetricsLog.header)
+        #expect(lines[1] == "100,0.0123,3.1234567891,,0.002,1.5,48213.7,12.25")
+        #expect(lines[2].hasPrefix("500,0.061,2.01,2.0987654321,3e-05,"))
+        let back = try MetricsLog.read(path: path)
+        #expect(Self.same(back, Self.rows))
+        #expect(back[0].valBPC == nil && back[1].valBPC == 2.0987654321)
+    }
+
+    @Test func appendsAcrossReopensWithOneHeader() throws {
+        let path = try Self.temporaryPath()
+        try MetricsLog(path: path).append(Self.rows[0])
+        try MetricsLog(path: path).append(Self.rows[1])
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.components(separatedBy: "step,epoch").count == 2)
+        #expect(Self.same(try MetricsLog.read(path: path), Array(Self.rows[0...1])))
+    }
+
+    @Test func emptyFileGetsHeader() throws {
+        let path = try Self.temporaryPath()
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
+        #expect(try MetricsLog.read(path: path).isEmpty)
+        _ = try MetricsLog(path: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == MetricsLog.header + "\n")
+        #expect(try MetricsLog.read(path: path).isEmpty)
+    }
+
+    @Test func foreignHeaderIsAConflict() throws {
+        let path = try Self.temporaryPath()
+        try "step,loss\n1,2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: CharLSTMError.self) { try MetricsLog(path: path) }
+        do { _ = try MetricsLog(path: path) } catch let error as CharLSTMError { #expect(error.kind == .conflict) }
+        #expect(throws: CharLSTMError.self) { try MetricsLog.read(path: path) }
+        // The file is left as it was.
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "step,loss\n1,2\n")
+    }
+
+    @Test func partialLastLineIsDropped() throws {
+        let path = try Self.temporaryPath()
+        try MetricsLog(path: path).append(Self.rows[0])
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data("500,0.06,2.0".utf8))  // a crash mid-row
+        handle.closeFile()
+        #expect(throws: CharLSTMError.self) { try MetricsLog.read(path: path) }
+        try MetricsLog(path: path).append(Self.rows[1])
+        #expect(Self.same(try MetricsLog.read(path: path), Array(Self.rows[0...1])))
+    }
+
+    @Test func readErrors() throws {
+        #expect(throws: CharLSTMError.noInput("cannot read metrics file /nonexistent/metrics.csv")) {
+            try MetricsLog.read(path: "/nonexistent/metrics.csv")
+        }
+        #expect(throws: CharLSTMError.self) { try MetricsLog(path: "/nonexistent/dir/metrics.csv") }
+        let path = try Self.temporaryPath()
+        try (MetricsLog.header + "\n1,0,2,,0.1,1,1,1\n2,0,x,,0.1,1,1,1\n").write(toFile: path, atomically: true, encoding: .utf8)
+        do {
+            _ = try MetricsLog.read(path: path)
+            Issue.record("a malformed row was accepted")
+        } catch let error as CharLSTMError {
+            #expect(error.kind == .invalidData && error.message.contains("line 3"))
+        }
+    }
+}
