@@ -64,6 +64,7 @@ public struct SafeTensors: Equatable, Sendable {
 
     /// The file's bytes, with the data section's checksum written into the metadata.
     public func encoded() -> [UInt8] {
+        precondition(tensors["__metadata__"] == nil, "'__metadata__' is reserved and cannot name a tensor")
         let names = sortedNames
         var offsets: [(Int, Int)] = []
         var dataCount = 0

@@ -162,61 +162,55 @@ private struct JSONParser {
         }
     }
 
-    mutating func parseObject(depth: Int) throws -> JSONValue {
+    /// Parses `open [element ("," element)*] close` at the current opening bracket, after checking the depth;
+    /// `element` parses one object member or array item.
+    mutating func parseContainer(depth: Int, closing: UInt8, _ element: (inout JSONParser) throws -> Void) throws {
         guard depth <= JSONValue.maximumDepth else { throw failure("nested deeper than \(JSONValue.maximumDepth)") }
         position += 1
-        var members: [String: JSONValue] = [:]
         skipWhitespace()
-        if current == UInt8(ascii: "}") {
+        if current == closing {
             position += 1
-            return .object(members)
+            return
         }
         while true {
             skipWhitespace()
-            guard current == UInt8(ascii: "\"") else { throw failure("expected a string key") }
-            let keyStart = position
-            let key = try parseString()
+            try element(&self)
             skipWhitespace()
-            guard current == UInt8(ascii: ":") else { throw failure("expected ':'") }
-            position += 1
-            skipWhitespace()
-            let value = try parseValue(depth: depth)
-            guard members.updateValue(value, forKey: key) == nil else {
-                position = keyStart
-                throw failure("duplicate key \"\(key)\"")
-            }
-            skipWhitespace()
-            switch current {
-            case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "}"):
+            if current == UInt8(ascii: ",") {
                 position += 1
-                return .object(members)
-            default: throw failure("expected ',' or '}'")
+                continue
             }
+            guard current == closing else { throw failure("expected ',' or '\(Unicode.Scalar(closing))'") }
+            position += 1
+            return
         }
     }
 
-    mutating func parseArray(depth: Int) throws -> JSONValue {
-        guard depth <= JSONValue.maximumDepth else { throw failure("nested deeper than \(JSONValue.maximumDepth)") }
-        position += 1
-        var items: [JSONValue] = []
-        skipWhitespace()
-        if current == UInt8(ascii: "]") {
-            position += 1
-            return .array(items)
-        }
-        while true {
-            skipWhitespace()
-            items.append(try parseValue(depth: depth))
-            skipWhitespace()
-            switch current {
-            case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "]"):
-                position += 1
-                return .array(items)
-            default: throw failure("expected ',' or ']'")
+    mutating func parseObject(depth: Int) throws -> JSONValue {
+        var members: [String: JSONValue] = [:]
+        try parseContainer(depth: depth, closing: UInt8(ascii: "}")) { parser in
+            guard parser.current == UInt8(ascii: "\"") else { throw parser.failure("expected a string key") }
+            let keyStart = parser.position
+            let key = try parser.parseString()
+            parser.skipWhitespace()
+            guard parser.current == UInt8(ascii: ":") else { throw parser.failure("expected ':'") }
+            parser.position += 1
+            parser.skipWhitespace()
+            let value = try parser.parseValue(depth: depth)
+            guard members.updateValue(value, forKey: key) == nil else {
+                parser.position = keyStart
+                throw parser.failure("duplicate key \"\(key)\"")
             }
         }
+        return .object(members)
+    }
+
+    mutating func parseArray(depth: Int) throws -> JSONValue {
+        var items: [JSONValue] = []
+        try parseContainer(depth: depth, closing: UInt8(ascii: "]")) { parser in
+            items.append(try parser.parseValue(depth: depth))
+        }
+        return .array(items)
     }
 
     mutating func parseDigits() -> Int {
