@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+@testable import CharLSTM
+import CharLSTMKernels
+
+@Suite struct CheckpointTests {
+    static let text = String(repeating: "To be, or not to be, that is the question: whether 'tis nobler in the mind to suffer. ", count: 12)
+
+    static func makeTrainer(cell: CellKind, seed: UInt64 = 42) throws -> (Trainer, Vocabulary) {
+        let vocabulary = Vocabulary(of: text.unicodeScalars)
+        let split = try CorpusSplit(try vocabulary.encode(text.unicodeScalars), validationFraction: 0.1)
+        var rng = RandomGenerator(seed: seed)
+        let model = CharModel(config: ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: 20, layers: 2, dropout: 0.25), rng: &rng)
+        var config = TrainingConfig()
+        config.sequenceLength = 10
+        config.batchSize = 5
+        config.decayAfter = 1
+        config.learningRateDecay = 0.9
+        config.weightDecay = 1e-4
+        return (try Trainer(model: model, config: config, split: split, rng: rng), vocabulary)
+    }
+
+    static func temporaryPath(_ name: String) -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("charlstm-tests-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent(name).path
+    }
+
+    /// N steps straight and N/2 + save + load + N/2 give bit-identical weights, moments and state — across
+    /// an epoch boundary, with dropout and learning-rate decay in play.
+    @Test(arguments: CellKind.allCases)
+    func resumeIsBitExact(cell: CellKind) throws {
+        let (straight, _) = try Self.makeTrainer(cell: cell)
+        let steps = 2 * straight.streams.batchesPerEpoch + 3
+        for _ in 0..<steps { straight.trainStep() }
+
+        let (first, vocabulary) = try Self.makeTrainer(cell: cell)
+        for _ in 0..<(steps / 2) { first.trainStep() }
+        let path = Self.temporaryPath("latest.safetensors")
+        try Checkpoint(trainer: first, vocabulary: vocabulary, validationBPC: 2.5, bestValidationBPC: 2.4, elapsedSeconds: 1)
+            .save(to: path)
+
+        let loaded = try Checkpoint.load(path: path)
+        #expect(loaded.vocabulary == vocabulary)
+        #expect(loaded.config == first.model.config)
+        #expect(loaded.training?.bestValidationBPC == 2.4)
+        let (resumed, _) = try Self.makeTrainer(cell: cell, seed: 999)  // different init, overwritten by restore
+        try loaded.restore(into: resumed)
+        for _ in (steps / 2)..<steps { resumed.trainStep() }
+
+        #expect(resumed.step == straight.step && resumed.epoch == straight.epoch && resumed.position == straight.position)
+        #expect(resumed.model.parameters.array.map(\.bitPattern) == straight.model.parameters.array.map(\.bitPattern))
+        #expect(resumed.optimizer.v.array.map(\.bitPattern) == straight.optimizer.v.array.map(\.bitPattern))
+        #expect(resumed.state.h.array.map(\.bitPattern) == straight.state.h.array.map(\.bitPattern))
+        #expect(resumed.rng == straight.rng)
+    }
+
+    @Test func modelOnlyCheckpointLoadsWithTorchNames() throws {
+        let (trainer, vocabulary) = try Self.makeTrainer(cell: .gru)
+        let file = Checkpoint(config: trainer.model.config, vocabulary: vocabulary, parameters: trainer.model.parameters).safeTensors()
+        #expect(Set(file.tensors.keys) == Set(["gru.weight_ih_l0", "gru.weight_hh_l0", "gru.bias_ih_l0", "gru.bias_hh_l0",
+                                               "gru.weight_ih_l1", "gru.weight_hh_l1", "gru.bias_ih_l1", "gru.bias_hh_l1",
+                                               "decoder.weight", "decoder.bias"]))
+        #expect(file.tensors["gru.weight_ih_l0"]?.shape == [60, vocabulary.count])
+        let back = try Checkpoint(try SafeTensors.decode(file.encoded()))
+        #expect(back.training == nil)
+        #expect(back.parameters.array == trainer.model.parameters.array)
+    }
+
+    @Test func rejectsInconsistentFiles() throws {
+        let (trainer, vocabulary) = try Self.makeTrainer(cell: .lstm)
+        let good = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationBPC: nil, bestValidationBPC: nil, elapsedSeconds: 0).safeTensors()
+        func expectRejected(_ message: String, _ mutate: (inout SafeTensors) -> Void) {
+            var file = good
+            mutate(&file)
+            #expect(throws: CharLSTMError.self, "\(message)") { try Checkpoint(try SafeTensors.decode(file.encoded())) }
+        }
+        expectRejected("foreign") { $0.metadata["format"] = nil }
+        expectRejected("newer") { $0.metadata["format_version"] = "2" }
+        expectRejected("vocabulary size") { $0.metadata["vocabulary"] = "[\"a\",\"b\"]" }
+        expectRejected("vocabulary order") { $0.metadata["vocabulary"] = JSONValue.array(vocabulary.scalars.reversed().map { .string(String($0)) }).encoded }
+        expectRejected("vocabulary json") { $0.metadata["vocabulary"] = "[\"a\"," }
+        expectRejected("shape") { $0.tensors["lstm.weight_hh_l1"] = .init(shape: [80, 19], values: .init(repeating: 0, count: 80 * 19)) }
+        expectRejected("missing tensor") { $0.tensors["decoder.bias"] = nil }
+        expectRejected("nan") {
+            let t = $0.tensors["decoder.bias"]!
+            $0.tensors["decoder.bias"] = .init(shape: t.shape, values: [.nan] + t.values.dropFirst())
+        }
+        expectRejected("cell") { $0.metadata["config"] = $0.metadata["config"]!.replacingOccurrences(of: "lstm", with: "tcn") }
+        expectRejected("rng") { $0.metadata["rng_state"] = "0,0,0,0" }
+        expectRejected("state shape") { $0.tensors["state.c"] = nil }
+    }
+}
