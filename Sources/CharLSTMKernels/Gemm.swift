@@ -35,16 +35,20 @@ func sgemmSplit(_ g: GemmOperands, parts: Int) {
     let tiles = (extent + unit - 1) / unit
     let parts = min(parts, tiles)
     if parts <= 1 {
-        GemmWorkspace.with { gemmSerial(g, $0) }
+        gemmBlock(g)
         return
     }
     Parallel.forEach(parts, threads: parts) { part in
         let lo = min(extent, tiles * part / parts * unit)
         let hi = min(extent, tiles * (part + 1) / parts * unit)
         guard lo < hi else { return }
-        let sub = splitColumns ? g.columns(lo..<hi) : g.rows(lo..<hi)
-        GemmWorkspace.with { gemmSerial(sub, $0) }
+        gemmBlock(splitColumns ? g.columns(lo..<hi) : g.rows(lo..<hi))
     }
+}
+
+/// One thread's share, packed into a workspace of its own.
+private func gemmBlock(_ g: GemmOperands) {
+    GemmWorkspace.with { gemmSerial(g, $0) }
 }
 
 /// Work (flops) below which `sgemm` does not add another thread.

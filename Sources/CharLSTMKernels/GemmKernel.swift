@@ -79,6 +79,7 @@ func gemmSerial(_ g: GemmOperands, _ ws: GemmWorkspace) {
 
 /// Packs op(A)[i0..<i0+mc, p0..<p0+kc] as ⌈mc/6⌉ slivers; sliver s holds, for each p, the 6 values
 /// op(A)[i0+6s+r, p0+p] (r = 0..<6, zero past row mc) at dst[s·6·kc + 6p + r].
+@inline(never)
 private func packA(_ g: GemmOperands, rowsFrom i0: Int, count mc: Int, columnsFrom p0: Int, count kc: Int,
                    into dst: UnsafeMutablePointer<Float>) {
     let mr = GemmBlocking.mr
@@ -99,8 +100,26 @@ private func packA(_ g: GemmOperands, rowsFrom i0: Int, count mc: Int, columnsFr
                     for r in rows..<mr { dp[r] = 0 }
                 }
             }
+        } else if rows == mr {
+            // op(A)[i, p] = a[i·lda + p]: rows 0–3 by 4×4 transposes, rows 4–5 as pairs.
+            let r0 = g.a + i * g.lda + p0, r1 = r0 + g.lda, r2 = r1 + g.lda, r3 = r2 + g.lda
+            let r4 = r3 + g.lda, r5 = r4 + g.lda
+            var p = 0
+            while p + 4 <= kc {
+                let t = transpose4x4(load4(r0 + p), load4(r1 + p), load4(r2 + p), load4(r3 + p))
+                let u = load4(r4 + p), v = load4(r5 + p)
+                let dp = d + p * mr
+                store4(t.0, dp); store2(SIMD2(u[0], v[0]), dp + 4)
+                store4(t.1, dp + 6); store2(SIMD2(u[1], v[1]), dp + 10)
+                store4(t.2, dp + 12); store2(SIMD2(u[2], v[2]), dp + 16)
+                store4(t.3, dp + 18); store2(SIMD2(u[3], v[3]), dp + 22)
+                p += 4
+            }
+            for p in p..<kc {
+                let dp = d + p * mr
+                dp[0] = r0[p]; dp[1] = r1[p]; dp[2] = r2[p]; dp[3] = r3[p]; dp[4] = r4[p]; dp[5] = r5[p]
+            }
         } else {
-            // op(A)[i, p] = a[i·lda + p]: read row by row, write with stride mr.
             for r in 0..<rows {
                 let src = g.a + (i + r) * g.lda + p0
                 for p in 0..<kc { d[p * mr + r] = src[p] }
@@ -115,6 +134,7 @@ private func packA(_ g: GemmOperands, rowsFrom i0: Int, count mc: Int, columnsFr
 
 /// Packs op(B)[p0..<p0+kc, j0..<j0+nc] as ⌈nc/16⌉ slivers; sliver s holds, for each p, the 16 values
 /// op(B)[p0+p, j0+16s+c] (c = 0..<16, zero past column nc) at dst[s·16·kc + 16p + c].
+@inline(never)
 private func packB(_ g: GemmOperands, rowsFrom p0: Int, count kc: Int, columnsFrom j0: Int, count nc: Int,
                    into dst: UnsafeMutablePointer<Float>) {
     let nr = GemmBlocking.nr
@@ -154,13 +174,46 @@ private func packB(_ g: GemmOperands, rowsFrom p0: Int, count kc: Int, columnsFr
     }
 }
 
-/// d[16p + c] = src[c·ldb + p] for c in 0..<16, p in 0..<kc: 16 stored rows into one interleaved sliver.
+/// d[16p + c] = src[c·ldb + p] for c in 0..<16, p in 0..<kc: 16 stored rows into one interleaved sliver,
+/// by 4×4 transposes.
 @inline(__always)
 private func transposeSliver(_ src: UnsafePointer<Float>, ldb: Int, kc: Int, into d: UnsafeMutablePointer<Float>) {
-    for c in 0..<16 {
-        let row = src + c * ldb
-        for p in 0..<kc { d[p * 16 + c] = row[p] }
+    for c in stride(from: 0, to: 16, by: 4) {
+        let r0 = src + c * ldb, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb
+        var p = 0
+        while p + 4 <= kc {
+            let t = transpose4x4(load4(r0 + p), load4(r1 + p), load4(r2 + p), load4(r3 + p))
+            let dp = d + p * 16 + c
+            store4(t.0, dp); store4(t.1, dp + 16); store4(t.2, dp + 32); store4(t.3, dp + 48)
+            p += 4
+        }
+        for p in p..<kc {
+            d[p * 16 + c] = r0[p]; d[p * 16 + c + 1] = r1[p]; d[p * 16 + c + 2] = r2[p]; d[p * 16 + c + 3] = r3[p]
+        }
     }
+}
+
+/// The transpose of the 4×4 matrix with rows a, b, c, d (the SSE unpack/movlhps network).
+@inline(__always)
+private func transpose4x4(_ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>)
+    -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+    let ab0 = SIMD4(a[0], b[0], a[1], b[1]), ab1 = SIMD4(a[2], b[2], a[3], b[3])
+    let cd0 = SIMD4(c[0], d[0], c[1], d[1]), cd1 = SIMD4(c[2], d[2], c[3], d[3])
+    return (SIMD4(lowHalf: ab0.lowHalf, highHalf: cd0.lowHalf), SIMD4(lowHalf: ab0.highHalf, highHalf: cd0.highHalf),
+            SIMD4(lowHalf: ab1.lowHalf, highHalf: cd1.lowHalf), SIMD4(lowHalf: ab1.highHalf, highHalf: cd1.highHalf))
+}
+
+@inline(__always)
+private func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
+
+@inline(__always)
+private func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+}
+
+@inline(__always)
+private func store2(_ v: SIMD2<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD2<Float>.self)
 }
 
 /// The register-blocked 6×16 micro-kernel: twelve SIMD8 accumulators (two per row), one FMA each per p.
