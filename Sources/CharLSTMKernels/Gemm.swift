@@ -14,8 +14,56 @@ public func sgemm(
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
     threads: Int = 1
 ) {
-    naiveSgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-               b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    guard m > 0, n > 0 else { return }
+    if k == 0 || alpha == 0 {
+        scaleMatrix(c, rows: m, columns: n, ldc: ldc, by: beta)
+        return
+    }
+    let g = GemmOperands(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                         b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    // One thread per `gemmFlopsPerThread` of work at most: below that the fork-join costs more than it saves.
+    let parts = max(1, min(threads, 2 * m * n * k / gemmFlopsPerThread))
+    sgemmSplit(g, parts: parts)
+}
+
+/// Runs `g` as `parts` independent blocks of C on `parts` threads: the larger of C's dimensions is cut
+/// into runs of whole micro-tiles, and each thread packs its own operands.
+func sgemmSplit(_ g: GemmOperands, parts: Int) {
+    let splitColumns = g.n >= g.m
+    let unit = splitColumns ? GemmBlocking.nr : GemmBlocking.mr
+    let extent = splitColumns ? g.n : g.m
+    let tiles = (extent + unit - 1) / unit
+    let parts = min(parts, tiles)
+    if parts <= 1 {
+        gemmBlock(g)
+        return
+    }
+    Parallel.forEach(parts, threads: parts) { part in
+        let lo = min(extent, tiles * part / parts * unit)
+        let hi = min(extent, tiles * (part + 1) / parts * unit)
+        guard lo < hi else { return }
+        gemmBlock(splitColumns ? g.columns(lo..<hi) : g.rows(lo..<hi))
+    }
+}
+
+/// One thread's share, packed into a workspace of its own.
+private func gemmBlock(_ g: GemmOperands) {
+    GemmWorkspace.with { gemmSerial(g, $0) }
+}
+
+/// Work (flops) below which `sgemm` does not add another thread.
+let gemmFlopsPerThread = 1 << 21
+
+/// C ← beta · C over an m×n block (C not read when beta == 0).
+private func scaleMatrix(_ c: UnsafeMutablePointer<Float>, rows m: Int, columns n: Int, ldc: Int, by beta: Float) {
+    for i in 0..<m {
+        let row = c + i * ldc
+        if beta == 0 {
+            row.update(repeating: 0, count: n)
+        } else if beta != 1 {
+            for j in 0..<n { row[j] *= beta }
+        }
+    }
 }
 
 /// The obviously-correct twin of ``sgemm``: the test oracle. Accumulates in Double.

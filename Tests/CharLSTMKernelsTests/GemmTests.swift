@@ -10,4 +10,92 @@ import Testing
                    beta: 0, c: &c, ldc: 2)
         #expect(c == [19, 22, 43, 50])
     }
+
+    /// Runs fast and naive on one case and returns the worst error relative to the bound
+    /// 1e-5·(|alpha|·Σ_p |a_ip·b_pj| + |beta·c_ij|) + 1e-6; also checks C's padding columns are untouched.
+    /// `parts` > 0 forces that many threads through the split path.
+    private func worstError(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, beta: Float,
+                            parts: Int, seed: UInt64) -> Float {
+        var rng = TestRandom(seed: seed)
+        let lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 2, ldc = n + 5
+        let a = rng.floats((transA ? k : m) * lda), b = rng.floats((transB ? n : k) * ldb)
+        let c0 = beta == 0 ? [Float](repeating: .nan, count: m * ldc) : rng.floats(m * ldc)
+        var fast = c0, slow = c0, bound = [Float](repeating: 0, count: m * ldc)
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                fast.withUnsafeMutableBufferPointer { pc in
+                    let g = GemmOperands(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                         a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb, beta: beta,
+                                         c: pc.baseAddress!, ldc: ldc)
+                    if parts > 0 {
+                        sgemmSplit(g, parts: parts)
+                    } else {
+                        sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: g.a, lda: lda,
+                              b: g.b, ldb: ldb, beta: beta, c: g.c, ldc: ldc, threads: 1)
+                    }
+                }
+            }
+        }
+        naiveSgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                   beta: beta, c: &slow, ldc: ldc)
+        naiveSgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: abs(alpha), a: a.map(abs), lda: lda,
+                   b: b.map(abs), ldb: ldb, beta: 0, c: &bound, ldc: ldc)
+        var worst: Float = 0
+        for i in 0..<m {
+            for j in 0..<ldc {
+                let idx = i * ldc + j
+                if j >= n {
+                    // Padding past column n must keep its old value (NaN stays NaN).
+                    if !(fast[idx] == c0[idx] || (fast[idx].isNaN && c0[idx].isNaN)) { return .infinity }
+                    continue
+                }
+                let tol = 1e-5 * (bound[idx] + (beta == 0 ? 0 : abs(beta * c0[idx]))) + 1e-6
+                let err = abs(fast[idx] - slow[idx]) / tol
+                if !(err <= worst) { worst = err.isNaN ? .infinity : err }
+            }
+        }
+        return worst
+    }
+
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func fastMatchesNaiveOnOddShapes(transA: Bool, transB: Bool) {
+        let coefficients: [(alpha: Float, beta: Float)] = [(1, 0), (-0.5, 1), (2, -0.25), (1, 1)]
+        for (index, s) in oddShapes(maxWork: 120_000).enumerated() {
+            let (alpha, beta) = coefficients[index % coefficients.count]
+            let err = worstError(m: s.m, n: s.n, k: s.k, transA: transA, transB: transB, alpha: alpha, beta: beta,
+                                 parts: 0, seed: UInt64(index))
+            #expect(err <= 1, "m \(s.m) n \(s.n) k \(s.k) alpha \(alpha) beta \(beta)")
+        }
+    }
+
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func blockBoundariesAndThreads(transA: Bool, transB: Bool) {
+        // k > 256 crosses the K block (beta applied once), m > 144 the M block, n > 3072 the N block.
+        let cases: [(m: Int, n: Int, k: Int, beta: Float, parts: Int)] = [
+            (7, 17, 257, 0.5, 1), (150, 17, 9, 0, 2), (3, 3080, 5, 1, 1), (33, 65, 31, 0, 2),
+            (65, 33, 17, -1, 3), (2, 130, 7, 0, 2), (130, 2, 7, 1, 2), (1, 1, 1, 0, 2),
+        ]
+        for (index, s) in cases.enumerated() {
+            let err = worstError(m: s.m, n: s.n, k: s.k, transA: transA, transB: transB, alpha: 0.75, beta: s.beta,
+                                 parts: s.parts, seed: 1000 + UInt64(index))
+            #expect(err <= 1, "m \(s.m) n \(s.n) k \(s.k) beta \(s.beta) parts \(s.parts)")
+        }
+    }
+
+    @Test func publicEntryWithThreadsMatchesNaive() {
+        // Big enough (2·m·n·k ≥ 2 Mflop) that sgemm itself decides to use 2 threads.
+        let err = worstError(m: 40, n: 200, k: 140, transA: false, transB: true, alpha: 1, beta: 0, parts: 0, seed: 7)
+        #expect(err <= 1)
+    }
+
+    @Test func zeroDepthOrZeroAlphaOnlyScalesC() {
+        var c: [Float] = [1, 2, 3, 4, .nan, .nan]
+        let a: [Float] = [.nan], b: [Float] = [.nan]
+        sgemm(transA: false, transB: false, m: 2, n: 2, k: 0, alpha: 1, a: a, lda: 1, b: b, ldb: 2,
+              beta: 2, c: &c, ldc: 3)
+        #expect(c[0] == 2 && c[1] == 4 && c[2] == 3 && c[3] == 8 && c[4].isNaN)
+        sgemm(transA: false, transB: false, m: 2, n: 2, k: 1, alpha: 0, a: a, lda: 1, b: b, ldb: 2,
+              beta: 0, c: &c, ldc: 3)
+        #expect(c[0] == 0 && c[1] == 0 && c[3] == 0 && c[4] == 0 && c[2] == 3 && c[5].isNaN)
+    }
 }

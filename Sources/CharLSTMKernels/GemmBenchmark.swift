@@ -1,0 +1,31 @@
+// Throughput of `sgemm` on one shape: 2·m·n·k flops per call, repeated for about the given time.
+
+/// GFLOP/s of `sgemm` for C[m×n] = op(A)[m×k]·op(B)[k×n] (beta 0) on `threads` threads, timed over
+/// about `seconds` after one warm-up call. The transposes default to NN; the training engine's shapes are
+/// NT (recurrent and input products), NN (backward through W) and TN (weight gradients, with beta 1).
+public func measureSgemm(m: Int, n: Int, k: Int, threads: Int, seconds: Double,
+                         transA: Bool = false, transB: Bool = false, beta: Float = 0) -> Double {
+    let a = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m * k))
+    let b = UnsafeMutablePointer<Float>.allocate(capacity: max(1, k * n))
+    let c = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m * n))
+    defer { a.deallocate(); b.deallocate(); c.deallocate() }
+    for i in 0..<(m * k) { a[i] = Float(i % 13) * 0.01 - 0.06 }
+    for i in 0..<(k * n) { b[i] = Float(i % 7) * 0.01 - 0.03 }
+    c.initialize(repeating: 0, count: m * n)
+    let lda = transA ? m : k, ldb = transB ? k : n
+    func call() {
+        sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+              beta: beta, c: c, ldc: n, threads: threads)
+    }
+    call()
+    let clock = ContinuousClock()
+    let start = clock.now
+    var calls = 0
+    var elapsed = 0.0
+    repeat {
+        call()
+        calls += 1
+        elapsed = (clock.now - start).seconds
+    } while elapsed < seconds
+    return 2 * Double(m) * Double(n) * Double(k) * Double(calls) / elapsed / 1e9
+}
