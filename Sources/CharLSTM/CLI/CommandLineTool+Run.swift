@@ -1,14 +1,19 @@
 extension CommandLineTool {
-    /// Carries out a parsed command and returns its exit code. (The lead replaces this file with the commands.)
+    /// Carries out a parsed command and returns its exit code.
     public static func run(_ invocation: Invocation, console: Console) throws -> Int32 {
-        let name = switch invocation {
-        case .help, .version: "help"
-        case .train: "train"
-        case .generate: "generate"
-        case .eval: "eval"
-        case .info: "info"
-        case .bench: "bench"
+        switch invocation {
+        case .help(let text):
+            try console.out.write(text)
+            return 0
+        case .version:
+            try console.out.write(CharLSTMVersion.current + "\n")
+            return 0
+        case .train(let options): return try TrainCommand(options: options, console: console).run()
+        case .generate(let options): return try GenerateCommand(options: options, console: console).run()
+        case .eval(let options): return try EvalCommand(options: options, console: console).run()
+        case .info(let options): return try InfoCommand(options: options, console: console).run()
+        case .bench:
+            throw CharLSTMError(.unavailable, "'bench' is not implemented yet")
         }
-        throw CharLSTMError(.unavailable, "'\(name)' is not implemented yet")
     }
 }

@@ -1,0 +1,80 @@
+import CharLSTMKernels
+
+/// Runs a model one character at a time (batch 1) with carried state: the engine of generation.
+///
+/// Matrix–vector products on the weights as they are; the one-hot first layer is a row lookup in a
+/// transposed copy of W_ih made once. Per character O(L·G·H² + H·V), no allocation.
+public final class StepRunner: @unchecked Sendable {
+    public let model: CharModel
+    /// The carried state of the single stream.
+    public let state: RecurrentState
+    private let embedding: FloatBuffer           // [V, G·H]: W_ih0ᵀ + input bias
+    private let inputBias: [FloatBuffer]         // per layer [G·H]
+    private let gates: FloatBuffer, hiddenPart: FloatBuffer, c: FloatBuffer, tanhC: FloatBuffer, h: FloatBuffer
+    private let logitsBuffer: FloatBuffer
+
+    /// Takes a snapshot of the model's current weights (call again after they change).
+    public init(model: CharModel) {
+        self.model = model
+        let config = model.config, H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize
+        state = RecurrentState(config: config, batch: 1)
+        let p = model.parameters.pointer
+        inputBias = (0..<config.layers).map { k in
+            let o = model.layout.layer(k), b = FloatBuffer(count: G)
+            for j in 0..<G { b[j] = p[o.biasIH + j] + (config.cell == .gru ? 0 : p[o.biasHH + j]) }
+            return b
+        }
+        embedding = FloatBuffer(count: V * G)
+        transpose(p + model.layout.layer(0).weightIH, rows: G, cols: V, into: embedding.pointer)
+        for v in 0..<V {
+            for j in 0..<G { embedding[v * G + j] += inputBias[0][j] }
+        }
+        gates = FloatBuffer(count: G)
+        hiddenPart = FloatBuffer(count: G)
+        c = FloatBuffer(count: H)
+        tanhC = FloatBuffer(count: H)
+        h = FloatBuffer(count: H)
+        logitsBuffer = FloatBuffer(count: V)
+    }
+
+    /// Feeds one character; returns the logits of the next (valid until the next call).
+    @discardableResult
+    public func step(_ token: Int32) -> UnsafeBufferPointer<Float> {
+        let config = model.config, H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize
+        let p = model.parameters.pointer, threads = model.threads
+        var input: UnsafePointer<Float> = UnsafePointer(embedding.pointer)  // unused for k = 0
+        for k in 0..<config.layers {
+            let o = model.layout.layer(k), a = gates.pointer, hk = state.h(layer: k)
+            if k == 0 {
+                a.update(from: embedding.pointer + Int(token) * G, count: G)
+            } else {
+                a.update(from: inputBias[k].pointer, count: G)
+                sgemv(trans: false, m: G, n: H, alpha: 1, a: p + o.weightIH, lda: H, x: input, beta: 1, y: a, threads: threads)
+            }
+            switch config.cell {
+            case .lstm:
+                sgemv(trans: false, m: G, n: H, alpha: 1, a: p + o.weightHH, lda: H, x: hk, beta: 1, y: a, threads: threads)
+                let ck = state.c(layer: k)
+                lstmCellForward(pre: a, cPrev: ck, c: c.pointer, tanhC: tanhC.pointer, h: h.pointer, batch: 1, hidden: H)
+                ck.update(from: c.pointer, count: H)
+            case .rnn:
+                sgemv(trans: false, m: G, n: H, alpha: 1, a: p + o.weightHH, lda: H, x: hk, beta: 1, y: a, threads: threads)
+                rnnCellForward(pre: a, h: h.pointer, batch: 1, hidden: H)
+            case .gru:
+                let ah = hiddenPart.pointer
+                ah.update(from: p + o.biasHH, count: G)
+                sgemv(trans: false, m: G, n: H, alpha: 1, a: p + o.weightHH, lda: H, x: hk, beta: 1, y: ah, threads: threads)
+                gruCellForward(ax: a, ah: ah, ahN: tanhC.pointer, hPrev: hk, h: h.pointer, batch: 1, hidden: H)
+            }
+            hk.update(from: h.pointer, count: H)
+            input = UnsafePointer(hk)
+        }
+        let d = model.layout.decoder
+        logitsBuffer.pointer.update(from: p + d.bias, count: V)
+        sgemv(trans: false, m: V, n: H, alpha: 1, a: p + d.weight, lda: H, x: input, beta: 1, y: logitsBuffer.pointer, threads: 1)
+        return UnsafeBufferPointer(start: logitsBuffer.pointer, count: V)
+    }
+
+    /// Back to the zero state.
+    public func reset() { state.reset() }
+}
