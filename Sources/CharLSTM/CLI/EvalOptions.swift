@@ -24,7 +24,7 @@ public struct EvalOptions: Equatable, Sendable {
             CommonOptions.json,
             CommonOptions.threads,
         ],
-        example: "charlstm eval test.txt --checkpoint runs/shakespeare/best.safetensors --json"
+        example: "charlstm eval held-out.txt --checkpoint Checkpoints/shakespeare --json"
     )
 
     init(_ args: ParsedArguments) throws(CharLSTMError) {

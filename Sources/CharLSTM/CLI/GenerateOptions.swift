@@ -44,7 +44,7 @@ public struct GenerateOptions: Equatable, Sendable {
                 OptionSpec("stop", .text(allowEmpty: false), value: "text", "Stop once this text has been generated."),
                 CommonOptions.threads,
             ],
-            example: "charlstm generate --checkpoint runs/shakespeare --prime 'ROMEO:' --length 500"
+            example: "charlstm generate --prime 'ROMEO:' --length 500 --temperature 0.8"
         )
     }()
 

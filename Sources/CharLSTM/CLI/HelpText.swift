@@ -39,7 +39,7 @@ enum HelpText {
           See 'charlstm help <command>' for detailed help.
 
         EXAMPLE:
-          charlstm train input.txt --steps 2000 --out runs/shakespeare
+          charlstm train --minutes 5
 
         """
     }

@@ -15,7 +15,7 @@ public struct InfoOptions: Equatable, Sendable {
         abstract: "Describe a checkpoint file or a training folder.",
         arguments: [ArgumentSpec(name: "path", help: "A checkpoint file or a training folder.", isRequired: true, defaultText: nil)],
         options: [CommonOptions.json],
-        example: "charlstm info runs/shakespeare/latest.safetensors"
+        example: "charlstm info Checkpoints/shakespeare/latest.safetensors"
     )
 
     init(_ args: ParsedArguments) {

@@ -9,6 +9,7 @@ public enum Invocation: Equatable, Sendable {
     case eval(EvalOptions)
     case info(InfoOptions)
     case bench(BenchOptions)
+    case export(ExportOptions)
 
     /// The command words, in the order help lists them.
     public static var commandNames: [String] { commands.map(\.spec.name) }
@@ -19,6 +20,7 @@ public enum Invocation: Equatable, Sendable {
         (EvalOptions.command, { args throws(CharLSTMError) in .eval(try EvalOptions(args)) }),
         (InfoOptions.command, { args in .info(InfoOptions(args)) }),
         (BenchOptions.command, { args throws(CharLSTMError) in .bench(try BenchOptions(args)) }),
+        (ExportOptions.command, { args in .export(ExportOptions(args)) }),
     ]
 
     /// Parses the arguments after the program name.

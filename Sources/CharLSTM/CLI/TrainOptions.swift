@@ -97,7 +97,7 @@ public struct TrainOptions: Equatable, Sendable {
                            "Continue training from this checkpoint"),
                 OptionSpec("force", .flag, "Overwrite checkpoints already in the output folder."),
             ],
-            example: "charlstm train input.txt --hidden 512 --steps 5000 --out runs/shakespeare"
+            example: "charlstm train my-corpus.txt --hidden 512 --dropout 0.2 --minutes 60"
         )
     }()
 

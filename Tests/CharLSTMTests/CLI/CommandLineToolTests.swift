@@ -27,9 +27,9 @@ import Testing
         #expect(run(["help", "x"]).err == "error: unknown command 'x'\nhelp: see 'charlstm --help'\n")
     }
 
-    @Test func commandsNotYetImplementedFailWithoutAHelpLine() {
-        #expect(run(["info", "x"]) == (69, "", "error: 'info' is not implemented yet\n"))
-        #expect(run(["generate"]).code == 69)
+    @Test func commandErrorsAreOneLineWithoutAHelpLine() {
+        #expect(run(["info", "/nonexistent/x"]) == (66, "", "error: no such checkpoint file or folder: '/nonexistent/x'\n"))
+        #expect(run(["eval", "/nonexistent/t.txt", "--checkpoint", "/nonexistent/c"]).code == 66)
     }
 
     @Test func brokenPipeEndsQuietly() {

@@ -18,12 +18,14 @@ import Testing
       eval                    Measure a model's bits per character on a text file.
       info                    Describe a checkpoint file or a training folder.
       bench                   Measure training and generation speed.
+      export                  Write a model-only copy of a checkpoint, without
+                              training state: about a third of the size.
       help                    Show help for a command.
 
       See 'charlstm help <command>' for detailed help.
 
     EXAMPLE:
-      charlstm train input.txt --steps 2000 --out runs/shakespeare
+      charlstm train --minutes 5
 
     """
 
@@ -78,7 +80,7 @@ import Testing
       -h, --help              Show help information.
 
     EXAMPLE:
-      charlstm train input.txt --hidden 512 --steps 5000 --out runs/shakespeare
+      charlstm train my-corpus.txt --hidden 512 --dropout 0.2 --minutes 60
 
     """
 
@@ -105,7 +107,7 @@ import Testing
       -h, --help              Show help information.
 
     EXAMPLE:
-      charlstm generate --checkpoint runs/shakespeare --prime 'ROMEO:' --length 500
+      charlstm generate --prime 'ROMEO:' --length 500 --temperature 0.8
 
     """
 
@@ -124,7 +126,7 @@ import Testing
       -h, --help              Show help information.
 
     EXAMPLE:
-      charlstm eval test.txt --checkpoint runs/shakespeare/best.safetensors --json
+      charlstm eval held-out.txt --checkpoint Checkpoints/shakespeare --json
 
     """
 
@@ -141,7 +143,7 @@ import Testing
       -h, --help              Show help information.
 
     EXAMPLE:
-      charlstm info runs/shakespeare/latest.safetensors
+      charlstm info Checkpoints/shakespeare/latest.safetensors
 
     """
 
@@ -171,6 +173,25 @@ import Testing
       charlstm bench --config M --seconds 20 --json
 
     """
+    static let exportHelp = """
+    OVERVIEW: Write a model-only copy of a checkpoint, without training state: about
+    a third of the size.
+
+    USAGE: charlstm export <checkpoint> <output> [<options>]
+
+    ARGUMENTS:
+      <checkpoint>            A checkpoint file or a training folder (its best
+                              model).
+      <output>                The .safetensors file to write.
+
+    OPTIONS:
+      -h, --help              Show help information.
+
+    EXAMPLE:
+      charlstm export Checkpoints/shakespeare shakespeare-model.safetensors
+
+    """
+
     @Test(arguments: [
         ([], overviewHelp), (["--help"], overviewHelp), (["-h"], overviewHelp), (["help"], overviewHelp),
         (["help", "help"], overviewHelp), (["help", "--help"], overviewHelp), (["help", "-h"], overviewHelp),
@@ -180,6 +201,7 @@ import Testing
         (["help", "eval"], evalHelp), (["eval", "-h"], evalHelp),
         (["help", "info"], infoHelp), (["info", "--help"], infoHelp),
         (["help", "bench"], benchHelp), (["bench", "-h"], benchHelp),
+        (["help", "export"], exportHelp), (["export", "--help"], exportHelp),
     ])
     func helpText(arguments: [String], expected: String) throws {
         #expect(try Invocation.parse(arguments) == .help(expected))
@@ -193,7 +215,7 @@ import Testing
     }
 
     @Test func everyLineFitsIn80Columns() {
-        for text in [Self.overviewHelp, Self.trainHelp, Self.generateHelp, Self.evalHelp, Self.infoHelp, Self.benchHelp] {
+        for text in [Self.overviewHelp, Self.trainHelp, Self.generateHelp, Self.evalHelp, Self.infoHelp, Self.benchHelp, Self.exportHelp] {
             for line in text.split(separator: "\n") { #expect(line.count <= 80, "\(line)") }
         }
     }
