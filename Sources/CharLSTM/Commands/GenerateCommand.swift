@@ -23,7 +23,12 @@ struct GenerateCommand {
         let generator = try Generator(checkpoint: checkpoint, sampler: sampler, seed: seed,
                                       threads: o.threads ?? ProcessInfo.processInfo.activeProcessorCount)
         // Checked before the first character is written.
-        if let prime = o.prime { try generator.prime(prime) }
+        if let prime = o.prime {
+            try generator.prime(prime)
+        } else if checkpoint.vocabulary.index(of: "\n") != nil {
+            // As after the end of a line: the model starts a fresh one (the newline itself is not printed).
+            try generator.prime("\n")
+        }
         try console.err.write("generating from '\(path)' (seed \(seed))\n")
         try console.err.flush()
 
