@@ -14,15 +14,19 @@ public func sgemm(
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
     threads: Int = 1
 ) {
-    guard m > 0, n > 0 else { return }
-    if k == 0 || alpha == 0 {
-        scaleMatrix(c, rows: m, columns: n, ldc: ldc, by: beta)
+    sgemmRun(GemmOperands(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                          b: b, ldb: ldb, beta: beta, c: c, ldc: ldc), threads: threads)
+}
+
+/// Handles the trivial cases, then runs `g` on as many of `threads` as its size warrants.
+func sgemmRun(_ g: GemmOperands, threads: Int) {
+    guard g.m > 0, g.n > 0 else { return }
+    if g.k == 0 || g.alpha == 0 {
+        scaleMatrix(g.c, rows: g.m, columns: g.n, ldc: g.ldc, by: g.beta)
         return
     }
-    let g = GemmOperands(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                         b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     // One thread per `gemmFlopsPerThread` of work at most: below that the fork-join costs more than it saves.
-    let parts = max(1, min(threads, 2 * m * n * k / gemmFlopsPerThread))
+    let parts = max(1, min(threads, 2 * g.m * g.n * g.k / gemmFlopsPerThread))
     sgemmSplit(g, parts: parts)
 }
 

@@ -21,6 +21,8 @@ struct GemmOperands: @unchecked Sendable {
     var b: UnsafePointer<Float>, ldb: Int
     var beta: Float
     var c: UnsafeMutablePointer<Float>, ldc: Int
+    /// op(B) already in panel layout (``SgemmPackedB``); then `b`, `ldb` and `transB` are unused.
+    var packedB: PackedPanels? = nil
 
     /// The same product restricted to rows rows.lowerBound..<rows.upperBound of C.
     func rows(_ rows: Range<Int>) -> GemmOperands {
@@ -37,8 +39,17 @@ struct GemmOperands: @unchecked Sendable {
         s.n = cols.count
         s.b = transB ? b + cols.lowerBound * ldb : b + cols.lowerBound
         s.c = c + cols.lowerBound
+        s.packedB?.firstSliver += cols.lowerBound / GemmBlocking.nr // callers cut at multiples of nr
         return s
     }
+}
+
+/// Where the panels of a pre-packed op(B) are: K block pc starts at base + pc·paddedN and holds
+/// paddedN / nr slivers of kc×nr floats; the product uses slivers from `firstSliver` on.
+struct PackedPanels {
+    let base: UnsafePointer<Float>
+    let paddedN: Int
+    var firstSliver: Int
 }
 
 /// Computes the whole product of `g` on the calling thread, packing into `ws`.
@@ -51,14 +62,20 @@ func gemmSerial(_ g: GemmOperands, _ ws: GemmWorkspace) {
         while pc < g.k {
             let kc = min(GemmBlocking.kc, g.k - pc)
             let beta = pc == 0 ? g.beta : 1
-            packB(g, rowsFrom: pc, count: kc, columnsFrom: jc, count: nc, into: ws.b)
+            let bBlock: UnsafePointer<Float>
+            if let panels = g.packedB {
+                bBlock = panels.base + pc * panels.paddedN + (panels.firstSliver + jc / nr) * kc * nr
+            } else {
+                packB(g, rowsFrom: pc, count: kc, columnsFrom: jc, count: nc, into: ws.b)
+                bBlock = UnsafePointer(ws.b)
+            }
             var ic = 0
             while ic < g.m {
                 let mc = min(GemmBlocking.mc, g.m - ic)
                 packA(g, rowsFrom: ic, count: mc, columnsFrom: pc, count: kc, into: ws.a)
                 var jr = 0
                 while jr < nc {
-                    let bp = UnsafePointer(ws.b + jr * kc)
+                    let bp = bBlock + jr * kc
                     let cols = min(nr, nc - jr)
                     var ir = 0
                     while ir < mc {
@@ -135,42 +152,44 @@ private func packA(_ g: GemmOperands, rowsFrom i0: Int, count mc: Int, columnsFr
 /// Packs op(B)[p0..<p0+kc, j0..<j0+nc] as ⌈nc/16⌉ slivers; sliver s holds, for each p, the 16 values
 /// op(B)[p0+p, j0+16s+c] (c = 0..<16, zero past column nc) at dst[s·16·kc + 16p + c].
 @inline(never)
-private func packB(_ g: GemmOperands, rowsFrom p0: Int, count kc: Int, columnsFrom j0: Int, count nc: Int,
+func packB(_ g: GemmOperands, rowsFrom p0: Int, count kc: Int, columnsFrom j0: Int, count nc: Int,
                    into dst: UnsafeMutablePointer<Float>) {
     let nr = GemmBlocking.nr
-    var s = 0
-    while s * nr < nc {
+    let slivers = (nc + nr - 1) / nr
+    if !g.transB {
+        // op(B)[p, j] = b[p·ldb + j]: walk each row of B once, 16 consecutive floats to each sliver.
+        let full = nc / nr
+        for p in 0..<kc {
+            let src = g.b + (p0 + p) * g.ldb + j0
+            for s in 0..<full {
+                UnsafeMutableRawPointer(dst + (s * kc + p) * nr)
+                    .storeBytes(of: UnsafeRawPointer(src + s * nr).loadUnaligned(as: SIMD16<Float>.self),
+                                as: SIMD16<Float>.self)
+            }
+            if full < slivers {
+                var v = SIMD16<Float>()
+                for c in 0..<(nc - full * nr) { v[c] = src[full * nr + c] }
+                UnsafeMutableRawPointer(dst + (full * kc + p) * nr).storeBytes(of: v, as: SIMD16<Float>.self)
+            }
+        }
+        return
+    }
+    // op(B)[p, j] = b[j·ldb + p]: read each stored row (one column of op(B)) contiguously.
+    for s in 0..<slivers {
         let d = dst + s * nr * kc
         let cols = min(nr, nc - s * nr)
         let j = j0 + s * nr
-        if g.transB {
-            // op(B)[p, j] = b[j·ldb + p]: read each stored row (one column of op(B)) contiguously.
-            if cols == nr {
-                transposeSliver(g.b + j * g.ldb + p0, ldb: g.ldb, kc: kc, into: d)
-            } else {
-                for c in 0..<cols {
-                    let src = g.b + (j + c) * g.ldb + p0
-                    for p in 0..<kc { d[p * nr + c] = src[p] }
-                }
-                for c in cols..<nr {
-                    for p in 0..<kc { d[p * nr + c] = 0 }
-                }
-            }
+        if cols == nr {
+            transposeSliver(g.b + j * g.ldb + p0, ldb: g.ldb, kc: kc, into: d)
         } else {
-            // op(B)[p, j] = b[p·ldb + j]: 16 consecutive floats per p.
-            for p in 0..<kc {
-                let src = g.b + (p0 + p) * g.ldb + j
-                let dp = UnsafeMutableRawPointer(d + p * nr)
-                if cols == nr {
-                    dp.storeBytes(of: UnsafeRawPointer(src).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
-                } else {
-                    var v = SIMD16<Float>()
-                    for c in 0..<cols { v[c] = src[c] }
-                    dp.storeBytes(of: v, as: SIMD16<Float>.self)
-                }
+            for c in 0..<cols {
+                let src = g.b + (j + c) * g.ldb + p0
+                for p in 0..<kc { d[p * nr + c] = src[p] }
+            }
+            for c in cols..<nr {
+                for p in 0..<kc { d[p * nr + c] = 0 }
             }
         }
-        s += 1
     }
 }
 
