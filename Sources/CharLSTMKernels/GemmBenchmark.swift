@@ -26,15 +26,20 @@ public func measureSgemm(m: Int, n: Int, k: Int, threads: Int, seconds: Double,
         sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
               beta: beta, c: c, ldc: n, threads: threads)
     }
-    call()
+    return 2 * Double(m) * Double(n) * Double(k) * callsPerSecond(seconds: seconds, call) / 1e9
+}
+
+/// Calls `body` once to warm up, then repeatedly for about `seconds`; returns calls per second.
+func callsPerSecond(seconds: Double, _ body: () -> Void) -> Double {
+    body()
     let clock = ContinuousClock()
     let start = clock.now
     var calls = 0
     var elapsed = 0.0
     repeat {
-        call()
+        body()
         calls += 1
         elapsed = (clock.now - start).seconds
     } while elapsed < seconds
-    return 2 * Double(m) * Double(n) * Double(k) * Double(calls) / elapsed / 1e9
+    return Double(calls) / elapsed
 }

@@ -15,5 +15,7 @@ import Testing
         #expect(overhead > 0 && overhead < 0.01)
         #expect(measurePeakGFLOPS(threads: 1, seconds: 0.001) > 0.1)
         #expect(measureSgemm(m: 7, n: 17, k: 5, threads: 1, seconds: 0.001) > 0)
+        #expect(measureSgemm(m: 7, n: 17, k: 5, threads: 1, seconds: 0.001, transB: true, prepackedB: true) > 0)
+        #expect(measureSgemv(m: 7, n: 17, threads: 1, seconds: 0.001) > 0)
     }
 }
