@@ -2,10 +2,11 @@
 //
 //     for jc in n by nc:                      B block  op(B)[pc..<pc+kc, jc..<jc+nc] packed into nr-wide slivers
 //       for pc in k by kc:
-//         pack B block
 //         for ic in m by mc:                  A block  op(A)[ic..<ic+mc, pc..<pc+kc] packed into mr-tall slivers
 //           pack A block
-//           for jr in nc by nr, ir in mc by mr:
+//           for jr in nc by nr:
+//             if ic == 0: pack B sliver jr    (unless B came pre-packed)
+//             for ir in mc by mr:
 //             C[ir.., jr..] = alpha · Σ_p Ap[p][0..<mr] ⊗ Bp[p][0..<nr] + beta' · C[ir.., jr..]
 //
 // beta' is the caller's beta for the first K block and 1 after it, so C = alpha·op(A)·op(B) + beta·C.
@@ -66,8 +67,7 @@ func gemmSerial(_ g: GemmOperands, _ ws: GemmWorkspace) {
             if let panels = g.packedB {
                 bBlock = panels.base + pc * panels.paddedN + (panels.firstSliver + jc / nr) * kc * nr
             } else {
-                packB(g, rowsFrom: pc, count: kc, columnsFrom: jc, count: nc, into: ws.b)
-                bBlock = UnsafePointer(ws.b)
+                bBlock = UnsafePointer(ws.b) // packed sliver by sliver during the first A block, below
             }
             var ic = 0
             while ic < g.m {
@@ -77,6 +77,11 @@ func gemmSerial(_ g: GemmOperands, _ ws: GemmWorkspace) {
                 while jr < nc {
                     let bp = bBlock + jr * kc
                     let cols = min(nr, nc - jr)
+                    if ic == 0 && g.packedB == nil {
+                        // Packing each B sliver just before its first use overlaps the reads of B with
+                        // arithmetic and leaves the sliver in L1 for the micro-kernels that follow.
+                        packB(g, rowsFrom: pc, count: kc, columnsFrom: jc + jr, count: cols, into: ws.b + jr * kc)
+                    }
                     var ir = 0
                     while ir < mc {
                         microKernel6x16(kc: kc, a: ws.a + ir * kc, b: bp, alpha: g.alpha, beta: beta,
