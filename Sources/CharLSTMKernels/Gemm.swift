@@ -55,8 +55,9 @@ private func gemmBlock(_ g: GemmOperands) {
     GemmWorkspace.with { gemmSerial(g, $0) }
 }
 
-/// Work (flops) below which `sgemm` does not add another thread.
-let gemmFlopsPerThread = 1 << 21
+/// Work (flops) each extra `sgemm` thread must get: 2²³ flops ≈ 90 µs on one core, against the ≈ 15 µs
+/// it takes to wake a worker (see ``Parallel``).
+let gemmFlopsPerThread = 1 << 23
 
 /// C ← beta · C over an m×n block (C not read when beta == 0).
 private func scaleMatrix(_ c: UnsafeMutablePointer<Float>, rows m: Int, columns n: Int, ldc: Int, by beta: Float) {

@@ -107,8 +107,8 @@ import Testing
     }
 
     @Test func publicEntryWithThreadsMatchesNaive() {
-        // Big enough (2·m·n·k ≥ 2 Mflop) that sgemm itself decides to use 2 threads.
-        let err = worstError(m: 40, n: 200, k: 140, transA: false, transB: true, alpha: 1, beta: 0, parts: 0, seed: 7)
+        // Big enough (2·m·n·k ≥ 2²⁴ flops) that sgemm itself decides to use 2 threads.
+        let err = worstError(m: 64, n: 256, k: 513, transA: false, transB: true, alpha: 1, beta: 0, parts: 0, seed: 7)
         #expect(err <= 1)
     }
 
