@@ -142,13 +142,7 @@ private func packA(_ g: GemmOperands, rowsFrom i0: Int, count mc: Int, columnsFr
                 dp[0] = r0[p]; dp[1] = r1[p]; dp[2] = r2[p]; dp[3] = r3[p]; dp[4] = r4[p]; dp[5] = r5[p]
             }
         } else {
-            for r in 0..<rows {
-                let src = g.a + (i + r) * g.lda + p0
-                for p in 0..<kc { d[p * mr + r] = src[p] }
-            }
-            for r in rows..<mr {
-                for p in 0..<kc { d[p * mr + r] = 0 }
-            }
+            packEdgeSliver(g.a + i * g.lda + p0, ld: g.lda, count: rows, width: mr, kc: kc, into: d)
         }
         s += 1
     }
@@ -158,7 +152,7 @@ private func packA(_ g: GemmOperands, rowsFrom i0: Int, count mc: Int, columnsFr
 /// op(B)[p0+p, j0+16s+c] (c = 0..<16, zero past column nc) at dst[s·16·kc + 16p + c].
 @inline(never)
 func packB(_ g: GemmOperands, rowsFrom p0: Int, count kc: Int, columnsFrom j0: Int, count nc: Int,
-                   into dst: UnsafeMutablePointer<Float>) {
+           into dst: UnsafeMutablePointer<Float>) {
     let nr = GemmBlocking.nr
     let slivers = (nc + nr - 1) / nr
     if !g.transB {
@@ -187,14 +181,21 @@ func packB(_ g: GemmOperands, rowsFrom p0: Int, count kc: Int, columnsFrom j0: I
         if cols == nr {
             transposeSliver(g.b + j * g.ldb + p0, ldb: g.ldb, kc: kc, into: d)
         } else {
-            for c in 0..<cols {
-                let src = g.b + (j + c) * g.ldb + p0
-                for p in 0..<kc { d[p * nr + c] = src[p] }
-            }
-            for c in cols..<nr {
-                for p in 0..<kc { d[p * nr + c] = 0 }
-            }
+            packEdgeSliver(g.b + j * g.ldb + p0, ld: g.ldb, count: cols, width: nr, kc: kc, into: d)
         }
+    }
+}
+
+/// d[width·p + r] = src[r·ld + p] for r < count, and 0 for count ≤ r < width (p < kc): a sliver at the
+/// edge of the matrix, whose stored rows run along p.
+private func packEdgeSliver(_ src: UnsafePointer<Float>, ld: Int, count: Int, width: Int, kc: Int,
+                            into d: UnsafeMutablePointer<Float>) {
+    for r in 0..<count {
+        let row = src + r * ld
+        for p in 0..<kc { d[p * width + r] = row[p] }
+    }
+    for r in count..<width {
+        for p in 0..<kc { d[p * width + r] = 0 }
     }
 }
 
