@@ -6,12 +6,16 @@
 //           pack A block
 //           for jr in nc by nr:
 //             if ic == 0: pack B sliver jr    (unless B came pre-packed)
-//             for ir in mc by mr:
-//             C[ir.., jr..] = alpha · Σ_p Ap[p][0..<mr] ⊗ Bp[p][0..<nr] + beta' · C[ir.., jr..]
+//             for ir in mc by mr:         micro-kernel, mr×nr = 6×16:
+//               C[ir.., jr..] = alpha · Σ_p Ap[p][0..<mr] ⊗ Bp[p][0..<nr] + beta' · C[ir.., jr..]
 //
 // beta' is the caller's beta for the first K block and 1 after it, so C = alpha·op(A)·op(B) + beta·C.
 // Packed slivers are zero-padded to full mr / nr, so the micro-kernel always runs a full 6×16 tile; edge
 // tiles go through a scratch tile and only their valid part is written to C.
+//
+// Tuned for AVX2 + FMA (the build machine, AMD Zen 3, has no AVX-512): sixteen 256-bit registers hold the
+// 12 SIMD8 accumulators of the 6×16 tile, two B vectors and one broadcast A value. The A block (144×256
+// floats) sits in L2, a B sliver (256×16) in L1.
 
 /// Everything `sgemm` was called with; a value that may cross threads.
 struct GemmOperands: @unchecked Sendable {
