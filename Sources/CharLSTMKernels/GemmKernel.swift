@@ -5,7 +5,7 @@
 //         for ic in m by mc:                  A block  op(A)[ic..<ic+mc, pc..<pc+kc] packed into mr-tall slivers
 //           pack A block
 //           for jr in nc by nr:
-//             if ic == 0: pack B sliver jr    (unless B came pre-packed)
+//             if ic == 0: pack B sliver jr    (transposed B; plain B is packed before the ic loop)
 //             for ir in mc by mr:         micro-kernel, mr×nr = 6×16:
 //               C[ir.., jr..] = alpha · Σ_p Ap[p][0..<mr] ⊗ Bp[p][0..<nr] + beta' · C[ir.., jr..]
 //
@@ -68,10 +68,20 @@ func gemmSerial(_ g: GemmOperands, _ ws: GemmWorkspace) {
             let kc = min(GemmBlocking.kc, g.k - pc)
             let beta = pc == 0 ? g.beta : 1
             let bBlock: UnsafePointer<Float>
+            var packSliversLazily = false
             if let panels = g.packedB {
                 bBlock = panels.base + pc * panels.paddedN + (panels.firstSliver + jc / nr) * kc * nr
             } else {
-                bBlock = UnsafePointer(ws.b) // packed sliver by sliver during the first A block, below
+                bBlock = UnsafePointer(ws.b)
+                if g.transB {
+                    // Packed sliver by sliver during the first A block, below: the transposing pack then
+                    // overlaps with arithmetic and leaves each sliver in L1 for its micro-kernels.
+                    packSliversLazily = true
+                } else {
+                    // A plain copy, best done a whole row of B at a time (rows far apart in memory
+                    // would otherwise collide in the cache, 16 floats from each).
+                    packB(g, rowsFrom: pc, count: kc, columnsFrom: jc, count: nc, into: ws.b)
+                }
             }
             var ic = 0
             while ic < g.m {
@@ -81,9 +91,7 @@ func gemmSerial(_ g: GemmOperands, _ ws: GemmWorkspace) {
                 while jr < nc {
                     let bp = bBlock + jr * kc
                     let cols = min(nr, nc - jr)
-                    if ic == 0 && g.packedB == nil {
-                        // Packing each B sliver just before its first use overlaps the reads of B with
-                        // arithmetic and leaves the sliver in L1 for the micro-kernels that follow.
+                    if ic == 0 && packSliversLazily {
                         packB(g, rowsFrom: pc, count: kc, columnsFrom: jc + jr, count: cols, into: ws.b + jr * kc)
                     }
                     var ir = 0
