@@ -2,15 +2,20 @@
 //
 //     for jc in n by nc:                      B block  op(B)[pc..<pc+kc, jc..<jc+nc] packed into nr-wide slivers
 //       for pc in k by kc:
-//         pack B block
 //         for ic in m by mc:                  A block  op(A)[ic..<ic+mc, pc..<pc+kc] packed into mr-tall slivers
 //           pack A block
-//           for jr in nc by nr, ir in mc by mr:
-//             C[ir.., jr..] = alpha · Σ_p Ap[p][0..<mr] ⊗ Bp[p][0..<nr] + beta' · C[ir.., jr..]
+//           for jr in nc by nr:
+//             if ic == 0: pack B sliver jr    (transposed B; plain B is packed before the ic loop)
+//             for ir in mc by mr:         micro-kernel, mr×nr = 6×16:
+//               C[ir.., jr..] = alpha · Σ_p Ap[p][0..<mr] ⊗ Bp[p][0..<nr] + beta' · C[ir.., jr..]
 //
 // beta' is the caller's beta for the first K block and 1 after it, so C = alpha·op(A)·op(B) + beta·C.
 // Packed slivers are zero-padded to full mr / nr, so the micro-kernel always runs a full 6×16 tile; edge
 // tiles go through a scratch tile and only their valid part is written to C.
+//
+// Tuned for AVX2 + FMA (the build machine, AMD Zen 3, has no AVX-512): sixteen 256-bit registers hold the
+// 12 SIMD8 accumulators of the 6×16 tile, two B vectors and one broadcast A value. The A block (144×256
+// floats) sits in L2, a B sliver (256×16) in L1.
 
 /// Everything `sgemm` was called with; a value that may cross threads.
 struct GemmOperands: @unchecked Sendable {
@@ -21,6 +26,8 @@ struct GemmOperands: @unchecked Sendable {
     var b: UnsafePointer<Float>, ldb: Int
     var beta: Float
     var c: UnsafeMutablePointer<Float>, ldc: Int
+    /// op(B) already in panel layout (``SgemmPackedB``); then `b`, `ldb` and `transB` are unused.
+    var packedB: PackedPanels? = nil
 
     /// The same product restricted to rows rows.lowerBound..<rows.upperBound of C.
     func rows(_ rows: Range<Int>) -> GemmOperands {
@@ -37,8 +44,17 @@ struct GemmOperands: @unchecked Sendable {
         s.n = cols.count
         s.b = transB ? b + cols.lowerBound * ldb : b + cols.lowerBound
         s.c = c + cols.lowerBound
+        s.packedB?.firstSliver += cols.lowerBound / GemmBlocking.nr // callers cut at multiples of nr
         return s
     }
+}
+
+/// Where the panels of a pre-packed op(B) are: K block pc starts at base + pc·paddedN and holds
+/// paddedN / nr slivers of kc×nr floats; the product uses slivers from `firstSliver` on.
+struct PackedPanels {
+    let base: UnsafePointer<Float>
+    let paddedN: Int
+    var firstSliver: Int
 }
 
 /// Computes the whole product of `g` on the calling thread, packing into `ws`.
@@ -51,15 +67,33 @@ func gemmSerial(_ g: GemmOperands, _ ws: GemmWorkspace) {
         while pc < g.k {
             let kc = min(GemmBlocking.kc, g.k - pc)
             let beta = pc == 0 ? g.beta : 1
-            packB(g, rowsFrom: pc, count: kc, columnsFrom: jc, count: nc, into: ws.b)
+            let bBlock: UnsafePointer<Float>
+            var packSliversLazily = false
+            if let panels = g.packedB {
+                bBlock = panels.base + pc * panels.paddedN + (panels.firstSliver + jc / nr) * kc * nr
+            } else {
+                bBlock = UnsafePointer(ws.b)
+                if g.transB {
+                    // Packed sliver by sliver during the first A block, below: the transposing pack then
+                    // overlaps with arithmetic and leaves each sliver in L1 for its micro-kernels.
+                    packSliversLazily = true
+                } else {
+                    // A plain copy, best done a whole row of B at a time (rows far apart in memory
+                    // would otherwise collide in the cache, 16 floats from each).
+                    packB(g, rowsFrom: pc, count: kc, columnsFrom: jc, count: nc, into: ws.b)
+                }
+            }
             var ic = 0
             while ic < g.m {
                 let mc = min(GemmBlocking.mc, g.m - ic)
                 packA(g, rowsFrom: ic, count: mc, columnsFrom: pc, count: kc, into: ws.a)
                 var jr = 0
                 while jr < nc {
-                    let bp = UnsafePointer(ws.b + jr * kc)
+                    let bp = bBlock + jr * kc
                     let cols = min(nr, nc - jr)
+                    if ic == 0 && packSliversLazily {
+                        packB(g, rowsFrom: pc, count: kc, columnsFrom: jc + jr, count: cols, into: ws.b + jr * kc)
+                    }
                     var ir = 0
                     while ir < mc {
                         microKernel6x16(kc: kc, a: ws.a + ir * kc, b: bp, alpha: g.alpha, beta: beta,
@@ -120,13 +154,7 @@ private func packA(_ g: GemmOperands, rowsFrom i0: Int, count mc: Int, columnsFr
                 dp[0] = r0[p]; dp[1] = r1[p]; dp[2] = r2[p]; dp[3] = r3[p]; dp[4] = r4[p]; dp[5] = r5[p]
             }
         } else {
-            for r in 0..<rows {
-                let src = g.a + (i + r) * g.lda + p0
-                for p in 0..<kc { d[p * mr + r] = src[p] }
-            }
-            for r in rows..<mr {
-                for p in 0..<kc { d[p * mr + r] = 0 }
-            }
+            packEdgeSliver(g.a + i * g.lda + p0, ld: g.lda, count: rows, width: mr, kc: kc, into: d)
         }
         s += 1
     }
@@ -135,42 +163,51 @@ private func packA(_ g: GemmOperands, rowsFrom i0: Int, count mc: Int, columnsFr
 /// Packs op(B)[p0..<p0+kc, j0..<j0+nc] as ⌈nc/16⌉ slivers; sliver s holds, for each p, the 16 values
 /// op(B)[p0+p, j0+16s+c] (c = 0..<16, zero past column nc) at dst[s·16·kc + 16p + c].
 @inline(never)
-private func packB(_ g: GemmOperands, rowsFrom p0: Int, count kc: Int, columnsFrom j0: Int, count nc: Int,
-                   into dst: UnsafeMutablePointer<Float>) {
+func packB(_ g: GemmOperands, rowsFrom p0: Int, count kc: Int, columnsFrom j0: Int, count nc: Int,
+           into dst: UnsafeMutablePointer<Float>) {
     let nr = GemmBlocking.nr
-    var s = 0
-    while s * nr < nc {
+    let slivers = (nc + nr - 1) / nr
+    if !g.transB {
+        // op(B)[p, j] = b[p·ldb + j]: walk each row of B once, 16 consecutive floats to each sliver.
+        let full = nc / nr
+        for p in 0..<kc {
+            let src = g.b + (p0 + p) * g.ldb + j0
+            for s in 0..<full {
+                UnsafeMutableRawPointer(dst + (s * kc + p) * nr)
+                    .storeBytes(of: UnsafeRawPointer(src + s * nr).loadUnaligned(as: SIMD16<Float>.self),
+                                as: SIMD16<Float>.self)
+            }
+            if full < slivers {
+                var v = SIMD16<Float>()
+                for c in 0..<(nc - full * nr) { v[c] = src[full * nr + c] }
+                UnsafeMutableRawPointer(dst + (full * kc + p) * nr).storeBytes(of: v, as: SIMD16<Float>.self)
+            }
+        }
+        return
+    }
+    // op(B)[p, j] = b[j·ldb + p]: read each stored row (one column of op(B)) contiguously.
+    for s in 0..<slivers {
         let d = dst + s * nr * kc
         let cols = min(nr, nc - s * nr)
         let j = j0 + s * nr
-        if g.transB {
-            // op(B)[p, j] = b[j·ldb + p]: read each stored row (one column of op(B)) contiguously.
-            if cols == nr {
-                transposeSliver(g.b + j * g.ldb + p0, ldb: g.ldb, kc: kc, into: d)
-            } else {
-                for c in 0..<cols {
-                    let src = g.b + (j + c) * g.ldb + p0
-                    for p in 0..<kc { d[p * nr + c] = src[p] }
-                }
-                for c in cols..<nr {
-                    for p in 0..<kc { d[p * nr + c] = 0 }
-                }
-            }
+        if cols == nr {
+            transposeSliver(g.b + j * g.ldb + p0, ldb: g.ldb, kc: kc, into: d)
         } else {
-            // op(B)[p, j] = b[p·ldb + j]: 16 consecutive floats per p.
-            for p in 0..<kc {
-                let src = g.b + (p0 + p) * g.ldb + j
-                let dp = UnsafeMutableRawPointer(d + p * nr)
-                if cols == nr {
-                    dp.storeBytes(of: UnsafeRawPointer(src).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
-                } else {
-                    var v = SIMD16<Float>()
-                    for c in 0..<cols { v[c] = src[c] }
-                    dp.storeBytes(of: v, as: SIMD16<Float>.self)
-                }
-            }
+            packEdgeSliver(g.b + j * g.ldb + p0, ld: g.ldb, count: cols, width: nr, kc: kc, into: d)
         }
-        s += 1
+    }
+}
+
+/// d[width·p + r] = src[r·ld + p] for r < count, and 0 for count ≤ r < width (p < kc): a sliver at the
+/// edge of the matrix, whose stored rows run along p.
+private func packEdgeSliver(_ src: UnsafePointer<Float>, ld: Int, count: Int, width: Int, kc: Int,
+                            into d: UnsafeMutablePointer<Float>) {
+    for r in 0..<count {
+        let row = src + r * ld
+        for p in 0..<kc { d[p * width + r] = row[p] }
+    }
+    for r in count..<width {
+        for p in 0..<kc { d[p * width + r] = 0 }
     }
 }
 

@@ -2,9 +2,12 @@ import Dispatch
 
 /// Runs work items on up to `threads` threads.
 ///
-/// Built on `DispatchQueue.concurrentPerform`, whose idle workers block in the kernel rather than spin,
-/// so a busy machine costs time slices, not correctness or burnt cores. The calling thread takes part.
-/// Measured fork-join overhead on the 2-core build machine: see ``Parallel/measureOverhead(threads:rounds:)``.
+/// Built on `DispatchQueue.concurrentPerform`: its idle workers block in the kernel (no spin-waiting) and
+/// claim iterations dynamically, and the calling thread takes part, so when another process holds the
+/// other core the caller simply runs the items itself. Measured on the 2-core build VM with
+/// ``measureOverhead(threads:itemSeconds:rounds:)``: about 15 µs per fork-join when the second core is
+/// free (the time to wake a sleeping worker), a whole item when it is busy. A persistent pool of threads
+/// sleeping on a condition variable was also measured and woke no faster, so give each thread ≳ 100 µs.
 public enum Parallel {
     /// Calls `body(i)` for every i in 0..<count, spread over at most `threads` threads; returns when all are done.
     ///
@@ -24,15 +27,38 @@ public enum Parallel {
         }
     }
 
-    /// Average wall time in seconds of one empty `forEach(threads, threads:)` round trip.
-    public static func measureOverhead(threads: Int, rounds: Int = 2000) -> Double {
+    /// Fork-join cost in seconds: the wall time of `forEach(threads, threads:)` over items of about
+    /// `itemSeconds` of arithmetic each, minus the time of one such item alone (best of `rounds`).
+    /// Items that end up serialised on one thread show up as overhead of a whole item or more.
+    public static func measureOverhead(threads: Int, itemSeconds: Double = 20e-6, rounds: Int = 200) -> Double {
         let clock = ContinuousClock()
-        forEach(threads, threads: threads) { _ in }
-        let elapsed = clock.measure {
-            for _ in 0..<rounds { forEach(threads, threads: threads) { _ in } }
+        // Calibrate an item: iterations of a dependent multiply-add chain.
+        var calibrated = 1_000
+        while clock.measure({ _ = spin(calibrated) }).seconds < itemSeconds { calibrated *= 2 }
+        let iterations = calibrated
+        let sink = OverheadSink()
+        var single = Double.infinity, together = Double.infinity
+        for _ in 0..<rounds {
+            single = min(single, clock.measure { sink.value = spin(iterations) }.seconds)
+            together = min(together, clock.measure {
+                forEach(threads, threads: threads) { _ in sink.value = spin(iterations) }
+            }.seconds)
         }
-        return elapsed.seconds / Double(rounds)
+        return max(0, together - single)
     }
+}
+
+/// A dependent chain of `n` multiply-adds; opaque to the optimiser.
+@inline(never)
+private func spin(_ n: Int) -> Double {
+    var x = 1.0
+    for _ in 0..<n { x = x * 0.999_999 + 1e-9 }
+    return x
+}
+
+/// Somewhere for measured work to write its result.
+private final class OverheadSink: @unchecked Sendable {
+    var value = 0.0
 }
 
 extension Duration {

@@ -13,9 +13,9 @@ import Testing
 
     /// Runs fast and naive on one case and returns the worst error relative to the bound
     /// 1e-5·(|alpha|·Σ_p |a_ip·b_pj| + |beta·c_ij|) + 1e-6; also checks C's padding columns are untouched.
-    /// `parts` > 0 forces that many threads through the split path.
+    /// `parts` > 0 forces that many threads through the split path; `packed` pre-packs op(B).
     private func worstError(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, beta: Float,
-                            parts: Int, seed: UInt64) -> Float {
+                            parts: Int, packed: Bool = false, seed: UInt64) -> Float {
         var rng = TestRandom(seed: seed)
         let lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 2, ldc = n + 5
         let a = rng.floats((transA ? k : m) * lda), b = rng.floats((transB ? n : k) * ldb)
@@ -27,7 +27,18 @@ import Testing
                     let g = GemmOperands(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                                          a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb, beta: beta,
                                          c: pc.baseAddress!, ldc: ldc)
-                    if parts > 0 {
+                    if packed {
+                        let panels = SgemmPackedB(k: k, n: n)
+                        panels.pack(transB: transB, b: g.b, ldb: ldb)
+                        if parts > 0 {
+                            var gp = g
+                            gp.packedB = PackedPanels(base: panels.data, paddedN: panels.paddedN, firstSliver: 0)
+                            withExtendedLifetime(panels) { sgemmSplit(gp, parts: parts) }
+                        } else {
+                            sgemm(transA: transA, m: m, alpha: alpha, a: g.a, lda: lda, packedB: panels, beta: beta,
+                                  c: g.c, ldc: ldc)
+                        }
+                    } else if parts > 0 {
                         sgemmSplit(g, parts: parts)
                     } else {
                         sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: g.a, lda: lda,
@@ -82,9 +93,22 @@ import Testing
         }
     }
 
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func prePackedBMatchesNaive(transA: Bool, transB: Bool) {
+        let cases: [(m: Int, n: Int, k: Int, beta: Float, parts: Int)] = [
+            (7, 17, 257, 0.5, 0), (15, 33, 65, 0, 0), (1, 1, 1, 1, 0), (3, 3080, 5, 1, 2),
+            (33, 65, 31, 0, 2), (150, 17, 9, -1, 2), (17, 130, 2, 0, 3),
+        ]
+        for (index, s) in cases.enumerated() {
+            let err = worstError(m: s.m, n: s.n, k: s.k, transA: transA, transB: transB, alpha: -1.5, beta: s.beta,
+                                 parts: s.parts, packed: true, seed: 2000 + UInt64(index))
+            #expect(err <= 1, "m \(s.m) n \(s.n) k \(s.k) beta \(s.beta) parts \(s.parts)")
+        }
+    }
+
     @Test func publicEntryWithThreadsMatchesNaive() {
-        // Big enough (2·m·n·k ≥ 2 Mflop) that sgemm itself decides to use 2 threads.
-        let err = worstError(m: 40, n: 200, k: 140, transA: false, transB: true, alpha: 1, beta: 0, parts: 0, seed: 7)
+        // Big enough (2·m·n·k ≥ 2²⁴ flops) that sgemm itself decides to use 2 threads.
+        let err = worstError(m: 64, n: 256, k: 513, transA: false, transB: true, alpha: 1, beta: 0, parts: 0, seed: 7)
         #expect(err <= 1)
     }
 

@@ -16,7 +16,7 @@ import Testing
     func fastMatchesNaive(trans: Bool, threads: Int) {
         var rng = TestRandom(seed: trans ? 11 : 12)
         var sizes = oddSizes.flatMap { m in oddSizes.map { n in (m, n) } }.filter { $0.0 * $0.1 <= 20_000 }
-        sizes.append((520, 513)) // big enough for the threaded path
+        sizes.append((1030, 1025)) // big enough (m·n ≥ 2²⁰) for the threaded path
         for (index, (m, n)) in sizes.enumerated() {
             let lda = (trans ? m : n) + 3
             let a = rng.floats((trans ? n : m) * lda), x = rng.floats(n)
