@@ -26,6 +26,8 @@ extension CharModel {
             let acts = ws.acts[k].pointer, hs = ws.hs[k].pointer
             let dA = ws.dA.pointer, dAh = config.cell == .gru ? ws.dAh.pointer : dA
             if config.cell == .lstm { ws.dC.zero() }
+            let recurrent = ws.packedRecurrentBackward
+            recurrent.pack(transB: false, b: p + o.weightHH, ldb: H)
             // Through time, last step first. dH[t] is complete when step t is reached: the layer above and
             // step t+1 have both added into it.
             for t in stride(from: T - 1, through: 0, by: -1) {
@@ -43,8 +45,8 @@ extension CharModel {
                                     dhPrev: dPrev, batch: B, hidden: H)
                 }
                 if let dPrev {
-                    sgemm(transA: false, transB: false, m: B, n: H, k: G, alpha: 1, a: dAh + t * B * G, lda: G,
-                          b: p + o.weightHH, ldb: H, beta: 1, c: dPrev, ldc: H, threads: threads)
+                    sgemm(transA: false, m: B, alpha: 1, a: dAh + t * B * G, lda: G, packedB: recurrent,
+                          beta: 1, c: dPrev, ldc: H, threads: threads)
                 }
             }
             // Weight and bias gradients of the whole sequence at once.

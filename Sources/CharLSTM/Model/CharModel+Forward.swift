@@ -52,24 +52,26 @@ extension CharModel {
             // Carried-in state, then the recurrence.
             hs.update(from: state.h(layer: k), count: B * H)
             if config.cell == .lstm { ws.cs[k].pointer.update(from: state.c(layer: k), count: B * H) }
+            let recurrent = ws.packedRecurrent
+            recurrent.pack(transB: true, b: p + o.weightHH, ldb: H)
             for t in 0..<T {
                 let hPrev = hs + t * B * H, hNext = hs + (t + 1) * B * H, a = acts + t * B * G
                 switch config.cell {
                 case .lstm:
-                    sgemm(transA: false, transB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H,
-                          b: p + o.weightHH, ldb: H, beta: 1, c: a, ldc: G, threads: threads)
+                    sgemm(transA: false, m: B, alpha: 1, a: hPrev, lda: H, packedB: recurrent, beta: 1, c: a, ldc: G,
+                          threads: threads)
                     let cs = ws.cs[k].pointer
                     lstmCellForward(pre: a, cPrev: cs + t * B * H, c: cs + (t + 1) * B * H,
                                     tanhC: ws.tanhC[k].pointer + t * B * H, h: hNext, batch: B, hidden: H)
                 case .rnn:
-                    sgemm(transA: false, transB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H,
-                          b: p + o.weightHH, ldb: H, beta: 1, c: a, ldc: G, threads: threads)
+                    sgemm(transA: false, m: B, alpha: 1, a: hPrev, lda: H, packedB: recurrent, beta: 1, c: a, ldc: G,
+                          threads: threads)
                     rnnCellForward(pre: a, h: hNext, batch: B, hidden: H)
                 case .gru:
                     let ah = ws.ah.pointer
                     broadcastRow(p + o.biasHH, to: ah, rows: B, n: G)
-                    sgemm(transA: false, transB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H,
-                          b: p + o.weightHH, ldb: H, beta: 1, c: ah, ldc: G, threads: threads)
+                    sgemm(transA: false, m: B, alpha: 1, a: hPrev, lda: H, packedB: recurrent, beta: 1, c: ah, ldc: G,
+                          threads: threads)
                     gruCellForward(ax: a, ah: ah, ahN: ws.ahN[k].pointer + t * B * H, hPrev: hPrev, h: hNext,
                                    batch: B, hidden: H)
                 }

@@ -27,6 +27,9 @@ public final class Workspace: @unchecked Sendable {
     let embedding: FloatBuffer, dEmbedding: FloatBuffer
     /// Per layer: the bias added to x·W_ihᵀ (b_ih + b_hh for LSTM/RNN, b_ih for GRU) [G·H].
     let inputBias: [FloatBuffer]
+    /// The recurrent weights of the layer being processed, packed once per pass for the T per-step products:
+    /// W_hhᵀ (H × G) forward, W_hh (G × H) backward.
+    let packedRecurrent: SgemmPackedB, packedRecurrentBackward: SgemmPackedB
 
     /// Bytes the buffers of a [T, B] workspace take. O(1).
     public static func bytesNeeded(config: ModelConfig, sequenceLength T: Int, batchSize B: Int) -> Int {
@@ -41,7 +44,7 @@ public final class Workspace: @unchecked Sendable {
         if config.cell == .gru { perLayer += TB * H }
         if config.dropout > 0 { perLayer += 2 * TB * H }
         var total = L * perLayer + TB * V + TB * G * (config.cell == .gru ? 2 : 1) + 2 * TB * H + B * H
-        total += 2 * V * G + L * G + B * 3 * H
+        total += 2 * V * G + L * G + B * 3 * H + 2 * (G + 16) * (H + 16)
         return total
     }
 
@@ -70,6 +73,8 @@ public final class Workspace: @unchecked Sendable {
         embedding = FloatBuffer(count: V * G)
         dEmbedding = FloatBuffer(count: V * G)
         inputBias = buffers(G)
+        packedRecurrent = SgemmPackedB(k: H, n: G)
+        packedRecurrentBackward = SgemmPackedB(k: G, n: H)
     }
 
     /// Output of layer k as seen by the layer above (after dropout when it was applied) [T·B, H].
