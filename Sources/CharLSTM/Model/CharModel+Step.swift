@@ -10,6 +10,9 @@ public final class StepRunner: @unchecked Sendable {
     public let state: RecurrentState
     private let embedding: FloatBuffer           // [V, G·H]: W_ih0ᵀ + input bias
     private let inputBias: [FloatBuffer]         // per layer [G·H]
+    /// LSTM/RNN layers ≥ 1: [W_ih | W_hh] side by side [G, 2H], so one product with [x; h] does both.
+    private let fused: [FloatBuffer?]
+    private let xh: FloatBuffer                  // [2H]: the input and the previous h of the layer
     private let gates: FloatBuffer, hiddenPart: FloatBuffer, c: FloatBuffer, tanhC: FloatBuffer, h: FloatBuffer
     private let logitsBuffer: FloatBuffer
 
@@ -29,6 +32,16 @@ public final class StepRunner: @unchecked Sendable {
         for v in 0..<V {
             for j in 0..<G { embedding[v * G + j] += inputBias[0][j] }
         }
+        fused = (0..<config.layers).map { k in
+            guard k > 0, config.cell != .gru else { return nil }
+            let o = model.layout.layer(k), w = FloatBuffer(count: G * 2 * H)
+            for r in 0..<G {
+                (w.pointer + r * 2 * H).update(from: p + o.weightIH + r * H, count: H)
+                (w.pointer + r * 2 * H + H).update(from: p + o.weightHH + r * H, count: H)
+            }
+            return w
+        }
+        xh = FloatBuffer(count: 2 * H)
         gates = FloatBuffer(count: G)
         hiddenPart = FloatBuffer(count: G)
         c = FloatBuffer(count: H)
@@ -49,16 +62,28 @@ public final class StepRunner: @unchecked Sendable {
                 a.update(from: embedding.pointer + Int(token) * G, count: G)
             } else {
                 a.update(from: inputBias[k].pointer, count: G)
+            }
+            if let w = fused[k] {
+                // x·W_ihᵀ + h·W_hhᵀ as one product over [x; h].
+                xh.pointer.update(from: input, count: H)
+                (xh.pointer + H).update(from: hk, count: H)
+                sgemv(trans: false, m: G, n: 2 * H, alpha: 1, a: w.pointer, lda: 2 * H, x: xh.pointer, beta: 1, y: a, threads: threads)
+            } else if k > 0 {
                 sgemv(trans: false, m: G, n: H, alpha: 1, a: p + o.weightIH, lda: H, x: input, beta: 1, y: a, threads: threads)
             }
+            let recurrentDone = fused[k] != nil
             switch config.cell {
             case .lstm:
-                sgemv(trans: false, m: G, n: H, alpha: 1, a: p + o.weightHH, lda: H, x: hk, beta: 1, y: a, threads: threads)
+                if !recurrentDone {
+                    sgemv(trans: false, m: G, n: H, alpha: 1, a: p + o.weightHH, lda: H, x: hk, beta: 1, y: a, threads: threads)
+                }
                 let ck = state.c(layer: k)
                 lstmCellForward(pre: a, cPrev: ck, c: c.pointer, tanhC: tanhC.pointer, h: h.pointer, batch: 1, hidden: H)
                 ck.update(from: c.pointer, count: H)
             case .rnn:
-                sgemv(trans: false, m: G, n: H, alpha: 1, a: p + o.weightHH, lda: H, x: hk, beta: 1, y: a, threads: threads)
+                if !recurrentDone {
+                    sgemv(trans: false, m: G, n: H, alpha: 1, a: p + o.weightHH, lda: H, x: hk, beta: 1, y: a, threads: threads)
+                }
                 rnnCellForward(pre: a, h: h.pointer, batch: 1, hidden: H)
             case .gru:
                 let ah = hiddenPart.pointer
