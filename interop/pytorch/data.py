@@ -110,3 +110,42 @@ def learning_rate(initial: float, decay: float, decay_after: float, completed_ep
     """char-rnn's schedule: after each completed epoch e (1, 2, ...) with e >= decay_after, lr *= decay."""
     decays = sum(1 for e in range(1, completed_epochs + 1) if e >= decay_after)
     return initial * decay ** decays
+
+
+class Trainer:
+    """Walks the training batches in order, carrying the state and applying char-rnn's learning-rate schedule.
+
+    `position` is the next batch index within the epoch, `epoch` the number of completed epochs and `step` the
+    number of optimizer steps done (the checkpoint's `data_position`, `epoch` and `step`). The carried state is
+    reset to zeros (None) when an epoch begins.
+    """
+
+    def __init__(self, model, optimizer, batches: Batches, clip: float, learning_rate: float = 2e-3,
+                 learning_rate_decay: float = 1.0, decay_after: float = 0.0, loss_scale: float = 1.0,
+                 step: int = 0, epoch: int = 0, position: int = 0, state=None):
+        self.model, self.optimizer, self.batches, self.clip = model, optimizer, batches, clip
+        self.initial_learning_rate, self.learning_rate_decay, self.decay_after = (
+            learning_rate, learning_rate_decay, decay_after)
+        self.loss_scale = loss_scale
+        self.step, self.epoch, self.position = step, epoch, position % batches.steps_per_epoch
+        self.state = state if self.position else None
+        self._set_learning_rate()
+
+    @property
+    def learning_rate(self) -> float:
+        return learning_rate(self.initial_learning_rate, self.learning_rate_decay, self.decay_after, self.epoch)
+
+    def _set_learning_rate(self):
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate
+
+    def train_step(self) -> tuple[float, float]:
+        """One optimizer step on the next batch; returns (loss in nats, pre-clip gradient norm)."""
+        x, y = self.batches[self.position]
+        loss, norm, self.state = train_step(self.model, self.optimizer, x, y, self.state, self.clip, self.loss_scale)
+        self.step += 1
+        self.position += 1
+        if self.position == self.batches.steps_per_epoch:
+            self.position, self.epoch, self.state = 0, self.epoch + 1, None
+            self._set_learning_rate()
+        return loss, norm
