@@ -8,6 +8,7 @@ prints a Markdown table of both with ratios (charlstm ÷ PyTorch), the date and 
 import argparse
 import datetime
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -52,7 +53,7 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}×" if b else "–"
 
 
-def report(args, pairs: list[tuple[dict, dict]]) -> str:
+def report(args, pairs: list[tuple[dict, dict]], load_before: float, load_after: float) -> str:
     rows = []
     for ours, theirs in pairs:
         rows.append([
@@ -72,7 +73,8 @@ def report(args, pairs: list[tuple[dict, dict]]) -> str:
     intro = (f"{datetime.date.today().isoformat()}, {cpu_model()}, {args.threads} threads, cell {args.cell}, "
              f"dropout {args.dropout}, {args.seconds:g} s per measurement, corpus `{Path(args.corpus).name}`, "
              f"PyTorch {torch_version} (CPU). Ratios are charlstm ÷ PyTorch; PyTorch's RSS includes the "
-             f"interpreter and the torch import.")
+             f"interpreter and the torch import. 1-minute load average {load_before:.2f} before, {load_after:.2f} "
+             f"after (anything much above 0 on an idle machine makes both sides slower).")
     return intro + "\n\n" + markdown_table(header, rows)
 
 
@@ -89,14 +91,14 @@ def main():
     if not Path(args.charlstm).exists():
         sys.exit(f"error: no charlstm binary at {args.charlstm} (build with `swift build -c release` or pass --charlstm)")
 
-    pairs = []
+    pairs, load_before = [], os.getloadavg()[0]
     for config in config_names(args.config):
         print(f"config {config}: charlstm ...", file=sys.stderr, flush=True)
         ours = run([args.charlstm, "bench", args.corpus, *common_options(args, config)])
         print(f"config {config}: PyTorch ...", file=sys.stderr, flush=True)
         theirs = run([sys.executable, str(PYTORCH_REFERENCE), "--corpus", args.corpus, *common_options(args, config)])
         pairs.append((ours, theirs))
-    print(report(args, pairs))
+    print(report(args, pairs, load_before, os.getloadavg()[0]))
 
 
 if __name__ == "__main__":
