@@ -89,7 +89,8 @@ def main():
     parser.add_argument("--dropout", type=float, default=0.0)
     args = parser.parse_args()
     if not Path(args.charlstm).exists():
-        sys.exit(f"error: no charlstm binary at {args.charlstm} (build with `swift build -c release` or pass --charlstm)")
+        sys.exit(f"error: no charlstm binary at {args.charlstm} "
+                 "(build it with `swift build -c release` or pass --charlstm)")
 
     pairs, load_before = [], os.getloadavg()[0]
     for config in config_names(args.config):

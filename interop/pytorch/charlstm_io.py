@@ -31,7 +31,8 @@ class CheckpointError(ValueError):
 
 def parameter_shapes(config: dict) -> dict[str, tuple[int, ...]]:
     """The name and shape of every model tensor for a `config` ({"cell", "layers", "hidden", "vocab_size"})."""
-    cell, layers, hidden, vocab = config["cell"], int(config["layers"]), int(config["hidden"]), int(config["vocab_size"])
+    cell, layers = config["cell"], int(config["layers"])
+    hidden, vocab = int(config["hidden"]), int(config["vocab_size"])
     if cell not in GATES:
         raise CheckpointError(f"unknown cell {cell!r}")
     rows = GATES[cell] * hidden

@@ -9,7 +9,6 @@ import torch.nn.functional as F
 from torch import nn
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
-GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
 
 class CharModel(nn.Module):

@@ -170,7 +170,8 @@ def charlstm(*arguments: str) -> str:
 
 def charlstm_bpc(checkpoint: Path, text_path: Path) -> float:
     """bits/char from `charlstm eval FILE --checkpoint PATH --json` (first matching key)."""
-    result = json.loads(charlstm("eval", str(text_path), "--checkpoint", str(checkpoint), "--json").strip().splitlines()[-1])
+    output = charlstm("eval", str(text_path), "--checkpoint", str(checkpoint), "--json")
+    result = json.loads(output.strip().splitlines()[-1])
     for key in ("bpc", "bits_per_char", "val_bpc"):
         if key in result:
             return float(result[key])
