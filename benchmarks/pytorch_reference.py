@@ -11,6 +11,7 @@ configuration runs in a fresh subprocess so that peak memory numbers don't mix.
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -109,7 +110,7 @@ def main():
     if args.worker:
         print(json.dumps(run_config(args, args.config)))
         return
-    results = []
+    results, load_before = [], os.getloadavg()[0]
     for name in config_names(args.config):
         result = run_in_subprocess(args, name)
         results.append(result)
@@ -121,7 +122,8 @@ def main():
             ["config", "layers×hidden", "seq×batch", "train chars/s", "generate chars/s", "peak RSS MiB"],
             [[r["config"], f'{r["layers"]}×{r["hidden"]}', f'{r["seq_length"]}×{r["batch_size"]}',
               r["train_chars_per_sec"], r["generate_chars_per_sec"], r["peak_rss_mib"]] for r in results]))
-        print(f"(peak RSS includes {import_baseline_mib():.0f} MiB taken by importing torch alone)")
+        print(f"(peak RSS includes {import_baseline_mib():.0f} MiB taken by importing torch alone; 1-minute load "
+              f"average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after)")
 
 
 if __name__ == "__main__":
