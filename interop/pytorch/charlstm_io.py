@@ -210,7 +210,10 @@ def load_charlstm(path) -> tuple[dict[str, torch.Tensor], dict]:
     check_model(model_state, config, vocabulary)
     extra["optimizer"] = None
     if any(n.startswith("optimizer.") for n in tensors):
-        extra["optimizer"] = {kind: {n: tensors[f"optimizer.{kind}.{n}"] for n in model_state} for kind in MOMENTS}
+        try:
+            extra["optimizer"] = {kind: {n: tensors[f"optimizer.{kind}.{n}"] for n in model_state} for kind in MOMENTS}
+        except KeyError as missing:
+            raise CheckpointError(f"{path}: Adam moments incomplete, no {missing}") from None
     extra["state"] = {k: tensors[f"state.{k}"] for k in ("h", "c") if f"state.{k}" in tensors} or None
     return model_state, extra
 
