@@ -1,0 +1,41 @@
+"""What the benchmark scripts share: paths, the S/M/L configurations, the result keys and the Markdown table."""
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpora" / "tinyshakespeare.txt"
+sys.path.insert(0, str(REPO / "interop" / "pytorch"))
+
+# name -> (layers, hidden, seq_length, batch_size)
+CONFIGS = {"S": (2, 128, 50, 50), "M": (2, 512, 100, 64), "L": (3, 512, 100, 64)}
+
+# The keys of one benchmark JSON line, shared with `charlstm bench --json` (which adds train_gflops, peak_gflops).
+RESULT_KEYS = ["impl", "config", "cell", "layers", "hidden", "seq_length", "batch_size", "dropout", "threads",
+               "train_chars_per_sec", "generate_chars_per_sec", "peak_rss_mib"]
+
+
+def config_names(choice: str) -> list[str]:
+    return list(CONFIGS) if choice == "all" else [choice]
+
+
+def markdown_table(header: list[str], rows: list[list]) -> str:
+    """A Markdown table; floats are printed with thousands separators and no decimals, or 2 decimals below 100."""
+    def cell(v):
+        if isinstance(v, float):
+            return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"
+        return str(v)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def cpu_model() -> str:
+    """The CPU model name from /proc/cpuinfo (or 'unknown')."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"

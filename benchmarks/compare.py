@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Runs `charlstm bench --json` and the PyTorch reference alternately, config by config, on the same corpus, and
+prints a Markdown table of both with ratios (charlstm ÷ PyTorch), the date and the CPU, ready for the README.
+
+    python3 benchmarks/compare.py --charlstm .build/release/charlstm --config all --seconds 10 --threads 2
+"""
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmark_common import CONFIGS, DEFAULT_CORPUS, REPO, config_names, cpu_model, markdown_table
+
+PYTORCH_REFERENCE = Path(__file__).resolve().with_name("pytorch_reference.py")
+
+
+def json_lines(output: str) -> list[dict]:
+    """The benchmark records (JSON objects with an "impl" key) among a command's output lines."""
+    records = []
+    for line in output.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and "impl" in record:
+                records.append(record)
+    return records
+
+
+def run(command: list[str]) -> dict:
+    """Runs one benchmark command and returns its single record."""
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        sys.exit(f"error: {' '.join(command)} failed ({completed.returncode}):\n{completed.stderr}")
+    records = json_lines(completed.stdout)
+    if len(records) != 1:
+        sys.exit(f"error: expected one JSON record from {' '.join(command)}, got {len(records)}:\n{completed.stdout}")
+    return records[0]
+
+
+def common_options(args, config: str) -> list[str]:
+    return ["--config", config, "--cell", args.cell, "--seconds", str(args.seconds), "--threads", str(args.threads),
+            "--dropout", str(args.dropout), "--json"]
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}×" if b else "–"
+
+
+def report(args, pairs: list[tuple[dict, dict]], load_before: float, load_after: float) -> str:
+    rows = []
+    for ours, theirs in pairs:
+        rows.append([
+            ours["config"], f'{ours["layers"]}×{ours["hidden"]}', f'{ours["seq_length"]}×{ours["batch_size"]}',
+            ours["train_chars_per_sec"], theirs["train_chars_per_sec"],
+            ratio(ours["train_chars_per_sec"], theirs["train_chars_per_sec"]),
+            ours["generate_chars_per_sec"], theirs["generate_chars_per_sec"],
+            ratio(ours["generate_chars_per_sec"], theirs["generate_chars_per_sec"]),
+            ours["peak_rss_mib"], theirs["peak_rss_mib"], ratio(ours["peak_rss_mib"], theirs["peak_rss_mib"]),
+            ours.get("train_gflops", "–"), ours.get("peak_gflops", "–"),
+        ])
+    header = ["config", "layers×hidden", "seq×batch", "charlstm train chars/s", "PyTorch train chars/s", "train ×",
+              "charlstm generate chars/s", "PyTorch generate chars/s", "generate ×", "charlstm RSS MiB",
+              "PyTorch RSS MiB", "RSS ratio", "charlstm train GFLOP/s", "peak GFLOP/s"]
+    torch_version = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
+                                   capture_output=True, text=True).stdout.strip() or "?"
+    intro = (f"{datetime.date.today().isoformat()}, {cpu_model()}, {args.threads} threads, cell {args.cell}, "
+             f"dropout {args.dropout}, {args.seconds:g} s per measurement, corpus `{Path(args.corpus).name}`, "
+             f"PyTorch {torch_version} (CPU). Ratios are charlstm ÷ PyTorch; PyTorch's RSS includes the "
+             f"interpreter and the torch import. 1-minute load average {load_before:.2f} before, {load_after:.2f} "
+             f"after (anything much above 0 on an idle machine makes both sides slower).")
+    return intro + "\n\n" + markdown_table(header, rows)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--charlstm", default=str(REPO / ".build" / "release" / "charlstm"))
+    parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    parser.add_argument("--config", choices=[*CONFIGS, "all"], default="all")
+    parser.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--dropout", type=float, default=0.0)
+    args = parser.parse_args()
+    if not Path(args.charlstm).exists():
+        sys.exit(f"error: no charlstm binary at {args.charlstm} "
+                 "(build it with `swift build -c release` or pass --charlstm)")
+
+    pairs, load_before = [], os.getloadavg()[0]
+    for config in config_names(args.config):
+        print(f"config {config}: charlstm ...", file=sys.stderr, flush=True)
+        ours = run([args.charlstm, "bench", args.corpus, *common_options(args, config)])
+        print(f"config {config}: PyTorch ...", file=sys.stderr, flush=True)
+        theirs = run([sys.executable, str(PYTORCH_REFERENCE), "--corpus", args.corpus, *common_options(args, config)])
+        pairs.append((ours, theirs))
+    print(report(args, pairs, load_before, os.getloadavg()[0]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""Tests of compare.py's parsing and report on fake benchmark records (`python3 -m pytest benchmarks`)."""
+
+import argparse
+import json
+
+from compare import json_lines, report
+
+FAKE = {"impl": "charlstm", "config": "M", "cell": "lstm", "layers": 2, "hidden": 512, "seq_length": 100,
+        "batch_size": 64, "dropout": 0.0, "threads": 2, "train_chars_per_sec": 30000.0,
+        "generate_chars_per_sec": 4000.0, "peak_rss_mib": 50.0, "train_gflops": 80.0, "peak_gflops": 150.0}
+
+
+def test_json_lines_keeps_only_benchmark_records():
+    output = "warming up\n{not json\n" + json.dumps(FAKE) + "\n{\"other\": 1}\n"
+    assert json_lines(output) == [FAKE]
+
+
+def test_report_has_both_sides_and_ratios():
+    theirs = dict(FAKE, impl="pytorch", train_chars_per_sec=10000.0, generate_chars_per_sec=1000.0,
+                  peak_rss_mib=1000.0)
+    del theirs["train_gflops"], theirs["peak_gflops"]
+    args = argparse.Namespace(threads=2, cell="lstm", dropout=0.0, seconds=10.0, corpus="/x/tiny.txt")
+    text = report(args, [(FAKE, theirs)], 0.5, 0.25)
+    row = next(line for line in text.splitlines() if line.startswith("| M "))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[3:6] == ["30,000", "10,000", "3.00×"]
+    assert cells[6:9] == ["4,000", "1,000", "4.00×"]
+    assert cells[9:12] == ["50.00", "1,000", "0.05×"]
+    assert "load average 0.50 before, 0.25 after" in text and "tiny.txt" in text

@@ -1,0 +1,151 @@
+"""CharLSTM's data and training semantics in PyTorch: vocabulary, split, char-rnn batching, evaluation, schedule.
+
+Shared by the benchmarks, the learning-curve check and `train_ddp.py`, so that there is one definition of
+how CharLSTM cuts a corpus into batches.
+"""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from model import CharModel, detach_state
+
+
+def read_corpus(path, limit: int | None = None) -> str:
+    """The corpus as text (UTF-8, newlines untouched), optionally only its first `limit` characters."""
+    text = Path(path).read_bytes().decode("utf-8")
+    return text if limit is None else text[:limit]
+
+
+def vocabulary_of(text: str) -> list[str]:
+    """The distinct code points of `text`, ascending; a character's index is its position."""
+    return sorted(set(text))
+
+
+def encode(text: str, vocabulary: list[str]) -> torch.Tensor:
+    """`text` as an int64 tensor of vocabulary indices; raises if a character is not in the vocabulary."""
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    table = np.array([ord(c) for c in vocabulary], dtype=np.uint32)
+    indices = np.searchsorted(table, points)
+    if len(points) and (indices.max() >= len(table) or not np.array_equal(table[indices], points)):
+        raise ValueError("the text has characters outside the vocabulary")
+    return torch.from_numpy(indices.astype(np.int64))
+
+
+def split(data, val_fraction: float):
+    """(train, validation): the last `int(N * val_fraction)` characters are validation."""
+    cut = len(data) - int(len(data) * val_fraction)
+    return data[:cut], data[cut:]
+
+
+class Batches:
+    """char-rnn batching: `batch_size` streams of `S = (len(data) - 1) // batch_size` characters each.
+
+    Batch p (0-based) holds, for every stream b, the inputs `data[b*S + p*T : b*S + p*T + T]` and the targets one
+    character later, time-major as [T, B]. `streams` selects a subset of the streams (a DDP rank's shard).
+    """
+
+    def __init__(self, data: torch.Tensor, batch_size: int, seq_length: int, streams=None):
+        self.batch_size, self.seq_length = batch_size, seq_length
+        self.stream_length = (len(data) - 1) // batch_size
+        self.steps_per_epoch = self.stream_length // seq_length
+        if self.steps_per_epoch == 0:
+            raise ValueError(f"{len(data)} characters are too few for {batch_size} streams of {seq_length}")
+        used = batch_size * self.stream_length
+        self.inputs = data[:used].view(batch_size, self.stream_length)
+        self.targets = data[1:used + 1].view(batch_size, self.stream_length)
+        if streams is not None:
+            self.inputs, self.targets = self.inputs[streams], self.targets[streams]
+
+    def __getitem__(self, p: int):
+        """(inputs, targets) of batch p, each [T, B] int64."""
+        window = slice(p * self.seq_length, (p + 1) * self.seq_length)
+        return self.inputs[:, window].t().contiguous(), self.targets[:, window].t().contiguous()
+
+
+def validation_batches(data: torch.Tensor, batch_size: int, seq_length: int) -> Batches | None:
+    """The validation text cut like training, with fewer streams when it is short; None when it is too short."""
+    streams = min(batch_size, (len(data) - 1) // seq_length)
+    return Batches(data, streams, seq_length) if streams > 0 else None
+
+
+@torch.no_grad()
+def evaluate_bpc(model: CharModel, batches: Batches) -> float:
+    """Mean bits per character over every predicted position, state carried from zero, dropout off."""
+    was_training = model.training
+    model.eval()
+    state, nats, count = None, 0.0, 0
+    for p in range(batches.steps_per_epoch):
+        x, y = batches[p]
+        logits, state = model(x, state)
+        nats += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+        count += y.numel()
+    model.train(was_training)
+    return nats / count / math.log(2)
+
+
+def train_step(model, optimizer, x, y, state, clip: float, loss_scale: float = 1.0):
+    """One step: mean cross-entropy (nats), backward, clip the total gradient norm to `clip` (0 = off), Adam step.
+
+    Returns (loss in nats, pre-clip gradient norm, detached new state). `loss_scale` multiplies the loss before
+    backward (a DDP rank's share of the global mean); the returned loss is unscaled.
+    """
+    logits, state = model(x, state)
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+    optimizer.zero_grad(set_to_none=True)
+    (loss * loss_scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    if clip > 0:
+        norm = torch.nn.utils.clip_grad_norm_(params, clip)
+    else:
+        norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in params]))
+    optimizer.step()
+    return loss.item(), norm.item(), detach_state(state)
+
+
+def learning_rate(initial: float, decay: float, decay_after: float, completed_epochs: int) -> float:
+    """char-rnn's schedule: after each completed epoch e (1, 2, ...) with e >= decay_after, lr *= decay."""
+    decays = sum(1 for e in range(1, completed_epochs + 1) if e >= decay_after)
+    return initial * decay ** decays
+
+
+class Trainer:
+    """Walks the training batches in order, carrying the state and applying char-rnn's learning-rate schedule.
+
+    `position` is the next batch index within the epoch, `epoch` the number of completed epochs and `step` the
+    number of optimizer steps done (the checkpoint's `data_position`, `epoch` and `step`). The carried state is
+    reset to zeros (None) when an epoch begins.
+    """
+
+    def __init__(self, model, optimizer, batches: Batches, clip: float, learning_rate: float = 2e-3,
+                 learning_rate_decay: float = 1.0, decay_after: float = 0.0, loss_scale: float = 1.0,
+                 step: int = 0, epoch: int = 0, position: int = 0, state=None):
+        self.model, self.optimizer, self.batches, self.clip = model, optimizer, batches, clip
+        self.initial_learning_rate, self.learning_rate_decay, self.decay_after = (
+            learning_rate, learning_rate_decay, decay_after)
+        self.loss_scale = loss_scale
+        self.step, self.epoch, self.position = step, epoch, position % batches.steps_per_epoch
+        self.state = state if self.position else None
+        self._set_learning_rate()
+
+    @property
+    def learning_rate(self) -> float:
+        return learning_rate(self.initial_learning_rate, self.learning_rate_decay, self.decay_after, self.epoch)
+
+    def _set_learning_rate(self):
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate
+
+    def train_step(self) -> tuple[float, float]:
+        """One optimizer step on the next batch; returns (loss in nats, pre-clip gradient norm)."""
+        x, y = self.batches[self.position]
+        loss, norm, self.state = train_step(self.model, self.optimizer, x, y, self.state, self.clip, self.loss_scale)
+        self.step += 1
+        self.position += 1
+        if self.position == self.batches.steps_per_epoch:
+            self.position, self.epoch, self.state = 0, self.epoch + 1, None
+            self._set_learning_rate()
+        return loss, norm

@@ -1,0 +1,211 @@
+"""Round-trip tests between charlstm and PyTorch (pytest, or `python3 test_roundtrip.py [pytest options]`).
+
+Without a binary only the Python side runs: save/load round trip, format layout (cross-checked with the
+`safetensors` package), checksum and atomic-write rules, and a 1-rank vs 2-rank `torchrun` continuation.
+With `CHARLSTM=path/to/charlstm` (default: .build/release/charlstm at the repository root) it also trains a tiny
+model with `charlstm train`, loads it in PyTorch, compares bits/char with `charlstm eval --json`, continues it
+with `torchrun --nproc-per-node 2 train_ddp.py`, evaluates the result on both sides, and runs
+`charlstm generate` and `charlstm train --resume` on it.
+"""
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="PyTorch is not installed: pip install -r interop/pytorch/requirements.txt")
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from charlstm_io import (CheckpointError, load_charlstm, parameter_shapes, rng_state_for_seed,  # noqa: E402
+                         save_charlstm)
+from data import encode, evaluate_bpc, read_corpus, split, validation_batches, vocabulary_of  # noqa: E402
+from model import CharModel  # noqa: E402
+
+REPO = HERE.parents[1]
+CHARLSTM = os.environ.get("CHARLSTM", str(REPO / ".build" / "release" / "charlstm"))
+needs_charlstm = pytest.mark.skipif(not Path(CHARLSTM).exists(),
+                                    reason=f"no charlstm binary at {CHARLSTM} (set CHARLSTM=path)")
+needs_torchrun = pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun is not on PATH")
+
+TEXT = "To be, or not to be, that is the question:\nWhether 'tis nobler in the mind to suffer\n" * 40
+
+
+def tiny_checkpoint(path: Path, cell: str = "lstm", corpus: str = "c.txt", best_val_bpc: float | None = 3.5,
+                    batch_size: int = 4, seq_length: int = 8):
+    """Saves a small trained-looking checkpoint (2 Adam steps, carried state) and returns its pieces."""
+    torch.manual_seed(0)
+    vocabulary = vocabulary_of(TEXT)
+    model = CharModel(cell, len(vocabulary), 8, 2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    x = torch.randint(0, len(vocabulary), (seq_length, batch_size))
+    for _ in range(2):
+        logits, state = model(x)
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(logits.reshape(-1, len(vocabulary)), x.reshape(-1)).backward()
+        optimizer.step()
+    training = {"seq_length": seq_length, "batch_size": batch_size, "learning_rate": 0.01,
+                "learning_rate_decay": 0.97, "decay_after": 10, "weight_decay": 0, "clip": 5, "val_fraction": 0.05,
+                "seed": 1234, "corpus": corpus, "adam_step": 0}
+    save_charlstm(path, model, vocabulary, model.config(), training, optimizer, state, step=2, epoch=0,
+                  data_position=2, best_val_bpc=best_val_bpc, val_bpc=3.75)
+    return model, optimizer, state, vocabulary, training
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_save_load_round_trip(tmp_path, cell):
+    path = tmp_path / "model.safetensors"
+    model, optimizer, state, vocabulary, training = tiny_checkpoint(path, cell)
+    model_state, extra = load_charlstm(path)
+    assert set(model_state) == set(parameter_shapes(model.config()))
+    for name, parameter in model.named_parameters():
+        assert torch.equal(model_state[name], parameter.detach())
+        assert torch.equal(extra["optimizer"]["exp_avg"][name], optimizer.state[parameter]["exp_avg"])
+        assert torch.equal(extra["optimizer"]["exp_avg_sq"][name], optimizer.state[parameter]["exp_avg_sq"])
+    h = state[0] if cell == "lstm" else state
+    assert torch.equal(extra["state"]["h"], h.detach())
+    assert ("c" in extra["state"]) == (cell == "lstm")
+    assert extra["vocabulary"] == vocabulary and extra["config"] == model.config()
+    assert extra["training"] == dict(training, adam_step=2)
+    assert (extra["step"], extra["epoch"], extra["data_position"]) == (2, 0, 2)
+    assert (extra["best_val_bpc"], extra["val_bpc"]) == (3.5, 3.75)
+    assert extra["rng_state"] == rng_state_for_seed(1234) and extra["metadata"]["cell"] == cell
+
+
+def test_layout_matches_the_format(tmp_path):
+    from safetensors import safe_open
+
+    path = tmp_path / "model.safetensors"
+    tiny_checkpoint(path)
+    content = path.read_bytes()
+    (length,) = struct.unpack("<Q", content[:8])
+    assert length % 8 == 0 and content[8 + length - 1:8 + length] in (b" ", b"}")
+    header = json.loads(content[8:8 + length])
+    names = sorted(n for n in header if n != "__metadata__")
+    offsets = [header[n]["data_offsets"] for n in names]
+    assert offsets[0][0] == 0 and offsets[-1][1] == len(content) - 8 - length
+    assert all(a[1] == b[0] for a, b in zip(offsets, offsets[1:])) and all(header[n]["dtype"] == "F32" for n in names)
+    ours, _ = load_charlstm(path)
+    with safe_open(str(path), framework="pt") as reference:  # an independent reader agrees
+        assert reference.metadata()["format"] == "charlstm"
+        for name in ours:
+            assert torch.equal(reference.get_tensor(name), ours[name])
+
+
+def test_rng_state_is_splitmix64_seeding():
+    # SplitMix64 from seed 0 starts 0xe220a8397b1dcdaf, 0x6e789e6aa1b965f4 (reference implementation by Vigna).
+    assert rng_state_for_seed(0).split(",")[:2] == ["e220a8397b1dcdaf", "6e789e6aa1b965f4"]
+
+
+def test_corrupted_data_is_rejected(tmp_path):
+    path = tmp_path / "model.safetensors"
+    tiny_checkpoint(path)
+    content = bytearray(path.read_bytes())
+    content[-3] ^= 0x01
+    path.write_bytes(bytes(content))
+    with pytest.raises(CheckpointError, match="checksum"):
+        load_charlstm(path)
+
+
+def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "model.safetensors"
+    tiny_checkpoint(path)
+    before = path.read_bytes()
+
+    def crash(*_):
+        raise OSError("simulated crash before rename")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        tiny_checkpoint(path, cell="gru")
+    assert path.read_bytes() == before and os.listdir(tmp_path) == [path.name]
+
+
+def python_bpc(checkpoint: Path, text_path: Path) -> float:
+    """Bits/char of a checkpoint on a text, cut into validation streams as charlstm does."""
+    model_state, extra = load_charlstm(checkpoint)
+    model = CharModel.from_config(extra["config"])
+    model.load_state_dict(model_state)
+    training = extra["training"]
+    data = encode(read_corpus(text_path), extra["vocabulary"])
+    return evaluate_bpc(model, validation_batches(data, training["batch_size"], training["seq_length"]))
+
+
+def torchrun(nproc: int, checkpoint: Path, corpus: Path, out: Path, steps: int) -> None:
+    subprocess.run(["torchrun", "--nproc-per-node", str(nproc), str(HERE / "train_ddp.py"), "--checkpoint",
+                    str(checkpoint), "--corpus", str(corpus), "--steps", str(steps), "--out", str(out),
+                    "--eval-every", str(steps)], check=True, capture_output=True)
+
+
+@needs_torchrun
+def test_two_ranks_train_like_one(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(TEXT)
+    start = tmp_path / "start.safetensors"
+    tiny_checkpoint(start, corpus=str(corpus), best_val_bpc=None)
+    torchrun(1, start, corpus, tmp_path / "one", 6)
+    torchrun(2, start, corpus, tmp_path / "two", 6)
+    one, one_extra = load_charlstm(tmp_path / "one" / "latest.safetensors")
+    two, two_extra = load_charlstm(tmp_path / "two" / "latest.safetensors")
+    assert one_extra["step"] == two_extra["step"] == 8
+    assert one_extra["training"]["adam_step"] == 8
+    for name in one:
+        torch.testing.assert_close(one[name], two[name], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(one_extra["state"]["h"], two_extra["state"]["h"], rtol=1e-4, atol=1e-5)
+    assert (tmp_path / "two" / "best.safetensors").exists() and (tmp_path / "two" / "metrics.csv").exists()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# With the charlstm binary
+
+
+def charlstm(*arguments: str) -> str:
+    return subprocess.run([CHARLSTM, *arguments], check=True, capture_output=True, text=True).stdout
+
+
+def charlstm_bpc(checkpoint: Path, text_path: Path) -> float:
+    """bits/char from `charlstm eval FILE --checkpoint PATH --json` (first matching key)."""
+    output = charlstm("eval", str(text_path), "--checkpoint", str(checkpoint), "--json")
+    result = json.loads(output.strip().splitlines()[-1])
+    for key in ("bpc", "bits_per_char", "val_bpc"):
+        if key in result:
+            return float(result[key])
+    raise AssertionError(f"no bits/char key in charlstm eval output {result}")
+
+
+@needs_charlstm
+@needs_torchrun
+def test_charlstm_and_pytorch_round_trip(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(TEXT)
+    held_out = tmp_path / "held_out.txt"
+    _, val = split(TEXT, 0.05)
+    held_out.write_text(val)
+    run = tmp_path / "run"
+    charlstm("train", str(corpus), "--layers", "2", "--hidden", "16", "--batch-size", "4", "--seq-length", "16",
+             "--steps", "30", "--eval-every", "10", "--out", str(run), "--force")
+    trained = run / "latest.safetensors"
+    assert abs(python_bpc(trained, held_out) - charlstm_bpc(trained, held_out)) < 1e-4
+
+    continued = tmp_path / "ddp"
+    torchrun(2, trained, corpus, continued, 10)
+    result = continued / "latest.safetensors"
+    _, extra = load_charlstm(result)
+    assert extra["step"] == load_charlstm(trained)[1]["step"] + 10
+    assert abs(python_bpc(result, held_out) - charlstm_bpc(result, held_out)) < 1e-4
+
+    text = charlstm("generate", "--checkpoint", str(result), "--length", "200", "--seed", "7")
+    assert set(text.rstrip("\n")) <= set(extra["vocabulary"]) and len(text) >= 200
+
+    charlstm("train", "--resume", str(result), "--steps", "10", "--out", str(tmp_path / "resumed"), "--force")
+    _, resumed = load_charlstm(tmp_path / "resumed" / "latest.safetensors")
+    assert resumed["step"] > extra["step"]
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, *sys.argv[1:]]))
