@@ -53,7 +53,7 @@ public enum Paths {
             let dir = (best.path as NSString).deletingLastPathComponent
             return exists(dir + "/best.safetensors") ? dir + "/best.safetensors" : best.path
         }
-        let pretrained = pretrainedFolder + "/model.safetensors"
+        let pretrained = pretrainedFolder + "/best.safetensors"
         return exists(pretrained) ? pretrained : nil
     }
 
