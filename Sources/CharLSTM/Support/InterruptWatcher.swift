@@ -2,8 +2,10 @@ import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+private func setAction(_ number: Int32, _ action: __sighandler_t?) { _ = Glibc.signal(number, action) }
 #elseif canImport(Darwin)
 import Darwin
+private func setAction(_ number: Int32, _ action: sig_t?) { _ = Darwin.signal(number, action) }
 #endif
 
 /// Turns SIGINT and SIGTERM into a flag that a long loop polls, so it can finish its step, save and exit
@@ -19,7 +21,7 @@ public final class InterruptWatcher: @unchecked Sendable {
         watched = signals
         let flag = self.flag
         sources = signals.map { number in
-            Glibc.signal(number, SIG_IGN)
+            setAction(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { _ = flag.value.compareExchange(expected: 0, desired: number, ordering: .relaxed) }
             source.resume()
@@ -36,6 +38,6 @@ public final class InterruptWatcher: @unchecked Sendable {
     /// Restores the default actions.
     public func stop() {
         for source in sources { source.cancel() }
-        for number in watched { Glibc.signal(number, SIG_DFL) }
+        for number in watched { setAction(number, SIG_DFL) }
     }
 }
