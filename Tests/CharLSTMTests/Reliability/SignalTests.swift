@@ -63,10 +63,9 @@ import Testing
         var lastStep = 0, checkpointsSeen = 0
         let kills = 20
         for kill in 0..<kills {
-            let saving = ["--steps", "1000000000", "--log-every", "1", "--checkpoint-every", "3", "--eval-every", "7",
-                          "--threads", "1"]
+            let saving = ["--steps", "1000000000", "--log-every", "1", "--checkpoint-every", "3", "--eval-every", "7"]
             let arguments = Paths.exists(latest)
-                ? ["train", "--resume", run] + saving
+                ? ["train", "--resume", run, "--threads", "1"] + saving
                 : ["train", corpus, "--out", run, "--force"] + Tool.tinyModel + saving
             let child = try ChildProcess(executable, arguments, output: .file(folder.path + "/out.txt"),
                                          errorFile: folder.path + "/err.txt")
