@@ -89,7 +89,7 @@ final class ChildProcess {
         var bytes = [UInt8](repeating: 0, count: count)
         var got = 0
         while got < count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(outputPipe, $0.baseAddress! + got, count - got) }
+            let n = bytes.withUnsafeMutableBytes { systemRead(outputPipe, $0.baseAddress! + got, count - got) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
             got += n
@@ -134,6 +134,8 @@ final class ChildProcess {
         return s & 0x7F
     }
 }
+
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int { read(fd, buffer, count) }
 
 /// Polls `condition` every 10 ms for up to `timeout` seconds; whether it became true.
 func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {

@@ -59,4 +59,13 @@ import Testing
         #expect(latest.training?.config.seed == 99)
         #expect(try MetricsLog.read(path: run + "/metrics.csv").map(\.step) == [3])
     }
+
+    @Test func theShippedPretrainedModelIsNeverATrainingTarget() {
+        let folder = TemporaryFolder()
+        let corpus = TestCorpus.write(TestCorpus.english(), in: folder)
+        let pretrained = folder.path + "/" + Paths.pretrainedFolder
+        Tool.expectFailure(Tool.tinyArguments(corpus, out: pretrained) + ["--force"], code: 78,
+                           mentions: ["pretrained model", "choose another --out"])
+        #expect(!Paths.exists(pretrained))
+    }
 }
