@@ -100,14 +100,22 @@ extension Checkpoint {
         }
 
         let layout = ParameterLayout(config)
-        func read(_ name: String, _ shape: [Int], into buffer: FloatBuffer, at offset: Int) throws(CharLSTMError) {
+        func check(_ name: String, _ shape: [Int]) throws(CharLSTMError) {
             guard let t = file.tensors[name] else { throw .invalidData("tensor \(name) is missing") }
             guard t.shape == shape else {
                 throw .invalidData("tensor \(name) has shape \(t.shape), expected \(shape) for this config")
             }
             guard t.values.allSatisfy({ $0.isFinite }) else { throw .invalidData("tensor \(name) holds NaN or infinite values") }
-            t.values.withUnsafeBufferPointer { (buffer.pointer + offset).update(from: $0.baseAddress!, count: $0.count) }
         }
+        func read(_ name: String, _ shape: [Int], into buffer: FloatBuffer, at offset: Int) throws(CharLSTMError) {
+            try check(name, shape)
+            file.tensors[name]!.values.withUnsafeBufferPointer {
+                (buffer.pointer + offset).update(from: $0.baseAddress!, count: $0.count)
+            }
+        }
+        // Every shape is checked before anything is allocated, so a config that claims a huge model cannot
+        // make loading allocate more than the file holds.
+        for e in layout.entries { try check(e.name, e.shape) }
         let parameters = FloatBuffer(count: layout.totalCount)
         for e in layout.entries { try read(e.name, e.shape, into: parameters, at: e.offset) }
         self.init(config: config, vocabulary: vocabulary, parameters: parameters)
@@ -141,12 +149,18 @@ extension Checkpoint {
         tc.seed = seed
         tc.corpus = tj["corpus"]?.stringValue ?? ""
         let adamStep = try int("adam_step", 0...Int.max)
+        let stateShape = [layers, tc.batchSize, hidden]
+        for e in layout.entries {
+            try check("optimizer.exp_avg.\(e.name)", e.shape)
+            try check("optimizer.exp_avg_sq.\(e.name)", e.shape)
+        }
+        try check("state.h", stateShape)
+        if cell.hasCellState { try check("state.c", stateShape) }
         let m = FloatBuffer(count: layout.totalCount), v = FloatBuffer(count: layout.totalCount)
         for e in layout.entries {
             try read("optimizer.exp_avg.\(e.name)", e.shape, into: m, at: e.offset)
             try read("optimizer.exp_avg_sq.\(e.name)", e.shape, into: v, at: e.offset)
         }
-        let stateShape = [layers, tc.batchSize, hidden]
         let h = FloatBuffer(count: layers * tc.batchSize * hidden)
         try read("state.h", stateShape, into: h, at: 0)
         let c = FloatBuffer(count: cell.hasCellState ? h.count : 0)

@@ -6,6 +6,10 @@ import Foundation
 struct TrainCommand {
     let options: TrainOptions
     let console: Console
+    /// Where checkpoints are written; tests inject write failures here. The CLI uses the real file system.
+    var fileSystem: any FileSystem = POSIXFileSystem()
+    /// Called before every training step; tests inject faults here.
+    var beforeStep: ((Trainer) -> Void)? = nil
 
     func run() throws -> Int32 {
         let o = options
@@ -94,7 +98,8 @@ struct TrainCommand {
             trainer: trainer, vocabulary: vocabulary, folder: out, console: console, history: history,
             budget: .init(steps: o.steps, epochs: o.effectiveEpochs, minutes: o.minutes),
             evalEvery: o.evalEvery, checkpointEvery: o.checkpointEvery, logEvery: o.logEvery,
-            title: "\((corpusPath as NSString).lastPathComponent) · \(config.cell.rawValue) \(config.layers)×\(config.hidden)")
+            title: "\((corpusPath as NSString).lastPathComponent) · \(config.cell.rawValue) \(config.layers)×\(config.hidden)",
+            fileSystem: fileSystem, beforeStep: beforeStep)
         try console.out.write((resumed.map { "resuming '\($0.path)' at step \(trainer.step)" } ?? "training a new model")
             + ": \(config.cell.rawValue), \(config.layers) layers × \(config.hidden), \(vocabulary.count) characters, "
             + "\(config.parameterCount) parameters; corpus '\(corpusPath)' (\(split.training.count) training, "

@@ -23,11 +23,16 @@ final class TrainingSession {
     let budget: Budget
     let evalEvery: Int, checkpointEvery: Int, logEvery: Int
     let title: String
+    /// Where checkpoints and the plot are written; tests inject failures (a full disk) here.
+    let fileSystem: any FileSystem
+    /// Called before every training step; tests use it to inject faults (e.g. a NaN weight).
+    let beforeStep: ((Trainer) -> Void)?
     private let start = Date()
     private var metrics: MetricsLog? = nil
 
     init(trainer: Trainer, vocabulary: Vocabulary, folder: String, console: Console, history: History, budget: Budget,
-         evalEvery: Int, checkpointEvery: Int, logEvery: Int, title: String) {
+         evalEvery: Int, checkpointEvery: Int, logEvery: Int, title: String,
+         fileSystem: any FileSystem = POSIXFileSystem(), beforeStep: ((Trainer) -> Void)? = nil) {
         self.trainer = trainer
         self.vocabulary = vocabulary
         self.folder = folder
@@ -38,6 +43,8 @@ final class TrainingSession {
         self.checkpointEvery = checkpointEvery
         self.logEvery = logEvery
         self.title = title
+        self.fileSystem = fileSystem
+        self.beforeStep = beforeStep
     }
 
     var latestPath: String { folder + "/latest.safetensors" }
@@ -81,6 +88,7 @@ final class TrainingSession {
         while !budgetSpent {
             if let signal = watcher.received { return try interrupted(by: signal) }
             let lrBefore = trainer.currentLearningRate
+            beforeStep?(trainer)
             let r = trainer.trainStep()
             guard r.bitsPerCharacter.isFinite, r.gradientNorm.isFinite else {
                 throw CharLSTMError(.diverged, "training diverged at step \(trainer.step): the loss is not finite. "
@@ -99,7 +107,7 @@ final class TrainingSession {
                 history.lastValidationBPC = validation
                 if validation! < (history.bestValidationBPC ?? .infinity) {
                     history.bestValidationBPC = validation
-                    try checkpoint().save(to: bestPath)
+                    try save(to: bestPath)
                 }
             }
             if step % logEvery == 0 || validation != nil || budgetSpent {
@@ -117,7 +125,7 @@ final class TrainingSession {
                 windowStart = Date(); windowSteps = 0; windowBPC = 0; windowNorm = 0
             }
             if validation != nil { try drawPlot() }
-            if step % checkpointEvery == 0 || budgetSpent { try checkpoint().save(to: latestPath) }
+            if step % checkpointEvery == 0 || budgetSpent { try save(to: latestPath) }
             if console.out.isTerminal && (Date().timeIntervalSince(lastDraw) > 0.1 || budgetSpent) {
                 lastDraw = Date()
                 let line = ProgressLine.format(step: step, totalSteps: totalSteps, epoch: trainer.epochProgress,
@@ -137,10 +145,21 @@ final class TrainingSession {
     }
 
     private func interrupted(by signal: Int32) throws -> Int32 {
-        try checkpoint().save(to: latestPath)
+        try save(to: latestPath)
         if console.out.isTerminal { try console.out.write("\n") }
         try say("interrupted at step \(trainer.step): saved '\(latestPath)'; continue with: charlstm train --resume \(folder)")
         return 128 + signal
+    }
+
+    /// Saves a checkpoint of now to `path` atomically; on failure the error says that the file there (if
+    /// any) still holds the previous checkpoint, and training stops.
+    private func save(to path: String) throws {
+        do {
+            try checkpoint().save(to: path, fileSystem: fileSystem)
+        } catch let error as CharLSTMError {
+            let kept = Paths.exists(path) ? "'\(path)' still holds the previous checkpoint" : "no checkpoint was saved"
+            throw CharLSTMError(error.kind, "\(error.message); training stopped at step \(trainer.step), \(kept)")
+        }
     }
 
     private func checkpoint() -> Checkpoint {
@@ -151,7 +170,7 @@ final class TrainingSession {
     private func drawPlot() throws {
         let rows = try MetricsLog.read(path: metricsPath)
         let svg = LossPlot.svg(rows: rows, title: title)
-        try AtomicFile.write(Array(svg.utf8), to: plotPath)
+        try AtomicFile.write(Array(svg.utf8), to: plotPath, fileSystem: fileSystem)
     }
 
     private func eta(rate: Double) -> Double? {
