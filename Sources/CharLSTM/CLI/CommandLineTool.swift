@@ -1,3 +1,5 @@
+import Foundation
+
 /// The `charlstm` program as a function: arguments and console in, exit code out.
 public enum CommandLineTool {
     /// Parses `arguments` (those after the program name) and carries them out.
@@ -39,7 +41,9 @@ public enum CommandLineTool {
     /// on a shared terminal. Failures here cannot be reported anywhere and are ignored.
     private static func report(_ message: String, prefix: String = "error: ", console: Console) {
         try? console.out.flush()
-        try? console.err.write(prefix + message + "\n")
+        // One line, whatever the message quotes (a path or argument may hold a line break).
+        let oneLine = message.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+        try? console.err.write(prefix + oneLine + "\n")
         try? console.err.flush()
     }
 }

@@ -82,17 +82,25 @@ struct TrainCommand {
 
         // Only now is the output folder touched.
         try Paths.prepareFolder(out)
-        let latest = out + "/latest.safetensors"
-        if resumed == nil && !o.force {
+        // A run never overwrites another: a new run, or a resumed one sent to another folder, needs an empty one.
+        let continuesInPlace = resumed.map {
+            let folder = ($0.path as NSString).deletingLastPathComponent.nonEmpty ?? "."
+            return (folder as NSString).standardizingPath == (out as NSString).standardizingPath
+        } ?? false
+        if !continuesInPlace && !o.force {
             for name in ["latest.safetensors", "best.safetensors"] where Paths.exists(out + "/" + name) {
                 throw CharLSTMError.conflict("'\(out)' already holds a training run (\(name)): continue it with "
                     + "'--resume \(out)', choose another --out, or start over with --force")
             }
         }
-        if resumed == nil && o.force {
+        if !continuesInPlace && o.force {
             for name in ["latest.safetensors", "best.safetensors", "metrics.csv", "loss.svg"] {
                 try? FileManager.default.removeItem(atPath: out + "/" + name)
             }
+        }
+        // Temporary files of writes that a crash interrupted are never needed again.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+            try? FileManager.default.removeItem(atPath: out + "/" + name)
         }
         let session = TrainingSession(
             trainer: trainer, vocabulary: vocabulary, folder: out, console: console, history: history,
@@ -105,7 +113,6 @@ struct TrainCommand {
             + "\(config.parameterCount) parameters; corpus '\(corpusPath)' (\(split.training.count) training, "
             + "\(split.validation.count) validation characters); output '\(out)'; \(threads) threads\n")
         try console.out.flush()
-        _ = latest
         return try session.run()
     }
 

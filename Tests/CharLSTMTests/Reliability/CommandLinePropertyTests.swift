@@ -27,7 +27,7 @@ import Testing
                        "--seed", "--stop", "--help", "-h", "--version", "--chekpoint", "--lenght", "--", "-x", "--json=1",
                        "--length=3", "--checkpoint=" + files[6], "--steps", "--hidden"]
         let values = ["0", "1", "2", "3", "-1", "0.5", "1.5", "nan", "inf", "1e999", "abc", "", " ", "18446744073709551616",
-                      "3.", ".5", "0x10", "+1", "e", "To be", "🦓", "\u{0}", "\t", "--", "ö"]
+                      "3.", ".5", "0x10", "+1", "e", "To be", "🦓", "\u{0}", "\t", "--", "ö", "a\nb", "\r\n"]
         var codes = Set<Int32>()
         for _ in 0..<400 {
             let command = ["info", "eval", "generate"][Int(rng.next() % 3)]

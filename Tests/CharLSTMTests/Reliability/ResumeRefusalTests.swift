@@ -43,6 +43,20 @@ import Testing
         #expect(FileSnapshot.folder(run) == before)
     }
 
+    @Test func resumeIntoAnotherRunsFolderIsRefused() {
+        let (folder, corpus, run) = trainedRun()
+        let other = folder.path + "/other"
+        #expect(Tool.trainTiny(corpus, out: other, steps: 4).code == 0)
+        let before = FileSnapshot.folder(other)
+        Tool.expectFailure(["train", "--resume", run, "--steps", "20", "--out", other], code: 78,
+                           mentions: ["already holds a training run", "--force"])
+        #expect(FileSnapshot.folder(other) == before)
+        // An empty folder is fine: the run continues there and the original stays as it was.
+        let original = FileSnapshot.folder(run)
+        #expect(Tool.run(["train", "--resume", run, "--steps", "12", "--out", folder.path + "/fresh", "--threads", "1"]).code == 0)
+        #expect(FileSnapshot.folder(run) == original)
+    }
+
     @Test func newRunNeverOverwritesAnother() throws {
         let (folder, corpus, run) = trainedRun()
         defer { withExtendedLifetime(folder) {} }
