@@ -27,6 +27,15 @@ public enum Parallel {
         }
     }
 
+    /// ``forEach(_:threads:_:)`` for a body that captures raw pointers. The caller promises that the items
+    /// write disjoint memory, which is what makes running them at once safe.
+    public static func forEachDisjoint(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { escaping in
+            let box = UncheckedSendableBox(escaping)
+            forEach(count, threads: threads) { box.value($0) }
+        }
+    }
+
     /// Fork-join cost in seconds: the wall time of `forEach(threads, threads:)` over items of about
     /// `itemSeconds` of arithmetic each, minus the time of one such item alone (best of `rounds`).
     /// Items that end up serialised on one thread show up as overhead of a whole item or more.
@@ -67,4 +76,10 @@ extension Duration {
         let (s, attoseconds) = components
         return Double(s) + Double(attoseconds) * 1e-18
     }
+}
+
+/// Carries a value across threads where the caller guarantees it is safe.
+private struct UncheckedSendableBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -30,23 +30,26 @@ extension CharModel {
             recurrent.pack(transB: false, b: p + o.weightHH, ldb: H)
             // Through time, last step first. dH[t] is complete when step t is reached: the layer above and
             // step t+1 have both added into it.
-            for t in stride(from: T - 1, through: 0, by: -1) {
-                let dh = dH + t * B * H, dPrev: UnsafeMutablePointer<Float>? = t > 0 ? dH + (t - 1) * B * H : nil
-                switch config.cell {
-                case .lstm:
-                    lstmCellBackward(dh: dh, dc: ws.dC.pointer, acts: acts + t * B * G,
-                                     cPrev: ws.cs[k].pointer + t * B * H, tanhC: ws.tanhC[k].pointer + t * B * H,
-                                     dPre: dA + t * B * G, batch: B, hidden: H)
-                case .rnn:
-                    rnnCellBackward(dh: dh, acts: acts + t * B * G, dPre: dA + t * B * G, batch: B, hidden: H)
-                case .gru:
-                    gruCellBackward(dh: dh, acts: acts + t * B * G, ahN: ws.ahN[k].pointer + t * B * H,
-                                    hPrev: hs + t * B * H, dAx: dA + t * B * G, dAh: dAh + t * B * G,
-                                    dhPrev: dPrev, batch: B, hidden: H)
-                }
-                if let dPrev {
-                    sgemm(transA: false, m: B, alpha: 1, a: dAh + t * B * G, lda: G, packedB: recurrent,
-                          beta: 1, c: dPrev, ldc: H, threads: threads)
+            forEachStreamGroup(batch: B) { b0, n, gemmThreads in
+                for t in stride(from: T - 1, through: 0, by: -1) {
+                    let row = t * B + b0
+                    let dh = dH + row * H, dPrev: UnsafeMutablePointer<Float>? = t > 0 ? dH + (row - B) * H : nil
+                    switch config.cell {
+                    case .lstm:
+                        lstmCellBackward(dh: dh, dc: ws.dC.pointer + b0 * H, acts: acts + row * G,
+                                         cPrev: ws.cs[k].pointer + row * H, tanhC: ws.tanhC[k].pointer + row * H,
+                                         dPre: dA + row * G, batch: n, hidden: H)
+                    case .rnn:
+                        rnnCellBackward(dh: dh, acts: acts + row * G, dPre: dA + row * G, batch: n, hidden: H)
+                    case .gru:
+                        gruCellBackward(dh: dh, acts: acts + row * G, ahN: ws.ahN[k].pointer + row * H,
+                                        hPrev: hs + row * H, dAx: dA + row * G, dAh: dAh + row * G,
+                                        dhPrev: dPrev, batch: n, hidden: H)
+                    }
+                    if let dPrev {
+                        sgemm(transA: false, m: n, alpha: 1, a: dAh + row * G, lda: G, packedB: recurrent,
+                              beta: 1, c: dPrev, ldc: H, threads: gemmThreads)
+                    }
                 }
             }
             // Weight and bias gradients of the whole sequence at once.

@@ -54,26 +54,31 @@ extension CharModel {
             if config.cell == .lstm { ws.cs[k].pointer.update(from: state.c(layer: k), count: B * H) }
             let recurrent = ws.packedRecurrent
             recurrent.pack(transB: true, b: p + o.weightHH, ldb: H)
-            for t in 0..<T {
-                let hPrev = hs + t * B * H, hNext = hs + (t + 1) * B * H, a = acts + t * B * G
-                switch config.cell {
-                case .lstm:
-                    sgemm(transA: false, m: B, alpha: 1, a: hPrev, lda: H, packedB: recurrent, beta: 1, c: a, ldc: G,
-                          threads: threads)
-                    let cs = ws.cs[k].pointer
-                    lstmCellForward(pre: a, cPrev: cs + t * B * H, c: cs + (t + 1) * B * H,
-                                    tanhC: ws.tanhC[k].pointer + t * B * H, h: hNext, batch: B, hidden: H)
-                case .rnn:
-                    sgemm(transA: false, m: B, alpha: 1, a: hPrev, lda: H, packedB: recurrent, beta: 1, c: a, ldc: G,
-                          threads: threads)
-                    rnnCellForward(pre: a, h: hNext, batch: B, hidden: H)
-                case .gru:
-                    let ah = ws.ah.pointer
-                    broadcastRow(p + o.biasHH, to: ah, rows: B, n: G)
-                    sgemm(transA: false, m: B, alpha: 1, a: hPrev, lda: H, packedB: recurrent, beta: 1, c: ah, ldc: G,
-                          threads: threads)
-                    gruCellForward(ax: a, ah: ah, ahN: ws.ahN[k].pointer + t * B * H, hPrev: hPrev, h: hNext,
-                                   batch: B, hidden: H)
+            // The streams are independent through time, so each thread runs the whole recurrence for its own
+            // rows b0 ..< b0 + n: no synchronisation per time step.
+            forEachStreamGroup(batch: B) { b0, n, gemmThreads in
+                for t in 0..<T {
+                    let row = t * B + b0
+                    let hPrev = hs + row * H, hNext = hs + (row + B) * H, a = acts + row * G
+                    switch config.cell {
+                    case .lstm:
+                        sgemm(transA: false, m: n, alpha: 1, a: hPrev, lda: H, packedB: recurrent, beta: 1, c: a, ldc: G,
+                              threads: gemmThreads)
+                        let cs = ws.cs[k].pointer
+                        lstmCellForward(pre: a, cPrev: cs + row * H, c: cs + (row + B) * H,
+                                        tanhC: ws.tanhC[k].pointer + row * H, h: hNext, batch: n, hidden: H)
+                    case .rnn:
+                        sgemm(transA: false, m: n, alpha: 1, a: hPrev, lda: H, packedB: recurrent, beta: 1, c: a, ldc: G,
+                              threads: gemmThreads)
+                        rnnCellForward(pre: a, h: hNext, batch: n, hidden: H)
+                    case .gru:
+                        let ah = ws.ah.pointer + b0 * G
+                        broadcastRow(p + o.biasHH, to: ah, rows: n, n: G)
+                        sgemm(transA: false, m: n, alpha: 1, a: hPrev, lda: H, packedB: recurrent, beta: 1, c: ah, ldc: G,
+                              threads: gemmThreads)
+                        gruCellForward(ax: a, ah: ah, ahN: ws.ahN[k].pointer + row * H, hPrev: hPrev, h: hNext,
+                                       batch: n, hidden: H)
+                    }
                 }
             }
             state.h(layer: k).update(from: hs + T * B * H, count: B * H)
@@ -96,5 +101,16 @@ extension CharModel {
                                 gradientScale: training ? 1 / Float(TB) : nil)
         }
         return ForwardResult(nats: nats, correct: correct, count: TB)
+    }
+
+    /// Runs `body(firstStream, streams, gemmThreads)` over the batch's streams: one group using every
+    /// thread inside its products when the batch is small, else one group per thread, each single-threaded.
+    func forEachStreamGroup(batch B: Int, _ body: (Int, Int, Int) -> Void) {
+        let groups = B >= 8 * threads ? threads : 1
+        if groups == 1 { return body(0, B, threads) }
+        Parallel.forEachDisjoint(groups, threads: groups) { g in
+            let b0 = B * g / groups, b1 = B * (g + 1) / groups
+            body(b0, b1 - b0, 1)
+        }
     }
 }
