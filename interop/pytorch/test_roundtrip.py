@@ -149,23 +149,26 @@ def torchrun(nproc: int, checkpoint: Path, corpus: Path, out: Path, steps: int, 
 
 
 @needs_torchrun
-def test_two_ranks_train_like_one(tmp_path):
+def test_two_and_three_ranks_train_like_one(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(TEXT)
     start = tmp_path / "start.safetensors"
-    tiny_checkpoint(start, corpus=str(corpus), best_val_bpc=None)  # at step 2
+    tiny_checkpoint(start, corpus=str(corpus), best_val_bpc=None)  # at step 2, 4 streams
     torchrun(1, start, corpus, tmp_path / "one", 8)  # --steps is the total: 6 more
     torchrun(2, start, corpus, tmp_path / "two", 8)
+    torchrun(3, start, corpus, tmp_path / "three", 8)  # uneven shards: 2, 1 and 1 streams
     one, one_extra = load_charlstm(tmp_path / "one" / "latest.safetensors")
-    two, two_extra = load_charlstm(tmp_path / "two" / "latest.safetensors")
-    assert one_extra["step"] == two_extra["step"] == 8
-    assert one_extra["training"]["adam_step"] == 8
-    for name in one:
-        torch.testing.assert_close(one[name], two[name], rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(one_extra["state"]["h"], two_extra["state"]["h"], rtol=1e-4, atol=1e-5)
+    assert one_extra["step"] == one_extra["training"]["adam_step"] == 8
+    for ranks in ("two", "three"):
+        other, other_extra = load_charlstm(tmp_path / ranks / "latest.safetensors")
+        assert other_extra["step"] == 8
+        for name in one:
+            torch.testing.assert_close(one[name], other[name], rtol=1e-4, atol=1e-5)
+        for name in ("h", "c"):
+            torch.testing.assert_close(one_extra["state"][name], other_extra["state"][name], rtol=1e-4, atol=1e-5)
     assert (tmp_path / "two" / "best.safetensors").exists() and (tmp_path / "two" / "metrics.csv").exists()
-    assert "nothing to do" in torchrun(1, tmp_path / "two" / "latest.safetensors", corpus, tmp_path / "three", 8)
-    assert not (tmp_path / "three").exists()
+    assert "nothing to do" in torchrun(1, tmp_path / "two" / "latest.safetensors", corpus, tmp_path / "four", 8)
+    assert not (tmp_path / "four").exists()
 
 
 # ---------------------------------------------------------------------------------------------------------------
