@@ -63,47 +63,70 @@ def rng_state_for_seed(seed: int) -> str:
 # Saving
 
 
-def save_charlstm(path, model, vocabulary, config: dict, training: dict, optimizer=None, state=None, *, step: int,
-                  epoch: int, data_position: int = 0, rng_state: str | None = None,
-                  best_val_bpc: float | None = None, val_bpc: float | None = None) -> None:
+def save_charlstm(path, model, vocabulary, config: dict, training: dict | None = None, optimizer=None, state=None, *,
+                  step: int = 0, epoch: int = 0, data_position: int = 0, rng_state: str | None = None,
+                  best_val_bpc: float | None = None, val_bpc: float | None = None,
+                  elapsed_seconds: float | None = None) -> None:
     """Writes a CharLSTM checkpoint atomically (temp file in the same folder, fsync, os.replace).
 
-    `model` is an nn.Module or a state dict with the format's tensor names; `optimizer` a torch.optim.Adam over
-    the model's parameters, or {"exp_avg": {name: tensor}, "exp_avg_sq": {...}}; `state` the carried state,
-    h or (h, c) [L, B, H], or {"h": ..., "c": ...}. `training["adam_step"]` is taken from the optimizer when
-    it has one. `rng_state` defaults to the state of `RandomGenerator(seed: training["seed"])`.
+    `model` is an nn.Module or a state dict with the format's tensor names; `config` its {"cell", "layers",
+    "hidden", "vocab_size", "dropout"}. With `training` None the file is a model-only checkpoint (enough for
+    `charlstm generate`, `eval`, `info`); with the training settings ({"seq_length", "batch_size",
+    "learning_rate", "learning_rate_decay", "decay_after", "weight_decay", "clip", "val_fraction", "seed",
+    "corpus", "adam_step"}) it is a training checkpoint that `charlstm train --resume` continues, and then:
+    `optimizer` is a torch.optim.Adam over the model's parameters, or {"exp_avg": {name: tensor},
+    "exp_avg_sq": {...}}, or None for zero moments; `training["adam_step"]` is taken from a torch optimizer.
+    `state` is the carried state of all B = training["batch_size"] streams, h or (h, c) [L, B, H], or
+    {"h": ..., "c": ...}, or None for zeros. `rng_state` defaults to `RandomGenerator(seed: training["seed"])`.
+    `elapsed_seconds` is the training time behind the checkpoint (charlstm adds it up over resumes).
     """
     tensors = dict(model.state_dict() if isinstance(model, torch.nn.Module) else model)
+    config = {"dropout": 0.0, **config}
     check_model(tensors, config, vocabulary)
-    training = dict(training)
-    if optimizer is not None:
-        moments = optimizer_moments(model, optimizer)
-        if "step" in moments:
-            training["adam_step"] = int(moments["step"])
-        for kind in MOMENTS:
-            for name, value in moments[kind].items():
-                tensors[f"optimizer.{kind}.{name}"] = value
-    if state is not None:
-        h, c = (state.get("h"), state.get("c")) if isinstance(state, dict) else (
-            state if isinstance(state, tuple) else (state, None))
-        tensors["state.h"] = h
-        if c is not None:
-            tensors["state.c"] = c
     metadata = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "cell": config["cell"],
         "vocabulary": json.dumps(list(vocabulary), ensure_ascii=False),
         "config": json.dumps(config),
-        "training": json.dumps(training, ensure_ascii=False),
-        "step": str(int(step)),
-        "epoch": str(int(epoch)),
-        "data_position": str(int(data_position)),
-        "rng_state": rng_state if rng_state is not None else rng_state_for_seed(int(training.get("seed", 1234))),
-        "best_val_bpc": "" if best_val_bpc is None else repr(float(best_val_bpc)),
-        "val_bpc": "" if val_bpc is None else repr(float(val_bpc)),
     }
+    if training is not None:
+        training = {"adam_step": 0, **training}
+        moments = optimizer_moments(model, optimizer) if optimizer is not None else {}
+        if "step" in moments:
+            training["adam_step"] = int(moments["step"])
+        for kind in MOMENTS:
+            for name, value in tensors.copy().items():
+                if not name.startswith(("optimizer.", "state.")):
+                    tensors[f"optimizer.{kind}.{name}"] = moments.get(kind, {}).get(name, torch.zeros_like(value))
+        tensors.update(state_tensors(state, config, int(training["batch_size"])))
+        metadata.update({
+            "training": json.dumps(training, ensure_ascii=False),
+            "step": str(int(step)),
+            "epoch": str(int(epoch)),
+            "data_position": str(int(data_position)),
+            "rng_state": rng_state if rng_state is not None else rng_state_for_seed(int(training.get("seed", 1234))),
+            "best_val_bpc": "" if best_val_bpc is None else repr(float(best_val_bpc)),
+            "val_bpc": "" if val_bpc is None else repr(float(val_bpc)),
+        })
+        if elapsed_seconds is not None:
+            metadata["elapsed_seconds"] = repr(float(elapsed_seconds))
     write_atomically(Path(path), safetensors_bytes(tensors, metadata))
+
+
+def state_tensors(state, config: dict, batch_size: int) -> dict:
+    """{"state.h": [L, B, H] (, "state.c")} from h, (h, c), {"h", "c"} or None (zeros); checks the shapes."""
+    shape = (int(config["layers"]), batch_size, int(config["hidden"]))
+    h, c = (state.get("h"), state.get("c")) if isinstance(state, dict) else (
+        state if isinstance(state, tuple) else (state, None))
+    tensors = {"state.h": torch.zeros(shape) if h is None else h}
+    if config["cell"] == "lstm":
+        tensors["state.c"] = torch.zeros(shape) if c is None and h is None else c
+    for name, value in tensors.items():
+        if value is None or tuple(value.shape) != shape:
+            raise CheckpointError(f"{name} must have shape {shape} ([layers, batch_size, hidden]), "
+                                  f"got {None if value is None else tuple(value.shape)}")
+    return tensors
 
 
 def check_model(tensors: dict, config: dict, vocabulary) -> None:
@@ -178,10 +201,12 @@ def write_atomically(path: Path, content: bytes) -> None:
 def load_charlstm(path) -> tuple[dict[str, torch.Tensor], dict]:
     """Reads and verifies a CharLSTM checkpoint: (model state dict, extra).
 
-    `extra` holds "vocabulary" (list of characters), "config", "training" (dicts), "step", "epoch",
-    "data_position" (ints), "rng_state" (str), "best_val_bpc", "val_bpc" (float or None), "optimizer"
-    ({"exp_avg": {name: t}, "exp_avg_sq": {...}} or None), "state" ({"h": t, "c": t} or None) and the raw
-    "metadata". Raises CheckpointError on any violation of the format, including a checksum mismatch.
+    `extra` holds "vocabulary" (list of characters), "config" (dict) and the raw "metadata"; for a training
+    checkpoint also "training" (dict), "step", "epoch", "data_position" (ints), "rng_state" (str),
+    "best_val_bpc", "val_bpc", "elapsed_seconds" (float or None), "optimizer" ({"exp_avg": {name: t},
+    "exp_avg_sq": {...}}) and "state" ({"h": t[, "c": t]} [L, B, H]). A model-only checkpoint (`charlstm
+    export`) has None for all of those. Raises CheckpointError on anything the Swift reader rejects: format,
+    version, checksum, layout, dtype, shapes, non-finite values, incomplete training state.
     """
     header, data = read_safetensors(Path(path).read_bytes())
     metadata = header.pop("__metadata__", None) or {}
@@ -193,28 +218,44 @@ def load_charlstm(path) -> tuple[dict[str, torch.Tensor], dict]:
     if metadata.get("checksum") != checksum:
         raise CheckpointError(f"{path}: checksum mismatch (stored {metadata.get('checksum')!r}, data {checksum})")
     tensors = decode_tensors(header, data, path)
+    extra = dict.fromkeys(("training", "step", "epoch", "data_position", "rng_state", "best_val_bpc", "val_bpc",
+                           "elapsed_seconds", "optimizer", "state"))
     try:
         vocabulary = json.loads(metadata["vocabulary"])
         config = json.loads(metadata["config"])
-        training = json.loads(metadata["training"])
-        extra = {"metadata": metadata, "vocabulary": vocabulary, "config": config, "training": training,
-                 "step": int(metadata["step"]), "epoch": int(metadata["epoch"]),
-                 "data_position": int(metadata["data_position"]), "rng_state": metadata["rng_state"],
-                 "best_val_bpc": optional_float(metadata.get("best_val_bpc", "")),
-                 "val_bpc": optional_float(metadata.get("val_bpc", ""))}
+        extra.update(metadata=metadata, vocabulary=vocabulary, config=config)
+        if "training" in metadata:
+            extra.update(training=json.loads(metadata["training"]), step=int(metadata["step"]),
+                         epoch=int(metadata["epoch"]), data_position=int(metadata["data_position"]),
+                         rng_state=metadata["rng_state"],
+                         best_val_bpc=optional_float(metadata.get("best_val_bpc", "")),
+                         val_bpc=optional_float(metadata.get("val_bpc", "")),
+                         elapsed_seconds=optional_float(metadata.get("elapsed_seconds", "")))
     except (KeyError, ValueError, TypeError) as error:
         raise CheckpointError(f"{path}: bad metadata: {error}") from error
     if config.get("cell") != metadata.get("cell"):
         raise CheckpointError(f"{path}: metadata cell {metadata.get('cell')!r} != config cell {config.get('cell')!r}")
     model_state = {n: t for n, t in tensors.items() if not n.startswith(("optimizer.", "state."))}
     check_model(model_state, config, vocabulary)
-    extra["optimizer"] = None
-    if any(n.startswith("optimizer.") for n in tensors):
-        try:
-            extra["optimizer"] = {kind: {n: tensors[f"optimizer.{kind}.{n}"] for n in model_state} for kind in MOMENTS}
-        except KeyError as missing:
-            raise CheckpointError(f"{path}: Adam moments incomplete, no {missing}") from None
-    extra["state"] = {k: tensors[f"state.{k}"] for k in ("h", "c") if f"state.{k}" in tensors} or None
+    if extra["training"] is None:
+        return model_state, extra
+    try:
+        extra["optimizer"] = {kind: {n: tensors[f"optimizer.{kind}.{n}"] for n in model_state} for kind in MOMENTS}
+    except KeyError as missing:
+        raise CheckpointError(f"{path}: Adam moments incomplete, no {missing}") from None
+    for kind in MOMENTS:
+        for name, value in extra["optimizer"][kind].items():
+            if value.shape != model_state[name].shape:
+                raise CheckpointError(f"{path}: optimizer.{kind}.{name} has shape {tuple(value.shape)}")
+    needed = ["state.h", "state.c"] if config["cell"] == "lstm" else ["state.h"]
+    if any(name not in tensors for name in needed):
+        raise CheckpointError(f"{path}: a training checkpoint needs {' and '.join(needed)}")
+    try:
+        extra["state"] = {k[len("state."):]: v for k, v in state_tensors(
+            {k: tensors.get(f"state.{k}") for k in ("h", "c")}, config,
+            int(extra["training"]["batch_size"])).items()}
+    except (KeyError, ValueError, TypeError) as error:
+        raise CheckpointError(f"{path}: {error}") from error
     return model_state, extra
 
 
@@ -249,6 +290,8 @@ def decode_tensors(header: dict, data: bytes, path) -> dict[str, torch.Tensor]:
         if begin != offset or end != begin + 4 * math.prod(shape):
             raise CheckpointError(f"{path}: {name} data_offsets {[begin, end]} break the contiguous layout")
         array = np.frombuffer(data, dtype="<f4", count=math.prod(shape), offset=begin).astype(np.float32)
+        if not np.isfinite(array).all():
+            raise CheckpointError(f"{path}: {name} holds NaN or infinite values")
         tensors[name] = torch.from_numpy(array.reshape(shape))
         offset = end
     if offset != len(data):

@@ -15,8 +15,9 @@ from model import CharModel, detach_state
 
 
 def read_corpus(path, limit: int | None = None) -> str:
-    """The corpus as text (UTF-8, newlines untouched), optionally only its first `limit` characters."""
-    text = Path(path).read_bytes().decode("utf-8")
+    """The corpus as text (UTF-8 without a leading byte-order mark, as charlstm reads it; newlines untouched),
+    optionally only its first `limit` characters."""
+    text = Path(path).read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     return text if limit is None else text[:limit]
 
 
@@ -67,9 +68,13 @@ class Batches:
 
 
 def validation_batches(data: torch.Tensor, batch_size: int, seq_length: int) -> Batches | None:
-    """The validation text cut like training, with fewer streams when it is short; None when it is too short."""
+    """The validation text cut as charlstm's `evaluateStreams` cuts it during training: `min(B, (n - 1) // T)`
+    streams of chunks of T, or one stream of one chunk of n - 1 when the text is shorter than T + 1; None below
+    2 characters (nothing to predict)."""
+    if len(data) < 2:
+        return None
     streams = min(batch_size, (len(data) - 1) // seq_length)
-    return Batches(data, streams, seq_length) if streams > 0 else None
+    return Batches(data, streams, seq_length) if streams > 0 else Batches(data, 1, len(data) - 1)
 
 
 @torch.no_grad()
@@ -85,6 +90,28 @@ def evaluate_bpc(model: CharModel, batches: Batches) -> float:
         count += y.numel()
     model.train(was_training)
     return nats / count / math.log(2)
+
+
+@torch.no_grad()
+def evaluate_continuous(model: CharModel, data: torch.Tensor, chunk: int = 4096) -> tuple[float, float, int]:
+    """What `charlstm eval` reports: (bits/char, accuracy, predictions) of `data` read in ONE continuous pass
+    from a zero state (batch 1, state carried through the whole text, predicting characters 2..n, dropout off).
+    `chunk` only sets how many steps each forward call runs."""
+    if len(data) < 2:
+        raise ValueError(f"{len(data)} characters: at least 2 are needed to predict one")
+    was_training = model.training
+    model.eval()
+    state, nats, correct = None, 0.0, 0
+    for start in range(0, len(data) - 1, chunk):
+        end = min(start + chunk, len(data) - 1)
+        x, y = data[start:end].view(-1, 1), data[start + 1:end + 1].view(-1, 1)
+        logits, state = model(x, state)
+        logits = logits.reshape(-1, logits.shape[-1])
+        nats += F.cross_entropy(logits.double(), y.reshape(-1), reduction="sum").item()
+        correct += (logits.argmax(dim=-1) == y.reshape(-1)).sum().item()
+    model.train(was_training)
+    count = len(data) - 1
+    return nats / count / math.log(2), correct / count, count
 
 
 def train_step(model, optimizer, x, y, state, clip: float, loss_scale: float = 1.0):
@@ -127,9 +154,18 @@ class Trainer:
         self.initial_learning_rate, self.learning_rate_decay, self.decay_after = (
             learning_rate, learning_rate_decay, decay_after)
         self.loss_scale = loss_scale
-        self.step, self.epoch, self.position = step, epoch, position % batches.steps_per_epoch
+        if not 0 <= position < batches.steps_per_epoch:
+            raise ValueError(f"the checkpoint stopped at batch {position} of an epoch, but this corpus and batch "
+                             f"shape give only {batches.steps_per_epoch} batches per epoch: continue on the corpus "
+                             "the run was started on")
+        self.step, self.epoch, self.position = step, epoch, position
         self.state = state if self.position else None
         self._set_learning_rate()
+
+    @property
+    def epoch_progress(self) -> float:
+        """Fractional epochs done, as charlstm's metrics.csv `epoch` column."""
+        return self.epoch + self.position / self.batches.steps_per_epoch
 
     @property
     def learning_rate(self) -> float:

@@ -1,11 +1,14 @@
 """Round-trip tests between charlstm and PyTorch (pytest, or `python3 test_roundtrip.py [pytest options]`).
 
-Without a binary only the Python side runs: save/load round trip, format layout (cross-checked with the
-`safetensors` package), checksum and atomic-write rules, and a 1-rank vs 2-rank `torchrun` continuation.
-With `CHARLSTM=path/to/charlstm` (default: .build/release/charlstm at the repository root) it also trains a tiny
-model with `charlstm train`, loads it in PyTorch, compares bits/char with `charlstm eval --json`, continues it
-with `torchrun --nproc-per-node 2 train_ddp.py`, evaluates the result on both sides, and runs
-`charlstm generate` and `charlstm train --resume` on it.
+Without PyTorch every test is skipped with the reason. Without a binary only the Python side runs: save/load
+round trip, format layout (cross-checked with the `safetensors` package), checksum and atomic-write rules, and a
+1-rank vs 2-rank `torchrun` continuation. With `CHARLSTM=path/to/charlstm` (default: .build/release/charlstm at
+the repository root) it also checks that checkpoints written by `save_charlstm` pass `charlstm info`, `eval` and
+`train --resume`, and runs the round trip: `charlstm train` a tiny model -> PyTorch's bits/char on a text equals
+`charlstm eval --json` within 1e-4 -> `torchrun --nproc-per-node 2 train_ddp.py` (gloo) continues it -> both
+sides again agree within 1e-4, and agree with `charlstm train --resume` over the same steps -> `charlstm
+generate`, `info` and `train --resume` (appending to the DDP run's metrics.csv) accept the result.
+Not part of `.ci/run`; about a minute on 2 cores.
 """
 
 import json
@@ -24,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from charlstm_io import (CheckpointError, load_charlstm, parameter_shapes, rng_state_for_seed,  # noqa: E402
                          save_charlstm)
-from data import encode, evaluate_bpc, read_corpus, split, validation_batches, vocabulary_of  # noqa: E402
+from data import encode, evaluate_continuous, read_corpus, split, vocabulary_of  # noqa: E402
 from model import CharModel  # noqa: E402
 
 REPO = HERE.parents[1]
@@ -126,38 +129,46 @@ def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     assert path.read_bytes() == before and os.listdir(tmp_path) == [path.name]
 
 
-def python_bpc(checkpoint: Path, text_path: Path) -> float:
-    """Bits/char of a checkpoint on a text, cut into validation streams as charlstm does."""
+def python_eval(checkpoint: Path, text_path: Path) -> tuple[float, float]:
+    """(bits/char, accuracy) of a checkpoint on a text as `charlstm eval` computes them: one continuous pass."""
     model_state, extra = load_charlstm(checkpoint)
     model = CharModel.from_config(extra["config"])
     model.load_state_dict(model_state)
-    training = extra["training"]
-    data = encode(read_corpus(text_path), extra["vocabulary"])
-    return evaluate_bpc(model, validation_batches(data, training["batch_size"], training["seq_length"]))
+    bpc, accuracy, _ = evaluate_continuous(model, encode(read_corpus(text_path), extra["vocabulary"]))
+    return bpc, accuracy
 
 
-def torchrun(nproc: int, checkpoint: Path, corpus: Path, out: Path, steps: int) -> None:
-    subprocess.run(["torchrun", "--nproc-per-node", str(nproc), str(HERE / "train_ddp.py"), "--checkpoint",
-                    str(checkpoint), "--corpus", str(corpus), "--steps", str(steps), "--out", str(out),
-                    "--eval-every", str(steps)], check=True, capture_output=True)
+def torchrun(nproc: int, checkpoint: Path, corpus: Path, out: Path, steps: int, eval_every: int = 1000) -> str:
+    """Runs train_ddp.py on `nproc` CPU processes (gloo) up to step `steps` (total); returns its output."""
+    result = subprocess.run(["torchrun", "--nproc-per-node", str(nproc), str(HERE / "train_ddp.py"),
+                             "--checkpoint", str(checkpoint), "--corpus", str(corpus), "--steps", str(steps),
+                             "--out", str(out), "--eval-every", str(eval_every)],
+                            capture_output=True, text=True, env=dict(os.environ, CUDA_VISIBLE_DEVICES=""))
+    assert result.returncode == 0, f"torchrun failed ({result.returncode}):\n{result.stdout}\n{result.stderr[-3000:]}"
+    return result.stdout
 
 
 @needs_torchrun
-def test_two_ranks_train_like_one(tmp_path):
+def test_two_and_three_ranks_train_like_one(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(TEXT)
     start = tmp_path / "start.safetensors"
-    tiny_checkpoint(start, corpus=str(corpus), best_val_bpc=None)
-    torchrun(1, start, corpus, tmp_path / "one", 6)
-    torchrun(2, start, corpus, tmp_path / "two", 6)
+    tiny_checkpoint(start, corpus=str(corpus), best_val_bpc=None)  # at step 2, 4 streams
+    torchrun(1, start, corpus, tmp_path / "one", 8)  # --steps is the total: 6 more
+    torchrun(2, start, corpus, tmp_path / "two", 8)
+    torchrun(3, start, corpus, tmp_path / "three", 8)  # uneven shards: 2, 1 and 1 streams
     one, one_extra = load_charlstm(tmp_path / "one" / "latest.safetensors")
-    two, two_extra = load_charlstm(tmp_path / "two" / "latest.safetensors")
-    assert one_extra["step"] == two_extra["step"] == 8
-    assert one_extra["training"]["adam_step"] == 8
-    for name in one:
-        torch.testing.assert_close(one[name], two[name], rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(one_extra["state"]["h"], two_extra["state"]["h"], rtol=1e-4, atol=1e-5)
+    assert one_extra["step"] == one_extra["training"]["adam_step"] == 8
+    for ranks in ("two", "three"):
+        other, other_extra = load_charlstm(tmp_path / ranks / "latest.safetensors")
+        assert other_extra["step"] == 8
+        for name in one:
+            torch.testing.assert_close(one[name], other[name], rtol=1e-4, atol=1e-5)
+        for name in ("h", "c"):
+            torch.testing.assert_close(one_extra["state"][name], other_extra["state"][name], rtol=1e-4, atol=1e-5)
     assert (tmp_path / "two" / "best.safetensors").exists() and (tmp_path / "two" / "metrics.csv").exists()
+    assert "nothing to do" in torchrun(1, tmp_path / "two" / "latest.safetensors", corpus, tmp_path / "four", 8)
+    assert not (tmp_path / "four").exists()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -165,17 +176,40 @@ def test_two_ranks_train_like_one(tmp_path):
 
 
 def charlstm(*arguments: str) -> str:
-    return subprocess.run([CHARLSTM, *arguments], check=True, capture_output=True, text=True).stdout
+    result = subprocess.run([CHARLSTM, *arguments], capture_output=True, text=True)
+    assert result.returncode == 0, f"charlstm {' '.join(arguments)} failed ({result.returncode}): {result.stderr}"
+    return result.stdout
 
 
-def charlstm_bpc(checkpoint: Path, text_path: Path) -> float:
-    """bits/char from `charlstm eval FILE --checkpoint PATH --json` (first matching key)."""
-    output = charlstm("eval", str(text_path), "--checkpoint", str(checkpoint), "--json")
-    result = json.loads(output.strip().splitlines()[-1])
-    for key in ("bpc", "bits_per_char", "val_bpc"):
-        if key in result:
-            return float(result[key])
-    raise AssertionError(f"no bits/char key in charlstm eval output {result}")
+def charlstm_eval(checkpoint: Path, text_path: Path) -> tuple[float, float]:
+    """(bits/char, accuracy) from `charlstm eval FILE --checkpoint PATH --json`."""
+    result = json.loads(charlstm("eval", str(text_path), "--checkpoint", str(checkpoint), "--json"))
+    assert result["chars"] == len(read_corpus(text_path))
+    return result["bits_per_char"], result["accuracy"]
+
+
+def assert_same_eval(checkpoint: Path, text_path: Path) -> float:
+    """PyTorch and `charlstm eval` agree on the bits/char (1e-4) and accuracy of a checkpoint; returns the bpc."""
+    (ours, our_accuracy), (theirs, their_accuracy) = charlstm_eval(checkpoint, text_path), python_eval(checkpoint,
+                                                                                                       text_path)
+    assert abs(ours - theirs) < 1e-4, f"charlstm eval {ours} vs PyTorch {theirs} bits/char"
+    assert abs(our_accuracy - their_accuracy) < 2e-3
+    return ours
+
+
+@needs_charlstm
+def test_checkpoints_from_save_charlstm_pass_charlstm(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(TEXT)
+    trained = tmp_path / "trained.safetensors"
+    model, _, _, vocabulary, _ = tiny_checkpoint(trained, corpus=str(corpus))
+    model_only = tmp_path / "model.safetensors"
+    save_charlstm(model_only, model, vocabulary, model.config())
+    assert "step 2" in charlstm("info", str(trained)) and "no training state" in charlstm("info", str(model_only))
+    assert load_charlstm(model_only)[1]["training"] is None
+    assert assert_same_eval(trained, corpus) == assert_same_eval(model_only, corpus)
+    charlstm("train", str(corpus), "--resume", str(trained), "--steps", "5", "--out", str(tmp_path / "resumed"))
+    assert load_charlstm(tmp_path / "resumed" / "latest.safetensors")[1]["step"] == 5
 
 
 @needs_charlstm
@@ -184,27 +218,37 @@ def test_charlstm_and_pytorch_round_trip(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(TEXT)
     held_out = tmp_path / "held_out.txt"
-    _, val = split(TEXT, 0.05)
-    held_out.write_text(val)
+    held_out.write_text(split(TEXT, 0.05)[1])
     run = tmp_path / "run"
     charlstm("train", str(corpus), "--layers", "2", "--hidden", "16", "--batch-size", "4", "--seq-length", "16",
-             "--steps", "30", "--eval-every", "10", "--out", str(run), "--force")
+             "--steps", "30", "--eval-every", "10", "--out", str(run), "--force", "--threads", "1")
     trained = run / "latest.safetensors"
-    assert abs(python_bpc(trained, held_out) - charlstm_bpc(trained, held_out)) < 1e-4
+    _, start = load_charlstm(trained)
+    assert start["step"] == 30 and start["state"]["h"].shape == (2, 4, 16)
+    assert_same_eval(trained, held_out)
 
     continued = tmp_path / "ddp"
-    torchrun(2, trained, corpus, continued, 10)
+    torchrun(2, trained, corpus, continued, 40, eval_every=5)  # --steps is the total: 10 more
     result = continued / "latest.safetensors"
     _, extra = load_charlstm(result)
-    assert extra["step"] == load_charlstm(trained)[1]["step"] + 10
-    assert abs(python_bpc(result, held_out) - charlstm_bpc(result, held_out)) < 1e-4
+    assert (extra["step"], extra["training"]["adam_step"], extra["data_position"]) == (40, 40, 40)
+    ddp_bpc = assert_same_eval(result, held_out)
+    assert ddp_bpc < assert_same_eval(trained, held_out)
+    # charlstm continuing the same checkpoint over the same steps lands in the same place.
+    charlstm("train", str(corpus), "--resume", str(trained), "--steps", "40", "--out", str(tmp_path / "swift"),
+             "--threads", "1")
+    assert abs(charlstm_eval(tmp_path / "swift" / "latest.safetensors", held_out)[0] - ddp_bpc) < 1e-3
 
+    assert "step 40" in charlstm("info", str(result))
     text = charlstm("generate", "--checkpoint", str(result), "--length", "200", "--seed", "7")
     assert set(text.rstrip("\n")) <= set(extra["vocabulary"]) and len(text) >= 200
 
-    charlstm("train", "--resume", str(result), "--steps", "10", "--out", str(tmp_path / "resumed"), "--force")
-    _, resumed = load_charlstm(tmp_path / "resumed" / "latest.safetensors")
-    assert resumed["step"] > extra["step"]
+    # Resume in the DDP folder itself: charlstm appends to the metrics.csv that train_ddp.py wrote.
+    charlstm("train", str(corpus), "--resume", str(continued), "--steps", "50", "--eval-every", "5", "--threads", "1")
+    _, resumed = load_charlstm(result)
+    assert resumed["step"] == 50
+    steps = [int(line.split(",")[0]) for line in (continued / "metrics.csv").read_text().splitlines()[1:]]
+    assert steps == [35, 40, 45, 50] and (continued / "loss.svg").exists()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@
     torchrun --nproc-per-node 2 interop/pytorch/train_ddp.py --checkpoint latest.safetensors \\
         --corpus input.txt --steps 1000 --out run/ [--learning-rate 1e-3] [--eval-every 500]
 
+`--steps` is the total step count, as in `charlstm train`: a checkpoint at step 200 with `--steps 300` trains
+100 more (and one already at step 300 trains none).
+
 It resumes exactly where `charlstm train` stopped: weights, Adam moments and step, epoch, data position and the
 carried state of the B training streams, with the same char-rnn batching. The B streams are sharded across
 ranks (rank r takes streams r, r + world, ...); each rank's loss is weighted by its share of the streams, so
@@ -23,7 +26,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from charlstm_io import load_charlstm, save_charlstm
+from charlstm_io import CheckpointError, load_charlstm, save_charlstm
 from data import Batches, Trainer, encode, evaluate_bpc, read_corpus, split, validation_batches
 from model import CharModel
 
@@ -33,15 +36,22 @@ METRICS_HEADER = ["step", "epoch", "train_bpc", "val_bpc", "learning_rate", "gra
 
 def parse_arguments():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checkpoint", required=True, help="the CharLSTM checkpoint to continue")
+    parser.add_argument("--checkpoint", required=True, help="the CharLSTM training checkpoint to continue")
     parser.add_argument("--corpus", required=True, help="the training text (the checkpoint's vocabulary)")
-    parser.add_argument("--steps", type=int, required=True, help="optimizer steps to train (added to the checkpoint's)")
+    parser.add_argument("--steps", type=int, required=True,
+                        help="total optimizer steps, counted from the start of training as in `charlstm train`")
     parser.add_argument("--out", required=True, help="folder for latest.safetensors, best.safetensors, metrics.csv")
     parser.add_argument("--learning-rate", type=float, help="new initial learning rate (default: the checkpoint's)")
-    parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--eval-every", type=int, default=500, help="steps between validation runs and checkpoints")
     parser.add_argument("--log-every", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1, help="torch threads per rank")
-    return parser.parse_args()
+    args = parser.parse_args()
+    for name in ("steps", "eval_every", "log_every", "threads"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.learning_rate is not None and not 0 < args.learning_rate <= 10:
+        parser.error("--learning-rate must be in (0, 10]")
+    return args
 
 
 def shard_state(state: dict | None, streams: list[int], device):
@@ -78,26 +88,58 @@ def main():
     args = parse_arguments()
     cuda = torch.cuda.is_available()
     dist.init_process_group("nccl" if cuda else "gloo")
+    try:
+        train(args, cuda)
+    finally:
+        dist.destroy_process_group()
+
+
+def fail(message: str):
+    raise SystemExit(f"train_ddp.py: error: {message}")
+
+
+def train(args, cuda: bool):
     rank, world = dist.get_rank(), dist.get_world_size()
     device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if cuda else "cpu")
     if cuda:
         torch.cuda.set_device(device)
     torch.set_num_threads(args.threads)
 
-    model_state, extra = load_charlstm(args.checkpoint)
+    # Every rank reads the same files, so every rank fails the same way, before any collective.
+    try:
+        model_state, extra = load_charlstm(args.checkpoint)
+    except (OSError, CheckpointError) as error:
+        fail(str(error))
+    if extra["training"] is None:
+        fail(f"'{args.checkpoint}' holds a model but no training state, so it cannot be continued")
+    if extra["step"] >= args.steps:
+        if rank == 0:
+            print(f"nothing to do: the checkpoint is at step {extra['step']}, which --steps {args.steps} already "
+                  "reaches (--steps counts from the start of training)", flush=True)
+        return
     config, training = extra["config"], dict(extra["training"])
     if args.learning_rate is not None:
         training["learning_rate"] = args.learning_rate
     batch_size, seq_length = int(training["batch_size"]), int(training["seq_length"])
     if world > batch_size:
-        raise SystemExit(f"error: {world} ranks but only {batch_size} streams to share")
+        fail(f"{world} ranks but only {batch_size} streams to share: use at most {batch_size} processes")
     torch.manual_seed(int(training.get("seed", 1234)) + extra["step"] * world + rank)  # dropout masks
 
     model = CharModel.from_config(config).to(device)
     model.load_state_dict(model_state)
-    train, val = split(encode(read_corpus(args.corpus), extra["vocabulary"]), float(training["val_fraction"]))
+    try:
+        text = encode(read_corpus(args.corpus), extra["vocabulary"])
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"cannot read the corpus '{args.corpus}': {error}")
+    except ValueError:
+        fail(f"'{args.corpus}' has characters not in the checkpoint's vocabulary: continue on the corpus the run "
+             "was trained on")
+    train_text, val = split(text, float(training["val_fraction"]))
     streams = list(range(rank, batch_size, world))
-    batches = Batches(train.to(device), batch_size, seq_length, streams=streams)
+    try:
+        batches = Batches(train_text.to(device), batch_size, seq_length, streams=streams)
+    except ValueError as error:
+        fail(str(error))
     val_batches = validation_batches(val.to(device), batch_size, seq_length)
 
     ddp = DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
@@ -105,63 +147,95 @@ def main():
                                  weight_decay=float(training.get("weight_decay", 0)))
     load_moments(model, optimizer, extra["optimizer"], int(training.get("adam_step", extra["step"])), device)
     share = len(streams) / batch_size
-    trainer = Trainer(ddp, optimizer, batches, float(training.get("clip", 0)), float(training["learning_rate"]),
-                      float(training.get("learning_rate_decay", 1)), float(training.get("decay_after", 0)),
-                      loss_scale=world * share, step=extra["step"], epoch=extra["epoch"],
-                      position=extra["data_position"], state=shard_state(extra["state"], streams, device))
+    try:
+        trainer = Trainer(ddp, optimizer, batches, float(training.get("clip", 0)), float(training["learning_rate"]),
+                          float(training.get("learning_rate_decay", 1)), float(training.get("decay_after", 0)),
+                          loss_scale=world * share, step=extra["step"], epoch=extra["epoch"],
+                          position=extra["data_position"], state=shard_state(extra["state"], streams, device))
+    except ValueError as error:
+        fail(str(error))
 
     out = Path(args.out)
+    problem = [prepare_output(out) if rank == 0 else None]
+    dist.broadcast_object_list(problem)  # all ranks stop together when rank 0 cannot write there
+    if problem[0]:
+        fail(problem[0])
     if rank == 0:
-        out.mkdir(parents=True, exist_ok=True)
+        print(f"continuing '{args.checkpoint}' at step {trainer.step} on {world} rank(s) "
+              f"({'nccl' if cuda else 'gloo'}), {len(streams)} of {batch_size} streams on rank 0, "
+              f"to step {args.steps}; output '{out}'", flush=True)
     best = extra["best_val_bpc"]
-    final_step = trainer.step + args.steps
-    nats, norm, logged, start = 0.0, 0.0, 0, time.perf_counter()
-    last_log = (start, trainer.step)
+    elapsed_before = extra["elapsed_seconds"] or 0.0
+    window = torch.zeros(3, dtype=torch.float64, device=device)  # this rank's share of loss, norm sum, steps
+    start = last_log = time.perf_counter()
+    last_log_step = trainer.step
 
-    while trainer.step < final_step:
+    while trainer.step < args.steps:
+        learning_rate = trainer.learning_rate
         loss, norm = trainer.train_step()
-        nats, logged = nats + loss * share, logged + 1
-        log_now = trainer.step % args.log_every == 0 or trainer.step == final_step
-        evaluate_now = trainer.step % args.eval_every == 0 or trainer.step == final_step
+        window += torch.tensor([loss * share, norm / world, 1.0 / world], dtype=torch.float64, device=device)
+        done = trainer.step == args.steps
+        log_now = trainer.step % args.log_every == 0 or done
+        evaluate_now = trainer.step % args.eval_every == 0 or done
         if not (log_now or evaluate_now):
             continue
-        total = torch.tensor([nats], dtype=torch.float64)
-        dist.all_reduce(total)  # the mean loss over all streams
-        train_bpc = total.item() / logged / math.log(2)
-        nats, logged = 0.0, 0
+        dist.all_reduce(window)  # sums: mean loss over all streams, and the (equal) norm and step count
+        nats, norm_sum, steps = window.tolist()
+        window.zero_()
         val_bpc = evaluate_bpc(model, val_batches) if evaluate_now and rank == 0 and val_batches else None
         state = gather_state(model, trainer.state, streams, batch_size, world) if evaluate_now else None
         if rank != 0:
             continue
         now = time.perf_counter()
-        chars_per_sec = (trainer.step - last_log[1]) * batch_size * seq_length / max(now - last_log[0], 1e-9)
-        last_log = (now, trainer.step)
-        append_metrics(out / "metrics.csv", [trainer.step, trainer.epoch, train_bpc, val_bpc, trainer.learning_rate,
-                                             norm, chars_per_sec, now - start])
-        print(f"step {trainer.step}: train {train_bpc:.4f} bpc" + (f", val {val_bpc:.4f} bpc" if val_bpc else ""),
-              flush=True)
+        chars_per_sec = (trainer.step - last_log_step) * batch_size * seq_length / max(now - last_log, 1e-9)
+        last_log, last_log_step = now, trainer.step
+        append_metrics(out / "metrics.csv", [trainer.step, trainer.epoch_progress, nats / steps / math.log(2),
+                                             val_bpc, learning_rate, norm_sum / steps, chars_per_sec,
+                                             elapsed_before + now - start])
+        print(f"step {trainer.step}: train {nats / steps / math.log(2):.4f} bpc"
+              + (f", val {val_bpc:.4f} bpc" if val_bpc is not None else ""), flush=True)
         if evaluate_now:
             improved = val_bpc is not None and (best is None or val_bpc < best)
             best = val_bpc if improved else best
             checkpoint = dict(path=out / "latest.safetensors", model=model, vocabulary=extra["vocabulary"],
                               config=config, training=training, optimizer=optimizer, state=state, step=trainer.step,
                               epoch=trainer.epoch, data_position=trainer.position, rng_state=extra["rng_state"],
-                              best_val_bpc=best, val_bpc=val_bpc)
-            save_charlstm(**checkpoint)
+                              best_val_bpc=best, val_bpc=val_bpc, elapsed_seconds=elapsed_before + now - start)
             if improved:
                 save_charlstm(**dict(checkpoint, path=out / "best.safetensors"))
+            save_charlstm(**checkpoint)
+    if rank == 0:
+        print(f"done at step {trainer.step}: saved '{out / 'latest.safetensors'}'"
+              + (f" and '{out / 'best.safetensors'}'" if (out / "best.safetensors").exists() else ""), flush=True)
     dist.barrier()
-    dist.destroy_process_group()
+
+
+def prepare_output(out: Path) -> str | None:
+    """Creates the output folder; the reason it cannot be used (None when it can), e.g. a metrics.csv that is
+    not charlstm's."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "metrics.csv"
+        if path.exists() and path.stat().st_size > 0:
+            with open(path, newline="") as file:
+                first = file.readline().rstrip("\n")
+            if first != ",".join(METRICS_HEADER):
+                return (f"{path} exists but does not start with the metrics header (found {first[:100]!r}); "
+                        "move it away or choose another --out")
+    except OSError as error:
+        return f"cannot use the output folder '{out}': {error}"
+    return None
 
 
 def append_metrics(path: Path, row: list) -> None:
-    """Appends a row to metrics.csv (same columns as charlstm's), writing the header for a new file."""
+    """Appends a row to metrics.csv in charlstm's format (same columns, "\\n" line ends, empty val_bpc when
+    validation did not run), writing the header for a new file, so `charlstm train --resume` appends to it."""
     new = not path.exists() or path.stat().st_size == 0
     with open(path, "a", newline="") as file:
-        writer = csv.writer(file)
+        writer = csv.writer(file, lineterminator="\n")
         if new:
             writer.writerow(METRICS_HEADER)
-        writer.writerow(["" if v is None else repr(v) if isinstance(v, float) else v for v in row])
+        writer.writerow(["" if v is None else repr(float(v)) if isinstance(v, float) else v for v in row])
 
 
 if __name__ == "__main__":
