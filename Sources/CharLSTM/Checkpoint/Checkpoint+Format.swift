@@ -56,7 +56,7 @@ extension Checkpoint {
         let file = try SafeTensors.load(path: path)
         do {
             return try Checkpoint(file)
-        } catch let error as CharLSTMError {
+        } catch {
             throw CharLSTMError(error.kind, "'\(path)': \(error.message)")
         }
     }

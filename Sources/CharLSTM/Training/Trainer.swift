@@ -52,6 +52,7 @@ public final class Trainer: @unchecked Sendable {
     public var currentLearningRate: Float { config.learningRate(completedEpochs: epoch) }
 
     /// One optimizer step on the next batch. Allocates nothing. O(T·B·L·G·H²).
+    @discardableResult
     public func trainStep() -> StepResult {
         if position == 0 { state.reset() }
         streams.fill(&batch, position: position)

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Quality per minute: the best validation bits/char charlstm and PyTorch reach in the same wall-clock budget.
+
+Both train config M (2 layers × 512 lstm, seq 100, batch 64, Adam 2e-3, clip 5, learning-rate decay 0.97 after
+10 epochs, no dropout unless --dropout) on the same corpus (the last 5 % held out as validation) for --minutes
+of wall time each, one after the other (never at the same time), validating every --eval-every steps and once
+more when the budget runs out. The printed Markdown table has the steps each did and the best validation
+bits/char each reached, with the date, the CPU and the load average.
+
+The two clocks run the same way, as charlstm's `--minutes` does: the clock starts when training starts (after
+reading the corpus and building the model), a step is taken while the elapsed time is below the budget, the
+validation passes count against the budget, and the final validation (after the step that crossed the budget)
+runs past it. charlstm also writes checkpoints and its loss plot inside its budget; PyTorch writes nothing.
+
+    python3 benchmarks/quality_per_minute.py [--minutes 10] [--threads 2] [--eval-every 200]
+        [--charlstm .build/release/charlstm] [--corpus FILE] [--dropout 0] [--hidden 512 --layers 2]
+"""
+
+import argparse
+import csv
+import datetime
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmark_common import CONFIGS, DEFAULT_CORPUS, REPO, cpu_model, markdown_table
+
+LAYERS, HIDDEN, SEQ, BATCH = CONFIGS["M"][0], CONFIGS["M"][1], CONFIGS["M"][2], CONFIGS["M"][3]
+LEARNING_RATE, CLIP, DECAY, DECAY_AFTER, VAL_FRACTION = 2e-3, 5.0, 0.97, 10, 0.05
+
+
+def log(message: str):
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_charlstm(args, out: Path) -> dict:
+    """Runs `charlstm train` for the budget and summarises its metrics.csv."""
+    command = [args.charlstm, "train", args.corpus, "--hidden", str(args.hidden), "--layers", str(args.layers),
+               "--seq-length", str(SEQ), "--batch-size", str(BATCH), "--learning-rate", str(LEARNING_RATE),
+               "--clip", str(CLIP), "--dropout", str(args.dropout), "--minutes", str(args.minutes),
+               "--eval-every", str(args.eval_every), "--log-every", str(args.eval_every), "--out", str(out),
+               "--force", "--threads", str(args.threads), "--seed", str(args.seed)]
+    log("charlstm: " + " ".join(command))
+    started = time.perf_counter()
+    # Its progress lines (one per evaluation) go to our stderr.
+    subprocess.run(command, check=True, stdout=sys.stderr)
+    process_seconds = time.perf_counter() - started
+    with open(out / "metrics.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    if not rows:
+        raise SystemExit(f"charlstm wrote no rows to {out / 'metrics.csv'}")
+    evaluations = [(int(r["step"]), float(r["val_bpc"])) for r in rows if r["val_bpc"]]
+    last = rows[-1]
+    return summary("charlstm", int(last["step"]), float(last["epoch"]), evaluations,
+                   float(last["elapsed_seconds"]), process_seconds)
+
+
+def run_pytorch(args) -> dict:
+    """Trains the same model with PyTorch for the budget, with charlstm's batching, split and validation."""
+    import torch
+
+    from data import Batches, Trainer, encode, evaluate_bpc, read_corpus, split, validation_batches, vocabulary_of
+    from model import CharModel
+
+    started = time.perf_counter()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    text = read_corpus(args.corpus)
+    vocabulary = vocabulary_of(text)
+    train, val = split(encode(text, vocabulary), VAL_FRACTION)
+    model = CharModel("lstm", len(vocabulary), args.hidden, args.layers, args.dropout)
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    trainer = Trainer(model, optimizer, Batches(train, BATCH, SEQ), CLIP, LEARNING_RATE,
+                      learning_rate_decay=DECAY, decay_after=DECAY_AFTER)
+    val_batches = validation_batches(val, BATCH, SEQ)
+    budget = args.minutes * 60
+    log(f"pytorch: torch {torch.__version__}, {torch.get_num_threads()} threads, {len(vocabulary)} symbols, "
+        f"{len(train):,} training / {len(val):,} validation characters, {budget:.0f} s")
+
+    # As charlstm's TrainingSession: step while elapsed < budget; validate every E steps and after the step
+    # that spends the budget.
+    start = time.perf_counter()
+    elapsed = lambda: time.perf_counter() - start  # noqa: E731
+    evaluations, nats = [], []
+    while elapsed() < budget:
+        loss, _ = trainer.train_step()
+        if not math.isfinite(loss):
+            raise SystemExit(f"pytorch diverged at step {trainer.step}")
+        nats.append(loss)
+        if trainer.step % args.eval_every == 0 or elapsed() >= budget:
+            bpc = evaluate_bpc(model, val_batches)
+            evaluations.append((trainer.step, bpc))
+            log(f"pytorch step {trainer.step} (epoch {trainer.epoch_progress:.2f}): train "
+                f"{sum(nats) / len(nats) / math.log(2):.4f} val {bpc:.4f} bpc, {elapsed():.0f} s")
+            nats = []
+    seconds = elapsed()
+    return summary("PyTorch", trainer.step, trainer.epoch_progress, evaluations, seconds,
+                   time.perf_counter() - started)
+
+
+def summary(name: str, steps: int, epochs: float, evaluations: list[tuple[int, float]], seconds: float,
+            process_seconds: float) -> dict:
+    best_step, best = min(evaluations, key=lambda e: e[1]) if evaluations else (None, math.nan)
+    return {"impl": name, "steps": steps, "epochs": epochs, "best_val_bpc": best, "best_step": best_step,
+            "last_val_bpc": evaluations[-1][1] if evaluations else math.nan, "evaluations": len(evaluations),
+            "seconds": seconds, "process_seconds": process_seconds}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--charlstm", default=str(REPO / ".build" / "release" / "charlstm"))
+    parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    parser.add_argument("--minutes", type=float, default=10.0, help="wall-clock budget of each side")
+    parser.add_argument("--eval-every", type=int, default=200, help="steps between validations (both sides)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--hidden", type=int, default=HIDDEN, help="override M's 512 (quick tests)")
+    parser.add_argument("--layers", type=int, default=LAYERS, help="override M's 2 (quick tests)")
+    parser.add_argument("--seed", type=int, default=1234)
+    args = parser.parse_args()
+    if args.minutes <= 0 or args.eval_every < 1 or args.threads < 1 or not 0 <= args.dropout < 1:
+        parser.error("need --minutes > 0, --eval-every >= 1, --threads >= 1 and 0 <= --dropout < 1")
+    if not Path(args.charlstm).exists():
+        parser.error(f"no charlstm binary at {args.charlstm} (build it with `swift build -c release`)")
+    if not Path(args.corpus).exists():
+        parser.error(f"no corpus at {args.corpus}")
+
+    busy, load = [cpu_busy()], [os.getloadavg()]
+    with tempfile.TemporaryDirectory(prefix="quality-per-minute-") as folder:
+        ours = run_charlstm(args, Path(folder) / "run")
+    load.append(os.getloadavg())
+    busy.append(cpu_busy())
+    theirs = run_pytorch(args)
+    load.append(os.getloadavg())
+
+    config = "M" if (args.hidden, args.layers) == (HIDDEN, LAYERS) else "custom"
+    print(f"Quality per minute, {datetime.date.today().isoformat()}, {cpu_model()}, {os.cpu_count()} CPUs, "
+          f"{args.threads} threads each, run one after the other. Config {config}: {args.layers} × {args.hidden} "
+          f"lstm, seq {SEQ}, batch {BATCH}, Adam {LEARNING_RATE:g}, clip {CLIP:g}, dropout {args.dropout:g}; "
+          f"{args.minutes:g} min of wall time each, validation (last {VAL_FRACTION:.0%} of "
+          f"{Path(args.corpus).name}) every {args.eval_every} steps and at the end, its time included. "
+          f"Load average (1/5/15 min) before charlstm {fmt_load(load[0])}, before PyTorch {fmt_load(load[1])}, "
+          f"after {fmt_load(load[2])}; CPU busy in the second before each side started: charlstm {busy[0]:.0%}, "
+          f"PyTorch {busy[1]:.0%}.")
+    if max(busy) > 0.2:
+        print()
+        print(f"**Warning: the machine was not idle ({max(busy):.0%} of the CPUs busy before a side started); "
+              "PyTorch's spin-waiting OpenMP threads slow down by up to an order of magnitude when a core is "
+              "taken, so these figures are not comparable. Rerun on an idle machine.**")
+    print()
+    rows = [[r["impl"], f"{r['steps']:,}", f"{r['epochs']:.2f}", f"**{r['best_val_bpc']:.4f}**",
+             f"{r['best_step']:,}" if r["best_step"] is not None else "–", f"{r['last_val_bpc']:.4f}",
+             r["evaluations"], f"{r['seconds']:.1f}", f"{r['process_seconds']:.1f}"] for r in (ours, theirs)]
+    print(markdown_table(["impl", "steps", "epochs", "best val bpc", "at step", "last val bpc", "validations",
+                          "training s (incl. validation)", "with setup s"], rows))
+    print()
+    print(f"charlstm ÷ PyTorch steps: {ours['steps'] / max(theirs['steps'], 1):.2f}×; best val bpc difference "
+          f"(charlstm − PyTorch): {ours['best_val_bpc'] - theirs['best_val_bpc']:+.4f}")
+
+
+def cpu_busy(seconds: float = 1.0) -> float:
+    """The share of all CPUs busy (not idle or iowait) during the next `seconds`, from /proc/stat; NaN elsewhere.
+
+    Unlike the load average it is not inflated by the run just before, so it shows whether other work is on the
+    machine when a side starts."""
+    def sample():
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(fields), fields[3] + fields[4]
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return math.nan
+    return 1 - (idle1 - idle0) / max(total1 - total0, 1)
+
+
+def fmt_load(load: tuple[float, float, float]) -> str:
+    return "/".join(f"{v:.2f}" for v in load)
+
+
+if __name__ == "__main__":
+    main()
