@@ -33,7 +33,6 @@ struct GenerateCommand {
         try console.err.flush()
 
         let isTerminal = console.out.isTerminal
-        var written = String.UnicodeScalarView()
         if let prime = o.prime { try console.out.write(prime) }
         var pending = String.UnicodeScalarView()
         let stop = o.stop.map { Array($0.unicodeScalars) }
@@ -52,7 +51,6 @@ struct GenerateCommand {
             if isTerminal || pending.count >= 256 || stopped || Date().timeIntervalSince(lastFlush) > 0.05 {
                 try console.out.write(String(pending))
                 try console.out.flush()
-                written.append(contentsOf: pending)
                 pending.removeAll(keepingCapacity: true)
                 lastFlush = Date()
             }

@@ -83,7 +83,6 @@ final class TrainingSession {
         let startStep = trainer.step
         var windowStart = Date(), windowSteps = 0, windowBPC = 0.0, windowNorm = 0.0
         var lastDraw = Date.distantPast
-        var lastEvalStep = -1
 
         while !budgetSpent {
             if let signal = watcher.received { return try interrupted(by: signal) }
@@ -103,7 +102,6 @@ final class TrainingSession {
             var validation: Double? = nil
             if step % evalEvery == 0 || budgetSpent {
                 validation = trainer.validate().bitsPerCharacter
-                lastEvalStep = step
                 history.lastValidationBPC = validation
                 if validation! < (history.bestValidationBPC ?? .infinity) {
                     history.bestValidationBPC = validation
@@ -136,7 +134,6 @@ final class TrainingSession {
                 try console.out.flush()
             }
         }
-        _ = lastEvalStep
         if console.out.isTerminal { try console.out.write("\n") }
         try say("done at step \(trainer.step) (epoch \(String(format: "%.2f", trainer.epochProgress))): "
             + "validation \(format(history.lastValidationBPC)) bits/char, best \(format(history.bestValidationBPC)); "
