@@ -13,16 +13,7 @@ extension CommandLineTool {
         case .eval(let options): return try EvalCommand(options: options, console: console).run()
         case .info(let options): return try InfoCommand(options: options, console: console).run()
         case .bench(let options): return try BenchCommand(options: options, console: console).run()
-        case .export(let options):
-            let path = try Paths.checkpointFile(options.checkpoint, preferBest: true)
-            guard !Paths.exists(options.output) else {
-                throw CharLSTMError.conflict("'\(options.output)' already exists: export never overwrites a file; remove it or choose another name")
-            }
-            var checkpoint = try Checkpoint.load(path: path)
-            checkpoint.training = nil
-            try checkpoint.save(to: options.output)
-            try console.out.write("wrote '\(options.output)': the model of '\(path)' without training state\n")
-            return 0
+        case .export(let options): return try ExportCommand(options: options, console: console).run()
         }
     }
 }

@@ -1,14 +1,39 @@
 import CharLSTMKernels
 
+/// What a checkpoint records about the training behind its model: enough for `info` to say how far it got.
+public struct TrainingSummary: Equatable, Sendable {
+    public var step: Int
+    /// The last validation loss in bits per character, when one was measured.
+    public var validationBPC: Double?
+    public var bestValidationBPC: Double?
+    /// Seconds of training, over all resumes.
+    public var elapsedSeconds: Double
+
+    public init(step: Int, validationBPC: Double?, bestValidationBPC: Double?, elapsedSeconds: Double) {
+        self.step = step
+        self.validationBPC = validationBPC
+        self.bestValidationBPC = bestValidationBPC
+        self.elapsedSeconds = elapsedSeconds
+    }
+}
+
 extension Checkpoint {
-    /// The safetensors form of this checkpoint. O(parameters).
-    public func safeTensors() -> SafeTensors {
+    /// The step, validation loss and training time behind this checkpoint: from its training state, else
+    /// the ``summary`` a model-only checkpoint keeps; nil when neither is known (older model-only files).
+    public var trainingSummary: TrainingSummary? {
+        guard let t = training else { return summary }
+        return TrainingSummary(step: t.step, validationBPC: t.validationBPC, bestValidationBPC: t.bestValidationBPC,
+                               elapsedSeconds: t.elapsedSeconds)
+    }
+
+    /// The tensors (sharing this checkpoint's buffers) and metadata it is written as.
+    private var contents: (tensors: [SafeTensorsWriter.Tensor], metadata: [String: String]) {
         let layout = ParameterLayout(config)
-        var tensors: [String: SafeTensors.Tensor] = [:]
-        func slice(_ buffer: FloatBuffer, _ e: ParameterLayout.Entry) -> SafeTensors.Tensor {
-            .init(shape: e.shape, values: Array(UnsafeBufferPointer(start: buffer.pointer + e.offset, count: e.count)))
+        var tensors: [SafeTensorsWriter.Tensor] = []
+        func slice(_ name: String, _ buffer: FloatBuffer, _ e: ParameterLayout.Entry) {
+            tensors.append(.init(name: name, shape: e.shape, values: .buffer(buffer, offset: e.offset, count: e.count)))
         }
-        for e in layout.entries { tensors[e.name] = slice(parameters, e) }
+        for e in layout.entries { slice(e.name, parameters, e) }
         var metadata: [String: String] = [
             "format": "charlstm",
             "format_version": String(Self.formatVersion),
@@ -21,12 +46,14 @@ extension Checkpoint {
         ]
         if let t = training {
             for e in layout.entries {
-                tensors["optimizer.exp_avg.\(e.name)"] = slice(t.m, e)
-                tensors["optimizer.exp_avg_sq.\(e.name)"] = slice(t.v, e)
+                slice("optimizer.exp_avg.\(e.name)", t.m, e)
+                slice("optimizer.exp_avg_sq.\(e.name)", t.v, e)
             }
             let stateShape = [config.layers, t.config.batchSize, config.hidden]
-            tensors["state.h"] = .init(shape: stateShape, values: t.h.array)
-            if config.cell.hasCellState { tensors["state.c"] = .init(shape: stateShape, values: t.c.array) }
+            tensors.append(.init(name: "state.h", shape: stateShape, values: .buffer(t.h, offset: 0, count: t.h.count)))
+            if config.cell.hasCellState {
+                tensors.append(.init(name: "state.c", shape: stateShape, values: .buffer(t.c, offset: 0, count: t.c.count)))
+            }
             let c = t.config
             metadata["training"] = JSONValue.object([
                 "seq_length": .int(c.sequenceLength), "batch_size": .int(c.batchSize),
@@ -35,35 +62,58 @@ extension Checkpoint {
                 "clip": .number("\(c.clip)"), "val_fraction": .double(c.validationFraction),
                 "seed": .number(String(c.seed)), "corpus": .string(c.corpus), "adam_step": .int(t.adamStep),
             ]).encoded
-            metadata["step"] = String(t.step)
             metadata["epoch"] = String(t.epoch)
             metadata["data_position"] = String(t.position)
             metadata["rng_state"] = t.rngState
-            metadata["val_bpc"] = t.validationBPC.map { String($0) } ?? ""
-            metadata["best_val_bpc"] = t.bestValidationBPC.map { String($0) } ?? ""
-            metadata["elapsed_seconds"] = String(t.elapsedSeconds)
         }
-        return SafeTensors(tensors: tensors, metadata: metadata)
+        if let s = trainingSummary {
+            metadata["step"] = String(s.step)
+            metadata["val_bpc"] = s.validationBPC.map { String($0) } ?? ""
+            metadata["best_val_bpc"] = s.bestValidationBPC.map { String($0) } ?? ""
+            metadata["elapsed_seconds"] = String(s.elapsedSeconds)
+        }
+        return (tensors, metadata)
+    }
+
+    /// The safetensors form of this checkpoint, in memory (a copy of every value). O(parameters).
+    public func safeTensors() -> SafeTensors {
+        let (tensors, metadata) = contents
+        var file = SafeTensors(metadata: metadata)
+        for t in tensors { file.tensors[t.name] = .init(shape: t.shape, values: t.withValues { Array($0) }) }
+        return file
     }
 
     /// Writes the checkpoint atomically: `path` holds either its old contents or the new, whatever happens.
+    /// The values go from this checkpoint's buffers to the file in pieces (``SafeTensorsWriter``): saving
+    /// allocates no copy of them.
     public func save(to path: String, fileSystem: some FileSystem = POSIXFileSystem()) throws {
-        try safeTensors().save(to: path, fileSystem: fileSystem)
+        let (tensors, metadata) = contents
+        let writer = SafeTensorsWriter(tensors: tensors, metadata: metadata)
+        try AtomicFile.write(to: path, fileSystem: fileSystem) { output in try writer.write(to: output) }
     }
 
-    /// Reads and checks a checkpoint file; every defect is one `CharLSTMError` naming the file.
+    /// Reads and checks a checkpoint file, header first (``SafeTensorsReader``), its values straight into the
+    /// checkpoint's buffers; every defect is one `CharLSTMError` naming the file.
     public static func load(path: String) throws -> Checkpoint {
-        let file = try SafeTensors.load(path: path)
+        let reader = try SafeTensorsReader(path: path)
         do {
-            return try Checkpoint(file)
+            return try Checkpoint(reading: reader)
         } catch {
             throw CharLSTMError(error.kind, "'\(path)': \(error.message)")
         }
     }
 
-    /// A checkpoint from a decoded safetensors file, checking format, config, vocabulary and every shape.
+    /// A checkpoint from a decoded safetensors file; see ``init(reading:)``.
     public init(_ file: SafeTensors) throws(CharLSTMError) {
-        let meta = file.metadata
+        try self.init(reading: file)
+    }
+
+    /// A checkpoint from `source`, checking format, config, vocabulary and every shape from the metadata and
+    /// the tensor shapes alone, before anything is allocated or any value is read: a config that claims a
+    /// huge model cannot make loading allocate more than the file holds. Then the values are read straight
+    /// into the checkpoint's buffers and checked to be finite.
+    public init(reading source: some TensorSource) throws(CharLSTMError) {
+        let meta = source.metadata
         guard meta["format"] == "charlstm" else { throw .invalidData("not a CharLSTM checkpoint (no \"format\": \"charlstm\" metadata)") }
         guard let version = meta["format_version"].flatMap({ Int($0) }), version >= 1 else {
             throw .invalidData("missing or malformed format_version")
@@ -99,81 +149,127 @@ extension Checkpoint {
             throw .invalidData("the vocabulary has \(vocabulary.count) characters but config.vocab_size is \(vocabSize)")
         }
 
+        // Every tensor to read, with its shape, checked before anything is allocated.
         let layout = ParameterLayout(config)
-        func check(_ name: String, _ shape: [Int]) throws(CharLSTMError) {
-            guard let t = file.tensors[name] else { throw .invalidData("tensor \(name) is missing") }
-            guard t.shape == shape else {
-                throw .invalidData("tensor \(name) has shape \(t.shape), expected \(shape) for this config")
+        var wanted: [(name: String, shape: [Int])] = layout.entries.map { ($0.name, $0.shape) }
+        let training = try meta["training"].map { _ throws(CharLSTMError) in try TrainingMetadata(meta, config: config) }
+        if let training {
+            for e in layout.entries {
+                wanted.append(("optimizer.exp_avg.\(e.name)", e.shape))
+                wanted.append(("optimizer.exp_avg_sq.\(e.name)", e.shape))
             }
-            guard t.values.allSatisfy({ $0.isFinite }) else { throw .invalidData("tensor \(name) holds NaN or infinite values") }
+            wanted.append(("state.h", training.stateShape))
+            if cell.hasCellState { wanted.append(("state.c", training.stateShape)) }
         }
-        func read(_ name: String, _ shape: [Int], into buffer: FloatBuffer, at offset: Int) throws(CharLSTMError) {
-            try check(name, shape)
-            file.tensors[name]!.values.withUnsafeBufferPointer {
-                (buffer.pointer + offset).update(from: $0.baseAddress!, count: $0.count)
+        for (name, shape) in wanted {
+            guard let found = source.shape(of: name) else { throw .invalidData("tensor \(name) is missing") }
+            guard found == shape else {
+                throw .invalidData("tensor \(name) has shape \(found), expected \(shape) for this config")
             }
         }
-        // Every shape is checked before anything is allocated, so a config that claims a huge model cannot
-        // make loading allocate more than the file holds.
-        for e in layout.entries { try check(e.name, e.shape) }
-        let parameters = FloatBuffer(count: layout.totalCount)
-        for e in layout.entries { try read(e.name, e.shape, into: parameters, at: e.offset) }
-        self.init(config: config, vocabulary: vocabulary, parameters: parameters)
+        let summary = training == nil ? try Self.modelOnlySummary(meta) : nil
 
-        guard meta["training"] != nil else { return }
-        let tj = try Self.object(meta, "training")
-        func int(_ key: String, _ range: ClosedRange<Int>) throws(CharLSTMError) -> Int {
-            guard let v = tj[key]?.intValue, range.contains(v) else { throw .invalidData("training.\(key) is missing or out of range") }
-            return v
+        // Now the buffers, and the values read straight into them.
+        let parameters = FloatBuffer(count: layout.totalCount)
+        var destinations: [String: UnsafeMutableBufferPointer<Float>] = [:]
+        func place(_ name: String, _ buffer: FloatBuffer, at offset: Int, count: Int) {
+            destinations[name] = UnsafeMutableBufferPointer(start: buffer.pointer + offset, count: count)
         }
-        func double(_ key: String) throws(CharLSTMError) -> Double {
-            guard let v = tj[key]?.doubleValue, v.isFinite, v >= 0 else { throw .invalidData("training.\(key) is missing or invalid") }
-            return v
+        for e in layout.entries { place(e.name, parameters, at: e.offset, count: e.count) }
+        var state: TrainingState? = nil
+        if let training {
+            let m = FloatBuffer(count: layout.totalCount), v = FloatBuffer(count: layout.totalCount)
+            for e in layout.entries {
+                place("optimizer.exp_avg.\(e.name)", m, at: e.offset, count: e.count)
+                place("optimizer.exp_avg_sq.\(e.name)", v, at: e.offset, count: e.count)
+            }
+            let stateCount = layers * training.config.batchSize * hidden
+            let h = FloatBuffer(count: stateCount)
+            let c = FloatBuffer(count: cell.hasCellState ? stateCount : 0)
+            place("state.h", h, at: 0, count: h.count)
+            if cell.hasCellState { place("state.c", c, at: 0, count: c.count) }
+            state = training.state(m: m, v: v, h: h, c: c)
         }
-        func counter(_ key: String) throws(CharLSTMError) -> Int {
-            guard let v = meta[key].flatMap({ Int($0) }), v >= 0 else { throw .invalidData("\(key) is missing or invalid") }
-            return v
+        try source.readTensors(into: destinations)
+        for (name, _) in wanted where !destinations[name]!.allSatisfy({ $0.isFinite }) {
+            throw .invalidData("tensor \(name) holds NaN or infinite values")
         }
-        var tc = TrainingConfig()
-        tc.sequenceLength = try int("seq_length", 1...100_000)
-        tc.batchSize = try int("batch_size", 1...100_000)
-        tc.learningRate = Float(try double("learning_rate"))
-        tc.learningRateDecay = Float(try double("learning_rate_decay"))
-        tc.decayAfter = try double("decay_after")
-        tc.weightDecay = Float(try double("weight_decay"))
-        tc.clip = Float(try double("clip"))
-        tc.validationFraction = try double("val_fraction")
-        guard let seedText = tj["seed"], case .number(let s) = seedText, let seed = UInt64(s) else {
-            throw .invalidData("training.seed is missing or invalid")
+        self.init(config: config, vocabulary: vocabulary, parameters: parameters, training: state)
+        self.summary = summary
+    }
+
+    /// The training metadata of a training checkpoint, checked.
+    private struct TrainingMetadata {
+        let config: TrainingConfig
+        let stateShape: [Int]
+        let adamStep: Int
+        let step: Int, epoch: Int, position: Int
+        let rngState: String
+        let validationBPC: Double?, bestValidationBPC: Double?
+        let elapsedSeconds: Double
+
+        init(_ meta: [String: String], config model: ModelConfig) throws(CharLSTMError) {
+            let tj = try Checkpoint.object(meta, "training")
+            func int(_ key: String, _ range: ClosedRange<Int>) throws(CharLSTMError) -> Int {
+                guard let v = tj[key]?.intValue, range.contains(v) else { throw .invalidData("training.\(key) is missing or out of range") }
+                return v
+            }
+            func double(_ key: String) throws(CharLSTMError) -> Double {
+                guard let v = tj[key]?.doubleValue, v.isFinite, v >= 0 else { throw .invalidData("training.\(key) is missing or invalid") }
+                return v
+            }
+            var tc = TrainingConfig()
+            tc.sequenceLength = try int("seq_length", 1...100_000)
+            tc.batchSize = try int("batch_size", 1...100_000)
+            tc.learningRate = Float(try double("learning_rate"))
+            tc.learningRateDecay = Float(try double("learning_rate_decay"))
+            tc.decayAfter = try double("decay_after")
+            tc.weightDecay = Float(try double("weight_decay"))
+            tc.clip = Float(try double("clip"))
+            tc.validationFraction = try double("val_fraction")
+            guard let seedText = tj["seed"], case .number(let s) = seedText, let seed = UInt64(s) else {
+                throw .invalidData("training.seed is missing or invalid")
+            }
+            tc.seed = seed
+            tc.corpus = tj["corpus"]?.stringValue ?? ""
+            config = tc
+            adamStep = try int("adam_step", 0...Int.max)
+            stateShape = [model.layers, tc.batchSize, model.hidden]
+            step = try Checkpoint.counter(meta, "step")
+            epoch = try Checkpoint.counter(meta, "epoch")
+            position = try Checkpoint.counter(meta, "data_position")
+            guard let rng = meta["rng_state"], RandomGenerator(stateString: rng) != nil else {
+                throw .invalidData("rng_state is missing or malformed")
+            }
+            rngState = rng
+            validationBPC = Checkpoint.optionalDouble(meta, "val_bpc")
+            bestValidationBPC = Checkpoint.optionalDouble(meta, "best_val_bpc")
+            elapsedSeconds = Checkpoint.optionalDouble(meta, "elapsed_seconds") ?? 0
         }
-        tc.seed = seed
-        tc.corpus = tj["corpus"]?.stringValue ?? ""
-        let adamStep = try int("adam_step", 0...Int.max)
-        let stateShape = [layers, tc.batchSize, hidden]
-        for e in layout.entries {
-            try check("optimizer.exp_avg.\(e.name)", e.shape)
-            try check("optimizer.exp_avg_sq.\(e.name)", e.shape)
+
+        func state(m: FloatBuffer, v: FloatBuffer, h: FloatBuffer, c: FloatBuffer) -> TrainingState {
+            TrainingState(config: config, step: step, epoch: epoch, position: position, rngState: rngState,
+                          adamStep: adamStep, m: m, v: v, h: h, c: c, validationBPC: validationBPC,
+                          bestValidationBPC: bestValidationBPC, elapsedSeconds: elapsedSeconds)
         }
-        try check("state.h", stateShape)
-        if cell.hasCellState { try check("state.c", stateShape) }
-        let m = FloatBuffer(count: layout.totalCount), v = FloatBuffer(count: layout.totalCount)
-        for e in layout.entries {
-            try read("optimizer.exp_avg.\(e.name)", e.shape, into: m, at: e.offset)
-            try read("optimizer.exp_avg_sq.\(e.name)", e.shape, into: v, at: e.offset)
-        }
-        let h = FloatBuffer(count: layers * tc.batchSize * hidden)
-        try read("state.h", stateShape, into: h, at: 0)
-        let c = FloatBuffer(count: cell.hasCellState ? h.count : 0)
-        if cell.hasCellState { try read("state.c", stateShape, into: c, at: 0) }
-        guard let rng = meta["rng_state"], RandomGenerator(stateString: rng) != nil else {
-            throw .invalidData("rng_state is missing or malformed")
-        }
-        func optionalDouble(_ key: String) -> Double? { meta[key].flatMap { Double($0) } }
-        training = TrainingState(
-            config: tc, step: try counter("step"), epoch: try counter("epoch"), position: try counter("data_position"),
-            rngState: rng, adamStep: adamStep, m: m, v: v, h: h, c: c,
-            validationBPC: optionalDouble("val_bpc"), bestValidationBPC: optionalDouble("best_val_bpc"),
-            elapsedSeconds: optionalDouble("elapsed_seconds") ?? 0)
+    }
+
+    /// What a model-only checkpoint says of its training: nil when it has no `step` (files written before
+    /// `export` kept it, and PyTorch's model-only files).
+    private static func modelOnlySummary(_ meta: [String: String]) throws(CharLSTMError) -> TrainingSummary? {
+        guard meta["step"] != nil else { return nil }
+        return TrainingSummary(step: try counter(meta, "step"), validationBPC: optionalDouble(meta, "val_bpc"),
+                               bestValidationBPC: optionalDouble(meta, "best_val_bpc"),
+                               elapsedSeconds: optionalDouble(meta, "elapsed_seconds") ?? 0)
+    }
+
+    private static func counter(_ meta: [String: String], _ key: String) throws(CharLSTMError) -> Int {
+        guard let v = meta[key].flatMap({ Int($0) }), v >= 0 else { throw .invalidData("\(key) is missing or invalid") }
+        return v
+    }
+
+    private static func optionalDouble(_ meta: [String: String], _ key: String) -> Double? {
+        meta[key].flatMap { Double($0) }
     }
 
     private static func object(_ meta: [String: String], _ key: String) throws(CharLSTMError) -> [String: JSONValue] {

@@ -16,6 +16,9 @@ public struct Checkpoint: @unchecked Sendable {
     /// Parameter values in ``ParameterLayout`` order.
     public var parameters: FloatBuffer
     public var training: TrainingState?
+    /// For a model-only checkpoint (`export`), what it keeps of the training behind it; a training
+    /// checkpoint's comes from ``training`` (see ``trainingSummary``).
+    public var summary: TrainingSummary? = nil
 
     /// What a training checkpoint adds.
     public struct TrainingState: @unchecked Sendable {

@@ -1,3 +1,5 @@
+import CharLSTMKernels
+
 /// A safetensors file held in memory: named F32 tensors plus string metadata.
 ///
 /// Layout (the format of Hugging Face `safetensors`, restricted to `F32`):
@@ -62,53 +64,18 @@ public struct SafeTensors: Equatable, Sendable {
 
     // MARK: Encoding
 
-    /// The file's bytes, with the data section's checksum written into the metadata.
-    public func encoded() -> [UInt8] {
-        precondition(tensors["__metadata__"] == nil, "'__metadata__' is reserved and cannot name a tensor")
-        let names = sortedNames
-        var offsets: [(Int, Int)] = []
-        var dataCount = 0
-        for name in names {
-            let byteCount = tensors[name]!.values.count * 4
-            offsets.append((dataCount, dataCount + byteCount))
-            dataCount += byteCount
-        }
-        // The checksum label has a fixed width, so the header length is known before the data is written.
-        let placeholder = header(names: names, offsets: offsets, checksum: CRC32.label(0))
-        let headerCount = placeholder.count
-        var bytes = [UInt8](repeating: 0, count: 8 + headerCount + dataCount)
-        bytes.withUnsafeMutableBytes { out in
-            out.storeBytes(of: UInt64(headerCount).littleEndian, as: UInt64.self)
-            var at = 8 + headerCount
-            for name in names {
-                for value in tensors[name]!.values {
-                    out.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: at, as: UInt32.self)
-                    at += 4
-                }
-            }
-            let crc = CRC32.checksum(UnsafeRawBufferPointer(rebasing: out[(8 + headerCount)...]))
-            let final = header(names: names, offsets: offsets, checksum: CRC32.label(crc))
-            precondition(final.count == headerCount)
-            out.baseAddress!.advanced(by: 8).copyMemory(from: final, byteCount: headerCount)
-        }
-        return bytes
+    /// The tensors as the writer takes them (sharing the arrays).
+    private var writerTensors: [SafeTensorsWriter.Tensor] {
+        tensors.map { .init(name: $0.key, shape: $0.value.shape, values: .array($0.value.values)) }
     }
 
-    /// The JSON header, padded with spaces to a multiple of 8 bytes.
-    private func header(names: [String], offsets: [(Int, Int)], checksum: String) -> [UInt8] {
-        var meta = metadata
-        meta[Self.checksumKey] = checksum
-        var object: [String: JSONValue] = ["__metadata__": .object(meta.mapValues { .string($0) })]
-        for (name, (begin, end)) in zip(names, offsets) {
-            object[name] = .object([
-                "dtype": .string("F32"),
-                "shape": .array(tensors[name]!.shape.map { .int($0) }),
-                "data_offsets": .array([.int(begin), .int(end)]),
-            ])
-        }
-        var text = Array(JSONValue.object(object).encoded.utf8)
-        text.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - text.count % 8) % 8))
-        return text
+    /// The file's bytes, with the data section's checksum written into the metadata.
+    public func encoded() -> [UInt8] {
+        let writer = SafeTensorsWriter(tensors: writerTensors, metadata: metadata)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(writer.byteCount)
+        writer.write { bytes.append(contentsOf: $0) }
+        return bytes
     }
 
     // MARK: Decoding
@@ -119,147 +86,55 @@ public struct SafeTensors: Equatable, Sendable {
     }
 
     /// Decodes a file's bytes. With `verifyChecksum` the metadata must carry a `checksum` matching the data.
+    /// Throws one clear `CharLSTMError(.invalidData, ...)` for any malformed input, never trapping.
     public static func decode(_ bytes: UnsafeRawBufferPointer, verifyChecksum: Bool = true) throws -> SafeTensors {
-        func invalid(_ message: String) -> CharLSTMError { .invalidData(message) }
-        guard bytes.count > 0 else { throw invalid("the file is empty, not a safetensors checkpoint") }
-        guard bytes.count >= 8 else {
-            throw invalid("the file is too short (\(bytes.count) bytes) to be a safetensors checkpoint")
-        }
-        let declared = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
-        guard declared <= UInt64(maximumHeaderLength) else {
-            throw invalid("header length \(declared) is absurd (more than \(maximumHeaderLength) bytes); "
-                + "not a safetensors checkpoint")
-        }
-        let headerCount = Int(declared)
-        guard headerCount <= bytes.count - 8 else {
-            throw invalid("header length \(headerCount) is larger than the rest of the file "
-                + "(\(bytes.count - 8) bytes); the file is truncated or not a safetensors checkpoint")
-        }
-        guard headerCount >= 2 else { throw invalid("header length \(headerCount) is too small for a JSON header") }
-        let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + headerCount)])
-        let data = UnsafeRawBufferPointer(rebasing: bytes[(8 + headerCount)...])
-
-        let json: JSONValue
-        do {
-            json = try JSONValue.parse(headerBytes)
-        } catch let error as CharLSTMError {
-            throw invalid("the header is not valid: \(error.message)")
-        }
-        guard case .object(let entries) = json else { throw invalid("the header is not a JSON object") }
-
-        var metadata: [String: String] = [:]
-        var layout: [(name: String, shape: [Int], begin: Int, end: Int)] = []
-        for (name, entry) in entries {
-            if name == "__metadata__" {
-                guard case .object(let members) = entry else { throw invalid("__metadata__ is not a JSON object") }
-                for (key, value) in members {
-                    guard case .string(let s) = value else {
-                        throw invalid("metadata value for key '\(key)' is not a string")
-                    }
-                    metadata[key] = s
-                }
-                continue
-            }
-            let (shape, begin, end) = try tensorEntry(name: name, entry, dataCount: data.count)
-            layout.append((name, shape, begin, end))
-        }
-
-        // No overlaps, no gaps, nothing after the last tensor.
-        layout.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
-        var expected = 0
-        for item in layout {
-            if item.begin < expected {
-                throw invalid("tensor '\(item.name)' at bytes \(item.begin)..<\(item.end) overlaps another tensor")
-            }
-            if item.begin > expected {
-                throw invalid("gap before tensor '\(item.name)': data bytes \(expected)..<\(item.begin) are unused")
-            }
-            expected = item.end
-        }
-        guard expected == data.count else {
-            throw invalid("the data section has \(data.count - expected) bytes after the last tensor")
-        }
-
-        if verifyChecksum {
-            guard let stored = metadata[checksumKey] else {
-                throw invalid("no checksum in the metadata: not a CharLSTM checkpoint")
-            }
-            let computed = CRC32.label(CRC32.checksum(data))
-            guard stored == computed else {
-                throw invalid("the file is damaged: its data checksum is \(computed) but the header says \(stored)")
-            }
-        }
-
-        var tensors: [String: Tensor] = [:]
-        for item in layout {
-            let count = (item.end - item.begin) / 4
-            let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-                for i in 0..<count {
-                    let bits = data.loadUnaligned(fromByteOffset: item.begin + 4 * i, as: UInt32.self)
-                    out[i] = Float(bitPattern: UInt32(littleEndian: bits))
-                }
-                initialized = count
-            }
-            tensors[item.name] = Tensor(shape: item.shape, values: values)
-        }
-        return SafeTensors(tensors: tensors, metadata: metadata)
+        try SafeTensors(reading: SafeTensorsReader(source: MemoryBytes(bytes: bytes), verifyChecksum: verifyChecksum))
     }
 
-    /// Checks one tensor entry of the header and returns its shape and data byte range.
-    private static func tensorEntry(name: String, _ entry: JSONValue,
-                                    dataCount: Int) throws -> (shape: [Int], begin: Int, end: Int) {
-        func invalid(_ message: String) -> CharLSTMError { .invalidData("tensor '\(name)': \(message)") }
-        guard case .object(let fields) = entry else { throw invalid("header entry is not a JSON object") }
-        for key in fields.keys where !["dtype", "shape", "data_offsets"].contains(key) {
-            throw invalid("unknown field '\(key)'")
+    /// Every tensor of `reader`, copied into arrays: for small files and tests (a checkpoint is read straight
+    /// into its own buffers instead). The data section holds the tensors back to back from offset 0, each a
+    /// whole number of floats, so one buffer takes it all.
+    init(reading reader: SafeTensorsReader) throws(CharLSTMError) {
+        let entries = reader.header.entries
+        let all = FloatBuffer(count: (entries.last?.end ?? 0) / 4)
+        var destinations: [String: UnsafeMutableBufferPointer<Float>] = [:]
+        for e in entries { destinations[e.name] = .init(start: all.pointer + e.begin / 4, count: e.valueCount) }
+        try reader.readTensors(into: destinations)
+        var tensors: [String: Tensor] = [:]
+        for e in entries {
+            tensors[e.name] = Tensor(shape: e.shape, values: Array(UnsafeBufferPointer(destinations[e.name]!)))
         }
-        guard let dtypeValue = fields["dtype"] else { throw invalid("missing dtype") }
-        guard case .string(let dtype) = dtypeValue else { throw invalid("dtype is not a string") }
-        guard dtype == "F32" else { throw invalid("dtype \(dtype) is not supported; only F32 is") }
+        self.init(tensors: tensors, metadata: reader.metadata)
+    }
+}
 
-        guard let shapeValue = fields["shape"] else { throw invalid("missing shape") }
-        guard case .array(let dims) = shapeValue else { throw invalid("shape is not an array") }
-        var shape: [Int] = []
-        for dim in dims {
-            guard let d = dim.intValue, d >= 0 else { throw invalid("shape \(shapeValue.encoded) has a dimension "
-                + "that is not a non-negative integer") }
-            shape.append(d)
-        }
-        guard let count = Tensor.elementCount(shape) else {
-            throw invalid("shape \(shapeValue.encoded) has too many elements")
-        }
-        let (byteCount, overflow) = count.multipliedReportingOverflow(by: 4)
-        guard !overflow else { throw invalid("shape \(shapeValue.encoded) has too many elements") }
+extension SafeTensors: TensorSource {
+    public func shape(of name: String) -> [Int]? { tensors[name]?.shape }
 
-        guard let offsetsValue = fields["data_offsets"] else { throw invalid("missing data_offsets") }
-        guard case .array(let offsets) = offsetsValue, offsets.count == 2,
-              let begin = offsets[0].intValue, let end = offsets[1].intValue else {
-            throw invalid("data_offsets \(offsetsValue.encoded) is not a pair of integers")
+    public func readTensors(into destinations: [String: UnsafeMutableBufferPointer<Float>]) throws(CharLSTMError) {
+        for (name, buffer) in destinations {
+            let values = tensors[name]?.values ?? []
+            precondition(values.count == buffer.count, "no tensor '\(name)' of \(buffer.count) values to read")
+            _ = buffer.update(fromContentsOf: values)
         }
-        guard begin >= 0, begin <= end, end <= dataCount else {
-            throw invalid("data_offsets [\(begin), \(end)] lie outside the data section (\(dataCount) bytes)")
-        }
-        guard end - begin == byteCount else {
-            throw invalid("data_offsets [\(begin), \(end)] span \(end - begin) bytes but shape \(shape) needs "
-                + "\(byteCount)")
-        }
-        return (shape, begin, end)
     }
 }
 
 extension SafeTensors {
-    /// Reads and decodes the file at `path`; decoding errors are prefixed with the path.
+    /// Reads and decodes the file at `path` (header first, see ``SafeTensorsReader``); errors in its content
+    /// are prefixed with the path.
     public static func load(path: String, verifyChecksum: Bool = true) throws -> SafeTensors {
-        let bytes = try AtomicFile.readFile(path)
+        let reader = try SafeTensorsReader(path: path, verifyChecksum: verifyChecksum)
         do {
-            return try decode(bytes, verifyChecksum: verifyChecksum)
-        } catch let error as CharLSTMError {
+            return try SafeTensors(reading: reader)
+        } catch {
             throw CharLSTMError(error.kind, "'\(path)': \(error.message)")
         }
     }
 
-    /// Encodes and writes the file crash-safely with ``AtomicFile/write(_:to:fileSystem:)``.
+    /// Writes the file crash-safely with ``AtomicFile/write(to:fileSystem:_:)``, without an image of it.
     public func save(to path: String, fileSystem: some FileSystem = POSIXFileSystem()) throws {
-        try AtomicFile.write(encoded(), to: path, fileSystem: fileSystem)
+        let writer = SafeTensorsWriter(tensors: writerTensors, metadata: metadata)
+        try AtomicFile.write(to: path, fileSystem: fileSystem) { output in try writer.write(to: output) }
     }
 }

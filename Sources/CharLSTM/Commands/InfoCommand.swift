@@ -8,8 +8,8 @@ struct InfoCommand {
     func run() throws -> Int32 {
         let path = try Paths.checkpointFile(options.path, preferBest: false)
         let checkpoint = try Checkpoint.load(path: path)
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        let c = checkpoint.config, t = checkpoint.training
+        let size = Files.size(path) ?? 0
+        let c = checkpoint.config, t = checkpoint.training, summary = checkpoint.trainingSummary
         let preview = String(String.UnicodeScalarView(checkpoint.vocabulary.scalars.prefix(80)))
         if options.json {
             var fields: [String: JSONValue] = [
@@ -18,16 +18,18 @@ struct InfoCommand {
                 "parameters": .int(c.parameterCount),
                 "vocabulary": .array(checkpoint.vocabulary.scalars.map { .string(String($0)) }),
             ]
+            if let summary {
+                fields["step"] = .int(summary.step)
+                fields["val_bpc"] = summary.validationBPC.map { .double($0) } ?? .null
+                fields["best_val_bpc"] = summary.bestValidationBPC.map { .double($0) } ?? .null
+                fields["elapsed_seconds"] = .double(summary.elapsedSeconds)
+            }
             if let t {
-                fields["step"] = .int(t.step)
                 fields["epoch"] = .int(t.epoch)
                 fields["seq_length"] = .int(t.config.sequenceLength)
                 fields["batch_size"] = .int(t.config.batchSize)
                 fields["learning_rate"] = .number("\(t.config.learningRate)")
                 fields["corpus"] = .string(t.config.corpus)
-                fields["val_bpc"] = t.validationBPC.map { .double($0) } ?? .null
-                fields["best_val_bpc"] = t.bestValidationBPC.map { .double($0) } ?? .null
-                fields["elapsed_seconds"] = .double(t.elapsedSeconds)
             }
             try console.out.write(JSONValue.object(fields).encoded + "\n")
             return 0
@@ -38,16 +40,21 @@ struct InfoCommand {
             "parameters    \(c.parameterCount)",
             "vocabulary    \(c.vocabularySize) characters: \(preview.debugDescription)\(c.vocabularySize > 80 ? " …" : "")",
         ]
+        let fmt = { (v: Double?) in v.map { String(format: "%.4f bits/char", $0) } ?? "not measured" }
         if let t {
-            let fmt = { (v: Double?) in v.map { String(format: "%.4f bits/char", $0) } ?? "not measured" }
             lines += [
                 "trained       step \(t.step), epoch \(t.epoch) + batch \(t.position), \(ProgressLine.duration(t.elapsedSeconds)) of training",
                 "corpus        \(t.config.corpus)",
                 "batches       \(t.config.batchSize) streams × \(t.config.sequenceLength) characters, learning rate \(t.config.learningRate)",
-                "validation    \(fmt(t.validationBPC)) (best \(fmt(t.bestValidationBPC)))",
             ]
+        } else if let summary {
+            lines.append("trained       step \(summary.step), \(ProgressLine.duration(summary.elapsedSeconds)) of training; "
+                + "model only (no training state)")
         } else {
-            lines.append("trained       model only (no training state)")
+            lines.append("trained       model only (no training state; its step and validation loss were not recorded)")
+        }
+        if let summary {
+            lines.append("validation    \(fmt(summary.validationBPC)) (best \(fmt(summary.bestValidationBPC)))")
         }
         try console.out.write(lines.joined(separator: "\n") + "\n")
         return 0

@@ -14,6 +14,12 @@ struct TrainCommand {
     func run() throws -> Int32 {
         let o = options
         let threads = o.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        // The output folder is known before anything is read, so that one another process trains in is
+        // refused at once.
+        let out = FilePath(o.out ?? o.resume.map(Paths.runFolder(ofCheckpoint:))
+            ?? Paths.defaultRunFolder(forCorpus: o.corpus ?? Paths.bundledCorpus)).withoutTrailingSlashes.string
+        try refuseProtectedFolder(out)
+        try RunFolderLock.checkFree(out)
         let resumed: (path: String, checkpoint: Checkpoint)? = try o.resume.map { given in
             let path = try Paths.checkpointFile(given, preferBest: false)
             let checkpoint = try Checkpoint.load(path: path)
@@ -27,9 +33,6 @@ struct TrainCommand {
             throw CharLSTMError.noInput("no corpus given and '\(corpusPath)' is not there: name a UTF-8 text file, "
                 + "e.g. 'charlstm train my.txt' (run from the repository folder to use the bundled corpus)")
         }
-        let out = o.out ?? resumed.map { ($0.path as NSString).deletingLastPathComponent.nonEmpty ?? "." }
-            ?? Paths.defaultRunFolder(forCorpus: corpusPath)
-        try refuseProtectedFolder(out)
 
         // Model and training configuration: from the checkpoint when resuming, else from the options.
         var training = TrainingConfig()
@@ -80,33 +83,31 @@ struct TrainCommand {
                             elapsedBefore: t.elapsedSeconds)
         }
 
-        // Only now is the output folder touched.
+        // Only now is the output folder touched, and from here on this process owns it.
         try Paths.prepareFolder(out)
+        let lock = try RunFolderLock(folder: out)
+        defer { lock.release() }
         // A run never overwrites another: a new run, or a resumed one sent to another folder, needs an empty one.
-        let continuesInPlace = resumed.map {
-            let folder = ($0.path as NSString).deletingLastPathComponent.nonEmpty ?? "."
-            return (folder as NSString).standardizingPath == (out as NSString).standardizingPath
-        } ?? false
+        let continuesInPlace = resumed.map { Files.sameFile(FilePath($0.path).parent.string, out) } ?? false
+        func inFolder(_ name: String) -> String { FilePath(out).appending(name).string }
         if !continuesInPlace && !o.force {
-            for name in ["latest.safetensors", "best.safetensors"] where Paths.exists(out + "/" + name) {
+            for name in ["latest.safetensors", "best.safetensors"] where Paths.exists(inFolder(name)) {
                 throw CharLSTMError.conflict("'\(out)' already holds a training run (\(name)): continue it with "
                     + "'--resume \(out)', choose another --out, or start over with --force")
             }
         }
         if !continuesInPlace && o.force {
-            for name in ["latest.safetensors", "best.safetensors", "metrics.csv", "loss.svg"] {
-                try? FileManager.default.removeItem(atPath: out + "/" + name)
-            }
+            for name in ["latest.safetensors", "best.safetensors", "metrics.csv", "loss.svg"] { Files.remove(inFolder(name)) }
         }
         // Temporary files of writes that a crash interrupted are never needed again.
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
-            try? FileManager.default.removeItem(atPath: out + "/" + name)
+        for name in Files.names(inFolder: out) where name.hasPrefix(".") && name.contains(".tmp-") {
+            Files.remove(inFolder(name))
         }
         let session = TrainingSession(
             trainer: trainer, vocabulary: vocabulary, folder: out, console: console, history: history,
             budget: .init(steps: o.steps, epochs: o.effectiveEpochs, minutes: o.minutes),
             evalEvery: o.evalEvery, checkpointEvery: o.checkpointEvery, logEvery: o.logEvery,
-            title: "\((corpusPath as NSString).lastPathComponent) · \(config.cell.rawValue) \(config.layers)×\(config.hidden)",
+            title: "\(FilePath(corpusPath).lastComponent ?? corpusPath) · \(config.cell.rawValue) \(config.layers)×\(config.hidden)",
             fileSystem: fileSystem, beforeStep: beforeStep)
         try console.out.write((resumed.map { "resuming '\($0.path)' at step \(trainer.step)" } ?? "training a new model")
             + ": \(config.cell.rawValue), \(config.layers) layers × \(config.hidden), \(vocabulary.count) characters, "
@@ -117,8 +118,7 @@ struct TrainCommand {
     }
 
     private func refuseProtectedFolder(_ out: String) throws(CharLSTMError) {
-        let normalized = (out as NSString).standardizingPath
-        if normalized == Paths.pretrainedFolder || normalized.hasSuffix("/" + Paths.pretrainedFolder) {
+        if Paths.isPretrainedFolder(out) {
             throw .conflict("'\(out)' holds the shipped pretrained model, which training never overwrites: choose another --out")
         }
     }

@@ -20,6 +20,8 @@ public struct CharLSTMError: Error, Equatable, CustomStringConvertible, Sendable
         case io
         /// The request conflicts with existing state (e.g. a model option that differs from the checkpoint). Exit 78.
         case conflict
+        /// Another process holds what the request needs, for now (a run folder being trained). Exit 75.
+        case busy
         /// Training produced a non-finite loss. Exit 70.
         case diverged
     }
@@ -45,6 +47,7 @@ public struct CharLSTMError: Error, Equatable, CustomStringConvertible, Sendable
         case .diverged: 70
         case .cannotCreate: 73
         case .io: 74
+        case .busy: 75
         case .conflict: 78
         }
     }
@@ -55,4 +58,6 @@ public struct CharLSTMError: Error, Equatable, CustomStringConvertible, Sendable
     public static func cannotCreate(_ message: String) -> CharLSTMError { .init(.cannotCreate, message) }
     public static func io(_ message: String) -> CharLSTMError { .init(.io, message) }
     public static func conflict(_ message: String) -> CharLSTMError { .init(.conflict, message) }
+    public static func unavailable(_ message: String) -> CharLSTMError { .init(.unavailable, message) }
+    public static func busy(_ message: String) -> CharLSTMError { .init(.busy, message) }
 }

@@ -109,15 +109,54 @@ public enum JSONValue: Equatable, Sendable {
 
     /// Parses UTF-8 JSON bytes; see ``parse(_:)-swift.type.method``. Invalid UTF-8 is rejected.
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
-        guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw CharLSTMError.invalidData("JSON is not valid UTF-8")
+        var value = JSONValue.null
+        try parseWhole(bytes) { parser in value = try parser.parseValue(depth: 0) }
+        return value
+    }
+
+    /// Parses UTF-8 bytes holding one JSON value and, when it is an object, calls `member` with each key and
+    /// value in text order instead of building the object, so memory stays that of the largest member (a
+    /// safetensors header of a million entries is read entry by entry). Keys must be distinct. Returns false
+    /// when the text is valid JSON but not an object. Errors as ``parse(_:)-swift.type.method``, and whatever
+    /// `member` throws, which ends the parse.
+    public static func parseObjectMembers(_ bytes: UnsafeRawBufferPointer,
+                                          _ member: (String, JSONValue) throws -> Void) throws -> Bool {
+        var isObject = false
+        try parseWhole(bytes) { parser in
+            isObject = parser.current == UInt8(ascii: "{")
+            if isObject {
+                try parser.parseMembers(depth: 1, member)
+            } else {
+                _ = try parser.parseValue(depth: 0)
+            }
         }
+        return isObject
+    }
+
+    /// Checks that `bytes` are UTF-8, then runs `parseValue` on them and checks that only whitespace follows.
+    private static func parseWhole(_ bytes: UnsafeRawBufferPointer,
+                                   _ parseValue: (inout JSONParser) throws -> Void) throws {
+        guard isValidUTF8(bytes) else { throw CharLSTMError.invalidData("JSON is not valid UTF-8") }
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
+        try parseValue(&parser)
         parser.skipWhitespace()
         guard parser.position == bytes.count else { throw parser.failure("unexpected text after the JSON value") }
-        return value
+    }
+
+    /// Whether `bytes` are well-formed UTF-8, checked in pieces of about 64 KiB that end before an ASCII
+    /// byte (so no sequence is split), so that a large text is never copied whole.
+    static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var start = 0
+        while start < bytes.count {
+            var end = min(start + 65_536, bytes.count)
+            while end < bytes.count && bytes[end] >= 0x80 { end += 1 }
+            guard String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) != nil else {
+                return false
+            }
+            start = end
+        }
+        return true
     }
 }
 
@@ -188,6 +227,13 @@ private struct JSONParser {
 
     mutating func parseObject(depth: Int) throws -> JSONValue {
         var members: [String: JSONValue] = [:]
+        try parseMembers(depth: depth) { key, value in members[key] = value }
+        return .object(members)
+    }
+
+    /// Parses an object at the current `{`, handing each member to `body` in text order; keys must be distinct.
+    mutating func parseMembers(depth: Int, _ body: (String, JSONValue) throws -> Void) throws {
+        var keys = Set<String>()
         try parseContainer(depth: depth, closing: UInt8(ascii: "}")) { parser in
             guard parser.current == UInt8(ascii: "\"") else { throw parser.failure("expected a string key") }
             let keyStart = parser.position
@@ -197,12 +243,12 @@ private struct JSONParser {
             parser.position += 1
             parser.skipWhitespace()
             let value = try parser.parseValue(depth: depth)
-            guard members.updateValue(value, forKey: key) == nil else {
+            guard keys.insert(key).inserted else {
                 parser.position = keyStart
                 throw parser.failure("duplicate key \"\(key)\"")
             }
+            try body(key, value)
         }
-        return .object(members)
     }
 
     mutating func parseArray(depth: Int) throws -> JSONValue {

@@ -1,8 +1,11 @@
+import Foundation
+
 /// A training text: the Unicode scalars of a UTF-8 file.
 ///
 /// Loading accepts UTF-8 only, strips a leading byte-order mark, and rejects invalid UTF-8 and binary data
-/// (NUL bytes) with the byte's offset. The file is memory-mapped and decoded in one pass straight into the
-/// scalar array, so a large corpus is never held as bytes and as a `String` at the same time.
+/// (NUL bytes) with the byte's offset. The file is read once (``InputFile``: a regular file, or a pipe up to
+/// ``InputFile/pipeLimit``; devices and folders are refused) and decoded in one pass straight into the
+/// scalar array, never through a `String`.
 public struct Corpus: Equatable, Sendable {
     /// The text, one element per Unicode scalar, without the byte-order mark.
     public let text: [Unicode.Scalar]
@@ -11,15 +14,21 @@ public struct Corpus: Equatable, Sendable {
         self.text = text
     }
 
-    /// Loads the UTF-8 text file at `path`. Throws `.noInput` for a missing, unreadable or folder path, and
-    /// `.invalidData` for an empty file, invalid UTF-8 or binary data, naming the path and the offending byte.
+    /// The largest text file loaded: a fifth of the machine's memory, since each byte may become a 4-byte
+    /// scalar while the bytes are still held.
+    static var memoryLimit: Int { Int(min(ProcessInfo.processInfo.physicalMemory / 5, UInt64(Int.max))) }
+
+    /// Loads the UTF-8 text at `path`: a regular file, or a pipe (`/dev/stdin`, a FIFO) read to its end.
+    /// Throws `.noInput` for a missing or unreadable path, a folder, a device or a socket; `.invalidData` for
+    /// an empty file, invalid UTF-8, binary data, or more than ``InputFile/pipeLimit`` bytes through a pipe;
+    /// `.unavailable` for a file too large for memory; `.io` for a file that changes while it is read. The
+    /// messages name the path and, for bad bytes, the offending byte.
     public static func load(path: String) throws -> Corpus {
-        try AtomicFile.withContents(of: path) { bytes in
-            do {
-                return Corpus(text: try decode(bytes))
-            } catch let error as CharLSTMError {
-                throw CharLSTMError(error.kind, "'\(path)' \(error.message)")
-            }
+        let bytes = try InputFile(path: path, accepting: .regularFilesAndPipes).readAll(memoryLimit: memoryLimit)
+        do {
+            return Corpus(text: try bytes.withUnsafeBytes { try decode($0) })
+        } catch let error as CharLSTMError {
+            throw CharLSTMError(error.kind, "'\(path)' \(error.message)")
         }
     }
 

@@ -136,36 +136,113 @@ struct FaultyFileSystem: FileSystem {
         #expect(AtomicFile.temporaryPath(for: "/x/y/latest.safetensors") != a)
         #expect(AtomicFile.temporaryPath(for: "m.bin").hasPrefix(".m.bin.tmp-"))
         #expect(AtomicFile.temporaryPath(for: "/m.bin").hasPrefix("/.m.bin.tmp-"))
-        #expect(AtomicFile.split("m.bin") == (folder: ".", name: "m.bin"))
-        #expect(AtomicFile.split("/m.bin") == (folder: "/", name: "m.bin"))
+        #expect(AtomicFile.temporaryPath(for: "a//ü é.bin").hasPrefix("a//.ü é.bin.tmp-"))
     }
 
-    @Test func readsWholeFiles() throws {
+    @Test func pathsThatNameNoFileAreRefused() {
         let folder = TemporaryFolder()
-        let big = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 * 31) }
-        #expect(try AtomicFile.readFile(folder.file("big", big)) == big)
-        #expect(try AtomicFile.withContents(of: folder.path + "/big") { Array($0) } == big)
-    }
-
-    @Test func readingReportsMissingFoldersAndEmptyFiles() throws {
-        let folder = TemporaryFolder()
-        let missing = folder.path + "/missing"
-        #expect(throws: CharLSTMError.noInput("'\(missing)': no such file")) { try AtomicFile.readFile(missing) }
-        #expect(throws: CharLSTMError.noInput("'\(folder.path)' is a folder, not a file")) {
-            try AtomicFile.readFile(folder.path)
+        for path in [folder.path + "/", folder.path + "/x/", folder.path + "/.", folder.path + "/..", "", "/", "a\u{0}b"] {
+            let error = #expect(throws: CharLSTMError.self) { try AtomicFile.write([1], to: path) }
+            #expect(error?.kind == .cannotCreate, "\(path)")
+            #expect(error?.message.contains("does not name a file") == true, "\(path): \(error?.message ?? "")")
         }
-        let empty = folder.file("empty", [])
-        #expect(throws: CharLSTMError.invalidData("'\(empty)' is empty")) { try AtomicFile.readFile(empty) }
-        #expect(throws: CharLSTMError.invalidData("'\(empty)' is empty")) {
-            try AtomicFile.withContents(of: empty) { _ in }
-        }
+        #expect(folder.names.isEmpty)
     }
 
-    @Test(.enabled(if: !runningAsRoot, "root reads any file"))
-    func readingReportsPermissionDenied() throws {
+    @Test func writesInPiecesFromTheProducer() throws {
         let folder = TemporaryFolder()
-        let path = folder.file("secret", [1])
-        chmod(path, 0)
-        #expect(throws: CharLSTMError.noInput("'\(path)': permission denied")) { try AtomicFile.readFile(path) }
+        let path = folder.path + "/pieces.bin"
+        try AtomicFile.write(to: path) { output in
+            for piece: [UInt8] in [[1, 2], [], [3], Array(repeating: 4, count: 70_000)] { try piece.withUnsafeBytes(output) }
+        }
+        #expect(folder.contents("pieces.bin") == [1, 2, 3] + Array(repeating: 4, count: 70_000))
+        // A producer that fails leaves the old file and no temporary file.
+        struct Refusal: Error {}
+        #expect(throws: CharLSTMError.self) {
+            try AtomicFile.write(to: path) { output in
+                try [9, 9].withUnsafeBytes(output)
+                throw Refusal()
+            }
+        }
+        #expect(folder.names == ["pieces.bin"])
+        #expect(folder.contents("pieces.bin")?.count == 70_003)
     }
+
+    @Test func aTemporaryFileIsNeverOpenedThroughALinkOrOverAnExistingFile() throws {
+        let folder = TemporaryFolder()
+        let victim = folder.file("victim", Array("keep me".utf8))
+        let fileSystem = POSIXFileSystem()
+        // A link planted at the name, to an existing file or to nothing, and a file already there.
+        let link = folder.path + "/.latest.safetensors.tmp-1-1"
+        #expect(symlink(victim, link) == 0)
+        #expect(throws: SystemCallError(EEXIST)) { _ = try fileSystem.create(link) }
+        let dangling = folder.path + "/.latest.safetensors.tmp-1-2"
+        #expect(symlink(folder.path + "/created-through-link", dangling) == 0)
+        #expect(throws: SystemCallError(EEXIST)) { _ = try fileSystem.create(dangling) }
+        #expect(throws: SystemCallError(EEXIST)) { _ = try fileSystem.create(victim) }
+        #expect(folder.contents("victim") == Array("keep me".utf8))
+        #expect(!Paths.exists(folder.path + "/created-through-link"))
+    }
+
+    @Test func aLinkPlantedAtTheTemporaryNameIsSteppedOver() throws {
+        let folder = TemporaryFolder()
+        let victim = folder.file("victim", Array("keep me".utf8))
+        let path = folder.path + "/latest.safetensors"
+        let planting = PlantingFileSystem(target: victim, plants: 3)
+        try AtomicFile.write(new, to: path, fileSystem: planting)
+        #expect(folder.contents("latest.safetensors") == new)
+        #expect(folder.contents("victim") == Array("keep me".utf8))
+        // The planted links are left alone (the write removes only what it created) and no temporary file stays.
+        let links = folder.names.filter { $0.contains(".tmp-") }
+        #expect(links.count == 3)
+        #expect(links.allSatisfy { Files.kind(folder.path + "/" + $0, followingLinks: false) == .symbolicLink })
+        #expect(planting.attempts == 4)
+    }
+
+    @Test func aFolderFullOfTakenNamesIsAClearError() throws {
+        let folder = TemporaryFolder()
+        let victim = folder.file("victim", [1])
+        let error = #expect(throws: CharLSTMError.self) {
+            try AtomicFile.write(new, to: folder.path + "/x.bin", fileSystem: PlantingFileSystem(target: victim, plants: 1000))
+        }
+        #expect(error?.kind == .cannotCreate)
+        #expect(error?.message.contains("\(AtomicFile.temporaryNameAttempts) temporary names") == true, "\(error?.message ?? "")")
+        #expect(folder.contents("victim") == [1])
+    }
+}
+
+/// The real file system, except that before each of its first `plants` creations it plants a symbolic link
+/// to `target` at the name to be created, as an attacker who predicts temporary names would.
+final class PlantingFileSystem: FileSystem, @unchecked Sendable {
+    let target: String
+    let plants: Int
+    private let lock = NSLock()
+    private var count = 0
+    private let real = POSIXFileSystem()
+
+    init(target: String, plants: Int) {
+        self.target = target
+        self.plants = plants
+    }
+
+    /// How many creations were asked for.
+    var attempts: Int { lock.withLock { count } }
+
+    func create(_ path: String) throws(SystemCallError) -> Int32 {
+        let plant = lock.withLock {
+            count += 1
+            return count <= plants
+        }
+        if plant { symlink(target, path) }
+        return try real.create(path)
+    }
+
+    func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemCallError) -> Int {
+        try real.write(descriptor, bytes)
+    }
+    func sync(_ descriptor: Int32) throws(SystemCallError) { try real.sync(descriptor) }
+    func close(_ descriptor: Int32) throws(SystemCallError) { try real.close(descriptor) }
+    func rename(_ source: String, _ destination: String) throws(SystemCallError) { try real.rename(source, destination) }
+    func remove(_ path: String) { real.remove(path) }
+    func syncFolder(_ path: String) throws(SystemCallError) { try real.syncFolder(path) }
 }

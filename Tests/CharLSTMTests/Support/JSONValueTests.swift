@@ -1,7 +1,7 @@
 import Testing
 @testable import CharLSTM
 
-@Suite struct SafeTensorsJSONTests {
+@Suite struct JSONValueTests {
     @Test func parsesEveryKindOfValue() throws {
         let value = try JSONValue.parse(#" {"a": [1, -2.5e3, true, false, null], "b": {"c": "d\n\u00e9\ud83d\ude00"}} "#)
         #expect(value == .object([

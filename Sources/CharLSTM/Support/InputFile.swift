@@ -1,0 +1,171 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Random access to a run of bytes: a file read at offsets, or bytes in memory.
+public protocol ByteSource {
+    /// How many bytes there are.
+    var count: Int { get }
+    /// Fills `buffer` with the bytes from `offset` on; throws a `CharLSTMError` when they cannot all be read.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(CharLSTMError)
+}
+
+extension ByteSource {
+    /// The `count` bytes from `offset` on.
+    func bytes(_ count: Int, at offset: Int) throws(CharLSTMError) -> [UInt8] {
+        var result = [UInt8](repeating: 0, count: count)
+        var failure: CharLSTMError? = nil
+        result.withUnsafeMutableBytes { buffer in
+            do throws(CharLSTMError) { try read(into: buffer, at: offset) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return result
+    }
+}
+
+/// Bytes in memory as a ``ByteSource``; they must stay valid while it is used.
+struct MemoryBytes: ByteSource {
+    let bytes: UnsafeRawBufferPointer
+    var count: Int { bytes.count }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(CharLSTMError) {
+        guard offset >= 0, offset <= bytes.count, buffer.count <= bytes.count - offset else {
+            throw .io("reading bytes \(offset)..<\(offset + buffer.count) of \(bytes.count)")
+        }
+        if buffer.count > 0 { buffer.baseAddress!.copyMemory(from: bytes.baseAddress! + offset, byteCount: buffer.count) }
+    }
+}
+
+/// An input file (a corpus, a text to evaluate, a checkpoint) opened once, after checking what it is.
+///
+/// A regular file is read at offsets or in full; its size is taken when it is opened, and a file that then
+/// shrinks or grows is reported (`.io`), never trusted. A pipe (a named FIFO, or `/dev/stdin` fed by a
+/// pipe) is accepted only where the caller says so, and read to its end up to a bound (``pipeLimit``); a
+/// named FIFO is opened as `cat` opens it, waiting for a writer. Folders, devices (`/dev/zero`,
+/// `/dev/urandom`, a terminal) and sockets are refused with `.noInput` before they are opened, so reading
+/// never hangs on them or fills the memory.
+public final class InputFile: ByteSource {
+    /// Whether a pipe may stand for a file.
+    public enum Accepting: Sendable {
+        case regularFiles
+        case regularFilesAndPipes
+    }
+
+    /// The most bytes read from a pipe (256 MiB); a text that is larger must be given as a file.
+    public static let pipeLimit = 256 << 20
+
+    public let path: String
+    /// `.regular` or `.pipe`.
+    public let kind: Files.Kind
+    /// A regular file's size when it was opened; 0 for a pipe.
+    public let count: Int
+    private let descriptor: Int32
+
+    /// Opens `path` for reading. Throws `.noInput` naming the path for a missing or unreadable file, a folder,
+    /// a device, a socket, and a pipe unless `accepting` allows it.
+    public init(path: String, accepting: Accepting = .regularFiles) throws(CharLSTMError) {
+        self.path = path
+        guard !FilePath(path).containsNUL else { throw .noInput("'\(path)': a path cannot hold a NUL character") }
+        let info: stat
+        switch Files.status(path) {
+        case .success(let found): info = found
+        case .failure(let error): throw Self.openError(path, error.code)
+        }
+        let kind = Files.Kind(mode: info.st_mode)
+        switch kind {
+        case .regular: break
+        case .pipe where accepting == .regularFilesAndPipes: break
+        case .folder: throw .noInput("'\(path)' is a folder, not a file")
+        case .pipe: throw .noInput("'\(path)' is a pipe: give a regular file")
+        default: throw .noInput("'\(path)' is \(kind.described), not a file")
+        }
+        // A pipe is opened blocking (it waits for a writer, as `cat` does); anything else without blocking, so
+        // that a pipe swapped in since the check above cannot make the open hang.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (kind == .pipe ? 0 : O_NONBLOCK))
+        guard fd >= 0 else { throw Self.openError(path, errno) }
+        var opened = stat()
+        guard fstat(fd, &opened) == 0, Files.Kind(mode: opened.st_mode) == kind else {
+            _ = close(fd)
+            throw .noInput("'\(path)' changed while it was being opened")
+        }
+        self.kind = kind
+        count = kind == .regular ? Int(opened.st_size) : 0
+        descriptor = fd
+    }
+
+    deinit { _ = close(descriptor) }
+
+    private static func openError(_ path: String, _ code: Int32) -> CharLSTMError {
+        switch code {
+        case ENOENT: .noInput("'\(path)': no such file")
+        case EACCES: .noInput("'\(path)': permission denied")
+        case ENOTDIR: .noInput("'\(path)': no such file (a part of the path is not a folder)")
+        default: .noInput("cannot open '\(path)': \(SystemCallError(code))")
+        }
+    }
+
+    /// Fills `buffer` with the regular file's bytes from `offset` on. Throws `.io` when reading fails or the
+    /// file ends early (it shrank after it was opened).
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(CharLSTMError) {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw .io("cannot read '\(path)': \(SystemCallError(errno))") }
+            if n == 0 {
+                throw .io("'\(path)' ended at byte \(offset + done) while being read, but it had \(count) bytes when "
+                    + "it was opened: it changed meanwhile; try again once nothing writes to it")
+            }
+            done += n
+        }
+    }
+
+    /// All the bytes: a regular file's ``count`` bytes (checking that it did not grow or shrink meanwhile), or
+    /// what comes through a pipe until its writer closes it.
+    ///
+    /// Throws `.unavailable` for a regular file larger than `memoryLimit`, and `.invalidData` when a pipe
+    /// brings more than `min(memoryLimit, pipeLimit)` bytes (it stops reading there).
+    public func readAll(memoryLimit: Int, pipeLimit: Int = InputFile.pipeLimit) throws(CharLSTMError) -> [UInt8] {
+        if kind == .pipe { return try readPipe(limit: min(memoryLimit, pipeLimit)) }
+        guard count <= memoryLimit else {
+            throw .unavailable("'\(path)' is \(Files.sizeText(Double(count))), more than the "
+                + "\(Files.sizeText(Double(memoryLimit))) this machine's memory allows for it")
+        }
+        let bytes = try self.bytes(count, at: 0)
+        var extra: UInt8 = 0
+        let n = pread(descriptor, &extra, 1, off_t(count))
+        guard n <= 0 else {
+            throw .io("'\(path)' grew while being read (it had \(count) bytes when it was opened): it changed "
+                + "meanwhile; try again once nothing writes to it")
+        }
+        return bytes
+    }
+
+    /// Reads the pipe to its end, refusing more than `limit` bytes.
+    private func readPipe(limit: Int) throws(CharLSTMError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        let chunk = 1 << 16
+        while true {
+            let start = bytes.count
+            bytes.append(contentsOf: repeatElement(0, count: chunk))
+            let n = bytes.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress! + start, chunk) }
+            if n < 0 && errno == EINTR {
+                bytes.removeLast(chunk)
+                continue
+            }
+            if n < 0 { throw .io("cannot read '\(path)': \(SystemCallError(errno))") }
+            bytes.removeLast(chunk - n)
+            if n == 0 { return bytes }
+            if bytes.count > limit {
+                throw .invalidData("more than \(Files.sizeText(Double(limit))) came through the pipe '\(path)', the "
+                    + "most that is read from a pipe: save the text to a file and give that file instead")
+            }
+        }
+    }
+}
+
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int { read(fd, buffer, count) }
