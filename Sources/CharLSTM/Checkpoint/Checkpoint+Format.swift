@@ -112,7 +112,7 @@ extension Checkpoint {
     /// the tensor shapes alone, before anything is allocated or any value is read: a config that claims a
     /// huge model cannot make loading allocate more than the file holds. Then the values are read straight
     /// into the checkpoint's buffers and checked to be finite.
-    public init(reading source: some TensorSource) throws(CharLSTMError) {
+    public init(reading source: any TensorSource) throws(CharLSTMError) {
         let meta = source.metadata
         guard meta["format"] == "charlstm" else { throw .invalidData("not a CharLSTM checkpoint (no \"format\": \"charlstm\" metadata)") }
         guard let version = meta["format_version"].flatMap({ Int($0) }), version >= 1 else {

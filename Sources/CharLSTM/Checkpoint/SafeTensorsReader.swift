@@ -51,7 +51,7 @@ public struct SafeTensorsReader: TensorSource {
 
     /// Reads and checks the header of `source`. Throws `.invalidData` for anything that is not a well-formed
     /// safetensors header of `F32` tensors.
-    init(source: some ByteSource, verifyChecksum: Bool = true) throws(CharLSTMError) {
+    init(source: any ByteSource, verifyChecksum: Bool = true) throws(CharLSTMError) {
         func invalid(_ message: String) -> CharLSTMError { .invalidData(message) }
         let count = source.count
         guard count > 0 else { throw invalid("the file is empty, not a safetensors checkpoint") }

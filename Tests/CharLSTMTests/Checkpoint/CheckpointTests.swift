@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import CharLSTM
 import CharLSTMKernels
@@ -6,11 +7,11 @@ import CharLSTMKernels
 @Suite struct CheckpointTests {
     static let text = String(repeating: "To be, or not to be, that is the question: whether 'tis nobler in the mind to suffer. ", count: 12)
 
-    static func makeTrainer(cell: CellKind, seed: UInt64 = 42) throws -> (Trainer, Vocabulary) {
+    static func makeTrainer(cell: CellKind, seed: UInt64 = 42, hidden: Int = 20) throws -> (Trainer, Vocabulary) {
         let vocabulary = Vocabulary(of: text.unicodeScalars)
         let split = try CorpusSplit(try vocabulary.encode(text.unicodeScalars), validationFraction: 0.1)
         var rng = RandomGenerator(seed: seed)
-        let model = CharModel(config: ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: 20, layers: 2, dropout: 0.25), rng: &rng)
+        let model = CharModel(config: ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: hidden, layers: 2, dropout: 0.25), rng: &rng)
         var config = TrainingConfig()
         config.sequenceLength = 10
         config.batchSize = 5
@@ -55,6 +56,39 @@ import CharLSTMKernels
         #expect(resumed.rng == straight.rng)
     }
 
+    /// The shipped pretrained model was written before saves streamed: loading and saving it again, and
+    /// decoding and encoding it in memory, give the same bytes.
+    @Test func savingALoadedCheckpointReproducesTheFileByteForByte() throws {
+        let pretrained = Executable.packageRoot + "/" + Paths.pretrainedFolder + "/best.safetensors"
+        let original = try #require(FileManager.default.contents(atPath: pretrained).map { [UInt8]($0) })
+        let folder = TemporaryFolder()
+        try Checkpoint.load(path: pretrained).save(to: folder.path + "/copy.safetensors")
+        #expect(folder.contents("copy.safetensors") == original)
+        #expect(try SafeTensors.decode(original).encoded() == original)
+        // A training checkpoint too: the streamed file equals the in-memory encoding.
+        let (trainer, vocabulary) = try Self.makeTrainer(cell: .lstm)
+        trainer.trainStep()
+        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationBPC: 2.5, bestValidationBPC: nil,
+                                    elapsedSeconds: 1.25)
+        try checkpoint.save(to: folder.path + "/latest.safetensors")
+        #expect(folder.contents("latest.safetensors") == checkpoint.safeTensors().encoded())
+    }
+
+    @Test func savesHandTheFileSystemBoundedPieces() throws {
+        let (trainer, vocabulary) = try Self.makeTrainer(cell: .gru, hidden: 300)
+        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationBPC: nil, bestValidationBPC: nil,
+                                    elapsedSeconds: 0)
+        let folder = TemporaryFolder()
+        let recorder = WriteRecordingFileSystem()
+        try checkpoint.save(to: folder.path + "/latest.safetensors", fileSystem: recorder)
+        let sizes = recorder.sizes
+        let bytes = try #require(folder.contents("latest.safetensors"))
+        #expect(sizes.reduce(0, +) == bytes.count)
+        #expect(bytes.count > 3 * SafeTensorsWriter.pieceBytes)
+        #expect(sizes.allSatisfy { $0 <= SafeTensorsWriter.pieceBytes }, "\(sizes)")
+        #expect(bytes == checkpoint.safeTensors().encoded())
+    }
+
     @Test func modelOnlyCheckpointLoadsWithTorchNames() throws {
         let (trainer, vocabulary) = try Self.makeTrainer(cell: .gru)
         let file = Checkpoint(config: trainer.model.config, vocabulary: vocabulary, parameters: trainer.model.parameters).safeTensors()
@@ -90,4 +124,26 @@ import CharLSTMKernels
         expectRejected("rng") { $0.metadata["rng_state"] = "0,0,0,0" }
         expectRejected("state shape") { $0.tensors["state.c"] = nil }
     }
+}
+
+/// The real file system, recording the size of every write.
+final class WriteRecordingFileSystem: FileSystem {
+    private let recorded = Mutex<[Int]>([])
+    private let real = POSIXFileSystem()
+
+    var sizes: [Int] { recorded.withLock { $0 } }
+
+    func create(_ path: String) throws(SystemCallError) -> Int32 { try real.create(path) }
+    func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemCallError) -> Int {
+        let n = try real.write(descriptor, bytes)
+        record(n)
+        return n
+    }
+
+    private func record(_ size: Int) { recorded.withLock { $0.append(size) } }
+    func sync(_ descriptor: Int32) throws(SystemCallError) { try real.sync(descriptor) }
+    func close(_ descriptor: Int32) throws(SystemCallError) { try real.close(descriptor) }
+    func rename(_ source: String, _ destination: String) throws(SystemCallError) { try real.rename(source, destination) }
+    func remove(_ path: String) { real.remove(path) }
+    func syncFolder(_ path: String) throws(SystemCallError) { try real.syncFolder(path) }
 }

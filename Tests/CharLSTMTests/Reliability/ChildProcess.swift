@@ -44,6 +44,14 @@ final class ChildProcess {
     private(set) var outputPipe: Int32 = -1
     private var status: Int32? = nil
 
+    /// Starts `executable arguments...` with standard input from /dev/null and standard error to `errorFile`,
+    /// in `workingDirectory` when one is given (through `/bin/sh`, which `cd`s there and then `exec`s).
+    convenience init(_ executable: String, _ arguments: [String], output: Output, errorFile: String,
+                     workingDirectory: String) throws {
+        try self.init("/bin/sh", ["-c", "cd -- \"$1\" || exit 99; shift; exec \"$0\" \"$@\"", executable,
+                                  workingDirectory] + arguments, output: output, errorFile: errorFile)
+    }
+
     /// Starts `executable arguments...` with standard input from /dev/null and standard error to `errorFile`.
     init(_ executable: String, _ arguments: [String], output: Output, errorFile: String) throws {
         var actions = posix_spawn_file_actions_t()
@@ -145,4 +153,22 @@ func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {
         usleep(10_000)
     }
     return condition()
+}
+
+extension ChildProcess {
+    /// Runs `charlstm arguments...` as a child in `workingDirectory` to its end (killed after `timeout`
+    /// seconds) and returns its exit code (128 + the signal when one ended it), standard output and error.
+    static func runTool(_ executable: String, _ arguments: [String], in workingDirectory: String,
+                        timeout: Double = 120) throws -> ToolRun {
+        let outputs = TemporaryFolder()
+        let child = try ChildProcess(executable, arguments, output: .file(outputs.path + "/out"),
+                                     errorFile: outputs.path + "/err", workingDirectory: workingDirectory)
+        if child.wait(timeout: timeout) == nil {
+            child.signal(SIGKILL)
+            _ = child.wait(timeout: 10)
+        }
+        let code = child.exitCode ?? 128 + (child.terminatingSignal ?? 0)
+        return ToolRun(code: code, out: String(decoding: outputs.contents("out") ?? [], as: UTF8.self),
+                       err: String(decoding: outputs.contents("err") ?? [], as: UTF8.self))
+    }
 }

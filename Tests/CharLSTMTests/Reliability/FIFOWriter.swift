@@ -13,6 +13,7 @@ final class FIFOWriter: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
     private var written = 0
+    private var ended = false
 
     init(path: String, text: String, times: Int?) {
         self.path = path
@@ -45,14 +46,22 @@ final class FIFOWriter: @unchecked Sendable {
     /// Bytes written so far.
     var bytesWritten: Int { lock.withLock { written } }
 
-    /// Stops the writer (releasing it if it still waits for a reader) and waits up to `timeout` seconds for it
-    /// to end; whether it ended.
+    /// Stops the writer and waits up to `timeout` seconds for it to end; whether it ended. Meanwhile it reads
+    /// and drops what the writer still writes, and so releases a writer that still waits for a reader.
     @discardableResult
     func finish(timeout: Double = 10) -> Bool {
+        if lock.withLock({ ended }) { return true }
         lock.withLock { stopped = true }
         let reader = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         defer { if reader >= 0 { close(reader) } }
-        return done.wait(timeout: .now() + timeout) == .success
+        let deadline = Date().addingTimeInterval(timeout)
+        var scratch = [UInt8](repeating: 0, count: 1 << 16)
+        while done.wait(timeout: .now() + 0.01) == .timedOut {
+            if reader >= 0 { _ = read(reader, &scratch, scratch.count) }
+            if Date() > deadline { return false }
+        }
+        lock.withLock { ended = true }
+        return true
     }
 
     deinit { finish() }

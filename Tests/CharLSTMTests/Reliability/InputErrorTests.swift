@@ -48,6 +48,49 @@ import Testing
         Tool.expectFailure(["train", corpus, "--out", folder.path + "/out"], code: 66, mentions: ["permission denied"])
     }
 
+    @Test func devicesAreRefusedAtOnce() {
+        let folder = TemporaryFolder()
+        let out = folder.path + "/out"
+        let model = folder.file("model.safetensors", SharedRun.files.latest)
+        for device in ["/dev/zero", "/dev/urandom", "/dev/null"] {
+            Tool.expectFailure(Tool.tinyArguments(device, out: out), code: 66, mentions: [device, "character device"])
+            Tool.expectFailure(["eval", device, "--checkpoint", model], code: 66, mentions: [device, "character device"])
+            Tool.expectFailure(["info", device], code: 66, mentions: ["character device"])
+            Tool.expectFailure(["generate", "--checkpoint", device], code: 66, mentions: ["character device"])
+            Tool.expectFailure(["train", "--resume", device], code: 66, mentions: ["character device"])
+        }
+        #expect(!Paths.exists(out))
+    }
+
+    @Test func aPipeThatEndsIsReadLikeAFile() throws {
+        let folder = TemporaryFolder()
+        let out = folder.path + "/out"
+        let text = TestCorpus.english()
+        let training = FIFOWriter(path: folder.path + "/corpus.fifo", text: text, times: 1)
+        let trained = Tool.trainTiny(training.path, out: out, steps: 2)
+        #expect(trained.code == 0, "\(trained)")
+        #expect(training.finish())
+        let evaluation = FIFOWriter(path: folder.path + "/eval.fifo", text: text, times: 1)
+        let eval = Tool.run(["eval", evaluation.path, "--checkpoint", out, "--json", "--threads", "1"])
+        #expect(eval.code == 0 && eval.out.contains("\"chars\": \(text.unicodeScalars.count)"), "\(eval)")
+        #expect(evaluation.finish())
+        // A checkpoint must be a regular file: it is read at offsets, header first.
+        let checkpoint = FIFOWriter(path: folder.path + "/model.fifo", text: "x", times: 1)
+        Tool.expectFailure(["info", checkpoint.path], code: 66, mentions: ["is a pipe"])
+    }
+
+    @Test func aPipeThatNeverEndsStopsWithAnErrorAtTheBound() throws {
+        let folder = TemporaryFolder()
+        let out = folder.path + "/out"
+        let endless = FIFOWriter(path: folder.path + "/endless.fifo",
+                                 text: String(repeating: TestCorpus.english(characters: 400), count: 100), times: nil)
+        Tool.expectFailure(Tool.tinyArguments(endless.path, out: out), code: 65,
+                           mentions: ["more than 256.0 MiB came through the pipe", "endless.fifo", "save the text to a file"])
+        #expect(endless.finish())
+        #expect(endless.bytesWritten > InputFile.pipeLimit)
+        #expect(!Paths.exists(out))
+    }
+
     // MARK: Options
 
     @Test func malformedOptions() {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import CharLSTM
 
@@ -213,11 +214,10 @@ struct FaultyFileSystem: FileSystem {
 
 /// The real file system, except that before each of its first `plants` creations it plants a symbolic link
 /// to `target` at the name to be created, as an attacker who predicts temporary names would.
-final class PlantingFileSystem: FileSystem, @unchecked Sendable {
+final class PlantingFileSystem: FileSystem {
     let target: String
     let plants: Int
-    private let lock = NSLock()
-    private var count = 0
+    private let count = Mutex(0)
     private let real = POSIXFileSystem()
 
     init(target: String, plants: Int) {
@@ -226,15 +226,19 @@ final class PlantingFileSystem: FileSystem, @unchecked Sendable {
     }
 
     /// How many creations were asked for.
-    var attempts: Int { lock.withLock { count } }
+    var attempts: Int { count.withLock { $0 } }
 
     func create(_ path: String) throws(SystemCallError) -> Int32 {
-        let plant = lock.withLock {
-            count += 1
-            return count <= plants
-        }
-        if plant { symlink(target, path) }
+        if plantsBefore() { symlink(target, path) }
         return try real.create(path)
+    }
+
+    /// Counts a creation; whether a link is to be planted before it.
+    private func plantsBefore() -> Bool {
+        count.withLock { n in
+            n += 1
+            return n <= plants
+        }
     }
 
     func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemCallError) -> Int {
