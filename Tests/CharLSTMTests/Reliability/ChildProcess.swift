@@ -172,3 +172,22 @@ extension ChildProcess {
                        err: String(decoding: outputs.contents("err") ?? [], as: UTF8.self))
     }
 }
+
+/// A `charlstm train` child that trains a tiny model until it is stopped, logging every step.
+struct EndlessTraining {
+    let child: ChildProcess
+    /// Its corpus (20,000 characters) and run folder, in the test's folder.
+    let corpus: String
+    let run: String
+
+    /// Starts it in `folder`, writing its standard output and error to `out.txt` and `err.txt` there, saving a
+    /// checkpoint every `checkpointEvery` steps and never evaluating.
+    init(_ executable: String, in folder: TemporaryFolder, checkpointEvery: Int = 1_000_000) throws {
+        corpus = TestCorpus.write(TestCorpus.english(characters: 20_000), in: folder)
+        run = folder.path + "/run"
+        child = try ChildProcess(executable, ["train", corpus, "--out", run, "--steps", "1000000000", "--log-every", "1",
+                                              "--checkpoint-every", "\(checkpointEvery)", "--eval-every", "1000000"]
+                                     + Tool.tinyModel,
+                                 output: .file(folder.path + "/out.txt"), errorFile: folder.path + "/err.txt")
+    }
+}

@@ -74,6 +74,13 @@ import Testing
         let eval = Tool.run(["eval", evaluation.path, "--checkpoint", out, "--json", "--threads", "1"])
         #expect(eval.code == 0 && eval.out.contains("\"chars\": \(text.unicodeScalars.count)"), "\(eval)")
         #expect(evaluation.finish())
+        // Standard input fed by a pipe, as a shell pipeline does it.
+        let executable = try #require(Executable.path, "\(Executable.missing)")
+        let corpus = TestCorpus.write(text, in: folder)
+        let script = "cat \"$1\" | \"$0\" train /dev/stdin --out \"$2\" --steps 2 " + Tool.tinyModel.joined(separator: " ")
+        let piped = try ChildProcess.runTool("/bin/sh", ["-c", script, executable, corpus, folder.path + "/piped"], in: folder.path)
+        #expect(piped.code == 0, "\(piped)")
+        #expect(try Checkpoint.load(path: folder.path + "/piped/latest.safetensors").training?.config.corpus == "/dev/stdin")
         // A checkpoint must be a regular file: it is read at offsets, header first.
         let checkpoint = FIFOWriter(path: folder.path + "/model.fifo", text: "x", times: 1)
         Tool.expectFailure(["info", checkpoint.path], code: 66, mentions: ["is a pipe"])

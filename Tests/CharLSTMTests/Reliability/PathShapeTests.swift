@@ -45,6 +45,8 @@ import Testing
         #expect(Files.exists(cwd + "/日本 ü/latest.safetensors"))
         try succeeds(["train", "sp ace ö.txt"] + tiny)
         #expect(Files.exists(cwd + "/Checkpoints/sp ace ö/latest.safetensors"))
+        let newest = try run(["generate", "--length", "5", "--seed", "1"])
+        #expect(newest.code == 0 && newest.err.contains("generating from 'Checkpoints/sp ace ö/best.safetensors'"), "\(newest)")
         #expect(symlink(cwd + "/q", cwd + "/qlink") == 0)
         try succeeds(["train", "--resume", "qlink", "--steps", "6", "--threads", "1"])
         #expect(try Checkpoint.load(path: cwd + "/q/latest.safetensors").training?.step == 6)

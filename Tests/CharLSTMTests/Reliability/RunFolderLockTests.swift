@@ -39,19 +39,11 @@ import Testing
         #expect(folder.contents("victim") == Array("keep me".utf8))
     }
 
-    /// `train` arguments for a child that trains until stopped.
-    private func endlessTraining(_ corpus: String, out: String) -> [String] {
-        ["train", corpus, "--out", out, "--steps", "1000000000", "--log-every", "1", "--checkpoint-every", "2",
-         "--eval-every", "1000000"] + Tool.tinyModel
-    }
-
     @Test func aSecondTrainingOnTheSameFolderIsRefusedAndAKilledOwnerNeverBlocks() throws {
         let executable = try #require(Executable.path, "\(Executable.missing)")
         let folder = TemporaryFolder()
-        let corpus = TestCorpus.write(TestCorpus.english(characters: 20_000), in: folder)
-        let run = folder.path + "/run"
-        let first = try ChildProcess(executable, endlessTraining(corpus, out: run),
-                                     output: .file(folder.path + "/out.txt"), errorFile: folder.path + "/err.txt")
+        let training = try EndlessTraining(executable, in: folder, checkpointEvery: 2)
+        let (first, corpus, run) = (training.child, training.corpus, training.run)
         // Training runs (and owns the folder) before its first checkpoint, and after it.
         #expect(waitUntil(timeout: 30) { Files.exists(run + "/metrics.csv") }, "training did not start")
         for waitForCheckpoint in [false, true] {

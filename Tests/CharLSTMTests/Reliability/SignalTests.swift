@@ -4,12 +4,6 @@ import Testing
 
 /// Signals sent to a real `charlstm train` process.
 @Suite struct SignalTests {
-    /// `train` arguments for a child that trains until stopped, logging every step, never checkpointing by itself.
-    private func endlessTraining(_ corpus: String, out: String) -> [String] {
-        ["train", corpus, "--out", out, "--steps", "1000000000", "--log-every", "1", "--checkpoint-every", "1000000",
-         "--eval-every", "1000000"] + Tool.tinyModel
-    }
-
     /// Lines in the file at `path` (0 when it is missing).
     private func lineCount(_ path: String) -> Int {
         (FileManager.default.contents(atPath: path) ?? Data()).reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
@@ -19,10 +13,8 @@ import Testing
     func signalSavesLatestAndExits(signal: Int32) throws {
         let executable = try #require(Executable.path, "\(Executable.missing)")
         let folder = TemporaryFolder()
-        let corpus = TestCorpus.write(TestCorpus.english(characters: 20_000), in: folder)
-        let run = folder.path + "/run"
-        let child = try ChildProcess(executable, endlessTraining(corpus, out: run),
-                                     output: .file(folder.path + "/out.txt"), errorFile: folder.path + "/err.txt")
+        let training = try EndlessTraining(executable, in: folder)
+        let (child, run) = (training.child, training.run)
         // Two metrics rows: the loop (and its signal watcher) is running.
         #expect(waitUntil(timeout: 30) { lineCount(run + "/metrics.csv") >= 3 }, "training did not start")
         let sent = Date()
