@@ -41,9 +41,10 @@ public enum Paths {
     }
 
     /// The folder a checkpoint path given to `--resume` belongs to: the path itself when it is a folder,
-    /// else the folder holding the file. Needs no checkpoint to exist.
+    /// else the folder holding the file (written plainly: `r/./latest.safetensors` → `r`). Needs no
+    /// checkpoint to exist.
     static func runFolder(ofCheckpoint path: String) -> String {
-        isDirectory(path) ? path : FilePath(path).parent.string
+        isDirectory(path) ? path : FilePath(path).parent.cleaned.string
     }
 
     /// The most recently written `*.safetensors` under `Checkpoints/` (any depth 1 folder), else the
