@@ -53,7 +53,7 @@ public enum Benchmark {
         let chars = Double(steps * shape.sequenceLength * shape.batchSize)
         let peak = peakRSSMiB()
 
-        let generator = Generator(model: model, vocabulary: vocabulary, sampler: try! Sampler(), seed: 1)
+        let generator = try TextGenerator(model: model, vocabulary: vocabulary, sampler: try! Sampler(), seed: 1)
         for _ in 0..<20 { _ = generator.next() }
         var generated = 0
         let genStart = clock.now

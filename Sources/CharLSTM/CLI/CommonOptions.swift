@@ -1,6 +1,6 @@
 /// Options that several commands share, described once.
 enum CommonOptions {
-    static let threads = OptionSpec("threads", .integer(1...256), value: "n",
+    static let threads = OptionSpec("threads", .integer(TrainingRun.Configuration.threadRange), value: "n",
                                     "Worker threads", default: "all cores")
     static let json = OptionSpec("json", .flag, "Print the result as one JSON object per line.")
 
@@ -10,8 +10,9 @@ enum CommonOptions {
     }
 
     static func dropout(default dropout: Double) -> OptionSpec {
-        OptionSpec("dropout", .real(.closedOpen(0, 1)), value: "p",
-                   "Dropout probability between layers", default: formatNumber(dropout))
+        OptionSpec("dropout", .real(ModelConfig.dropoutInterval), value: "p",
+                   "Dropout probability after every recurrent layer (between layers and before the decoder)",
+                   default: formatNumber(dropout))
     }
 
     static func checkpoint(_ help: String, required: Bool) -> OptionSpec {

@@ -7,33 +7,32 @@ public struct EvalOptions: Equatable, Sendable {
     public var json = false
     /// Worker threads; nil means all cores.
     public var threads: Int?
-    /// Long names (without dashes) of the options given on the command line.
-    public var explicitlySet: Set<String> = []
 
     public init(file: String, checkpoint: String) {
         self.file = file
         self.checkpoint = checkpoint
     }
 
+    /// Every option, bound to the field it sets.
+    static var options: [BoundOption<EvalOptions>] {
+        [
+            .init(CommonOptions.checkpoint("The checkpoint file or training folder of the model.", required: true), \.checkpoint),
+            .init(CommonOptions.json, flag: \.json),
+            .init(CommonOptions.threads, \.threads),
+        ]
+    }
+
     static let command = CommandSpec(
         name: "eval",
         abstract: "Measure a model's bits per character on a text file.",
         arguments: [ArgumentSpec(name: "file", help: "The text to evaluate on, a UTF-8 file.", isRequired: true, defaultText: nil)],
-        options: [
-            CommonOptions.checkpoint("The checkpoint file or training folder of the model.", required: true),
-            CommonOptions.json,
-            CommonOptions.threads,
-        ],
+        options: options.map(\.spec),
         example: "charlstm eval held-out.txt --checkpoint Checkpoints/shakespeare --json"
     )
 
     init(_ args: ParsedArguments) throws(CharLSTMError) {
-        var checkpoint: String?
-        try args.read("checkpoint", into: &checkpoint)
-        // The scanner has checked that both are present.
-        self.init(file: args.positional(0)!, checkpoint: checkpoint!)
-        args.read("json", into: &json)
-        try args.read("threads", into: &threads)
-        explicitlySet = args.givenNames
+        // The scanner has checked that the file and the (required) checkpoint are present.
+        self.init(file: args.positional(0)!, checkpoint: "")
+        try args.apply(Self.options, to: &self)
     }
 }

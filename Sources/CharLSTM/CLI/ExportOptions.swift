@@ -4,8 +4,6 @@ public struct ExportOptions: Equatable, Sendable {
     public var checkpoint: String
     /// The file to write.
     public var output: String
-    /// Long names (without dashes) of the options given on the command line.
-    public var explicitlySet: Set<String> = []
 
     public init(checkpoint: String, output: String) {
         self.checkpoint = checkpoint
@@ -25,6 +23,5 @@ public struct ExportOptions: Equatable, Sendable {
 
     init(_ args: ParsedArguments) {
         self.init(checkpoint: args.positional(0)!, output: args.positional(1)!)
-        explicitlySet = args.givenNames
     }
 }

@@ -18,46 +18,39 @@ public struct GenerateOptions: Equatable, Sendable {
     public var stop: String?
     /// Worker threads; nil means all cores.
     public var threads: Int?
-    /// Long names (without dashes) of the options given on the command line.
-    public var explicitlySet: Set<String> = []
 
     public init() {}
 
-    static let command: CommandSpec = {
+    /// Every option, bound to the field it sets.
+    static var options: [BoundOption<GenerateOptions>] {
         let d = GenerateOptions()
-        return CommandSpec(
-            name: "generate",
-            abstract: "Generate text from a trained model.",
-            arguments: [],
-            options: [
-                CommonOptions.checkpoint("The checkpoint file or training folder to sample from.", required: false),
-                OptionSpec("prime", .text(allowEmpty: true), value: "text",
-                           "Text to start from; it is printed before the generated text."),
-                OptionSpec("length", .integer(0...1_000_000_000), value: "n",
-                           "Characters to generate", default: "\(d.length)"),
-                OptionSpec("temperature", .real(.closed(0, 100)), value: "t",
-                           "Softmax temperature; 0 always picks the most likely character", default: formatNumber(d.temperature)),
-                OptionSpec("top-k", .integer(1...Int.max), value: "k", "Sample only among the k most likely characters"),
-                OptionSpec("top-p", .real(.openClosed(0, 1)), value: "p",
-                           "Sample only among the most likely characters whose probabilities add up to p"),
-                OptionSpec("seed", .unsigned, value: "seed", "Random seed", default: "a fresh random seed"),
-                OptionSpec("stop", .text(allowEmpty: false), value: "text", "Stop once this text has been generated."),
-                CommonOptions.threads,
-            ],
-            example: "charlstm generate --prime 'ROMEO:' --length 500 --temperature 0.8"
-        )
-    }()
+        return [
+            .init(CommonOptions.checkpoint("The checkpoint file or training folder to sample from.", required: false), \.checkpoint),
+            .init(OptionSpec("prime", .text(allowEmpty: true), value: "text",
+                             "Text to start from; it is printed before the generated text."), \.prime),
+            .init(OptionSpec("length", .integer(0...1_000_000_000), value: "n", "Characters to generate", default: "\(d.length)"),
+                  \.length),
+            .init(OptionSpec("temperature", .real(.closed(0, 100)), value: "t",
+                             "Softmax temperature; 0 always picks the most likely character", default: formatNumber(d.temperature)),
+                  \.temperature),
+            .init(OptionSpec("top-k", .integer(1...Int.max), value: "k", "Sample only among the k most likely characters"), \.topK),
+            .init(OptionSpec("top-p", .real(.openClosed(0, 1)), value: "p",
+                             "Sample only among the most likely characters whose probabilities add up to p"), \.topP),
+            .init(OptionSpec("seed", .unsigned, value: "seed", "Random seed", default: "a fresh random seed"), \.seed),
+            .init(OptionSpec("stop", .text(allowEmpty: false), value: "text", "Stop once this text has been generated."), \.stop),
+            .init(CommonOptions.threads, \.threads),
+        ]
+    }
+
+    static let command = CommandSpec(
+        name: "generate",
+        abstract: "Generate text from a trained model.",
+        arguments: [],
+        options: options.map(\.spec),
+        example: "charlstm generate --prime 'ROMEO:' --length 500 --temperature 0.8"
+    )
 
     init(_ args: ParsedArguments) throws(CharLSTMError) {
-        try args.read("checkpoint", into: &checkpoint)
-        try args.read("prime", into: &prime)
-        try args.read("length", into: &length)
-        try args.read("temperature", into: &temperature)
-        try args.read("top-k", into: &topK)
-        try args.read("top-p", into: &topP)
-        try args.read("seed", into: &seed)
-        try args.read("stop", into: &stop)
-        try args.read("threads", into: &threads)
-        explicitlySet = args.givenNames
+        try args.apply(Self.options, to: &self)
     }
 }

@@ -3,24 +3,24 @@ public struct InfoOptions: Equatable, Sendable {
     /// A checkpoint file or a training folder.
     public var path: String
     public var json = false
-    /// Long names (without dashes) of the options given on the command line.
-    public var explicitlySet: Set<String> = []
 
     public init(path: String) {
         self.path = path
     }
 
+    /// Every option, bound to the field it sets.
+    static var options: [BoundOption<InfoOptions>] { [.init(CommonOptions.json, flag: \.json)] }
+
     static let command = CommandSpec(
         name: "info",
         abstract: "Describe a checkpoint file or a training folder.",
         arguments: [ArgumentSpec(name: "path", help: "A checkpoint file or a training folder.", isRequired: true, defaultText: nil)],
-        options: [CommonOptions.json],
+        options: options.map(\.spec),
         example: "charlstm info Checkpoints/shakespeare/latest.safetensors"
     )
 
-    init(_ args: ParsedArguments) {
+    init(_ args: ParsedArguments) throws(CharLSTMError) {
         self.init(path: args.positional(0)!)
-        args.read("json", into: &json)
-        explicitlySet = args.givenNames
+        try args.apply(Self.options, to: &self)
     }
 }

@@ -18,7 +18,7 @@ public enum Invocation: Equatable, Sendable {
         (TrainOptions.command, { args throws(CharLSTMError) in .train(try TrainOptions(args)) }),
         (GenerateOptions.command, { args throws(CharLSTMError) in .generate(try GenerateOptions(args)) }),
         (EvalOptions.command, { args throws(CharLSTMError) in .eval(try EvalOptions(args)) }),
-        (InfoOptions.command, { args in .info(InfoOptions(args)) }),
+        (InfoOptions.command, { args throws(CharLSTMError) in .info(try InfoOptions(args)) }),
         (BenchOptions.command, { args throws(CharLSTMError) in .bench(try BenchOptions(args)) }),
         (ExportOptions.command, { args in .export(ExportOptions(args)) }),
     ]

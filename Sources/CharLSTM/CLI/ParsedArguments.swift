@@ -1,8 +1,9 @@
 /// A command's arguments after scanning: raw option values by name, positionals in order.
 ///
-/// The `read` functions convert and range-check one option's value (see ``OptionValue``) into a field of
-/// an options struct, leaving the field (its default) alone when the option was not given. The range comes
-/// from the option's ``ValueKind`` in the ``CommandSpec``, so it is written in one place for parsing and help.
+/// ``apply(_:to:)`` (with a command's table of ``BoundOption``s) and the `read` functions convert and range-check
+/// option values (see ``OptionValue``) into the fields of an options struct, leaving a field (its default) alone
+/// when its option was not given. The range comes from the option's ``ValueKind`` in the ``CommandSpec``, so it is
+/// written in one place for parsing and help.
 struct ParsedArguments {
     let command: CommandSpec
     /// Option name (without dashes) → its raw value; `""` for a flag that was given.

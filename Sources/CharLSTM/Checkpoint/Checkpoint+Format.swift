@@ -126,11 +126,13 @@ extension Checkpoint {
             throw .invalidData("config has no valid cell (lstm, gru or rnn)")
         }
         guard meta["cell"] == nil || meta["cell"] == cellName else { throw .invalidData("metadata cell and config cell differ") }
-        guard let layers = configJSON["layers"]?.intValue, (1...16).contains(layers),
-              let hidden = configJSON["hidden"]?.intValue, (1...8192).contains(hidden),
+        let layerRange = ModelConfig.layerRange, hiddenRange = ModelConfig.hiddenRange
+        guard let layers = configJSON["layers"]?.intValue, layerRange.contains(layers),
+              let hidden = configJSON["hidden"]?.intValue, hiddenRange.contains(hidden),
               let vocabSize = configJSON["vocab_size"]?.intValue, vocabSize >= 1,
               let dropout = configJSON["dropout"]?.doubleValue, dropout >= 0, dropout < 1 else {
-            throw .invalidData("config needs layers (1…16), hidden (1…8192), vocab_size (≥ 1) and dropout in [0, 1)")
+            throw .invalidData("config needs layers (\(layerRange.lowerBound)…\(layerRange.upperBound)), hidden "
+                + "(\(hiddenRange.lowerBound)…\(hiddenRange.upperBound)), vocab_size (≥ 1) and dropout in [0, 1)")
         }
         let config = ModelConfig(cell: cell, vocabularySize: vocabSize, hidden: hidden, layers: layers, dropout: Float(dropout))
 
@@ -219,8 +221,8 @@ extension Checkpoint {
                 return v
             }
             var tc = TrainingConfig()
-            tc.sequenceLength = try int("seq_length", 1...100_000)
-            tc.batchSize = try int("batch_size", 1...100_000)
+            tc.sequenceLength = try int("seq_length", TrainingConfig.sequenceLengthRange)
+            tc.batchSize = try int("batch_size", TrainingConfig.batchSizeRange)
             tc.learningRate = Float(try double("learning_rate"))
             tc.learningRateDecay = Float(try double("learning_rate_decay"))
             tc.decayAfter = try double("decay_after")

@@ -13,7 +13,7 @@ struct InfoCommand {
         let preview = String(String.UnicodeScalarView(checkpoint.vocabulary.scalars.prefix(80)))
         if options.json {
             var fields: [String: JSONValue] = [
-                "path": .string(path), "file_bytes": .int(size), "cell": .string(c.cell.rawValue), "layers": .int(c.layers),
+                "checkpoint": .string(path), "file_bytes": .int(size), "cell": .string(c.cell.rawValue), "layers": .int(c.layers),
                 "hidden": .int(c.hidden), "vocab_size": .int(c.vocabularySize), "dropout": .number("\(c.dropout)"),
                 "parameters": .int(c.parameterCount),
                 "vocabulary": .array(checkpoint.vocabulary.scalars.map { .string(String($0)) }),

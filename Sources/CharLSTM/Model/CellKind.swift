@@ -1,5 +1,5 @@
 /// The recurrent cell of a model. Each has PyTorch's semantics and parameter layout.
-public enum CellKind: String, CaseIterable, Sendable, Codable {
+public enum CellKind: String, CaseIterable, Sendable {
     /// Long short-term memory, gates i, f, g, o (`torch.nn.LSTM`).
     case lstm
     /// Gated recurrent unit, gates r, z, n (`torch.nn.GRU`).

@@ -1,12 +1,19 @@
 /// The shape of a character model: one-hot input of `vocabularySize`, `layers` stacked recurrent layers of
 /// `hidden` units, dropout after every layer (between layers and before the decoder), a linear decoder.
-public struct ModelConfig: Equatable, Sendable, Codable {
+public struct ModelConfig: Equatable, Sendable {
     public var cell: CellKind
     public var vocabularySize: Int
     public var hidden: Int
     public var layers: Int
     /// Inverted dropout probability in [0, 1), used only while training.
     public var dropout: Float
+
+    /// How many recurrent layers a model may have: 1…16.
+    public static let layerRange = 1...16
+    /// How many hidden units a layer may have: 1…8192.
+    public static let hiddenRange = 1...8192
+    /// The dropout probabilities allowed: [0, 1).
+    static let dropoutInterval = RealInterval.closedOpen(0, 1)
 
     public init(cell: CellKind = .lstm, vocabularySize: Int, hidden: Int, layers: Int, dropout: Float = 0) {
         self.cell = cell
@@ -32,11 +39,12 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         return 3 * forward                                  // backward ≈ two more products of each
     }
 
-    /// Checks the sizes; throws a `.usage` error naming the first bad one.
+    /// Checks the sizes against ``hiddenRange``, ``layerRange`` and [0, 1) for dropout; throws a `.usage` error
+    /// naming the first bad one.
     public func validate() throws(CharLSTMError) {
         guard vocabularySize >= 1 else { throw .invalidData("the vocabulary is empty") }
-        guard (1...8192).contains(hidden) else { throw .usage("hidden size must be from 1 to 8192, got \(hidden)") }
-        guard (1...16).contains(layers) else { throw .usage("layers must be from 1 to 16, got \(layers)") }
-        guard dropout >= 0, dropout < 1 else { throw .usage("dropout must be in [0, 1), got \(dropout)") }
+        try requireSetting("hidden size", hidden, in: Self.hiddenRange)
+        try requireSetting("layers", layers, in: Self.layerRange)
+        try requireSetting("dropout", Double(dropout), in: Self.dropoutInterval)
     }
 }

@@ -49,7 +49,7 @@ public struct Vocabulary: Equatable, Sendable {
                 missing.append(s)
             }
         }
-        if !missing.isEmpty { throw .invalidData("\(Vocabulary.describe(missing)) not in the model's vocabulary") }
+        if !missing.isEmpty { throw .invalidData(Vocabulary.lacking(missing, in: "the text")) }
         return out
     }
 
@@ -76,10 +76,12 @@ public struct Vocabulary: Equatable, Sendable {
         return "'\(shown)' (\(code))"
     }
 
-    /// "character 'x' (U+0078) is" / "characters 'x' (U+0078), 'y' (U+0079) are", listing at most 10.
-    static func describe(_ scalars: [Unicode.Scalar]) -> String {
-        let shown = scalars.prefix(10).map { describe($0) }.joined(separator: ", ")
-        let more = scalars.count > 10 ? " and \(scalars.count - 10) more" : ""
-        return scalars.count == 1 ? "character \(shown) is" : "characters \(shown)\(more) are"
+    /// The sentence for characters of a text that a vocabulary lacks, e.g. `'notes.txt' has 2 characters that are
+    /// not in the model's vocabulary: 'ß' (U+00DF), 'é' (U+00E9)`; it lists at most 10.
+    static func lacking(_ missing: [Unicode.Scalar], in text: String, vocabularyOf owner: String = "the model") -> String {
+        let shown = missing.prefix(10).map { describe($0) }.joined(separator: ", ")
+        let more = missing.count > 10 ? " and \(missing.count - 10) more" : ""
+        let count = missing.count == 1 ? "a character that is" : "\(missing.count) characters that are"
+        return "\(text) has \(count) not in \(owner)'s vocabulary: \(shown)\(more)"
     }
 }

@@ -1,5 +1,5 @@
 /// How a model is trained: batching, optimizer and schedule. Saved in every checkpoint.
-public struct TrainingConfig: Equatable, Sendable, Codable {
+public struct TrainingConfig: Equatable, Sendable {
     public var sequenceLength: Int = 100
     public var batchSize: Int = 64
     public var learningRate: Float = 2e-3
@@ -15,6 +15,17 @@ public struct TrainingConfig: Equatable, Sendable, Codable {
     public var corpus: String = ""
 
     public init() {}
+
+    /// Characters per training sequence allowed: 1…100,000.
+    public static let sequenceLengthRange = 1...100_000
+    /// Sequences per batch allowed: 1…100,000.
+    public static let batchSizeRange = 1...100_000
+    static let learningRateInterval = RealInterval.openClosed(0, 10)
+    static let learningRateDecayInterval = RealInterval.openClosed(0, 1)
+    static let decayAfterInterval = RealInterval.atLeast(0)
+    static let weightDecayInterval = RealInterval.atLeast(0)
+    static let clipInterval = RealInterval.atLeast(0)
+    static let validationFractionInterval = RealInterval.openClosed(0, 0.5)
 
     /// The learning rate once `completedEpochs` epochs are done: base · decay^(number of completed epochs
     /// e ≥ decayAfter). A pure function of the epoch, so a resumed run follows the same schedule.

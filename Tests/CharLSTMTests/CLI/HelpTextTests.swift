@@ -47,7 +47,8 @@ import Testing
                               backpropagation through time). (from 1 to 100000;
                               default: 100)
       --batch-size <n>        Sequences per batch. (from 1 to 100000; default: 64)
-      --dropout <p>           Dropout probability between layers. (in [0, 1);
+      --dropout <p>           Dropout probability after every recurrent layer
+                              (between layers and before the decoder). (in [0, 1);
                               default: 0)
       --learning-rate <rate>  Adam learning rate. (in (0, 10]; default: 0.002)
       --learning-rate-decay <factor>
@@ -164,7 +165,8 @@ import Testing
       --seconds <s>           Seconds of measurement per configuration.
                               (in (0, 3600]; default: 10)
       --threads <n>           Worker threads. (from 1 to 256; default: all cores)
-      --dropout <p>           Dropout probability between layers. (in [0, 1);
+      --dropout <p>           Dropout probability after every recurrent layer
+                              (between layers and before the decoder). (in [0, 1);
                               default: 0)
       --json                  Print the result as one JSON object per line.
       -h, --help              Show help information.

@@ -12,13 +12,22 @@ import Testing
 
     @Test func trainDefaultsAreTheDocumentedOnes() {
         let o = TrainOptions()
-        #expect(o.corpus == nil && o.cell == .lstm && o.layers == 2 && o.hidden == 256)
-        #expect(o.seqLength == 100 && o.batchSize == 64 && o.dropout == 0 && o.learningRate == 0.002)
-        #expect(o.learningRateDecay == 0.97 && o.decayAfter == 10 && o.weightDecay == 0 && o.clip == 5)
-        #expect(o.valFraction == 0.05 && o.steps == nil && o.epochs == nil && o.minutes == nil)
-        #expect(o.evalEvery == 500 && o.checkpointEvery == 500 && o.logEvery == 10 && o.out == nil)
-        #expect(o.seed == 1234 && o.threads == nil && o.resume == nil && !o.force && o.explicitlySet.isEmpty)
-        #expect(o.effectiveEpochs == 50)
+        // Nothing given: every model and training setting is left to the library (its default, or the checkpoint's).
+        #expect(o.run == TrainingRun.Configuration())
+        let r = o.run
+        #expect(r.corpus == nil && r.folder == nil && r.resume == nil && !r.overwrite && r.threads == nil)
+        #expect(r.cell == nil && r.layers == nil && r.hidden == nil && r.dropout == nil && r.sequenceLength == nil)
+        #expect(r.batchSize == nil && r.learningRate == nil && r.learningRateDecay == nil && r.decayAfter == nil)
+        #expect(r.weightDecay == nil && r.clip == nil && r.validationFraction == nil && r.seed == nil)
+        #expect(r.evaluateEvery == 500 && r.checkpointEvery == 500 && r.logEvery == 10)
+        #expect(o.steps == nil && o.epochs == nil && o.minutes == nil)
+        #expect(o.budget == TrainingBudget(epochs: 50))
+        // The library's defaults for a new run.
+        typealias Run = TrainingRun.Configuration
+        #expect(Run.defaultCell == .lstm && Run.defaultLayers == 2 && Run.defaultHidden == 256 && Run.defaultDropout == 0)
+        let t = TrainingConfig()
+        #expect(t.sequenceLength == 100 && t.batchSize == 64 && t.learningRate == 0.002 && t.learningRateDecay == 0.97)
+        #expect(t.decayAfter == 10 && t.weightDecay == 0 && t.clip == 5 && t.validationFraction == 0.05 && t.seed == 1234)
     }
 
     @Test func everyTrainOption() throws {
@@ -31,43 +40,46 @@ import Testing
             "--resume", "runs/x/latest.safetensors", "--force",
         ]
         var expected = TrainOptions()
-        expected.corpus = "corpus.txt"
-        expected.cell = .gru
-        expected.layers = 3
-        expected.hidden = 512
-        expected.seqLength = 50
-        expected.batchSize = 32
-        expected.dropout = 0.25
-        expected.learningRate = 0.001
-        expected.learningRateDecay = 0.5
-        expected.decayAfter = 0
-        expected.weightDecay = 0.01
-        expected.clip = 0
-        expected.valFraction = 0.5
+        expected.run.corpus = "corpus.txt"
+        expected.run.cell = .gru
+        expected.run.layers = 3
+        expected.run.hidden = 512
+        expected.run.sequenceLength = 50
+        expected.run.batchSize = 32
+        expected.run.dropout = 0.25
+        expected.run.learningRate = 0.001
+        expected.run.learningRateDecay = 0.5
+        expected.run.decayAfter = 0
+        expected.run.weightDecay = 0.01
+        expected.run.clip = 0
+        expected.run.validationFraction = 0.5
         expected.steps = 100
         expected.epochs = 0.5
         expected.minutes = 2.5
-        expected.evalEvery = 7
-        expected.checkpointEvery = 8
-        expected.logEvery = 1
-        expected.out = "runs/x"
-        expected.seed = .max
-        expected.threads = 256
-        expected.resume = "runs/x/latest.safetensors"
-        expected.force = true
-        expected.explicitlySet = Set(TrainOptions.command.options.map(\.name))
+        expected.run.evaluateEvery = 7
+        expected.run.checkpointEvery = 8
+        expected.run.logEvery = 1
+        expected.run.folder = "runs/x"
+        expected.run.seed = .max
+        expected.run.threads = 256
+        expected.run.resume = "runs/x/latest.safetensors"
+        expected.run.overwrite = true
         #expect(try Invocation.parse(["train"] + arguments) == .train(expected))
+        #expect(expected.budget == TrainingBudget(steps: 100, epochs: 0.5, seconds: 150))
+        // Each option is bound to its own field: the table names every option once.
+        let names = TrainOptions.options.map(\.spec.name)
+        #expect(Set(names).count == names.count && names.count == TrainOptions.command.options.count)
     }
 
-    @Test func explicitlySetRecordsOnlyGivenOptions() throws {
+    @Test func optionsNotGivenStayUnset() throws {
         guard case .train(let o) = try Invocation.parse(["train", "--hidden=256", "--steps", "5", "c.txt"]) else {
             Issue.record("not train")
             return
         }
-        #expect(o.explicitlySet == ["hidden", "steps"])
-        #expect(o.hidden == 256 && o.steps == 5 && o.corpus == "c.txt")
-        #expect(o.effectiveEpochs == nil)
-        #expect(TrainOptions.modelOptionNames.isSubset(of: Set(TrainOptions.command.options.map(\.name))))
+        var expected = TrainingRun.Configuration(corpus: "c.txt")
+        expected.hidden = 256
+        #expect(o.run == expected)
+        #expect(o.budget == TrainingBudget(steps: 5))
     }
 
     @Test func everyGenerateOption() throws {
@@ -81,7 +93,6 @@ import Testing
         expected.seed = 0
         expected.stop = "\n\n"
         expected.threads = 1
-        expected.explicitlySet = Set(GenerateOptions.command.options.map(\.name))
         let arguments = ["generate", "--checkpoint", "m.safetensors", "--prime", "-x", "--length", "0",
                          "--temperature", "0", "--top-k", "40", "--top-p", "1", "--seed", "0", "--stop", "\n\n",
                          "--threads", "1"]
@@ -95,7 +106,6 @@ import Testing
     func primeTakesAnyText(arguments: [String], prime: String) throws {
         var expected = GenerateOptions()
         expected.prime = prime
-        expected.explicitlySet = ["prime"]
         #expect(try Invocation.parse(["generate"] + arguments) == .generate(expected))
     }
 
@@ -103,15 +113,12 @@ import Testing
         var eval = EvalOptions(file: "-", checkpoint: "c")
         eval.json = true
         eval.threads = 2
-        eval.explicitlySet = ["checkpoint", "json", "threads"]
         #expect(try Invocation.parse(["eval", "--json", "-", "--threads=2", "--checkpoint", "c"]) == .eval(eval))
 
         var info = InfoOptions(path: "--json")
-        info.explicitlySet = []
         #expect(try Invocation.parse(["info", "--", "--json"]) == .info(info))
         info = InfoOptions(path: "runs")
         info.json = true
-        info.explicitlySet = ["json"]
         #expect(try Invocation.parse(["info", "runs", "--json"]) == .info(info))
 
         var bench = BenchOptions()
@@ -131,9 +138,9 @@ import Testing
 
     @Test func doubleDashEndsOptions() throws {
         var expected = TrainOptions()
-        expected.corpus = "--hidden"
+        expected.run.corpus = "--hidden"
         #expect(try Invocation.parse(["train", "--", "--hidden"]) == .train(expected))
-        expected.corpus = "-"
+        expected.run.corpus = "-"
         #expect(try Invocation.parse(["train", "-"]) == .train(expected))
     }
 }

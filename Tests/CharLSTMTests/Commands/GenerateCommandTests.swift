@@ -70,6 +70,25 @@ import Testing
         withExtendedLifetime(folder) {}
     }
 
+    @Test func onATerminalTheOutputEndsWithOneLineBreak() {
+        let (folder, path) = model()
+        func generate(_ options: [String], terminal: Bool) -> String {
+            let out = MemorySink(isTerminal: terminal)
+            let code = CommandLineTool.main(["generate", "--checkpoint", path, "--threads", "1", "--seed", "4"] + options,
+                                            console: Console(out: out, err: MemorySink()))
+            #expect(code == 0)
+            return out.text
+        }
+        let piped = generate(["--prime", "To be", "--length", "40"], terminal: false)
+        #expect(generate(["--prime", "To be", "--length", "40"], terminal: true) == piped + "\n")
+        #expect(generate(["--prime", "To be", "--length", "0"], terminal: true) == "To be\n")
+        // Text that already ends with a line break gets no second one.
+        let line = generate(["--length", "1000", "--stop", "\n"], terminal: true)
+        #expect(line.hasSuffix("\n") && !line.hasSuffix("\n\n") && line.filter { $0 == "\n" }.count == 1, "\(line)")
+        #expect(generate(["--prime", "", "--length", "0"], terminal: true) == "")
+        withExtendedLifetime(folder) {}
+    }
+
     @Test func unknownPrimeCharacterIsRejectedByNameAndCode() {
         let (folder, path) = model()
         let run = Tool.expectFailure(["generate", "--checkpoint", path, "--prime", "To ßé"], code: 64,

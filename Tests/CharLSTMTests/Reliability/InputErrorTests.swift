@@ -72,7 +72,7 @@ import Testing
         #expect(training.finish())
         let evaluation = FIFOWriter(path: folder.path + "/eval.fifo", text: text, times: 1)
         let eval = Tool.run(["eval", evaluation.path, "--checkpoint", out, "--json", "--threads", "1"])
-        #expect(eval.code == 0 && eval.out.contains("\"chars\": \(text.unicodeScalars.count)"), "\(eval)")
+        #expect(eval.code == 0 && eval.out.contains("\"chars\":\(text.unicodeScalars.count)"), "\(eval)")
         #expect(evaluation.finish())
         // Standard input fed by a pipe, as a shell pipeline does it.
         let executable = try #require(Executable.path, "\(Executable.missing)")

@@ -8,7 +8,7 @@ import Darwin
 
 /// The built `charlstm` executable, for tests that need a real process (signals, pipes, SIGKILL).
 enum Executable {
-    /// The package root, found from this file's path (Tests/CharLSTMTests/Reliability/ChildProcess.swift).
+    /// The package root, found from this file's path (Tests/CharLSTMTests/Helpers/ChildProcess.swift).
     static let packageRoot: String = {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<4 { url.deleteLastPathComponent() }

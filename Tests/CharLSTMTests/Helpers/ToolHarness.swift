@@ -140,5 +140,11 @@ enum SharedRun {
     }()
 
     /// The shared latest checkpoint, decoded.
-    static var latest: Checkpoint { try! Checkpoint(SafeTensors.decode(files.latest)) }
+    static var latest: Checkpoint {
+        // Two statements, not `try! Checkpoint(SafeTensors.decode(…))`: inlined into a caller that then calls a
+        // typed-throwing function, that one expression crashes the Swift 6.3 optimiser ("swifterror value can
+        // only be loaded and stored from…").
+        let file = try! SafeTensors.decode(files.latest)
+        return try! Checkpoint(file)
+    }
 }

@@ -1,0 +1,101 @@
+/// Streams text sampled from a trained model, one character (Unicode scalar) at a time: a single-pass `Sequence`.
+///
+/// ```swift
+/// let checkpoint = try Checkpoint.load(path: "Checkpoints/shakespeare/best.safetensors")
+/// let generator = try TextGenerator(checkpoint: checkpoint, sampler: Sampler(temperature: 0.8, topK: 20),
+///                                   seed: 7, length: 500, stop: "\n\n")
+/// try generator.prime("ROMEO:")
+/// for character in generator { print(character, terminator: "") }
+/// ```
+///
+/// The sequence ends after ``length`` characters, or right after the generated text ends with ``stop``; with
+/// neither it never ends. The same model, prime, sampler and seed always give the same text. Each character costs
+/// one step of the model, O(L·G·H² + H·V), and allocates nothing. Used from one thread at a time.
+public final class TextGenerator: Sequence, IteratorProtocol, @unchecked Sendable {
+    /// The characters the model knows, which are all it generates and all a prime may hold.
+    public let vocabulary: Vocabulary
+    /// How each next character is chosen from the model's logits.
+    public let sampler: Sampler
+    /// The seed of the random draws: the one given, or a fresh one (print it to reproduce the text).
+    public let seed: UInt64
+    /// Most characters to generate; `nil`: no limit.
+    public let length: Int?
+    /// The text after which generation ends (matched on generated text, not the prime); `nil`: none.
+    public let stop: String?
+    /// Characters generated so far.
+    public private(set) var count = 0
+    /// Whether the sequence has ended (``length`` reached or ``stop`` generated).
+    public private(set) var isFinished = false
+    private var rng: RandomGenerator
+    private let runner: StepRunner
+    private var scratch = SamplerScratch()
+    /// Logits for the next character: from the last character fed, or the zero-state decoder output.
+    private var logits: [Float]
+    private let stopScalars: [Unicode.Scalar]
+    /// The last `stopScalars.count` generated characters.
+    private var tail: [Unicode.Scalar] = []
+
+    /// A generator over `model`, whose vocabulary is `vocabulary`. Throws `.usage` for a negative `length` or an
+    /// empty `stop`.
+    public init(model: CharModel, vocabulary: Vocabulary, sampler: Sampler, seed: UInt64? = nil, length: Int? = nil,
+                stop: String? = nil) throws(CharLSTMError) {
+        precondition(model.config.vocabularySize == vocabulary.count, "model and vocabulary disagree")
+        if let length, length < 0 { throw .usage("length must be at least 0, got \(length)") }
+        if stop?.isEmpty == true { throw .usage("the stop text must not be empty") }
+        self.vocabulary = vocabulary
+        self.sampler = sampler
+        self.seed = seed ?? Self.freshSeed()
+        self.length = length
+        self.stop = stop
+        stopScalars = Array((stop ?? "").unicodeScalars)
+        tail.reserveCapacity(stopScalars.count + 1)
+        rng = RandomGenerator(seed: self.seed)
+        runner = StepRunner(model: model)
+        // With nothing read yet the hidden state is zero, so the decoder sees only its bias.
+        let d = model.layout.decoder
+        logits = Array(UnsafeBufferPointer(start: model.parameters.pointer + d.bias, count: vocabulary.count))
+        isFinished = length == 0
+    }
+
+    /// A generator over the model of `checkpoint`, its matrix products on up to `threads` threads.
+    public convenience init(checkpoint: Checkpoint, sampler: Sampler, seed: UInt64? = nil, length: Int? = nil,
+                            stop: String? = nil, threads: Int = 1) throws(CharLSTMError) {
+        try self.init(model: checkpoint.makeModel(threads: threads), vocabulary: checkpoint.vocabulary, sampler: sampler,
+                      seed: seed, length: length, stop: stop)
+    }
+
+    /// Reads `text` into the state: the model "has just seen" it, and the next character continues it. Throws
+    /// `.usage`, naming them, for characters the vocabulary lacks, before reading anything. O(n) steps.
+    public func prime(_ text: String) throws(CharLSTMError) {
+        let missing = vocabulary.missingCharacters(in: text.unicodeScalars)
+        guard missing.isEmpty else { throw .usage(Vocabulary.lacking(missing, in: "the prime text")) }
+        for s in text.unicodeScalars { feed(vocabulary.index(of: s)!) }
+    }
+
+    /// Samples the next character and reads it into the state; `nil` once the sequence has ended.
+    public func next() -> Unicode.Scalar? {
+        guard !isFinished else { return nil }
+        let index = logits.withUnsafeBufferPointer { sampler.sample(logits: $0, using: &rng, scratch: &scratch) }
+        feed(Int32(index))
+        let scalar = vocabulary.scalars[index]
+        count += 1
+        if let length, count >= length { isFinished = true }
+        if !stopScalars.isEmpty {
+            tail.append(scalar)
+            if tail.count > stopScalars.count { tail.removeFirst() }
+            if tail == stopScalars { isFinished = true }
+        }
+        return scalar
+    }
+
+    private func feed(_ token: Int32) {
+        let out = runner.step(token)
+        logits.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: out.baseAddress!, count: out.count) }
+    }
+
+    /// A seed from the system's random source.
+    public static func freshSeed() -> UInt64 {
+        var system = SystemRandomNumberGenerator()
+        return system.next()
+    }
+}

@@ -1,0 +1,53 @@
+/// When a call to ``TrainingRun/train(budget:stopToken:onProgress:)`` ends: the first limit reached wins.
+///
+/// ```swift
+/// try run.train(budget: .seconds(30))
+/// try run.train(budget: TrainingBudget(steps: 10_000, seconds: 3600))
+/// ```
+///
+/// The budget is decided once per step, right after the step, so the step that spends it is always the last one
+/// and is always saved. A budget with no limit at all trains until a ``StopToken`` (or the task's cancellation)
+/// stops it.
+public struct TrainingBudget: Equatable, Sendable {
+    /// The total step count to reach, counted from the start of training, also when resuming.
+    public var steps: Int?
+    /// The total epochs (fractional passes over the training text) to reach, counted from the start of training.
+    public var epochs: Double?
+    /// Seconds of wall time of this call (training, validation and saving).
+    public var seconds: Double?
+
+    public init(steps: Int? = nil, epochs: Double? = nil, seconds: Double? = nil) {
+        self.steps = steps
+        self.epochs = epochs
+        self.seconds = seconds
+    }
+
+    /// Train until step `n` (counted from the start of training).
+    public static func steps(_ n: Int) -> TrainingBudget { TrainingBudget(steps: n) }
+    /// Train until `x` epochs are done (counted from the start of training).
+    public static func epochs(_ x: Double) -> TrainingBudget { TrainingBudget(epochs: x) }
+    /// Train for about this many seconds of wall time.
+    public static func seconds(_ s: Double) -> TrainingBudget { TrainingBudget(seconds: s) }
+    /// Train for about this many minutes of wall time.
+    public static func minutes(_ m: Double) -> TrainingBudget { seconds(m * 60) }
+    /// No limit: train until stopped.
+    public static let unlimited = TrainingBudget()
+
+    /// Whether the budget is spent at `step` and `epoch` after `elapsed` seconds of this call.
+    func isSpent(step: Int, epoch: Double, elapsed: Double) -> Bool {
+        if let steps, step >= steps { return true }
+        if let epochs, epoch >= epochs - 1e-12 { return true }
+        if let seconds, elapsed >= seconds { return true }
+        return false
+    }
+
+    /// The step the budget ends at, when steps or epochs fix it.
+    func totalSteps(batchesPerEpoch: Int) -> Int? {
+        var total = steps
+        if let epochs {
+            let byEpochs = Int((epochs * Double(batchesPerEpoch)).rounded(.up))
+            total = min(total ?? byEpochs, byEpochs)
+        }
+        return total
+    }
+}

@@ -1,0 +1,158 @@
+extension TrainingRun {
+    /// What a training run trains on, where it writes, and how: the library's form of `charlstm train`'s options.
+    ///
+    /// Every model and training setting is optional. Left `nil`, a new run takes the default (``defaultCell``,
+    /// ``defaultLayers``, ``defaultHidden``, ``defaultDropout`` and the defaults of ``TrainingConfig``), and a run
+    /// that resumes keeps the checkpoint's value. A resumed run refuses a `cell`, `layers`, `hidden`,
+    /// `sequenceLength`, `batchSize` or `seed` that differs from the checkpoint's (they fix the model, the batches
+    /// and the random streams); `dropout` and the optimiser and schedule settings may change.
+    ///
+    /// ```swift
+    /// var configuration = TrainingRun.Configuration(corpus: "notes.txt", folder: "Checkpoints/notes")
+    /// configuration.hidden = 128
+    /// configuration.dropout = 0.1
+    /// let run = try TrainingRun(configuration)
+    /// ```
+    public struct Configuration: Equatable, Sendable {
+        /// The training text, a UTF-8 file. `nil`: the corpus the resumed run was trained on, else
+        /// ``Paths/bundledCorpus``.
+        public var corpus: String?
+        /// The run folder for checkpoints, `metrics.csv` and `loss.svg`. `nil`: the folder of the checkpoint
+        /// resumed from, else `Checkpoints/<corpus file name without extension>`.
+        public var folder: String?
+        /// A checkpoint file, or a run folder (then its `latest.safetensors`), to continue training from.
+        public var resume: String?
+        /// Start over in a folder that already holds another run, deleting its checkpoints, metrics and plot.
+        /// Without it such a folder is refused.
+        public var overwrite = false
+        /// Most threads the matrix products use; `nil`: every core.
+        public var threads: Int?
+
+        /// The recurrent cell.
+        public var cell: CellKind?
+        /// Stacked recurrent layers, in ``ModelConfig/layerRange``.
+        public var layers: Int?
+        /// Hidden units per layer, in ``ModelConfig/hiddenRange``.
+        public var hidden: Int?
+        /// Dropout probability in [0, 1), applied after every recurrent layer (so also before the decoder).
+        public var dropout: Double?
+        /// Characters per training sequence (steps of backpropagation through time).
+        public var sequenceLength: Int?
+        /// Sequences per batch.
+        public var batchSize: Int?
+        /// Share of the corpus, taken from its end, held out for validation: (0, 0.5].
+        public var validationFraction: Double?
+        /// Adam's learning rate: (0, 10].
+        public var learningRate: Double?
+        /// Factor applied to the learning rate once per epoch after ``decayAfter`` epochs: (0, 1].
+        public var learningRateDecay: Double?
+        /// Epochs before the learning rate starts to decay.
+        public var decayAfter: Double?
+        /// L2 weight decay, as in `torch.optim.Adam`.
+        public var weightDecay: Double?
+        /// Largest global gradient norm; 0 disables clipping.
+        public var clip: Double?
+        /// Seed of weight initialisation and dropout masks.
+        public var seed: UInt64?
+
+        /// Steps between validation passes (and updates of `best.safetensors` and `loss.svg`).
+        public var evaluateEvery = 500
+        /// Steps between saves of `latest.safetensors`.
+        public var checkpointEvery = 500
+        /// Steps between rows of `metrics.csv`.
+        public var logEvery = 10
+
+        /// The cell of a new run when ``cell`` is `nil`.
+        public static let defaultCell = CellKind.lstm
+        /// The layers of a new run when ``layers`` is `nil`.
+        public static let defaultLayers = 2
+        /// The hidden size of a new run when ``hidden`` is `nil`.
+        public static let defaultHidden = 256
+        /// The dropout of a new run when ``dropout`` is `nil`.
+        public static let defaultDropout = 0.0
+
+        /// A configuration with every setting at its default.
+        public init(corpus: String? = nil, folder: String? = nil, resume: String? = nil) {
+            self.corpus = corpus
+            self.folder = folder
+            self.resume = resume
+        }
+
+        /// Throws a `.usage` error naming the first setting outside its limits.
+        func validate() throws(CharLSTMError) {
+            func check(_ what: String, _ value: Int?, _ range: ClosedRange<Int>) throws(CharLSTMError) {
+                if let value { try requireSetting(what, value, in: range) }
+            }
+            func check(_ what: String, _ value: Double?, _ interval: RealInterval) throws(CharLSTMError) {
+                if let value { try requireSetting(what, value, in: interval) }
+            }
+            try check("layers", layers, ModelConfig.layerRange)
+            try check("hidden size", hidden, ModelConfig.hiddenRange)
+            try check("dropout", dropout, ModelConfig.dropoutInterval)
+            try check("sequence length", sequenceLength, TrainingConfig.sequenceLengthRange)
+            try check("batch size", batchSize, TrainingConfig.batchSizeRange)
+            try check("validation fraction", validationFraction, TrainingConfig.validationFractionInterval)
+            try check("learning rate", learningRate, TrainingConfig.learningRateInterval)
+            try check("learning-rate decay", learningRateDecay, TrainingConfig.learningRateDecayInterval)
+            try check("decay-after epochs", decayAfter, TrainingConfig.decayAfterInterval)
+            try check("weight decay", weightDecay, TrainingConfig.weightDecayInterval)
+            try check("clip", clip, TrainingConfig.clipInterval)
+            try check("evaluation interval", evaluateEvery, Self.intervalRange)
+            try check("checkpoint interval", checkpointEvery, Self.intervalRange)
+            try check("log interval", logEvery, Self.intervalRange)
+            try check("threads", threads, Self.threadRange)
+        }
+
+        /// Steps between evaluations, checkpoints or log rows: at least 1.
+        static let intervalRange = 1...Int.max
+        /// Threads a run may use.
+        static let threadRange = 1...256
+
+        /// The model of a new run on a corpus of `vocabularySize` characters.
+        func newModel(vocabularySize: Int) -> ModelConfig {
+            ModelConfig(cell: cell ?? Self.defaultCell, vocabularySize: vocabularySize, hidden: hidden ?? Self.defaultHidden,
+                        layers: layers ?? Self.defaultLayers, dropout: Float(dropout ?? Self.defaultDropout))
+        }
+
+        /// The model of a resumed run: the checkpoint's, with ``dropout`` when it is set.
+        func resumedModel(_ checkpoint: ModelConfig) -> ModelConfig {
+            var model = checkpoint
+            if let dropout { model.dropout = Float(dropout) }
+            return model
+        }
+
+        /// `base` (the defaults, or a resumed checkpoint's) with every setting that is set.
+        func training(from base: TrainingConfig, corpus: String) -> TrainingConfig {
+            var t = base
+            if let sequenceLength { t.sequenceLength = sequenceLength }
+            if let batchSize { t.batchSize = batchSize }
+            if let seed { t.seed = seed }
+            if let learningRate { t.learningRate = Float(learningRate) }
+            if let learningRateDecay { t.learningRateDecay = Float(learningRateDecay) }
+            if let decayAfter { t.decayAfter = decayAfter }
+            if let weightDecay { t.weightDecay = Float(weightDecay) }
+            if let clip { t.clip = Float(clip) }
+            if let validationFraction { t.validationFraction = validationFraction }
+            t.corpus = corpus
+            return t
+        }
+
+        /// Settings that fix the model, the batches or the random streams must match the checkpoint resumed from.
+        func checkResumable(model: ModelConfig, training: TrainingConfig) throws(CharLSTMError) {
+            var conflicts: [String] = []
+            func compare<T: Equatable>(_ option: String, _ given: T?, _ saved: T, _ text: (T) -> String) {
+                if let given, given != saved { conflicts.append("\(option) \(text(given)) (checkpoint: \(text(saved)))") }
+            }
+            compare("--cell", cell, model.cell, \.rawValue)
+            compare("--layers", layers, model.layers, String.init)
+            compare("--hidden", hidden, model.hidden, String.init)
+            compare("--seq-length", sequenceLength, training.sequenceLength, String.init)
+            compare("--batch-size", batchSize, training.batchSize, String.init)
+            compare("--seed", seed, training.seed, String.init)
+            guard conflicts.isEmpty else {
+                throw .conflict("cannot resume with \(conflicts.joined(separator: ", ")): these are fixed by the checkpoint; "
+                    + "leave them out, or start a new run with another --out")
+            }
+        }
+    }
+}

@@ -1,0 +1,292 @@
+import Foundation
+
+/// A whole training job: a model, its corpus and its run folder, trained step by step until a budget is spent or
+/// it is stopped, with validation, a kept best model, checkpoints, `metrics.csv` and the `loss.svg` plot.
+///
+/// ```swift
+/// var configuration = TrainingRun.Configuration(corpus: "Corpora/shakespeare.txt", folder: "Checkpoints/demo")
+/// configuration.hidden = 128
+/// let run = try TrainingRun(configuration)
+/// let outcome = try run.train(budget: .minutes(5)) { progress in
+///     if let bpc = progress.validation { print("step \(progress.step): \(bpc) bits/char") }
+/// }
+/// // Later, or in another process: continue where it stopped.
+/// let resumed = try TrainingRun(TrainingRun.Configuration(resume: "Checkpoints/demo"))
+/// ```
+///
+/// Creating a run checks everything before any file in its folder is touched: the corpus, the settings, a
+/// resumed checkpoint's compatibility, the memory the model needs, and the folder (one that holds another run is
+/// refused unless ``Configuration/overwrite`` is set). Training then writes only into ``folder``, and every
+/// checkpoint atomically, so a crash, a full disk or a diverging loss never leaves a broken or half-written
+/// checkpoint. A resumed run continues bit for bit as if it had never stopped.
+///
+/// A run is used from one thread at a time (it may move between threads, e.g. into a detached task); a
+/// ``StopToken`` stops it from any thread. Errors are ``CharLSTMError``s.
+public final class TrainingRun: @unchecked Sendable {
+    /// The configuration the run was created with.
+    public let configuration: Configuration
+    /// Where checkpoints, metrics and the plot are written.
+    public let folder: RunFolder
+    /// The path of the training text.
+    public let corpus: String
+    /// The checkpoint the run continues from, or `nil` for a new run.
+    public let resumedFrom: String?
+    /// The characters the model knows: those of the corpus of the run's first start.
+    public let vocabulary: Vocabulary
+    /// The optimiser, model and batches; ``train(budget:stopToken:onProgress:)`` steps it.
+    public let trainer: Trainer
+    /// Threads the matrix products use.
+    public let threads: Int
+    /// The most recent validation loss in bits per character (over all resumes), if any was measured.
+    public private(set) var lastValidation: Double?
+    /// The lowest validation loss so far: the one `best.safetensors` holds.
+    public private(set) var bestValidation: Double?
+
+    /// Where checkpoints and the plot are written; tests inject failures (a full disk) here.
+    var fileSystem: any FileSystem = POSIXFileSystem()
+    /// Called before every training step; tests use it to inject faults (e.g. a NaN weight).
+    var beforeStep: ((Trainer) -> Void)? = nil
+    /// Seconds on a monotonic clock; tests replace it to control time.
+    var clock: () -> Double = TrainingRun.systemClock()
+    /// Wall time of training behind this run before the current call, over all resumes.
+    private var elapsedBefore: Double = 0
+    /// Makes this run the folder's one writer for as long as the run exists.
+    private let lock: RunFolderLock
+
+    /// The model being trained.
+    public var model: ModelConfig { trainer.model.config }
+    /// Batching, optimiser and schedule in effect.
+    public var training: TrainingConfig { trainer.config }
+    /// Steps done since the start of training.
+    public var step: Int { trainer.step }
+    /// Passes over the training text done, fractional.
+    public var epoch: Double { trainer.epochProgress }
+    /// Characters of the corpus trained on, and held out for validation.
+    public var characterCounts: (training: Int, validation: Int) { (trainer.streams.text.count, trainer.validation.count) }
+
+    /// Checks everything, builds the model (restoring the checkpoint when resuming) and prepares the run folder.
+    ///
+    /// Throws `.usage` for a setting out of range, `.noInput`/`.invalidData` for a missing or unusable corpus or
+    /// checkpoint, `.conflict` for a resume that cannot be honoured or a folder that holds another run,
+    /// `.unavailable` for a model too large for memory, `.cannotCreate` for a folder that cannot be made. Nothing
+    /// in the folder is touched unless every check passes. O(corpus + parameters).
+    public init(_ configuration: Configuration) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        threads = configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        // The folder is known before anything is read, so that one another process trains in is refused at once.
+        let resumedFolder = configuration.resume.map(Paths.runFolder(ofCheckpoint:))
+        folder = RunFolder(configuration.folder ?? resumedFolder
+            ?? Paths.defaultRunFolder(forCorpus: configuration.corpus ?? Paths.bundledCorpus))
+        try folder.checkUsable()
+        let resumed: (path: String, checkpoint: Checkpoint, state: Checkpoint.TrainingState)? = try configuration.resume.map { given in
+            let path = try Paths.checkpointFile(given, preferBest: false)
+            let checkpoint = try Checkpoint.load(path: path)
+            guard let state = checkpoint.training else {
+                throw CharLSTMError.invalidData("'\(path)' holds a model but no training state, so it cannot be resumed")
+            }
+            return (path, checkpoint, state)
+        }
+        resumedFrom = resumed?.path
+        corpus = configuration.corpus ?? resumed?.state.config.corpus.nonEmpty ?? Paths.bundledCorpus
+        if configuration.corpus == nil && !Paths.exists(corpus) {
+            throw CharLSTMError.noInput("no corpus given and '\(corpus)' is not there: name a UTF-8 text file, "
+                + "e.g. 'charlstm train my.txt' (run from the repository folder to use the bundled corpus)")
+        }
+
+        // Model and training configuration: the checkpoint's when resuming, else the defaults; then the settings given.
+        let text = try Corpus.load(path: corpus).text
+        let model: ModelConfig
+        let training: TrainingConfig
+        if let (_, checkpoint, state) = resumed {
+            try configuration.checkResumable(model: checkpoint.config, training: state.config)
+            model = configuration.resumedModel(checkpoint.config)
+            training = configuration.training(from: state.config, corpus: corpus)
+            vocabulary = checkpoint.vocabulary
+            let missing = vocabulary.missingCharacters(in: text)
+            guard missing.isEmpty else {
+                throw CharLSTMError.invalidData(Vocabulary.lacking(missing, in: "'\(corpus)'", vocabularyOf: "the checkpoint")
+                    + "; resume on the corpus the run was trained on")
+            }
+        } else {
+            vocabulary = Vocabulary(of: text)
+            model = configuration.newModel(vocabularySize: vocabulary.count)
+            training = configuration.training(from: TrainingConfig(), corpus: corpus)
+        }
+        try model.validate()
+        try Self.checkMemory(model: model, training: training)
+
+        let split = try CorpusSplit(try vocabulary.encode(text), validationFraction: training.validationFraction)
+        var rng = RandomGenerator(seed: training.seed)
+        trainer = try Trainer(model: CharModel(config: model, rng: &rng, threads: threads), config: training, split: split, rng: rng)
+        if let (_, checkpoint, state) = resumed {
+            try checkpoint.restore(into: trainer)
+            lastValidation = state.validationBPC
+            bestValidation = state.bestValidationBPC
+            elapsedBefore = state.elapsedSeconds
+        }
+
+        // Only now is the folder touched. A run never overwrites another: a new run, or a resumed one sent to
+        // another folder, needs one without checkpoints (or `overwrite`).
+        lock = try folder.prepare(continuing: resumedFolder.map(folder.isSameFolder) ?? false, overwrite: configuration.overwrite)
+    }
+
+    /// Trains until `budget` is spent or `stopToken` (or the current task's cancellation) stops the run, and
+    /// returns how it ended.
+    ///
+    /// After every step `onProgress` is called on this thread with a ``TrainingProgress``. Every
+    /// ``Configuration/evaluateEvery`` steps, and at the last step, the whole validation text is measured; a new
+    /// lowest loss is saved to `best.safetensors` and `loss.svg` is redrawn. `latest.safetensors` is saved every
+    /// ``Configuration/checkpointEvery`` steps, at the last step, and when stopped. `metrics.csv` gets a row every
+    /// ``Configuration/logEvery`` steps, at every validation and at the last step.
+    ///
+    /// Call it again to train further (with a larger budget). Throws `.diverged` when the loss is not finite (nothing
+    /// from that step is saved), `.io` when a save fails (the file keeps its previous checkpoint), and whatever
+    /// `onProgress` throws. Each step costs O(T·B·L·G·H²) and allocates nothing; a validation O(n·L·G·H²).
+    @discardableResult
+    public func train(budget: TrainingBudget, stopToken: StopToken? = nil,
+                      onProgress: (TrainingProgress) throws -> Void = { _ in }) throws -> TrainingOutcome {
+        let start = clock()
+        let runBefore = elapsedBefore
+        /// Wall time of training over all resumes, now.
+        func totalElapsed() -> Double { runBefore + clock() - start }
+        defer { elapsedBefore = totalElapsed() }
+        if budget.isSpent(step: trainer.step, epoch: trainer.epochProgress, elapsed: 0) { return outcome(.nothingToDo) }
+
+        let metrics = try MetricsLog(path: folder.metrics)
+        let config = configuration, charsPerStep = Double(training.sequenceLength * training.batchSize)
+        let startStep = trainer.step, totalSteps = budget.totalSteps(batchesPerEpoch: trainer.streams.batchesPerEpoch)
+        var trainingSeconds = 0.0, window = MetricsWindow(), latestStep: Int? = nil
+        while true {
+            if stopToken?.isStopRequested == true || Task.isCancelled {
+                if latestStep != trainer.step { try save(to: folder.latest, elapsed: totalElapsed()) }
+                return outcome(.stopped)
+            }
+            let learningRate = trainer.currentLearningRate
+            beforeStep?(trainer)
+            let before = clock()
+            let result = trainer.trainStep()
+            let after = clock()
+            guard result.bitsPerCharacter.isFinite, result.gradientNorm.isFinite else {
+                throw CharLSTMError(.diverged, "training diverged at step \(trainer.step): the loss is not finite. "
+                    + "Nothing was saved from this step; the last good checkpoint (\(Paths.exists(folder.latest) ? "'\(folder.latest)'" : "none yet")) "
+                    + "is untouched. Try a lower --learning-rate (now \(learningRate)) or --clip")
+            }
+            trainingSeconds += after - before
+            window.add(result, seconds: after - before)
+            let step = trainer.step
+            // The budget is decided here, once per step: the step that spends it is the last and is saved.
+            let isLast = budget.isSpent(step: step, epoch: trainer.epochProgress, elapsed: after - start)
+
+            var saved: [String] = []
+            var validation: Double? = nil
+            if step % config.evaluateEvery == 0 || isLast {
+                let bpc = trainer.validate().bitsPerCharacter
+                validation = bpc
+                lastValidation = bpc
+                if bpc < (bestValidation ?? .infinity) {
+                    bestValidation = bpc
+                    try save(to: folder.best, elapsed: totalElapsed())
+                    saved.append(folder.best)
+                }
+            }
+            var row: MetricsRow? = nil
+            if step % config.logEvery == 0 || validation != nil || isLast {
+                row = window.row(step: step, epoch: trainer.epochProgress, validation: validation, learningRate: result.learningRate,
+                                 charsPerStep: charsPerStep, elapsedSeconds: totalElapsed())
+                try metrics.append(row!)
+                window = MetricsWindow()
+            }
+            if validation != nil { try drawPlot() }
+            if step % config.checkpointEvery == 0 || isLast {
+                try save(to: folder.latest, elapsed: totalElapsed())
+                saved.append(folder.latest)
+                latestStep = step
+            }
+            let elapsed = clock() - start
+            var remaining: [Double] = []
+            if let totalSteps { remaining.append(elapsed / Double(step - startStep) * Double(max(0, totalSteps - step))) }
+            if let seconds = budget.seconds { remaining.append(max(0, seconds - elapsed)) }
+            try onProgress(TrainingProgress(
+                step: step, totalSteps: totalSteps, epoch: trainer.epochProgress, trainBitsPerCharacter: result.bitsPerCharacter,
+                learningRate: result.learningRate, gradientNorm: result.gradientNorm, validation: validation,
+                lastValidation: lastValidation, bestValidation: bestValidation, metrics: row, saved: saved,
+                charactersPerSecond: Double(step - startStep) * charsPerStep / max(trainingSeconds, 1e-9),
+                elapsedSeconds: elapsed, secondsRemaining: remaining.min(), isLast: isLast))
+            if isLast { return outcome(.budgetSpent) }
+        }
+    }
+
+    private func outcome(_ reason: TrainingOutcome.Reason) -> TrainingOutcome {
+        TrainingOutcome(reason: reason, step: trainer.step, epoch: trainer.epochProgress, lastValidation: lastValidation,
+                        bestValidation: bestValidation, latest: folder.latest, best: Paths.exists(folder.best) ? folder.best : nil)
+    }
+
+    /// Saves a checkpoint of now to `path` atomically; on failure the error says that the file there (if any)
+    /// still holds the previous checkpoint, and training stops.
+    private func save(to path: String, elapsed: Double) throws {
+        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationBPC: lastValidation,
+                                    bestValidationBPC: bestValidation, elapsedSeconds: elapsed)
+        do {
+            try checkpoint.save(to: path, fileSystem: fileSystem)
+        } catch let error as CharLSTMError {
+            let kept = Paths.exists(path) ? "'\(path)' still holds the previous checkpoint" : "no checkpoint was saved"
+            throw CharLSTMError(error.kind, "\(error.message); training stopped at step \(trainer.step), \(kept)")
+        }
+    }
+
+    private func drawPlot() throws {
+        let title = "\(FilePath(corpus).lastComponent ?? corpus) · \(model.cell.rawValue) \(model.layers)×\(model.hidden)"
+        let svg = LossPlot.svg(rows: try MetricsLog.read(path: folder.metrics), title: title)
+        try AtomicFile.write(Array(svg.utf8), to: folder.plot, fileSystem: fileSystem)
+    }
+
+    /// Refuses, before allocating, a model whose training buffers would not fit in memory.
+    private static func checkMemory(model: ModelConfig, training: TrainingConfig) throws(CharLSTMError) {
+        let parameters = Double(ParameterLayout(model).totalCount)
+        let work = Double(Workspace.bytesNeeded(config: model, sequenceLength: training.sequenceLength, batchSize: training.batchSize))
+        let needed = parameters * 4 * 4 + work
+        let available = Double(Paths.physicalMemory)
+        if needed > 0.8 * available {
+            throw CharLSTMError(.unavailable, "this model would need about \(Paths.bytes(needed)) of memory to train "
+                + "(\(Int(parameters)) parameters, batch \(training.batchSize) × \(training.sequenceLength)), but the machine has "
+                + "\(Paths.bytes(available)): lower --hidden, --layers, --batch-size or --seq-length")
+        }
+    }
+
+    /// Seconds since the clock was made, on a clock that keeps counting while the machine sleeps.
+    static func systemClock() -> () -> Double {
+        let origin = ContinuousClock.now
+        return {
+            let (seconds, attoseconds) = (ContinuousClock.now - origin).components
+            return Double(seconds) + Double(attoseconds) * 1e-18
+        }
+    }
+}
+
+/// The steps since the last row of `metrics.csv`: their mean loss and gradient norm, and their training time.
+private struct MetricsWindow {
+    var steps = 0, bitsPerCharacter = 0.0, gradientNorm = 0.0, seconds = 0.0
+
+    mutating func add(_ result: Trainer.StepResult, seconds: Double) {
+        steps += 1
+        bitsPerCharacter += result.bitsPerCharacter
+        gradientNorm += result.gradientNorm
+        self.seconds += seconds
+    }
+
+    /// The row for these steps; its rate counts training-step time only.
+    func row(step: Int, epoch: Double, validation: Double?, learningRate: Float, charsPerStep: Double,
+             elapsedSeconds: Double) -> MetricsRow {
+        MetricsRow(step: step, epoch: epoch, trainBPC: bitsPerCharacter / Double(steps), valBPC: validation,
+                   // The Float's shortest text, so the CSV shows 0.002 and not 0.0020000000949949026.
+                   learningRate: Double("\(learningRate)") ?? Double(learningRate),
+                   gradNorm: gradientNorm / Double(steps), charsPerSecond: Double(steps) * charsPerStep / max(seconds, 1e-9),
+                   elapsedSeconds: elapsedSeconds)
+    }
+}
+
+extension String {
+    /// nil for the empty string.
+    var nonEmpty: String? { isEmpty ? nil : self }
+}
