@@ -3,7 +3,9 @@
 // these run; these do everything else. Every row is independent; H is the hidden size; rows are contiguous
 // ([B, H] or [B, G·H] with G the cell's gate count). The gate buffer is used in place: the forward turns
 // pre-activations into activations, the backward turns activations into pre-activation gradients, so a
-// training pass stores each layer's gates once. The test oracle for the cells is the double-precision
+// training pass stores each layer's gates once. A layer's h is a function of what a training pass keeps
+// (its gates, and c or h_{t−1}), so it need not be kept for every layer: the `…CellHidden` kernels
+// recompute it, bit for bit, with the forward's own expression. The test oracle for the cells is the double-precision
 // reference model in the tests (values, and gradients through finite differences).
 
 // MARK: LSTM (PyTorch gate order i, f, g, o)
@@ -38,8 +40,23 @@ public func lstmCellForward(
             store16(g, a + 2 * H + j, width: w)
             store16(o, a + 3 * H + j, width: w)
             store16(cNew, cr + j, width: w)
-            store16(o * VectorMath.tanh(cNew), hr + j, width: w)
+            store16(lstmOutput(o, cNew), hr + j, width: w)
         }
+    }
+}
+
+/// h_t = o ⊙ tanh(c_t): one expression for the forward and the recomputation, so both give the same bits.
+@inline(__always)
+func lstmOutput(_ o: SIMD16<Float>, _ c: SIMD16<Float>) -> SIMD16<Float> { o * VectorMath.tanh(c) }
+
+/// LSTM h recomputed from what a training pass keeps: `h` = o ⊙ tanh(`c`) for B rows, with `gates` [B, 4H]
+/// the activations i, f, g, o of the step and `c` [B, H] its cell state. The forward's h, bit for bit.
+public func lstmCellHidden(gates: UnsafePointer<Float>, c: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
+                           batch: Int, hidden: Int) {
+    let H = hidden
+    for b in 0..<batch {
+        let o = gates + b * 4 * H + 3 * H, cr = c + b * H, hr = h + b * H
+        forEachChunk16(H) { j, w in store16(lstmOutput(load16(o + j, width: w), load16(cr + j, width: w)), hr + j, width: w) }
     }
 }
 
@@ -96,7 +113,24 @@ public func gruCellForward(
             store16(z, x + H + j, width: w)
             store16(n, x + 2 * H + j, width: w)
             store16(hn, sn + j, width: w)
-            store16((1 - z) * n + z * load16(hp + j, width: w), hr + j, width: w)
+            store16(gruOutput(z, n, load16(hp + j, width: w)), hr + j, width: w)
+        }
+    }
+}
+
+/// h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}: one expression for the forward and the recomputation.
+@inline(__always)
+func gruOutput(_ z: SIMD16<Float>, _ n: SIMD16<Float>, _ hPrev: SIMD16<Float>) -> SIMD16<Float> { (1 - z) * n + z * hPrev }
+
+/// GRU h recomputed from what a training pass keeps: `h` = (1 − z) ⊙ n + z ⊙ `hPrev` for B rows, with
+/// `gates` [B, 3H] the activations r, z, n of the step. The forward's h, bit for bit.
+public func gruCellHidden(gates: UnsafePointer<Float>, hPrev: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
+                          batch: Int, hidden: Int) {
+    let H = hidden
+    for b in 0..<batch {
+        let a = gates + b * 3 * H, hp = hPrev + b * H, hr = h + b * H
+        forEachChunk16(H) { j, w in
+            store16(gruOutput(load16(a + H + j, width: w), load16(a + 2 * H + j, width: w), load16(hp + j, width: w)), hr + j, width: w)
         }
     }
 }
@@ -135,6 +169,7 @@ public func gruCellBackward(
 //
 //   forward   h_t = tanh(a),  a = x·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh         [B, H]
 //   backward  da = dh ⊙ (1 − h_t²)
+//   The activations are h_t itself, so h needs no recomputation kernel: it is a copy of the gates.
 
 /// RNN step forward: `gates` [B, H] in: pre-activations, out: h_t; also copied to `h`.
 public func rnnCellForward(gates: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, batch: Int, hidden: Int) {

@@ -13,7 +13,7 @@ extension CharModel {
         // Decoder: dW = dZᵀ·Y, db = Σ dZ, dY = dZ·W; then through the top layer's dropout mask. dY goes
         // where the forward left the dropped-out Y, after dW has read it.
         let d = layout.decoder, dZ = ws.logits, dH = ws.hiddenGradient
-        sgemm(transA: true, transB: false, m: V, n: H, k: TB, alpha: 1, a: dZ, lda: V, b: ws.output(layer: L - 1, dropout: dropout),
+        sgemm(transA: true, transB: false, m: V, n: H, k: TB, alpha: 1, a: dZ, lda: V, b: ws.layerOutput(dropout: dropout),
               ldb: H, beta: 0, c: g + d.weight, ldc: H, threads: threads)
         columnSums(dZ, rows: TB, n: V, into: g + d.bias, accumulate: false)
         sgemm(transA: false, transB: false, m: TB, n: H, k: V, alpha: 1, a: dZ, lda: V, b: p + d.weight, ldb: H,
@@ -22,7 +22,8 @@ extension CharModel {
 
         for k in stride(from: L - 1, through: 0, by: -1) {
             let o = layout.layer(k)
-            let dA = ws.gates(k), hs = ws.hidden(k), cellState = ws.cellState(k), nPart = ws.nPart(k)
+            // ws.hidden holds this layer's h: the forward left the top layer's, the layer above recomputed this one's.
+            let dA = ws.gates(k), hs = ws.hidden, cellState = ws.cellState(k), nPart = ws.nPart(k)
             let dC: UnsafeMutablePointer<Float>? = cell.hasCellState ? ws.cellGradient : nil
             let recurrentPart = ws.recurrentPart
             dC?.update(repeating: 0, count: B * H)
@@ -77,16 +78,36 @@ extension CharModel {
                 }
                 transpose(dE, rows: V, cols: G, into: g + o.weightIH)
             } else {
-                // The layer below's output as this layer read it (recomputed into dH, which this layer no
-                // longer needs, when dropout was applied), then dH of the layer below over it.
+                // The layer below's output as this layer read it: its h recomputed (and kept for its own
+                // backward), dropped out into dH (which this layer no longer needs) when dropout was applied.
+                // Then dH of the layer below over it.
+                recomputeHidden(layer: k - 1, workspace: ws)
                 if dropout {
-                    applyDropoutMask(ws.hidden(k - 1) + B * H, mask: ws.dropoutMask(k - 1), scale: scale, into: dH, count: TB * H)
+                    applyDropoutMask(hs + B * H, mask: ws.dropoutMask(k - 1), scale: scale, into: dH, count: TB * H)
                 }
                 sgemm(transA: true, transB: false, m: G, n: H, k: TB, alpha: 1, a: dA, lda: G,
-                      b: ws.output(layer: k - 1, dropout: dropout), ldb: H, beta: 0, c: g + o.weightIH, ldc: H, threads: threads)
+                      b: ws.layerOutput(dropout: dropout), ldb: H, beta: 0, c: g + o.weightIH, ldc: H, threads: threads)
                 sgemm(transA: false, transB: false, m: TB, n: H, k: G, alpha: 1, a: dA, lda: G, b: p + o.weightIH,
                       ldb: H, beta: 0, c: dH, ldc: H, threads: threads)
                 if dropout { applyDropoutMask(dH, mask: ws.dropoutMask(k - 1), scale: scale, into: dH, count: TB * H) }
+            }
+        }
+    }
+
+    /// Writes layer k's h_0…h_T into the workspace's h buffer from what the training forward kept: its
+    /// carried-in h_0 and each step's gates (and c). Bit for bit the forward's h. O(T·B·H).
+    func recomputeHidden(layer k: Int, workspace ws: Workspace) {
+        let T = ws.sequenceLength, B = ws.batchSize, H = config.hidden, G = config.cell.gateCount * H
+        let hidden = ws.hidden, gates = ws.gates(k), cellState = ws.cellState(k)
+        hidden.update(from: ws.initialHidden(k), count: B * H)
+        forEachStreamGroup(batch: B) { b0, n, _ in
+            for t in 0..<T {
+                let row = t * B + b0, h = hidden + (row + B) * H
+                switch config.cell {
+                case .lstm: lstmCellHidden(gates: gates + row * G, c: cellState! + (row + B) * H, h: h, batch: n, hidden: H)
+                case .rnn: h.update(from: gates + row * G, count: n * H)
+                case .gru: gruCellHidden(gates: gates + row * G, hPrev: hidden + row * H, h: h, batch: n, hidden: H)
+                }
             }
         }
     }

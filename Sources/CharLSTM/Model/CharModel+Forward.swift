@@ -35,14 +35,17 @@ extension CharModel {
         let applyDropout = training && config.dropout > 0
         prepareInputTables(embedding: ws.embedding, bias: ws.inputBias)
 
+        let hidden = ws.hidden
         batch.inputs.withUnsafeBufferPointer { tokens in
             for k in 0..<config.layers {
-                let hidden = ws.hidden(k), cellState = ws.cellState(k)
+                let cellState = ws.cellState(k)
+                // The layer below's output is read here; then this layer's h takes its place.
                 writeInputPart(layer: k, rows: TB, tokens: tokens.baseAddress!,
-                               input: k == 0 ? nil : ws.output(layer: k - 1, dropout: applyDropout),
+                               input: k == 0 ? nil : ws.layerOutput(dropout: applyDropout),
                                embedding: ws.embedding, bias: ws.inputBias(k), gates: ws.gates(k))
                 // Carried-in state, the recurrence keeping every step, carried-out state.
                 hidden.update(from: state.h(layer: k), count: B * H)
+                ws.initialHidden(k).update(from: state.h(layer: k), count: B * H)
                 cellState?.update(from: state.c(layer: k), count: B * H)
                 runRecurrence(layer: k, steps: T, batch: B, gates: ws.gates(k), hidden: hidden,
                               cellState: StepRows(cellState, stepStride: B * H),
@@ -56,13 +59,13 @@ extension CharModel {
                     let keep = 1 - config.dropout
                     drawDropoutMask(ws.dropoutMask(k), count: TB * H, keep: keep, rng: &rng)
                     applyDropoutMask(hidden + B * H, mask: ws.dropoutMask(k), scale: 1 / keep,
-                                     into: ws.output(layer: k, dropout: true), count: TB * H)
+                                     into: ws.layerOutput(dropout: true), count: TB * H)
                 }
             }
         }
         // Decoder and loss.
         let logits = ws.logits
-        writeLogits(input: ws.output(layer: config.layers - 1, dropout: applyDropout), rows: TB, into: logits)
+        writeLogits(input: ws.layerOutput(dropout: applyDropout), rows: TB, into: logits)
         let (nats, correct) = batch.targets.withUnsafeBufferPointer { y in
             softmaxCrossEntropy(logits: logits, targets: y.baseAddress!, rows: TB, vocabulary: V,
                                 gradientScale: training ? 1 / Float(TB) : nil)

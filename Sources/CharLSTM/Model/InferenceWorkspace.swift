@@ -34,7 +34,7 @@ public final class InferenceWorkspace: @unchecked Sendable {
     }
 
     /// Rows (steps × streams) a chunk aims at by default: enough for efficient matrix products.
-    public static let defaultChunkRows = 1024
+    public static let defaultChunkRows = 512
 
     static func plan(config: ModelConfig, batchSize B: Int, chunkLength C: Int) -> [BufferSet<Role>.Description] {
         let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize
@@ -61,7 +61,7 @@ public final class InferenceWorkspace: @unchecked Sendable {
         BufferSet.bytes(plan(config: config, batchSize: B, chunkLength: chunkLength ?? defaultChunkLength(batchSize: B)))
     }
 
-    /// Buffers for `batchSize` streams, run `chunkLength` steps at a time (default: about 1024 rows).
+    /// Buffers for `batchSize` streams, run `chunkLength` steps at a time (default: about ``defaultChunkRows`` rows).
     public init(config: ModelConfig, batchSize B: Int, chunkLength: Int? = nil) {
         self.config = config
         batchSize = B

@@ -3,9 +3,11 @@ import CharLSTMKernels
 /// Every buffer a training forward and backward pass over a [T, B] batch needs, allocated once and reused,
 /// so that a training step allocates nothing.
 ///
-/// Only what the backward pass reads is kept per time step: each layer's h, its gates (overwritten in
-/// place by their gradients), the cell state for cells with one, the recurrent part of n for GRU, and the
-/// dropout masks as bits. tanh(c) and the dropped-out outputs are recomputed where needed. The buffers
+/// Only what the backward pass cannot recompute cheaply is kept per time step: each layer's gates
+/// (overwritten in place by their gradients), the cell state for cells with one, the recurrent part of n
+/// for GRU, and the dropout masks as bits. h is kept for one layer at a time (a lower layer's is
+/// recomputed from its gates when the backward reaches it), and tanh(c) and the dropped-out outputs are
+/// recomputed where they are read: elementwise work, small next to the matrix products. The buffers
 /// and their sizes are one list, ``plan(config:sequenceLength:batchSize:)``, which both allocates them and
 /// counts their memory. For evaluation, ``InferenceWorkspace`` needs a small fraction of this.
 public final class Workspace: @unchecked Sendable {
@@ -16,8 +18,11 @@ public final class Workspace: @unchecked Sendable {
 
     /// What each buffer holds. T steps, B streams, H hidden units, G = gate count × H, V characters.
     enum Role: Hashable, Sendable {
-        /// Per layer: h_0…h_T [(T+1)·B, H]; row block 0 is the carried-in state.
+        /// h_0…h_T of one layer [(T+1)·B, H]; row block 0 is its carried-in state. After the forward, the
+        /// top layer's; in the backward, the layer being back-propagated (recomputed for the lower ones).
         case hidden
+        /// Per layer: the carried-in h_0 [B, H], to recompute h from.
+        case initialHidden
         /// Per layer: the gates [T·B, G]: input part, then activations (forward), then ∂pre-activations
         /// (backward).
         case gates
@@ -52,7 +57,8 @@ public final class Workspace: @unchecked Sendable {
         let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize, L = config.layers
         let TB = T * B
         var plan: [BufferSet<Role>.Description] = [
-            .init(.hidden, copies: L, .floats((T + 1) * B * H)),
+            .init(.hidden, .floats((T + 1) * B * H)),
+            .init(.initialHidden, copies: L, .floats(B * H)),
             .init(.gates, copies: L, .floats(TB * G)),
             .init(.logits, .floats(TB * V)),
             .init(.hiddenGradient, .floats(TB * H)),
@@ -86,7 +92,8 @@ public final class Workspace: @unchecked Sendable {
         buffers = BufferSet(Self.plan(config: config, sequenceLength: T, batchSize: B))
     }
 
-    func hidden(_ k: Int) -> UnsafeMutablePointer<Float> { buffers.floats(.hidden, k) }
+    var hidden: UnsafeMutablePointer<Float> { buffers.floats(.hidden) }
+    func initialHidden(_ k: Int) -> UnsafeMutablePointer<Float> { buffers.floats(.initialHidden, k) }
     func gates(_ k: Int) -> UnsafeMutablePointer<Float> { buffers.floats(.gates, k) }
     /// nil for cells without a cell state.
     func cellState(_ k: Int) -> UnsafeMutablePointer<Float>? { buffers.has(.cellState) ? buffers.floats(.cellState, k) : nil }
@@ -103,9 +110,10 @@ public final class Workspace: @unchecked Sendable {
     var packedRecurrent: SgemmPackedB { buffers.packed(.packedRecurrent) }
     var packedRecurrentBackward: SgemmPackedB { buffers.packed(.packedRecurrentBackward) }
 
-    /// Output of layer k as the layer above and the decoder read it [T·B, H]: h_1…h_T, or, when dropout was
-    /// applied, the dropped-out copy in ``Role/hiddenGradient`` (valid only while it is there, see there).
-    func output(layer k: Int, dropout applied: Bool) -> UnsafeMutablePointer<Float> {
-        applied ? hiddenGradient : hidden(k) + batchSize * config.hidden
+    /// Output of the layer whose h is in ``Role/hidden``, as the layer above and the decoder read it
+    /// [T·B, H]: h_1…h_T, or, when dropout was applied, the dropped-out copy in ``Role/hiddenGradient``
+    /// (valid only while it is there, see there).
+    func layerOutput(dropout applied: Bool) -> UnsafeMutablePointer<Float> {
+        applied ? hiddenGradient : hidden + batchSize * config.hidden
     }
 }
