@@ -28,17 +28,22 @@ public enum CellKind: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// Whether the gates see the input part x·W_ihᵀ + b_ih and the recurrent part h·W_hhᵀ + b_hh only
-    /// through their sum (LSTM, RNN). Then b_hh folds into the input bias, one product over [x; h] can make
-    /// both parts, and one gate gradient serves both. GRU keeps the recurrent part apart (its reset gate
-    /// scales the recurrent part of n), so it needs a per-step buffer for that part and keeps the recurrent
-    /// part of n for every time step of a training pass.
-    public var sumsInputAndRecurrentParts: Bool {
+    /// How many gate blocks, counted from the last, use the recurrent part h·W_hhᵀ + b_hh on its own rather
+    /// than through its sum with the input part x·W_ihᵀ + b_ih: GRU's n (its reset gate scales the recurrent
+    /// part of n), none for LSTM and RNN. A training pass keeps that part for every time step, since the
+    /// backward needs it, and its gradient differs from the gate gradient there.
+    public var separateRecurrentGates: Int {
         switch self {
-        case .lstm, .rnn: true
-        case .gru: false
+        case .lstm, .rnn: 0
+        case .gru: 1
         }
     }
+
+    /// Whether the gates see the input and recurrent parts only through their sum (no
+    /// ``separateRecurrentGates``). Then b_hh folds into the input bias, one product over [x; h] can make
+    /// both parts, and one gate gradient serves both. Otherwise the recurrent part is made apart, with b_hh,
+    /// in a per-step buffer.
+    public var sumsInputAndRecurrentParts: Bool { separateRecurrentGates == 0 }
 
     /// The tensors of one recurrent layer, in PyTorch's state-dict order.
     public var layerTensors: [LayerTensor] { [.weightIH, .weightHH, .biasIH, .biasHH] }

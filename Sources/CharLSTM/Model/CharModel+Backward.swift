@@ -23,7 +23,7 @@ extension CharModel {
         for k in stride(from: L - 1, through: 0, by: -1) {
             let o = layout.layer(k)
             // ws.hidden holds this layer's h: the forward left the top layer's, the layer above recomputed this one's.
-            let dA = ws.gates(k), hs = ws.hidden, cellState = ws.cellState(k), nPart = ws.nPart(k)
+            let dA = ws.gates(k), hs = ws.hidden, cellState = ws.cellState(k), separatePart = ws.separatePart(k)
             let dC: UnsafeMutablePointer<Float>? = cell.hasCellState ? ws.cellGradient : nil
             let recurrentPart = ws.recurrentPart
             dC?.update(repeating: 0, count: B * H)
@@ -42,7 +42,7 @@ extension CharModel {
                     case .rnn:
                         rnnCellBackward(dh: dh, gates: dA + row * G, batch: n, hidden: H)
                     case .gru:
-                        gruCellBackward(dh: dh, gates: dA + row * G, nPart: nPart! + row * H, hPrev: hs + row * H,
+                        gruCellBackward(dh: dh, gates: dA + row * G, nPart: separatePart! + row * H, hPrev: hs + row * H,
                                         recurrentGradient: recurrentPart! + b0 * G, dhPrev: dPrev, batch: n, hidden: H)
                     }
                     if let dPrev {
@@ -55,16 +55,16 @@ extension CharModel {
                 }
             }
             // Weight and bias gradients of the whole sequence at once. The recurrent part's gradient is the
-            // gates' one, except (GRU) for n, whose recurrent part's gradient is in nPart.
-            let shared = cell.sumsInputAndRecurrentParts ? G : G - H
+            // gates' one, except for the separate recurrent gates (GRU: n), whose own is in separatePart.
+            let separate = cell.separateRecurrentGates * H, shared = G - separate
             sgemm(transA: true, transB: false, m: shared, n: H, k: TB, alpha: 1, a: dA, lda: G, b: hs, ldb: H,
                   beta: 0, c: g + o.weightHH, ldc: H, threads: threads)
             columnSums(dA, rows: TB, n: G, into: g + o.biasIH, accumulate: false)
             (g + o.biasHH).update(from: g + o.biasIH, count: shared)
-            if let nPart {
-                sgemm(transA: true, transB: false, m: H, n: H, k: TB, alpha: 1, a: nPart, lda: H, b: hs, ldb: H,
-                      beta: 0, c: g + o.weightHH + shared * H, ldc: H, threads: threads)
-                columnSums(nPart, rows: TB, n: H, into: g + o.biasHH + shared, accumulate: false)
+            if let separatePart {
+                sgemm(transA: true, transB: false, m: separate, n: H, k: TB, alpha: 1, a: separatePart, lda: separate, b: hs,
+                      ldb: H, beta: 0, c: g + o.weightHH + shared * H, ldc: H, threads: threads)
+                columnSums(separatePart, rows: TB, n: separate, into: g + o.biasHH + shared, accumulate: false)
             }
             if k == 0 {
                 // One-hot input: scatter rows of dA into the rows of the transposed W_ih gradient.

@@ -26,7 +26,7 @@ extension CharModel {
                         hidden.update(from: state.h(layer: k), count: B * H)
                         runRecurrence(layer: k, steps: steps, batch: B, gates: ws.gates, hidden: hidden,
                                       cellState: StepRows(config.cell.hasCellState ? state.c(layer: k) : nil, stepStride: 0),
-                                      nPart: StepRows(ws.nPart, stepStride: 0),
+                                      separatePart: StepRows(ws.separatePart, stepStride: 0),
                                       recurrentPart: ws.recurrentPart, packed: ws.packedRecurrent)
                         state.h(layer: k).update(from: hidden + rows * H, count: B * H)
                     }

@@ -49,7 +49,7 @@ extension CharModel {
                 cellState?.update(from: state.c(layer: k), count: B * H)
                 runRecurrence(layer: k, steps: T, batch: B, gates: ws.gates(k), hidden: hidden,
                               cellState: StepRows(cellState, stepStride: B * H),
-                              nPart: StepRows(ws.nPart(k), stepStride: B * H),
+                              separatePart: StepRows(ws.separatePart(k), stepStride: B * config.cell.separateRecurrentGates * H),
                               recurrentPart: ws.recurrentPart, packed: ws.packedRecurrent)
                 state.h(layer: k).update(from: hidden + TB * H, count: B * H)
                 if let cellState { state.c(layer: k).update(from: cellState + TB * H, count: B * H) }
@@ -57,7 +57,7 @@ extension CharModel {
                 // the layer above reads it.
                 if applyDropout {
                     let keep = 1 - config.dropout
-                    drawDropoutMask(ws.dropoutMask(k), count: TB * H, keep: keep, rng: &rng)
+                    Self.drawDropoutMask(ws.dropoutMask(k), count: TB * H, keep: keep, rng: &rng)
                     applyDropoutMask(hidden + B * H, mask: ws.dropoutMask(k), scale: 1 / keep,
                                      into: ws.layerOutput(dropout: true), count: TB * H)
                 }
@@ -124,9 +124,9 @@ extension CharModel {
     /// The recurrence of layer `k` over `T` steps of `B` streams. On entry `gates` [T·B, G] holds the input
     /// part and `hidden` row block 0 the carried-in h_0, `cellState` step 0 the carried-in c_0 (cells with a
     /// cell state). On return `gates` holds the activations, `hidden` h_1…h_T, `cellState` step t c_t, and
-    /// `nPart` step t the recurrent part of n (GRU). `recurrentPart` [B, G] is scratch (GRU). O(T·B·G·H).
+    /// `separatePart` step t the recurrent part of n (GRU). `recurrentPart` [B, G] is scratch (GRU). O(T·B·G·H).
     func runRecurrence(layer k: Int, steps T: Int, batch B: Int, gates: UnsafeMutablePointer<Float>,
-                       hidden: UnsafeMutablePointer<Float>, cellState: StepRows, nPart: StepRows,
+                       hidden: UnsafeMutablePointer<Float>, cellState: StepRows, separatePart: StepRows,
                        recurrentPart: UnsafeMutablePointer<Float>?, packed: SgemmPackedB) {
         let H = config.hidden, G = config.cell.gateCount * H, cell = config.cell
         let p = parameters.pointer, o = layout.layer(k)
@@ -149,7 +149,7 @@ extension CharModel {
                 case .rnn:
                     rnnCellForward(gates: a, h: h, batch: n, hidden: H)
                 case .gru:
-                    gruCellForward(gates: a, recurrentPart: part, nPart: nPart.step(t) + b0 * H, hPrev: hPrev, h: h,
+                    gruCellForward(gates: a, recurrentPart: part, nPart: separatePart.step(t) + b0 * H, hPrev: hPrev, h: h,
                                    batch: n, hidden: H)
                 }
             }
@@ -166,7 +166,7 @@ extension CharModel {
 
     /// Draws a dropout mask of `count` bits, each kept (1) with probability `keep`: one `nextUnitFloat` per
     /// element, in order. O(count).
-    func drawDropoutMask(_ words: UnsafeMutablePointer<UInt16>, count: Int, keep: Float, rng: inout RandomGenerator) {
+    static func drawDropoutMask(_ words: UnsafeMutablePointer<UInt16>, count: Int, keep: Float, rng: inout RandomGenerator) {
         var start = 0
         while start < count {
             var bits: UInt16 = 0

@@ -15,8 +15,9 @@ public final class StepRunner: @unchecked Sendable {
     private let fused: [FloatBuffer?]
     private let xh: FloatBuffer                  // [2H]: the input and the previous h of the layer
     private let gates: FloatBuffer, h: FloatBuffer
-    /// Cells that keep the recurrent part apart (GRU): the step's recurrent part [G·H], and of n [H].
-    private let recurrentPart: FloatBuffer, nPart: FloatBuffer
+    /// Cells that keep the recurrent part apart (GRU): the step's recurrent part [G·H], and that of the
+    /// separate recurrent gates (n) [H].
+    private let recurrentPart: FloatBuffer, separatePart: FloatBuffer
     private let logitsBuffer: FloatBuffer
 
     /// Takes a snapshot of the model's current weights (call again after they change).
@@ -43,7 +44,7 @@ public final class StepRunner: @unchecked Sendable {
         h = FloatBuffer(count: H)
         let apart = !config.cell.sumsInputAndRecurrentParts
         recurrentPart = FloatBuffer(count: apart ? G : 0)
-        nPart = FloatBuffer(count: apart ? H : 0)
+        separatePart = FloatBuffer(count: config.cell.separateRecurrentGates * H)
         logitsBuffer = FloatBuffer(count: V)
     }
 
@@ -81,7 +82,7 @@ public final class StepRunner: @unchecked Sendable {
             case .rnn:
                 rnnCellForward(gates: a, h: h.pointer, batch: 1, hidden: H)
             case .gru:
-                gruCellForward(gates: a, recurrentPart: recurrentPart.pointer, nPart: nPart.pointer, hPrev: hk, h: h.pointer,
+                gruCellForward(gates: a, recurrentPart: recurrentPart.pointer, nPart: separatePart.pointer, hPrev: hk, h: h.pointer,
                                batch: 1, hidden: H)
             }
             hk.update(from: h.pointer, count: H)

@@ -21,8 +21,9 @@ public final class InferenceWorkspace: @unchecked Sendable {
         case hidden
         /// The gates of the layer being run [C·B, G].
         case gates
-        /// Cells that keep the recurrent part apart (GRU): one step's recurrent part [B, G], and of n [B, H].
-        case recurrentPart, nPart
+        /// Cells that keep the recurrent part apart (GRU): one step's recurrent part [B, G], and of the
+        /// ``CellKind/separateRecurrentGates`` (n) [B, separate gates × H].
+        case recurrentPart, separatePart
         /// Decoder logits of a chunk [C·B, V].
         case logits
         /// First layer: W_ihᵀ with the input biases folded in [V, G].
@@ -48,7 +49,7 @@ public final class InferenceWorkspace: @unchecked Sendable {
         ]
         if !config.cell.sumsInputAndRecurrentParts {
             plan.append(.init(.recurrentPart, .floats(B * G)))
-            plan.append(.init(.nPart, .floats(B * H)))
+            plan.append(.init(.separatePart, .floats(B * config.cell.separateRecurrentGates * H)))
         }
         return plan
     }
@@ -72,7 +73,7 @@ public final class InferenceWorkspace: @unchecked Sendable {
     var hidden: UnsafeMutablePointer<Float> { buffers.floats(.hidden) }
     var gates: UnsafeMutablePointer<Float> { buffers.floats(.gates) }
     var recurrentPart: UnsafeMutablePointer<Float>? { buffers.has(.recurrentPart) ? buffers.floats(.recurrentPart) : nil }
-    var nPart: UnsafeMutablePointer<Float>? { buffers.has(.nPart) ? buffers.floats(.nPart) : nil }
+    var separatePart: UnsafeMutablePointer<Float>? { buffers.has(.separatePart) ? buffers.floats(.separatePart) : nil }
     var logits: UnsafeMutablePointer<Float> { buffers.floats(.logits) }
     var embedding: UnsafeMutablePointer<Float> { buffers.floats(.embedding) }
     func inputBias(_ k: Int) -> UnsafeMutablePointer<Float> { buffers.floats(.inputBias, k) }

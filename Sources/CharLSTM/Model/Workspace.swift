@@ -28,9 +28,9 @@ public final class Workspace: @unchecked Sendable {
         case gates
         /// Per layer, cells with a cell state: c_0…c_T [(T+1)·B, H].
         case cellState
-        /// Per layer, cells that keep the recurrent part apart (GRU): the recurrent part of n, then its
-        /// gradient [T·B, H].
-        case nPart
+        /// Per layer, cells with ``CellKind/separateRecurrentGates`` (GRU: n): the recurrent part of those
+        /// gates, then its gradient [T·B, separate gates × H].
+        case separatePart
         /// Cells that keep the recurrent part apart: one step's recurrent part, then its gradient [B, G].
         case recurrentPart
         /// Per layer, with dropout: the mask of the layer's output, T·B·H bits.
@@ -73,7 +73,7 @@ public final class Workspace: @unchecked Sendable {
             plan.append(.init(.cellGradient, .floats(B * H)))
         }
         if !config.cell.sumsInputAndRecurrentParts {
-            plan.append(.init(.nPart, copies: L, .floats(TB * H)))
+            plan.append(.init(.separatePart, copies: L, .floats(TB * config.cell.separateRecurrentGates * H)))
             plan.append(.init(.recurrentPart, .floats(B * G)))
         }
         if config.dropout > 0 { plan.append(.init(.dropoutMask, copies: L, .bits(TB * H))) }
@@ -98,7 +98,7 @@ public final class Workspace: @unchecked Sendable {
     /// nil for cells without a cell state.
     func cellState(_ k: Int) -> UnsafeMutablePointer<Float>? { buffers.has(.cellState) ? buffers.floats(.cellState, k) : nil }
     /// nil for cells that sum their parts.
-    func nPart(_ k: Int) -> UnsafeMutablePointer<Float>? { buffers.has(.nPart) ? buffers.floats(.nPart, k) : nil }
+    func separatePart(_ k: Int) -> UnsafeMutablePointer<Float>? { buffers.has(.separatePart) ? buffers.floats(.separatePart, k) : nil }
     var recurrentPart: UnsafeMutablePointer<Float>? { buffers.has(.recurrentPart) ? buffers.floats(.recurrentPart) : nil }
     func dropoutMask(_ k: Int) -> UnsafeMutablePointer<UInt16> { buffers.mask(.dropoutMask, k) }
     var logits: UnsafeMutablePointer<Float> { buffers.floats(.logits) }

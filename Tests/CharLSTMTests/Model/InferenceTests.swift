@@ -31,7 +31,7 @@ import CharLSTMKernels
         let roles = Workspace.plan(config: config, sequenceLength: 100, batchSize: 32).map(\.role)
         #expect(roles.contains(.cellState) == cell.hasCellState)
         #expect(roles.contains(.cellGradient) == cell.hasCellState)
-        #expect(roles.contains(.nPart) == !cell.sumsInputAndRecurrentParts)
+        #expect(roles.contains(.separatePart) == !cell.sumsInputAndRecurrentParts)
         #expect(roles.contains(.recurrentPart) == !cell.sumsInputAndRecurrentParts)
         #expect(roles.contains(.dropoutMask) == (dropout > 0))
         #expect(Set(roles).count == roles.count, "each role described once")
