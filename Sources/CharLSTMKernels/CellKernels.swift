@@ -4,8 +4,9 @@
 // ([B, H] or [B, G·H] with G the cell's gate count). The gate buffer is used in place: the forward turns
 // pre-activations into activations, the backward turns activations into pre-activation gradients, so a
 // training pass stores each layer's gates once. A layer's h is a function of what a training pass keeps
-// (its gates, and c or h_{t−1}), so it need not be kept for every layer: the `…CellHidden` kernels
-// recompute it, bit for bit, with the forward's own expression. The test oracle for the cells is the double-precision
+// (its gates, and c or h_{t−1}), so it need not be kept for every layer: the LSTM and RNN backward steps
+// rebuild h_t before the gates become gradients, GRU's is rebuilt forward in time (`gruCellHidden`), each
+// bit for bit with the forward's own expression. The test oracle for the cells is the double-precision
 // reference model in the tests (values, and gradients through finite differences).
 
 // MARK: LSTM (PyTorch gate order i, f, g, o)
@@ -19,6 +20,7 @@
 //             da_i = dc ⊙ g ⊙ i(1−i)     da_f = dc ⊙ c_{t−1} ⊙ f(1−f)
 //             da_g = dc ⊙ i ⊙ (1−g²)     da_o = dh ⊙ tanh(c_t) ⊙ o(1−o)             (written over the gates)
 //             dc_{t−1} = dc ⊙ f                                                    (written back into dc)
+//             and, when asked, h_t = o ⊙ tanh(c_t) again (rebuilt for a layer whose h was not kept)
 
 /// LSTM step forward. `gates` [B, 4H] in: pre-activations, out: activations i, f, g, o.
 /// `cPrev`, `c`, `h`: [B, H]. `c` may be `cPrev` (the cell state updated in place, when it is not kept).
@@ -40,40 +42,31 @@ public func lstmCellForward(
             store16(g, a + 2 * H + j, width: w)
             store16(o, a + 3 * H + j, width: w)
             store16(cNew, cr + j, width: w)
-            store16(lstmOutput(o, cNew), hr + j, width: w)
+            store16(lstmOutput(o, tanhC: VectorMath.tanh(cNew)), hr + j, width: w)
         }
     }
 }
 
-/// h_t = o ⊙ tanh(c_t): one expression for the forward and the recomputation, so both give the same bits.
+/// h_t = o ⊙ tanh(c_t): one expression for the forward and the rebuild, so both give the same bits.
 @inline(__always)
-func lstmOutput(_ o: SIMD16<Float>, _ c: SIMD16<Float>) -> SIMD16<Float> { o * VectorMath.tanh(c) }
-
-/// LSTM h recomputed from what a training pass keeps: `h` = o ⊙ tanh(`c`) for B rows, with `gates` [B, 4H]
-/// the activations i, f, g, o of the step and `c` [B, H] its cell state. The forward's h, bit for bit.
-public func lstmCellHidden(gates: UnsafePointer<Float>, c: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
-                           batch: Int, hidden: Int) {
-    let H = hidden
-    for b in 0..<batch {
-        let o = gates + b * 4 * H + 3 * H, cr = c + b * H, hr = h + b * H
-        forEachChunk16(H) { j, w in store16(lstmOutput(load16(o + j, width: w), load16(cr + j, width: w)), hr + j, width: w) }
-    }
-}
+func lstmOutput(_ o: SIMD16<Float>, tanhC: SIMD16<Float>) -> SIMD16<Float> { o * tanhC }
 
 /// LSTM step backward. `dh` [B, H] read; `dc` [B, H] in: ∂L/∂c_t from later steps, out: ∂L/∂c_{t−1}.
 /// `gates` [B, 4H] in: the activations of the forward, out: ∂L/∂(pre-activations). `cPrev`, `c`: c_{t−1}
-/// and c_t [B, H].
+/// and c_t [B, H]. `h` [B, H], when given, receives h_t (the forward's, bit for bit).
 public func lstmCellBackward(
     dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>, gates: UnsafeMutablePointer<Float>,
-    cPrev: UnsafePointer<Float>, c: UnsafePointer<Float>, batch: Int, hidden: Int
+    cPrev: UnsafePointer<Float>, c: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>?, batch: Int, hidden: Int
 ) {
     let H = hidden
     for b in 0..<batch {
         let a = gates + b * 4 * H, dhr = dh + b * H, dcr = dc + b * H, cp = cPrev + b * H, cr = c + b * H
+        let hr = h.map { $0 + b * H }
         forEachChunk16(H) { j, w in
             let i = load16(a + j, width: w), f = load16(a + H + j, width: w)
             let g = load16(a + 2 * H + j, width: w), o = load16(a + 3 * H + j, width: w)
             let t = VectorMath.tanh(load16(cr + j, width: w)), gradH = load16(dhr + j, width: w)
+            if let hr { store16(lstmOutput(o, tanhC: t), hr + j, width: w) }
             let gradC = load16(dcr + j, width: w) + gradH * o * (1 - t * t)
             store16(gradC * g * i * (1 - i), a + j, width: w)
             store16(gradC * load16(cp + j, width: w) * f * (1 - f), a + H + j, width: w)
@@ -118,12 +111,12 @@ public func gruCellForward(
     }
 }
 
-/// h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}: one expression for the forward and the recomputation.
+/// h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}: one expression for the forward and the rebuild.
 @inline(__always)
 func gruOutput(_ z: SIMD16<Float>, _ n: SIMD16<Float>, _ hPrev: SIMD16<Float>) -> SIMD16<Float> { (1 - z) * n + z * hPrev }
 
-/// GRU h recomputed from what a training pass keeps: `h` = (1 − z) ⊙ n + z ⊙ `hPrev` for B rows, with
-/// `gates` [B, 3H] the activations r, z, n of the step. The forward's h, bit for bit.
+/// GRU h rebuilt from what a training pass keeps, one step forward in time: `h` = (1 − z) ⊙ n + z ⊙ `hPrev`
+/// for B rows, with `gates` [B, 3H] the activations r, z, n of the step. The forward's h, bit for bit.
 public func gruCellHidden(gates: UnsafePointer<Float>, hPrev: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
                           batch: Int, hidden: Int) {
     let H = hidden
@@ -168,8 +161,7 @@ public func gruCellBackward(
 // MARK: Plain tanh RNN
 //
 //   forward   h_t = tanh(a),  a = x·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh         [B, H]
-//   backward  da = dh ⊙ (1 − h_t²)
-//   The activations are h_t itself, so h needs no recomputation kernel: it is a copy of the gates.
+//   backward  da = dh ⊙ (1 − h_t²)         (and, when asked, h_t copied out before it becomes da)
 
 /// RNN step forward: `gates` [B, H] in: pre-activations, out: h_t; also copied to `h`.
 public func rnnCellForward(gates: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, batch: Int, hidden: Int) {
@@ -181,9 +173,11 @@ public func rnnCellForward(gates: UnsafeMutablePointer<Float>, h: UnsafeMutableP
     }
 }
 
-/// RNN step backward: `gates` [B, H] in: h_t, out: `dh` ⊙ (1 − h_t²).
-public func rnnCellBackward(dh: UnsafePointer<Float>, gates: UnsafeMutablePointer<Float>, batch: Int, hidden: Int) {
+/// RNN step backward: `gates` [B, H] in: h_t, out: `dh` ⊙ (1 − h_t²). `h` [B, H], when given, receives h_t.
+public func rnnCellBackward(dh: UnsafePointer<Float>, gates: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>?,
+                            batch: Int, hidden: Int) {
     let n = batch * hidden
+    h?.update(from: gates, count: n)
     forEachChunk16(n) { j, w in
         let h = load16(gates + j, width: w)
         store16(load16(dh + j, width: w) * (1 - h * h), gates + j, width: w)

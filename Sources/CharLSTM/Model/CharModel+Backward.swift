@@ -22,8 +22,25 @@ extension CharModel {
 
         for k in stride(from: L - 1, through: 0, by: -1) {
             let o = layout.layer(k)
-            // ws.hidden holds this layer's h: the forward left the top layer's, the layer above recomputed this one's.
             let dA = ws.gates(k), hs = ws.hidden, cellState = ws.cellState(k), separatePart = ws.separatePart(k)
+            // ws.hidden must hold this layer's h: the forward left the top layer's there; a lower layer's is
+            // rebuilt from its gates, by the backward steps themselves where h_t follows from the step's
+            // activations, else forward in time first.
+            var rebuildInStep = false
+            if k < L - 1 {
+                hs.update(from: ws.initialHidden(k), count: B * H)
+                switch cell {
+                case .lstm, .rnn:
+                    rebuildInStep = true
+                case .gru:
+                    forEachStreamGroup(batch: B) { b0, n, _ in
+                        for t in 0..<T {
+                            let row = t * B + b0
+                            gruCellHidden(gates: dA + row * G, hPrev: hs + row * H, h: hs + (row + B) * H, batch: n, hidden: H)
+                        }
+                    }
+                }
+            }
             let dC: UnsafeMutablePointer<Float>? = cell.hasCellState ? ws.cellGradient : nil
             let recurrentPart = ws.recurrentPart
             dC?.update(repeating: 0, count: B * H)
@@ -35,12 +52,13 @@ extension CharModel {
                 for t in stride(from: T - 1, through: 0, by: -1) {
                     let row = t * B + b0
                     let dh = dH + row * H, dPrev: UnsafeMutablePointer<Float>? = t > 0 ? dH + (row - B) * H : nil
+                    let h: UnsafeMutablePointer<Float>? = rebuildInStep ? hs + (row + B) * H : nil
                     switch cell {
                     case .lstm:
-                        lstmCellBackward(dh: dh, dc: dC! + b0 * H, gates: dA + row * G,
-                                         cPrev: cellState! + row * H, c: cellState! + (row + B) * H, batch: n, hidden: H)
+                        lstmCellBackward(dh: dh, dc: dC! + b0 * H, gates: dA + row * G, cPrev: cellState! + row * H,
+                                         c: cellState! + (row + B) * H, h: h, batch: n, hidden: H)
                     case .rnn:
-                        rnnCellBackward(dh: dh, gates: dA + row * G, batch: n, hidden: H)
+                        rnnCellBackward(dh: dh, gates: dA + row * G, h: h, batch: n, hidden: H)
                     case .gru:
                         gruCellBackward(dh: dh, gates: dA + row * G, nPart: separatePart! + row * H, hPrev: hs + row * H,
                                         recurrentGradient: recurrentPart! + b0 * G, dhPrev: dPrev, batch: n, hidden: H)
@@ -53,6 +71,16 @@ extension CharModel {
                               beta: 1, c: dPrev, ldc: H, threads: gemmThreads)
                     }
                 }
+            }
+            // This layer's output as the layer above read it, for the layer above's input weights (whose
+            // gradient waited for it): h, or its dropped-out copy in dH, which this layer no longer needs.
+            if k < L - 1 {
+                if dropout {
+                    applyDropoutMask(hs + B * H, mask: ws.dropoutMask(k), scale: scale, into: dH, count: TB * H)
+                }
+                sgemm(transA: true, transB: false, m: G, n: H, k: TB, alpha: 1, a: ws.gates(k + 1), lda: G,
+                      b: ws.layerOutput(dropout: dropout), ldb: H, beta: 0, c: g + layout.layer(k + 1).weightIH, ldc: H,
+                      threads: threads)
             }
             // Weight and bias gradients of the whole sequence at once. The recurrent part's gradient is the
             // gates' one, except for the separate recurrent gates (GRU: n), whose own is in separatePart.
@@ -78,36 +106,11 @@ extension CharModel {
                 }
                 transpose(dE, rows: V, cols: G, into: g + o.weightIH)
             } else {
-                // The layer below's output as this layer read it: its h recomputed (and kept for its own
-                // backward), dropped out into dH (which this layer no longer needs) when dropout was applied.
-                // Then dH of the layer below over it.
-                recomputeHidden(layer: k - 1, workspace: ws)
-                if dropout {
-                    applyDropoutMask(hs + B * H, mask: ws.dropoutMask(k - 1), scale: scale, into: dH, count: TB * H)
-                }
-                sgemm(transA: true, transB: false, m: G, n: H, k: TB, alpha: 1, a: dA, lda: G,
-                      b: ws.layerOutput(dropout: dropout), ldb: H, beta: 0, c: g + o.weightIH, ldc: H, threads: threads)
+                // dH of the layer below; the gradient of this layer's input weights waits for the layer below's
+                // h, which its backward rebuilds.
                 sgemm(transA: false, transB: false, m: TB, n: H, k: G, alpha: 1, a: dA, lda: G, b: p + o.weightIH,
                       ldb: H, beta: 0, c: dH, ldc: H, threads: threads)
                 if dropout { applyDropoutMask(dH, mask: ws.dropoutMask(k - 1), scale: scale, into: dH, count: TB * H) }
-            }
-        }
-    }
-
-    /// Writes layer k's h_0…h_T into the workspace's h buffer from what the training forward kept: its
-    /// carried-in h_0 and each step's gates (and c). Bit for bit the forward's h. O(T·B·H).
-    func recomputeHidden(layer k: Int, workspace ws: Workspace) {
-        let T = ws.sequenceLength, B = ws.batchSize, H = config.hidden, G = config.cell.gateCount * H
-        let hidden = ws.hidden, gates = ws.gates(k), cellState = ws.cellState(k)
-        hidden.update(from: ws.initialHidden(k), count: B * H)
-        forEachStreamGroup(batch: B) { b0, n, _ in
-            for t in 0..<T {
-                let row = t * B + b0, h = hidden + (row + B) * H
-                switch config.cell {
-                case .lstm: lstmCellHidden(gates: gates + row * G, c: cellState! + (row + B) * H, h: h, batch: n, hidden: H)
-                case .rnn: h.update(from: gates + row * G, count: n * H)
-                case .gru: gruCellHidden(gates: gates + row * G, hPrev: hidden + row * H, h: h, batch: n, hidden: H)
-                }
             }
         }
     }

@@ -170,7 +170,10 @@ extension CharModel {
         var start = 0
         while start < count {
             var bits: UInt16 = 0
-            for j in 0..<min(16, count - start) where rng.nextUnitFloat() < keep { bits |= 1 << j }
+            for j in 0..<min(16, count - start) {
+                let kept: UInt16 = rng.nextUnitFloat() < keep ? 1 : 0  // no branch on the random outcome
+                bits |= kept << j
+            }
             words[start / 16] = bits
             start += 16
         }

@@ -6,7 +6,7 @@ import CharLSTMKernels
 /// Only what the backward pass cannot recompute cheaply is kept per time step: each layer's gates
 /// (overwritten in place by their gradients), the cell state for cells with one, the recurrent part of n
 /// for GRU, and the dropout masks as bits. h is kept for one layer at a time (a lower layer's is
-/// recomputed from its gates when the backward reaches it), and tanh(c) and the dropped-out outputs are
+/// rebuilt from its gates by its own backward steps), and tanh(c) and the dropped-out outputs are
 /// recomputed where they are read: elementwise work, small next to the matrix products. The buffers
 /// and their sizes are one list, ``plan(config:sequenceLength:batchSize:)``, which both allocates them and
 /// counts their memory. For evaluation, ``InferenceWorkspace`` needs a small fraction of this.
@@ -19,9 +19,9 @@ public final class Workspace: @unchecked Sendable {
     /// What each buffer holds. T steps, B streams, H hidden units, G = gate count × H, V characters.
     enum Role: Hashable, Sendable {
         /// h_0…h_T of one layer [(T+1)·B, H]; row block 0 is its carried-in state. After the forward, the
-        /// top layer's; in the backward, the layer being back-propagated (recomputed for the lower ones).
+        /// top layer's; in the backward, the layer being back-propagated (rebuilt for the lower ones).
         case hidden
-        /// Per layer: the carried-in h_0 [B, H], to recompute h from.
+        /// Per layer: the carried-in h_0 [B, H], to rebuild h from.
         case initialHidden
         /// Per layer: the gates [T·B, G]: input part, then activations (forward), then ∂pre-activations
         /// (backward).
@@ -38,8 +38,9 @@ public final class Workspace: @unchecked Sendable {
         /// Decoder logits, overwritten by their gradient in training [T·B, V].
         case logits
         /// ∂L/∂h of the layer being back-propagated [T·B, H]. With dropout it also holds a layer's
-        /// dropped-out output whenever that is read: in the forward (read by the layer above and the
-        /// decoder), and in the backward just before it is overwritten by the h gradient of that layer.
+        /// dropped-out output whenever that is read: in the forward (by the layer above and the decoder),
+        /// and in the backward once the layer's own steps are done (by the gradient of the layer above's
+        /// input weights), until the h gradient of the layer below replaces it.
         case hiddenGradient
         /// Cells with a cell state: ∂L/∂c of the step being back-propagated [B, H].
         case cellGradient
