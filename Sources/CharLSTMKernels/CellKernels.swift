@@ -194,12 +194,13 @@ public func rnnCellBackward(dh: UnsafePointer<Float>, gates: UnsafeMutablePointe
 /// y = x ⊙ mask · `scale` over `count` elements (see above). `y` may be `x`. O(count).
 public func applyDropoutMask(_ x: UnsafePointer<Float>, mask: UnsafePointer<UInt16>, scale: Float,
                              into y: UnsafeMutablePointer<Float>, count: Int) {
-    let lanes = SIMD16<UInt32>(1 << 0, 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 5, 1 << 6, 1 << 7,
-                               1 << 8, 1 << 9, 1 << 10, 1 << 11, 1 << 12, 1 << 13, 1 << 14, 1 << 15)
-    let zero = SIMD16<Float>(), kept = SIMD16<Float>(repeating: scale)
+    // Lane j's factor from bit j of the word with integer lane operations only (SIMD masks compile to
+    // scalar code here): all ones where the bit is set, so the factor's bit pattern is scale's, else +0.
+    let shifts = SIMD16<UInt32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+    let scaleBits = SIMD16<UInt32>(repeating: scale.bitPattern)
     forEachChunk16(count) { j, w in
-        let bits = SIMD16<UInt32>(repeating: UInt32(mask[j / 16])) & lanes
-        let factor = zero.replacing(with: kept, where: bits .!= 0)
+        let bit = (SIMD16<UInt32>(repeating: UInt32(mask[j / 16])) &>> shifts) & 1
+        let factor = unsafeBitCast((0 &- bit) & scaleBits, to: SIMD16<Float>.self)
         store16(load16(x + j, width: w) * factor, y + j, width: w)
     }
 }

@@ -167,15 +167,20 @@ extension CharModel {
     /// Draws a dropout mask of `count` bits, each kept (1) with probability `keep`: one `nextUnitFloat` per
     /// element, in order. O(count).
     static func drawDropoutMask(_ words: UnsafeMutablePointer<UInt16>, count: Int, keep: Float, rng: inout RandomGenerator) {
-        var start = 0
-        while start < count {
+        var generator = rng  // a local copy stays in registers
+        defer { rng = generator }
+        for w in 0..<(count / 16) {
             var bits: UInt16 = 0
-            for j in 0..<min(16, count - start) {
-                let kept: UInt16 = rng.nextUnitFloat() < keep ? 1 : 0  // no branch on the random outcome
-                bits |= kept << j
+            for j in 0..<16 {
+                let kept: UInt16 = generator.nextUnitFloat() < keep ? 1 : 0  // no branch on the random outcome
+                bits |= kept << UInt16(j)
             }
-            words[start / 16] = bits
-            start += 16
+            words[w] = bits
+        }
+        if count % 16 != 0 {
+            var bits: UInt16 = 0
+            for j in 0..<(count % 16) where generator.nextUnitFloat() < keep { bits |= 1 << UInt16(j) }
+            words[count / 16] = bits
         }
     }
 
