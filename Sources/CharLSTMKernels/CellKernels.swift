@@ -1,67 +1,77 @@
-// Fused pointwise kernels of the three recurrent cells, one time step for a batch of B rows.
-// The matrix products (x·W_ihᵀ, h·W_hhᵀ) are done by `sgemm` before these run; these do everything else.
-// Every row is independent; H is the hidden size, rows are contiguous with the strides given below.
-// The test oracle for all of them is the double-precision reference model in the tests.
+// Fused pointwise kernels of the three recurrent cells, one time step for a batch of B rows, and of the
+// inverted dropout between layers. The matrix products (x·W_ihᵀ, h·W_hhᵀ) are done by `sgemm` before
+// these run; these do everything else. Every row is independent; H is the hidden size; rows are contiguous
+// ([B, H] or [B, G·H] with G the cell's gate count). The gate buffer is used in place: the forward turns
+// pre-activations into activations, the backward turns activations into pre-activation gradients, so a
+// training pass stores each layer's gates once. A layer's h is a function of what a training pass keeps
+// (its gates, and c or h_{t−1}), so it need not be kept for every layer: the LSTM and RNN backward steps
+// rebuild h_t before the gates become gradients, GRU's is rebuilt forward in time (`gruCellHidden`), each
+// bit for bit with the forward's own expression. The test oracle for the cells is the double-precision
+// reference model in the tests (values, and gradients through finite differences).
 
 // MARK: LSTM (PyTorch gate order i, f, g, o)
 //
-//   forward   a = pre[b, 0..<4H] = x·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh        [B, 4H]
-//             i = σ(a_i)   f = σ(a_f)   g = tanh(a_g)   o = σ(a_o)                 (written back into pre)
+//   forward   a = gates[b, 0..<4H] = x·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh      [B, 4H]
+//             i = σ(a_i)   f = σ(a_f)   g = tanh(a_g)   o = σ(a_o)                 (written back into gates)
 //             c_t = f ⊙ c_{t−1} + i ⊙ g        h_t = o ⊙ tanh(c_t)                  [B, H]
-//   backward  given dh = ∂L/∂h_t (everything that reaches h_t) and dc = ∂L/∂c_t from step t+1:
+//   backward  given dh = ∂L/∂h_t (everything that reaches h_t) and dc = ∂L/∂c_t from step t+1,
+//             with tanh(c_t) recomputed from c_t:
 //             dc  += dh ⊙ o ⊙ (1 − tanh²c_t)
 //             da_i = dc ⊙ g ⊙ i(1−i)     da_f = dc ⊙ c_{t−1} ⊙ f(1−f)
-//             da_g = dc ⊙ i ⊙ (1−g²)     da_o = dh ⊙ tanh(c_t) ⊙ o(1−o)
+//             da_g = dc ⊙ i ⊙ (1−g²)     da_o = dh ⊙ tanh(c_t) ⊙ o(1−o)             (written over the gates)
 //             dc_{t−1} = dc ⊙ f                                                    (written back into dc)
+//             and, when asked, h_t = o ⊙ tanh(c_t) again (rebuilt for a layer whose h was not kept)
 
-/// LSTM step forward. `pre` [B, 4H] in: pre-activations, out: activations i, f, g, o.
-/// `cPrev`, `c`, `tanhC`, `h`: [B, H]; `h` has row stride `hStride` (it may live inside a wider buffer).
+/// LSTM step forward. `gates` [B, 4H] in: pre-activations, out: activations i, f, g, o.
+/// `cPrev`, `c`, `h`: [B, H]. `c` may be `cPrev` (the cell state updated in place, when it is not kept).
 public func lstmCellForward(
-    pre: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
-    c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>,
-    batch: Int, hidden: Int
+    gates: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, batch: Int, hidden: Int
 ) {
     let H = hidden
     for b in 0..<batch {
-        let a = pre + b * 4 * H, cp = cPrev + b * H, cr = c + b * H, tr = tanhC + b * H, hr = h + b * H
+        let a = gates + b * 4 * H, cp = cPrev + b * H, cr = c + b * H, hr = h + b * H
         forEachChunk16(H) { j, w in
             let i = VectorMath.sigmoid(load16(a + j, width: w))
             let f = VectorMath.sigmoid(load16(a + H + j, width: w))
             let g = VectorMath.tanh(load16(a + 2 * H + j, width: w))
             let o = VectorMath.sigmoid(load16(a + 3 * H + j, width: w))
             let cNew = f * load16(cp + j, width: w) + i * g
-            let t = VectorMath.tanh(cNew)
             store16(i, a + j, width: w)
             store16(f, a + H + j, width: w)
             store16(g, a + 2 * H + j, width: w)
             store16(o, a + 3 * H + j, width: w)
             store16(cNew, cr + j, width: w)
-            store16(t, tr + j, width: w)
-            store16(o * t, hr + j, width: w)
+            store16(lstmOutput(o, tanhC: VectorMath.tanh(cNew)), hr + j, width: w)
         }
     }
 }
 
+/// h_t = o ⊙ tanh(c_t): one expression for the forward and the rebuild, so both give the same bits.
+@inline(__always)
+func lstmOutput(_ o: SIMD16<Float>, tanhC: SIMD16<Float>) -> SIMD16<Float> { o * tanhC }
+
 /// LSTM step backward. `dh` [B, H] read; `dc` [B, H] in: ∂L/∂c_t from later steps, out: ∂L/∂c_{t−1}.
-/// `acts` [B, 4H] from the forward; `dPre` [B, 4H] out.
+/// `gates` [B, 4H] in: the activations of the forward, out: ∂L/∂(pre-activations). `cPrev`, `c`: c_{t−1}
+/// and c_t [B, H]. `h` [B, H], when given, receives h_t (the forward's, bit for bit).
 public func lstmCellBackward(
-    dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>,
-    acts: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, tanhC: UnsafePointer<Float>,
-    dPre: UnsafeMutablePointer<Float>, batch: Int, hidden: Int
+    dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>, gates: UnsafeMutablePointer<Float>,
+    cPrev: UnsafePointer<Float>, c: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>?, batch: Int, hidden: Int
 ) {
     let H = hidden
     for b in 0..<batch {
-        let a = acts + b * 4 * H, d = dPre + b * 4 * H
-        let dhr = dh + b * H, dcr = dc + b * H, cp = cPrev + b * H, tr = tanhC + b * H
+        let a = gates + b * 4 * H, dhr = dh + b * H, dcr = dc + b * H, cp = cPrev + b * H, cr = c + b * H
+        let hr = h.map { $0 + b * H }
         forEachChunk16(H) { j, w in
             let i = load16(a + j, width: w), f = load16(a + H + j, width: w)
             let g = load16(a + 2 * H + j, width: w), o = load16(a + 3 * H + j, width: w)
-            let t = load16(tr + j, width: w), gradH = load16(dhr + j, width: w)
+            let t = VectorMath.tanh(load16(cr + j, width: w)), gradH = load16(dhr + j, width: w)
+            if let hr { store16(lstmOutput(o, tanhC: t), hr + j, width: w) }
             let gradC = load16(dcr + j, width: w) + gradH * o * (1 - t * t)
-            store16(gradC * g * i * (1 - i), d + j, width: w)
-            store16(gradC * load16(cp + j, width: w) * f * (1 - f), d + H + j, width: w)
-            store16(gradC * i * (1 - g * g), d + 2 * H + j, width: w)
-            store16(gradH * t * o * (1 - o), d + 3 * H + j, width: w)
+            store16(gradC * g * i * (1 - i), a + j, width: w)
+            store16(gradC * load16(cp + j, width: w) * f * (1 - f), a + H + j, width: w)
+            store16(gradC * i * (1 - g * g), a + 2 * H + j, width: w)
+            store16(gradH * t * o * (1 - o), a + 3 * H + j, width: w)
             store16(gradC * f, dcr + j, width: w)
         }
     }
@@ -75,16 +85,18 @@ public func lstmCellBackward(
 //   backward  dn = dh ⊙ (1−z)   dz = dh ⊙ (h_{t−1} − n)   dh_{t−1} += dh ⊙ z
 //             da_n = dn ⊙ (1−n²)   da_r = da_n ⊙ ah_n ⊙ r(1−r)   da_z = dz ⊙ z(1−z)
 //             ∂ax = (da_r, da_z, da_n)      ∂ah = (da_r, da_z, da_n ⊙ r)
+//   The h-part of n, ah_n, is the one value the backward needs that the gates do not hold: the forward
+//   writes it to `nPart`, the backward overwrites it with ∂ah_n = da_n ⊙ r.
 
-/// GRU step forward. `ax` [B, 3H] in: x-part, out: activations r, z, n. `ah` [B, 3H] h-part (read);
-/// `ahN` [B, H] out: the saved h-part of the n gate; `hPrev`, `h` [B, H].
+/// GRU step forward. `gates` [B, 3H] in: x-part, out: activations r, z, n. `recurrentPart` [B, 3H]: the
+/// h-part (read). `nPart` [B, H] out: the h-part of the n gate; `hPrev`, `h` [B, H].
 public func gruCellForward(
-    ax: UnsafeMutablePointer<Float>, ah: UnsafePointer<Float>, ahN: UnsafeMutablePointer<Float>,
+    gates: UnsafeMutablePointer<Float>, recurrentPart: UnsafePointer<Float>, nPart: UnsafeMutablePointer<Float>,
     hPrev: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, batch: Int, hidden: Int
 ) {
     let H = hidden
     for b in 0..<batch {
-        let x = ax + b * 3 * H, hh = ah + b * 3 * H, sn = ahN + b * H, hp = hPrev + b * H, hr = h + b * H
+        let x = gates + b * 3 * H, hh = recurrentPart + b * 3 * H, sn = nPart + b * H, hp = hPrev + b * H, hr = h + b * H
         forEachChunk16(H) { j, w in
             let r = VectorMath.sigmoid(load16(x + j, width: w) + load16(hh + j, width: w))
             let z = VectorMath.sigmoid(load16(x + H + j, width: w) + load16(hh + H + j, width: w))
@@ -94,31 +106,50 @@ public func gruCellForward(
             store16(z, x + H + j, width: w)
             store16(n, x + 2 * H + j, width: w)
             store16(hn, sn + j, width: w)
-            store16((1 - z) * n + z * load16(hp + j, width: w), hr + j, width: w)
+            store16(gruOutput(z, n, load16(hp + j, width: w)), hr + j, width: w)
         }
     }
 }
 
-/// GRU step backward. `dh` [B, H] read; `acts` [B, 3H], `ahN` [B, H], `hPrev` [B, H] from the forward;
-/// `dAx`, `dAh` [B, 3H] out; `dhPrev` [B, H] accumulates dh ⊙ z (nil at the truncation boundary).
+/// h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}: one expression for the forward and the rebuild.
+@inline(__always)
+func gruOutput(_ z: SIMD16<Float>, _ n: SIMD16<Float>, _ hPrev: SIMD16<Float>) -> SIMD16<Float> { (1 - z) * n + z * hPrev }
+
+/// GRU h rebuilt from what a training pass keeps, one step forward in time: `h` = (1 − z) ⊙ n + z ⊙ `hPrev`
+/// for B rows, with `gates` [B, 3H] the activations r, z, n of the step. The forward's h, bit for bit.
+public func gruCellHidden(gates: UnsafePointer<Float>, hPrev: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
+                          batch: Int, hidden: Int) {
+    let H = hidden
+    for b in 0..<batch {
+        let a = gates + b * 3 * H, hp = hPrev + b * H, hr = h + b * H
+        forEachChunk16(H) { j, w in
+            store16(gruOutput(load16(a + H + j, width: w), load16(a + 2 * H + j, width: w), load16(hp + j, width: w)), hr + j, width: w)
+        }
+    }
+}
+
+/// GRU step backward. `dh` [B, H] read. `gates` [B, 3H] in: activations r, z, n, out: ∂ax. `nPart` [B, H]
+/// in: ah_n, out: ∂ah_n. `hPrev` [B, H] read. `recurrentGradient` [B, 3H] out: the whole ∂ah, for the
+/// step's product with W_hh. `dhPrev` [B, H] accumulates dh ⊙ z (nil at the truncation boundary).
 public func gruCellBackward(
-    dh: UnsafePointer<Float>, acts: UnsafePointer<Float>, ahN: UnsafePointer<Float>, hPrev: UnsafePointer<Float>,
-    dAx: UnsafeMutablePointer<Float>, dAh: UnsafeMutablePointer<Float>, dhPrev: UnsafeMutablePointer<Float>?,
-    batch: Int, hidden: Int
+    dh: UnsafePointer<Float>, gates: UnsafeMutablePointer<Float>, nPart: UnsafeMutablePointer<Float>,
+    hPrev: UnsafePointer<Float>, recurrentGradient: UnsafeMutablePointer<Float>,
+    dhPrev: UnsafeMutablePointer<Float>?, batch: Int, hidden: Int
 ) {
     let H = hidden
     for b in 0..<batch {
-        let a = acts + b * 3 * H, dx = dAx + b * 3 * H, dhh = dAh + b * 3 * H
-        let dhr = dh + b * H, sn = ahN + b * H, hp = hPrev + b * H
+        let a = gates + b * 3 * H, dhh = recurrentGradient + b * 3 * H
+        let dhr = dh + b * H, sn = nPart + b * H, hp = hPrev + b * H
         forEachChunk16(H) { j, w in
             let r = load16(a + j, width: w), z = load16(a + H + j, width: w), n = load16(a + 2 * H + j, width: w)
             let g = load16(dhr + j, width: w)
             let daN = g * (1 - z) * (1 - n * n)
             let daZ = g * (load16(hp + j, width: w) - n) * z * (1 - z)
             let daR = daN * load16(sn + j, width: w) * r * (1 - r)
-            store16(daR, dx + j, width: w); store16(daR, dhh + j, width: w)
-            store16(daZ, dx + H + j, width: w); store16(daZ, dhh + H + j, width: w)
-            store16(daN, dx + 2 * H + j, width: w); store16(daN * r, dhh + 2 * H + j, width: w)
+            store16(daR, a + j, width: w); store16(daR, dhh + j, width: w)
+            store16(daZ, a + H + j, width: w); store16(daZ, dhh + H + j, width: w)
+            store16(daN, a + 2 * H + j, width: w); store16(daN * r, dhh + 2 * H + j, width: w)
+            store16(daN * r, sn + j, width: w)
             if let dp = dhPrev {
                 let row = dp + b * H
                 store16(load16(row + j, width: w) + g * z, row + j, width: w)
@@ -130,24 +161,46 @@ public func gruCellBackward(
 // MARK: Plain tanh RNN
 //
 //   forward   h_t = tanh(a),  a = x·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh         [B, H]
-//   backward  da = dh ⊙ (1 − h_t²)
+//   backward  da = dh ⊙ (1 − h_t²)         (and, when asked, h_t copied out before it becomes da)
 
-/// RNN step forward: `pre` [B, H] in: pre-activations, out: h_t; also copied to `h`.
-public func rnnCellForward(pre: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, batch: Int, hidden: Int) {
+/// RNN step forward: `gates` [B, H] in: pre-activations, out: h_t; also copied to `h`.
+public func rnnCellForward(gates: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, batch: Int, hidden: Int) {
     let n = batch * hidden
     forEachChunk16(n) { j, w in
-        let v = VectorMath.tanh(load16(pre + j, width: w))
-        store16(v, pre + j, width: w)
+        let v = VectorMath.tanh(load16(gates + j, width: w))
+        store16(v, gates + j, width: w)
         store16(v, h + j, width: w)
     }
 }
 
-/// RNN step backward: `dPre` = `dh` ⊙ (1 − h²), with `acts` = h_t [B, H].
-public func rnnCellBackward(dh: UnsafePointer<Float>, acts: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>,
+/// RNN step backward: `gates` [B, H] in: h_t, out: `dh` ⊙ (1 − h_t²). `h` [B, H], when given, receives h_t.
+public func rnnCellBackward(dh: UnsafePointer<Float>, gates: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>?,
                             batch: Int, hidden: Int) {
     let n = batch * hidden
+    h?.update(from: gates, count: n)
     forEachChunk16(n) { j, w in
-        let h = load16(acts + j, width: w)
-        store16(load16(dh + j, width: w) * (1 - h * h), dPre + j, width: w)
+        let h = load16(gates + j, width: w)
+        store16(load16(dh + j, width: w) * (1 - h * h), gates + j, width: w)
+    }
+}
+
+// MARK: Inverted dropout with a bit mask
+//
+//   mask m_i ∈ {0, 1} per element, 16 to a UInt16 word: element i is bit i mod 16 of word ⌊i / 16⌋
+//   y_i = x_i · (m_i ? 1/(1−p) : 0)          (the forward on a layer's output, and the backward on its
+//                                             gradient: the same product)
+//   Bit for bit the product with a Float mask holding 1/(1−p) or 0, at 1/32 of its memory.
+
+/// y = x ⊙ mask · `scale` over `count` elements (see above). `y` may be `x`. O(count).
+public func applyDropoutMask(_ x: UnsafePointer<Float>, mask: UnsafePointer<UInt16>, scale: Float,
+                             into y: UnsafeMutablePointer<Float>, count: Int) {
+    // Lane j's factor from bit j of the word with integer lane operations only (SIMD masks compile to
+    // scalar code here): all ones where the bit is set, so the factor's bit pattern is scale's, else +0.
+    let shifts = SIMD16<UInt32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+    let scaleBits = SIMD16<UInt32>(repeating: scale.bitPattern)
+    forEachChunk16(count) { j, w in
+        let bit = (SIMD16<UInt32>(repeating: UInt32(mask[j / 16])) &>> shifts) & 1
+        let factor = unsafeBitCast((0 &- bit) & scaleBits, to: SIMD16<Float>.self)
+        store16(load16(x + j, width: w) * factor, y + j, width: w)
     }
 }

@@ -44,15 +44,13 @@ public struct Checkpoint: @unchecked Sendable {
         self.training = training
     }
 
-    /// A training checkpoint of `trainer` now.
+    /// A training checkpoint of `trainer` now: its model, configuration and ``Trainer/snapshot()``.
     public init(trainer: Trainer, vocabulary: Vocabulary, validationBPC: Double?, bestValidationBPC: Double?,
                 elapsedSeconds: Double) {
-        self.init(config: trainer.model.config, vocabulary: vocabulary, parameters: trainer.model.parameters,
-                  training: TrainingState(
-                    config: trainer.config, step: trainer.step, epoch: trainer.epoch, position: trainer.position,
-                    rngState: trainer.rng.stateString, adamStep: trainer.optimizer.step,
-                    m: trainer.optimizer.m, v: trainer.optimizer.v, h: trainer.state.h, c: trainer.state.c,
-                    validationBPC: validationBPC, bestValidationBPC: bestValidationBPC, elapsedSeconds: elapsedSeconds))
+        let snapshot = trainer.snapshot()
+        self.init(config: trainer.model.config, vocabulary: vocabulary, parameters: snapshot.parameters,
+                  training: TrainingState(config: trainer.config, snapshot: snapshot, validationBPC: validationBPC,
+                                          bestValidationBPC: bestValidationBPC, elapsedSeconds: elapsedSeconds))
     }
 
     /// A model holding (sharing) these parameters.
@@ -60,25 +58,31 @@ public struct Checkpoint: @unchecked Sendable {
         CharModel(config: config, parameters: parameters, threads: threads)
     }
 
-    /// Puts the training state into `trainer` (built for the same model and batch shape).
-    public func restore(into trainer: Trainer) throws(CharLSTMError) {
+    /// The trainer snapshot this checkpoint holds (its parameters and training state). Throws `.invalidData`
+    /// when it holds no training state or a malformed random generator state.
+    public func trainerSnapshot() throws(CharLSTMError) -> Trainer.Snapshot {
         guard let t = training else { throw .invalidData("the checkpoint holds no training state") }
         guard let rng = RandomGenerator(stateString: t.rngState) else {
             throw .invalidData("the checkpoint's random generator state is malformed")
         }
-        guard t.position < trainer.streams.batchesPerEpoch else {
-            throw .conflict("the checkpoint stopped at batch \(t.position) of an epoch, but this corpus and batch shape "
-                + "give only \(trainer.streams.batchesPerEpoch) batches per epoch: resume on the corpus the run was started on")
-        }
-        trainer.model.parameters.pointer.update(from: parameters.pointer, count: parameters.count)
-        trainer.optimizer.m.pointer.update(from: t.m.pointer, count: t.m.count)
-        trainer.optimizer.v.pointer.update(from: t.v.pointer, count: t.v.count)
-        trainer.optimizer.step = t.adamStep
-        trainer.state.h.pointer.update(from: t.h.pointer, count: t.h.count)
-        trainer.state.c.pointer.update(from: t.c.pointer, count: t.c.count)
-        trainer.step = t.step
-        trainer.epoch = t.epoch
-        trainer.position = t.position
-        trainer.rng = rng
+        return Trainer.Snapshot(step: t.step, epoch: t.epoch, position: t.position, rng: rng, parameters: parameters,
+                                optimizer: Adam.Snapshot(step: t.adamStep, m: t.m, v: t.v), h: t.h, c: t.c)
+    }
+
+    /// Puts the training state into `trainer` (built for the same model and batch shape): ``Trainer/restore(_:)``
+    /// of ``trainerSnapshot()``.
+    public func restore(into trainer: Trainer) throws(CharLSTMError) {
+        try trainer.restore(trainerSnapshot())
+    }
+}
+
+extension Checkpoint.TrainingState {
+    /// The training state of a trainer `snapshot` (sharing its buffers), with the run's configuration and history.
+    public init(config: TrainingConfig, snapshot: Trainer.Snapshot, validationBPC: Double?, bestValidationBPC: Double?,
+                elapsedSeconds: Double) {
+        self.init(config: config, step: snapshot.step, epoch: snapshot.epoch, position: snapshot.position,
+                  rngState: snapshot.rng.stateString, adamStep: snapshot.optimizer.step, m: snapshot.optimizer.m,
+                  v: snapshot.optimizer.v, h: snapshot.h, c: snapshot.c, validationBPC: validationBPC,
+                  bestValidationBPC: bestValidationBPC, elapsedSeconds: elapsedSeconds)
     }
 }

@@ -1,4 +1,7 @@
 /// The recurrent cell of a model. Each has PyTorch's semantics and parameter layout.
+///
+/// The model's code asks the cell for its facts (below) instead of comparing cases; only the fused step
+/// kernels are chosen by an exhaustive `switch`.
 public enum CellKind: String, CaseIterable, Sendable {
     /// Long short-term memory, gates i, f, g, o (`torch.nn.LSTM`).
     case lstm
@@ -16,6 +19,49 @@ public enum CellKind: String, CaseIterable, Sendable {
         }
     }
 
-    /// Whether the cell carries a cell state c beside h.
-    public var hasCellState: Bool { self == .lstm }
+    /// Whether the cell carries a cell state c beside h (carried between batches, and kept for every time
+    /// step of a training pass).
+    public var hasCellState: Bool {
+        switch self {
+        case .lstm: true
+        case .gru, .rnn: false
+        }
+    }
+
+    /// How many gate blocks, counted from the last, use the recurrent part h·W_hhᵀ + b_hh on its own rather
+    /// than through its sum with the input part x·W_ihᵀ + b_ih: GRU's n (its reset gate scales the recurrent
+    /// part of n), none for LSTM and RNN. A training pass keeps that part for every time step, since the
+    /// backward needs it, and its gradient differs from the gate gradient there.
+    public var separateRecurrentGates: Int {
+        switch self {
+        case .lstm, .rnn: 0
+        case .gru: 1
+        }
+    }
+
+    /// Whether the gates see the input and recurrent parts only through their sum (no
+    /// ``separateRecurrentGates``). Then b_hh folds into the input bias, one product over [x; h] can make
+    /// both parts, and one gate gradient serves both. Otherwise the recurrent part is made apart, with b_hh,
+    /// in a per-step buffer.
+    public var sumsInputAndRecurrentParts: Bool { separateRecurrentGates == 0 }
+
+    /// The tensors of one recurrent layer, in PyTorch's state-dict order.
+    public var layerTensors: [LayerTensor] { [.weightIH, .weightHH, .biasIH, .biasHH] }
+
+    /// The prefix of the layers' tensor names in a PyTorch state dict (`lstm.weight_ih_l0`).
+    public var tensorPrefix: String { rawValue }
+}
+
+/// One tensor of a recurrent layer, named as PyTorch names it.
+public enum LayerTensor: String, CaseIterable, Sendable {
+    case weightIH = "weight_ih", weightHH = "weight_hh", biasIH = "bias_ih", biasHH = "bias_hh"
+
+    /// Its shape for a layer of `gates` stacked gate rows (gate count × H), input width `input` and `hidden` units.
+    public func shape(gates: Int, input: Int, hidden: Int) -> [Int] {
+        switch self {
+        case .weightIH: [gates, input]
+        case .weightHH: [gates, hidden]
+        case .biasIH, .biasHH: [gates]
+        }
+    }
 }

@@ -3,64 +3,101 @@ import CharLSTMKernels
 extension CharModel {
     /// Backpropagation through time over the batch of the preceding training ``forward(_:state:workspace:training:dropout:)``:
     /// overwrites ``gradients`` with ∂(mean loss)/∂parameters. The gradient is cut at the carried-in state
-    /// (truncated BPTT). O(T·B·L·G·H²), no allocation.
+    /// (truncated BPTT). Each layer's gates are overwritten by their gradients. O(T·B·L·G·H²), no allocation.
     public func backward(_ batch: TokenBatch, workspace ws: Workspace) {
         let T = batch.sequenceLength, B = batch.batchSize, TB = T * B
         let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize, L = config.layers
-        let p = parameters.pointer, g = gradients.pointer
-        let dropout = config.dropout > 0
+        let p = parameters.pointer, g = gradients.pointer, cell = config.cell
+        let dropout = config.dropout > 0, scale = 1 / (1 - config.dropout)
 
-        // Decoder: dW = dZᵀ·Y, db = Σ dZ, dY = dZ·W; then through the top layer's dropout mask.
-        let d = layout.decoder, dZ = ws.logits.pointer
-        let top = ws.output(layer: L - 1, dropout: dropout)
-        sgemm(transA: true, transB: false, m: V, n: H, k: TB, alpha: 1, a: dZ, lda: V, b: top, ldb: H,
-              beta: 0, c: g + d.weight, ldc: H, threads: threads)
+        // Decoder: dW = dZᵀ·Y, db = Σ dZ, dY = dZ·W; then through the top layer's dropout mask. dY goes
+        // where the forward left the dropped-out Y, after dW has read it.
+        let d = layout.decoder, dZ = ws.logits, dH = ws.hiddenGradient
+        sgemm(transA: true, transB: false, m: V, n: H, k: TB, alpha: 1, a: dZ, lda: V, b: ws.layerOutput(dropout: dropout),
+              ldb: H, beta: 0, c: g + d.weight, ldc: H, threads: threads)
         columnSums(dZ, rows: TB, n: V, into: g + d.bias, accumulate: false)
-        var dH = ws.dH[0].pointer
         sgemm(transA: false, transB: false, m: TB, n: H, k: V, alpha: 1, a: dZ, lda: V, b: p + d.weight, ldb: H,
               beta: 0, c: dH, ldc: H, threads: threads)
-        if dropout { multiplyInPlace(dH, by: ws.masks[L - 1].pointer, count: TB * H) }
+        if dropout { applyDropoutMask(dH, mask: ws.dropoutMask(L - 1), scale: scale, into: dH, count: TB * H) }
 
         for k in stride(from: L - 1, through: 0, by: -1) {
             let o = layout.layer(k)
-            let acts = ws.acts[k].pointer, hs = ws.hs[k].pointer
-            let dA = ws.dA.pointer, dAh = config.cell == .gru ? ws.dAh.pointer : dA
-            if config.cell == .lstm { ws.dC.zero() }
+            let dA = ws.gates(k), hs = ws.hidden, cellState = ws.cellState(k), separatePart = ws.separatePart(k)
+            // ws.hidden must hold this layer's h: the forward left the top layer's there; a lower layer's is
+            // rebuilt from its gates, by the backward steps themselves where h_t follows from the step's
+            // activations, else forward in time first.
+            var rebuildInStep = false
+            if k < L - 1 {
+                hs.update(from: ws.initialHidden(k), count: B * H)
+                switch cell {
+                case .lstm, .rnn:
+                    rebuildInStep = true
+                case .gru:
+                    forEachStreamGroup(batch: B) { b0, n, _ in
+                        for t in 0..<T {
+                            let row = t * B + b0
+                            gruCellHidden(gates: dA + row * G, hPrev: hs + row * H, h: hs + (row + B) * H, batch: n, hidden: H)
+                        }
+                    }
+                }
+            }
+            let dC: UnsafeMutablePointer<Float>? = cell.hasCellState ? ws.cellGradient : nil
+            let recurrentPart = ws.recurrentPart
+            dC?.update(repeating: 0, count: B * H)
             let recurrent = ws.packedRecurrentBackward
             recurrent.pack(transB: false, b: p + o.weightHH, ldb: H)
             // Through time, last step first. dH[t] is complete when step t is reached: the layer above and
-            // step t+1 have both added into it.
+            // step t+1 have both added into it. The gates of step t become their gradients.
             forEachStreamGroup(batch: B) { b0, n, gemmThreads in
                 for t in stride(from: T - 1, through: 0, by: -1) {
                     let row = t * B + b0
                     let dh = dH + row * H, dPrev: UnsafeMutablePointer<Float>? = t > 0 ? dH + (row - B) * H : nil
-                    switch config.cell {
+                    let h: UnsafeMutablePointer<Float>? = rebuildInStep ? hs + (row + B) * H : nil
+                    switch cell {
                     case .lstm:
-                        lstmCellBackward(dh: dh, dc: ws.dC.pointer + b0 * H, acts: acts + row * G,
-                                         cPrev: ws.cs[k].pointer + row * H, tanhC: ws.tanhC[k].pointer + row * H,
-                                         dPre: dA + row * G, batch: n, hidden: H)
+                        lstmCellBackward(dh: dh, dc: dC! + b0 * H, gates: dA + row * G, cPrev: cellState! + row * H,
+                                         c: cellState! + (row + B) * H, h: h, batch: n, hidden: H)
                     case .rnn:
-                        rnnCellBackward(dh: dh, acts: acts + row * G, dPre: dA + row * G, batch: n, hidden: H)
+                        rnnCellBackward(dh: dh, gates: dA + row * G, h: h, batch: n, hidden: H)
                     case .gru:
-                        gruCellBackward(dh: dh, acts: acts + row * G, ahN: ws.ahN[k].pointer + row * H,
-                                        hPrev: hs + row * H, dAx: dA + row * G, dAh: dAh + row * G,
-                                        dhPrev: dPrev, batch: n, hidden: H)
+                        gruCellBackward(dh: dh, gates: dA + row * G, nPart: separatePart! + row * H, hPrev: hs + row * H,
+                                        recurrentGradient: recurrentPart! + b0 * G, dhPrev: dPrev, batch: n, hidden: H)
                     }
                     if let dPrev {
-                        sgemm(transA: false, m: n, alpha: 1, a: dAh + row * G, lda: G, packedB: recurrent,
+                        // dh_{t−1} += ∂(recurrent part)·W_hh: the gate gradients themselves when the cell sums
+                        // its parts.
+                        let dPart = cell.sumsInputAndRecurrentParts ? dA + row * G : recurrentPart! + b0 * G
+                        sgemm(transA: false, m: n, alpha: 1, a: dPart, lda: G, packedB: recurrent,
                               beta: 1, c: dPrev, ldc: H, threads: gemmThreads)
                     }
                 }
             }
-            // Weight and bias gradients of the whole sequence at once.
-            sgemm(transA: true, transB: false, m: G, n: H, k: TB, alpha: 1, a: dAh, lda: G, b: hs, ldb: H,
+            // This layer's output as the layer above read it, for the layer above's input weights (whose
+            // gradient waited for it): h, or its dropped-out copy in dH, which this layer no longer needs.
+            if k < L - 1 {
+                if dropout {
+                    applyDropoutMask(hs + B * H, mask: ws.dropoutMask(k), scale: scale, into: dH, count: TB * H)
+                }
+                sgemm(transA: true, transB: false, m: G, n: H, k: TB, alpha: 1, a: ws.gates(k + 1), lda: G,
+                      b: ws.layerOutput(dropout: dropout), ldb: H, beta: 0, c: g + layout.layer(k + 1).weightIH, ldc: H,
+                      threads: threads)
+            }
+            // Weight and bias gradients of the whole sequence at once. The recurrent part's gradient is the
+            // gates' one, except for the separate recurrent gates (GRU: n), whose own is in separatePart.
+            let separate = cell.separateRecurrentGates * H, shared = G - separate
+            sgemm(transA: true, transB: false, m: shared, n: H, k: TB, alpha: 1, a: dA, lda: G, b: hs, ldb: H,
                   beta: 0, c: g + o.weightHH, ldc: H, threads: threads)
             columnSums(dA, rows: TB, n: G, into: g + o.biasIH, accumulate: false)
-            columnSums(dAh, rows: TB, n: G, into: g + o.biasHH, accumulate: false)
+            (g + o.biasHH).update(from: g + o.biasIH, count: shared)
+            if let separatePart {
+                sgemm(transA: true, transB: false, m: separate, n: H, k: TB, alpha: 1, a: separatePart, lda: separate, b: hs,
+                      ldb: H, beta: 0, c: g + o.weightHH + shared * H, ldc: H, threads: threads)
+                columnSums(separatePart, rows: TB, n: separate, into: g + o.biasHH + shared, accumulate: false)
+            }
             if k == 0 {
                 // One-hot input: scatter rows of dA into the rows of the transposed W_ih gradient.
-                let dE = ws.dEmbedding.pointer
-                ws.dEmbedding.zero()
+                let dE = ws.embeddingGradient
+                dE.update(repeating: 0, count: V * G)
                 batch.inputs.withUnsafeBufferPointer { x in
                     for r in 0..<TB {
                         let src = dA + r * G, dst = dE + Int(x[r]) * G
@@ -69,14 +106,11 @@ extension CharModel {
                 }
                 transpose(dE, rows: V, cols: G, into: g + o.weightIH)
             } else {
-                let input = ws.output(layer: k - 1, dropout: dropout)
-                sgemm(transA: true, transB: false, m: G, n: H, k: TB, alpha: 1, a: dA, lda: G, b: input, ldb: H,
-                      beta: 0, c: g + o.weightIH, ldc: H, threads: threads)
-                let dBelow = ws.dH[(L - k) % 2].pointer
+                // dH of the layer below; the gradient of this layer's input weights waits for the layer below's
+                // h, which its backward rebuilds.
                 sgemm(transA: false, transB: false, m: TB, n: H, k: G, alpha: 1, a: dA, lda: G, b: p + o.weightIH,
-                      ldb: H, beta: 0, c: dBelow, ldc: H, threads: threads)
-                if dropout { multiplyInPlace(dBelow, by: ws.masks[k - 1].pointer, count: TB * H) }
-                dH = dBelow
+                      ldb: H, beta: 0, c: dH, ldc: H, threads: threads)
+                if dropout { applyDropoutMask(dH, mask: ws.dropoutMask(k - 1), scale: scale, into: dH, count: TB * H) }
             }
         }
     }

@@ -8,99 +8,180 @@ extension CharModel {
         public var count: Int
         public var meanNats: Double { nats / Double(max(count, 1)) }
         public var bitsPerCharacter: Double { meanNats / 0.693_147_180_559_945_3 }
+
+        /// Nothing measured yet.
+        public static let zero = ForwardResult(nats: 0, correct: 0, count: 0)
+
+        /// Adds `other`'s counts to these (nats summed in call order).
+        public mutating func add(_ other: ForwardResult) {
+            nats += other.nats
+            correct += other.correct
+            count += other.count
+        }
     }
 
-    /// Runs the batch forward from `state`, leaves the final state in `state`, and returns the loss.
+    /// Runs the batch forward from `state`, keeping every activation the backward pass needs in `ws`, leaves
+    /// the final state in `state`, and returns the loss.
     ///
-    /// With `dropout` (a generator) the masks are drawn and applied, and the logits are replaced by
-    /// ∂loss/∂logits for ``backward(_:workspace:)``; without it, this is evaluation. O(T·B·L·G·H²).
+    /// With `training`, dropout masks are drawn from `rng` and applied, and the logits are replaced by
+    /// ∂(mean loss)/∂logits for ``backward(_:workspace:)``. Without it, this evaluates (dropout off);
+    /// ``evaluate(_:state:workspace:)`` does the same with far less memory. O(T·B·L·G·H²), no allocation.
     @discardableResult
     public func forward(_ batch: TokenBatch, state: RecurrentState, workspace ws: Workspace,
                         training: Bool, dropout rng: inout RandomGenerator) -> ForwardResult {
         let T = batch.sequenceLength, B = batch.batchSize, TB = T * B
-        let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize
+        let H = config.hidden, V = config.vocabularySize
         precondition(ws.sequenceLength == T && ws.batchSize == B && state.batch == B, "workspace does not fit the batch")
-        let p = parameters.pointer
         let applyDropout = training && config.dropout > 0
+        prepareInputTables(embedding: ws.embedding, bias: ws.inputBias)
 
-        for k in 0..<config.layers {
-            let o = layout.layer(k)
-            let acts = ws.acts[k].pointer, hs = ws.hs[k].pointer
-            // Input-side bias: b_ih (+ b_hh where the cell adds the two pre-activations).
-            let bias = ws.inputBias[k].pointer
-            bias.update(from: p + o.biasIH, count: G)
-            if config.cell != .gru {
-                forEachChunk16(G) { j, w in store16(load16(bias + j, width: w) + load16(p + o.biasHH + j, width: w), bias + j, width: w) }
-            }
-            // x·W_ihᵀ + bias for the whole sequence: a row lookup for the one-hot first layer, one product after.
-            if k == 0 {
-                let emb = ws.embedding.pointer
-                transpose(p + o.weightIH, rows: G, cols: V, into: emb)
-                for v in 0..<V {
-                    let row = emb + v * G
-                    forEachChunk16(G) { j, w in store16(load16(row + j, width: w) + load16(bias + j, width: w), row + j, width: w) }
+        let hidden = ws.hidden
+        batch.inputs.withUnsafeBufferPointer { tokens in
+            for k in 0..<config.layers {
+                let cellState = ws.cellState(k)
+                // The layer below's output is read here; then this layer's h takes its place.
+                writeInputPart(layer: k, rows: TB, tokens: tokens.baseAddress!,
+                               input: k == 0 ? nil : ws.layerOutput(dropout: applyDropout),
+                               embedding: ws.embedding, bias: ws.inputBias(k), gates: ws.gates(k))
+                // Carried-in state, the recurrence keeping every step, carried-out state.
+                hidden.update(from: state.h(layer: k), count: B * H)
+                ws.initialHidden(k).update(from: state.h(layer: k), count: B * H)
+                cellState?.update(from: state.c(layer: k), count: B * H)
+                runRecurrence(layer: k, steps: T, batch: B, gates: ws.gates(k), hidden: hidden,
+                              cellState: StepRows(cellState, stepStride: B * H),
+                              separatePart: StepRows(ws.separatePart(k), stepStride: B * config.cell.separateRecurrentGates * H),
+                              recurrentPart: ws.recurrentPart, packed: ws.packedRecurrent)
+                state.h(layer: k).update(from: hidden + TB * H, count: B * H)
+                if let cellState { state.c(layer: k).update(from: cellState + TB * H, count: B * H) }
+                // Inverted dropout on the layer's output: the mask kept as bits, the dropped-out copy where
+                // the layer above reads it.
+                if applyDropout {
+                    let keep = 1 - config.dropout
+                    Self.drawDropoutMask(ws.dropoutMask(k), count: TB * H, keep: keep, rng: &rng)
+                    applyDropoutMask(hidden + B * H, mask: ws.dropoutMask(k), scale: 1 / keep,
+                                     into: ws.layerOutput(dropout: true), count: TB * H)
                 }
-                batch.inputs.withUnsafeBufferPointer { x in
-                    for r in 0..<TB { (acts + r * G).update(from: emb + Int(x[r]) * G, count: G) }
-                }
-            } else {
-                broadcastRow(bias, to: acts, rows: TB, n: G)
-                sgemm(transA: false, transB: true, m: TB, n: G, k: H, alpha: 1,
-                      a: ws.output(layer: k - 1, dropout: applyDropout), lda: H, b: p + o.weightIH, ldb: H,
-                      beta: 1, c: acts, ldc: G, threads: threads)
-            }
-            // Carried-in state, then the recurrence.
-            hs.update(from: state.h(layer: k), count: B * H)
-            if config.cell == .lstm { ws.cs[k].pointer.update(from: state.c(layer: k), count: B * H) }
-            let recurrent = ws.packedRecurrent
-            recurrent.pack(transB: true, b: p + o.weightHH, ldb: H)
-            // The streams are independent through time, so each thread runs the whole recurrence for its own
-            // rows b0 ..< b0 + n: no synchronisation per time step.
-            forEachStreamGroup(batch: B) { b0, n, gemmThreads in
-                for t in 0..<T {
-                    let row = t * B + b0
-                    let hPrev = hs + row * H, hNext = hs + (row + B) * H, a = acts + row * G
-                    switch config.cell {
-                    case .lstm:
-                        sgemm(transA: false, m: n, alpha: 1, a: hPrev, lda: H, packedB: recurrent, beta: 1, c: a, ldc: G,
-                              threads: gemmThreads)
-                        let cs = ws.cs[k].pointer
-                        lstmCellForward(pre: a, cPrev: cs + row * H, c: cs + (row + B) * H,
-                                        tanhC: ws.tanhC[k].pointer + row * H, h: hNext, batch: n, hidden: H)
-                    case .rnn:
-                        sgemm(transA: false, m: n, alpha: 1, a: hPrev, lda: H, packedB: recurrent, beta: 1, c: a, ldc: G,
-                              threads: gemmThreads)
-                        rnnCellForward(pre: a, h: hNext, batch: n, hidden: H)
-                    case .gru:
-                        let ah = ws.ah.pointer + b0 * G
-                        broadcastRow(p + o.biasHH, to: ah, rows: n, n: G)
-                        sgemm(transA: false, m: n, alpha: 1, a: hPrev, lda: H, packedB: recurrent, beta: 1, c: ah, ldc: G,
-                              threads: gemmThreads)
-                        gruCellForward(ax: a, ah: ah, ahN: ws.ahN[k].pointer + row * H, hPrev: hPrev, h: hNext,
-                                       batch: n, hidden: H)
-                    }
-                }
-            }
-            state.h(layer: k).update(from: hs + T * B * H, count: B * H)
-            if config.cell == .lstm { state.c(layer: k).update(from: ws.cs[k].pointer + T * B * H, count: B * H) }
-            // Inverted dropout on the layer's output.
-            if applyDropout {
-                let mask = ws.masks[k].pointer, keep = 1 - config.dropout, scale = 1 / keep
-                for i in 0..<TB * H { mask[i] = rng.nextUnitFloat() < keep ? scale : 0 }
-                multiply(hs + B * H, mask, into: ws.dropped[k].pointer, count: TB * H)
             }
         }
         // Decoder and loss.
-        let d = layout.decoder, logits = ws.logits.pointer
-        broadcastRow(p + d.bias, to: logits, rows: TB, n: V)
-        sgemm(transA: false, transB: true, m: TB, n: V, k: H, alpha: 1,
-              a: ws.output(layer: config.layers - 1, dropout: applyDropout), lda: H, b: p + d.weight, ldb: H,
-              beta: 1, c: logits, ldc: V, threads: threads)
+        let logits = ws.logits
+        writeLogits(input: ws.layerOutput(dropout: applyDropout), rows: TB, into: logits)
         let (nats, correct) = batch.targets.withUnsafeBufferPointer { y in
             softmaxCrossEntropy(logits: logits, targets: y.baseAddress!, rows: TB, vocabulary: V,
                                 gradientScale: training ? 1 / Float(TB) : nil)
         }
         return ForwardResult(nats: nats, correct: correct, count: TB)
+    }
+
+    // MARK: Pieces shared by the training forward and the forward-only evaluation
+
+    /// Fills the input-side tables of a pass: per layer the bias added to x·W_ihᵀ (b_ih, plus b_hh when the
+    /// cell sums its parts), and for the one-hot first layer W_ih0ᵀ with that bias folded in [V, G], which
+    /// makes its input product a row lookup. O(L·G + V·G).
+    func prepareInputTables(embedding: UnsafeMutablePointer<Float>, bias: (Int) -> UnsafeMutablePointer<Float>) {
+        let G = config.cell.gateCount * config.hidden, V = config.vocabularySize, p = parameters.pointer
+        for k in 0..<config.layers {
+            let o = layout.layer(k), b = bias(k)
+            b.update(from: p + o.biasIH, count: G)
+            if config.cell.sumsInputAndRecurrentParts {
+                forEachChunk16(G) { j, w in store16(load16(b + j, width: w) + load16(p + o.biasHH + j, width: w), b + j, width: w) }
+            }
+        }
+        let b0 = bias(0)
+        transpose(p + layout.layer(0).weightIH, rows: G, cols: V, into: embedding)
+        for v in 0..<V {
+            let row = embedding + v * G
+            forEachChunk16(G) { j, w in store16(load16(row + j, width: w) + load16(b0 + j, width: w), row + j, width: w) }
+        }
+    }
+
+    /// gates[r] = x_r·W_ihᵀ + bias for `rows` rows: for the first layer the embedding row of token r, after
+    /// it one product with the layer below's output `input` [rows, H]. O(rows·G·H).
+    func writeInputPart(layer k: Int, rows: Int, tokens: UnsafePointer<Int32>, input: UnsafePointer<Float>?,
+                        embedding: UnsafePointer<Float>, bias: UnsafePointer<Float>, gates: UnsafeMutablePointer<Float>) {
+        let H = config.hidden, G = config.cell.gateCount * H
+        if k == 0 {
+            for r in 0..<rows { (gates + r * G).update(from: embedding + Int(tokens[r]) * G, count: G) }
+        } else {
+            broadcastRow(bias, to: gates, rows: rows, n: G)
+            sgemm(transA: false, transB: true, m: rows, n: G, k: H, alpha: 1, a: input!, lda: H,
+                  b: parameters.pointer + layout.layer(k).weightIH, ldb: H, beta: 1, c: gates, ldc: G, threads: threads)
+        }
+    }
+
+    /// Per-step rows of a buffer the recurrence writes: step t's [B, ·] block starts at base + t·stepStride.
+    /// A stride of 0 is one block updated in place, when the steps need not be kept.
+    struct StepRows {
+        let base: UnsafeMutablePointer<Float>?
+        let stepStride: Int
+        init(_ base: UnsafeMutablePointer<Float>?, stepStride: Int) {
+            self.base = base
+            self.stepStride = stepStride
+        }
+        func step(_ t: Int) -> UnsafeMutablePointer<Float> { base! + t * stepStride }
+    }
+
+    /// The recurrence of layer `k` over `T` steps of `B` streams. On entry `gates` [T·B, G] holds the input
+    /// part and `hidden` row block 0 the carried-in h_0, `cellState` step 0 the carried-in c_0 (cells with a
+    /// cell state). On return `gates` holds the activations, `hidden` h_1…h_T, `cellState` step t c_t, and
+    /// `separatePart` step t the recurrent part of n (GRU). `recurrentPart` [B, G] is scratch (GRU). O(T·B·G·H).
+    func runRecurrence(layer k: Int, steps T: Int, batch B: Int, gates: UnsafeMutablePointer<Float>,
+                       hidden: UnsafeMutablePointer<Float>, cellState: StepRows, separatePart: StepRows,
+                       recurrentPart: UnsafeMutablePointer<Float>?, packed: SgemmPackedB) {
+        let H = config.hidden, G = config.cell.gateCount * H, cell = config.cell
+        let p = parameters.pointer, o = layout.layer(k)
+        packed.pack(transB: true, b: p + o.weightHH, ldb: H)
+        // The streams are independent through time, so each thread runs the whole recurrence for its own
+        // rows b0 ..< b0 + n: no synchronisation per time step.
+        forEachStreamGroup(batch: B) { b0, n, gemmThreads in
+            for t in 0..<T {
+                let row = t * B + b0
+                let hPrev = hidden + row * H, h = hPrev + B * H, a = gates + row * G
+                // h_{t−1}·W_hhᵀ, added to the gates when the cell sums its parts, else kept apart with b_hh.
+                let part = cell.sumsInputAndRecurrentParts ? a : recurrentPart! + b0 * G
+                if !cell.sumsInputAndRecurrentParts { broadcastRow(p + o.biasHH, to: part, rows: n, n: G) }
+                sgemm(transA: false, m: n, alpha: 1, a: hPrev, lda: H, packedB: packed, beta: 1, c: part, ldc: G,
+                      threads: gemmThreads)
+                switch cell {
+                case .lstm:
+                    lstmCellForward(gates: a, cPrev: cellState.step(t) + b0 * H, c: cellState.step(t + 1) + b0 * H,
+                                    h: h, batch: n, hidden: H)
+                case .rnn:
+                    rnnCellForward(gates: a, h: h, batch: n, hidden: H)
+                case .gru:
+                    gruCellForward(gates: a, recurrentPart: part, nPart: separatePart.step(t) + b0 * H, hPrev: hPrev, h: h,
+                                   batch: n, hidden: H)
+                }
+            }
+        }
+    }
+
+    /// logits = input·W_decᵀ + b_dec for `rows` rows: [rows, H] → [rows, V]. O(rows·V·H).
+    func writeLogits(input: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) {
+        let H = config.hidden, V = config.vocabularySize, d = layout.decoder, p = parameters.pointer
+        broadcastRow(p + d.bias, to: logits, rows: rows, n: V)
+        sgemm(transA: false, transB: true, m: rows, n: V, k: H, alpha: 1, a: input, lda: H, b: p + d.weight, ldb: H,
+              beta: 1, c: logits, ldc: V, threads: threads)
+    }
+
+    /// Draws a dropout mask of `count` bits, each kept (1) with probability `keep`: one `nextUnitFloat` per
+    /// element, in order. O(count).
+    static func drawDropoutMask(_ words: UnsafeMutablePointer<UInt16>, count: Int, keep: Float, rng: inout RandomGenerator) {
+        var generator = rng  // a local copy stays in registers
+        defer { rng = generator }
+        for w in 0..<(count / 16) {
+            var bits: UInt16 = 0
+            for j in 0..<16 {
+                let kept: UInt16 = generator.nextUnitFloat() < keep ? 1 : 0  // no branch on the random outcome
+                bits |= kept << UInt16(j)
+            }
+            words[w] = bits
+        }
+        if count % 16 != 0 {
+            var bits: UInt16 = 0
+            for j in 0..<(count % 16) where generator.nextUnitFloat() < keep { bits |= 1 << UInt16(j) }
+            words[count / 16] = bits
+        }
     }
 
     /// Runs `body(firstStream, streams, gemmThreads)` over the batch's streams: one group using every

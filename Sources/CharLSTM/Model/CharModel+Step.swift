@@ -10,10 +10,14 @@ public final class StepRunner: @unchecked Sendable {
     public let state: RecurrentState
     private let embedding: FloatBuffer           // [V, G·H]: W_ih0ᵀ + input bias
     private let inputBias: [FloatBuffer]         // per layer [G·H]
-    /// LSTM/RNN layers ≥ 1: [W_ih | W_hh] side by side [G, 2H], so one product with [x; h] does both.
+    /// Layers ≥ 1 of cells that sum their parts: [W_ih | W_hh] side by side [G, 2H], so one product with
+    /// [x; h] does both.
     private let fused: [FloatBuffer?]
     private let xh: FloatBuffer                  // [2H]: the input and the previous h of the layer
-    private let gates: FloatBuffer, hiddenPart: FloatBuffer, c: FloatBuffer, tanhC: FloatBuffer, h: FloatBuffer
+    private let gates: FloatBuffer, h: FloatBuffer
+    /// Cells that keep the recurrent part apart (GRU): the step's recurrent part [G·H], and that of the
+    /// separate recurrent gates (n) [H].
+    private let recurrentPart: FloatBuffer, separatePart: FloatBuffer
     private let logitsBuffer: FloatBuffer
 
     /// Takes a snapshot of the model's current weights (call again after they change).
@@ -22,18 +26,12 @@ public final class StepRunner: @unchecked Sendable {
         let config = model.config, H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize
         state = RecurrentState(config: config, batch: 1)
         let p = model.parameters.pointer
-        inputBias = (0..<config.layers).map { k in
-            let o = model.layout.layer(k), b = FloatBuffer(count: G)
-            for j in 0..<G { b[j] = p[o.biasIH + j] + (config.cell == .gru ? 0 : p[o.biasHH + j]) }
-            return b
-        }
-        embedding = FloatBuffer(count: V * G)
-        transpose(p + model.layout.layer(0).weightIH, rows: G, cols: V, into: embedding.pointer)
-        for v in 0..<V {
-            for j in 0..<G { embedding[v * G + j] += inputBias[0][j] }
-        }
+        let biases = (0..<config.layers).map { _ in FloatBuffer(count: G) }, table = FloatBuffer(count: V * G)
+        model.prepareInputTables(embedding: table.pointer, bias: { biases[$0].pointer })
+        inputBias = biases
+        embedding = table
         fused = (0..<config.layers).map { k in
-            guard k > 0, config.cell != .gru else { return nil }
+            guard k > 0, config.cell.sumsInputAndRecurrentParts else { return nil }
             let o = model.layout.layer(k), w = FloatBuffer(count: G * 2 * H)
             for r in 0..<G {
                 (w.pointer + r * 2 * H).update(from: p + o.weightIH + r * H, count: H)
@@ -43,10 +41,10 @@ public final class StepRunner: @unchecked Sendable {
         }
         xh = FloatBuffer(count: 2 * H)
         gates = FloatBuffer(count: G)
-        hiddenPart = FloatBuffer(count: G)
-        c = FloatBuffer(count: H)
-        tanhC = FloatBuffer(count: H)
         h = FloatBuffer(count: H)
+        let apart = !config.cell.sumsInputAndRecurrentParts
+        recurrentPart = FloatBuffer(count: apart ? G : 0)
+        separatePart = FloatBuffer(count: config.cell.separateRecurrentGates * H)
         logitsBuffer = FloatBuffer(count: V)
     }
 
@@ -68,28 +66,24 @@ public final class StepRunner: @unchecked Sendable {
                 xh.pointer.update(from: input, count: H)
                 (xh.pointer + H).update(from: hk, count: H)
                 sgemv(trans: false, m: G, n: 2 * H, alpha: 1, a: w.pointer, lda: 2 * H, x: xh.pointer, beta: 1, y: a, threads: threads)
-            } else if k > 0 {
-                sgemv(trans: false, m: G, n: H, alpha: 1, a: p + o.weightIH, lda: H, x: input, beta: 1, y: a, threads: threads)
+            } else {
+                if k > 0 {
+                    sgemv(trans: false, m: G, n: H, alpha: 1, a: p + o.weightIH, lda: H, x: input, beta: 1, y: a, threads: threads)
+                }
+                // h·W_hhᵀ: into the gates when the cell sums its parts, else apart with b_hh.
+                let part = config.cell.sumsInputAndRecurrentParts ? a : recurrentPart.pointer
+                if !config.cell.sumsInputAndRecurrentParts { part.update(from: p + o.biasHH, count: G) }
+                sgemv(trans: false, m: G, n: H, alpha: 1, a: p + o.weightHH, lda: H, x: hk, beta: 1, y: part, threads: threads)
             }
-            let recurrentDone = fused[k] != nil
             switch config.cell {
             case .lstm:
-                if !recurrentDone {
-                    sgemv(trans: false, m: G, n: H, alpha: 1, a: p + o.weightHH, lda: H, x: hk, beta: 1, y: a, threads: threads)
-                }
                 let ck = state.c(layer: k)
-                lstmCellForward(pre: a, cPrev: ck, c: c.pointer, tanhC: tanhC.pointer, h: h.pointer, batch: 1, hidden: H)
-                ck.update(from: c.pointer, count: H)
+                lstmCellForward(gates: a, cPrev: ck, c: ck, h: h.pointer, batch: 1, hidden: H)
             case .rnn:
-                if !recurrentDone {
-                    sgemv(trans: false, m: G, n: H, alpha: 1, a: p + o.weightHH, lda: H, x: hk, beta: 1, y: a, threads: threads)
-                }
-                rnnCellForward(pre: a, h: h.pointer, batch: 1, hidden: H)
+                rnnCellForward(gates: a, h: h.pointer, batch: 1, hidden: H)
             case .gru:
-                let ah = hiddenPart.pointer
-                ah.update(from: p + o.biasHH, count: G)
-                sgemv(trans: false, m: G, n: H, alpha: 1, a: p + o.weightHH, lda: H, x: hk, beta: 1, y: ah, threads: threads)
-                gruCellForward(ax: a, ah: ah, ahN: tanhC.pointer, hPrev: hk, h: h.pointer, batch: 1, hidden: H)
+                gruCellForward(gates: a, recurrentPart: recurrentPart.pointer, nPart: separatePart.pointer, hPrev: hk, h: h.pointer,
+                               batch: 1, hidden: H)
             }
             hk.update(from: h.pointer, count: H)
             input = UnsafePointer(hk)

@@ -3,9 +3,11 @@ import CharLSTMKernels
 /// A character-level language model: one-hot input → stacked recurrent layers → dropout → linear decoder.
 ///
 /// All parameters live in one flat ``parameters`` buffer laid out by ``layout`` (PyTorch's state-dict names
-/// and shapes); ``gradients`` has the same layout and is overwritten by every ``backward(_:)``.
-/// `LSTM(inputSize:hiddenSize:)`-style use: build from a ``ModelConfig``, run ``forward(_:state:workspace:dropout:)``
-/// over a batch, then ``backward(_:)``, then step an optimizer on the buffers.
+/// and shapes); ``gradients`` has the same layout and is overwritten by every ``backward(_:workspace:)``.
+/// Training: build from a ``ModelConfig``, run ``forward(_:state:workspace:training:dropout:)`` over a batch
+/// with `training: true`, then ``backward(_:workspace:)``, then step an optimizer (``Adam``) on the buffers
+/// (``Trainer`` does all of this). Evaluation: ``evaluate(_:state:workspace:)`` with an ``InferenceWorkspace``;
+/// generation: ``StepRunner``.
 public final class CharModel: @unchecked Sendable {
     public let config: ModelConfig
     public let layout: ParameterLayout

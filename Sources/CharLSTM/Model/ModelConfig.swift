@@ -26,6 +26,11 @@ public struct ModelConfig: Equatable, Sendable {
     /// Input width of layer `k`: the vocabulary for the first layer, the hidden size after.
     public func inputSize(layer k: Int) -> Int { k == 0 ? vocabularySize : hidden }
 
+    /// Whether `other` has the same parameters and activations: it differs at most in dropout.
+    public func hasSameShape(as other: ModelConfig) -> Bool {
+        cell == other.cell && vocabularySize == other.vocabularySize && hidden == other.hidden && layers == other.layers
+    }
+
     /// Number of trainable parameters. O(layers).
     public var parameterCount: Int { ParameterLayout(self).totalCount }
 

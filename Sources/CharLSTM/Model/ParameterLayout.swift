@@ -1,8 +1,8 @@
 /// Where each named parameter tensor sits in the model's one flat parameter buffer.
 ///
 /// Names and shapes are PyTorch's state-dict ones (`lstm.weight_ih_l0` [4H, V], …, `decoder.weight` [V, H],
-/// `decoder.bias` [V]), in the order layer by layer (weight_ih, weight_hh, bias_ih, bias_hh), then the decoder.
-/// Gradients and optimizer moments use the same layout.
+/// `decoder.bias` [V]), in the order layer by layer (the cell's ``CellKind/layerTensors``: weight_ih,
+/// weight_hh, bias_ih, bias_hh), then the decoder. Gradients and optimizer moments use the same layout.
 public struct ParameterLayout: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
         public let name: String
@@ -11,40 +11,50 @@ public struct ParameterLayout: Sendable, Equatable {
         public var count: Int { shape.reduce(1, *) }
     }
 
+    /// Offsets of the tensors of one recurrent layer.
+    struct Layer: Sendable, Equatable {
+        var weightIH = 0, weightHH = 0, biasIH = 0, biasHH = 0
+    }
+
     public let entries: [Entry]
     public let totalCount: Int
+    private let layers: [Layer]
+    /// Offsets of the decoder weight and bias.
+    let decoder: (weight: Int, bias: Int)
 
     public init(_ config: ModelConfig) {
         var entries: [Entry] = []
         var offset = 0
-        func add(_ name: String, _ shape: [Int]) {
+        func add(_ name: String, _ shape: [Int]) -> Int {
             entries.append(Entry(name: name, shape: shape, offset: offset))
             offset += shape.reduce(1, *)
+            return entries.last!.offset
         }
-        let g = config.cell.gateCount * config.hidden, h = config.hidden, prefix = config.cell.rawValue
-        for k in 0..<config.layers {
-            add("\(prefix).weight_ih_l\(k)", [g, config.inputSize(layer: k)])
-            add("\(prefix).weight_hh_l\(k)", [g, h])
-            add("\(prefix).bias_ih_l\(k)", [g])
-            add("\(prefix).bias_hh_l\(k)", [g])
+        let cell = config.cell, g = cell.gateCount * config.hidden
+        layers = (0..<config.layers).map { k in
+            var layer = Layer()
+            for tensor in cell.layerTensors {
+                let at = add("\(cell.tensorPrefix).\(tensor.rawValue)_l\(k)",
+                             tensor.shape(gates: g, input: config.inputSize(layer: k), hidden: config.hidden))
+                switch tensor {
+                case .weightIH: layer.weightIH = at
+                case .weightHH: layer.weightHH = at
+                case .biasIH: layer.biasIH = at
+                case .biasHH: layer.biasHH = at
+                }
+            }
+            return layer
         }
-        add("decoder.weight", [config.vocabularySize, h])
-        add("decoder.bias", [config.vocabularySize])
+        decoder = (add("decoder.weight", [config.vocabularySize, config.hidden]), add("decoder.bias", [config.vocabularySize]))
         self.entries = entries
         self.totalCount = offset
     }
 
+    public static func == (a: ParameterLayout, b: ParameterLayout) -> Bool { a.entries == b.entries }
+
     /// The entry called `name`, if any. O(entries).
     public func entry(named name: String) -> Entry? { entries.first { $0.name == name } }
 
-    /// Offsets of the four tensors of recurrent layer `k`.
-    func layer(_ k: Int) -> (weightIH: Int, weightHH: Int, biasIH: Int, biasHH: Int) {
-        let e = entries[4 * k ..< 4 * k + 4].map(\.offset)
-        return (e[0], e[1], e[2], e[3])
-    }
-
-    /// Offsets of the decoder weight and bias.
-    var decoder: (weight: Int, bias: Int) {
-        (entries[entries.count - 2].offset, entries[entries.count - 1].offset)
-    }
+    /// Offsets of the tensors of recurrent layer `k`.
+    func layer(_ k: Int) -> Layer { layers[k] }
 }

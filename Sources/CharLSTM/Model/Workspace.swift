@@ -1,84 +1,120 @@
 import CharLSTMKernels
 
-/// Every activation buffer a forward and backward pass over a [T, B] batch needs, allocated once and reused,
+/// Every buffer a training forward and backward pass over a [T, B] batch needs, allocated once and reused,
 /// so that a training step allocates nothing.
+///
+/// Only what the backward pass cannot recompute cheaply is kept per time step: each layer's gates
+/// (overwritten in place by their gradients), the cell state for cells with one, the recurrent part of n
+/// for GRU, and the dropout masks as bits. h is kept for one layer at a time (a lower layer's is
+/// rebuilt from its gates by its own backward steps), and tanh(c) and the dropped-out outputs are
+/// recomputed where they are read: elementwise work, small next to the matrix products. The buffers
+/// and their sizes are one list, ``plan(config:sequenceLength:batchSize:)``, which both allocates them and
+/// counts their memory. For evaluation, ``InferenceWorkspace`` needs a small fraction of this.
 public final class Workspace: @unchecked Sendable {
     public let sequenceLength: Int
     public let batchSize: Int
     let config: ModelConfig
+    private let buffers: BufferSet<Role>
 
-    /// Per layer: h_0…h_T ([(T+1)·B, H]; row block 0 is the carried-in state).
-    let hs: [FloatBuffer]
-    /// Per layer (LSTM): c_0…c_T, and tanh(c_1)…tanh(c_T).
-    let cs: [FloatBuffer], tanhC: [FloatBuffer]
-    /// Per layer: gate activations [T·B, G·H].
-    let acts: [FloatBuffer]
-    /// Per layer (GRU): the saved h-part of the n gate [T·B, H]; and one step's h-part scratch [B, 3H].
-    let ahN: [FloatBuffer]
-    let ah: FloatBuffer
-    /// Per layer (dropout > 0): the mask (0 or 1/(1−p)) and the masked output [T·B, H].
-    let masks: [FloatBuffer], dropped: [FloatBuffer]
-    /// Decoder logits, overwritten by their gradient in training [T·B, V].
-    let logits: FloatBuffer
-    /// Backward scratch: gate gradients [T·B, G·H] (x-part and, for GRU, h-part), h gradients [T·B, H] ×2,
-    /// c gradient [B, H].
-    let dA: FloatBuffer, dAh: FloatBuffer, dH: [FloatBuffer], dC: FloatBuffer
-    /// First layer: W_ihᵀ with the input biases folded in [V, G·H], and its gradient.
-    let embedding: FloatBuffer, dEmbedding: FloatBuffer
-    /// Per layer: the bias added to x·W_ihᵀ (b_ih + b_hh for LSTM/RNN, b_ih for GRU) [G·H].
-    let inputBias: [FloatBuffer]
-    /// The recurrent weights of the layer being processed, packed once per pass for the T per-step products:
-    /// W_hhᵀ (H × G) forward, W_hh (G × H) backward.
-    let packedRecurrent: SgemmPackedB, packedRecurrentBackward: SgemmPackedB
+    /// What each buffer holds. T steps, B streams, H hidden units, G = gate count × H, V characters.
+    enum Role: Hashable, Sendable {
+        /// h_0…h_T of one layer [(T+1)·B, H]; row block 0 is its carried-in state. After the forward, the
+        /// top layer's; in the backward, the layer being back-propagated (rebuilt for the lower ones).
+        case hidden
+        /// Per layer: the carried-in h_0 [B, H], to rebuild h from.
+        case initialHidden
+        /// Per layer: the gates [T·B, G]: input part, then activations (forward), then ∂pre-activations
+        /// (backward).
+        case gates
+        /// Per layer, cells with a cell state: c_0…c_T [(T+1)·B, H].
+        case cellState
+        /// Per layer, cells with ``CellKind/separateRecurrentGates`` (GRU: n): the recurrent part of those
+        /// gates, then its gradient [T·B, separate gates × H].
+        case separatePart
+        /// Cells that keep the recurrent part apart: one step's recurrent part, then its gradient [B, G].
+        case recurrentPart
+        /// Per layer, with dropout: the mask of the layer's output, T·B·H bits.
+        case dropoutMask
+        /// Decoder logits, overwritten by their gradient in training [T·B, V].
+        case logits
+        /// ∂L/∂h of the layer being back-propagated [T·B, H]. With dropout it also holds a layer's
+        /// dropped-out output whenever that is read: in the forward (by the layer above and the decoder),
+        /// and in the backward once the layer's own steps are done (by the gradient of the layer above's
+        /// input weights), until the h gradient of the layer below replaces it.
+        case hiddenGradient
+        /// Cells with a cell state: ∂L/∂c of the step being back-propagated [B, H].
+        case cellGradient
+        /// First layer: W_ihᵀ with the input biases folded in [V, G], and its gradient.
+        case embedding, embeddingGradient
+        /// Per layer: the bias added to x·W_ihᵀ (b_ih, plus b_hh when the cell sums its parts) [G].
+        case inputBias
+        /// The recurrent weights of the layer being processed, packed once per pass for the T per-step
+        /// products: W_hhᵀ (H × G) forward, W_hh (G × H) backward.
+        case packedRecurrent, packedRecurrentBackward
+    }
+
+    /// The buffers of a [T, B] workspace and their sizes: what is allocated, and what is counted. O(1).
+    static func plan(config: ModelConfig, sequenceLength T: Int, batchSize B: Int) -> [BufferSet<Role>.Description] {
+        let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize, L = config.layers
+        let TB = T * B
+        var plan: [BufferSet<Role>.Description] = [
+            .init(.hidden, .floats((T + 1) * B * H)),
+            .init(.initialHidden, copies: L, .floats(B * H)),
+            .init(.gates, copies: L, .floats(TB * G)),
+            .init(.logits, .floats(TB * V)),
+            .init(.hiddenGradient, .floats(TB * H)),
+            .init(.embedding, .floats(V * G)),
+            .init(.embeddingGradient, .floats(V * G)),
+            .init(.inputBias, copies: L, .floats(G)),
+            .init(.packedRecurrent, .packed(k: H, n: G)),
+            .init(.packedRecurrentBackward, .packed(k: G, n: H)),
+        ]
+        if config.cell.hasCellState {
+            plan.append(.init(.cellState, copies: L, .floats((T + 1) * B * H)))
+            plan.append(.init(.cellGradient, .floats(B * H)))
+        }
+        if !config.cell.sumsInputAndRecurrentParts {
+            plan.append(.init(.separatePart, copies: L, .floats(TB * config.cell.separateRecurrentGates * H)))
+            plan.append(.init(.recurrentPart, .floats(B * G)))
+        }
+        if config.dropout > 0 { plan.append(.init(.dropoutMask, copies: L, .bits(TB * H))) }
+        return plan
+    }
 
     /// Bytes the buffers of a [T, B] workspace take. O(1).
     public static func bytesNeeded(config: ModelConfig, sequenceLength T: Int, batchSize B: Int) -> Int {
-        floatsNeeded(config: config, T: T, B: B).multipliedReportingOverflow(by: 4).partialValue
-    }
-
-    static func floatsNeeded(config: ModelConfig, T: Int, B: Int) -> Int {
-        let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize, L = config.layers
-        let TB = T * B
-        var perLayer = (T + 1) * B * H + TB * G
-        if config.cell == .lstm { perLayer += (T + 1) * B * H + TB * H }
-        if config.cell == .gru { perLayer += TB * H }
-        if config.dropout > 0 { perLayer += 2 * TB * H }
-        var total = L * perLayer + TB * V + TB * G * (config.cell == .gru ? 2 : 1) + 2 * TB * H + B * H
-        total += 2 * V * G + L * G + B * 3 * H + 2 * (G + 16) * (H + 16)
-        return total
+        BufferSet.bytes(plan(config: config, sequenceLength: T, batchSize: B))
     }
 
     public init(config: ModelConfig, sequenceLength T: Int, batchSize B: Int) {
         self.config = config
         sequenceLength = T
         batchSize = B
-        let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize, L = config.layers
-        let TB = T * B
-        func buffers(_ n: Int, _ present: Bool = true) -> [FloatBuffer] {
-            (0..<L).map { _ in FloatBuffer(count: present ? n : 0) }
-        }
-        hs = buffers((T + 1) * B * H)
-        cs = buffers((T + 1) * B * H, config.cell == .lstm)
-        tanhC = buffers(TB * H, config.cell == .lstm)
-        acts = buffers(TB * G)
-        ahN = buffers(TB * H, config.cell == .gru)
-        ah = FloatBuffer(count: config.cell == .gru ? B * G : 0)
-        masks = buffers(TB * H, config.dropout > 0)
-        dropped = buffers(TB * H, config.dropout > 0)
-        logits = FloatBuffer(count: TB * V)
-        dA = FloatBuffer(count: TB * G)
-        dAh = FloatBuffer(count: config.cell == .gru ? TB * G : 0)
-        dH = [FloatBuffer(count: TB * H), FloatBuffer(count: TB * H)]
-        dC = FloatBuffer(count: B * H)
-        embedding = FloatBuffer(count: V * G)
-        dEmbedding = FloatBuffer(count: V * G)
-        inputBias = buffers(G)
-        packedRecurrent = SgemmPackedB(k: H, n: G)
-        packedRecurrentBackward = SgemmPackedB(k: G, n: H)
+        buffers = BufferSet(Self.plan(config: config, sequenceLength: T, batchSize: B))
     }
 
-    /// Output of layer k as seen by the layer above (after dropout when it was applied) [T·B, H].
-    func output(layer k: Int, dropout applied: Bool) -> UnsafeMutablePointer<Float> {
-        applied ? dropped[k].pointer : hs[k].pointer + batchSize * config.hidden
+    var hidden: UnsafeMutablePointer<Float> { buffers.floats(.hidden) }
+    func initialHidden(_ k: Int) -> UnsafeMutablePointer<Float> { buffers.floats(.initialHidden, k) }
+    func gates(_ k: Int) -> UnsafeMutablePointer<Float> { buffers.floats(.gates, k) }
+    /// nil for cells without a cell state.
+    func cellState(_ k: Int) -> UnsafeMutablePointer<Float>? { buffers.has(.cellState) ? buffers.floats(.cellState, k) : nil }
+    /// nil for cells that sum their parts.
+    func separatePart(_ k: Int) -> UnsafeMutablePointer<Float>? { buffers.has(.separatePart) ? buffers.floats(.separatePart, k) : nil }
+    var recurrentPart: UnsafeMutablePointer<Float>? { buffers.has(.recurrentPart) ? buffers.floats(.recurrentPart) : nil }
+    func dropoutMask(_ k: Int) -> UnsafeMutablePointer<UInt16> { buffers.mask(.dropoutMask, k) }
+    var logits: UnsafeMutablePointer<Float> { buffers.floats(.logits) }
+    var hiddenGradient: UnsafeMutablePointer<Float> { buffers.floats(.hiddenGradient) }
+    var cellGradient: UnsafeMutablePointer<Float> { buffers.floats(.cellGradient) }
+    var embedding: UnsafeMutablePointer<Float> { buffers.floats(.embedding) }
+    var embeddingGradient: UnsafeMutablePointer<Float> { buffers.floats(.embeddingGradient) }
+    func inputBias(_ k: Int) -> UnsafeMutablePointer<Float> { buffers.floats(.inputBias, k) }
+    var packedRecurrent: SgemmPackedB { buffers.packed(.packedRecurrent) }
+    var packedRecurrentBackward: SgemmPackedB { buffers.packed(.packedRecurrentBackward) }
+
+    /// Output of the layer whose h is in ``Role/hidden``, as the layer above and the decoder read it
+    /// [T·B, H]: h_1…h_T, or, when dropout was applied, the dropped-out copy in ``Role/hiddenGradient``
+    /// (valid only while it is there, see there).
+    func layerOutput(dropout applied: Bool) -> UnsafeMutablePointer<Float> {
+        applied ? hiddenGradient : hidden + batchSize * config.hidden
     }
 }

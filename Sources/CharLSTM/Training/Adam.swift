@@ -26,6 +26,36 @@ public final class Adam: @unchecked Sendable {
         step = 0
     }
 
+    /// What the optimizer carries from one update to the next: its step count and moments. The
+    /// hyperparameters are not part of it; they come from the training configuration.
+    public struct Snapshot: @unchecked Sendable {
+        /// Steps taken so far.
+        public var step: Int
+        /// First and second moments, laid out as the parameters.
+        public var m: FloatBuffer, v: FloatBuffer
+
+        public init(step: Int, m: FloatBuffer, v: FloatBuffer) {
+            self.step = step
+            self.m = m
+            self.v = v
+        }
+    }
+
+    /// The optimizer's state now. Shares the moment buffers (no copy): use it before the next update.
+    public func snapshot() -> Snapshot { Snapshot(step: step, m: m, v: v) }
+
+    /// Continues from `snapshot`, copying its moments in. Throws `.invalidData`, changing nothing, when its
+    /// moments are not laid out as this optimizer's or its step count is negative. O(n).
+    public func restore(_ snapshot: Snapshot) throws(CharLSTMError) {
+        guard snapshot.m.count == m.count, snapshot.v.count == v.count else {
+            throw .invalidData("the optimizer state has \(snapshot.m.count) and \(snapshot.v.count) moments, this model \(m.count)")
+        }
+        guard snapshot.step >= 0 else { throw .invalidData("the optimizer step count is negative") }
+        m.pointer.update(from: snapshot.m.pointer, count: m.count)
+        v.pointer.update(from: snapshot.v.pointer, count: v.count)
+        step = snapshot.step
+    }
+
     /// Clips and applies one update; returns the gradient's global L2 norm before clipping. O(n).
     @discardableResult
     public func update(parameters: FloatBuffer, gradients: FloatBuffer) -> Double {

@@ -3,7 +3,7 @@ import CharLSTMKernels
 /// Truncated-BPTT training of a ``CharModel`` on one corpus: batching, carried state, Adam, schedule.
 ///
 /// Everything that decides the next step (weights, optimizer moments, carried state, data position, epoch,
-/// random generator) is in here and in a checkpoint, so a resumed trainer continues bit for bit.
+/// random generator) is in its ``Snapshot``, so a trainer restored from one continues bit for bit.
 public final class Trainer: @unchecked Sendable {
     public let model: CharModel
     public let optimizer: Adam
@@ -21,6 +21,7 @@ public final class Trainer: @unchecked Sendable {
     public var rng: RandomGenerator
     private var batch: TokenBatch
     private let workspace: Workspace
+    private let validationWorkspace: InferenceWorkspace
 
     /// Result of one optimizer step.
     public struct StepResult: Sendable {
@@ -43,6 +44,19 @@ public final class Trainer: @unchecked Sendable {
         self.rng = rng
         batch = TokenBatch(sequenceLength: config.sequenceLength, batchSize: config.batchSize)
         workspace = Workspace(config: model.config, sequenceLength: config.sequenceLength, batchSize: config.batchSize)
+        let shape = CharModel.evaluationShape(characters: split.validation.count, batchSize: config.batchSize,
+                                              sequenceLength: config.sequenceLength)
+        validationWorkspace = InferenceWorkspace(config: model.config, batchSize: shape?.batchSize ?? 1)
+    }
+
+    /// Bytes a trainer for a model of `config` with `training`'s batch shape allocates beyond the corpus:
+    /// parameters, gradients, both Adam moments, the training workspace and the validation workspace. O(1).
+    public static func bytesNeeded(config: ModelConfig, training: TrainingConfig) -> Int {
+        let T = training.sequenceLength, B = training.batchSize
+        let parameters = BufferSize.product(BufferSize.floats(ParameterLayout(config).totalCount).bytes, 4)
+        let workspaces = BufferSize.sum(Workspace.bytesNeeded(config: config, sequenceLength: T, batchSize: B),
+                                        InferenceWorkspace.bytesNeeded(config: config, batchSize: B))
+        return BufferSize.sum(parameters, workspaces)
     }
 
     /// Fractional epochs done: completed epochs plus the share of the current one.
@@ -72,8 +86,77 @@ public final class Trainer: @unchecked Sendable {
         return StepResult(bitsPerCharacter: result.bitsPerCharacter, gradientNorm: norm, learningRate: lr)
     }
 
-    /// Validation loss: the held-out text as parallel streams from a zero state, dropout off.
+    /// Validation loss: the held-out text as parallel streams from a zero state, dropout off. Runs the
+    /// forward-only pass in a workspace allocated once with the trainer.
     public func validate() -> CharModel.ForwardResult {
-        model.evaluateStreams(validation, batchSize: config.batchSize, sequenceLength: config.sequenceLength)
+        model.evaluateStreams(validation, batchSize: config.batchSize, sequenceLength: config.sequenceLength,
+                              workspace: validationWorkspace)
+    }
+}
+
+extension Trainer {
+    /// Everything that decides a trainer's next step besides its configuration: the weights, the optimizer
+    /// state, the carried state, where it is in the data, and the random generator.
+    public struct Snapshot: @unchecked Sendable {
+        /// Optimizer steps done.
+        public var step: Int
+        /// Completed epochs.
+        public var epoch: Int
+        /// Next batch within the epoch.
+        public var position: Int
+        /// The generator that draws the dropout masks, as it is now.
+        public var rng: RandomGenerator
+        /// The model's parameters, in ``ParameterLayout`` order.
+        public var parameters: FloatBuffer
+        public var optimizer: Adam.Snapshot
+        /// The carried state [L, B, H]; `c` is empty for cells without a cell state.
+        public var h: FloatBuffer, c: FloatBuffer
+
+        public init(step: Int, epoch: Int, position: Int, rng: RandomGenerator, parameters: FloatBuffer,
+                    optimizer: Adam.Snapshot, h: FloatBuffer, c: FloatBuffer) {
+            self.step = step
+            self.epoch = epoch
+            self.position = position
+            self.rng = rng
+            self.parameters = parameters
+            self.optimizer = optimizer
+            self.h = h
+            self.c = c
+        }
+    }
+
+    /// The trainer's state now. Shares its buffers (no copy): use it before the next step. O(1).
+    public func snapshot() -> Snapshot {
+        Snapshot(step: step, epoch: epoch, position: position, rng: rng, parameters: model.parameters,
+                 optimizer: optimizer.snapshot(), h: state.h, c: state.c)
+    }
+
+    /// Continues from `snapshot`: copies its buffers in, so that the next step is the one that followed it.
+    /// Throws, changing nothing, when it does not fit this trainer: `.conflict` when its data position lies
+    /// beyond this corpus's epoch, `.invalidData` when its buffers are not shaped as this model and batch's.
+    /// O(parameters).
+    public func restore(_ snapshot: Snapshot) throws(CharLSTMError) {
+        guard snapshot.step >= 0, snapshot.epoch >= 0, snapshot.position >= 0 else {
+            throw .invalidData("the training state has a negative step, epoch or data position")
+        }
+        guard snapshot.position < streams.batchesPerEpoch else {
+            throw .conflict("the checkpoint stopped at batch \(snapshot.position) of an epoch, but this corpus and batch shape "
+                + "give only \(streams.batchesPerEpoch) batches per epoch: resume on the corpus the run was started on")
+        }
+        guard snapshot.parameters.count == model.parameters.count else {
+            throw .invalidData("the training state has \(snapshot.parameters.count) parameters, this model \(model.parameters.count)")
+        }
+        guard snapshot.h.count == state.h.count, snapshot.c.count == state.c.count else {
+            throw .invalidData("the carried state holds \(snapshot.h.count) and \(snapshot.c.count) values, "
+                + "this model and batch size need \(state.h.count) and \(state.c.count)")
+        }
+        try optimizer.restore(snapshot.optimizer)
+        model.parameters.pointer.update(from: snapshot.parameters.pointer, count: model.parameters.count)
+        state.h.pointer.update(from: snapshot.h.pointer, count: state.h.count)
+        state.c.pointer.update(from: snapshot.c.pointer, count: state.c.count)
+        step = snapshot.step
+        epoch = snapshot.epoch
+        position = snapshot.position
+        rng = snapshot.rng
     }
 }

@@ -243,13 +243,11 @@ public final class TrainingRun: @unchecked Sendable {
 
     /// Refuses, before allocating, a model whose training buffers would not fit in memory.
     private static func checkMemory(model: ModelConfig, training: TrainingConfig) throws(CharLSTMError) {
-        let parameters = Double(ParameterLayout(model).totalCount)
-        let work = Double(Workspace.bytesNeeded(config: model, sequenceLength: training.sequenceLength, batchSize: training.batchSize))
-        let needed = parameters * 4 * 4 + work
+        let needed = Double(Trainer.bytesNeeded(config: model, training: training))
         let available = Double(Paths.physicalMemory)
         if needed > 0.8 * available {
             throw CharLSTMError(.unavailable, "this model would need about \(Paths.bytes(needed)) of memory to train "
-                + "(\(Int(parameters)) parameters, batch \(training.batchSize) × \(training.sequenceLength)), but the machine has "
+                + "(\(model.parameterCount) parameters, batch \(training.batchSize) × \(training.sequenceLength)), but the machine has "
                 + "\(Paths.bytes(available)): lower --hidden, --layers, --batch-size or --seq-length")
         }
     }

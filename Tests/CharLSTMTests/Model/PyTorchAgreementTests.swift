@@ -51,7 +51,7 @@ import CharLSTMKernels
         let model = CharModel(config: config, parameters: values)
         let batch = TokenBatch(sequenceLength: T, batchSize: B, inputs: f.nested("inputs").map { Int32($0) },
                                targets: f.nested("targets").map { Int32($0) })
-        let h0 = f.nested("h0"), c0 = cell == .lstm ? f.nested("c0") : []
+        let h0 = f.nested("h0"), c0 = cell.hasCellState ? f.nested("c0") : []
         func initialState() -> RecurrentState {
             let s = RecurrentState(config: config, batch: B)
             for i in 0..<h0.count { s.h[i] = Float(h0[i]) }
@@ -66,7 +66,7 @@ import CharLSTMKernels
         let result = model.forward(batch, state: state, workspace: ws, training: true, dropout: &rng)
         #expect(abs(result.meanNats - f.double("loss")) < 1e-5 * f.double("loss"))
         Self.expectClose(state.h.array, f.nested("h_final"), "h_final")
-        if cell == .lstm { Self.expectClose(state.c.array, f.nested("c_final"), "c_final") }
+        if cell.hasCellState { Self.expectClose(state.c.array, f.nested("c_final"), "c_final") }
         model.backward(batch, workspace: ws)
         for (name, expected) in f.tensors("grads") {
             Self.expectClose(Array(try #require(model.gradient(name))), expected, "grad \(name)")

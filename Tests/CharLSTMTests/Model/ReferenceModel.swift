@@ -31,8 +31,11 @@ struct ReferenceModel {
 
     private static func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
 
-    /// inputs/targets time-major [T*B]; h0/c0 [layer][batch][hidden].
-    func forward(inputs: [Int32], targets: [Int32], T: Int, B: Int, h0: [[[Double]]], c0: [[[Double]]]) -> Output {
+    /// inputs/targets time-major [T*B]; h0/c0 [layer][batch][hidden]. `dropout`, when given: per layer the
+    /// factor [(t·B + b)·H + j] (0 or 1/(1−p)) each output of the layer is multiplied by before the layer
+    /// above and the decoder read it.
+    func forward(inputs: [Int32], targets: [Int32], T: Int, B: Int, h0: [[[Double]]], c0: [[[Double]]],
+                 dropout: [[Double]]? = nil) -> Output {
         let H = config.hidden, V = config.vocabularySize, G = config.cell.gateCount
         let name = config.cell.rawValue
         var h = h0, c = c0
@@ -78,7 +81,7 @@ struct ReferenceModel {
                         }
                     }
                     h[k][b] = hn
-                    out[t][b] = hn
+                    out[t][b] = dropout.map { masks in (0..<H).map { j in hn[j] * masks[k][(t * B + b) * H + j] } } ?? hn
                 }
             }
             layerInput = out

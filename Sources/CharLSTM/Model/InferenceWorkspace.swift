@@ -1,0 +1,81 @@
+import CharLSTMKernels
+
+/// The buffers of a forward-only pass (evaluation) over B streams, for ``CharModel/evaluate(_:state:workspace:)``.
+///
+/// Nothing is kept for a backward pass: the layers run a chunk of up to ``chunkLength`` time steps at a
+/// time, each layer keeping only what the next layer and the next time step need (one h buffer that each
+/// layer overwrites after the layer above has read it, one gate buffer, the cell state updated in place
+/// in the carried ``RecurrentState``). Allocate once, reuse for every batch. Like ``Workspace``, its buffers
+/// are one list that both allocates them and counts their memory.
+public final class InferenceWorkspace: @unchecked Sendable {
+    public let batchSize: Int
+    /// Most time steps run per layer at a time.
+    public let chunkLength: Int
+    let config: ModelConfig
+    private let buffers: BufferSet<Role>
+
+    /// What each buffer holds. C = chunk length, B streams, H hidden units, G = gate count × H, V characters.
+    enum Role: Hashable, Sendable {
+        /// h_0…h_C of the layer being run [(C+1)·B, H]: the layer below's output until this layer's input
+        /// part is made, then this layer's own.
+        case hidden
+        /// The gates of the layer being run [C·B, G].
+        case gates
+        /// Cells that keep the recurrent part apart (GRU): one step's recurrent part [B, G], and of the
+        /// ``CellKind/separateRecurrentGates`` (n) [B, separate gates × H].
+        case recurrentPart, separatePart
+        /// Decoder logits of a chunk [C·B, V].
+        case logits
+        /// First layer: W_ihᵀ with the input biases folded in [V, G].
+        case embedding
+        /// Per layer: the bias added to x·W_ihᵀ [G].
+        case inputBias
+        /// W_hhᵀ of the layer being run, packed once per chunk for its per-step products (H × G).
+        case packedRecurrent
+    }
+
+    /// Rows (steps × streams) a chunk aims at by default: enough for efficient matrix products.
+    public static let defaultChunkRows = 512
+
+    static func plan(config: ModelConfig, batchSize B: Int, chunkLength C: Int) -> [BufferSet<Role>.Description] {
+        let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize
+        var plan: [BufferSet<Role>.Description] = [
+            .init(.hidden, .floats((C + 1) * B * H)),
+            .init(.gates, .floats(C * B * G)),
+            .init(.logits, .floats(C * B * V)),
+            .init(.embedding, .floats(V * G)),
+            .init(.inputBias, copies: config.layers, .floats(G)),
+            .init(.packedRecurrent, .packed(k: H, n: G)),
+        ]
+        if !config.cell.sumsInputAndRecurrentParts {
+            plan.append(.init(.recurrentPart, .floats(B * G)))
+            plan.append(.init(.separatePart, .floats(B * config.cell.separateRecurrentGates * H)))
+        }
+        return plan
+    }
+
+    /// The chunk length used when none is given: about ``defaultChunkRows`` rows.
+    public static func defaultChunkLength(batchSize B: Int) -> Int { max(1, defaultChunkRows / max(B, 1)) }
+
+    /// Bytes the buffers take. O(1).
+    public static func bytesNeeded(config: ModelConfig, batchSize B: Int, chunkLength: Int? = nil) -> Int {
+        BufferSet.bytes(plan(config: config, batchSize: B, chunkLength: chunkLength ?? defaultChunkLength(batchSize: B)))
+    }
+
+    /// Buffers for `batchSize` streams, run `chunkLength` steps at a time (default: about ``defaultChunkRows`` rows).
+    public init(config: ModelConfig, batchSize B: Int, chunkLength: Int? = nil) {
+        self.config = config
+        batchSize = B
+        self.chunkLength = max(1, chunkLength ?? Self.defaultChunkLength(batchSize: B))
+        buffers = BufferSet(Self.plan(config: config, batchSize: B, chunkLength: self.chunkLength))
+    }
+
+    var hidden: UnsafeMutablePointer<Float> { buffers.floats(.hidden) }
+    var gates: UnsafeMutablePointer<Float> { buffers.floats(.gates) }
+    var recurrentPart: UnsafeMutablePointer<Float>? { buffers.has(.recurrentPart) ? buffers.floats(.recurrentPart) : nil }
+    var separatePart: UnsafeMutablePointer<Float>? { buffers.has(.separatePart) ? buffers.floats(.separatePart) : nil }
+    var logits: UnsafeMutablePointer<Float> { buffers.floats(.logits) }
+    var embedding: UnsafeMutablePointer<Float> { buffers.floats(.embedding) }
+    func inputBias(_ k: Int) -> UnsafeMutablePointer<Float> { buffers.floats(.inputBias, k) }
+    var packedRecurrent: SgemmPackedB { buffers.packed(.packedRecurrent) }
+}
