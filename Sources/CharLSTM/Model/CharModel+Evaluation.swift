@@ -7,7 +7,11 @@ extension CharModel {
     /// The same numbers, bit for bit, as ``forward(_:state:workspace:training:dropout:)`` without training:
     /// the same products row for row, and the loss summed row by row in the same order. O(T·B·L·G·H²), no
     /// allocation.
-    public func evaluate(_ batch: TokenBatch, state: RecurrentState, workspace ws: InferenceWorkspace) -> ForwardResult {
+    ///
+    /// An `observer` sees each layer's activations and each row's logits and loss as they are made (see
+    /// ``ForwardObserver``); the numbers are the same with or without one.
+    public func evaluate(_ batch: TokenBatch, state: RecurrentState, workspace ws: InferenceWorkspace,
+                         observer: (any ForwardObserver)? = nil) -> ForwardResult {
         let T = batch.sequenceLength, B = batch.batchSize, H = config.hidden, V = config.vocabularySize
         precondition(ws.batchSize == B && state.batch == B && ws.config.hasSameShape(as: config), "workspace does not fit the batch")
         prepareInputTables(embedding: ws.embedding, bias: ws.inputBias)
@@ -24,17 +28,25 @@ extension CharModel {
                                        input: k == 0 ? nil : hidden + B * H, embedding: ws.embedding,
                                        bias: ws.inputBias(k), gates: ws.gates)
                         hidden.update(from: state.h(layer: k), count: B * H)
+                        // c is updated in place, or kept for every step when the workspace keeps cell states.
+                        let keptC = ws.cellStates
+                        keptC?.update(from: state.c(layer: k), count: B * H)
+                        let cellState = keptC.map { StepRows($0, stepStride: B * H) }
+                            ?? StepRows(config.cell.hasCellState ? state.c(layer: k) : nil, stepStride: 0)
                         runRecurrence(layer: k, steps: steps, batch: B, gates: ws.gates, hidden: hidden,
-                                      cellState: StepRows(config.cell.hasCellState ? state.c(layer: k) : nil, stepStride: 0),
-                                      separatePart: StepRows(ws.separatePart, stepStride: 0),
+                                      cellState: cellState, separatePart: StepRows(ws.separatePart, stepStride: 0),
                                       recurrentPart: ws.recurrentPart, packed: ws.packedRecurrent)
                         state.h(layer: k).update(from: hidden + rows * H, count: B * H)
+                        if let keptC { state.c(layer: k).update(from: keptC + rows * H, count: B * H) }
+                        observer?.layerDidRun(k, rows: rows, gates: ws.gates, hidden: hidden + B * H,
+                                              cellStates: keptC.map { UnsafePointer($0 + B * H) })
                     }
                     writeLogits(input: hidden + B * H, rows: rows, into: logits)
                     for r in 0..<rows {
                         let (nats, correct) = softmaxCrossEntropy(logits: logits + r * V, targets: targets.baseAddress! + t0 * B + r,
                                                                   rows: 1, vocabulary: V, gradientScale: nil)
                         total.add(ForwardResult(nats: nats, correct: correct, count: 1))
+                        observer?.rowDidPredict(logits: logits + r * V, target: targets[t0 * B + r], nats: nats, correct: correct == 1)
                     }
                     t0 += steps
                 }
@@ -76,19 +88,38 @@ extension CharModel {
     /// Loss of the model on `text` in one continuous pass from a zero state, predicting characters 2…n
     /// (what `charlstm eval` reports). The loss is summed per `chunk` characters, then over chunks.
     /// O(n·L·G·H²), memory independent of n beyond the text.
-    public func evaluateContinuous(_ text: [Int32], chunk: Int = 256) -> ForwardResult {
+    ///
+    /// An `observer` sees every step's activations, logits and loss in text order (see ``ForwardObserver``);
+    /// the result is the same, bit for bit.
+    public func evaluateContinuous(_ text: [Int32], chunk: Int = 256, observer: (any ForwardObserver)? = nil) -> ForwardResult {
         var total = ForwardResult.zero
         guard text.count >= 2 else { return total }
         let state = RecurrentState(config: config, batch: 1)
-        let ws = InferenceWorkspace(config: config, batchSize: 1, chunkLength: min(chunk, text.count - 1))
+        let ws = InferenceWorkspace(config: config, batchSize: 1, chunkLength: min(chunk, text.count - 1),
+                                    keepsCellStates: observer != nil)
         var start = 0
         while start < text.count - 1 {
             let T = min(chunk, text.count - 1 - start)
             let batch = TokenBatch(sequenceLength: T, batchSize: 1, inputs: Array(text[start..<(start + T)]),
                                    targets: Array(text[(start + 1)...(start + T)]))
-            total.add(evaluate(batch, state: state, workspace: ws))
+            total.add(evaluate(batch, state: state, workspace: ws, observer: observer))
             start += T
         }
         return total
     }
+}
+
+/// Sees a forward-only pass (``CharModel/evaluate(_:state:workspace:observer:)``) as it runs, for tools that look
+/// inside a model (`charlstm inspect`). Called on the evaluating thread, chunk by chunk; the pointers are valid
+/// only during the call. Rows are time-major: row r of a chunk is step r / B of stream r % B.
+public protocol ForwardObserver: AnyObject {
+    /// Layer `k` has run a chunk of `rows` rows: `gates` [rows, G] holds the gate activations (after their
+    /// sigmoid or tanh, in the order of ``CellKind/gateBlocks``), `hidden` [rows, H] each row's h, and
+    /// `cellStates` [rows, H] each row's c (cells with a cell state, when the workspace keeps them).
+    func layerDidRun(_ k: Int, rows: Int, gates: UnsafePointer<Float>, hidden: UnsafePointer<Float>,
+                     cellStates: UnsafePointer<Float>?)
+    /// The next row's prediction: its decoder `logits` [V], the `target` character, the loss in nats and
+    /// whether the target ranked first. Called after every ``layerDidRun(_:rows:gates:hidden:cellStates:)`` of
+    /// its chunk.
+    func rowDidPredict(logits: UnsafePointer<Float>, target: Int32, nats: Double, correct: Bool)
 }
