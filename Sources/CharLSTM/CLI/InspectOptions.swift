@@ -26,7 +26,7 @@ public struct InspectOptions: Equatable, Sendable {
         [
             .init(CommonOptions.checkpoint("The checkpoint file or training folder of the model.", required: true), \.checkpoint),
             .init(OptionSpec("out", .text(allowEmpty: false), value: "path", "Where to write the HTML page",
-                             default: "<file name>.inspect.html in the current folder"), \.out),
+                             default: "notes.inspect.html for notes.txt, in the current folder"), \.out),
             .init(OptionSpec("json", .flag, "Print the data as one JSON object instead of writing the page (also the page when --out is given)."),
                   flag: \.json),
             .init(OptionSpec("layer", .integer(0...(ModelConfig.layerRange.upperBound - 1)), value: "l",
@@ -42,10 +42,10 @@ public struct InspectOptions: Equatable, Sendable {
 
     static let command = CommandSpec(
         name: "inspect",
-        abstract: "Draw a model's surprise and cell activity over a text as an HTML page.",
+        abstract: "Draw a model's surprise and cells over a text as HTML.",
         arguments: [ArgumentSpec(name: "file", help: "The text to run the model over, a UTF-8 file.", isRequired: true, defaultText: nil)],
         options: options.map(\.spec),
-        example: "charlstm inspect held-out.txt --checkpoint Checkpoints/shakespeare --out report.html"
+        example: "charlstm inspect held-out.txt --checkpoint Checkpoints/shakespeare"
     )
 
     init(_ args: ParsedArguments) throws(CharLSTMError) {

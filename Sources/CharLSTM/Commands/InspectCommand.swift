@@ -11,7 +11,7 @@ struct InspectCommand {
         let checkpoint = try Checkpoint.load(path: path)
         let config = checkpoint.config
         if let layer = options.layer, layer >= config.layers {
-            throw CharLSTMError.usage("'--layer' must be from 0 to \(config.layers - 1) for this model (\(config.layers) layers), got \(layer)")
+            throw CharLSTMError.usage("'--layer' must be from 0 to \(config.layers - 1) for this model (\(config.layers) layer\(config.layers == 1 ? "" : "s")), got \(layer)")
         }
         if let cell = options.cell, cell >= config.hidden {
             throw CharLSTMError.usage("'--cell' must be from 0 to \(config.hidden - 1) for this model (\(config.hidden) cells a layer), got \(cell)")

@@ -19,13 +19,12 @@ extension InspectionPage {
     .warn { color: #b00020; }
     .legend { display: flex; align-items: center; gap: 8px; font-size: 12px; margin: 4px 0; }
     .ramp { display: inline-block; width: 160px; height: 10px; border: 1px solid var(--line); }
-    .surprise-ramp { background: linear-gradient(to right, rgba(214,39,40,0), rgba(214,39,40,0.85)); }
-    .cell-ramp { background: linear-gradient(to right, rgba(33,102,172,0.9), rgba(33,102,172,0) 50%, rgba(214,61,40,0) 50%, rgba(214,61,40,0.9)); }
+    .surprise-ramp { background: linear-gradient(to right, rgba(220,40,40,0), rgba(220,40,40,0.75)); }
+    .cell-ramp { background: linear-gradient(to right, rgba(50,120,200,0.75), rgba(50,120,200,0) 50%, rgba(230,85,50,0) 50%, rgba(230,85,50,0.75)); }
     .text { font: 14px/1.5 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, "Noto Sans Mono CJK SC", monospace;
             white-space: pre-wrap; overflow-wrap: anywhere; max-height: 300px; overflow-y: auto; padding: 6px 8px;
             border: 1px solid var(--line); border-radius: 4px; background: #fff; }
     .text:focus { outline: 2px solid #4a90d9; outline-offset: 1px; }
-    .text span span { border-radius: 2px; }
     .text span span.cur { outline: 2px solid #111; outline-offset: 0; }
     .text .nl { color: #9aa3ad; }
     .controls { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; margin: 4px 0; }
@@ -90,13 +89,13 @@ extension InspectionPage {
       function surpriseColour(i) {
         if (i === 0) return "";
         const t = Math.min(D.surprisal[i - 1] / D.maxBits, 1);
-        return "rgba(214,39,40," + (0.85 * t).toFixed(3) + ")";
+        return "rgba(220,40,40," + (0.75 * t).toFixed(3) + ")";
       }
       function activityAt(i) { return i < N - 1 ? activity[layer][i * H + cell] / 127 : null; }
       function cellColour(i) {
         const v = activityAt(i);
         if (v === null) return "";
-        return v >= 0 ? "rgba(214,61,40," + (0.9 * v).toFixed(3) + ")" : "rgba(33,102,172," + (-0.9 * v).toFixed(3) + ")";
+        return v >= 0 ? "rgba(230,85,50," + (0.75 * v).toFixed(3) + ")" : "rgba(50,120,200," + (-0.75 * v).toFixed(3) + ")";
       }
 
       // A view draws the text in blocks: plain text until a block is first seen, then one span per character.

@@ -20,6 +20,7 @@ import Testing
       bench                   Measure training and generation speed.
       export                  Write a model-only copy of a checkpoint, without
                               training state: about a third of the size.
+      inspect                 Draw a model's surprise and cells over a text as HTML.
       help                    Show help for a command.
 
       See 'charlstm help <command>' for detailed help.
@@ -194,6 +195,36 @@ import Testing
 
     """
 
+    static let inspectHelp = """
+    OVERVIEW: Draw a model's surprise and cells over a text as HTML.
+
+    USAGE: charlstm inspect <file> --checkpoint <path> [<options>]
+
+    ARGUMENTS:
+      <file>                  The text to run the model over, a UTF-8 file.
+
+    OPTIONS:
+      --checkpoint <path>     The checkpoint file or training folder of the model.
+      --out <path>            Where to write the HTML page. (default:
+                              notes.inspect.html for notes.txt, in the current
+                              folder)
+      --json                  Print the data as one JSON object instead of writing
+                              the page (also the page when --out is given).
+      --layer <l>             The layer of the cell drawn first, from 0.
+                              (from 0 to 15; default: that of the best-correlated
+                              cell)
+      --cell <k>              The cell drawn first, from 0. (from 0 to 8191;
+                              default: the best-correlated one)
+      --max-chars <n>         Inspect at most the first n characters of the text.
+                              (from 2 to 200000; default: 5000)
+      --threads <n>           Worker threads. (from 1 to 256; default: all cores)
+      -h, --help              Show help information.
+
+    EXAMPLE:
+      charlstm inspect held-out.txt --checkpoint Checkpoints/shakespeare
+
+    """
+
     @Test(arguments: [
         ([], overviewHelp), (["--help"], overviewHelp), (["-h"], overviewHelp), (["help"], overviewHelp),
         (["help", "help"], overviewHelp), (["help", "--help"], overviewHelp), (["help", "-h"], overviewHelp),
@@ -204,6 +235,7 @@ import Testing
         (["help", "info"], infoHelp), (["info", "--help"], infoHelp),
         (["help", "bench"], benchHelp), (["bench", "-h"], benchHelp),
         (["help", "export"], exportHelp), (["export", "--help"], exportHelp),
+        (["help", "inspect"], inspectHelp), (["inspect", "-h"], inspectHelp),
     ])
     func helpText(arguments: [String], expected: String) throws {
         #expect(try Invocation.parse(arguments) == .help(expected))
@@ -217,7 +249,7 @@ import Testing
     }
 
     @Test func everyLineFitsIn80Columns() {
-        for text in [Self.overviewHelp, Self.trainHelp, Self.generateHelp, Self.evalHelp, Self.infoHelp, Self.benchHelp, Self.exportHelp] {
+        for text in [Self.overviewHelp, Self.trainHelp, Self.generateHelp, Self.evalHelp, Self.infoHelp, Self.benchHelp, Self.exportHelp, Self.inspectHelp] {
             for line in text.split(separator: "\n") { #expect(line.count <= 80, "\(line)") }
         }
     }
