@@ -164,8 +164,8 @@ public enum InspectionPage {
             svg += "<text x=\"\(pad)\" y=\"\(pad + side + 12)\" class=\"tick\">0</text><text x=\"\(pad + side)\" y=\"\(pad + side + 12)\" class=\"tick\">1</text>"
             svg += "<text x=\"\(pad - 8)\" y=\"\(pad + 4)\" class=\"tick\">1</text>"
             svg += "</svg>"
-            var table = "<table class=\"gates\"><tr><th>gate</th><th>left-saturated</th><th>right-saturated</th>"
-                + "<th>cells mostly left</th><th>cells mostly right</th></tr>"
+            var table = "<table class=\"gates\"><tr><th>gate</th><th>left</th><th>right</th>"
+                + "<th>cells &gt; ½ left</th><th>cells &gt; ½ right</th></tr>"
             for (g, gate) in gates.enumerated() {
                 let mostlyLeft = gate.left.filter { $0 > 0.5 }.count, mostlyRight = gate.right.filter { $0 > 0.5 }.count
                 table += "<tr><td><span class=\"dot\" style=\"background:\(gateColours[g % gateColours.count])\"></span>"
@@ -181,8 +181,8 @@ public enum InspectionPage {
         <h2>Gate saturation</h2>
         <p class="note">How often each gate of each cell is saturated: left below 0.1, right above 0.9 (for the tanh
         blocks, \(i.config.cell.gateBlocks.filter { $0.squash == .tanh }.map { escape($0.name) }.joined(separator: ", ")),
-        the same on (a + 1) / 2). One dot per cell and gate; the mean over the layer's cells, and how many cells are
-        saturated more than half of the time, in the table. A forget gate that is often right-saturated keeps its
+        the same on (a + 1) / 2). One dot per cell and gate; in the table, the share of the steps a gate is
+        saturated, averaged over the layer's cells, and how many cells are saturated more than half of the time. A forget gate that is often right-saturated keeps its
         cell's content for long: such cells carry information over many characters. Gates near the origin act by
         degrees, not as switches.</p>
         <div class="plots">

@@ -34,6 +34,25 @@ import Testing
         }
         #expect(dom.out.contains("background-color: rgba("), "no character was coloured")
 
+        // Focus and keys show a character's predictions; a property's cell button draws that cell.
+        let driven = InspectionPage.html(inspection, checkpoint: "m.safetensors", file: "t.txt").replacingOccurrences(of: "</body>", with: """
+            <script>
+            document.getElementById("surprise-text").focus();
+            for (const key of ["ArrowRight", "ArrowRight", "ArrowLeft"])
+              document.getElementById("surprise-text").dispatchEvent(new KeyboardEvent("keydown", { key: key, bubbles: true }));
+            document.querySelectorAll("button.pick")[1].click();
+            </script>
+            </body>
+            """)
+        let interactive = try Self.runChromium(["--dump-dom"], page: folder.file("driven.html", Array(driven.utf8)), in: folder)
+        let second = try #require(inspection.cellsByProperty.flatMap(\.cells).dropFirst().first)
+        let info = try #require(interactive.out.range(of: "<div id=\"info\"").map { interactive.out[$0.lowerBound...].prefix(2000) })
+        #expect(info.hasPrefix("<div id=\"info\" role=\"status\" aria-live=\"polite\" class=\"on\">"), "\(info)")
+        #expect(info.contains("character 2 of \(inspection.text.count)"), "\(info)")
+        #expect(info.contains(String(format: "%.2f bits", inspection.surprisal[0])) && info.contains("expected: "), "\(info)")
+        #expect(info.contains("layer \(second.layer) cell \(second.cell): tanh(c) = "), "\(info)")
+        #expect(interactive.out.contains("class=\"pick on\" data-layer=\"\(second.layer)\" data-cell=\"\(second.cell)\""))
+
         let screenshot = folder.path + "/out.png"
         let shot = try Self.runChromium(["--screenshot=\(screenshot)", "--window-size=1200,900", "--hide-scrollbars"], page: page, in: folder)
         #expect(shot.code == 0, "\(shot.err.suffix(2000))")
