@@ -42,12 +42,26 @@ public struct Inspection: Sendable {
 
     /// Cells ranked per property.
     public static let rankedCount = 10
+    /// The most bytes of cell activity (``activity``: one byte per cell per character) an inspection keeps,
+    /// about three quarters of what its page then holds: more would make a page no browser opens.
+    public static let activityByteLimit = 256 << 20
 
     /// What ``activity`` shows for this model's cell: "tanh(c)" or "h".
     public var activityName: String { config.cell.hasCellState ? "tanh(c)" : "h" }
 
     /// Whether the text was cut to the limit.
     public var isCut: Bool { text.count < totalCharacters }
+
+    /// Throws `.unavailable`, saying how many characters would fit, when inspecting `n` characters of a model
+    /// of `config`'s shape would keep more than ``activityByteLimit`` of cell activity. O(1).
+    static func requireActivityFits(characters n: Int, config: ModelConfig) throws(CharLSTMError) {
+        let cells = config.layers * config.hidden
+        guard (n - 1) * cells > activityByteLimit else { return }
+        throw .unavailable("inspecting \(InspectionPage.grouped(n)) characters of a \(config.layers) × \(config.hidden) model "
+            + "keeps \(Files.sizeText(Double((n - 1) * cells))) of cell activity, more than the "
+            + "\(Files.sizeText(Double(activityByteLimit))) a report may hold: inspect at most "
+            + "\(InspectionPage.grouped(activityByteLimit / cells + 1)) characters (--max-chars)")
+    }
 
     /// The cell with the largest |r| over all properties, if any property varies.
     public var bestCell: CorrelatedCell? {
@@ -71,7 +85,8 @@ extension Checkpoint {
     /// ```
     ///
     /// Throws `.invalidData` when the inspected text has characters the vocabulary lacks (naming them, with
-    /// `name` for the text) or fewer than 2 characters. O(n·L·G·H² + n·V + n·P·L·H) time, O(n·(L·H + k)) memory.
+    /// `name` for the text) or fewer than 2 characters; `.unavailable` when its cell activity would pass
+    /// ``Inspection/activityByteLimit``. O(n·L·G·H² + n·V + n·P·L·H) time, O(n·(L·H + k)) memory.
     public func inspect(_ text: [Unicode.Scalar], named name: String = "the text", limit: Int = Inspection.defaultLimit,
                         threads: Int = 1) throws(CharLSTMError) -> Inspection {
         let kept = Array(text.prefix(max(limit, 2)))
@@ -80,6 +95,7 @@ extension Checkpoint {
         guard kept.count >= 2 else {
             throw .invalidData("\(name) has \(kept.count) character: at least 2 are needed to predict one")
         }
+        try Inspection.requireActivityFits(characters: kept.count, config: config)
         let recorder = InspectionRecorder(config: config, text: kept)
         let result = makeModel(threads: threads).evaluateContinuous(try vocabulary.encode(kept), observer: recorder)
         let steps = kept.count - 1, correlations = recorder.correlations.all(steps: steps)
@@ -96,7 +112,7 @@ extension Checkpoint {
 }
 
 /// Records a continuous pass (batch 1) for an ``Inspection``: surprisal, top predictions, quantised cell
-/// activity, correlation sums and gate saturation counts, step by step. Its buffers are allocated up front.
+/// activity, correlation sums and gate saturation counts, step by step. Its large buffers are reserved up front.
 final class InspectionRecorder: ForwardObserver {
     let config: ModelConfig
     var surprisal: [Double] = []
