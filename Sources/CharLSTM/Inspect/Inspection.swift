@@ -90,19 +90,13 @@ extension Checkpoint {
     public func inspect(_ text: [Unicode.Scalar], named name: String = "the text", limit: Int = Inspection.defaultLimit,
                         threads: Int = 1) throws(CharLSTMError) -> Inspection {
         let kept = Array(text.prefix(max(limit, 2)))
-        let missing = vocabulary.missingCharacters(in: kept)
-        guard missing.isEmpty else { throw .invalidData(Vocabulary.lacking(missing, in: name)) }
-        guard kept.count >= 2 else {
-            throw .invalidData("\(name) has \(kept.count) character: at least 2 are needed to predict one")
-        }
+        let tokens = try encodeForPass(kept, named: name)
         try Inspection.requireActivityFits(characters: kept.count, config: config)
         let recorder = InspectionRecorder(config: config, text: kept)
-        let result = makeModel(threads: threads).evaluateContinuous(try vocabulary.encode(kept), observer: recorder)
+        let result = makeModel(threads: threads).evaluateContinuous(tokens, observer: recorder)
         let steps = kept.count - 1, correlations = recorder.correlations.all(steps: steps)
         return Inspection(
-            config: config, vocabulary: vocabulary, text: kept, totalCharacters: text.count,
-            evaluation: Evaluation(bitsPerCharacter: result.bitsPerCharacter, accuracy: Double(result.correct) / Double(result.count),
-                                   predictions: result.count),
+            config: config, vocabulary: vocabulary, text: kept, totalCharacters: text.count, evaluation: Evaluation(result),
             surprisal: recorder.surprisal, topCharacters: recorder.topCharacters, topProbabilities: recorder.topProbabilities,
             activity: recorder.activity,
             cellsByProperty: recorder.correlations.ranked(correlations, steps: steps, count: Inspection.rankedCount),
