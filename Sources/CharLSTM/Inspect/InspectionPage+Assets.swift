@@ -179,13 +179,20 @@ extension InspectionPage {
         info.classList.add("on");
       }
 
+      // Scrolls a view's own box (never the page) so that span s is inside it.
+      function reveal(root, s) {
+        const r = root.getBoundingClientRect(), b = s.getBoundingClientRect();
+        if (b.top < r.top) root.scrollTop -= r.top - b.top + 4;
+        else if (b.bottom > r.bottom) root.scrollTop += b.bottom - r.bottom + 4;
+      }
+
       function select(i, scroll) {
         if (i < 0 || i >= N) return;
         marked.forEach(function (s) { s.classList.remove("cur"); });
         marked = views.map(function (v) { return v.span(i); });
         marked.forEach(function (s) { s.classList.add("cur"); });
         current = i;
-        if (scroll) marked.forEach(function (s) { s.scrollIntoView({ block: "nearest" }); });
+        if (scroll) marked.forEach(function (s, k) { reveal(views[k].root, s); });
         details(i);
       }
 
@@ -200,10 +207,10 @@ extension InspectionPage {
           if (i !== undefined) select(Number(i), false);
         });
         v.root.addEventListener("focus", function () { select(current >= 0 ? current : 0, true); });
-        v.root.addEventListener("blur", function () { info.classList.remove("on"); });
         v.root.addEventListener("keydown", function (e) {
           const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: 40, ArrowUp: -40 }[e.key];
           if (step !== undefined) { select(Math.min(N - 1, Math.max(0, current + step)), true); e.preventDefault(); }
+          else if (e.key === "Escape") { info.classList.remove("on"); }
           else if (e.key === "Home") { select(0, true); e.preventDefault(); }
           else if (e.key === "End") { select(N - 1, true); e.preventDefault(); }
         });

@@ -45,7 +45,7 @@ public enum InspectionPage {
         <h2>Surprise</h2>
         <p class="note">Each character coloured by how surprised the model was to see it, −log₂ p in bits (the first
         character is not predicted). Point at a character, or click into the text and use the arrow keys, to see
-        what the model expected there.</p>
+        what the model expected there (Esc hides it).</p>
         <div class="legend"><span>0 bits</span><span class="ramp surprise-ramp"></span><span>≥ \(Int(maxBits)) bits</span></div>
         <div class="text" id="surprise-text" tabindex="0" aria-label="the text coloured by surprisal"></div>
         </section>
