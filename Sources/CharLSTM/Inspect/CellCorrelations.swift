@@ -92,6 +92,7 @@ public struct CorrelatedCell: Equatable, Sendable {
 
 /// The cells that follow one property of the text best.
 public struct PropertyCells: Equatable, Sendable {
+    /// The property the cells follow.
     public let property: TextProperty
     /// Whether the property changes in the text at all (there are no cells to find when it does not).
     public let varies: Bool

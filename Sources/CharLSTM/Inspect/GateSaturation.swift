@@ -10,6 +10,7 @@ public struct GateSaturation: Equatable, Sendable {
 
     /// One gate block of one layer.
     public struct Gate: Equatable, Sendable {
+        /// Which gate: its name and squashing function.
         public let block: GateBlock
         /// Per cell, the share of steps the gate was left-saturated [H].
         public let left: [Double]

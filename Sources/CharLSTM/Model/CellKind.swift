@@ -84,7 +84,9 @@ public struct GateBlock: Equatable, Sendable {
         /// Values in (−1, 1).
         case tanh
     }
+    /// PyTorch's letter for the block: i, f, g, o; r, z, n; h for the plain RNN.
     public let name: String
+    /// The function applied to the block's pre-activation.
     public let squash: Squash
 
     init(_ name: String, _ squash: Squash) {
