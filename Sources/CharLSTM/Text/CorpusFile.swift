@@ -22,20 +22,23 @@ public final class CorpusFile: @unchecked Sendable {
     let source: any ByteSource
     /// `characterOffsets[k]`: the byte offset of character `k · indexStride`.
     let characterOffsets: [Int]
+    /// Characters between two entries of ``characterOffsets``.
+    let indexStride: Int
 
-    /// Characters between two entries of the offset index.
-    static let indexStride = 1 << 16
+    /// Characters between two entries of the offset index: seeking decodes at most this many.
+    static let defaultIndexStride = 1 << 16
     /// Bytes read at a time during the scan (a multiple of 32, as ``FingerprintHasher`` wants).
     static let chunkSize = 4 << 20
 
     private init(path: String, source: any ByteSource, characterCount: Int, scalars: [Unicode.Scalar],
-                 fingerprint: CorpusFingerprint, characterOffsets: [Int]) {
+                 fingerprint: CorpusFingerprint, characterOffsets: [Int], indexStride: Int) {
         self.path = path
         self.source = source
         self.characterCount = characterCount
         self.scalars = scalars
         self.fingerprint = fingerprint
         self.characterOffsets = characterOffsets
+        self.indexStride = indexStride
     }
 
     /// Opens and scans the UTF-8 text at `path`: a regular file, or a pipe (`/dev/stdin`, a FIFO) read to its end.
@@ -55,10 +58,13 @@ public final class CorpusFile: @unchecked Sendable {
         }
     }
 
-    /// Scans `source`; errors read after the text's name ("is empty", "is not valid UTF-8: …").
-    static func scan(_ source: any ByteSource, path: String) throws(CharLSTMError) -> CorpusFile {
+    /// Scans `source` `chunkSize` bytes at a time (a multiple of 32), keeping the offset of every `indexStride`-th
+    /// character (at least 8); errors read after the text's name ("is empty", "is not valid UTF-8: …").
+    static func scan(_ source: any ByteSource, path: String, chunkSize: Int = CorpusFile.chunkSize,
+                     indexStride: Int = CorpusFile.defaultIndexStride) throws(CharLSTMError) -> CorpusFile {
+        precondition(chunkSize > 0 && chunkSize % 32 == 0 && indexStride >= 8)
         let total = source.count
-        var scanner = UTF8Scanner()
+        var scanner = UTF8Scanner(indexStride: indexStride)
         var hasher = FingerprintHasher()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize + 4, alignment: 16)
         defer { buffer.deallocate() }
@@ -86,7 +92,7 @@ public final class CorpusFile: @unchecked Sendable {
         }
         return CorpusFile(path: path, source: source, characterCount: scanner.characters, scalars: scalars,
                           fingerprint: CorpusFingerprint(bytes: total, hash: hasher.value),
-                          characterOffsets: scanner.characterOffsets)
+                          characterOffsets: scanner.characterOffsets, indexStride: indexStride)
     }
 
     private static func bomLength(_ bytes: UnsafeRawBufferPointer) -> Int {
@@ -132,13 +138,16 @@ private struct UTF8Scanner {
     private var ascii = [Bool](repeating: false, count: 128)
     private var others = [UInt64](repeating: 0, count: 0x110000 / 64)
     private var nextMark = 0
+    private let indexStride: Int
+
+    init(indexStride: Int) { self.indexStride = indexStride }
 
     /// Scans `bytes` (which start at file offset `origin`) from `skip` on, and returns where it stopped: the
     /// end, or (unless `isLast`) the start of a sequence that continues in the next buffer. Throws
     /// `.invalidData` naming the first NUL or invalid byte by its file offset.
     mutating func scan(_ bytes: UnsafeRawBufferPointer, startingAt origin: Int, skipping skip: Int,
                        isLast: Bool) throws(CharLSTMError) -> Int {
-        let n = bytes.count, stride = CorpusFile.indexStride
+        let n = bytes.count, stride = indexStride
         let highBits: UInt64 = 0x8080_8080_8080_8080
         var i = skip, count = characters, mark = nextMark
         defer { characters = count; nextMark = mark }

@@ -97,19 +97,19 @@ final class TokenReader {
         min(1 << 16, max(1 << 12, 4 * characters + 8))
     }
 
-    /// Moves to character `index` (≤ count). For a file: O(``CorpusFile/indexStride``) bytes decoded at most.
+    /// Moves to character `index` (≤ count). For a file: O(``CorpusFile/defaultIndexStride``) bytes decoded at most.
     func seek(to index: Int) throws(CharLSTMError) {
         precondition(index >= 0 && index <= text.count, "seek outside the text")
         guard case .file(let file, _) = text.storage else {
             position = index
             return
         }
-        let entry = index / CorpusFile.indexStride
+        let entry = index / file.indexStride
         head = 0
         end = 0
         if entry < file.characterOffsets.count {
             fileOffset = file.characterOffsets[entry]
-            position = entry * CorpusFile.indexStride
+            position = entry * file.indexStride
         } else {
             fileOffset = file.byteCount   // only the end itself is beyond the last entry
             position = index
