@@ -60,6 +60,7 @@ def token_file(corpus, vocabulary: list[str], folder, chunk: int = 1 << 22) -> n
     pages of the mapping are the kernel's to drop: they count as file pages, not anonymous memory. Raises
     UnicodeDecodeError for invalid UTF-8 and ValueError for characters outside the vocabulary."""
     folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     size, digest = corpus_digest(corpus)
     dtype = np.dtype(np.uint8 if len(vocabulary) <= 256 else np.uint16)
     key = {"version": 1, "corpus_bytes": size, "corpus_blake2b": digest, "vocabulary": "".join(vocabulary),

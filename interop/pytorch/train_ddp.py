@@ -134,13 +134,15 @@ def train(args, cuda: bool):
     dist.broadcast_object_list(problem)  # all ranks stop together when rank 0 cannot write there
     if problem[0]:
         fail(problem[0])
-    # The corpus as a token file in the output folder, memory-mapped by every rank: rank 0 (re)builds it when the
-    # corpus or vocabulary changed, then all ranks map it. Each batch is copied out of it, never the text.
-    if rank == 0:
-        problem = [tokens_problem(args.corpus, extra["vocabulary"], out)]
-    dist.broadcast_object_list(problem)
-    if problem[0]:
-        fail(problem[0])
+    # The corpus as a token file in the output folder, memory-mapped by every rank: the first rank of each machine
+    # (re)builds it when the corpus or vocabulary changed, then all ranks map it. Each batch is copied out of it,
+    # never the text.
+    local_problem = (tokens_problem(args.corpus, extra["vocabulary"], out)
+                     if int(os.environ.get("LOCAL_RANK", rank)) == 0 else None)
+    problems = [None] * world
+    dist.all_gather_object(problems, local_problem)
+    if any(problems):
+        fail(next(p for p in problems if p))
     text = open_token_file(out)
     train_text, val = split(text, float(training["val_fraction"]))
     streams = list(range(rank, batch_size, world))
