@@ -116,6 +116,8 @@ extension CharModel {
                 progress?(start)
             }
         }
+        // A file rewritten in place while it was read would have given numbers of no text in particular.
+        try text.text.checkUnchanged()
         return total
     }
 }

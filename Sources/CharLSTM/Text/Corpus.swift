@@ -1,6 +1,7 @@
 import Foundation
 
-/// A training text: the Unicode scalars of a UTF-8 file.
+/// A text held in memory: the Unicode scalars of a UTF-8 file (for `bench` and short texts; `train` and `eval`
+/// stream their files through ``CorpusFile`` instead).
 ///
 /// Loading accepts UTF-8 only, strips a leading byte-order mark, and rejects invalid UTF-8 and binary data
 /// (NUL bytes) with the byte's offset. The file is read once (``InputFile``: a regular file, or a pipe up to

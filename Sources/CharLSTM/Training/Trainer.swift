@@ -96,9 +96,9 @@ public final class Trainer: @unchecked Sendable {
                                   sequenceLength: config.sequenceLength, workspace: validationWorkspace)
     }
 
-    /// The part of `validation` a validation reads under `config`.
+    /// The part of `validation` a validation reads under `config` (at least 2 characters: one prediction).
     private static func measured(_ validation: TextSlice, _ config: TrainingConfig) -> TextSlice {
-        config.validationCharacters > 0 ? validation.prefix(config.validationCharacters) : validation
+        config.validationCharacters > 0 ? validation.prefix(max(2, config.validationCharacters)) : validation
     }
 }
 

@@ -23,7 +23,7 @@ public struct TrainingConfig: Equatable, Sendable {
     /// model (its standard error is about 0.005 bits/char); the whole split of a corpus up to 4 MB
     /// at the default --val-fraction.
     public static let defaultValidationCharacters = 200_000
-    /// Validation characters allowed: 0 (all), or at least 2.
+    /// Validation characters allowed: 0 (all) and up. A run refuses 1 (one prediction needs 2); a checkpoint's 1 reads 2.
     static let validationCharactersRange = 0...Int.max
 
     public init() {}

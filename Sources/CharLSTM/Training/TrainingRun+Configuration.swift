@@ -99,6 +99,9 @@ extension TrainingRun {
             try check("batch size", batchSize, TrainingConfig.batchSizeRange)
             try check("validation fraction", validationFraction, TrainingConfig.validationFractionInterval)
             try check("validation characters", validationCharacters, TrainingConfig.validationCharactersRange)
+            if validationCharacters == 1 {
+                throw .usage("validation characters must be 0 (the whole split) or at least 2 (one prediction), not 1")
+            }
             try check("learning rate", learningRate, TrainingConfig.learningRateInterval)
             try check("learning-rate decay", learningRateDecay, TrainingConfig.learningRateDecayInterval)
             try check("decay-after epochs", decayAfter, TrainingConfig.decayAfterInterval)

@@ -139,8 +139,9 @@ public final class TrainingRun: @unchecked Sendable {
     /// returns how it ended.
     ///
     /// After every step `onProgress` is called on this thread with a ``TrainingProgress``. Every
-    /// ``Configuration/evaluateEvery`` steps, and at the last step, the whole validation text is measured; a new
-    /// lowest loss is saved to `best.safetensors` and `loss.svg` is redrawn. `latest.safetensors` is saved every
+    /// ``Configuration/evaluateEvery`` steps, and at the last step, the validation text is measured (its first
+    /// ``Configuration/validationCharacters``); a new lowest loss is saved to `best.safetensors` and `loss.svg`
+    /// is redrawn. `latest.safetensors` is saved every
     /// ``Configuration/checkpointEvery`` steps, at the last step, and when stopped. `metrics.csv` gets a row every
     /// ``Configuration/logEvery`` steps, at every validation and at the last step.
     ///

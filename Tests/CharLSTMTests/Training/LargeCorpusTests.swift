@@ -159,6 +159,7 @@ import CharLSTMKernels
         #expect(all.count == 576 && all.nats.bitPattern == whole.nats.bitPattern)
         #expect(TrainingConfig().validationCharacters == 200_000)
         Tool.expectFailure(["train", corpus, "--val-chars", "-1"], code: 64, mentions: ["--val-chars"])
+        Tool.expectFailure(["train", corpus, "--val-chars", "1"], code: 64, mentions: ["at least 2"])
     }
 
     /// `eval` streams the file and reports what the in-memory evaluation reports, bit for bit, with progress
