@@ -5,12 +5,14 @@ import Foundation
 struct EvalCommand {
     let options: EvalOptions
     let console: Console
+    /// Seconds between redraws of the progress line; tests set 0.
+    var progressInterval = 0.2
 
     func run() throws -> Int32 {
         let path = try Paths.checkpointFile(options.checkpoint, preferBest: true)
         let checkpoint = try Checkpoint.load(path: path)
         let file = try CorpusFile.scan(path: options.file)
-        let shown = ProgressShown(sink: console.err, total: file.characterCount - 1)
+        let shown = ProgressShown(sink: console.err, total: file.characterCount - 1, interval: progressInterval)
         let result = try checkpoint.evaluate(file, threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount,
                                              progress: shown.show)
         try shown.finish()
@@ -28,21 +30,23 @@ struct EvalCommand {
     }
 }
 
-/// `evaluating 37% (1,234,567 of 3,336,669 characters)` on a terminal (standard error), redrawn at most every
-/// 0.2 s and cleared at the end; nothing elsewhere, so output meant for files and pipes stays clean.
+/// `evaluating 37% (1234567 of 3336669 characters)` on a terminal (standard error), redrawn at most every
+/// `interval` seconds and cleared at the end; nothing elsewhere, so output meant for files and pipes stays clean.
 private final class ProgressShown {
     let sink: any TextSink
     let total: Int
+    let interval: Double
     private var lastDraw = Date()
     private var drawn = false
 
-    init(sink: any TextSink, total: Int) {
+    init(sink: any TextSink, total: Int, interval: Double) {
         self.sink = sink
         self.total = max(1, total)
+        self.interval = interval
     }
 
     func show(_ done: Int) {
-        guard sink.isTerminal, Date().timeIntervalSince(lastDraw) > 0.2 else { return }
+        guard sink.isTerminal, Date().timeIntervalSince(lastDraw) >= interval else { return }
         lastDraw = Date()
         drawn = true
         // A failed progress write is not worth stopping the evaluation for.
