@@ -140,7 +140,7 @@ class Batches:
         return self._take(self.inputs, window), self._take(self.targets, window)
 
 
-VAL_CHARS = 200_000
+VAL_CHARS = 300_000
 """charlstm's default `--val-chars`: the most validation characters a periodic validation reads."""
 
 

@@ -65,7 +65,7 @@ import Testing
                               Share of the corpus held out for validation.
                               (in (0, 0.5]; default: 0.05)
       --val-chars <n>         Most validation characters a periodic validation
-                              reads; 0 reads them all. (at least 0; default: 200000)
+                              reads; 0 reads them all. (at least 0; default: 300000)
       --steps <n>             Stop after this many steps. (at least 1)
       --epochs <x>            Stop after this many epochs. (greater than 0; default:
                               50 when no budget option is given)

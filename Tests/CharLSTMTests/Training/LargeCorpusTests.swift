@@ -157,7 +157,7 @@ import CharLSTMKernels
         capped.config.validationCharacters = 0
         let all = try capped.validate(), whole = try model.evaluateStreams(capped.validation, batchSize: 4, sequenceLength: 12)
         #expect(all.count == 576 && all.nats.bitPattern == whole.nats.bitPattern)
-        #expect(TrainingConfig().validationCharacters == 200_000)
+        #expect(TrainingConfig().validationCharacters == 300_000)
         Tool.expectFailure(["train", corpus, "--val-chars", "-1"], code: 64, mentions: ["--val-chars"])
         Tool.expectFailure(["train", corpus, "--val-chars", "1"], code: 64, mentions: ["at least 2"])
     }
