@@ -53,6 +53,9 @@ public struct TrainOptions: Equatable, Sendable {
             .init(OptionSpec("val-fraction", .real(TrainingConfig.validationFractionInterval), value: "fraction",
                              "Share of the corpus held out for validation", default: formatNumber(d.validationFraction)),
                   \.run.validationFraction),
+            .init(OptionSpec("val-chars", .integer(TrainingConfig.validationCharactersRange), value: "n",
+                             "Most validation characters a periodic validation reads; 0 reads them all",
+                             default: "\(TrainingConfig.defaultValidationCharacters)"), \.run.validationCharacters),
             .init(OptionSpec("steps", .integer(1...Int.max), value: "n", "Stop after this many steps"), \.steps),
             .init(OptionSpec("epochs", .real(.greaterThan(0)), value: "x", "Stop after this many epochs",
                              default: "\(formatNumber(defaultEpochs)) when no budget option is given"), \.epochs),
@@ -69,6 +72,9 @@ public struct TrainOptions: Equatable, Sendable {
             .init(OptionSpec("resume", .text(allowEmpty: false), value: "path", "Continue training from this checkpoint"),
                   \.run.resume),
             .init(OptionSpec("force", .flag, "Overwrite checkpoints already in the output folder."), flag: \.run.overwrite),
+            .init(OptionSpec("allow-changed-corpus", .flag,
+                             "With --resume: continue on a corpus that differs from the checkpoint's (e.g. appended to)."),
+                  flag: \.run.allowChangedCorpus),
         ]
     }
 

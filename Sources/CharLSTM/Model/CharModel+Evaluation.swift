@@ -68,9 +68,10 @@ extension CharModel {
     /// Loss of the model on `text` read as `batchSize` parallel streams from a zero state (dropout off),
     /// carrying the state from chunk to chunk: how validation is measured during training. Uses fewer
     /// streams, or shorter chunks, when the text is short (``evaluationShape(characters:batchSize:sequenceLength:)``).
-    /// `workspace` is used when it fits that shape, else one is allocated. O(n·L·G·H²).
-    public func evaluateStreams(_ text: [Int32], batchSize: Int, sequenceLength: Int,
-                                workspace: InferenceWorkspace? = nil) -> ForwardResult {
+    /// `workspace` is used when it fits that shape, else one is allocated. Throws `.io` when the file behind
+    /// the text changed since it was scanned. O(n·L·G·H²).
+    public func evaluateStreams(_ text: TextSlice, batchSize: Int, sequenceLength: Int,
+                                workspace: InferenceWorkspace? = nil) throws(CharLSTMError) -> ForwardResult {
         guard let (B, T) = Self.evaluationShape(characters: text.count, batchSize: batchSize, sequenceLength: sequenceLength),
               let streams = try? BatchStreams(text: text, batchSize: B, sequenceLength: T) else { return .zero }
         let ws = workspace.flatMap { $0.batchSize == B && $0.config.hasSameShape(as: config) ? $0 : nil }
@@ -79,7 +80,7 @@ extension CharModel {
         var batch = TokenBatch(sequenceLength: T, batchSize: B)
         var total = ForwardResult.zero
         for p in 0..<streams.batchesPerEpoch {
-            streams.fill(&batch, position: p)
+            try streams.fill(&batch, position: p)
             total.add(evaluate(batch, state: state, workspace: ws))
         }
         return total
@@ -92,19 +93,47 @@ extension CharModel {
     /// An `observer` sees every step's activations, logits and loss in text order (see ``ForwardObserver``);
     /// the result is the same, bit for bit.
     public func evaluateContinuous(_ text: [Int32], chunk: Int = 256, observer: (any ForwardObserver)? = nil) -> ForwardResult {
+        do {
+            return try evaluateContinuous(TokenText(tokens: text).whole, chunk: chunk, observer: observer)
+        } catch {
+            preconditionFailure("tokens in memory are always read: \(error)")
+        }
+    }
+
+    /// ``evaluateContinuous(_:chunk:observer:)`` of a text read as it goes (a file is streamed through a 64 KiB
+    /// buffer: memory independent of n). `progress` is called after each chunk with the characters predicted so far.
+    /// Throws `.io` when the file behind the text changed since it was scanned. O(n·L·G·H²).
+    public func evaluateContinuous(_ text: TextSlice, chunk: Int = 256, observer: (any ForwardObserver)? = nil,
+                                   progress: ((Int) -> Void)? = nil) throws(CharLSTMError) -> ForwardResult {
         var total = ForwardResult.zero
         guard text.count >= 2 else { return total }
+        let n = text.count - 1, length = min(chunk, n)
         let state = RecurrentState(config: config, batch: 1)
-        let ws = InferenceWorkspace(config: config, batchSize: 1, chunkLength: min(chunk, text.count - 1),
+        let ws = InferenceWorkspace(config: config, batchSize: 1, chunkLength: length,
                                     keepsCellStates: observer != nil)
-        var start = 0
-        while start < text.count - 1 {
-            let T = min(chunk, text.count - 1 - start)
-            let batch = TokenBatch(sequenceLength: T, batchSize: 1, inputs: Array(text[start..<(start + T)]),
-                                   targets: Array(text[(start + 1)...(start + T)]))
-            total.add(evaluate(batch, state: state, workspace: ws, observer: observer))
-            start += T
+        let reader = TokenReader(text: text.text)
+        try reader.seek(to: text.start)
+        var row = [Int32](repeating: 0, count: length + 1)
+        var batch = TokenBatch(sequenceLength: length, batchSize: 1)
+        try row.withUnsafeMutableBufferPointer { (r) throws(CharLSTMError) in
+            try reader.read(1, into: r.baseAddress!)
+            var start = 0
+            while start < n {
+                let T = min(length, n - start)
+                try reader.read(T, into: r.baseAddress! + 1)
+                if T < batch.sequenceLength { batch = TokenBatch(sequenceLength: T, batchSize: 1) }
+                for t in 0..<T {
+                    batch.inputs[t] = r[t]
+                    batch.targets[t] = r[t + 1]
+                }
+                total.add(evaluate(batch, state: state, workspace: ws, observer: observer))
+                r[0] = r[T]
+                start += T
+                progress?(start)
+            }
         }
+        // A file rewritten in place while it was read would have given numbers of no text in particular.
+        try text.text.checkUnchanged()
         return total
     }
 }

@@ -42,4 +42,25 @@ extension Checkpoint {
         }
         return try vocabulary.encode(text)
     }
+
+    /// ``evaluate(_:named:threads:)`` of a scanned text file, streamed: the file is read through a small buffer
+    /// as the model goes, so memory does not grow with it. `progress` is called every few thousand characters
+    /// with the characters predicted so far (of ``CorpusFile/characterCount`` − 1).
+    ///
+    /// ```swift
+    /// let file = try CorpusFile.scan(path: "held-out.txt")
+    /// let result = try checkpoint.evaluate(file)
+    /// ```
+    ///
+    /// Throws `.invalidData` when the file has characters the vocabulary lacks (naming them) or fewer than 2
+    /// characters, `.io` when it changes while it is read. O(n·L·G·H²) on up to `threads` threads.
+    public func evaluate(_ file: CorpusFile, threads: Int = 1, progress: ((Int) -> Void)? = nil) throws(CharLSTMError) -> Evaluation {
+        let text = try TokenText(file: file, vocabulary: vocabulary)
+        guard text.count >= 2 else {
+            throw .invalidData("'\(file.path)' has \(text.count) character: at least 2 are needed to predict one")
+        }
+        let result = try makeModel(threads: threads).evaluateContinuous(text.whole, progress: progress)
+        return Evaluation(bitsPerCharacter: result.bitsPerCharacter, accuracy: Double(result.correct) / Double(result.count),
+                          predictions: result.count)
+    }
 }

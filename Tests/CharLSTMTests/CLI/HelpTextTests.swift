@@ -65,6 +65,8 @@ import Testing
       --val-fraction <fraction>
                               Share of the corpus held out for validation.
                               (in (0, 0.5]; default: 0.05)
+      --val-chars <n>         Most validation characters a periodic validation
+                              reads; 0 reads them all. (at least 0; default: 300000)
       --steps <n>             Stop after this many steps. (at least 1)
       --epochs <x>            Stop after this many epochs. (greater than 0; default:
                               50 when no budget option is given)
@@ -79,6 +81,8 @@ import Testing
       --threads <n>           Worker threads. (from 1 to 256; default: all cores)
       --resume <path>         Continue training from this checkpoint.
       --force                 Overwrite checkpoints already in the output folder.
+      --allow-changed-corpus  With --resume: continue on a corpus that differs from
+                              the checkpoint's (e.g. appended to).
       -h, --help              Show help information.
 
     EXAMPLE:
