@@ -31,7 +31,14 @@ public final class TrainingRun: @unchecked Sendable {
     public let corpus: String
     /// The checkpoint the run continues from, or `nil` for a new run.
     public let resumedFrom: String?
-    /// The characters the model knows: those of the corpus of the run's first start.
+    /// The checkpoint the run's model started from (`--init-from`), kept over resumes; nil for a model trained
+    /// from scratch.
+    public let initialisedFrom: String?
+    /// How the vocabulary of the model started from grew to cover the corpus: set when this run was created
+    /// with ``Configuration/initFrom``.
+    public let vocabularyGrowth: VocabularyGrowth?
+    /// The characters the model knows: those of the corpus of the run's first start (and, for a run started
+    /// from another model, that model's).
     public let vocabulary: Vocabulary
     /// The optimiser, model and batches; ``train(budget:stopToken:onProgress:)`` steps it.
     public let trainer: Trainer
@@ -41,6 +48,11 @@ public final class TrainingRun: @unchecked Sendable {
     public private(set) var lastValidation: Double?
     /// The lowest validation loss so far: the one `best.safetensors` holds.
     public private(set) var bestValidation: Double?
+    /// Scheduled validations in a row without a new lowest loss that stop the run: ``Configuration/patience``,
+    /// else a resumed checkpoint's; nil: no early stopping.
+    public let patience: Int?
+    /// What ``patience`` counts, over all resumes.
+    public private(set) var streak = ValidationStreak()
 
     /// Where checkpoints and the plot are written; tests inject failures (a full disk) here.
     var fileSystem: any FileSystem = POSIXFileSystem()
@@ -88,6 +100,7 @@ public final class TrainingRun: @unchecked Sendable {
             return (path, checkpoint, state)
         }
         resumedFrom = resumed?.path
+        patience = configuration.patience ?? resumed?.state.patience
         corpus = configuration.corpus ?? resumed?.state.config.corpus.nonEmpty ?? Paths.bundledCorpus
         if configuration.corpus == nil && !Paths.exists(corpus) {
             throw CharLSTMError.noInput("no corpus given and '\(corpus)' is not there: name a UTF-8 text file, "
@@ -96,6 +109,9 @@ public final class TrainingRun: @unchecked Sendable {
 
         // Model and training configuration: the checkpoint's when resuming, else the defaults; then the settings given.
         let text = try Corpus.load(path: corpus).text
+        let initialisation = try configuration.initFrom.map { try Initialisation($0, text: text, configuration: configuration) }
+        initialisedFrom = initialisation?.path ?? resumed?.checkpoint.initialisedFrom
+        vocabularyGrowth = initialisation?.growth
         let model: ModelConfig
         let training: TrainingConfig
         if let (_, checkpoint, state) = resumed {
@@ -108,6 +124,10 @@ public final class TrainingRun: @unchecked Sendable {
                 throw CharLSTMError.invalidData(Vocabulary.lacking(missing, in: "'\(corpus)'", vocabularyOf: "the checkpoint")
                     + "; resume on the corpus the run was trained on")
             }
+        } else if let initialisation {
+            vocabulary = initialisation.growth.new
+            model = initialisation.config
+            training = configuration.training(from: TrainingConfig(), corpus: corpus)
         } else {
             vocabulary = Vocabulary(of: text)
             model = configuration.newModel(vocabularySize: vocabulary.count)
@@ -118,11 +138,13 @@ public final class TrainingRun: @unchecked Sendable {
 
         let split = try CorpusSplit(try vocabulary.encode(text), validationFraction: training.validationFraction)
         var rng = RandomGenerator(seed: training.seed)
-        trainer = try Trainer(model: CharModel(config: model, rng: &rng, threads: threads), config: training, split: split, rng: rng)
+        let network = initialisation?.makeModel(threads: threads) ?? CharModel(config: model, rng: &rng, threads: threads)
+        trainer = try Trainer(model: network, config: training, split: split, rng: rng)
         if let (_, checkpoint, state) = resumed {
             try checkpoint.restore(into: trainer)
             lastValidation = state.validationBPC
             bestValidation = state.bestValidationBPC
+            streak = state.streak
             elapsedBefore = state.elapsedSeconds
         }
 
@@ -152,6 +174,7 @@ public final class TrainingRun: @unchecked Sendable {
         func totalElapsed() -> Double { runBefore + clock() - start }
         defer { elapsedBefore = totalElapsed() }
         if budget.isSpent(step: trainer.step, epoch: trainer.epochProgress, elapsed: 0) { return outcome(.nothingToDo) }
+        if streak.isExhausted(patience: patience) { return outcome(.noImprovement) }
 
         let metrics = try MetricsLog(path: folder.metrics)
         let config = configuration, charsPerStep = Double(training.sequenceLength * training.batchSize)
@@ -176,7 +199,8 @@ public final class TrainingRun: @unchecked Sendable {
             window.add(result, seconds: after - before)
             let step = trainer.step
             // The budget is decided here, once per step: the step that spends it is the last and is saved.
-            let isLast = budget.isSpent(step: step, epoch: trainer.epochProgress, elapsed: after - start)
+            var isLast = budget.isSpent(step: step, epoch: trainer.epochProgress, elapsed: after - start)
+            var stoppedEarly = false
 
             var saved: [String] = []
             var validation: Double? = nil
@@ -184,6 +208,11 @@ public final class TrainingRun: @unchecked Sendable {
                 let bpc = trainer.validate().bitsPerCharacter
                 validation = bpc
                 lastValidation = bpc
+                if step % config.evaluateEvery == 0 {
+                    streak.record(bpc)
+                    stoppedEarly = streak.isExhausted(patience: patience)
+                    isLast = isLast || stoppedEarly
+                }
                 if bpc < (bestValidation ?? .infinity) {
                     bestValidation = bpc
                     try save(to: folder.best, elapsed: totalElapsed())
@@ -213,7 +242,7 @@ public final class TrainingRun: @unchecked Sendable {
                 lastValidation: lastValidation, bestValidation: bestValidation, metrics: row, saved: saved,
                 charactersPerSecond: Double(step - startStep) * charsPerStep / max(trainingSeconds, 1e-9),
                 elapsedSeconds: elapsed, secondsRemaining: remaining.min(), isLast: isLast))
-            if isLast { return outcome(.budgetSpent) }
+            if isLast { return outcome(stoppedEarly ? .noImprovement : .budgetSpent) }
         }
     }
 
@@ -226,7 +255,8 @@ public final class TrainingRun: @unchecked Sendable {
     /// still holds the previous checkpoint, and training stops.
     private func save(to path: String, elapsed: Double) throws {
         let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationBPC: lastValidation,
-                                    bestValidationBPC: bestValidation, elapsedSeconds: elapsed)
+                                    bestValidationBPC: bestValidation, elapsedSeconds: elapsed, streak: streak,
+                                    patience: patience, initialisedFrom: initialisedFrom)
         do {
             try checkpoint.save(to: path, fileSystem: fileSystem)
         } catch let error as CharLSTMError {
