@@ -48,7 +48,7 @@ struct TrainCommand {
             return 128 + (watcher.received ?? SIGINT)
         case .noImprovement:
             try say("stopped early at step \(outcome.step) (epoch \(String(format: "%.2f", outcome.epoch))): "
-                + "\(run.streak.withoutImprovement) validations in a row found no loss below \(format(run.streak.lowest)) bits/char "
+                + "\(run.streak.withoutImprovement) validation\(run.streak.withoutImprovement == 1 ? "" : "s") in a row found no loss below \(format(run.streak.lowest)) bits/char "
                 + "(--patience \(run.patience ?? 0)); the best model, \(format(outcome.bestValidation)) bits/char, is in '\(outcome.best ?? folder)'")
             return 0
         case .budgetSpent:
