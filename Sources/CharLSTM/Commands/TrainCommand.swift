@@ -18,7 +18,7 @@ struct TrainCommand {
         run.beforeStep = beforeStep
         let model = run.model, characters = run.characterCounts
         let start = run.resumedFrom.map { "resuming '\($0)' at step \(run.step)" }
-            ?? run.vocabularyGrowth.map { _ in "training a new model from '\(run.initialisedFrom ?? "")'" } ?? "training a new model"
+            ?? run.initialisedFrom.map { "training a new model from '\($0)'" } ?? "training a new model"
         try say(start
             + ": \(model.cell.rawValue), \(model.layers) layers × \(model.hidden), \(run.vocabulary.count) characters, "
             + "\(model.parameterCount) parameters; corpus '\(run.corpus)' (\(characters.training) training, "
