@@ -79,7 +79,8 @@ public final class TrainingRun: @unchecked Sendable {
     /// Checks everything, builds the model (restoring the checkpoint when resuming) and prepares the run folder.
     ///
     /// Throws `.usage` for a setting out of range, `.noInput`/`.invalidData` for a missing or unusable corpus or
-    /// checkpoint, `.conflict` for a resume that cannot be honoured or a folder that holds another run,
+    /// checkpoint (also one to start from, ``Configuration/initFrom``), `.conflict` for a resume that cannot be
+    /// honoured, shape settings that differ from the model started from or a folder that holds another run,
     /// `.unavailable` for a model too large for memory, `.cannotCreate` for a folder that cannot be made. Nothing
     /// in the folder is touched unless every check passes. O(corpus + parameters).
     public init(_ configuration: Configuration) throws {
@@ -153,8 +154,8 @@ public final class TrainingRun: @unchecked Sendable {
         lock = try folder.prepare(continuing: resumedFolder.map(folder.isSameFolder) ?? false, overwrite: configuration.overwrite)
     }
 
-    /// Trains until `budget` is spent or `stopToken` (or the current task's cancellation) stops the run, and
-    /// returns how it ended.
+    /// Trains until `budget` is spent, ``patience`` scheduled validations in a row find no new lowest loss, or
+    /// `stopToken` (or the current task's cancellation) stops the run, and returns how it ended.
     ///
     /// After every step `onProgress` is called on this thread with a ``TrainingProgress``. Every
     /// ``Configuration/evaluateEvery`` steps, and at the last step, the whole validation text is measured; a new
