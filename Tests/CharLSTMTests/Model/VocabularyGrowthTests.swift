@@ -8,7 +8,7 @@ import CharLSTMKernels
 @Suite struct VocabularyGrowthTests {
     /// A model on an English vocabulary, with a random (seeded) nonzero decoder so that every row differs.
     private func model(_ cell: CellKind, layers: Int = 2, hidden: Int = 24) -> (CharModel, Vocabulary) {
-        let vocabulary = Vocabulary(of: "To be, or not to be: that is the question!\n".unicodeScalars)
+        let vocabulary = Vocabulary(of: "To be, or not to be: that is the question! Exit.\n".unicodeScalars)
         var rng = RandomGenerator(seed: 7)
         let config = ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: hidden, layers: layers)
         return (CharModel(config: config, rng: &rng, threads: 1), vocabulary)

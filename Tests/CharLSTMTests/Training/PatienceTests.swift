@@ -33,29 +33,39 @@ import Testing
 
         // Stopped by its budget one step before: an odd step, so it validates there too, off the schedule.
         let halvesFolder = TemporaryFolder()
-        let first = try run(in: halvesFolder).train(budget: .steps(stop - 1))
-        #expect(first.reason == .budgetSpent)
-        let saved = try #require(try Checkpoint.load(path: first.latest).training)
-        #expect(saved.patience == 3 && saved.streak.withoutImprovement == 2, "\(saved.streak)")
-        // Resumed without --patience: the checkpoint's is kept, and so is the count.
-        let resumed = try TrainingRun(TrainingRun.Configuration(resume: halvesFolder.path + "/run"))
-        #expect(resumed.patience == 3)
-        let outcome = try resumed.train(budget: .steps(400))
-        #expect(outcome.reason == .noImprovement && outcome.step == stop)
-        let a = try SafeTensors.load(path: stopped.latest), b = try SafeTensors.load(path: outcome.latest)
-        #expect(a.tensors == b.tensors)
-        for key in ["step", "validations_without_improvement", "lowest_scheduled_val_bpc", "best_val_bpc"] {
-            #expect(a.metadata[key] == b.metadata[key], "\(key) differs")
+        do {
+            let first = try run(in: halvesFolder).train(budget: .steps(stop - 1))
+            #expect(first.reason == .budgetSpent)
+            let saved = try #require(try Checkpoint.load(path: first.latest).training)
+            #expect(saved.patience == 3 && saved.streak.withoutImprovement == 2, "\(saved.streak)")
         }
-
+        // Resumed without --patience: the checkpoint's is kept, and so is the count. (--eval-every is not kept by
+        // a checkpoint: the schedule is given again.)
+        var resume = TrainingRun.Configuration(resume: halvesFolder.path + "/run")
+        resume.evaluateEvery = 2
+        do {
+            let resumed = try TrainingRun(resume)
+            #expect(resumed.patience == 3)
+            let outcome = try resumed.train(budget: .steps(400))
+            #expect(outcome.reason == .noImprovement && outcome.step == stop)
+            let a = try SafeTensors.load(path: stopped.latest), b = try SafeTensors.load(path: outcome.latest)
+            #expect(a.tensors == b.tensors)
+            for key in ["step", "validations_without_improvement", "lowest_scheduled_val_bpc", "best_val_bpc"] {
+                #expect(a.metadata[key] == b.metadata[key], "\(key) differs")
+            }
+        }
         // Resumed once more with the same patience: nothing to do, nothing written.
-        let again = try TrainingRun(TrainingRun.Configuration(resume: halvesFolder.path + "/run"))
-        #expect(try again.train(budget: .steps(400)).reason == .noImprovement && again.step == stop)
+        let before = FileSnapshot.folder(halvesFolder.path + "/run")
+        do {
+            let again = try TrainingRun(resume)
+            #expect(try again.train(budget: .steps(400)).reason == .noImprovement && again.step == stop)
+        }
+        // Once the run has let go of the folder (and its lock file), the folder is as it was.
+        #expect(FileSnapshot.folder(halvesFolder.path + "/run") == before)
         // A larger patience continues.
-        var more = TrainingRun.Configuration(resume: halvesFolder.path + "/run")
-        more.patience = 4
-        let continued = try TrainingRun(more).train(budget: .steps(stop + 1))
-        #expect(continued.step == stop + 1)
+        resume.patience = 4
+        let continued = try TrainingRun(resume).train(budget: .steps(stop + 1))
+        #expect(continued.reason == .budgetSpent && continued.step == stop + 1)
     }
 
     @Test func withoutPatienceTheRunGoesOnAndStillCounts() throws {
