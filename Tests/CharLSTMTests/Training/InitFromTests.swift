@@ -8,7 +8,7 @@ import CharLSTMKernels
 @Suite struct InitFromTests {
     /// German-flavoured text: characters the shared English model lacks ('ä', 'ö', 'ü', 'ß').
     static let german = String(repeating: "Da steh ich nun, ich armer Tor! Und bin so klug als wie zuvor; "
-        + "heiße Magister, heiße Doktor gar, über Bücher gebückt, ich möchte schier verzweifeln.\n", count: 12)
+        + "heiße Magister, heiße Doktor gar, über Bücher gebückt, ich möchte schier verzweifeln, Mädchen.\n", count: 12)
 
     /// The shared tiny English model (LSTM, 1 × 16, dropout 0.1) and a German corpus, in `folder`.
     private func files(in folder: TemporaryFolder) -> (model: String, corpus: String) {
