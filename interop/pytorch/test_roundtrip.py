@@ -244,6 +244,29 @@ def test_checkpoints_from_save_charlstm_pass_charlstm(tmp_path):
 
 
 @needs_charlstm
+def test_a_fine_tuned_checkpoint_with_a_grown_vocabulary_loads_in_pytorch(tmp_path):
+    english = tmp_path / "english.txt"
+    english.write_text(TEXT)
+    german = tmp_path / "german.txt"
+    german.write_text("Da steh ich nun, ich armer Tor! Heiße Magister, über Bücher gebückt, möchte ich Mädchen...\n" * 30)
+    charlstm("train", str(english), "--hidden", "16", "--batch-size", "4", "--seq-length", "16", "--steps", "5",
+             "--out", str(tmp_path / "en"), "--threads", "1")
+    source = tmp_path / "en" / "latest.safetensors"
+    charlstm("train", str(german), "--init-from", str(source), "--batch-size", "4", "--seq-length", "16",
+             "--steps", "3", "--eval-every", "3", "--out", str(tmp_path / "de"), "--threads", "1")
+    tuned = tmp_path / "de" / "latest.safetensors"
+    source_state, source_extra = load_charlstm(source)
+    tuned_state, extra = load_charlstm(tuned)
+    assert extra["metadata"]["initialised_from"] == str(source) and extra["step"] == 3
+    added = sorted(set(extra["vocabulary"]) - set(source_extra["vocabulary"]))
+    assert added == sorted(set(german.read_text()) - set(TEXT)) and {"ß", "ä", "ö", "ü"} <= set(added)
+    assert extra["vocabulary"] == sorted(extra["vocabulary"])
+    assert tuned_state["decoder.weight"].shape[0] == len(source_extra["vocabulary"]) + len(added)
+    assert_same_eval(tuned, german)
+    assert_same_eval(tmp_path / "de" / "best.safetensors", german)
+
+
+@needs_charlstm
 @needs_torchrun
 def test_charlstm_and_pytorch_round_trip(tmp_path):
     corpus = tmp_path / "corpus.txt"

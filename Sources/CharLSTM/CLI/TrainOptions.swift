@@ -71,6 +71,11 @@ public struct TrainOptions: Equatable, Sendable {
             .init(CommonOptions.threads, \.run.threads),
             .init(OptionSpec("resume", .text(allowEmpty: false), value: "path", "Continue training from this checkpoint"),
                   \.run.resume),
+            .init(OptionSpec("init-from", .text(allowEmpty: false), value: "path",
+                             "Start a new run from this model's weights (a checkpoint, or a folder's best); the corpus's "
+                             + "new characters are added to its vocabulary"), \.run.initFrom),
+            .init(OptionSpec("patience", .integer(Run.patienceRange), value: "n",
+                             "Stop early after this many validations in a row without a new best"), \.run.patience),
             .init(OptionSpec("force", .flag, "Overwrite checkpoints already in the output folder."), flag: \.run.overwrite),
             .init(OptionSpec("allow-changed-corpus", .flag,
                              "With --resume: continue on a corpus that differs from the checkpoint's (e.g. appended to)."),

@@ -71,7 +71,11 @@ extension Checkpoint {
             metadata["epoch"] = String(t.epoch)
             metadata["data_position"] = String(t.position)
             metadata["rng_state"] = t.rngState
+            metadata["validations_without_improvement"] = String(t.streak.withoutImprovement)
+            metadata["lowest_scheduled_val_bpc"] = t.streak.lowest.map { String($0) } ?? ""
+            if let patience = t.patience { metadata["patience"] = String(patience) }
         }
+        if let initialisedFrom { metadata["initialised_from"] = initialisedFrom }
         if let s = trainingSummary {
             metadata["step"] = String(s.step)
             metadata["val_bpc"] = s.validationBPC.map { String($0) } ?? ""
@@ -204,6 +208,7 @@ extension Checkpoint {
         }
         self.init(config: config, vocabulary: vocabulary, parameters: parameters, training: state)
         self.summary = summary
+        initialisedFrom = meta["initialised_from"]
     }
 
     /// The training metadata of a training checkpoint, checked.
@@ -215,6 +220,8 @@ extension Checkpoint {
         let rngState: String
         let validationBPC: Double?, bestValidationBPC: Double?
         let elapsedSeconds: Double
+        let streak: ValidationStreak
+        let patience: Int?
 
         init(_ meta: [String: String], config model: ModelConfig) throws(CharLSTMError) {
             let tj = try Checkpoint.object(meta, "training")
@@ -262,12 +269,22 @@ extension Checkpoint {
             validationBPC = Checkpoint.optionalDouble(meta, "val_bpc")
             bestValidationBPC = Checkpoint.optionalDouble(meta, "best_val_bpc")
             elapsedSeconds = Checkpoint.optionalDouble(meta, "elapsed_seconds") ?? 0
+            // Absent in checkpoints written before `--patience`: no count yet, below the best loss.
+            streak = meta["validations_without_improvement"] == nil
+                ? ValidationStreak(lowest: bestValidationBPC)
+                : ValidationStreak(withoutImprovement: try Checkpoint.counter(meta, "validations_without_improvement"),
+                                   lowest: Checkpoint.optionalDouble(meta, "lowest_scheduled_val_bpc"))
+            patience = try meta["patience"].map { text throws(CharLSTMError) in
+                guard let value = Int(text), value >= 1 else { throw .invalidData("patience is invalid (a whole number ≥ 1)") }
+                return value
+            }
         }
 
         func state(m: FloatBuffer, v: FloatBuffer, h: FloatBuffer, c: FloatBuffer) -> TrainingState {
             TrainingState(config: config, step: step, epoch: epoch, position: position, rngState: rngState,
                           adamStep: adamStep, m: m, v: v, h: h, c: c, validationBPC: validationBPC,
-                          bestValidationBPC: bestValidationBPC, elapsedSeconds: elapsedSeconds)
+                          bestValidationBPC: bestValidationBPC, elapsedSeconds: elapsedSeconds,
+                          streak: streak, patience: patience)
         }
     }
 

@@ -19,6 +19,9 @@ public struct Checkpoint: @unchecked Sendable {
     /// For a model-only checkpoint (`export`), what it keeps of the training behind it; a training
     /// checkpoint's comes from ``training`` (see ``trainingSummary``).
     public var summary: TrainingSummary? = nil
+    /// The checkpoint the run behind this model started from (`train --init-from`), as it was given; nil for a
+    /// model trained from scratch (and for files written before this was recorded).
+    public var initialisedFrom: String? = nil
 
     /// What a training checkpoint adds.
     public struct TrainingState: @unchecked Sendable {
@@ -35,6 +38,11 @@ public struct Checkpoint: @unchecked Sendable {
         public var bestValidationBPC: Double?
         /// Seconds of training behind this checkpoint, over all resumes.
         public var elapsedSeconds: Double
+        /// What `--patience` counts, up to this checkpoint; in files written before it was recorded, no
+        /// validations without improvement below ``bestValidationBPC``.
+        public var streak = ValidationStreak()
+        /// The run's `--patience`, which a resumed run keeps unless given another; nil: no early stopping.
+        public var patience: Int? = nil
     }
 
     public init(config: ModelConfig, vocabulary: Vocabulary, parameters: FloatBuffer, training: TrainingState? = nil) {
@@ -46,11 +54,15 @@ public struct Checkpoint: @unchecked Sendable {
 
     /// A training checkpoint of `trainer` now: its model, configuration and ``Trainer/snapshot()``.
     public init(trainer: Trainer, vocabulary: Vocabulary, validationBPC: Double?, bestValidationBPC: Double?,
-                elapsedSeconds: Double) {
+                elapsedSeconds: Double, streak: ValidationStreak = ValidationStreak(), patience: Int? = nil,
+                initialisedFrom: String? = nil) {
         let snapshot = trainer.snapshot()
-        self.init(config: trainer.model.config, vocabulary: vocabulary, parameters: snapshot.parameters,
-                  training: TrainingState(config: trainer.config, snapshot: snapshot, validationBPC: validationBPC,
-                                          bestValidationBPC: bestValidationBPC, elapsedSeconds: elapsedSeconds))
+        var state = TrainingState(config: trainer.config, snapshot: snapshot, validationBPC: validationBPC,
+                                  bestValidationBPC: bestValidationBPC, elapsedSeconds: elapsedSeconds)
+        state.streak = streak
+        state.patience = patience
+        self.init(config: trainer.model.config, vocabulary: vocabulary, parameters: snapshot.parameters, training: state)
+        self.initialisedFrom = initialisedFrom
     }
 
     /// A model holding (sharing) these parameters.

@@ -18,6 +18,7 @@ struct InfoCommand {
                 "parameters": .int(c.parameterCount),
                 "vocabulary": .array(checkpoint.vocabulary.scalars.map { .string(String($0)) }),
             ]
+            fields["initialised_from"] = checkpoint.initialisedFrom.map { .string($0) } ?? .null
             if let summary {
                 fields["step"] = .int(summary.step)
                 fields["val_bpc"] = summary.validationBPC.map { .double($0) } ?? .null
@@ -30,6 +31,8 @@ struct InfoCommand {
                 fields["batch_size"] = .int(t.config.batchSize)
                 fields["learning_rate"] = .number("\(t.config.learningRate)")
                 fields["corpus"] = .string(t.config.corpus)
+                fields["patience"] = t.patience.map { .int($0) } ?? .null
+                fields["validations_without_improvement"] = .int(t.streak.withoutImprovement)
             }
             try console.out.write(JSONValue.object(fields).encoded + "\n")
             return 0
@@ -47,12 +50,16 @@ struct InfoCommand {
                 "corpus        \(t.config.corpus)",
                 "batches       \(t.config.batchSize) streams × \(t.config.sequenceLength) characters, learning rate \(t.config.learningRate)",
             ]
+            if let patience = t.patience {
+                lines.append("patience      \(patience) validations; \(t.streak.withoutImprovement) in a row without a new best so far")
+            }
         } else if let summary {
             lines.append("trained       step \(summary.step), \(ProgressLine.duration(summary.elapsedSeconds)) of training; "
                 + "model only (no training state)")
         } else {
             lines.append("trained       model only (no training state; its step and validation loss were not recorded)")
         }
+        if let source = checkpoint.initialisedFrom { lines.append("started from  \(source) (--init-from)") }
         if let summary {
             lines.append("validation    \(fmt(summary.validationBPC)) (best \(fmt(summary.bestValidationBPC)))")
         }

@@ -17,10 +17,18 @@ struct TrainCommand {
         run.fileSystem = fileSystem
         run.beforeStep = beforeStep
         let model = run.model, characters = run.characterCounts
-        try say((run.resumedFrom.map { "resuming '\($0)' at step \(run.step)" } ?? "training a new model")
+        let start = run.resumedFrom.map { "resuming '\($0)' at step \(run.step)" }
+            ?? run.initialisedFrom.map { "training a new model from '\($0)'" } ?? "training a new model"
+        try say(start
             + ": \(model.cell.rawValue), \(model.layers) layers × \(model.hidden), \(run.vocabulary.count) characters, "
             + "\(model.parameterCount) parameters; corpus '\(run.corpus)' (\(characters.training) training, "
             + "\(characters.validation) validation characters); output '\(run.folder.path)'; \(run.threads) threads")
+
+        if let growth = run.vocabularyGrowth {
+            try say(growth.added.isEmpty ? "the corpus uses no character the model lacks"
+                : "added \(growth.added.count) character\(growth.added.count == 1 ? "" : "s") to the model's \(growth.old.count): "
+                    + growth.addedDescription)
+        }
 
         let stop = StopToken()
         let watcher = InterruptWatcher(stopping: stop)
@@ -28,6 +36,8 @@ struct TrainCommand {
         var display = ProgressDisplay(out: console.out)
         let outcome = try run.train(budget: options.budget, stopToken: stop) { try display.show($0) }
         if display.drewLine { try console.out.write("\n") }
+        func format(_ bpc: Double?) -> String { bpc.map { String(format: "%.4f", $0) } ?? "–" }
+        let folder = run.folder.path
         switch outcome.reason {
         case .nothingToDo:
             try say("nothing to do: the checkpoint is at step \(outcome.step), epoch \(String(format: "%.2f", outcome.epoch)), "
@@ -36,8 +46,12 @@ struct TrainCommand {
         case .stopped:
             try say("interrupted at step \(outcome.step): saved '\(outcome.latest)'; continue with: charlstm train --resume \(run.folder.path)")
             return 128 + (watcher.received ?? SIGINT)
+        case .noImprovement:
+            try say("stopped early at step \(outcome.step) (epoch \(String(format: "%.2f", outcome.epoch))): "
+                + "\(run.streak.withoutImprovement) validation\(run.streak.withoutImprovement == 1 ? "" : "s") in a row found no loss below \(format(run.streak.lowest)) bits/char "
+                + "(--patience \(run.patience ?? 0)); the best model, \(format(outcome.bestValidation)) bits/char, is in '\(outcome.best ?? folder)'")
+            return 0
         case .budgetSpent:
-            func format(_ bpc: Double?) -> String { bpc.map { String(format: "%.4f", $0) } ?? "–" }
             try say("done at step \(outcome.step) (epoch \(String(format: "%.2f", outcome.epoch))): "
                 + "validation \(format(outcome.lastValidation)) bits/char, best \(format(outcome.bestValidation)); "
                 + "saved '\(outcome.latest)'" + (outcome.best.map { " and '\($0)'" } ?? ""))

@@ -72,6 +72,25 @@ public struct Vocabulary: Equatable, Sendable {
         return out
     }
 
+    /// This vocabulary grown by the characters of `text` it lacks: still sorted ascending, so a known character
+    /// may move to a new index (see ``indexMap(into:)``); characters it knows stay, used or not. O(n + V log V).
+    public func adding<S: Sequence>(charactersOf text: S) -> Vocabulary where S.Element == Unicode.Scalar {
+        let missing = missingCharacters(in: text)
+        return missing.isEmpty ? self : Vocabulary(sortedUnique: (scalars + missing).sorted { $0.value < $1.value })
+    }
+
+    /// For every index of this vocabulary, the index of the same character in `larger`, which must hold all of
+    /// them (e.g. ``adding(charactersOf:)``); nil when it does not. O(V).
+    public func indexMap(into larger: Vocabulary) -> [Int]? {
+        var map: [Int] = []
+        map.reserveCapacity(count)
+        for s in scalars {
+            guard let i = larger.index(of: s) else { return nil }
+            map.append(Int(i))
+        }
+        return map
+    }
+
     /// The text of a sequence of indices.
     public func decode<S: Sequence>(_ indices: S) -> String where S.Element == Int32 {
         var out = String.UnicodeScalarView()

@@ -46,6 +46,9 @@ public struct TrainingOutcome: Equatable, Sendable {
         case budgetSpent
         /// A ``StopToken`` or the task's cancellation stopped the run; `latest.safetensors` holds the last step.
         case stopped
+        /// ``TrainingRun/Configuration/patience`` validations in a row found no new lowest loss: the run stopped
+        /// early (also at once, when a resumed run had already stopped so); `best.safetensors` holds the model to use.
+        case noImprovement
         /// The budget was already spent when the call began (a resumed run at or past it): nothing was trained
         /// and nothing written.
         case nothingToDo

@@ -22,6 +22,14 @@ extension TrainingRun {
         public var folder: String?
         /// A checkpoint file, or a run folder (then its `latest.safetensors`), to continue training from.
         public var resume: String?
+        /// A checkpoint file, or a run folder (then its `best.safetensors`), whose model a new run starts from:
+        /// its shape and weights, its vocabulary grown by the corpus's new characters (``VocabularyGrowth``).
+        /// The run is new (step 0, fresh optimiser and schedule); `cell`, `layers` and `hidden` must be `nil` or
+        /// the checkpoint's. Not with ``resume``.
+        public var initFrom: String?
+        /// Stop once this many validations in a row (every ``evaluateEvery`` steps) found no new lowest loss;
+        /// `nil`: never stop early.
+        public var patience: Int?
         /// Start over in a folder that already holds another run, deleting its checkpoints, metrics and plot.
         /// Without it such a folder is refused.
         public var overwrite = false
@@ -111,10 +119,17 @@ extension TrainingRun {
             try check("checkpoint interval", checkpointEvery, Self.intervalRange)
             try check("log interval", logEvery, Self.intervalRange)
             try check("threads", threads, Self.threadRange)
+            try check("patience", patience, Self.patienceRange)
+            if resume != nil && initFrom != nil {
+                throw .usage("--resume and --init-from cannot be combined: --resume continues a run, --init-from starts a new one "
+                    + "from another model's weights")
+            }
         }
 
         /// Steps between evaluations, checkpoints or log rows: at least 1.
         static let intervalRange = 1...Int.max
+        /// Validations without improvement `patience` may allow: at least 1.
+        static let patienceRange = 1...Int.max
         /// Threads a run may use.
         static let threadRange = 1...256
 

@@ -31,7 +31,14 @@ public final class TrainingRun: @unchecked Sendable {
     public let corpus: String
     /// The checkpoint the run continues from, or `nil` for a new run.
     public let resumedFrom: String?
-    /// The characters the model knows: those of the corpus of the run's first start.
+    /// The checkpoint the run's model started from (`--init-from`), kept over resumes; nil for a model trained
+    /// from scratch.
+    public let initialisedFrom: String?
+    /// How the vocabulary of the model started from grew to cover the corpus: set when this run was created
+    /// with ``Configuration/initFrom``.
+    public let vocabularyGrowth: VocabularyGrowth?
+    /// The characters the model knows: those of the corpus of the run's first start (and, for a run started
+    /// from another model, that model's).
     public let vocabulary: Vocabulary
     /// The optimiser, model and batches; ``train(budget:stopToken:onProgress:)`` steps it.
     public let trainer: Trainer
@@ -41,6 +48,11 @@ public final class TrainingRun: @unchecked Sendable {
     public private(set) var lastValidation: Double?
     /// The lowest validation loss so far: the one `best.safetensors` holds.
     public private(set) var bestValidation: Double?
+    /// Scheduled validations in a row without a new lowest loss that stop the run: ``Configuration/patience``,
+    /// else a resumed checkpoint's; nil: no early stopping.
+    public let patience: Int?
+    /// What ``patience`` counts, over all resumes.
+    public private(set) var streak = ValidationStreak()
 
     /// Where checkpoints and the plot are written; tests inject failures (a full disk) here.
     var fileSystem: any FileSystem = POSIXFileSystem()
@@ -67,7 +79,8 @@ public final class TrainingRun: @unchecked Sendable {
     /// Checks everything, builds the model (restoring the checkpoint when resuming) and prepares the run folder.
     ///
     /// Throws `.usage` for a setting out of range, `.noInput`/`.invalidData` for a missing or unusable corpus or
-    /// checkpoint, `.conflict` for a resume that cannot be honoured or a folder that holds another run,
+    /// checkpoint (also one to start from, ``Configuration/initFrom``), `.conflict` for a resume that cannot be
+    /// honoured, shape settings that differ from the model started from or a folder that holds another run,
     /// `.unavailable` for a model too large for memory, `.cannotCreate` for a folder that cannot be made. Nothing
     /// in the folder is touched unless every check passes. O(corpus + parameters).
     public init(_ configuration: Configuration) throws {
@@ -88,6 +101,7 @@ public final class TrainingRun: @unchecked Sendable {
             return (path, checkpoint, state)
         }
         resumedFrom = resumed?.path
+        patience = configuration.patience ?? resumed?.state.patience
         corpus = configuration.corpus ?? resumed?.state.config.corpus.nonEmpty ?? Paths.bundledCorpus
         if configuration.corpus == nil && !Paths.exists(corpus) {
             throw CharLSTMError.noInput("no corpus given and '\(corpus)' is not there: name a UTF-8 text file, "
@@ -97,6 +111,14 @@ public final class TrainingRun: @unchecked Sendable {
         // Model and training configuration: the checkpoint's when resuming, else the defaults; then the settings given.
         // The corpus is scanned once (validated, its alphabet and fingerprint taken) and then read as batches need it.
         let file = try CorpusFile.scan(path: corpus)
+        // Growing a vocabulary needs each new character's count; `--init-from` serves small corpora, so their text
+        // is read into memory once for that.
+        var initialisation: Initialisation? = nil
+        if let source = configuration.initFrom {
+            initialisation = try Initialisation(source, text: try Corpus.load(path: corpus).text, configuration: configuration)
+        }
+        initialisedFrom = initialisation?.path ?? resumed?.checkpoint.initialisedFrom
+        vocabularyGrowth = initialisation?.growth
         let model: ModelConfig
         let training: TrainingConfig
         let text: TokenText
@@ -111,6 +133,11 @@ public final class TrainingRun: @unchecked Sendable {
                 throw CharLSTMError(error.kind, error.message + "; resume on the corpus the run was trained on")
             }
             try configuration.checkCorpus(file, trainedOn: state.config)
+        } else if let initialisation {
+            vocabulary = initialisation.growth.new
+            model = initialisation.config
+            training = configuration.training(from: TrainingConfig(), corpus: file)
+            text = try TokenText(file: file, vocabulary: vocabulary)
         } else {
             vocabulary = try Vocabulary(scalars: file.scalars)
             model = configuration.newModel(vocabularySize: vocabulary.count)
@@ -122,11 +149,13 @@ public final class TrainingRun: @unchecked Sendable {
 
         let split = try CorpusSplit(text, validationFraction: training.validationFraction)
         var rng = RandomGenerator(seed: training.seed)
-        trainer = try Trainer(model: CharModel(config: model, rng: &rng, threads: threads), config: training, split: split, rng: rng)
+        let network = initialisation?.makeModel(threads: threads) ?? CharModel(config: model, rng: &rng, threads: threads)
+        trainer = try Trainer(model: network, config: training, split: split, rng: rng)
         if let (_, checkpoint, state) = resumed {
             try checkpoint.restore(into: trainer)
             lastValidation = state.validationBPC
             bestValidation = state.bestValidationBPC
+            streak = state.streak
             elapsedBefore = state.elapsedSeconds
         }
 
@@ -135,8 +164,8 @@ public final class TrainingRun: @unchecked Sendable {
         lock = try folder.prepare(continuing: resumedFolder.map(folder.isSameFolder) ?? false, overwrite: configuration.overwrite)
     }
 
-    /// Trains until `budget` is spent or `stopToken` (or the current task's cancellation) stops the run, and
-    /// returns how it ended.
+    /// Trains until `budget` is spent, ``patience`` scheduled validations in a row find no new lowest loss, or
+    /// `stopToken` (or the current task's cancellation) stops the run, and returns how it ended.
     ///
     /// After every step `onProgress` is called on this thread with a ``TrainingProgress``. Every
     /// ``Configuration/evaluateEvery`` steps, and at the last step, the validation text is measured (its first
@@ -157,6 +186,7 @@ public final class TrainingRun: @unchecked Sendable {
         func totalElapsed() -> Double { runBefore + clock() - start }
         defer { elapsedBefore = totalElapsed() }
         if budget.isSpent(step: trainer.step, epoch: trainer.epochProgress, elapsed: 0) { return outcome(.nothingToDo) }
+        if streak.isExhausted(patience: patience) { return outcome(.noImprovement) }
 
         let metrics = try MetricsLog(path: folder.metrics)
         let config = configuration, charsPerStep = Double(training.sequenceLength * training.batchSize)
@@ -181,7 +211,8 @@ public final class TrainingRun: @unchecked Sendable {
             window.add(result, seconds: after - before)
             let step = trainer.step
             // The budget is decided here, once per step: the step that spends it is the last and is saved.
-            let isLast = budget.isSpent(step: step, epoch: trainer.epochProgress, elapsed: after - start)
+            var isLast = budget.isSpent(step: step, epoch: trainer.epochProgress, elapsed: after - start)
+            var stoppedEarly = false
 
             var saved: [String] = []
             var validation: Double? = nil
@@ -189,6 +220,11 @@ public final class TrainingRun: @unchecked Sendable {
                 let bpc = try trainer.validate().bitsPerCharacter
                 validation = bpc
                 lastValidation = bpc
+                if step % config.evaluateEvery == 0 {
+                    streak.record(bpc)
+                    stoppedEarly = streak.isExhausted(patience: patience)
+                    isLast = isLast || stoppedEarly
+                }
                 if bpc < (bestValidation ?? .infinity) {
                     bestValidation = bpc
                     try save(to: folder.best, elapsed: totalElapsed())
@@ -218,7 +254,7 @@ public final class TrainingRun: @unchecked Sendable {
                 lastValidation: lastValidation, bestValidation: bestValidation, metrics: row, saved: saved,
                 charactersPerSecond: Double(step - startStep) * charsPerStep / max(trainingSeconds, 1e-9),
                 elapsedSeconds: elapsed, secondsRemaining: remaining.min(), isLast: isLast))
-            if isLast { return outcome(.budgetSpent) }
+            if isLast { return outcome(stoppedEarly ? .noImprovement : .budgetSpent) }
         }
     }
 
@@ -231,7 +267,8 @@ public final class TrainingRun: @unchecked Sendable {
     /// still holds the previous checkpoint, and training stops.
     private func save(to path: String, elapsed: Double) throws {
         let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationBPC: lastValidation,
-                                    bestValidationBPC: bestValidation, elapsedSeconds: elapsed)
+                                    bestValidationBPC: bestValidation, elapsedSeconds: elapsed, streak: streak,
+                                    patience: patience, initialisedFrom: initialisedFrom)
         do {
             try checkpoint.save(to: path, fileSystem: fileSystem)
         } catch let error as CharLSTMError {

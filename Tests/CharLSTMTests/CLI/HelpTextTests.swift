@@ -80,6 +80,11 @@ import Testing
       --seed <seed>           Random seed. (default: 1234)
       --threads <n>           Worker threads. (from 1 to 256; default: all cores)
       --resume <path>         Continue training from this checkpoint.
+      --init-from <path>      Start a new run from this model's weights (a
+                              checkpoint, or a folder's best); the corpus's new
+                              characters are added to its vocabulary.
+      --patience <n>          Stop early after this many validations in a row
+                              without a new best. (at least 1)
       --force                 Overwrite checkpoints already in the output folder.
       --allow-changed-corpus  With --resume: continue on a corpus that differs from
                               the checkpoint's (e.g. appended to).

@@ -60,6 +60,7 @@ import Testing
         ("train", "batch-size", ["1", "100000"], ["0", "100001"], "from 1 to 100000"),
         ("train", "steps", ["1", "9223372036854775807"], ["0", "-5", "9223372036854775808"], "at least 1"),
         ("train", "eval-every", ["1"], ["0"], "at least 1"),
+        ("train", "patience", ["1", "9223372036854775807"], ["0", "-3"], "at least 1"),
         ("train", "checkpoint-every", ["1"], ["0"], "at least 1"),
         ("train", "log-every", ["1"], ["0"], "at least 1"),
         ("train", "val-chars", ["0", "2", "9223372036854775807"], ["-1"], "at least 0"),

@@ -1,0 +1,51 @@
+extension TrainingRun.Configuration {
+    /// The model of a run started from `source` (``initFrom``): its shape, with ``dropout`` when it is set.
+    /// Throws `.conflict` naming every shape option that differs from the checkpoint's.
+    func initialisedModel(_ source: ModelConfig, checkpoint path: String) throws(CharLSTMError) -> ModelConfig {
+        var conflicts: [String] = []
+        func compare<T: Equatable>(_ option: String, _ given: T?, _ saved: T, _ text: (T) -> String) {
+            if let given, given != saved { conflicts.append("\(option) \(text(given)) (checkpoint: \(text(saved)))") }
+        }
+        compare("--cell", cell, source.cell, \.rawValue)
+        compare("--layers", layers, source.layers, String.init)
+        compare("--hidden", hidden, source.hidden, String.init)
+        guard conflicts.isEmpty else {
+            throw .conflict("cannot start from '\(path)' with \(conflicts.joined(separator: ", ")): --init-from takes the "
+                + "model's shape from the checkpoint; leave these options out, or train from scratch without --init-from")
+        }
+        return resumedModel(source)
+    }
+}
+
+extension TrainingRun {
+    /// The checkpoint a run starts from (`--init-from`) and how its vocabulary grows to cover the corpus.
+    struct Initialisation {
+        /// The checkpoint file.
+        let path: String
+        let checkpoint: Checkpoint
+        let growth: VocabularyGrowth
+        /// The model of the run: the checkpoint's shape with the grown vocabulary.
+        let config: ModelConfig
+
+        /// Loads the model at `given` (a file, or a folder's best checkpoint) and plans its growth to cover `text`.
+        /// Throws `.noInput` when there is nothing there, `.invalidData` when it is not a CharLSTM model,
+        /// `.conflict` for shape options that differ from it. O(file + text).
+        init(_ given: String, text: [Unicode.Scalar], configuration: Configuration) throws {
+            path = try Paths.checkpointFile(given, preferBest: true)
+            do {
+                checkpoint = try Checkpoint.load(path: path)
+            } catch let error as CharLSTMError {
+                throw CharLSTMError(error.kind, "--init-from needs a CharLSTM model: \(error.message)")
+            }
+            var shape = try configuration.initialisedModel(checkpoint.config, checkpoint: path)
+            growth = VocabularyGrowth(of: checkpoint.vocabulary, toCover: text)
+            shape.vocabularySize = growth.new.count
+            config = shape
+        }
+
+        /// The checkpoint's model grown as planned. O(parameters).
+        func makeModel(threads: Int) -> CharModel {
+            checkpoint.makeModel(threads: threads).growingVocabulary(growth, dropout: config.dropout)
+        }
+    }
+}
