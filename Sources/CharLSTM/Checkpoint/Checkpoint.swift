@@ -19,6 +19,10 @@ public struct Checkpoint: @unchecked Sendable {
     /// For a model-only checkpoint (`export`), what it keeps of the training behind it; a training
     /// checkpoint's comes from ``training`` (see ``trainingSummary``).
     public var summary: TrainingSummary? = nil
+    /// For a series model, its columns and standardisation (metadata `series`); nil for a character model,
+    /// whose inputs are the ``vocabulary``. A series model's ``vocabulary`` is empty and its
+    /// ``ModelConfig/vocabularySize`` is the number of columns it reads.
+    public var series: SeriesScaling? = nil
 
     /// What a training checkpoint adds.
     public struct TrainingState: @unchecked Sendable {
