@@ -10,6 +10,7 @@ public enum Invocation: Equatable, Sendable {
     case info(InfoOptions)
     case bench(BenchOptions)
     case export(ExportOptions)
+    case forecast(ForecastOptions)
 
     /// The command words, in the order help lists them.
     public static var commandNames: [String] { commands.map(\.spec.name) }
@@ -21,6 +22,7 @@ public enum Invocation: Equatable, Sendable {
         (InfoOptions.command, { args throws(CharLSTMError) in .info(try InfoOptions(args)) }),
         (BenchOptions.command, { args throws(CharLSTMError) in .bench(try BenchOptions(args)) }),
         (ExportOptions.command, { args in .export(ExportOptions(args)) }),
+        (ForecastOptions.command, { args throws(CharLSTMError) in .forecast(try ForecastOptions(args)) }),
     ]
 
     /// Parses the arguments after the program name.

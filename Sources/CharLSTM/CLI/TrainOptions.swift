@@ -11,6 +11,10 @@ public struct TrainOptions: Equatable, Sendable {
     public var epochs: Double?
     /// Budget: stop after this many minutes of wall time.
     public var minutes: Double?
+    /// With a column, the corpus is a CSV file and the run trains a series model on that column (``SeriesTrainingRun``).
+    public var column: String?
+    /// Series runs: fill missing values linearly instead of refusing them.
+    public var interpolate = false
 
     /// The epoch budget when no budget option is given (as char-rnn).
     public static let defaultEpochs = 50.0
@@ -69,6 +73,8 @@ public struct TrainOptions: Equatable, Sendable {
             .init(OptionSpec("resume", .text(allowEmpty: false), value: "path", "Continue training from this checkpoint"),
                   \.run.resume),
             .init(OptionSpec("force", .flag, "Overwrite checkpoints already in the output folder."), flag: \.run.overwrite),
+            .init(CommonOptions.column, \.column),
+            .init(CommonOptions.interpolate, flag: \.interpolate),
         ]
     }
 

@@ -184,3 +184,12 @@ struct CSVReader {
         return Record(fields: fields, line: start)
     }
 }
+
+extension SeriesTable {
+    /// Rows `range` of the table (interpolation count kept). O(rows in range · columns).
+    public func rows(_ range: Range<Int>) -> SeriesTable {
+        let F = columns.count
+        return SeriesTable(columns: columns, values: Array(values[(range.lowerBound * F)..<(range.upperBound * F)]),
+                           interpolated: interpolated)
+    }
+}

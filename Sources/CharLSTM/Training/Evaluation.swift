@@ -21,6 +21,7 @@ extension Checkpoint {
     /// Throws `.invalidData` when the text has characters the vocabulary lacks (naming them, with `name` for the
     /// text) or fewer than 2 characters. O(n·L·G·H²) on up to `threads` threads.
     public func evaluate(_ text: [Unicode.Scalar], named name: String = "the text", threads: Int = 1) throws(CharLSTMError) -> Evaluation {
+        try requireTextModel(for: "measuring bits per character")
         let missing = vocabulary.missingCharacters(in: text)
         guard missing.isEmpty else { throw .invalidData(Vocabulary.lacking(missing, in: name)) }
         guard text.count >= 2 else {
