@@ -15,6 +15,8 @@ public struct TrainOptions: Equatable, Sendable {
     public var column: String?
     /// Series runs: fill missing values linearly instead of refusing them.
     public var interpolate = false
+    /// Series runs: the model sees changes over this many steps (``SeriesSource/difference``).
+    public var difference: Int?
 
     /// The epoch budget when no budget option is given (as char-rnn).
     public static let defaultEpochs = 50.0
@@ -75,6 +77,9 @@ public struct TrainOptions: Equatable, Sendable {
             .init(OptionSpec("force", .flag, "Overwrite checkpoints already in the output folder."), flag: \.run.overwrite),
             .init(CommonOptions.column, \.column),
             .init(CommonOptions.interpolate, flag: \.interpolate),
+            .init(OptionSpec("difference", .integer(1...SeriesScaling.lagRange.upperBound), value: "lag",
+                             "Series: model the change over lag steps (1 for a trend, the season's length for seasonal change); "
+                             + "forecasts add it back", default: "none"), \.difference),
         ]
     }
 

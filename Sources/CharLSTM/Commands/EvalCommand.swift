@@ -33,7 +33,11 @@ struct EvalCommand {
         let forecaster = try SeriesForecaster(checkpoint: checkpoint, threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let table = try SeriesTable.load(path: options.file, columns: forecaster.scaling.columns,
                                          gaps: options.interpolate ? .interpolate : .refuse)
-        let warmup = options.warmup ?? checkpoint.training?.config.sequenceLength ?? SeriesTrainingRun.defaultSequenceLength
+        let lag = forecaster.scaling.lag
+        if let given = options.warmup, given <= lag {
+            throw CharLSTMError.usage("--warmup \(given) is too short: the model predicts changes over \(lag) steps, so at least \(lag + 1) values must be read first")
+        }
+        let warmup = options.warmup ?? max(lag + 1, checkpoint.training?.config.sequenceLength ?? SeriesTrainingRun.defaultSequenceLength)
         guard table.count > warmup else {
             throw CharLSTMError.invalidData("'\(options.file)' has \(table.count) values: after a warm-up of \(warmup) none is left "
                 + "to predict; at least \(warmup + 1) are needed (or a smaller --warmup)")

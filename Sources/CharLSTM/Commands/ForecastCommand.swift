@@ -15,9 +15,13 @@ struct ForecastCommand {
         let column = forecaster.scaling.target
         let table = try SeriesTable.load(path: o.file, columns: forecaster.scaling.columns, gaps: o.interpolate ? .interpolate : .refuse)
         let held = o.holdout ?? 0
-        guard table.count > held else {
-            throw CharLSTMError.invalidData("'\(o.file)' has \(table.count) values: holding out \(held) leaves none to forecast from; "
-                + "at least \(held + 1) are needed")
+        let lag = forecaster.scaling.lag
+        guard table.count > held + lag else {
+            throw CharLSTMError.invalidData("'\(o.file)' has \(table.count) values" + (held > 0 ? ", \(held) of them held out" : "")
+                + ": at least \(held + lag + 1) are needed" + (lag > 0 ? " (the model predicts changes over \(lag) steps)" : ""))
+        }
+        if let given = o.warmup, given <= lag {
+            throw CharLSTMError.usage("--warmup \(given) is too short: the model predicts changes over \(lag) steps, so at least \(lag + 1) values must be read")
         }
         let end = table.count - held, first = max(0, end - (o.warmup ?? end))
         let history = table.rows(first..<end), actual = table.rows(end..<table.count).column(0)

@@ -26,7 +26,8 @@ struct InfoCommand {
             }
             if let series = checkpoint.series {
                 fields["series"] = .object(["columns": .array(series.columns.map { .string($0) }),
-                                            "mean": .array(series.mean.map { .double($0) }), "std": .array(series.deviation.map { .double($0) })])
+                                            "mean": .array(series.mean.map { .double($0) }), "std": .array(series.deviation.map { .double($0) }),
+                                            "lag": .int(series.lag)])
                 fields["vocabulary"] = nil
                 if summary != nil {
                     fields["val_rmse"] = fields.removeValue(forKey: "val_bpc")
@@ -50,8 +51,8 @@ struct InfoCommand {
             "vocabulary    \(c.vocabularySize) characters: \(preview.debugDescription)\(c.vocabularySize > 80 ? " …" : "")",
         ]
         if let series = checkpoint.series {
-            lines[3] = "series model  column '\(series.target)' (standardised with mean \(formatValue(series.mean[0])), "
-                + "std \(formatValue(series.deviation[0])))"
+            lines[3] = "series model  column '\(series.target)'" + (series.lag > 0 ? ", changes over \(series.lag) steps" : "")
+                + " (standardised with mean \(formatValue(series.mean[0])), std \(formatValue(series.deviation[0])))"
         }
         let unit = checkpoint.isSeriesModel ? "RMSE" : "bits/char"
         let fmt = { (v: Double?) in v.map { String(format: "%.4f ", $0) + unit } ?? "not measured" }

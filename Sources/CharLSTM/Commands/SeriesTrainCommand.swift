@@ -9,12 +9,14 @@ struct SeriesTrainCommand {
     let console: Console
 
     func run() throws -> Int32 {
-        let run = try SeriesTrainingRun(options.run, source: SeriesSource(column: column, gaps: options.interpolate ? .interpolate : .refuse))
+        let run = try SeriesTrainingRun(options.run, source: SeriesSource(column: column, gaps: options.interpolate ? .interpolate : .refuse,
+                                                                             difference: options.difference))
         let model = run.model, counts = run.valueCounts, s = run.scaling
         try say((run.resumedFrom.map { "resuming '\($0)' at step \(run.step)" } ?? "training a new series model")
             + ": \(model.cell.rawValue), \(model.layers) layers × \(model.hidden), \(model.parameterCount) parameters; "
             + "column '\(s.target)' of '\(run.seriesPath)' (\(counts.training) training, \(counts.validation) validation values"
             + (run.interpolated > 0 ? ", \(run.interpolated) gaps interpolated" : "")
+            + (s.lag > 0 ? "; changes over \(s.lag) steps" : "")
             + "; mean \(formatValue(s.mean[0])), std \(formatValue(s.deviation[0]))); batches \(run.training.batchSize) × "
             + "\(run.training.sequenceLength); output '\(run.folder.path)'; \(run.threads) threads")
         let none = options.steps == nil && options.epochs == nil && options.minutes == nil

@@ -14,7 +14,9 @@ struct TrainCommand {
 
     func run() throws -> Int32 {
         if let column = options.column { return try SeriesTrainCommand(options: options, column: column, console: console).run() }
-        if options.interpolate { throw CharLSTMError.usage("--interpolate applies to series runs: give --column too") }
+        if options.interpolate || options.difference != nil {
+            throw CharLSTMError.usage("--interpolate and --difference apply to series runs: give --column too")
+        }
         let run = try TrainingRun(options.run)
         run.fileSystem = fileSystem
         run.beforeStep = beforeStep

@@ -14,24 +14,29 @@ public struct SeriesForecaster: Sendable {
         model = checkpoint.makeModel(threads: threads)
     }
 
-    /// Reads the history `table` (the model's columns) and calls `emit(k, value)` for forecast steps k = 1…`steps`
-    /// with the predicted series value in its units, as each is made. O((n + steps)·L·G·H²).
+    /// Reads the history `table` (the model's columns; more than ``SeriesScaling/lag`` rows) and calls
+    /// `emit(k, value)` for forecast steps k = 1…`steps` with the predicted series value in its units, as each is
+    /// made. O((n + steps)·L·G·H²).
     public func forecast(_ table: SeriesTable, steps: Int, emit: (Int, Double) throws -> Void) rethrows {
-        let F = scaling.columns.count
-        precondition(table.columns == scaling.columns && table.count >= 1 && steps >= 0)
+        let F = scaling.columns.count, lag = scaling.lag
+        precondition(table.columns == scaling.columns && table.count > lag && steps >= 0)
         let history = scaling.standardize(table)
         let state = RecurrentState(config: model.config, batch: 1)
         let ws = InferenceWorkspace(config: model.config, batchSize: 1)
         var predictions = [Float](repeating: 0, count: history.count), next = [Float](repeating: 0, count: F)
         history.withUnsafeBufferPointer { x in
             predictions.withUnsafeMutableBufferPointer { p in
-                model.predict(x.baseAddress!, rows: table.count, state: state, workspace: ws, into: p.baseAddress!)
+                model.predict(x.baseAddress!, rows: history.count / F, state: state, workspace: ws, into: p.baseAddress!)
             }
         }
         guard steps > 0 else { return }
+        // The values so far, history then forecasts: the bases that differenced predictions are added to.
+        var values = table.values
         var row = Array(predictions[(history.count - F)...])
         for k in 1...steps {
-            try emit(k, scaling.unstandardize(row[0]))
+            let n = values.count / F
+            for j in 0..<F { values.append(scaling.unstandardize(row[j], column: j, base: lag > 0 ? values[(n - lag) * F + j] : 0)) }
+            try emit(k, values[n * F])
             guard k < steps else { break }
             row.withUnsafeBufferPointer { x in
                 next.withUnsafeMutableBufferPointer { p in
@@ -49,17 +54,19 @@ public struct SeriesForecaster: Sendable {
         return values
     }
 
-    /// One-step-ahead errors over `table` after reading its first `warmup` values: each value from row `warmup`
+    /// One-step-ahead errors over `table` after reading its first `warmup` values (more than ``SeriesScaling/lag``):
+    /// each value from row `warmup`
     /// on is predicted from the values before it, and compared with the naive forecast (the previous value) and,
     /// with a `season`, the seasonal-naive forecast (the value one season before). O(n·L·G·H²).
     public func evaluate(_ table: SeriesTable, warmup: Int, season: Int? = nil) -> SeriesEvaluation {
-        let F = scaling.columns.count, n = table.count
-        precondition(table.columns == scaling.columns && warmup >= 1 && warmup < n)
+        let F = scaling.columns.count, n = table.count, lag = scaling.lag
+        precondition(table.columns == scaling.columns && warmup > lag && warmup < n)
+        // Prediction i forecasts model row i + 1, which stands for table row i + 1 + lag.
         let predictions = SeriesPass.oneStepAhead(model: model, rows: scaling.standardize(table))
         var model = ErrorSums(), naive = ErrorSums(), seasonal = ErrorSums()
         for r in warmup..<n {
             let actual = table.values[r * F]
-            model.add(scaling.unstandardize(predictions[(r - 1) * F]) - actual)
+            model.add(scaling.unstandardize(predictions[(r - lag - 1) * F], base: lag > 0 ? table.values[(r - lag) * F] : 0) - actual)
             naive.add(table.values[(r - 1) * F] - actual)
             if let season, r >= season { seasonal.add(table.values[(r - season) * F] - actual) }
         }

@@ -6,10 +6,14 @@ public struct SeriesSource: Equatable, Sendable {
     public var column: String
     /// Missing values: an error, or filled linearly (`--interpolate`).
     public var gaps: SeriesTable.GapPolicy
+    /// A new model sees changes over this many steps (``SeriesScaling/lag``); `nil`: 0 for a new run, the
+    /// checkpoint's when resuming.
+    public var difference: Int?
 
-    public init(column: String, gaps: SeriesTable.GapPolicy = .refuse) {
+    public init(column: String, gaps: SeriesTable.GapPolicy = .refuse, difference: Int? = nil) {
         self.column = column
         self.gaps = gaps
+        self.difference = difference
     }
 }
 
@@ -85,8 +89,10 @@ public final class SeriesTrainingRun: @unchecked Sendable {
                 guard let state = checkpoint.training else {
                     throw CharLSTMError.invalidData("'\(path)' holds a model but no training state, so it cannot be resumed")
                 }
-                guard scaling.target == source.column else {
-                    throw CharLSTMError.conflict("cannot resume with --column \(source.column) (checkpoint: \(scaling.target))")
+                guard scaling.target == source.column, source.difference.map({ $0 == scaling.lag }) ?? true else {
+                    throw CharLSTMError.conflict("cannot resume with --column \(source.column)"
+                        + (source.difference.map { " --difference \($0)" } ?? "") + " (checkpoint: --column \(scaling.target)"
+                        + (scaling.lag > 0 ? " --difference \(scaling.lag)" : "") + "): these are fixed by the checkpoint")
                 }
                 return (path, checkpoint, state, scaling)
             }
@@ -126,13 +132,18 @@ public final class SeriesTrainingRun: @unchecked Sendable {
             throw CharLSTMError.invalidData("'\(path)' has \(table.count) values: a validation split of \(training.validationFraction) "
                 + "holds out \(held), at least 2 are needed: use a longer series or a larger --val-fraction")
         }
-        scaling = resumed?.scaling ?? SeriesScaling(fitting: table, rows: trainCount)
-        let z = scaling.standardize(table), F = table.columns.count
-        let warmup = min(trainCount, Self.validationWarmup)
-        let holdout = SeriesHoldout(rows: Array(z[((trainCount - warmup) * F)...]), width: F, warmup: warmup)
+        let lag = resumed?.scaling.lag ?? source.difference ?? 0
+        guard trainCount > lag + 1 else {
+            throw CharLSTMError.invalidData("'\(path)' has \(trainCount) training values: differencing over \(lag) steps needs more than \(lag + 1)")
+        }
+        scaling = resumed?.scaling ?? SeriesScaling(fitting: table, rows: trainCount, lag: lag)
+        // Model row i stands for table row i + lag.
+        let z = scaling.standardize(table), F = table.columns.count, trainRows = trainCount - lag
+        let warmup = min(trainRows, Self.validationWarmup)
+        let holdout = SeriesHoldout(rows: Array(z[((trainRows - warmup) * F)...]), width: F, warmup: warmup)
         var rng = RandomGenerator(seed: training.seed)
         trainer = try SeriesTrainer(model: CharModel(config: model, rng: &rng, threads: threads), config: training,
-                                    training: Array(z[..<(trainCount * F)]), validation: holdout, rng: rng)
+                                    training: Array(z[..<(trainRows * F)]), validation: holdout, rng: rng)
         if let resumed {
             try trainer.restore(try resumed.checkpoint.trainerSnapshot())
             lastValidation = resumed.state.validationBPC
