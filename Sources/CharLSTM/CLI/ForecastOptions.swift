@@ -52,12 +52,11 @@ public struct ForecastOptions: Equatable, Sendable {
         arguments: [ArgumentSpec(name: "series", help: "A CSV file with a header row holding the model's column.",
                                  isRequired: true, defaultText: nil)],
         options: options.map(\.spec),
-        example: "charlstm forecast Corpora/co2-mauna-loa-weekly.csv --checkpoint Checkpoints/co2 --interpolate --steps 52"
+        example: "charlstm forecast co2.csv --checkpoint Checkpoints/co2 --steps 52 --plot f.svg"
     )
 
     init(_ args: ParsedArguments) throws(CharLSTMError) {
         self.init(file: args.positional(0)!, checkpoint: "")
         try args.apply(Self.options, to: &self)
-        if season != nil && holdout == nil { throw .usage("--season compares forecasts with held-out values: give --holdout too") }
     }
 }

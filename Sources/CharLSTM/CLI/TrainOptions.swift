@@ -85,7 +85,7 @@ public struct TrainOptions: Equatable, Sendable {
 
     static let command = CommandSpec(
         name: "train",
-        abstract: "Train a character-level model on a text corpus.",
+        abstract: "Train a character-level model on a text corpus, or a series model on a CSV column.",
         arguments: [ArgumentSpec(name: "corpus", help: "The training text, a UTF-8 file.",
                                  isRequired: false, defaultText: "the bundled corpus")],
         options: options.map(\.spec),

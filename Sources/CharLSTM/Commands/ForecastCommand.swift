@@ -9,6 +9,7 @@ struct ForecastCommand {
 
     func run() throws -> Int32 {
         let o = options
+        if o.season != nil && o.holdout == nil { throw CharLSTMError.usage("--season compares forecasts with held-out values: give --holdout too") }
         let path = try Paths.checkpointFile(o.checkpoint, preferBest: true)
         let checkpoint = try Checkpoint.load(path: path)
         let forecaster = try SeriesForecaster(checkpoint: checkpoint, threads: o.threads ?? ProcessInfo.processInfo.activeProcessorCount)
