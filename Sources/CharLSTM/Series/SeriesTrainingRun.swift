@@ -126,6 +126,7 @@ public final class SeriesTrainingRun: @unchecked Sendable {
             training = configuration.training(from: base, corpus: path)
         }
         try model.validate()
+        try TrainingRun.checkMemory(model: model, training: training)
 
         let held = Int(Double(table.count) * training.validationFraction), trainCount = table.count - held
         guard held >= 2 else {

@@ -246,7 +246,7 @@ public final class TrainingRun: @unchecked Sendable {
     }
 
     /// Refuses, before allocating, a model whose training buffers would not fit in memory.
-    private static func checkMemory(model: ModelConfig, training: TrainingConfig) throws(CharLSTMError) {
+    static func checkMemory(model: ModelConfig, training: TrainingConfig) throws(CharLSTMError) {
         let needed = Double(Trainer.bytesNeeded(config: model, training: training))
         let available = Double(Paths.physicalMemory)
         if needed > 0.8 * available {

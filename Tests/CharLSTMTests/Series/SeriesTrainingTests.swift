@@ -124,6 +124,8 @@ enum TestSeries {
         #expect(Tool.trainTiny(corpus, out: folder.path + "/text", steps: 2).code == 0)
         #expect(Tool.run(["train", csv, "--column", "y", "--out", folder.path + "/series", "--steps", "2"] + TestSeries.tinyModel).code == 0)
         let series = folder.path + "/series", text = folder.path + "/text"
+        #expect(Paths.isSeriesCheckpoint(series + "/latest.safetensors") && !Paths.isSeriesCheckpoint(text + "/latest.safetensors"),
+                "generate's default checkpoint passes series models over")
         Tool.expectFailure(["generate", "--checkpoint", series, "--length", "5"], code: 78, mentions: ["holds a series model (column 'y')"])
         Tool.expectFailure(["eval", corpus, "--checkpoint", series], code: 65)  // not a CSV with column y
         Tool.expectFailure(["forecast", csv, "--checkpoint", text], code: 78, mentions: ["holds a text model, not a series model"])
