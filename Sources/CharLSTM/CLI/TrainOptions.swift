@@ -17,6 +17,8 @@ public struct TrainOptions: Equatable, Sendable {
     public var interpolate = false
     /// Series runs: the model sees changes over this many steps (``SeriesSource/difference``).
     public var difference: Int?
+    /// Series runs: further columns read as inputs, comma-separated (``SeriesSource/inputs``).
+    public var inputs: String?
 
     /// The epoch budget when no budget option is given (as char-rnn).
     public static let defaultEpochs = 50.0
@@ -77,6 +79,8 @@ public struct TrainOptions: Equatable, Sendable {
             .init(OptionSpec("force", .flag, "Overwrite checkpoints already in the output folder."), flag: \.run.overwrite),
             .init(CommonOptions.column, \.column),
             .init(CommonOptions.interpolate, flag: \.interpolate),
+            .init(OptionSpec("inputs", .text(allowEmpty: false), value: "names",
+                             "Series: further columns read as inputs beside --column, comma-separated"), \.inputs),
             .init(OptionSpec("difference", .integer(1...SeriesScaling.lagRange.upperBound), value: "lag",
                              "Series: model the change over lag steps (1 for a trend, the season's length for seasonal change); "
                              + "forecasts add it back", default: "none"), \.difference),

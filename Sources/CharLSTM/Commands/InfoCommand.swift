@@ -51,7 +51,9 @@ struct InfoCommand {
             "vocabulary    \(c.vocabularySize) characters: \(preview.debugDescription)\(c.vocabularySize > 80 ? " …" : "")",
         ]
         if let series = checkpoint.series {
-            lines[3] = "series model  column '\(series.target)'" + (series.lag > 0 ? ", changes over \(series.lag) steps" : "")
+            lines[3] = "series model  column '\(series.target)'"
+                + (series.columns.count > 1 ? " with inputs " + series.columns.dropFirst().map { "'\($0)'" }.joined(separator: ", ") : "")
+                + (series.lag > 0 ? ", changes over \(series.lag) steps" : "")
                 + " (standardised with mean \(formatValue(series.mean[0])), std \(formatValue(series.deviation[0])))"
         }
         let unit = checkpoint.isSeriesModel ? "RMSE" : "bits/char"

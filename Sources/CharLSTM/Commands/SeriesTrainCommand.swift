@@ -10,11 +10,13 @@ struct SeriesTrainCommand {
 
     func run() throws -> Int32 {
         let run = try SeriesTrainingRun(options.run, source: SeriesSource(column: column, gaps: options.interpolate ? .interpolate : .refuse,
-                                                                             difference: options.difference))
+                                                                             difference: options.difference,
+                                                                             inputs: options.inputs.map(Self.names)))
         let model = run.model, counts = run.valueCounts, s = run.scaling
         try say((run.resumedFrom.map { "resuming '\($0)' at step \(run.step)" } ?? "training a new series model")
             + ": \(model.cell.rawValue), \(model.layers) layers × \(model.hidden), \(model.parameterCount) parameters; "
-            + "column '\(s.target)' of '\(run.seriesPath)' (\(counts.training) training, \(counts.validation) validation values"
+            + "column '\(s.target)'" + (s.columns.count > 1 ? " with inputs " + s.columns.dropFirst().map { "'\($0)'" }.joined(separator: ", ") : "")
+            + " of '\(run.seriesPath)' (\(counts.training) training, \(counts.validation) validation values"
             + (run.interpolated > 0 ? ", \(run.interpolated) gaps interpolated" : "")
             + (s.lag > 0 ? "; changes over \(s.lag) steps" : "")
             + "; mean \(formatValue(s.mean[0])), std \(formatValue(s.deviation[0]))); batches \(run.training.batchSize) × "
@@ -59,6 +61,11 @@ struct SeriesTrainCommand {
                 + "saved '\(outcome.latest)'" + (outcome.best.map { " and '\($0)'" } ?? ""))
             return 0
         }
+    }
+
+    /// The column names of a comma-separated list, trimmed.
+    static func names(_ list: String) -> [String] {
+        list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     private func say(_ line: String) throws {

@@ -1,16 +1,28 @@
 import CharLSTMKernels
 
-/// The loss of a series model: squared errors of its standardised predictions.
+/// The loss of a series model: squared errors of its standardised predictions, over all the columns it predicts
+/// (the loss trained on) and over the series' own column (the first), which is what is reported.
 public struct SeriesLoss: Equatable, Sendable {
     /// Σ (prediction − target)² over the predictions, in standardised units.
     public var squaredError: Double
     /// Values predicted.
     public var count: Int
+    /// The part of ``squaredError`` and ``count`` that is the first column's (all of it for one column).
+    public var seriesSquaredError: Double, seriesCount: Int
 
     public init(squaredError: Double = 0, count: Int = 0) {
+        self.init(squaredError: squaredError, count: count, seriesSquaredError: squaredError, seriesCount: count)
+    }
+
+    public init(squaredError: Double, count: Int, seriesSquaredError: Double, seriesCount: Int) {
         self.squaredError = squaredError
         self.count = count
+        self.seriesSquaredError = seriesSquaredError
+        self.seriesCount = seriesCount
     }
+
+    /// The first column's root mean squared error, standardised.
+    public var seriesRootMeanSquaredError: Double { (seriesSquaredError / Double(max(seriesCount, 1))).squareRoot() }
 
     /// The mean squared error, the loss trained on.
     public var meanSquaredError: Double { squaredError / Double(max(count, 1)) }
@@ -21,6 +33,8 @@ public struct SeriesLoss: Equatable, Sendable {
     public mutating func add(_ other: SeriesLoss) {
         squaredError += other.squaredError
         count += other.count
+        seriesSquaredError += other.seriesSquaredError
+        seriesCount += other.seriesCount
     }
 }
 
@@ -46,10 +60,17 @@ extension CharModel {
                       applyDropout: applyDropout, rng: &rng)
         }
         writeLogits(input: ws.layerOutput(dropout: applyDropout), rows: T * B, into: ws.logits)
-        let sse = batch.targets.withUnsafeBufferPointer { y in
-            squaredError(predictions: ws.logits, targets: y.baseAddress!, count: n, gradientScale: training ? 1 / Float(n) : nil)
+        return batch.targets.withUnsafeBufferPointer { y in
+            var first = 0.0  // the series' own column, before the predictions become gradients
+            if F > 1 {
+                for r in 0..<(T * B) {
+                    let d = Double(ws.logits[r * F] - y[r * F])
+                    first += d * d
+                }
+            }
+            let sse = squaredError(predictions: ws.logits, targets: y.baseAddress!, count: n, gradientScale: training ? 1 / Float(n) : nil)
+            return SeriesLoss(squaredError: sse, count: n, seriesSquaredError: F > 1 ? first : sse, seriesCount: T * B)
         }
-        return SeriesLoss(squaredError: sse, count: n)
     }
 
     /// Backpropagation through time over the batch of the preceding training forward: overwrites ``gradients``

@@ -27,8 +27,10 @@ public final class SeriesTrainer: @unchecked Sendable {
 
     /// Result of one optimizer step.
     public struct StepResult: Sendable {
-        /// Mean squared error of the batch before the update, standardised.
+        /// Mean squared error of the batch before the update over every predicted column, standardised: the loss.
         public var meanSquaredError: Double
+        /// The series' own (first) column's part: its root mean squared error, standardised.
+        public var seriesRootMeanSquaredError: Double
         /// Global gradient norm before clipping.
         public var gradientNorm: Double
         public var learningRate: Float
@@ -76,7 +78,8 @@ public final class SeriesTrainer: @unchecked Sendable {
             position = 0
             epoch += 1
         }
-        return StepResult(meanSquaredError: loss.meanSquaredError, gradientNorm: norm, learningRate: lr)
+        return StepResult(meanSquaredError: loss.meanSquaredError, seriesRootMeanSquaredError: loss.seriesRootMeanSquaredError,
+                          gradientNorm: norm, learningRate: lr)
     }
 
     /// The squared error of the one-step-ahead predictions of the held-out values of the series (its first

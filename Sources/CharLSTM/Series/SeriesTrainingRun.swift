@@ -9,11 +9,24 @@ public struct SeriesSource: Equatable, Sendable {
     /// A new model sees changes over this many steps (``SeriesScaling/lag``); `nil`: 0 for a new run, the
     /// checkpoint's when resuming.
     public var difference: Int?
+    /// Further columns read as inputs beside the series (and predicted with it, so that forecasts can feed them
+    /// back); `nil`: none for a new run, the checkpoint's when resuming.
+    public var inputs: [String]?
 
-    public init(column: String, gaps: SeriesTable.GapPolicy = .refuse, difference: Int? = nil) {
+    public init(column: String, gaps: SeriesTable.GapPolicy = .refuse, difference: Int? = nil, inputs: [String]? = nil) {
         self.column = column
         self.gaps = gaps
         self.difference = difference
+        self.inputs = inputs
+    }
+
+    /// The columns of a new run, or of one resumed from a model that reads `resumed`: the series, then the inputs.
+    func columns(resumed: [String]?) throws(CharLSTMError) -> [String] {
+        let columns = [column] + (inputs ?? resumed.map { Array($0.dropFirst()) } ?? [])
+        guard Set(columns).count == columns.count, !columns.contains("") else {
+            throw .usage("--inputs must name columns other than --column, each once (got \(columns.joined(separator: ", ")))")
+        }
+        return columns
     }
 }
 
@@ -89,10 +102,14 @@ public final class SeriesTrainingRun: @unchecked Sendable {
                 guard let state = checkpoint.training else {
                     throw CharLSTMError.invalidData("'\(path)' holds a model but no training state, so it cannot be resumed")
                 }
-                guard scaling.target == source.column, source.difference.map({ $0 == scaling.lag }) ?? true else {
-                    throw CharLSTMError.conflict("cannot resume with --column \(source.column)"
-                        + (source.difference.map { " --difference \($0)" } ?? "") + " (checkpoint: --column \(scaling.target)"
-                        + (scaling.lag > 0 ? " --difference \(scaling.lag)" : "") + "): these are fixed by the checkpoint")
+                let columns = try source.columns(resumed: scaling.columns)
+                guard columns == scaling.columns, source.difference.map({ $0 == scaling.lag }) ?? true else {
+                    func describe(_ columns: [String], _ lag: Int?) -> String {
+                        "--column \(columns[0])" + (columns.count > 1 ? " --inputs \(columns.dropFirst().joined(separator: ","))" : "")
+                            + (lag.map { $0 > 0 ? " --difference \($0)" : "" } ?? "")
+                    }
+                    throw CharLSTMError.conflict("cannot resume with \(describe(columns, source.difference)) (checkpoint: "
+                        + "\(describe(scaling.columns, scaling.lag))): these are fixed by the checkpoint")
                 }
                 return (path, checkpoint, state, scaling)
             }
@@ -103,7 +120,7 @@ public final class SeriesTrainingRun: @unchecked Sendable {
         seriesPath = path
         folder = RunFolder(configuration.folder ?? resumedFolder ?? Paths.defaultRunFolder(forCorpus: path))
         try folder.checkUsable()
-        let table = try SeriesTable.load(path: path, columns: [source.column], gaps: source.gaps)
+        let table = try SeriesTable.load(path: path, columns: try source.columns(resumed: resumed?.scaling.columns), gaps: source.gaps)
         interpolated = table.interpolated
 
         let model: ModelConfig, training: TrainingConfig
@@ -187,13 +204,14 @@ public final class SeriesTrainingRun: @unchecked Sendable {
                     + "is untouched. Try a lower --learning-rate (now \(learningRate)) or --clip")
             }
             trainingSeconds += after - before
-            window = (window.steps + 1, window.squares + result.meanSquaredError, window.norm + result.gradientNorm,
+            let seriesSquare = result.seriesRootMeanSquaredError * result.seriesRootMeanSquaredError
+            window = (window.steps + 1, window.squares + seriesSquare, window.norm + result.gradientNorm,
                       window.seconds + after - before)
             let step = trainer.step
             let isLast = budget.isSpent(step: step, epoch: trainer.epochProgress, elapsed: after - start)
             var saved: [String] = [], validation: Double? = nil
             if step % config.evaluateEvery == 0 || isLast {
-                let rmse = trainer.validate().rootMeanSquaredError * unit
+                let rmse = trainer.validate().seriesRootMeanSquaredError * unit
                 validation = rmse
                 lastValidation = rmse
                 if rmse < (bestValidation ?? .infinity) {
@@ -222,7 +240,7 @@ public final class SeriesTrainingRun: @unchecked Sendable {
             if let totalSteps { remaining.append(elapsed / Double(step - startStep) * Double(max(0, totalSteps - step))) }
             if let seconds = budget.seconds { remaining.append(max(0, seconds - elapsed)) }
             try onProgress(SeriesTrainingProgress(
-                step: step, totalSteps: totalSteps, epoch: trainer.epochProgress, trainRMSE: result.meanSquaredError.squareRoot() * unit,
+                step: step, totalSteps: totalSteps, epoch: trainer.epochProgress, trainRMSE: result.seriesRootMeanSquaredError * unit,
                 validation: validation, lastValidation: lastValidation, bestValidation: bestValidation, metrics: row, saved: saved,
                 valuesPerSecond: Double(step - startStep) * valuesPerStep / max(trainingSeconds, 1e-9),
                 secondsRemaining: remaining.min(), isLast: isLast))

@@ -87,6 +87,8 @@ import Testing
                               (see README, Numeric series).
       --interpolate           Series: fill missing values (empty, NA, NaN, null)
                               linearly instead of refusing them.
+      --inputs <names>        Series: further columns read as inputs beside
+                              --column, comma-separated.
       --difference <lag>      Series: model the change over lag steps (1 for a
                               trend, the season's length for seasonal change);
                               forecasts add it back. (from 1 to 100000;

@@ -85,6 +85,28 @@ enum TestSeries {
         #expect(a.tensors["gru.weight_ih_l0"]?.shape == [48, 1] && a.tensors["decoder.weight"]?.shape == [1, 16])
     }
 
+    /// Extra input columns are read beside the series and predicted with it, so that a multi-step forecast can
+    /// feed them back; the checkpoint records them and a resume keeps them.
+    @Test func extraInputColumns() throws {
+        let folder = TemporaryFolder()
+        let rows = (0..<300).map { t in "\(t),\(sin(2 * Double.pi * Double(t) / 25)),\(cos(2 * Double.pi * Double(t) / 25))" }
+        let csv = TestSeries.write("t,y,c\n" + rows.joined(separator: "\n") + "\n", in: folder)
+        let run = Tool.run(["train", csv, "--column", "y", "--inputs", "c", "--out", folder.path + "/run", "--steps", "200"]
+            + TestSeries.tinyModel)
+        #expect(run.code == 0 && run.out.contains("column 'y' with inputs 'c'"), "\(run)")
+        let checkpoint = try Checkpoint.load(path: folder.path + "/run/latest.safetensors")
+        #expect(checkpoint.series?.columns == ["y", "c"] && checkpoint.config.vocabularySize == 2)
+        let forecaster = try SeriesForecaster(checkpoint: checkpoint)
+        let table = try SeriesTable.load(path: csv, columns: ["y", "c"])
+        let future = forecaster.forecast(table.rows(0..<275), steps: 25), actual = table.rows(275..<300).column(0)
+        let rmse = (zip(future, actual).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / 25).squareRoot()
+        #expect(rmse < 0.1, "25-step forecast RMSE \(rmse)")
+        Tool.expectFailure(["train", csv, "--column", "y", "--inputs", "t", "--resume", folder.path + "/run", "--steps", "210"],
+                           code: 78, mentions: ["--inputs t (checkpoint: --column y --inputs c)"])
+        Tool.expectFailure(["train", csv, "--column", "y", "--inputs", "y", "--out", folder.path + "/other"], code: 64,
+                           mentions: ["other than --column"])
+    }
+
     /// A stop request saves the step reached, as for text.
     @Test func aStopSavesTheLatestStep() throws {
         let folder = TemporaryFolder()
