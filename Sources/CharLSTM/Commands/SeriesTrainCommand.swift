@@ -53,7 +53,7 @@ struct SeriesTrainCommand {
             return 0
         case .stopped:
             try say("interrupted at step \(outcome.step): saved '\(outcome.latest)'; continue with: "
-                + "charlstm train \(run.seriesPath) --column \(column) --resume \(run.folder.path)")
+                + "charlstm train \(run.seriesPath) --column \(column)\(options.interpolate ? " --interpolate" : "") --resume \(run.folder.path)")
             return 128 + (watcher.received ?? SIGINT)
         case .budgetSpent:
             try say("done at step \(outcome.step) (epoch \(String(format: "%.2f", outcome.epoch))): validation RMSE "
