@@ -257,7 +257,7 @@ public final class SeriesTrainingRun: @unchecked Sendable {
     /// RMSE goes where a text checkpoint keeps its bits per character.
     func checkpoint(elapsed: Double) -> Checkpoint {
         let snapshot = trainer.snapshot()
-        var checkpoint = Checkpoint(config: model, vocabulary: try! Vocabulary(scalars: []), parameters: snapshot.parameters,
+        var checkpoint = Checkpoint(config: model, vocabulary: Vocabulary(of: [Unicode.Scalar]()), parameters: snapshot.parameters,
                                     training: .init(config: training, snapshot: snapshot, validationBPC: lastValidation,
                                                     bestValidationBPC: bestValidation, elapsedSeconds: elapsed))
         checkpoint.series = scaling
