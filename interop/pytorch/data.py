@@ -4,7 +4,11 @@ Shared by the benchmarks, the learning-curve check and `train_ddp.py`, so that t
 how CharLSTM cuts a corpus into batches.
 """
 
+import codecs
+import hashlib
+import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -26,14 +30,75 @@ def vocabulary_of(text: str) -> list[str]:
     return sorted(set(text))
 
 
-def encode(text: str, vocabulary: list[str]) -> torch.Tensor:
-    """`text` as an int64 tensor of vocabulary indices; raises if a character is not in the vocabulary."""
+def encode(text: str, vocabulary: list[str], table: np.ndarray | None = None) -> torch.Tensor:
+    """`text` as an int64 tensor of vocabulary indices; raises if a character is not in the vocabulary.
+    `table` is the vocabulary's code points as uint32, when the caller has it already."""
     points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    table = np.array([ord(c) for c in vocabulary], dtype=np.uint32)
+    if table is None:
+        table = np.array([ord(c) for c in vocabulary], dtype=np.uint32)
     indices = np.searchsorted(table, points)
     if len(points) and (indices.max() >= len(table) or not np.array_equal(table[indices], points)):
         raise ValueError("the text has characters outside the vocabulary")
     return torch.from_numpy(indices.astype(np.int64))
+
+
+def corpus_digest(path, chunk: int = 1 << 24) -> tuple[int, str]:
+    """(size in bytes, BLAKE2b-128 hex digest) of a file, read in chunks: what a token file is checked against."""
+    digest, size = hashlib.blake2b(digest_size=16), 0
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
+
+
+def token_file(corpus, vocabulary: list[str], folder, chunk: int = 1 << 22) -> np.memmap:
+    """The corpus as a read-only memory-mapped array of vocabulary indices (uint8 for up to 256 characters, else
+    uint16), cached as `folder/tokens.bin` with `folder/tokens.json` naming the corpus size, its BLAKE2b digest and
+    the vocabulary. A cache is used only when all three match (the corpus is hashed on every call, ~1 s per GB);
+    otherwise it is rebuilt in one chunked pass, so neither building nor using it holds the text in memory. The
+    pages of the mapping are the kernel's to drop: they count as file pages, not anonymous memory. Raises
+    UnicodeDecodeError for invalid UTF-8 and ValueError for characters outside the vocabulary."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    size, digest = corpus_digest(corpus)
+    dtype = np.dtype(np.uint8 if len(vocabulary) <= 256 else np.uint16)
+    key = {"version": 1, "corpus_bytes": size, "corpus_blake2b": digest, "vocabulary": "".join(vocabulary),
+           "dtype": dtype.name}
+    tokens, meta = folder / "tokens.bin", folder / "tokens.json"
+    try:
+        found = json.loads(meta.read_text())
+        count = int(found.pop("count"))
+        if found == key and tokens.stat().st_size == count * dtype.itemsize:
+            return np.memmap(tokens, dtype=dtype, mode="r", shape=(count,))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    meta.unlink(missing_ok=True)  # no description of a token file that is being replaced
+    table = np.array([ord(c) for c in vocabulary], dtype=np.uint32)
+    decoder, count, first = codecs.getincrementaldecoder("utf-8")("strict"), 0, True
+    partial = folder / f".tokens.bin.{os.getpid()}.tmp"
+    try:
+        with open(corpus, "rb") as source, open(partial, "wb") as out:
+            while True:
+                block = source.read(chunk)
+                text = decoder.decode(block, final=not block)
+                if first and text:
+                    text, first = text.removeprefix("\ufeff"), False  # a byte-order mark, as read_corpus drops it
+                if text:
+                    indices = encode(text, vocabulary, table).numpy().astype(dtype)
+                    out.write(indices.tobytes())
+                    count += len(indices)
+                if not block:
+                    break
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, tokens)
+    finally:
+        partial.unlink(missing_ok=True)
+    partial_meta = folder / f".tokens.json.{os.getpid()}.tmp"
+    partial_meta.write_text(json.dumps({**key, "count": count}))
+    os.replace(partial_meta, meta)
+    return np.memmap(tokens, dtype=dtype, mode="r", shape=(count,))
 
 
 def split(data, val_fraction: float):
@@ -47,34 +112,49 @@ class Batches:
 
     Batch p (0-based) holds, for every stream b, the inputs `data[b*S + p*T : b*S + p*T + T]` and the targets one
     character later, time-major as [T, B]. `streams` selects a subset of the streams (a DDP rank's shard).
+    `data` is a tensor, or a numpy array such as `token_file`'s memory map: then only each batch is copied out of
+    it (as int64, onto `device`), never the text.
     """
 
-    def __init__(self, data: torch.Tensor, batch_size: int, seq_length: int, streams=None):
+    def __init__(self, data, batch_size: int, seq_length: int, streams=None, device=None):
         self.batch_size, self.seq_length = batch_size, seq_length
         self.stream_length = (len(data) - 1) // batch_size
         self.steps_per_epoch = self.stream_length // seq_length
         if self.steps_per_epoch == 0:
             raise ValueError(f"{len(data)} characters are too few for {batch_size} streams of {seq_length}")
         used = batch_size * self.stream_length
-        self.inputs = data[:used].view(batch_size, self.stream_length)
-        self.targets = data[1:used + 1].view(batch_size, self.stream_length)
-        if streams is not None:
-            self.inputs, self.targets = self.inputs[streams], self.targets[streams]
+        self.inputs = data[:used].reshape(batch_size, self.stream_length)  # views, also of a memory map
+        self.targets = data[1:used + 1].reshape(batch_size, self.stream_length)
+        self.streams, self.device = streams, device
+
+    def _take(self, rows, window) -> torch.Tensor:
+        part = rows[:, window] if self.streams is None else rows[:, window][self.streams]
+        if isinstance(part, np.ndarray):
+            part = torch.from_numpy(np.array(part, dtype=np.int64))
+        part = part.t().contiguous()
+        return part if self.device is None else part.to(self.device)
 
     def __getitem__(self, p: int):
         """(inputs, targets) of batch p, each [T, B] int64."""
         window = slice(p * self.seq_length, (p + 1) * self.seq_length)
-        return self.inputs[:, window].t().contiguous(), self.targets[:, window].t().contiguous()
+        return self._take(self.inputs, window), self._take(self.targets, window)
 
 
-def validation_batches(data: torch.Tensor, batch_size: int, seq_length: int) -> Batches | None:
-    """The validation text cut as charlstm's `evaluateStreams` cuts it during training: `min(B, (n - 1) // T)`
-    streams of chunks of T, or one stream of one chunk of n - 1 when the text is shorter than T + 1; None below
-    2 characters (nothing to predict)."""
+VAL_CHARS = 300_000
+"""charlstm's default `--val-chars`: the most validation characters a periodic validation reads."""
+
+
+def validation_batches(data, batch_size: int, seq_length: int, limit: int = 0, device=None) -> Batches | None:
+    """The validation text cut as charlstm's `evaluateStreams` cuts it during training: its first `limit`
+    characters (all when 0, as `--val-chars`), as `min(B, (n - 1) // T)` streams of chunks of T, or one stream of
+    one chunk of n - 1 when the text is shorter than T + 1; None below 2 characters (nothing to predict)."""
+    if limit > 0:
+        data = data[:limit]
     if len(data) < 2:
         return None
     streams = min(batch_size, (len(data) - 1) // seq_length)
-    return Batches(data, streams, seq_length) if streams > 0 else Batches(data, 1, len(data) - 1)
+    return (Batches(data, streams, seq_length, device=device) if streams > 0
+            else Batches(data, 1, len(data) - 1, device=device))
 
 
 @torch.no_grad()

@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch is not installed: pip install -r interop/pytorch/requirements.txt")
@@ -27,7 +28,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from charlstm_io import (CheckpointError, load_charlstm, parameter_shapes, rng_state_for_seed,  # noqa: E402
                          save_charlstm)
-from data import encode, evaluate_continuous, read_corpus, split, vocabulary_of  # noqa: E402
+from data import (Batches, encode, evaluate_continuous, read_corpus, split, token_file,  # noqa: E402
+                  validation_batches, vocabulary_of)
 from model import CharModel  # noqa: E402
 
 REPO = HERE.parents[1]
@@ -195,6 +197,35 @@ def assert_same_eval(checkpoint: Path, text_path: Path) -> float:
     assert abs(ours - theirs) < 1e-4, f"charlstm eval {ours} vs PyTorch {theirs} bits/char"
     assert abs(our_accuracy - their_accuracy) < 2e-3
     return ours
+
+
+def test_token_file_is_the_encoded_corpus_and_is_rebuilt_when_the_corpus_changes(tmp_path):
+    text = "\ufeff" + TEXT + "Zoë and 中文 😀\n"
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_bytes(text.encode("utf-8"))
+    vocabulary = vocabulary_of(read_corpus(corpus))
+    expected = encode(read_corpus(corpus), vocabulary)
+    tokens = token_file(corpus, vocabulary, tmp_path, chunk=61)  # chunks cut multi-byte characters
+    assert tokens.dtype == np.uint8 and np.array_equal(np.asarray(tokens, dtype=np.int64), expected.numpy())
+    built = (tmp_path / "tokens.bin").stat().st_mtime_ns
+    assert np.array_equal(token_file(corpus, vocabulary, tmp_path), tokens)
+    assert (tmp_path / "tokens.bin").stat().st_mtime_ns == built  # reused: same size, digest and vocabulary
+    # Same length, two characters swapped: the digest differs and the file is rebuilt.
+    swapped = TEXT[1] + TEXT[0] + TEXT[2:] + "Zoë and 中文 😀\n"
+    corpus.write_bytes(swapped.encode("utf-8"))
+    rebuilt = token_file(corpus, vocabulary, tmp_path)
+    assert np.array_equal(np.asarray(rebuilt, dtype=np.int64), encode(swapped, vocabulary).numpy())
+    # Batches read from the memory map are those of the tensor, for a shard of the streams too.
+    train, val = split(rebuilt, 0.05)
+    train_tensor, val_tensor = split(encode(swapped, vocabulary), 0.05)
+    for streams in (None, [1, 3]):
+        mapped, tensor = Batches(train, 4, 8, streams=streams), Batches(train_tensor, 4, 8, streams=streams)
+        for p in (0, 1, mapped.steps_per_epoch - 1):
+            assert all(torch.equal(a, b) and a.dtype == torch.int64 for a, b in zip(mapped[p], tensor[p]))
+    assert torch.equal(validation_batches(val, 4, 8, limit=50)[0][0], validation_batches(val_tensor[:50], 4, 8)[0][0])
+    with pytest.raises(ValueError):
+        token_file(corpus, vocabulary[:-1], tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.txt", "tokens.bin"]  # no partial file left
 
 
 @needs_charlstm

@@ -17,17 +17,19 @@ DIR/best.safetensors when the validation bits/char improve. The result loads bac
 
 import argparse
 import csv
+import json
 import math
 import os
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from charlstm_io import CheckpointError, load_charlstm, save_charlstm
-from data import Batches, Trainer, encode, evaluate_bpc, read_corpus, split, validation_batches
+from data import VAL_CHARS, Batches, Trainer, evaluate_bpc, split, token_file, validation_batches
 from model import CharModel
 
 METRICS_HEADER = ["step", "epoch", "train_bpc", "val_bpc", "learning_rate", "grad_norm", "chars_per_sec",
@@ -127,20 +129,28 @@ def train(args, cuda: bool):
 
     model = CharModel.from_config(config).to(device)
     model.load_state_dict(model_state)
-    try:
-        text = encode(read_corpus(args.corpus), extra["vocabulary"])
-    except (OSError, UnicodeDecodeError) as error:
-        fail(f"cannot read the corpus '{args.corpus}': {error}")
-    except ValueError:
-        fail(f"'{args.corpus}' has characters not in the checkpoint's vocabulary: continue on the corpus the run "
-             "was trained on")
+    out = Path(args.out)
+    problem = [prepare_output(out) if rank == 0 else None]
+    dist.broadcast_object_list(problem)  # all ranks stop together when rank 0 cannot write there
+    if problem[0]:
+        fail(problem[0])
+    # The corpus as a token file in the output folder, memory-mapped by every rank: the first rank of each machine
+    # (re)builds it when the corpus or vocabulary changed, then all ranks map it. Each batch is copied out of it,
+    # never the text.
+    local_problem = (tokens_problem(args.corpus, extra["vocabulary"], out)
+                     if int(os.environ.get("LOCAL_RANK", rank)) == 0 else None)
+    problems = [None] * world
+    dist.all_gather_object(problems, local_problem)
+    if any(problems):
+        fail(next(p for p in problems if p))
+    text = open_token_file(out)
     train_text, val = split(text, float(training["val_fraction"]))
     streams = list(range(rank, batch_size, world))
     try:
-        batches = Batches(train_text.to(device), batch_size, seq_length, streams=streams)
+        batches = Batches(train_text, batch_size, seq_length, streams=streams, device=device)
     except ValueError as error:
         fail(str(error))
-    val_batches = validation_batches(val.to(device), batch_size, seq_length)
+    val_batches = validation_batches(val, batch_size, seq_length, int(training.get("val_chars", VAL_CHARS)), device)
 
     ddp = DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
     optimizer = torch.optim.Adam(ddp.parameters(), lr=float(training["learning_rate"]), betas=(0.9, 0.999), eps=1e-8,
@@ -155,11 +165,6 @@ def train(args, cuda: bool):
     except ValueError as error:
         fail(str(error))
 
-    out = Path(args.out)
-    problem = [prepare_output(out) if rank == 0 else None]
-    dist.broadcast_object_list(problem)  # all ranks stop together when rank 0 cannot write there
-    if problem[0]:
-        fail(problem[0])
     if rank == 0:
         print(f"continuing '{args.checkpoint}' at step {trainer.step} on {world} rank(s) "
               f"({'nccl' if cuda else 'gloo'}), {len(streams)} of {batch_size} streams on rank 0, "
@@ -208,6 +213,24 @@ def train(args, cuda: bool):
         print(f"done at step {trainer.step}: saved '{out / 'latest.safetensors'}'"
               + (f" and '{out / 'best.safetensors'}'" if (out / "best.safetensors").exists() else ""), flush=True)
     dist.barrier()
+
+
+def tokens_problem(corpus: str, vocabulary: list[str], out: Path) -> str | None:
+    """Builds (or checks) the token file of `corpus` in `out`; the reason it cannot be used, or None."""
+    try:
+        token_file(corpus, vocabulary, out)
+    except (OSError, UnicodeDecodeError) as error:
+        return f"cannot read the corpus '{corpus}': {error}"
+    except ValueError:
+        return (f"'{corpus}' has characters not in the checkpoint's vocabulary: continue on the corpus the run "
+                "was trained on")
+    return None
+
+
+def open_token_file(out: Path):
+    """The token file rank 0 has just checked against the corpus or built, memory-mapped read-only."""
+    meta = json.loads((out / "tokens.json").read_text())
+    return np.memmap(out / "tokens.bin", dtype=np.dtype(meta["dtype"]), mode="r", shape=(int(meta["count"]),))
 
 
 def prepare_output(out: Path) -> str | None:

@@ -41,12 +41,12 @@ public enum Benchmark {
         var rng = RandomGenerator(seed: 1)
         let model = CharModel(config: config, rng: &rng, threads: threads)
         let trainer = try Trainer(model: model, config: training, split: split, rng: rng)
-        for _ in 0..<2 { trainer.trainStep() }
+        for _ in 0..<2 { try trainer.trainStep() }
         let clock = ContinuousClock()
         var steps = 0
         let start = clock.now
         while (clock.now - start).seconds < seconds || steps < 3 {
-            trainer.trainStep()
+            try trainer.trainStep()
             steps += 1
         }
         let trainSeconds = (clock.now - start).seconds

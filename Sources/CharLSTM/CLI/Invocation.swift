@@ -10,6 +10,7 @@ public enum Invocation: Equatable, Sendable {
     case info(InfoOptions)
     case bench(BenchOptions)
     case export(ExportOptions)
+    case inspect(InspectOptions)
     case forecast(ForecastOptions)
 
     /// The command words, in the order help lists them.
@@ -22,6 +23,7 @@ public enum Invocation: Equatable, Sendable {
         (InfoOptions.command, { args throws(CharLSTMError) in .info(try InfoOptions(args)) }),
         (BenchOptions.command, { args throws(CharLSTMError) in .bench(try BenchOptions(args)) }),
         (ExportOptions.command, { args in .export(ExportOptions(args)) }),
+        (InspectOptions.command, { args throws(CharLSTMError) in .inspect(try InspectOptions(args)) }),
         (ForecastOptions.command, { args throws(CharLSTMError) in .forecast(try ForecastOptions(args)) }),
     ]
 

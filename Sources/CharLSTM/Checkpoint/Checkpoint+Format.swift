@@ -56,13 +56,19 @@ extension Checkpoint {
                 tensors.append(.init(name: "state.c", shape: stateShape, values: .buffer(t.c, offset: 0, count: t.c.count)))
             }
             let c = t.config
-            metadata["training"] = JSONValue.object([
+            var members: [String: JSONValue] = [
                 "seq_length": .int(c.sequenceLength), "batch_size": .int(c.batchSize),
                 "learning_rate": .number("\(c.learningRate)"), "learning_rate_decay": .number("\(c.learningRateDecay)"),
                 "decay_after": .double(c.decayAfter), "weight_decay": .number("\(c.weightDecay)"),
                 "clip": .number("\(c.clip)"), "val_fraction": .double(c.validationFraction),
                 "seed": .number(String(c.seed)), "corpus": .string(c.corpus), "adam_step": .int(t.adamStep),
-            ]).encoded
+                "val_chars": .int(c.validationCharacters),
+            ]
+            if let f = c.corpusFingerprint {
+                members["corpus_bytes"] = .int(f.bytes)
+                members["corpus_hash"] = .string(f.hashText)
+            }
+            metadata["training"] = JSONValue.object(members).encoded
             metadata["epoch"] = String(t.epoch)
             metadata["data_position"] = String(t.position)
             metadata["rng_state"] = t.rngState
@@ -237,6 +243,15 @@ extension Checkpoint {
             }
             tc.seed = seed
             tc.corpus = tj["corpus"]?.stringValue ?? ""
+            // Both optional: checkpoints written before they were recorded load with the default and no fingerprint.
+            if tj["val_chars"] != nil { tc.validationCharacters = try int("val_chars", TrainingConfig.validationCharactersRange) }
+            if tj["corpus_bytes"] != nil || tj["corpus_hash"] != nil {
+                guard let bytes = tj["corpus_bytes"]?.intValue, let hash = tj["corpus_hash"]?.stringValue,
+                      let fingerprint = CorpusFingerprint(bytes: bytes, hashText: hash) else {
+                    throw .invalidData("training.corpus_bytes and training.corpus_hash must be a size and 16 hex digits")
+                }
+                tc.corpusFingerprint = fingerprint
+            }
             config = tc
             adamStep = try int("adam_step", 0...Int.max)
             stateShape = [model.layers, tc.batchSize, model.hidden]

@@ -1,10 +1,12 @@
 import Foundation
 
-/// `charlstm eval`: bits per character and accuracy of a model on a text, one continuous pass from a zero state
-/// (``Checkpoint/evaluate(_:named:threads:)``).
+/// `charlstm eval`: bits per character and accuracy of a model on a text, one continuous pass from a zero state,
+/// the file streamed (``Checkpoint/evaluate(_:threads:progress:)``); on a terminal, a progress line on standard error.
 struct EvalCommand {
     let options: EvalOptions
     let console: Console
+    /// Seconds between redraws of the progress line; tests set 0.
+    var progressInterval = 0.2
 
     func run() throws -> Int32 {
         let path = try Paths.checkpointFile(options.checkpoint, preferBest: true)
@@ -13,17 +15,20 @@ struct EvalCommand {
         if options.warmup != nil || options.season != nil || options.interpolate {
             throw CharLSTMError.usage("--warmup, --season and --interpolate apply to series models; '\(path)' holds a text model")
         }
-        let text = try Corpus.load(path: options.file).text
-        let result = try checkpoint.evaluate(text, named: "'\(options.file)'",
-                                             threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let file = try CorpusFile.scan(path: options.file)
+        let shown = ProgressShown(sink: console.err, total: file.characterCount - 1, interval: progressInterval)
+        let result = try checkpoint.evaluate(file, threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                             progress: shown.show)
+        try shown.finish()
+        let characters = file.characterCount
         if options.json {
             try console.out.write(JSONValue.object([
                 "checkpoint": .string(path), "file": .string(options.file), "bits_per_char": .double(result.bitsPerCharacter),
-                "accuracy": .double(result.accuracy), "predictions": .int(result.predictions), "chars": .int(text.count),
+                "accuracy": .double(result.accuracy), "predictions": .int(result.predictions), "chars": .int(characters),
             ]).encoded + "\n")
         } else {
             try console.out.write("\(options.file): " + String(format: "%.4f bits/char, %.2f%%", result.bitsPerCharacter, 100 * result.accuracy)
-                + " of \(result.predictions) predictions ranked first (\(text.count) characters)\n")
+                + " of \(result.predictions) predictions ranked first (\(characters) characters)\n")
         }
         return 0
     }
@@ -57,5 +62,34 @@ struct EvalCommand {
                 + " over \(r.count) one-step predictions (after \(r.warmup) values of warm-up)\n")
         }
         return 0
+    }
+}
+
+/// `evaluating 37% (1234567 of 3336669 characters)` on a terminal (standard error), redrawn at most every
+/// `interval` seconds and cleared at the end; nothing elsewhere, so output meant for files and pipes stays clean.
+private final class ProgressShown {
+    let sink: any TextSink
+    let total: Int
+    let interval: Double
+    private var lastDraw = Date()
+    private var drawn = false
+
+    init(sink: any TextSink, total: Int, interval: Double) {
+        self.sink = sink
+        self.total = max(1, total)
+        self.interval = interval
+    }
+
+    func show(_ done: Int) {
+        guard sink.isTerminal, Date().timeIntervalSince(lastDraw) >= interval else { return }
+        lastDraw = Date()
+        drawn = true
+        // A failed progress write is not worth stopping the evaluation for.
+        try? sink.write("\revaluating \(done * 100 / total)% (\(done) of \(total) characters)\u{1B}[K")
+        try? sink.flush()
+    }
+
+    func finish() throws {
+        if drawn { try sink.write("\r\u{1B}[K") }
     }
 }

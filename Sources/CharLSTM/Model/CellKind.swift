@@ -45,6 +45,16 @@ public enum CellKind: String, CaseIterable, Sendable {
     /// in a per-step buffer.
     public var sumsInputAndRecurrentParts: Bool { separateRecurrentGates == 0 }
 
+    /// The gate blocks of the stacked gate matrices, in PyTorch's order, with the function that squashes each:
+    /// i, f, g, o (g by tanh), r, z, n (n by tanh), or the plain RNN's one tanh block, its h.
+    public var gateBlocks: [GateBlock] {
+        switch self {
+        case .lstm: [.init("i", .sigmoid), .init("f", .sigmoid), .init("g", .tanh), .init("o", .sigmoid)]
+        case .gru: [.init("r", .sigmoid), .init("z", .sigmoid), .init("n", .tanh)]
+        case .rnn: [.init("h", .tanh)]
+        }
+    }
+
     /// The tensors of one recurrent layer, in PyTorch's state-dict order.
     public var layerTensors: [LayerTensor] { [.weightIH, .weightHH, .biasIH, .biasHH] }
 
@@ -63,5 +73,24 @@ public enum LayerTensor: String, CaseIterable, Sendable {
         case .weightHH: [gates, hidden]
         case .biasIH, .biasHH: [gates]
         }
+    }
+}
+
+/// One H-sized block of a cell's gates: its name and the function that squashes its activation.
+public struct GateBlock: Equatable, Sendable {
+    public enum Squash: String, Sendable {
+        /// Values in (0, 1).
+        case sigmoid
+        /// Values in (−1, 1).
+        case tanh
+    }
+    /// PyTorch's letter for the block: i, f, g, o; r, z, n; h for the plain RNN.
+    public let name: String
+    /// The function applied to the block's pre-activation.
+    public let squash: Squash
+
+    init(_ name: String, _ squash: Squash) {
+        self.name = name
+        self.squash = squash
     }
 }

@@ -7,17 +7,22 @@ extension CharModel {
     /// The same numbers, bit for bit, as ``forward(_:state:workspace:training:dropout:)`` without training:
     /// the same products row for row, and the loss summed row by row in the same order. O(T·B·L·G·H²), no
     /// allocation.
-    public func evaluate(_ batch: TokenBatch, state: RecurrentState, workspace ws: InferenceWorkspace) -> ForwardResult {
+    ///
+    /// An `observer` sees each layer's activations and each row's logits and loss as they are made (see
+    /// ``ForwardObserver``); the numbers are the same with or without one.
+    public func evaluate(_ batch: TokenBatch, state: RecurrentState, workspace ws: InferenceWorkspace,
+                         observer: (any ForwardObserver)? = nil) -> ForwardResult {
         let V = config.vocabularySize
         var total = ForwardResult.zero
         batch.inputs.withUnsafeBufferPointer { inputs in
             batch.targets.withUnsafeBufferPointer { targets in
                 runChunks(first: .tokens(inputs.baseAddress!), steps: batch.sequenceLength, batch: batch.batchSize,
-                          state: state, workspace: ws) { firstRow, rows, logits in
+                          state: state, workspace: ws, observer: observer) { firstRow, rows, logits in
                     for r in 0..<rows {
                         let (nats, correct) = softmaxCrossEntropy(logits: logits + r * V, targets: targets.baseAddress! + firstRow + r,
                                                                   rows: 1, vocabulary: V, gradientScale: nil)
                         total.add(ForwardResult(nats: nats, correct: correct, count: 1))
+                        observer?.rowDidPredict(logits: logits + r * V, target: targets[firstRow + r], nats: nats, correct: correct == 1)
                     }
                 }
             }
@@ -28,10 +33,10 @@ extension CharModel {
     /// The forward-only pass over `T` steps of `B` streams from `state` (dropout off), up to
     /// ``InferenceWorkspace/chunkLength`` steps at a time, leaving the final state in `state`. After each chunk,
     /// `body(firstRow, rows, outputs)` gets the decoder outputs [rows, V] of rows firstRow ..< firstRow + rows
-    /// (time-major), valid until it returns. Shared by the character and the series model. O(T·B·L·G·H²), no
-    /// allocation.
+    /// (time-major), valid until it returns; `observer` sees each layer's activations. Shared by the character
+    /// and the series model. O(T·B·L·G·H²), no allocation.
     func runChunks(first: FirstLayerInput, steps T: Int, batch B: Int, state: RecurrentState, workspace ws: InferenceWorkspace,
-                   body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+                   observer: (any ForwardObserver)? = nil, body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         let H = config.hidden
         precondition(ws.batchSize == B && state.batch == B && ws.config.hasSameShape(as: config), "workspace does not fit the batch")
         prepareInputTables(embedding: ws.embedding, bias: ws.inputBias)
@@ -45,11 +50,18 @@ extension CharModel {
                                input: k == 0 ? nil : hidden + B * H, embedding: ws.embedding,
                                bias: ws.inputBias(k), gates: ws.gates)
                 hidden.update(from: state.h(layer: k), count: B * H)
+                // c is updated in place, or kept for every step when the workspace keeps cell states.
+                let keptC = ws.cellStates
+                keptC?.update(from: state.c(layer: k), count: B * H)
+                let cellState = keptC.map { StepRows($0, stepStride: B * H) }
+                    ?? StepRows(config.cell.hasCellState ? state.c(layer: k) : nil, stepStride: 0)
                 runRecurrence(layer: k, steps: steps, batch: B, gates: ws.gates, hidden: hidden,
-                              cellState: StepRows(config.cell.hasCellState ? state.c(layer: k) : nil, stepStride: 0),
-                              separatePart: StepRows(ws.separatePart, stepStride: 0),
+                              cellState: cellState, separatePart: StepRows(ws.separatePart, stepStride: 0),
                               recurrentPart: ws.recurrentPart, packed: ws.packedRecurrent)
                 state.h(layer: k).update(from: hidden + rows * H, count: B * H)
+                if let keptC { state.c(layer: k).update(from: keptC + rows * H, count: B * H) }
+                observer?.layerDidRun(k, rows: rows, gates: ws.gates, hidden: hidden + B * H,
+                                      cellStates: keptC.map { UnsafePointer($0 + B * H) })
             }
             writeLogits(input: hidden + B * H, rows: rows, into: logits)
             body(t0 * B, rows, logits)
@@ -70,9 +82,10 @@ extension CharModel {
     /// Loss of the model on `text` read as `batchSize` parallel streams from a zero state (dropout off),
     /// carrying the state from chunk to chunk: how validation is measured during training. Uses fewer
     /// streams, or shorter chunks, when the text is short (``evaluationShape(characters:batchSize:sequenceLength:)``).
-    /// `workspace` is used when it fits that shape, else one is allocated. O(n·L·G·H²).
-    public func evaluateStreams(_ text: [Int32], batchSize: Int, sequenceLength: Int,
-                                workspace: InferenceWorkspace? = nil) -> ForwardResult {
+    /// `workspace` is used when it fits that shape, else one is allocated. Throws `.io` when the file behind
+    /// the text changed since it was scanned. O(n·L·G·H²).
+    public func evaluateStreams(_ text: TextSlice, batchSize: Int, sequenceLength: Int,
+                                workspace: InferenceWorkspace? = nil) throws(CharLSTMError) -> ForwardResult {
         guard let (B, T) = Self.evaluationShape(characters: text.count, batchSize: batchSize, sequenceLength: sequenceLength),
               let streams = try? BatchStreams(text: text, batchSize: B, sequenceLength: T) else { return .zero }
         let ws = workspace.flatMap { $0.batchSize == B && $0.config.hasSameShape(as: config) ? $0 : nil }
@@ -81,7 +94,7 @@ extension CharModel {
         var batch = TokenBatch(sequenceLength: T, batchSize: B)
         var total = ForwardResult.zero
         for p in 0..<streams.batchesPerEpoch {
-            streams.fill(&batch, position: p)
+            try streams.fill(&batch, position: p)
             total.add(evaluate(batch, state: state, workspace: ws))
         }
         return total
@@ -90,19 +103,66 @@ extension CharModel {
     /// Loss of the model on `text` in one continuous pass from a zero state, predicting characters 2…n
     /// (what `charlstm eval` reports). The loss is summed per `chunk` characters, then over chunks.
     /// O(n·L·G·H²), memory independent of n beyond the text.
-    public func evaluateContinuous(_ text: [Int32], chunk: Int = 256) -> ForwardResult {
+    ///
+    /// An `observer` sees every step's activations, logits and loss in text order (see ``ForwardObserver``);
+    /// the result is the same, bit for bit.
+    public func evaluateContinuous(_ text: [Int32], chunk: Int = 256, observer: (any ForwardObserver)? = nil) -> ForwardResult {
+        do {
+            return try evaluateContinuous(TokenText(tokens: text).whole, chunk: chunk, observer: observer)
+        } catch {
+            preconditionFailure("tokens in memory are always read: \(error)")
+        }
+    }
+
+    /// ``evaluateContinuous(_:chunk:observer:)`` of a text read as it goes (a file is streamed through a 64 KiB
+    /// buffer: memory independent of n). `progress` is called after each chunk with the characters predicted so far.
+    /// Throws `.io` when the file behind the text changed since it was scanned. O(n·L·G·H²).
+    public func evaluateContinuous(_ text: TextSlice, chunk: Int = 256, observer: (any ForwardObserver)? = nil,
+                                   progress: ((Int) -> Void)? = nil) throws(CharLSTMError) -> ForwardResult {
         var total = ForwardResult.zero
         guard text.count >= 2 else { return total }
+        let n = text.count - 1, length = min(chunk, n)
         let state = RecurrentState(config: config, batch: 1)
-        let ws = InferenceWorkspace(config: config, batchSize: 1, chunkLength: min(chunk, text.count - 1))
-        var start = 0
-        while start < text.count - 1 {
-            let T = min(chunk, text.count - 1 - start)
-            let batch = TokenBatch(sequenceLength: T, batchSize: 1, inputs: Array(text[start..<(start + T)]),
-                                   targets: Array(text[(start + 1)...(start + T)]))
-            total.add(evaluate(batch, state: state, workspace: ws))
-            start += T
+        let ws = InferenceWorkspace(config: config, batchSize: 1, chunkLength: length,
+                                    keepsCellStates: observer != nil)
+        let reader = TokenReader(text: text.text)
+        try reader.seek(to: text.start)
+        var row = [Int32](repeating: 0, count: length + 1)
+        var batch = TokenBatch(sequenceLength: length, batchSize: 1)
+        try row.withUnsafeMutableBufferPointer { (r) throws(CharLSTMError) in
+            try reader.read(1, into: r.baseAddress!)
+            var start = 0
+            while start < n {
+                let T = min(length, n - start)
+                try reader.read(T, into: r.baseAddress! + 1)
+                if T < batch.sequenceLength { batch = TokenBatch(sequenceLength: T, batchSize: 1) }
+                for t in 0..<T {
+                    batch.inputs[t] = r[t]
+                    batch.targets[t] = r[t + 1]
+                }
+                total.add(evaluate(batch, state: state, workspace: ws, observer: observer))
+                r[0] = r[T]
+                start += T
+                progress?(start)
+            }
         }
+        // A file rewritten in place while it was read would have given numbers of no text in particular.
+        try text.text.checkUnchanged()
         return total
     }
+}
+
+/// Sees a forward-only pass (``CharModel/evaluate(_:state:workspace:observer:)``) as it runs, for tools that look
+/// inside a model (`charlstm inspect`). Called on the evaluating thread, chunk by chunk; the pointers are valid
+/// only during the call. Rows are time-major: row r of a chunk is step r / B of stream r % B.
+public protocol ForwardObserver: AnyObject {
+    /// Layer `k` has run a chunk of `rows` rows: `gates` [rows, G] holds the gate activations (after their
+    /// sigmoid or tanh, in the order of ``CellKind/gateBlocks``), `hidden` [rows, H] each row's h, and
+    /// `cellStates` [rows, H] each row's c (cells with a cell state, when the workspace keeps them).
+    func layerDidRun(_ k: Int, rows: Int, gates: UnsafePointer<Float>, hidden: UnsafePointer<Float>,
+                     cellStates: UnsafePointer<Float>?)
+    /// The next row's prediction: its decoder `logits` [V], the `target` character, the loss in nats and
+    /// whether the target ranked first. Called after every ``layerDidRun(_:rows:gates:hidden:cellStates:)`` of
+    /// its chunk.
+    func rowDidPredict(logits: UnsafePointer<Float>, target: Int32, nats: Double, correct: Bool)
 }

@@ -32,12 +32,16 @@ public final class InferenceWorkspace: @unchecked Sendable {
         case inputBias
         /// W_hhᵀ of the layer being run, packed once per chunk for its per-step products (H × G).
         case packedRecurrent
+        /// Only when asked for (``keepsCellStates``), for cells with a cell state: c_0…c_C of the layer being
+        /// run [(C+1)·B, H], so that a ``ForwardObserver`` sees every step's c.
+        case cellStates
     }
 
     /// Rows (steps × streams) a chunk aims at by default: enough for efficient matrix products.
     public static let defaultChunkRows = 512
 
-    static func plan(config: ModelConfig, batchSize B: Int, chunkLength C: Int) -> [BufferSet<Role>.Description] {
+    static func plan(config: ModelConfig, batchSize B: Int, chunkLength C: Int,
+                     keepsCellStates: Bool = false) -> [BufferSet<Role>.Description] {
         let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize
         var plan: [BufferSet<Role>.Description] = [
             .init(.hidden, .floats((C + 1) * B * H)),
@@ -51,6 +55,7 @@ public final class InferenceWorkspace: @unchecked Sendable {
             plan.append(.init(.recurrentPart, .floats(B * G)))
             plan.append(.init(.separatePart, .floats(B * config.cell.separateRecurrentGates * H)))
         }
+        if keepsCellStates && config.cell.hasCellState { plan.append(.init(.cellStates, .floats((C + 1) * B * H))) }
         return plan
     }
 
@@ -63,11 +68,14 @@ public final class InferenceWorkspace: @unchecked Sendable {
     }
 
     /// Buffers for `batchSize` streams, run `chunkLength` steps at a time (default: about ``defaultChunkRows`` rows).
-    public init(config: ModelConfig, batchSize B: Int, chunkLength: Int? = nil) {
+    /// With `keepsCellStates`, a cell with a cell state keeps every step's c of a chunk for a ``ForwardObserver``
+    /// (one more [(C+1)·B, H] buffer; the numbers are the same).
+    public init(config: ModelConfig, batchSize B: Int, chunkLength: Int? = nil, keepsCellStates: Bool = false) {
         self.config = config
         batchSize = B
         self.chunkLength = max(1, chunkLength ?? Self.defaultChunkLength(batchSize: B))
-        buffers = BufferSet(Self.plan(config: config, batchSize: B, chunkLength: self.chunkLength))
+        buffers = BufferSet(Self.plan(config: config, batchSize: B, chunkLength: self.chunkLength,
+                                      keepsCellStates: keepsCellStates))
     }
 
     var hidden: UnsafeMutablePointer<Float> { buffers.floats(.hidden) }
@@ -75,6 +83,7 @@ public final class InferenceWorkspace: @unchecked Sendable {
     var recurrentPart: UnsafeMutablePointer<Float>? { buffers.has(.recurrentPart) ? buffers.floats(.recurrentPart) : nil }
     var separatePart: UnsafeMutablePointer<Float>? { buffers.has(.separatePart) ? buffers.floats(.separatePart) : nil }
     var logits: UnsafeMutablePointer<Float> { buffers.floats(.logits) }
+    var cellStates: UnsafeMutablePointer<Float>? { buffers.has(.cellStates) ? buffers.floats(.cellStates) : nil }
     var embedding: UnsafeMutablePointer<Float> { buffers.floats(.embedding) }
     func inputBias(_ k: Int) -> UnsafeMutablePointer<Float> { buffers.floats(.inputBias, k) }
     var packedRecurrent: SgemmPackedB { buffers.packed(.packedRecurrent) }

@@ -46,7 +46,16 @@ public struct SeriesTable: Equatable, Sendable {
     /// cannot be read and `.invalidData` for a malformed file, a missing column (listing those present) or a
     /// bad value (naming its line and column); every message names the file.
     public static func load(path: String, columns: [String], gaps: GapPolicy = .refuse) throws -> SeriesTable {
-        let bytes = try InputFile(path: path, accepting: .regularFilesAndPipes).readAll(memoryLimit: Corpus.memoryLimit)
+        try load(bytes: try read(path: path), path: path, columns: columns, gaps: gaps)
+    }
+
+    /// The bytes of the file at `path` (a regular file or a pipe), read once.
+    static func read(path: String) throws(CharLSTMError) -> [UInt8] {
+        try InputFile(path: path, accepting: .regularFilesAndPipes).readAll(memoryLimit: Corpus.memoryLimit)
+    }
+
+    /// ``load(path:columns:gaps:)`` of the file's `bytes`, already read.
+    static func load(bytes: [UInt8], path: String, columns: [String], gaps: GapPolicy) throws(CharLSTMError) -> SeriesTable {
         do {
             return try parse(bytes, columns: columns, gaps: gaps)
         } catch {

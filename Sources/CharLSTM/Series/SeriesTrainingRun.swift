@@ -120,14 +120,24 @@ public final class SeriesTrainingRun: @unchecked Sendable {
         seriesPath = path
         folder = RunFolder(configuration.folder ?? resumedFolder ?? Paths.defaultRunFolder(forCorpus: path))
         try folder.checkUsable()
-        let table = try SeriesTable.load(path: path, columns: try source.columns(resumed: resumed?.scaling.columns), gaps: source.gaps)
+        // The file is read once: its fingerprint (recorded, and checked on resume as for text) and its columns.
+        let bytes = try SeriesTable.read(path: path)
+        let file: CorpusFile
+        do {
+            file = try CorpusFile.scan(OwnedBytes(bytes), path: path)
+        } catch {
+            throw CharLSTMError(error.kind, "'\(path)' \(error.message)")
+        }
+        let table = try SeriesTable.load(bytes: bytes, path: path, columns: try source.columns(resumed: resumed?.scaling.columns),
+                                         gaps: source.gaps)
         interpolated = table.interpolated
 
         let model: ModelConfig, training: TrainingConfig
         if let resumed {
             try configuration.checkResumable(model: resumed.checkpoint.config, training: resumed.state.config)
+            try configuration.checkCorpus(file, trainedOn: resumed.state.config)
             model = configuration.resumedModel(resumed.checkpoint.config)
-            training = configuration.training(from: resumed.state.config, corpus: path)
+            training = configuration.training(from: resumed.state.config, corpus: file)
         } else {
             var base = TrainingConfig()
             base.sequenceLength = Self.defaultSequenceLength
@@ -140,7 +150,7 @@ public final class SeriesTrainingRun: @unchecked Sendable {
             defaults.hidden = defaults.hidden ?? Self.defaultHidden
             defaults.layers = defaults.layers ?? Self.defaultLayers
             model = defaults.newModel(vocabularySize: table.columns.count)
-            training = configuration.training(from: base, corpus: path)
+            training = configuration.training(from: base, corpus: file)
         }
         try model.validate()
         try TrainingRun.checkMemory(model: model, training: training)

@@ -12,9 +12,14 @@ public protocol ByteSource {
     var count: Int { get }
     /// Fills `buffer` with the bytes from `offset` on; throws a `CharLSTMError` when they cannot all be read.
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(CharLSTMError)
+    /// Throws `.io` when the bytes are no longer those there were when the source was opened (a file that
+    /// was written to since); bytes in memory never change.
+    func checkUnchanged() throws(CharLSTMError)
 }
 
 extension ByteSource {
+    public func checkUnchanged() throws(CharLSTMError) {}
+
     /// The `count` bytes from `offset` on.
     func bytes(_ count: Int, at offset: Int) throws(CharLSTMError) -> [UInt8] {
         var result = [UInt8](repeating: 0, count: count)
@@ -64,6 +69,8 @@ public final class InputFile: ByteSource {
     /// A regular file's size when it was opened; 0 for a pipe.
     public let count: Int
     private let descriptor: Int32
+    /// The regular file's modification time when it was opened.
+    private let modified: timespec
 
     /// Opens `path` for reading. Throws `.noInput` naming the path for a missing or unreadable file, a folder,
     /// a device, a socket, and a pipe unless `accepting` allows it.
@@ -95,6 +102,7 @@ public final class InputFile: ByteSource {
         self.kind = kind
         count = kind == .regular ? Int(opened.st_size) : 0
         descriptor = fd
+        modified = modificationTime(opened)
     }
 
     deinit { _ = close(descriptor) }
@@ -105,6 +113,22 @@ public final class InputFile: ByteSource {
         case EACCES: .noInput("'\(path)': permission denied")
         case ENOTDIR: .noInput("'\(path)': no such file (a part of the path is not a folder)")
         default: .noInput("cannot open '\(path)': \(SystemCallError(code))")
+        }
+    }
+
+    /// Throws `.io` when the regular file's size or modification time is no longer what it was when it was
+    /// opened. One `fstat`: cheap enough to call before every batch read from the file.
+    public func checkUnchanged() throws(CharLSTMError) {
+        guard kind == .regular else { return }
+        var now = stat()
+        guard fstat(descriptor, &now) == 0 else { throw .io("cannot check '\(path)': \(SystemCallError(errno))") }
+        if Int(now.st_size) != count {
+            throw .io("'\(path)' changed size while in use (\(count) bytes when it was opened, \(now.st_size) now): "
+                + "leave the file alone while it is read, or copy it and use the copy")
+        }
+        let time = modificationTime(now)
+        if time.tv_sec != modified.tv_sec || time.tv_nsec != modified.tv_nsec {
+            throw .io("'\(path)' was modified while in use: leave the file alone while it is read, or copy it and use the copy")
         }
     }
 
@@ -166,6 +190,14 @@ public final class InputFile: ByteSource {
             }
         }
     }
+}
+
+private func modificationTime(_ info: stat) -> timespec {
+    #if canImport(Darwin)
+    info.st_mtimespec
+    #else
+    info.st_mtim
+    #endif
 }
 
 private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int { read(fd, buffer, count) }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A training text: the Unicode scalars of a UTF-8 file.
+/// A text held in memory: the Unicode scalars of a UTF-8 file (for `bench` and short texts; `train` and `eval`
+/// stream their files through ``CorpusFile`` instead).
 ///
 /// Loading accepts UTF-8 only, strips a leading byte-order mark, and rejects invalid UTF-8 and binary data
 /// (NUL bytes) with the byte's offset. The file is read once (``InputFile``: a regular file, or a pipe up to
@@ -48,7 +49,7 @@ public struct Corpus: Equatable, Sendable {
         if bytes[bad] == 0 {
             throw CharLSTMError.invalidData("looks like binary data, not text: NUL byte at offset \(bad)")
         }
-        throw CharLSTMError.invalidData("is not valid UTF-8: invalid byte 0x\(hex(bytes[bad])) at offset \(bad)")
+        throw CharLSTMError.invalidData("is not valid UTF-8: invalid byte 0x\(hexByte(bytes[bad])) at offset \(bad)")
     }
 
     /// Naive twin of ``decode(_:)`` built on the standard library's validation: the test oracle.
@@ -57,11 +58,6 @@ public struct Corpus: Equatable, Sendable {
         guard !body.isEmpty, !body.contains(0), let s = String(validating: body, as: UTF8.self) else { return nil }
         return Array(s.unicodeScalars)
     }
-}
-
-private func hex(_ byte: UInt8) -> String {
-    let digits = String(byte, radix: 16, uppercase: true)
-    return byte < 0x10 ? "0" + digits : digits
 }
 
 /// Decodes UTF-8 from `bytes[start...]` into `out` (at least as long as the bytes) and returns how many scalars

@@ -32,6 +32,18 @@ public struct Vocabulary: Equatable, Sendable {
 
     public var count: Int { scalars.count }
 
+    /// The most characters a vocabulary may have when it is learned from a corpus: 65,536 (a character model
+    /// with more is not a character model, and a token then fits in 16 bits).
+    public static let maximumCount = 1 << 16
+
+    /// A table from scalar value to index (-1 for scalars it lacks), as long as the largest scalar + 1: a
+    /// lookup without hashing for decoding a corpus file. O(largest scalar).
+    func denseIndexTable() -> [Int32] {
+        var table = [Int32](repeating: -1, count: Int(scalars.last?.value ?? 0) + 1)
+        for (i, s) in scalars.enumerated() { table[Int(s.value)] = Int32(i) }
+        return table
+    }
+
     /// The index of `scalar`, or nil when it is not in the vocabulary.
     @inline(__always)
     public func index(of scalar: Unicode.Scalar) -> Int32? { indexOf[scalar.value] }

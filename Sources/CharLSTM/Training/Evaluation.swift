@@ -8,6 +8,14 @@ public struct Evaluation: Equatable, Sendable {
     public var predictions: Int
 }
 
+extension Evaluation {
+    /// The figures of a pass's summed loss and counts.
+    init(_ result: CharModel.ForwardResult) {
+        self.init(bitsPerCharacter: result.bitsPerCharacter, accuracy: Double(result.correct) / Double(result.count),
+                  predictions: result.count)
+    }
+}
+
 extension Checkpoint {
     /// The model's bits per character and top-1 accuracy on `text`, read in one continuous pass from a zero state,
     /// predicting every character after the first.
@@ -22,12 +30,38 @@ extension Checkpoint {
     /// text) or fewer than 2 characters. O(n·L·G·H²) on up to `threads` threads.
     public func evaluate(_ text: [Unicode.Scalar], named name: String = "the text", threads: Int = 1) throws(CharLSTMError) -> Evaluation {
         try requireTextModel(for: "measuring bits per character")
+        return Evaluation(makeModel(threads: threads).evaluateContinuous(try encodeForPass(text, named: name)))
+    }
+
+    /// `text` as vocabulary indices for a continuous pass; throws `.invalidData` when it has characters the
+    /// vocabulary lacks (naming them, with `name` for the text) or fewer than 2 characters. O(n).
+    func encodeForPass(_ text: [Unicode.Scalar], named name: String) throws(CharLSTMError) -> [Int32] {
         let missing = vocabulary.missingCharacters(in: text)
         guard missing.isEmpty else { throw .invalidData(Vocabulary.lacking(missing, in: name)) }
         guard text.count >= 2 else {
             throw .invalidData("\(name) has \(text.count) character: at least 2 are needed to predict one")
         }
-        let result = makeModel(threads: threads).evaluateContinuous(try vocabulary.encode(text))
+        return try vocabulary.encode(text)
+    }
+
+    /// ``evaluate(_:named:threads:)`` of a scanned text file, streamed: the file is read through a small buffer
+    /// as the model goes, so memory does not grow with it. `progress` is called every few thousand characters
+    /// with the characters predicted so far (of ``CorpusFile/characterCount`` − 1).
+    ///
+    /// ```swift
+    /// let file = try CorpusFile.scan(path: "held-out.txt")
+    /// let result = try checkpoint.evaluate(file)
+    /// ```
+    ///
+    /// Throws `.invalidData` when the file has characters the vocabulary lacks (naming them) or fewer than 2
+    /// characters, `.io` when it changes while it is read. O(n·L·G·H²) on up to `threads` threads.
+    public func evaluate(_ file: CorpusFile, threads: Int = 1, progress: ((Int) -> Void)? = nil) throws(CharLSTMError) -> Evaluation {
+        try requireTextModel(for: "measuring bits per character")
+        let text = try TokenText(file: file, vocabulary: vocabulary)
+        guard text.count >= 2 else {
+            throw .invalidData("'\(file.path)' has \(text.count) character: at least 2 are needed to predict one")
+        }
+        let result = try makeModel(threads: threads).evaluateContinuous(text.whole, progress: progress)
         return Evaluation(bitsPerCharacter: result.bitsPerCharacter, accuracy: Double(result.correct) / Double(result.count),
                           predictions: result.count)
     }

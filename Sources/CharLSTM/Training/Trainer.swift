@@ -10,7 +10,8 @@ public final class Trainer: @unchecked Sendable {
     public let state: RecurrentState
     public var config: TrainingConfig
     public let streams: BatchStreams
-    public let validation: [Int32]
+    /// The held-out text; a periodic validation reads its first ``TrainingConfig/validationCharacters``.
+    public let validation: TextSlice
     /// Optimizer steps done.
     public var step: Int = 0
     /// Completed epochs.
@@ -44,7 +45,7 @@ public final class Trainer: @unchecked Sendable {
         self.rng = rng
         batch = TokenBatch(sequenceLength: config.sequenceLength, batchSize: config.batchSize)
         workspace = Workspace(config: model.config, sequenceLength: config.sequenceLength, batchSize: config.batchSize)
-        let shape = CharModel.evaluationShape(characters: split.validation.count, batchSize: config.batchSize,
+        let shape = CharModel.evaluationShape(characters: Self.measured(split.validation, config).count, batchSize: config.batchSize,
                                               sequenceLength: config.sequenceLength)
         validationWorkspace = InferenceWorkspace(config: model.config, batchSize: shape?.batchSize ?? 1)
     }
@@ -65,11 +66,12 @@ public final class Trainer: @unchecked Sendable {
     /// The learning rate the next step uses.
     public var currentLearningRate: Float { config.learningRate(completedEpochs: epoch) }
 
-    /// One optimizer step on the next batch. Allocates nothing. O(T·B·L·G·H²).
+    /// One optimizer step on the next batch. Allocates nothing. Throws `.io`, changing nothing, when the corpus
+    /// file changed since it was scanned. O(T·B·L·G·H²).
     @discardableResult
-    public func trainStep() -> StepResult {
+    public func trainStep() throws(CharLSTMError) -> StepResult {
+        try streams.fill(&batch, position: position)
         if position == 0 { state.reset() }
-        streams.fill(&batch, position: position)
         let lr = currentLearningRate
         let result = model.forward(batch, state: state, workspace: workspace, training: true, dropout: &rng)
         model.backward(batch, workspace: workspace)
@@ -86,11 +88,17 @@ public final class Trainer: @unchecked Sendable {
         return StepResult(bitsPerCharacter: result.bitsPerCharacter, gradientNorm: norm, learningRate: lr)
     }
 
-    /// Validation loss: the held-out text as parallel streams from a zero state, dropout off. Runs the
-    /// forward-only pass in a workspace allocated once with the trainer.
-    public func validate() -> CharModel.ForwardResult {
-        model.evaluateStreams(validation, batchSize: config.batchSize, sequenceLength: config.sequenceLength,
-                              workspace: validationWorkspace)
+    /// Validation loss: the first ``TrainingConfig/validationCharacters`` of the held-out text (all of it when
+    /// that is 0) as parallel streams from a zero state, dropout off. Runs the forward-only pass in a workspace
+    /// allocated once with the trainer. Throws `.io` when the corpus file changed since it was scanned.
+    public func validate() throws(CharLSTMError) -> CharModel.ForwardResult {
+        try model.evaluateStreams(Self.measured(validation, config), batchSize: config.batchSize,
+                                  sequenceLength: config.sequenceLength, workspace: validationWorkspace)
+    }
+
+    /// The part of `validation` a validation reads under `config` (at least 2 characters: one prediction).
+    private static func measured(_ validation: TextSlice, _ config: TrainingConfig) -> TextSlice {
+        config.validationCharacters > 0 ? validation.prefix(max(2, config.validationCharacters)) : validation
     }
 }
 

@@ -54,6 +54,12 @@ extension TrainingRun {
         public var clip: Double?
         /// Seed of weight initialisation and dropout masks.
         public var seed: UInt64?
+        /// Most characters of the validation split a periodic validation reads; 0: all (see
+        /// ``TrainingConfig/validationCharacters``).
+        public var validationCharacters: Int?
+        /// Resume on a corpus whose fingerprint differs from the checkpoint's (e.g. text was appended to it).
+        /// Without it such a resume is refused. The characters must still all be in the checkpoint's vocabulary.
+        public var allowChangedCorpus = false
 
         /// Steps between validation passes (and updates of `best.safetensors` and `loss.svg`).
         public var evaluateEvery = 500
@@ -92,6 +98,10 @@ extension TrainingRun {
             try check("sequence length", sequenceLength, TrainingConfig.sequenceLengthRange)
             try check("batch size", batchSize, TrainingConfig.batchSizeRange)
             try check("validation fraction", validationFraction, TrainingConfig.validationFractionInterval)
+            try check("validation characters", validationCharacters, TrainingConfig.validationCharactersRange)
+            if validationCharacters == 1 {
+                throw .usage("validation characters must be 0 (the whole split) or at least 2 (one prediction), not 1")
+            }
             try check("learning rate", learningRate, TrainingConfig.learningRateInterval)
             try check("learning-rate decay", learningRateDecay, TrainingConfig.learningRateDecayInterval)
             try check("decay-after epochs", decayAfter, TrainingConfig.decayAfterInterval)
@@ -122,7 +132,7 @@ extension TrainingRun {
         }
 
         /// `base` (the defaults, or a resumed checkpoint's) with every setting that is set.
-        func training(from base: TrainingConfig, corpus: String) -> TrainingConfig {
+        func training(from base: TrainingConfig, corpus: CorpusFile) -> TrainingConfig {
             var t = base
             if let sequenceLength { t.sequenceLength = sequenceLength }
             if let batchSize { t.batchSize = batchSize }
@@ -133,8 +143,19 @@ extension TrainingRun {
             if let weightDecay { t.weightDecay = Float(weightDecay) }
             if let clip { t.clip = Float(clip) }
             if let validationFraction { t.validationFraction = validationFraction }
-            t.corpus = corpus
+            if let validationCharacters { t.validationCharacters = validationCharacters }
+            t.corpus = corpus.path
+            t.corpusFingerprint = corpus.fingerprint
             return t
+        }
+
+        /// A resumed run's corpus must be the one its checkpoint recorded (same size and hash), unless
+        /// ``allowChangedCorpus``; checkpoints without a fingerprint are not checked.
+        func checkCorpus(_ file: CorpusFile, trainedOn training: TrainingConfig) throws(CharLSTMError) {
+            guard let saved = training.corpusFingerprint, saved != file.fingerprint, !allowChangedCorpus else { return }
+            throw .conflict("'\(file.path)' is not the corpus this run was trained on (\(file.fingerprint); the checkpoint's "
+                + "corpus: \(saved)): resume on that file, or add --allow-changed-corpus to continue on this text "
+                + "(e.g. after appending to it)")
         }
 
         /// Settings that fix the model, the batches or the random streams must match the checkpoint resumed from.

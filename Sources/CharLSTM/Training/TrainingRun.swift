@@ -99,28 +99,32 @@ public final class TrainingRun: @unchecked Sendable {
         }
 
         // Model and training configuration: the checkpoint's when resuming, else the defaults; then the settings given.
-        let text = try Corpus.load(path: corpus).text
+        // The corpus is scanned once (validated, its alphabet and fingerprint taken) and then read as batches need it.
+        let file = try CorpusFile.scan(path: corpus)
         let model: ModelConfig
         let training: TrainingConfig
+        let text: TokenText
         if let (_, checkpoint, state) = resumed {
             try configuration.checkResumable(model: checkpoint.config, training: state.config)
             model = configuration.resumedModel(checkpoint.config)
-            training = configuration.training(from: state.config, corpus: corpus)
+            training = configuration.training(from: state.config, corpus: file)
             vocabulary = checkpoint.vocabulary
-            let missing = vocabulary.missingCharacters(in: text)
-            guard missing.isEmpty else {
-                throw CharLSTMError.invalidData(Vocabulary.lacking(missing, in: "'\(corpus)'", vocabularyOf: "the checkpoint")
-                    + "; resume on the corpus the run was trained on")
+            do {
+                text = try TokenText(file: file, vocabulary: vocabulary, vocabularyOf: "the checkpoint")
+            } catch {
+                throw CharLSTMError(error.kind, error.message + "; resume on the corpus the run was trained on")
             }
+            try configuration.checkCorpus(file, trainedOn: state.config)
         } else {
-            vocabulary = Vocabulary(of: text)
+            vocabulary = try Vocabulary(scalars: file.scalars)
             model = configuration.newModel(vocabularySize: vocabulary.count)
-            training = configuration.training(from: TrainingConfig(), corpus: corpus)
+            training = configuration.training(from: TrainingConfig(), corpus: file)
+            text = try TokenText(file: file, vocabulary: vocabulary)
         }
         try model.validate()
         try Self.checkMemory(model: model, training: training)
 
-        let split = try CorpusSplit(try vocabulary.encode(text), validationFraction: training.validationFraction)
+        let split = try CorpusSplit(text, validationFraction: training.validationFraction)
         var rng = RandomGenerator(seed: training.seed)
         trainer = try Trainer(model: CharModel(config: model, rng: &rng, threads: threads), config: training, split: split, rng: rng)
         if let (_, checkpoint, state) = resumed {
@@ -139,8 +143,9 @@ public final class TrainingRun: @unchecked Sendable {
     /// returns how it ended.
     ///
     /// After every step `onProgress` is called on this thread with a ``TrainingProgress``. Every
-    /// ``Configuration/evaluateEvery`` steps, and at the last step, the whole validation text is measured; a new
-    /// lowest loss is saved to `best.safetensors` and `loss.svg` is redrawn. `latest.safetensors` is saved every
+    /// ``Configuration/evaluateEvery`` steps, and at the last step, the validation text is measured (its first
+    /// ``Configuration/validationCharacters``); a new lowest loss is saved to `best.safetensors` and `loss.svg`
+    /// is redrawn. `latest.safetensors` is saved every
     /// ``Configuration/checkpointEvery`` steps, at the last step, and when stopped. `metrics.csv` gets a row every
     /// ``Configuration/logEvery`` steps, at every validation and at the last step.
     ///
@@ -169,7 +174,7 @@ public final class TrainingRun: @unchecked Sendable {
             let learningRate = trainer.currentLearningRate
             beforeStep?(trainer)
             let before = clock()
-            let result = trainer.trainStep()
+            let result = try trainer.trainStep()
             let after = clock()
             guard result.bitsPerCharacter.isFinite, result.gradientNorm.isFinite else {
                 throw CharLSTMError(.diverged, "training diverged at step \(trainer.step): the loss is not finite. "
@@ -185,7 +190,7 @@ public final class TrainingRun: @unchecked Sendable {
             var saved: [String] = []
             var validation: Double? = nil
             if step % config.evaluateEvery == 0 || isLast {
-                let bpc = trainer.validate().bitsPerCharacter
+                let bpc = try trainer.validate().bitsPerCharacter
                 validation = bpc
                 lastValidation = bpc
                 if bpc < (bestValidation ?? .infinity) {

@@ -22,6 +22,7 @@ import Testing
       bench                   Measure training and generation speed.
       export                  Write a model-only copy of a checkpoint, without
                               training state: about a third of the size.
+      inspect                 Draw a model's surprise and cells over a text as HTML.
       forecast                Forecast the next values of a numeric series with a
                               series model.
       help                    Show help for a command.
@@ -69,6 +70,8 @@ import Testing
       --val-fraction <fraction>
                               Share of the corpus held out for validation.
                               (in (0, 0.5]; default: 0.05)
+      --val-chars <n>         Most validation characters a periodic validation
+                              reads; 0 reads them all. (at least 0; default: 300000)
       --steps <n>             Stop after this many steps. (at least 1)
       --epochs <x>            Stop after this many epochs. (greater than 0; default:
                               50 when no budget option is given)
@@ -83,6 +86,8 @@ import Testing
       --threads <n>           Worker threads. (from 1 to 256; default: all cores)
       --resume <path>         Continue training from this checkpoint.
       --force                 Overwrite checkpoints already in the output folder.
+      --allow-changed-corpus  With --resume: continue on a corpus that differs from
+                              the checkpoint's (e.g. appended to).
       --column <name>         Train a series model on this column of a CSV corpus
                               (see README, Numeric series).
       --interpolate           Series: fill missing values (empty, NA, NaN, null)
@@ -249,6 +254,36 @@ import Testing
 
     """
 
+    static let inspectHelp = """
+    OVERVIEW: Draw a model's surprise and cells over a text as HTML.
+
+    USAGE: charlstm inspect <file> --checkpoint <path> [<options>]
+
+    ARGUMENTS:
+      <file>                  The text to run the model over, a UTF-8 file.
+
+    OPTIONS:
+      --checkpoint <path>     The checkpoint file or training folder of the model.
+      --out <path>            Where to write the HTML page. (default:
+                              notes.inspect.html for notes.txt, in the current
+                              folder)
+      --json                  Print the data as one JSON object instead of writing
+                              the page (also the page when --out is given).
+      --layer <l>             The layer of the cell drawn first, from 0.
+                              (from 0 to 15; default: that of the best-correlated
+                              cell)
+      --cell <k>              The cell drawn first, from 0. (from 0 to 8191;
+                              default: the best-correlated one)
+      --max-chars <n>         Inspect at most the first n characters of the text.
+                              (from 2 to 200000; default: 5000)
+      --threads <n>           Worker threads. (from 1 to 256; default: all cores)
+      -h, --help              Show help information.
+
+    EXAMPLE:
+      charlstm inspect held-out.txt --checkpoint Checkpoints/shakespeare
+
+    """
+
     @Test(arguments: [
         ([], overviewHelp), (["--help"], overviewHelp), (["-h"], overviewHelp), (["help"], overviewHelp),
         (["help", "help"], overviewHelp), (["help", "--help"], overviewHelp), (["help", "-h"], overviewHelp),
@@ -260,6 +295,7 @@ import Testing
         (["help", "info"], infoHelp), (["info", "--help"], infoHelp),
         (["help", "bench"], benchHelp), (["bench", "-h"], benchHelp),
         (["help", "export"], exportHelp), (["export", "--help"], exportHelp),
+        (["help", "inspect"], inspectHelp), (["inspect", "-h"], inspectHelp),
     ])
     func helpText(arguments: [String], expected: String) throws {
         #expect(try Invocation.parse(arguments) == .help(expected))
@@ -273,7 +309,7 @@ import Testing
     }
 
     @Test func everyLineFitsIn80Columns() {
-        for text in [Self.overviewHelp, Self.trainHelp, Self.generateHelp, Self.evalHelp, Self.infoHelp, Self.benchHelp, Self.exportHelp, Self.forecastHelp] {
+        for text in [Self.overviewHelp, Self.trainHelp, Self.generateHelp, Self.evalHelp, Self.infoHelp, Self.benchHelp, Self.exportHelp, Self.inspectHelp, Self.forecastHelp] {
             for line in text.split(separator: "\n") { #expect(line.count <= 80, "\(line)") }
         }
     }

@@ -33,10 +33,10 @@ import CharLSTMKernels
     func resumeIsBitExact(cell: CellKind) throws {
         let (straight, _) = try Self.makeTrainer(cell: cell)
         let steps = 2 * straight.streams.batchesPerEpoch + 3
-        for _ in 0..<steps { straight.trainStep() }
+        for _ in 0..<steps { try straight.trainStep() }
 
         let (first, vocabulary) = try Self.makeTrainer(cell: cell)
-        for _ in 0..<(steps / 2) { first.trainStep() }
+        for _ in 0..<(steps / 2) { try first.trainStep() }
         let path = Self.temporaryPath("latest.safetensors")
         try Checkpoint(trainer: first, vocabulary: vocabulary, validationBPC: 2.5, bestValidationBPC: 2.4, elapsedSeconds: 1)
             .save(to: path)
@@ -47,7 +47,7 @@ import CharLSTMKernels
         #expect(loaded.training?.bestValidationBPC == 2.4)
         let (resumed, _) = try Self.makeTrainer(cell: cell, seed: 999)  // different init, overwritten by restore
         try loaded.restore(into: resumed)
-        for _ in (steps / 2)..<steps { resumed.trainStep() }
+        for _ in (steps / 2)..<steps { try resumed.trainStep() }
 
         #expect(resumed.step == straight.step && resumed.epoch == straight.epoch && resumed.position == straight.position)
         #expect(resumed.model.parameters.array.map(\.bitPattern) == straight.model.parameters.array.map(\.bitPattern))
@@ -67,7 +67,7 @@ import CharLSTMKernels
         #expect(try SafeTensors.decode(original).encoded() == original)
         // A training checkpoint too: the streamed file equals the in-memory encoding.
         let (trainer, vocabulary) = try Self.makeTrainer(cell: .lstm)
-        trainer.trainStep()
+        try trainer.trainStep()
         let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationBPC: 2.5, bestValidationBPC: nil,
                                     elapsedSeconds: 1.25)
         try checkpoint.save(to: folder.path + "/latest.safetensors")

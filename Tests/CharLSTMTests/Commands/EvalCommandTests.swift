@@ -38,4 +38,24 @@ import Testing
         guard case .object(let fields) = eval else { return }
         #expect(fields["file"]?.stringValue == file && fields["chars"]?.intValue == 500 && fields["predictions"]?.intValue == 499)
     }
+
+    /// On a terminal, `eval` draws its progress on standard error and clears it before the result; elsewhere it
+    /// writes nothing there. The result on standard output is the same either way.
+    @Test func progressOnATerminalOnly() throws {
+        let folder = TemporaryFolder()
+        let checkpoint = folder.file("model.safetensors", SharedRun.files.latest)
+        let file = TestCorpus.write(TestCorpus.english(characters: 2000), "held-out.txt", in: folder)
+        func eval(terminal: Bool) throws -> (out: String, err: String) {
+            let out = MemorySink(), err = MemorySink(isTerminal: terminal)
+            var options = EvalOptions(file: file, checkpoint: checkpoint)
+            options.threads = 1
+            let code = try EvalCommand(options: options, console: Console(out: out, err: err), progressInterval: 0).run()
+            #expect(code == 0)
+            return (out.text, err.text)
+        }
+        let piped = try eval(terminal: false), shown = try eval(terminal: true)
+        #expect(piped.err.isEmpty && shown.out == piped.out && piped.out.contains("1999 predictions"))
+        #expect(shown.err.hasPrefix("\revaluating 12% (256 of 1999 characters)\u{1B}[K"), "\(shown.err)")
+        #expect(shown.err.contains("\revaluating 100% (1999 of 1999 characters)\u{1B}[K\r\u{1B}[K"))
+    }
 }

@@ -1,0 +1,187 @@
+/// A text as vocabulary indices, read forward from any character: tokens in memory, or a scanned
+/// ``CorpusFile`` decoded as it is read, so that a text larger than memory costs a few kilobytes per reader.
+///
+/// Both give the same indices for the same text, so batches (and the weights trained on them) do not depend on
+/// where the text lives.
+public final class TokenText: @unchecked Sendable {
+    enum Storage {
+        case tokens([Int32])
+        /// The file and a scalar → index table (-1: not in the vocabulary).
+        case file(CorpusFile, table: [Int32])
+    }
+
+    let storage: Storage
+    /// Characters in the text.
+    public let count: Int
+
+    /// Tokens held in memory.
+    public init(tokens: [Int32]) {
+        storage = .tokens(tokens)
+        count = tokens.count
+    }
+
+    /// The characters of `file` as indices of `vocabulary`. Throws `.invalidData` naming the characters of the
+    /// file that the vocabulary lacks (``Vocabulary/lacking(_:in:vocabularyOf:)``, the text named by its
+    /// quoted path). O(vocabulary + largest scalar).
+    public init(file: CorpusFile, vocabulary: Vocabulary, vocabularyOf owner: String = "the model") throws(CharLSTMError) {
+        let table = vocabulary.denseIndexTable()
+        let missing = file.scalars.filter { Int($0.value) >= table.count || table[Int($0.value)] < 0 }
+        guard missing.isEmpty else { throw .invalidData(Vocabulary.lacking(missing, in: "'\(file.path)'", vocabularyOf: owner)) }
+        storage = .file(file, table: table)
+        count = file.characterCount
+    }
+
+    /// All of the text.
+    public var whole: TextSlice { TextSlice(text: self, start: 0, count: count) }
+
+    /// Throws `.io` when the file behind the text was changed since it was scanned; nothing for tokens in memory.
+    func checkUnchanged() throws(CharLSTMError) {
+        if case .file(let file, _) = storage { try file.source.checkUnchanged() }
+    }
+}
+
+/// A run of characters of a ``TokenText``: a corpus's training or validation part.
+public struct TextSlice: Sendable {
+    public let text: TokenText
+    /// The first character's index in ``text``.
+    public let start: Int
+    /// Characters in the slice.
+    public let count: Int
+
+    public init(text: TokenText, start: Int, count: Int) {
+        precondition(start >= 0 && count >= 0 && start + count <= text.count, "slice outside the text")
+        self.text = text
+        self.start = start
+        self.count = count
+    }
+
+    /// The first `n` characters (all when `n ≥ count`).
+    public func prefix(_ n: Int) -> TextSlice { TextSlice(text: text, start: start, count: min(n, count)) }
+
+    /// The slice's tokens, in memory: for tests and short texts. O(count).
+    public func tokens() throws(CharLSTMError) -> [Int32] {
+        let reader = TokenReader(text: text)
+        try reader.seek(to: start)
+        var out = [Int32](repeating: 0, count: count)
+        try out.withUnsafeMutableBufferPointer { (o) throws(CharLSTMError) in
+            if let base = o.baseAddress { try reader.read(count, into: base) }
+        }
+        return out
+    }
+}
+
+/// Reads a ``TokenText`` forward from any character. A file's reader keeps a buffer of its bytes, decodes them as
+/// it goes and re-checks what the scan found, so a file changed since is reported (`.io`), never trusted.
+final class TokenReader {
+    let text: TokenText
+    /// The next character ``read(_:into:)`` gives.
+    private(set) var position = 0
+    /// File bytes `[fileOffset - (end - head), fileOffset)` are in `buffer[head..<end]`.
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var head = 0, end = 0, fileOffset = 0
+
+    /// A reader at character 0; a file's keeps a buffer of `bufferSize` bytes (at least 16).
+    init(text: TokenText, bufferSize: Int = 1 << 16) {
+        self.text = text
+        if case .file = text.storage {
+            buffer = .allocate(byteCount: max(16, bufferSize), alignment: 8)
+        } else {
+            buffer = .init(start: nil, count: 0)
+        }
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// The buffer size for a reader that reads `characters` at a time: about one read per call, within 4–64 KiB.
+    static func bufferSize(forReadsOf characters: Int) -> Int {
+        min(1 << 16, max(1 << 12, 4 * characters + 8))
+    }
+
+    /// Moves to character `index` (≤ count). For a file: O(``CorpusFile/defaultIndexStride``) bytes decoded at most.
+    func seek(to index: Int) throws(CharLSTMError) {
+        precondition(index >= 0 && index <= text.count, "seek outside the text")
+        guard case .file(let file, _) = text.storage else {
+            position = index
+            return
+        }
+        let entry = index / file.indexStride
+        head = 0
+        end = 0
+        if entry < file.characterOffsets.count {
+            fileOffset = file.characterOffsets[entry]
+            position = entry * file.indexStride
+        } else {
+            fileOffset = file.byteCount   // only the end itself is beyond the last entry
+            position = index
+        }
+        while position < index {
+            if end - head < 4 { try refill(file) }
+            guard head < end else { throw changed(file) }
+            let length = Self.sequenceLength(buffer[head])
+            guard length > 0, end - head >= length else { throw changed(file) }
+            head += length
+            position += 1
+        }
+    }
+
+    /// Writes the next `n` characters' indices to `out` and moves past them. No allocation. O(n).
+    func read(_ n: Int, into out: UnsafeMutablePointer<Int32>) throws(CharLSTMError) {
+        precondition(n >= 0 && position + n <= text.count, "read beyond the text")
+        switch text.storage {
+        case .tokens(let tokens):
+            tokens.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + position, count: n) }
+        case .file(let file, let table):
+            try table.withUnsafeBufferPointer { (table) throws(CharLSTMError) in
+                for k in 0..<n {
+                    if end - head < 4 { try refill(file) }
+                    guard head < end else { throw changed(file) }
+                    let lead = buffer[head]
+                    var scalar = UInt32(lead), length = 1
+                    if lead >= 0x80 {
+                        length = Self.sequenceLength(lead)
+                        guard length > 1, end - head >= length else { throw changed(file) }
+                        scalar &= 0x7F >> UInt32(length)
+                        for j in 1..<length {
+                            let byte = buffer[head + j]
+                            guard byte & 0xC0 == 0x80 else { throw changed(file) }
+                            scalar = scalar << 6 | UInt32(byte & 0x3F)
+                        }
+                    }
+                    guard Int(scalar) < table.count, table[Int(scalar)] >= 0 else { throw changed(file) }
+                    out[k] = table[Int(scalar)]
+                    head += length
+                }
+            }
+        }
+        position += n
+    }
+
+    /// Moves the unread bytes to the front and reads as many more as fit (fewer at the end of the file).
+    private func refill(_ file: CorpusFile) throws(CharLSTMError) {
+        let kept = end - head
+        if kept > 0 && head > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + head, byteCount: kept) }
+        head = 0
+        end = kept
+        let n = min(buffer.count - kept, file.byteCount - fileOffset)
+        guard n > 0 else { return }
+        try file.source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[kept..<(kept + n)]), at: fileOffset)
+        fileOffset += n
+        end += n
+    }
+
+    /// Bytes in the UTF-8 sequence that `lead` starts; 0 for a byte that cannot start one.
+    @inline(__always) private static func sequenceLength(_ lead: UInt8) -> Int {
+        switch lead {
+        case 0x00...0x7F: 1
+        case 0xC0...0xDF: 2
+        case 0xE0...0xEF: 3
+        case 0xF0...0xF7: 4
+        default: 0
+        }
+    }
+
+    private func changed(_ file: CorpusFile) -> CharLSTMError {
+        .io("'\(file.path)' changed while in use: near byte \(fileOffset - (end - head)) it no longer holds the text that "
+            + "was scanned; leave the file alone while it is read, or copy it and use the copy")
+    }
+}
