@@ -81,6 +81,10 @@ enum TestSeries {
             #expect(a.metadata[key] == b.metadata[key], "metadata \(key) differs")
         }
         #expect(a.metadata["step"] == "16")
+        // A changed file is refused on resume, as a changed text corpus is.
+        let changed = TestSeries.write(TestSeries.sine(count: 301), "changed.csv", in: folder)
+        Tool.expectFailure(["train", changed, "--column", "y", "--resume", folder.path + "/halves", "--steps", "20"], code: 78,
+                           mentions: ["is not the corpus this run was trained on"])
         // PyTorch's names: nn.GRU(1, 16) + nn.Linear(16, 1).
         #expect(a.tensors["gru.weight_ih_l0"]?.shape == [48, 1] && a.tensors["decoder.weight"]?.shape == [1, 16])
     }
