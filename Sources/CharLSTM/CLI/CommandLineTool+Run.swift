@@ -15,6 +15,7 @@ extension CommandLineTool {
         case .bench(let options): return try BenchCommand(options: options, console: console).run()
         case .export(let options): return try ExportCommand(options: options, console: console).run()
         case .inspect(let options): return try InspectCommand(options: options, console: console).run()
+        case .forecast(let options): return try ForecastCommand(options: options, console: console).run()
         }
     }
 }

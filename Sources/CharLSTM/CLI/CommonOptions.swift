@@ -4,6 +4,11 @@ enum CommonOptions {
                                     "Worker threads", default: "all cores")
     static let json = OptionSpec("json", .flag, "Print the result as one JSON object per line.")
 
+    static let column = OptionSpec("column", .text(allowEmpty: false), value: "name",
+                                   "Train a series model on this column of a CSV corpus (see README, Numeric series)")
+    static let interpolate = OptionSpec("interpolate", .flag,
+                                        "Series: fill missing values (empty, NA, NaN, null) linearly instead of refusing them.")
+
     static func cell(default cell: CellKind) -> OptionSpec {
         OptionSpec("cell", .choice(CellKind.allCases.map(\.rawValue)), value: "cell",
                    "Recurrent cell", default: cell.rawValue)

@@ -7,6 +7,12 @@ public struct EvalOptions: Equatable, Sendable {
     public var json = false
     /// Worker threads; nil means all cores.
     public var threads: Int?
+    /// Series checkpoints: values read before the first prediction (default: the training sequence length).
+    public var warmup: Int?
+    /// Series checkpoints: also report the seasonal-naive forecast of this period.
+    public var season: Int?
+    /// Series checkpoints: fill missing values linearly.
+    public var interpolate = false
 
     public init(file: String, checkpoint: String) {
         self.file = file
@@ -19,13 +25,19 @@ public struct EvalOptions: Equatable, Sendable {
             .init(CommonOptions.checkpoint("The checkpoint file or training folder of the model.", required: true), \.checkpoint),
             .init(CommonOptions.json, flag: \.json),
             .init(CommonOptions.threads, \.threads),
+            .init(OptionSpec("warmup", .integer(1...Int.max), value: "n",
+                             "Series: values read before the first prediction", default: "the training sequence length"), \.warmup),
+            .init(OptionSpec("season", .integer(1...Int.max), value: "n",
+                             "Series: also report the seasonal-naive forecast of this period"), \.season),
+            .init(CommonOptions.interpolate, flag: \.interpolate),
         ]
     }
 
     static let command = CommandSpec(
         name: "eval",
-        abstract: "Measure a model's bits per character on a text file.",
-        arguments: [ArgumentSpec(name: "file", help: "The text to evaluate on, a UTF-8 file.", isRequired: true, defaultText: nil)],
+        abstract: "Measure a model's bits per character on a text file, or a series model's errors on a CSV file.",
+        arguments: [ArgumentSpec(name: "file", help: "The text to evaluate on, a UTF-8 file (a CSV file for a series model).",
+                                 isRequired: true, defaultText: nil)],
         options: options.map(\.spec),
         example: "charlstm eval held-out.txt --checkpoint Checkpoints/shakespeare --json"
     )

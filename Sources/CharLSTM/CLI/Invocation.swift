@@ -11,6 +11,7 @@ public enum Invocation: Equatable, Sendable {
     case bench(BenchOptions)
     case export(ExportOptions)
     case inspect(InspectOptions)
+    case forecast(ForecastOptions)
 
     /// The command words, in the order help lists them.
     public static var commandNames: [String] { commands.map(\.spec.name) }
@@ -23,6 +24,7 @@ public enum Invocation: Equatable, Sendable {
         (BenchOptions.command, { args throws(CharLSTMError) in .bench(try BenchOptions(args)) }),
         (ExportOptions.command, { args in .export(ExportOptions(args)) }),
         (InspectOptions.command, { args throws(CharLSTMError) in .inspect(try InspectOptions(args)) }),
+        (ForecastOptions.command, { args throws(CharLSTMError) in .forecast(try ForecastOptions(args)) }),
     ]
 
     /// Parses the arguments after the program name.

@@ -11,6 +11,14 @@ public struct TrainOptions: Equatable, Sendable {
     public var epochs: Double?
     /// Budget: stop after this many minutes of wall time.
     public var minutes: Double?
+    /// With a column, the corpus is a CSV file and the run trains a series model on that column (``SeriesTrainingRun``).
+    public var column: String?
+    /// Series runs: fill missing values linearly instead of refusing them.
+    public var interpolate = false
+    /// Series runs: the model sees changes over this many steps (``SeriesSource/difference``).
+    public var difference: Int?
+    /// Series runs: further columns read as inputs, comma-separated (``SeriesSource/inputs``).
+    public var inputs: String?
 
     /// The epoch budget when no budget option is given (as char-rnn).
     public static let defaultEpochs = 50.0
@@ -80,12 +88,19 @@ public struct TrainOptions: Equatable, Sendable {
             .init(OptionSpec("allow-changed-corpus", .flag,
                              "With --resume: continue on a corpus that differs from the checkpoint's (e.g. appended to)."),
                   flag: \.run.allowChangedCorpus),
+            .init(CommonOptions.column, \.column),
+            .init(CommonOptions.interpolate, flag: \.interpolate),
+            .init(OptionSpec("inputs", .text(allowEmpty: false), value: "names",
+                             "Series: further columns read as inputs beside --column, comma-separated"), \.inputs),
+            .init(OptionSpec("difference", .integer(1...SeriesScaling.lagRange.upperBound), value: "lag",
+                             "Series: model the change over lag steps (1 for a trend, the season's length for seasonal change); "
+                             + "forecasts add it back", default: "none"), \.difference),
         ]
     }
 
     static let command = CommandSpec(
         name: "train",
-        abstract: "Train a character-level model on a text corpus.",
+        abstract: "Train a character-level model on a text corpus, or a series model on a CSV column.",
         arguments: [ArgumentSpec(name: "corpus", help: "The training text, a UTF-8 file.",
                                  isRequired: false, defaultText: "the bundled corpus")],
         options: options.map(\.spec),

@@ -44,6 +44,7 @@ extension Checkpoint {
                 "vocab_size": .int(config.vocabularySize), "dropout": .number("\(config.dropout)"),
             ]).encoded,
         ]
+        if let series { metadata["series"] = series.metadata }
         if let t = training {
             for e in layout.entries {
                 slice("optimizer.exp_avg.\(e.name)", t.m, e)
@@ -146,6 +147,7 @@ extension Checkpoint {
         }
         let config = ModelConfig(cell: cell, vocabularySize: vocabSize, hidden: hidden, layers: layers, dropout: Float(dropout))
 
+        let series = try meta["series"].map { text throws(CharLSTMError) in try SeriesScaling(metadata: text, width: vocabSize) }
         guard let vocabText = meta["vocabulary"], case .array(let items)? = try? JSONValue.parse(vocabText) else {
             throw .invalidData("missing or malformed vocabulary (a JSON array of one-character strings)")
         }
@@ -157,7 +159,7 @@ extension Checkpoint {
             scalars.append(s.unicodeScalars.first!)
         }
         let vocabulary = try Vocabulary(scalars: scalars)
-        guard vocabulary.count == vocabSize else {
+        guard vocabulary.count == vocabSize || (series != nil && vocabulary.count == 0) else {
             throw .invalidData("the vocabulary has \(vocabulary.count) characters but config.vocab_size is \(vocabSize)")
         }
 
@@ -209,6 +211,7 @@ extension Checkpoint {
         self.init(config: config, vocabulary: vocabulary, parameters: parameters, training: state)
         self.summary = summary
         initialisedFrom = meta["initialised_from"]
+        self.series = series
     }
 
     /// The training metadata of a training checkpoint, checked.

@@ -22,6 +22,10 @@ public struct Checkpoint: @unchecked Sendable {
     /// The checkpoint the run behind this model started from (`train --init-from`), as it was given; nil for a
     /// model trained from scratch (and for files written before this was recorded).
     public var initialisedFrom: String? = nil
+    /// For a series model, its columns and standardisation (metadata `series`); nil for a character model,
+    /// whose inputs are the ``vocabulary``. A series model's ``vocabulary`` is empty and its
+    /// ``ModelConfig/vocabularySize`` is the number of columns it reads.
+    public var series: SeriesScaling? = nil
 
     /// What a training checkpoint adds.
     public struct TrainingState: @unchecked Sendable {

@@ -11,6 +11,10 @@ struct EvalCommand {
     func run() throws -> Int32 {
         let path = try Paths.checkpointFile(options.checkpoint, preferBest: true)
         let checkpoint = try Checkpoint.load(path: path)
+        if checkpoint.isSeriesModel { return try evaluateSeries(checkpoint, path: path) }
+        if options.warmup != nil || options.season != nil || options.interpolate {
+            throw CharLSTMError.usage("--warmup, --season and --interpolate apply to series models; '\(path)' holds a text model")
+        }
         let file = try CorpusFile.scan(path: options.file)
         let shown = ProgressShown(sink: console.err, total: file.characterCount - 1, interval: progressInterval)
         let result = try checkpoint.evaluate(file, threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount,
@@ -25,6 +29,37 @@ struct EvalCommand {
         } else {
             try console.out.write("\(options.file): " + String(format: "%.4f bits/char, %.2f%%", result.bitsPerCharacter, 100 * result.accuracy)
                 + " of \(result.predictions) predictions ranked first (\(characters) characters)\n")
+        }
+        return 0
+    }
+
+    /// `eval` on a series checkpoint: one-step-ahead errors over the file after a warm-up, against the naive forecasts.
+    private func evaluateSeries(_ checkpoint: Checkpoint, path: String) throws -> Int32 {
+        let forecaster = try SeriesForecaster(checkpoint: checkpoint, threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let table = try SeriesTable.load(path: options.file, columns: forecaster.scaling.columns,
+                                         gaps: options.interpolate ? .interpolate : .refuse)
+        let lag = forecaster.scaling.lag
+        if let given = options.warmup, given <= lag {
+            throw CharLSTMError.usage("--warmup \(given) is too short: the model predicts changes over \(lag) steps, so at least \(lag + 1) values must be read first")
+        }
+        let warmup = options.warmup ?? max(lag + 1, checkpoint.training?.config.sequenceLength ?? SeriesTrainingRun.defaultSequenceLength)
+        guard table.count > warmup else {
+            throw CharLSTMError.invalidData("'\(options.file)' has \(table.count) values: after a warm-up of \(warmup) none is left "
+                + "to predict; at least \(warmup + 1) are needed (or a smaller --warmup)")
+        }
+        let r = forecaster.evaluate(table, warmup: warmup, season: options.season)
+        let column = forecaster.scaling.target
+        if options.json {
+            var fields: [String: JSONValue] = [
+                "checkpoint": .string(path), "file": .string(options.file), "column": .string(column), "rmse": .double(r.rmse),
+                "mae": .double(r.mae), "naive_rmse": .double(r.naiveRMSE), "count": .int(r.count), "warmup": .int(r.warmup),
+            ]
+            if let s = r.seasonalNaiveRMSE { fields["seasonal_naive_rmse"] = .double(s) }
+            try console.out.write(JSONValue.object(fields).encoded + "\n")
+        } else {
+            try console.out.write("\(options.file), column '\(column)': RMSE \(formatValue(r.rmse)), MAE \(formatValue(r.mae)), "
+                + "naive RMSE \(formatValue(r.naiveRMSE))" + (r.seasonalNaiveRMSE.map { ", seasonal naive RMSE \(formatValue($0))" } ?? "")
+                + " over \(r.count) one-step predictions (after \(r.warmup) values of warm-up)\n")
         }
         return 0
     }

@@ -25,6 +25,16 @@ struct InfoCommand {
                 fields["best_val_bpc"] = summary.bestValidationBPC.map { .double($0) } ?? .null
                 fields["elapsed_seconds"] = .double(summary.elapsedSeconds)
             }
+            if let series = checkpoint.series {
+                fields["series"] = .object(["columns": .array(series.columns.map { .string($0) }),
+                                            "mean": .array(series.mean.map { .double($0) }), "std": .array(series.deviation.map { .double($0) }),
+                                            "lag": .int(series.lag)])
+                fields["vocabulary"] = nil
+                if summary != nil {
+                    fields["val_rmse"] = fields.removeValue(forKey: "val_bpc")
+                    fields["best_val_rmse"] = fields.removeValue(forKey: "best_val_bpc")
+                }
+            }
             if let t {
                 fields["epoch"] = .int(t.epoch)
                 fields["seq_length"] = .int(t.config.sequenceLength)
@@ -43,12 +53,19 @@ struct InfoCommand {
             "parameters    \(c.parameterCount)",
             "vocabulary    \(c.vocabularySize) characters: \(preview.debugDescription)\(c.vocabularySize > 80 ? " …" : "")",
         ]
-        let fmt = { (v: Double?) in v.map { String(format: "%.4f bits/char", $0) } ?? "not measured" }
+        if let series = checkpoint.series {
+            lines[3] = "series model  column '\(series.target)'"
+                + (series.columns.count > 1 ? " with inputs " + series.columns.dropFirst().map { "'\($0)'" }.joined(separator: ", ") : "")
+                + (series.lag > 0 ? ", changes over \(series.lag) steps" : "")
+                + " (standardised with mean \(formatValue(series.mean[0])), std \(formatValue(series.deviation[0])))"
+        }
+        let unit = checkpoint.isSeriesModel ? "RMSE" : "bits/char"
+        let fmt = { (v: Double?) in v.map { String(format: "%.4f ", $0) + unit } ?? "not measured" }
         if let t {
             lines += [
                 "trained       step \(t.step), epoch \(t.epoch) + batch \(t.position), \(ProgressLine.duration(t.elapsedSeconds)) of training",
                 "corpus        \(t.config.corpus)",
-                "batches       \(t.config.batchSize) streams × \(t.config.sequenceLength) characters, learning rate \(t.config.learningRate)",
+                "batches       \(t.config.batchSize) streams × \(t.config.sequenceLength) \(checkpoint.isSeriesModel ? "steps" : "characters"), learning rate \(t.config.learningRate)",
             ]
             if let patience = t.patience {
                 lines.append("patience      \(patience) validations; \(t.streak.withoutImprovement) in a row without a new best so far")

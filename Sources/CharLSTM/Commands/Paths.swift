@@ -47,15 +47,16 @@ public enum Paths {
         isDirectory(path) ? path : FilePath(path).parent.cleaned.string
     }
 
-    /// The most recently written `*.safetensors` under `Checkpoints/` (any depth 1 folder), else the
-    /// pretrained model; nil when there is neither.
+    /// The most recently written `*.safetensors` of a text model under `Checkpoints/` (any depth 1 folder; series
+    /// models are passed over), else the pretrained model; nil when there is neither.
     public static func newestCheckpoint() -> String? {
         var best: (folder: FilePath, file: String, time: Double)? = nil
         for name in Files.names(inFolder: checkpointsFolder).sorted() where name != "pretrained" {
             let folder = FilePath(checkpointsFolder).appending(name)
             for file in ["best.safetensors", "latest.safetensors"] {
                 let path = folder.appending(file).string
-                if let time = Files.modificationTime(path), Files.kind(path) == .regular, time > (best?.time ?? -.infinity) {
+                if let time = Files.modificationTime(path), Files.kind(path) == .regular, time > (best?.time ?? -.infinity),
+                   !isSeriesCheckpoint(path) {
                     best = (folder, path, time)
                 }
             }
@@ -67,6 +68,11 @@ public enum Paths {
         }
         let pretrained = FilePath(pretrainedFolder).appending("best.safetensors").string
         return exists(pretrained) ? pretrained : nil
+    }
+
+    /// Whether the checkpoint at `path` holds a series model, from its header alone; false when it cannot be read.
+    static func isSeriesCheckpoint(_ path: String) -> Bool {
+        (try? SafeTensorsReader(path: path))?.metadata["series"] != nil
     }
 
     /// Creates `folder` (and parents) or throws a clear `.cannotCreate` error; checks it is writable.

@@ -13,6 +13,10 @@ struct TrainCommand {
     var beforeStep: ((Trainer) -> Void)? = nil
 
     func run() throws -> Int32 {
+        if let column = options.column { return try SeriesTrainCommand(options: options, column: column, console: console).run() }
+        if options.interpolate || options.difference != nil || options.inputs != nil {
+            throw CharLSTMError.usage("--interpolate, --difference and --inputs apply to series runs: give --column too")
+        }
         let run = try TrainingRun(options.run)
         run.fileSystem = fileSystem
         run.beforeStep = beforeStep

@@ -5,7 +5,16 @@ extension CharModel {
     /// overwrites ``gradients`` with ∂(mean loss)/∂parameters. The gradient is cut at the carried-in state
     /// (truncated BPTT). Each layer's gates are overwritten by their gradients. O(T·B·L·G·H²), no allocation.
     public func backward(_ batch: TokenBatch, workspace ws: Workspace) {
-        let T = batch.sequenceLength, B = batch.batchSize, TB = T * B
+        batch.inputs.withUnsafeBufferPointer { tokens in
+            backpropagate(first: .tokens(tokens.baseAddress!), steps: batch.sequenceLength, batch: batch.batchSize, workspace: ws)
+        }
+    }
+
+    /// The backward pass of ``backward(_:workspace:)`` for any first-layer input, from ∂loss/∂outputs in the
+    /// workspace's logits [T·B, V] (the character model's softmax gradient, or the series model's MSE one):
+    /// writes every parameter's gradient into ``gradients``. O(T·B·L·G·H²), no allocation.
+    func backpropagate(first: FirstLayerInput, steps T: Int, batch B: Int, workspace ws: Workspace) {
+        let TB = T * B
         let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize, L = config.layers
         let p = parameters.pointer, g = gradients.pointer, cell = config.cell
         let dropout = config.dropout > 0, scale = 1 / (1 - config.dropout)
@@ -94,15 +103,17 @@ extension CharModel {
                       ldb: H, beta: 0, c: g + o.weightHH + shared * H, ldc: H, threads: threads)
                 columnSums(separatePart, rows: TB, n: separate, into: g + o.biasHH + shared, accumulate: false)
             }
-            if k == 0 {
+            if k == 0, case .values(let x) = first {
+                // Real-valued input rows X [TB, F]: dW_ih = dAᵀ·X.
+                sgemm(transA: true, transB: false, m: G, n: V, k: TB, alpha: 1, a: dA, lda: G, b: x, ldb: V,
+                      beta: 0, c: g + o.weightIH, ldc: V, threads: threads)
+            } else if k == 0, case .tokens(let x) = first {
                 // One-hot input: scatter rows of dA into the rows of the transposed W_ih gradient.
                 let dE = ws.embeddingGradient
                 dE.update(repeating: 0, count: V * G)
-                batch.inputs.withUnsafeBufferPointer { x in
-                    for r in 0..<TB {
-                        let src = dA + r * G, dst = dE + Int(x[r]) * G
-                        forEachChunk16(G) { j, w in store16(load16(dst + j, width: w) + load16(src + j, width: w), dst + j, width: w) }
-                    }
+                for r in 0..<TB {
+                    let src = dA + r * G, dst = dE + Int(x[r]) * G
+                    forEachChunk16(G) { j, w in store16(load16(dst + j, width: w) + load16(src + j, width: w), dst + j, width: w) }
                 }
                 transpose(dE, rows: V, cols: G, into: g + o.weightIH)
             } else {

@@ -12,47 +12,61 @@ extension CharModel {
     /// ``ForwardObserver``); the numbers are the same with or without one.
     public func evaluate(_ batch: TokenBatch, state: RecurrentState, workspace ws: InferenceWorkspace,
                          observer: (any ForwardObserver)? = nil) -> ForwardResult {
-        let T = batch.sequenceLength, B = batch.batchSize, H = config.hidden, V = config.vocabularySize
-        precondition(ws.batchSize == B && state.batch == B && ws.config.hasSameShape(as: config), "workspace does not fit the batch")
-        prepareInputTables(embedding: ws.embedding, bias: ws.inputBias)
-        let hidden = ws.hidden, logits = ws.logits
+        let V = config.vocabularySize
         var total = ForwardResult.zero
         batch.inputs.withUnsafeBufferPointer { inputs in
             batch.targets.withUnsafeBufferPointer { targets in
-                var t0 = 0
-                while t0 < T {
-                    let steps = min(ws.chunkLength, T - t0), rows = steps * B
-                    for k in 0..<config.layers {
-                        // The layer below's output (rows 1…) is read here, then overwritten by this layer's.
-                        writeInputPart(layer: k, rows: rows, tokens: inputs.baseAddress! + t0 * B,
-                                       input: k == 0 ? nil : hidden + B * H, embedding: ws.embedding,
-                                       bias: ws.inputBias(k), gates: ws.gates)
-                        hidden.update(from: state.h(layer: k), count: B * H)
-                        // c is updated in place, or kept for every step when the workspace keeps cell states.
-                        let keptC = ws.cellStates
-                        keptC?.update(from: state.c(layer: k), count: B * H)
-                        let cellState = keptC.map { StepRows($0, stepStride: B * H) }
-                            ?? StepRows(config.cell.hasCellState ? state.c(layer: k) : nil, stepStride: 0)
-                        runRecurrence(layer: k, steps: steps, batch: B, gates: ws.gates, hidden: hidden,
-                                      cellState: cellState, separatePart: StepRows(ws.separatePart, stepStride: 0),
-                                      recurrentPart: ws.recurrentPart, packed: ws.packedRecurrent)
-                        state.h(layer: k).update(from: hidden + rows * H, count: B * H)
-                        if let keptC { state.c(layer: k).update(from: keptC + rows * H, count: B * H) }
-                        observer?.layerDidRun(k, rows: rows, gates: ws.gates, hidden: hidden + B * H,
-                                              cellStates: keptC.map { UnsafePointer($0 + B * H) })
-                    }
-                    writeLogits(input: hidden + B * H, rows: rows, into: logits)
+                runChunks(first: .tokens(inputs.baseAddress!), steps: batch.sequenceLength, batch: batch.batchSize,
+                          state: state, workspace: ws, observer: observer) { firstRow, rows, logits in
                     for r in 0..<rows {
-                        let (nats, correct) = softmaxCrossEntropy(logits: logits + r * V, targets: targets.baseAddress! + t0 * B + r,
+                        let (nats, correct) = softmaxCrossEntropy(logits: logits + r * V, targets: targets.baseAddress! + firstRow + r,
                                                                   rows: 1, vocabulary: V, gradientScale: nil)
                         total.add(ForwardResult(nats: nats, correct: correct, count: 1))
-                        observer?.rowDidPredict(logits: logits + r * V, target: targets[t0 * B + r], nats: nats, correct: correct == 1)
+                        observer?.rowDidPredict(logits: logits + r * V, target: targets[firstRow + r], nats: nats, correct: correct == 1)
                     }
-                    t0 += steps
                 }
             }
         }
         return total
+    }
+
+    /// The forward-only pass over `T` steps of `B` streams from `state` (dropout off), up to
+    /// ``InferenceWorkspace/chunkLength`` steps at a time, leaving the final state in `state`. After each chunk,
+    /// `body(firstRow, rows, outputs)` gets the decoder outputs [rows, V] of rows firstRow ..< firstRow + rows
+    /// (time-major), valid until it returns; `observer` sees each layer's activations. Shared by the character
+    /// and the series model. O(T·B·L·G·H²), no allocation.
+    func runChunks(first: FirstLayerInput, steps T: Int, batch B: Int, state: RecurrentState, workspace ws: InferenceWorkspace,
+                   observer: (any ForwardObserver)? = nil, body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let H = config.hidden
+        precondition(ws.batchSize == B && state.batch == B && ws.config.hasSameShape(as: config), "workspace does not fit the batch")
+        prepareInputTables(embedding: ws.embedding, bias: ws.inputBias)
+        let hidden = ws.hidden, logits = ws.logits
+        var t0 = 0
+        while t0 < T {
+            let steps = min(ws.chunkLength, T - t0), rows = steps * B
+            for k in 0..<config.layers {
+                // The layer below's output (rows 1…) is read here, then overwritten by this layer's.
+                writeInputPart(layer: k, rows: rows, first: first.advanced(byRows: t0 * B, width: config.vocabularySize),
+                               input: k == 0 ? nil : hidden + B * H, embedding: ws.embedding,
+                               bias: ws.inputBias(k), gates: ws.gates)
+                hidden.update(from: state.h(layer: k), count: B * H)
+                // c is updated in place, or kept for every step when the workspace keeps cell states.
+                let keptC = ws.cellStates
+                keptC?.update(from: state.c(layer: k), count: B * H)
+                let cellState = keptC.map { StepRows($0, stepStride: B * H) }
+                    ?? StepRows(config.cell.hasCellState ? state.c(layer: k) : nil, stepStride: 0)
+                runRecurrence(layer: k, steps: steps, batch: B, gates: ws.gates, hidden: hidden,
+                              cellState: cellState, separatePart: StepRows(ws.separatePart, stepStride: 0),
+                              recurrentPart: ws.recurrentPart, packed: ws.packedRecurrent)
+                state.h(layer: k).update(from: hidden + rows * H, count: B * H)
+                if let keptC { state.c(layer: k).update(from: keptC + rows * H, count: B * H) }
+                observer?.layerDidRun(k, rows: rows, gates: ws.gates, hidden: hidden + B * H,
+                                      cellStates: keptC.map { UnsafePointer($0 + B * H) })
+            }
+            writeLogits(input: hidden + B * H, rows: rows, into: logits)
+            body(t0 * B, rows, logits)
+            t0 += steps
+        }
     }
 
     /// The streams ``evaluateStreams(_:batchSize:sequenceLength:workspace:)`` reads `count` characters as:

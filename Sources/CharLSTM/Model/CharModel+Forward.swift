@@ -29,39 +29,12 @@ extension CharModel {
     @discardableResult
     public func forward(_ batch: TokenBatch, state: RecurrentState, workspace ws: Workspace,
                         training: Bool, dropout rng: inout RandomGenerator) -> ForwardResult {
-        let T = batch.sequenceLength, B = batch.batchSize, TB = T * B
-        let H = config.hidden, V = config.vocabularySize
+        let T = batch.sequenceLength, B = batch.batchSize, TB = T * B, V = config.vocabularySize
         precondition(ws.sequenceLength == T && ws.batchSize == B && state.batch == B, "workspace does not fit the batch")
         let applyDropout = training && config.dropout > 0
-        prepareInputTables(embedding: ws.embedding, bias: ws.inputBias)
-
-        let hidden = ws.hidden
         batch.inputs.withUnsafeBufferPointer { tokens in
-            for k in 0..<config.layers {
-                let cellState = ws.cellState(k)
-                // The layer below's output is read here; then this layer's h takes its place.
-                writeInputPart(layer: k, rows: TB, tokens: tokens.baseAddress!,
-                               input: k == 0 ? nil : ws.layerOutput(dropout: applyDropout),
-                               embedding: ws.embedding, bias: ws.inputBias(k), gates: ws.gates(k))
-                // Carried-in state, the recurrence keeping every step, carried-out state.
-                hidden.update(from: state.h(layer: k), count: B * H)
-                ws.initialHidden(k).update(from: state.h(layer: k), count: B * H)
-                cellState?.update(from: state.c(layer: k), count: B * H)
-                runRecurrence(layer: k, steps: T, batch: B, gates: ws.gates(k), hidden: hidden,
-                              cellState: StepRows(cellState, stepStride: B * H),
-                              separatePart: StepRows(ws.separatePart(k), stepStride: B * config.cell.separateRecurrentGates * H),
-                              recurrentPart: ws.recurrentPart, packed: ws.packedRecurrent)
-                state.h(layer: k).update(from: hidden + TB * H, count: B * H)
-                if let cellState { state.c(layer: k).update(from: cellState + TB * H, count: B * H) }
-                // Inverted dropout on the layer's output: the mask kept as bits, the dropped-out copy where
-                // the layer above reads it.
-                if applyDropout {
-                    let keep = 1 - config.dropout
-                    Self.drawDropoutMask(ws.dropoutMask(k), count: TB * H, keep: keep, rng: &rng)
-                    applyDropoutMask(hidden + B * H, mask: ws.dropoutMask(k), scale: 1 / keep,
-                                     into: ws.layerOutput(dropout: true), count: TB * H)
-                }
-            }
+            runLayers(first: .tokens(tokens.baseAddress!), steps: T, batch: B, state: state, workspace: ws,
+                      applyDropout: applyDropout, rng: &rng)
         }
         // Decoder and loss.
         let logits = ws.logits
@@ -71,6 +44,41 @@ extension CharModel {
                                 gradientScale: training ? 1 / Float(TB) : nil)
         }
         return ForwardResult(nats: nats, correct: correct, count: TB)
+    }
+
+    /// The recurrent layers of a training-shaped pass over `T` steps of `B` streams from `state`: every
+    /// activation the backward needs stays in `ws`, the final state goes to `state`, and the top layer's
+    /// output (dropped out when `applyDropout`) is left where ``Workspace/layerOutput(dropout:)`` finds it.
+    /// Shared by the character model and the series model, which differ only in `first` and the head's loss.
+    /// O(T·B·L·G·H²), no allocation.
+    func runLayers(first: FirstLayerInput, steps T: Int, batch B: Int, state: RecurrentState, workspace ws: Workspace,
+                   applyDropout: Bool, rng: inout RandomGenerator) {
+        let H = config.hidden, TB = T * B, hidden = ws.hidden
+        prepareInputTables(embedding: ws.embedding, bias: ws.inputBias)
+        for k in 0..<config.layers {
+            let cellState = ws.cellState(k)
+            // The layer below's output is read here; then this layer's h takes its place.
+            writeInputPart(layer: k, rows: TB, first: first, input: k == 0 ? nil : ws.layerOutput(dropout: applyDropout),
+                           embedding: ws.embedding, bias: ws.inputBias(k), gates: ws.gates(k))
+            // Carried-in state, the recurrence keeping every step, carried-out state.
+            hidden.update(from: state.h(layer: k), count: B * H)
+            ws.initialHidden(k).update(from: state.h(layer: k), count: B * H)
+            cellState?.update(from: state.c(layer: k), count: B * H)
+            runRecurrence(layer: k, steps: T, batch: B, gates: ws.gates(k), hidden: hidden,
+                          cellState: StepRows(cellState, stepStride: B * H),
+                          separatePart: StepRows(ws.separatePart(k), stepStride: B * config.cell.separateRecurrentGates * H),
+                          recurrentPart: ws.recurrentPart, packed: ws.packedRecurrent)
+            state.h(layer: k).update(from: hidden + TB * H, count: B * H)
+            if let cellState { state.c(layer: k).update(from: cellState + TB * H, count: B * H) }
+            // Inverted dropout on the layer's output: the mask kept as bits, the dropped-out copy where
+            // the layer above reads it.
+            if applyDropout {
+                let keep = 1 - config.dropout
+                Self.drawDropoutMask(ws.dropoutMask(k), count: TB * H, keep: keep, rng: &rng)
+                applyDropoutMask(hidden + B * H, mask: ws.dropoutMask(k), scale: 1 / keep,
+                                 into: ws.layerOutput(dropout: true), count: TB * H)
+            }
+        }
     }
 
     // MARK: Pieces shared by the training forward and the forward-only evaluation
@@ -95,14 +103,21 @@ extension CharModel {
         }
     }
 
-    /// gates[r] = x_r·W_ihᵀ + bias for `rows` rows: for the first layer the embedding row of token r, after
-    /// it one product with the layer below's output `input` [rows, H]. O(rows·G·H).
-    func writeInputPart(layer k: Int, rows: Int, tokens: UnsafePointer<Int32>, input: UnsafePointer<Float>?,
+    /// gates[r] = x_r·W_ihᵀ + bias for `rows` rows: for the first layer the embedding row of token r (one-hot
+    /// input) or the product with the value rows [rows, F] (a series), after it one product with the layer
+    /// below's output `input` [rows, H]. O(rows·G·H), O(rows·G·F) for the first layer of a series.
+    func writeInputPart(layer k: Int, rows: Int, first: FirstLayerInput, input: UnsafePointer<Float>?,
                         embedding: UnsafePointer<Float>, bias: UnsafePointer<Float>, gates: UnsafeMutablePointer<Float>) {
         let H = config.hidden, G = config.cell.gateCount * H
-        if k == 0 {
+        switch (k, first) {
+        case (0, .tokens(let tokens)):
             for r in 0..<rows { (gates + r * G).update(from: embedding + Int(tokens[r]) * G, count: G) }
-        } else {
+        case (0, .values(let x)):
+            let F = config.vocabularySize
+            broadcastRow(bias, to: gates, rows: rows, n: G)
+            sgemm(transA: false, transB: true, m: rows, n: G, k: F, alpha: 1, a: x, lda: F,
+                  b: parameters.pointer + layout.layer(0).weightIH, ldb: F, beta: 1, c: gates, ldc: G, threads: threads)
+        default:
             broadcastRow(bias, to: gates, rows: rows, n: G)
             sgemm(transA: false, transB: true, m: rows, n: G, k: H, alpha: 1, a: input!, lda: H,
                   b: parameters.pointer + layout.layer(k).weightIH, ldb: H, beta: 1, c: gates, ldc: G, threads: threads)
@@ -192,6 +207,21 @@ extension CharModel {
         Parallel.forEachDisjoint(groups, threads: groups) { g in
             let b0 = B * g / groups, b1 = B * (g + 1) / groups
             body(b0, b1 - b0, 1)
+        }
+    }
+}
+
+/// What a model's first recurrent layer reads, time-major (row r = t·B + b): token indices, one-hot over the
+/// vocabulary (a character model), or rows of F = ``ModelConfig/vocabularySize`` real values (a series model).
+enum FirstLayerInput {
+    case tokens(UnsafePointer<Int32>)
+    case values(UnsafePointer<Float>)
+
+    /// The same input from row `r` on, given `width` values per row for `.values`.
+    func advanced(byRows r: Int, width: Int) -> FirstLayerInput {
+        switch self {
+        case .tokens(let p): .tokens(p + r)
+        case .values(let p): .values(p + r * width)
         }
     }
 }

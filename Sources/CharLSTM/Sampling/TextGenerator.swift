@@ -60,6 +60,7 @@ public final class TextGenerator: Sequence, IteratorProtocol, @unchecked Sendabl
     /// A generator over the model of `checkpoint`, its matrix products on up to `threads` threads.
     public convenience init(checkpoint: Checkpoint, sampler: Sampler, seed: UInt64? = nil, length: Int? = nil,
                             stop: String? = nil, threads: Int = 1) throws(CharLSTMError) {
+        try checkpoint.requireTextModel(for: "generating text")
         try self.init(model: checkpoint.makeModel(threads: threads), vocabulary: checkpoint.vocabulary, sampler: sampler,
                       seed: seed, length: length, stop: stop)
     }

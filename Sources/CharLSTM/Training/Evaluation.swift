@@ -29,7 +29,8 @@ extension Checkpoint {
     /// Throws `.invalidData` when the text has characters the vocabulary lacks (naming them, with `name` for the
     /// text) or fewer than 2 characters. O(n·L·G·H²) on up to `threads` threads.
     public func evaluate(_ text: [Unicode.Scalar], named name: String = "the text", threads: Int = 1) throws(CharLSTMError) -> Evaluation {
-        Evaluation(makeModel(threads: threads).evaluateContinuous(try encodeForPass(text, named: name)))
+        try requireTextModel(for: "measuring bits per character")
+        return Evaluation(makeModel(threads: threads).evaluateContinuous(try encodeForPass(text, named: name)))
     }
 
     /// `text` as vocabulary indices for a continuous pass; throws `.invalidData` when it has characters the
@@ -55,6 +56,7 @@ extension Checkpoint {
     /// Throws `.invalidData` when the file has characters the vocabulary lacks (naming them) or fewer than 2
     /// characters, `.io` when it changes while it is read. O(n·L·G·H²) on up to `threads` threads.
     public func evaluate(_ file: CorpusFile, threads: Int = 1, progress: ((Int) -> Void)? = nil) throws(CharLSTMError) -> Evaluation {
+        try requireTextModel(for: "measuring bits per character")
         let text = try TokenText(file: file, vocabulary: vocabulary)
         guard text.count >= 2 else {
             throw .invalidData("'\(file.path)' has \(text.count) character: at least 2 are needed to predict one")

@@ -14,8 +14,18 @@ public enum LossPlot {
     /// The most vertices one polyline gets.
     public static let maxPointsPerSeries = 2000
 
-    /// The SVG document for `rows`, headed by `title` (e.g. corpus and model).
-    public static func svg(rows: [MetricsRow], title: String) -> String {
+    /// What the losses are measured in: the y axis's label and the summary's short unit.
+    public struct Unit: Sendable {
+        public var axis: String
+        public var short: String
+        /// A text run's losses.
+        public static let bitsPerCharacter = Unit(axis: "bits per character", short: "bpc")
+        /// A series run's losses: root mean squared error in the series' units.
+        public static let rootMeanSquaredError = Unit(axis: "RMSE (series units)", short: "RMSE")
+    }
+
+    /// The SVG document for `rows`, headed by `title` (e.g. corpus and model), its losses in `unit`.
+    public static func svg(rows: [MetricsRow], title: String, unit: Unit = .bitsPerCharacter) -> String {
         let rows = currentHistory(rows)
         let rawTrain = rows.compactMap { point($0.step, $0.trainBPC) }
         let train = thin(rawTrain)
@@ -28,8 +38,8 @@ public enum LossPlot {
         // The clip area reaches 5 px left and right of the axes so that markers on the first and last step show whole.
         svg.raw("<defs><clipPath id=\"plot-area\"><rect x=\"\(Frame.left - 5)\" y=\"\(Frame.top)\" width=\"\(Frame.right - Frame.left + 10)\" height=\"\(Frame.bottom - Frame.top)\"/></clipPath></defs>")
         svg.text(title, x: Frame.left, y: 28, size: 18, attributes: "font-weight=\"600\" fill=\"#1a1a1a\"")
-        svg.text(summary(rows: rows, train: train, val: val), x: Frame.left, y: 48, size: 12, attributes: "fill=\"#666666\"")
-        drawAxes(frame, into: &svg)
+        svg.text(summary(rows: rows, train: train, val: val, unit: unit), x: Frame.left, y: 48, size: 12, attributes: "fill=\"#666666\"")
+        drawAxes(frame, yLabel: unit.axis, into: &svg)
         if train.isEmpty && val.isEmpty {
             svg.text("no metrics yet", x: (Frame.left + Frame.right) / 2, y: (Frame.top + Frame.bottom) / 2, size: 14,
                      attributes: "text-anchor=\"middle\" fill=\"#999999\"")
@@ -105,19 +115,19 @@ public enum LossPlot {
     }
 
     /// The line under the title: final train loss, best validation loss and its step.
-    private static func summary(rows: [MetricsRow], train: [Point], val: [Point]) -> String {
+    private static func summary(rows: [MetricsRow], train: [Point], val: [Point], unit: Unit) -> String {
         guard let lastStep = rows.last?.step else { return "no steps logged" }
         var parts = ["\(lastStep) steps"]
-        if let last = train.last { parts.append(String(format: "last train %.3f bpc", last.y)) }
+        if let last = train.last { parts.append(String(format: "last train %.3f ", last.y) + unit.short) }
         if let best = val.min(by: { $0.y < $1.y }) {
-            parts.append(String(format: "best validation %.3f bpc at step %d", best.y, Int(best.x)))
+            parts.append(String(format: "best validation %.3f ", best.y) + unit.short + " at step \(Int(best.x))")
         }
         return parts.joined(separator: "  ·  ")
     }
 
     // MARK: Drawing
 
-    private enum Style {
+    enum Style {
         static let train = "#1f77b4"
         static let trainRaw = "#a6c8e4"
         static let val = "#d62728"
@@ -126,7 +136,7 @@ public enum LossPlot {
         static let label = "#444444"
     }
 
-    private static func drawAxes(_ frame: Frame, into svg: inout SVGWriter) {
+    static func drawAxes(_ frame: Frame, xLabel: String = "step", yLabel: String, into svg: inout SVGWriter) {
         for tick in frame.xTicks.values {
             let x = frame.px(tick)
             svg.line(x, Frame.top, x, Frame.bottom, stroke: Style.grid)
@@ -143,10 +153,10 @@ public enum LossPlot {
         }
         svg.line(Frame.left, Frame.bottom, Frame.right, Frame.bottom, stroke: Style.axis)
         svg.line(Frame.left, Frame.top, Frame.left, Frame.bottom, stroke: Style.axis)
-        svg.text("step", x: (Frame.left + Frame.right) / 2, y: Frame.bottom + 42, size: 13,
+        svg.text(xLabel, x: (Frame.left + Frame.right) / 2, y: Frame.bottom + 42, size: 13,
                  attributes: "text-anchor=\"middle\" fill=\"\(Style.axis)\"")
         let midY = (Frame.top + Frame.bottom) / 2
-        svg.text("bits per character", x: 20, y: midY, size: 13,
+        svg.text(yLabel, x: 20, y: midY, size: 13,
                  attributes: "text-anchor=\"middle\" fill=\"\(Style.axis)\" transform=\"rotate(-90 20 \(SVGWriter.number(midY)))\"")
     }
 
@@ -188,7 +198,7 @@ extension LossPlot {
     }
 
     /// The plot's layout and the mapping from data to pixels.
-    fileprivate struct Frame {
+    struct Frame {
         static let width = 960.0, height = 540.0
         static let left = 72.0, right = 936.0, top = 64.0, bottom = 484.0
 
@@ -267,7 +277,7 @@ extension LossPlot {
     }
 
     /// Builds SVG text: elements with escaped text and coordinates rounded to a tenth of a pixel.
-    fileprivate struct SVGWriter {
+    struct SVGWriter {
         private var out: String
 
         init(width: Double, height: Double) {

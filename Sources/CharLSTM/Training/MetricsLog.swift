@@ -70,15 +70,22 @@ public final class MetricsLog {
     /// The first line of every metrics file.
     public static let header = "step,epoch,train_bpc,val_bpc,learning_rate,grad_norm,chars_per_sec,elapsed_seconds"
 
+    /// The header of a series run's metrics: the same fields, losses as RMSE in the series' units and the
+    /// rate in values per second.
+    public static let seriesHeader = "step,epoch,train_rmse,val_rmse,learning_rate,grad_norm,values_per_sec,elapsed_seconds"
+
     public let path: String
+    /// This file's first line: ``header`` or ``seriesHeader``.
+    public let header: String
     private let fd: Int32
 
-    /// Opens `path` for appending, creating it with the header when it is missing or empty.
+    /// Opens `path` for appending, creating it with `header` when it is missing or empty.
     ///
     /// Throws `.cannotCreate` when the file cannot be opened, `.conflict` when it starts with a different
     /// header (it is not a CharLSTM metrics file, or one from an incompatible version), `.io` on a failed write.
-    public init(path: String) throws {
+    public init(path: String, header: String = MetricsLog.header) throws {
         self.path = path
+        self.header = header
         fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw CharLSTMError(.cannotCreate, "cannot open metrics file \(path): \(String(cString: strerror(errno)))")
@@ -101,7 +108,7 @@ public final class MetricsLog {
     /// Every row of the metrics file at `path`, in file order (after a resume, steps may repeat).
     ///
     /// Throws `.noInput` when the file cannot be read and `.invalidData` when its header or a row is malformed.
-    public static func read(path: String) throws -> [MetricsRow] {
+    public static func read(path: String, header: String = MetricsLog.header) throws -> [MetricsRow] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CharLSTMError(.noInput, "cannot read metrics file \(path)")
         }
@@ -123,11 +130,11 @@ public final class MetricsLog {
     /// Writes the header into a new or empty file; checks the header of an existing one and drops a partial last line.
     private func prepareExistingContent() throws {
         let size = lseek(fd, 0, SEEK_END)
-        guard size > 0 else { return try writeAll(Self.header + "\n") }
-        let headerLength = Self.header.utf8.count + 1
+        guard size > 0 else { return try writeAll(header + "\n") }
+        let headerLength = header.utf8.count + 1
         var start = [UInt8](repeating: 0, count: headerLength)
         let got = pread(fd, &start, headerLength, 0)
-        guard got == headerLength, start == Array((Self.header + "\n").utf8) else {
+        guard got == headerLength, start == Array((header + "\n").utf8) else {
             let line = String(decoding: start.prefix(max(got, 0)).prefix { $0 != 10 }, as: UTF8.self)
             throw CharLSTMError(
                 .conflict,

@@ -140,31 +140,44 @@ extension Trainer {
     }
 
     /// Continues from `snapshot`: copies its buffers in, so that the next step is the one that followed it.
-    /// Throws, changing nothing, when it does not fit this trainer: `.conflict` when its data position lies
-    /// beyond this corpus's epoch, `.invalidData` when its buffers are not shaped as this model and batch's.
+    /// Throws, changing nothing, when it does not fit this trainer (``Snapshot/check(batchesPerEpoch:parameters:state:)``).
     /// O(parameters).
     public func restore(_ snapshot: Snapshot) throws(CharLSTMError) {
-        guard snapshot.step >= 0, snapshot.epoch >= 0, snapshot.position >= 0 else {
-            throw .invalidData("the training state has a negative step, epoch or data position")
-        }
-        guard snapshot.position < streams.batchesPerEpoch else {
-            throw .conflict("the checkpoint stopped at batch \(snapshot.position) of an epoch, but this corpus and batch shape "
-                + "give only \(streams.batchesPerEpoch) batches per epoch: resume on the corpus the run was started on")
-        }
-        guard snapshot.parameters.count == model.parameters.count else {
-            throw .invalidData("the training state has \(snapshot.parameters.count) parameters, this model \(model.parameters.count)")
-        }
-        guard snapshot.h.count == state.h.count, snapshot.c.count == state.c.count else {
-            throw .invalidData("the carried state holds \(snapshot.h.count) and \(snapshot.c.count) values, "
-                + "this model and batch size need \(state.h.count) and \(state.c.count)")
-        }
+        try snapshot.check(batchesPerEpoch: streams.batchesPerEpoch, parameters: model.parameters.count, state: state)
         try optimizer.restore(snapshot.optimizer)
-        model.parameters.pointer.update(from: snapshot.parameters.pointer, count: model.parameters.count)
-        state.h.pointer.update(from: snapshot.h.pointer, count: state.h.count)
-        state.c.pointer.update(from: snapshot.c.pointer, count: state.c.count)
+        snapshot.copyWeightsAndState(into: model, state: state)
         step = snapshot.step
         epoch = snapshot.epoch
         position = snapshot.position
         rng = snapshot.rng
+    }
+}
+
+extension Trainer.Snapshot {
+    /// Throws when this snapshot does not fit a trainer with `batchesPerEpoch` batches, `parameters` parameters
+    /// and carried `state`: `.conflict` when its data position lies beyond the epoch, `.invalidData` when its
+    /// counters are negative or its buffers are shaped otherwise.
+    func check(batchesPerEpoch: Int, parameters: Int, state: RecurrentState) throws(CharLSTMError) {
+        guard step >= 0, epoch >= 0, position >= 0 else {
+            throw .invalidData("the training state has a negative step, epoch or data position")
+        }
+        guard position < batchesPerEpoch else {
+            throw .conflict("the checkpoint stopped at batch \(position) of an epoch, but this corpus and batch shape "
+                + "give only \(batchesPerEpoch) batches per epoch: resume on the corpus the run was started on")
+        }
+        guard self.parameters.count == parameters else {
+            throw .invalidData("the training state has \(self.parameters.count) parameters, this model \(parameters)")
+        }
+        guard h.count == state.h.count, c.count == state.c.count else {
+            throw .invalidData("the carried state holds \(h.count) and \(c.count) values, "
+                + "this model and batch size need \(state.h.count) and \(state.c.count)")
+        }
+    }
+
+    /// Copies the weights into `model` and the carried state into `state` (shapes checked by ``check``).
+    func copyWeightsAndState(into model: CharModel, state: RecurrentState) {
+        model.parameters.pointer.update(from: parameters.pointer, count: model.parameters.count)
+        state.h.pointer.update(from: h.pointer, count: state.h.count)
+        state.c.pointer.update(from: c.pointer, count: state.c.count)
     }
 }

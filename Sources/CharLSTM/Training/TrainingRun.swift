@@ -95,6 +95,10 @@ public final class TrainingRun: @unchecked Sendable {
         let resumed: (path: String, checkpoint: Checkpoint, state: Checkpoint.TrainingState)? = try configuration.resume.map { given in
             let path = try Paths.checkpointFile(given, preferBest: false)
             let checkpoint = try Checkpoint.load(path: path)
+            if let series = checkpoint.series {
+                throw CharLSTMError.conflict("'\(path)' holds a series model (column '\(series.target)'): continue it with "
+                    + "'charlstm train SERIES.csv --column \(series.target) --resume \(given)'")
+            }
             guard let state = checkpoint.training else {
                 throw CharLSTMError.invalidData("'\(path)' holds a model but no training state, so it cannot be resumed")
             }
@@ -284,7 +288,7 @@ public final class TrainingRun: @unchecked Sendable {
     }
 
     /// Refuses, before allocating, a model whose training buffers would not fit in memory.
-    private static func checkMemory(model: ModelConfig, training: TrainingConfig) throws(CharLSTMError) {
+    static func checkMemory(model: ModelConfig, training: TrainingConfig) throws(CharLSTMError) {
         let needed = Double(Trainer.bytesNeeded(config: model, training: training))
         let available = Double(Paths.physicalMemory)
         if needed > 0.8 * available {

@@ -13,14 +13,18 @@ import Testing
       -h, --help              Show help information.
 
     COMMANDS:
-      train                   Train a character-level model on a text corpus.
+      train                   Train a character-level model on a text corpus, or a
+                              series model on a CSV column.
       generate                Generate text from a trained model.
-      eval                    Measure a model's bits per character on a text file.
+      eval                    Measure a model's bits per character on a text file,
+                              or a series model's errors on a CSV file.
       info                    Describe a checkpoint file or a training folder.
       bench                   Measure training and generation speed.
       export                  Write a model-only copy of a checkpoint, without
                               training state: about a third of the size.
       inspect                 Draw a model's surprise and cells over a text as HTML.
+      forecast                Forecast the next values of a numeric series with a
+                              series model.
       help                    Show help for a command.
 
       See 'charlstm help <command>' for detailed help.
@@ -31,7 +35,8 @@ import Testing
     """
 
     static let trainHelp = """
-    OVERVIEW: Train a character-level model on a text corpus.
+    OVERVIEW: Train a character-level model on a text corpus, or a series model on a
+    CSV column.
 
     USAGE: charlstm train [<corpus>] [<options>]
 
@@ -88,6 +93,16 @@ import Testing
       --force                 Overwrite checkpoints already in the output folder.
       --allow-changed-corpus  With --resume: continue on a corpus that differs from
                               the checkpoint's (e.g. appended to).
+      --column <name>         Train a series model on this column of a CSV corpus
+                              (see README, Numeric series).
+      --interpolate           Series: fill missing values (empty, NA, NaN, null)
+                              linearly instead of refusing them.
+      --inputs <names>        Series: further columns read as inputs beside
+                              --column, comma-separated.
+      --difference <lag>      Series: model the change over lag steps (1 for a
+                              trend, the season's length for seasonal change);
+                              forecasts add it back. (from 1 to 100000;
+                              default: none)
       -h, --help              Show help information.
 
     EXAMPLE:
@@ -123,17 +138,25 @@ import Testing
     """
 
     static let evalHelp = """
-    OVERVIEW: Measure a model's bits per character on a text file.
+    OVERVIEW: Measure a model's bits per character on a text file, or a series
+    model's errors on a CSV file.
 
     USAGE: charlstm eval <file> --checkpoint <path> [<options>]
 
     ARGUMENTS:
-      <file>                  The text to evaluate on, a UTF-8 file.
+      <file>                  The text to evaluate on, a UTF-8 file (a CSV file for
+                              a series model).
 
     OPTIONS:
       --checkpoint <path>     The checkpoint file or training folder of the model.
       --json                  Print the result as one JSON object per line.
       --threads <n>           Worker threads. (from 1 to 256; default: all cores)
+      --warmup <n>            Series: values read before the first prediction.
+                              (at least 1; default: the training sequence length)
+      --season <n>            Series: also report the seasonal-naive forecast of
+                              this period. (at least 1)
+      --interpolate           Series: fill missing values (empty, NA, NaN, null)
+                              linearly instead of refusing them.
       -h, --help              Show help information.
 
     EXAMPLE:
@@ -185,6 +208,38 @@ import Testing
       charlstm bench --config M --seconds 20 --json
 
     """
+    static let forecastHelp = """
+    OVERVIEW: Forecast the next values of a numeric series with a series model.
+
+    USAGE: charlstm forecast <series> --checkpoint <path> [<options>]
+
+    ARGUMENTS:
+      <series>                A CSV file with a header row holding the model's
+                              column.
+
+    OPTIONS:
+      --checkpoint <path>     The checkpoint file or training folder of a series
+                              model.
+      --steps <k>             Values to forecast. (from 1 to 10000000; default: the
+                              --holdout count, else 10)
+      --holdout <n>           Hold out the file's last n values: forecast from
+                              before them and report the errors. (at least 1)
+      --season <n>            With --holdout, also compare with the seasonal-naive
+                              forecast of this period. (at least 1)
+      --warmup <n>            Read only the history's last n values before
+                              forecasting. (at least 1; default: all)
+      --plot <file.svg>       Draw the history's tail, the forecast and the held-out
+                              values.
+      --interpolate           Series: fill missing values (empty, NA, NaN, null)
+                              linearly instead of refusing them.
+      --threads <n>           Worker threads. (from 1 to 256; default: all cores)
+      -h, --help              Show help information.
+
+    EXAMPLE:
+      charlstm forecast co2.csv --checkpoint Checkpoints/co2 --steps 52 --plot f.svg
+
+    """
+
     static let exportHelp = """
     OVERVIEW: Write a model-only copy of a checkpoint, without training state: about
     a third of the size.
@@ -241,6 +296,7 @@ import Testing
         (["train", "--hidden", "9", "-h"], trainHelp), (["train", "--bogus", "--help"], trainHelp),
         (["-h", "generate"], generateHelp), (["generate", "--help"], generateHelp),
         (["help", "eval"], evalHelp), (["eval", "-h"], evalHelp),
+        (["help", "forecast"], forecastHelp), (["forecast", "--help"], forecastHelp),
         (["help", "info"], infoHelp), (["info", "--help"], infoHelp),
         (["help", "bench"], benchHelp), (["bench", "-h"], benchHelp),
         (["help", "export"], exportHelp), (["export", "--help"], exportHelp),
@@ -258,7 +314,7 @@ import Testing
     }
 
     @Test func everyLineFitsIn80Columns() {
-        for text in [Self.overviewHelp, Self.trainHelp, Self.generateHelp, Self.evalHelp, Self.infoHelp, Self.benchHelp, Self.exportHelp, Self.inspectHelp] {
+        for text in [Self.overviewHelp, Self.trainHelp, Self.generateHelp, Self.evalHelp, Self.infoHelp, Self.benchHelp, Self.exportHelp, Self.inspectHelp, Self.forecastHelp] {
             for line in text.split(separator: "\n") { #expect(line.count <= 80, "\(line)") }
         }
     }

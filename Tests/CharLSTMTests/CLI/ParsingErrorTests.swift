@@ -69,6 +69,14 @@ import Testing
         ("generate", "top-k", ["1", "65"], ["0"], "at least 1"),
         ("generate", "threads", ["1"], ["0"], "from 1 to 256"),
         ("eval", "threads", ["2"], ["300"], "from 1 to 256"),
+        ("eval", "warmup", ["1"], ["0"], "at least 1"),
+        ("eval", "season", ["52"], ["0"], "at least 1"),
+        ("train", "difference", ["1", "100000"], ["0", "100001"], "from 1 to 100000"),
+        ("forecast", "steps", ["1", "10000000"], ["0", "10000001"], "from 1 to 10000000"),
+        ("forecast", "holdout", ["1"], ["0"], "at least 1"),
+        ("forecast", "season", ["12"], ["0"], "at least 1"),
+        ("forecast", "warmup", ["1"], ["0"], "at least 1"),
+        ("forecast", "threads", ["1"], ["0"], "from 1 to 256"),
         ("bench", "threads", ["2"], ["0"], "from 1 to 256"),
     ]
     static let realRanges: [(command: String, option: String, accepted: [String], outside: [String], expected: String)] = [
@@ -91,7 +99,7 @@ import Testing
     @Test(arguments: [(false, "a whole number"), (true, "a number")])
     func numericRanges(real: Bool, noun: String) throws {
         for (command, option, accepted, outside, expected) in real ? Self.realRanges : Self.ranges {
-            let required = command == "eval" ? ["file", "--checkpoint", "c"] : []
+            let required = ["eval", "forecast"].contains(command) ? ["file", "--checkpoint", "c"] : []
             for value in accepted {
                 #expect(throws: Never.self) { try Invocation.parse([command, "--\(option)", value] + required) }
             }
@@ -110,7 +118,7 @@ import Testing
 
     @Test func everyNumericOptionIsInATable() {
         let tested = Set((Self.ranges + Self.realRanges).map { "\($0.command) \($0.option)" })
-        for command in [TrainOptions.command, GenerateOptions.command, EvalOptions.command, BenchOptions.command] {
+        for command in [TrainOptions.command, GenerateOptions.command, EvalOptions.command, BenchOptions.command, ForecastOptions.command] {
             for option in command.options {
                 switch option.kind {
                 case .integer, .real: #expect(tested.contains("\(command.name) \(option.name)"), "\(command.name) --\(option.name)")

@@ -9,8 +9,10 @@ import CharLSTMKernels
     struct Fixture {
         let json: [String: Any]
         init(_ cell: CellKind) throws {
-            let url = try #require(Bundle.module.url(forResource: "\(cell.rawValue)_reference", withExtension: "json",
-                                                     subdirectory: "Fixtures"))
+            try self.init(named: "\(cell.rawValue)_reference")
+        }
+        init(named name: String) throws {
+            let url = try #require(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"))
             json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
         }
         func int(_ key: String) -> Int { json[key] as! Int }

@@ -36,17 +36,44 @@ struct ReferenceModel {
     /// above and the decoder read it.
     func forward(inputs: [Int32], targets: [Int32], T: Int, B: Int, h0: [[[Double]]], c0: [[[Double]]],
                  dropout: [[Double]]? = nil) -> Output {
-        let H = config.hidden, V = config.vocabularySize, G = config.cell.gateCount
-        let name = config.cell.rawValue
-        var h = h0, c = c0
-        // layerInput[t][b] = input vector
-        var layerInput: [[[Double]]] = (0..<T).map { t in
+        let H = config.hidden, V = config.vocabularySize
+        let oneHot: [[[Double]]] = (0..<T).map { t in
             (0..<B).map { b in
                 var v = [Double](repeating: 0, count: V)
                 v[Int(inputs[t * B + b])] = 1
                 return v
             }
         }
+        let (layerInput, h, c) = runLayers(oneHot, T: T, B: B, h0: h0, c0: c0, dropout: dropout)
+        let w = params["decoder.weight"]!, bias = params["decoder.bias"]!
+        var total = 0.0
+        var logits: [[Double]] = []
+        for t in 0..<T {
+            for b in 0..<B {
+                let y = layerInput[t][b]
+                var z = [Double](repeating: 0, count: V)
+                for v in 0..<V {
+                    var s = bias[v]
+                    for q in 0..<H { s += w[v * H + q] * y[q] }
+                    z[v] = s
+                }
+                let m = z.max()!
+                let lse = m + log(z.map { exp($0 - m) }.reduce(0, +))
+                total += lse - z[Int(targets[t * B + b])]
+                logits.append(z)
+            }
+        }
+        return Output(meanNats: total / Double(T * B), h: h, c: c, logits: logits)
+    }
+
+    /// The recurrent layers over input vectors `input`[t][b] (one-hot characters, or a series' rows): the top
+    /// layer's outputs [t][b] (dropped out when `dropout` is given) and the final h and c.
+    func runLayers(_ input: [[[Double]]], T: Int, B: Int, h0: [[[Double]]], c0: [[[Double]]],
+                   dropout: [[Double]]? = nil) -> (outputs: [[[Double]]], h: [[[Double]]], c: [[[Double]]]) {
+        let H = config.hidden, G = config.cell.gateCount
+        let name = config.cell.rawValue
+        var h = h0, c = c0
+        var layerInput = input
         for k in 0..<config.layers {
             let wi = params["\(name).weight_ih_l\(k)"]!, wh = params["\(name).weight_hh_l\(k)"]!
             let bi = params["\(name).bias_ih_l\(k)"]!, bh = params["\(name).bias_hh_l\(k)"]!
@@ -86,24 +113,6 @@ struct ReferenceModel {
             }
             layerInput = out
         }
-        let w = params["decoder.weight"]!, bias = params["decoder.bias"]!
-        var total = 0.0
-        var logits: [[Double]] = []
-        for t in 0..<T {
-            for b in 0..<B {
-                let y = layerInput[t][b]
-                var z = [Double](repeating: 0, count: V)
-                for v in 0..<V {
-                    var s = bias[v]
-                    for q in 0..<H { s += w[v * H + q] * y[q] }
-                    z[v] = s
-                }
-                let m = z.max()!
-                let lse = m + log(z.map { exp($0 - m) }.reduce(0, +))
-                total += lse - z[Int(targets[t * B + b])]
-                logits.append(z)
-            }
-        }
-        return Output(meanNats: total / Double(T * B), h: h, c: c, logits: logits)
+        return (layerInput, h, c)
     }
 }

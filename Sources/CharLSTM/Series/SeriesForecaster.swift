@@ -1,0 +1,110 @@
+/// Runs a series model over a history and forecasts past its end: what `charlstm forecast` and `charlstm eval`
+/// do with a series checkpoint.
+///
+/// The model reads the history from the zero state, one stream, dropout off (``CharModel/predict(_:rows:state:workspace:into:)``);
+/// each forecast step feeds the previous prediction back as the next input. Same model, same history → the
+/// same numbers, bit for bit.
+public struct SeriesForecaster: Sendable {
+    public let model: CharModel
+    public let scaling: SeriesScaling
+
+    /// A forecaster for `checkpoint`; throws `.conflict` for a text checkpoint.
+    public init(checkpoint: Checkpoint, threads: Int = 1) throws(CharLSTMError) {
+        scaling = try checkpoint.requireSeriesModel(for: "forecasting")
+        model = checkpoint.makeModel(threads: threads)
+    }
+
+    /// Reads the history `table` (the model's columns; more than ``SeriesScaling/lag`` rows) and calls
+    /// `emit(k, value)` for forecast steps k = 1…`steps` with the predicted series value in its units, as each is
+    /// made. O((n + steps)·L·G·H²).
+    public func forecast(_ table: SeriesTable, steps: Int, emit: (Int, Double) throws -> Void) rethrows {
+        let F = scaling.columns.count, lag = scaling.lag
+        precondition(table.columns == scaling.columns && table.count > lag && steps >= 0)
+        let history = scaling.standardize(table)
+        let state = RecurrentState(config: model.config, batch: 1)
+        let ws = InferenceWorkspace(config: model.config, batchSize: 1)
+        var predictions = [Float](repeating: 0, count: history.count), next = [Float](repeating: 0, count: F)
+        history.withUnsafeBufferPointer { x in
+            predictions.withUnsafeMutableBufferPointer { p in
+                model.predict(x.baseAddress!, rows: history.count / F, state: state, workspace: ws, into: p.baseAddress!)
+            }
+        }
+        guard steps > 0 else { return }
+        // The values so far, history then forecasts: the bases that differenced predictions are added to.
+        var values = table.values
+        var row = Array(predictions[(history.count - F)...])
+        for k in 1...steps {
+            let n = values.count / F
+            for j in 0..<F { values.append(scaling.unstandardize(row[j], column: j, base: lag > 0 ? values[(n - lag) * F + j] : 0)) }
+            try emit(k, values[n * F])
+            guard k < steps else { break }
+            row.withUnsafeBufferPointer { x in
+                next.withUnsafeMutableBufferPointer { p in
+                    model.predict(x.baseAddress!, rows: 1, state: state, workspace: ws, into: p.baseAddress!)
+                }
+            }
+            swap(&row, &next)
+        }
+    }
+
+    /// The forecast as an array, in the series' units.
+    public func forecast(_ table: SeriesTable, steps: Int) -> [Double] {
+        var values: [Double] = []
+        forecast(table, steps: steps) { _, v in values.append(v) }
+        return values
+    }
+
+    /// One-step-ahead errors over `table` after reading its first `warmup` values (more than ``SeriesScaling/lag``):
+    /// each value from row `warmup`
+    /// on is predicted from the values before it, and compared with the naive forecast (the previous value) and,
+    /// with a `season`, the seasonal-naive forecast (the value one season before). O(n·L·G·H²).
+    public func evaluate(_ table: SeriesTable, warmup: Int, season: Int? = nil) -> SeriesEvaluation {
+        let F = scaling.columns.count, n = table.count, lag = scaling.lag
+        precondition(table.columns == scaling.columns && warmup > lag && warmup < n)
+        // Prediction i forecasts model row i + 1, which stands for table row i + 1 + lag.
+        let predictions = SeriesPass.oneStepAhead(model: model, rows: scaling.standardize(table))
+        var model = ErrorSums(), naive = ErrorSums(), seasonal = ErrorSums()
+        for r in warmup..<n {
+            let actual = table.values[r * F]
+            model.add(scaling.unstandardize(predictions[(r - lag - 1) * F], base: lag > 0 ? table.values[(r - lag) * F] : 0) - actual)
+            naive.add(table.values[(r - 1) * F] - actual)
+            if let season, r >= season { seasonal.add(table.values[(r - season) * F] - actual) }
+        }
+        return SeriesEvaluation(rmse: model.rmse, mae: model.mae, naiveRMSE: naive.rmse,
+                                seasonalNaiveRMSE: season == nil || seasonal.count == 0 ? nil : seasonal.rmse,
+                                count: model.count, warmup: warmup)
+    }
+}
+
+/// How well a series model predicts a series one step ahead: what `charlstm eval` reports on a series checkpoint.
+/// Errors are in the series' units.
+public struct SeriesEvaluation: Equatable, Sendable {
+    /// Root mean squared error of the model's predictions.
+    public var rmse: Double
+    /// Mean absolute error of the model's predictions.
+    public var mae: Double
+    /// RMSE of the naive forecast: the previous value.
+    public var naiveRMSE: Double
+    /// RMSE of the seasonal-naive forecast (the value one season before), over the predictions that have one,
+    /// when a season was given.
+    public var seasonalNaiveRMSE: Double?
+    /// Values predicted.
+    public var count: Int
+    /// Values read before the first prediction.
+    public var warmup: Int
+}
+
+/// Running sums of errors, for RMSE and MAE.
+struct ErrorSums {
+    private(set) var count = 0
+    private var squares = 0.0, absolutes = 0.0
+
+    mutating func add(_ error: Double) {
+        count += 1
+        squares += error * error
+        absolutes += abs(error)
+    }
+
+    var rmse: Double { (squares / Double(max(count, 1))).squareRoot() }
+    var mae: Double { absolutes / Double(max(count, 1)) }
+}

@@ -1,0 +1,119 @@
+/// What makes a model a series model: the CSV columns it reads (the series first, then any extra inputs), an
+/// optional differencing, and the standardisation of each column, with statistics taken from the training part
+/// of the series. A series checkpoint keeps it (metadata `series`), so that forecasts and evaluations read the
+/// same columns and map predictions back into the series' units.
+///
+/// The model reads and predicts rows of z = (d − mean) / deviation, where d is the value itself (``lag`` 0) or
+/// its change over ``lag`` steps, d_t = x_t − x_{t−lag} (1: first differences, the season's length: seasonal
+/// differences). A prediction d̂_t of a differenced series becomes x̂_t = d̂_t + x_{t−lag}.
+public struct SeriesScaling: Equatable, Sendable {
+    /// Column names; the first is the series forecast.
+    public var columns: [String]
+    /// Per column: the mean of the training values (of their differences when ``lag`` > 0).
+    public var mean: [Double]
+    /// Per column: their standard deviation (1 for a constant column).
+    public var deviation: [Double]
+    /// Steps over which the model sees changes; 0: it sees the values themselves.
+    public var lag: Int
+
+    /// Longest differencing lag accepted.
+    public static let lagRange = 0...100_000
+
+    public init(columns: [String], mean: [Double], deviation: [Double], lag: Int = 0) {
+        precondition(columns.count == mean.count && columns.count == deviation.count && lag >= 0)
+        self.columns = columns
+        self.mean = mean
+        self.deviation = deviation
+        self.lag = lag
+    }
+
+    /// The statistics of the first `rows` rows of `table` (their differences over `lag` steps when `lag` > 0).
+    /// O(rows · columns).
+    public init(fitting table: SeriesTable, rows: Int, lag: Int = 0) {
+        let F = table.columns.count, d = Self.differences(table.values, width: F, lag: lag)
+        let n = max(1, min(rows, table.count) - lag)
+        var mean = [Double](repeating: 0, count: F), deviation = mean
+        for j in 0..<F {
+            var sum = 0.0
+            for r in 0..<n { sum += d[r * F + j] }
+            let m = sum / Double(n)
+            var squares = 0.0
+            for r in 0..<n { squares += (d[r * F + j] - m) * (d[r * F + j] - m) }
+            let sd = (squares / Double(n)).squareRoot()
+            mean[j] = m
+            deviation[j] = sd > 1e-12 * max(1, abs(m)) ? sd : 1
+        }
+        self.init(columns: table.columns, mean: mean, deviation: deviation, lag: lag)
+    }
+
+    /// x_t − x_{t−lag} for t ≥ lag (the values themselves for lag 0), row-major. O(values).
+    static func differences(_ values: [Double], width F: Int, lag: Int) -> [Double] {
+        guard lag > 0 else { return values }
+        return values.count > lag * F ? (lag * F..<values.count).map { values[$0] - values[$0 - lag * F] } : []
+    }
+
+    /// The series' name: its first column.
+    public var target: String { columns[0] }
+
+    /// The rows the model reads for `table`: its values, differenced over ``lag`` steps and standardised,
+    /// row-major [count − lag, columns]. Row i stands for row i + lag of the table. O(values).
+    public func standardize(_ table: SeriesTable) -> [Float] {
+        let F = columns.count, d = Self.differences(table.values, width: F, lag: lag)
+        return d.indices.map { Float((d[$0] - mean[$0 % F]) / deviation[$0 % F]) }
+    }
+
+    /// A model output for column `j` back in the series' units: the value itself, or, when the model sees
+    /// differences, the change added to `base`, the value ``lag`` steps before.
+    public func unstandardize(_ z: Float, column j: Int = 0, base: Double = 0) -> Double {
+        Double(z) * deviation[j] + mean[j] + (lag > 0 ? base : 0)
+    }
+
+    /// The JSON object kept in a checkpoint's `series` metadata.
+    var metadata: String {
+        JSONValue.object([
+            "columns": .array(columns.map { .string($0) }),
+            "mean": .array(mean.map { .double($0) }),
+            "std": .array(deviation.map { .double($0) }), "lag": .int(lag),
+        ]).encoded
+    }
+
+    /// Reads ``metadata``; throws `.invalidData` unless it lists `width` columns with finite statistics.
+    init(metadata text: String, width: Int) throws(CharLSTMError) {
+        guard case .object(let o)? = try? JSONValue.parse(text), case .array(let names)? = o["columns"],
+              case .array(let means)? = o["mean"], case .array(let deviations)? = o["std"] else {
+            throw .invalidData("malformed series metadata (a JSON object with columns, mean and std)")
+        }
+        let columns = names.compactMap(\.stringValue), mean = means.compactMap(\.doubleValue)
+        let deviation = deviations.compactMap(\.doubleValue)
+        guard columns.count == width, mean.count == width, deviation.count == width,
+              mean.allSatisfy(\.isFinite), deviation.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            throw .invalidData("the series metadata must give a name, a finite mean and a positive std for each of the "
+                + "\(width) inputs of the model")
+        }
+        let lag = o["lag"].map { $0.intValue ?? -1 } ?? 0
+        guard Self.lagRange.contains(lag) else { throw .invalidData("the series metadata's lag is not a whole number ≥ 0") }
+        self.init(columns: columns, mean: mean, deviation: deviation, lag: lag)
+    }
+}
+
+extension Checkpoint {
+    /// Whether this checkpoint holds a series model (``series`` is set) rather than a character model.
+    public var isSeriesModel: Bool { series != nil }
+
+    /// Throws `.conflict` when this is a series model, which a text command (`what`, e.g. "generate") cannot use.
+    public func requireTextModel(for what: String) throws(CharLSTMError) {
+        guard let series else { return }
+        throw .conflict("this checkpoint holds a series model (column '\(series.target)'), not a text model: "
+            + "\(what) needs a model trained on text; use 'charlstm forecast' or 'charlstm eval SERIES.csv' with it")
+    }
+
+    /// The series facts of a series model; throws `.conflict` for a text model, which a series command (`what`)
+    /// cannot use.
+    public func requireSeriesModel(for what: String) throws(CharLSTMError) -> SeriesScaling {
+        guard let series else {
+            throw .conflict("this checkpoint holds a text model, not a series model: \(what) needs a model trained with "
+                + "'charlstm train SERIES.csv --column NAME'")
+        }
+        return series
+    }
+}
