@@ -61,6 +61,7 @@ extension Checkpoint {
                 "decay_after": .double(c.decayAfter), "weight_decay": .number("\(c.weightDecay)"),
                 "clip": .number("\(c.clip)"), "val_fraction": .double(c.validationFraction),
                 "seed": .number(String(c.seed)), "corpus": .string(c.corpus), "adam_step": .int(t.adamStep),
+                "lr_schedule": .string(c.schedule.shape.rawValue), "warmup_steps": .int(c.schedule.warmupSteps),
             ]).encoded
             metadata["epoch"] = String(t.epoch)
             metadata["data_position"] = String(t.position)
@@ -234,6 +235,16 @@ extension Checkpoint {
             }
             tc.seed = seed
             tc.corpus = tj["corpus"]?.stringValue ?? ""
+            // Checkpoints written before schedules existed have neither key: they trained at a constant rate.
+            tc.schedule = .constant
+            if let name = tj["lr_schedule"] {
+                guard let shape = name.stringValue.flatMap(LearningRateSchedule.Shape.init(rawValue:)) else {
+                    throw .invalidData("training.lr_schedule is not one of "
+                        + LearningRateSchedule.Shape.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                tc.schedule.shape = shape
+            }
+            if tj["warmup_steps"] != nil { tc.schedule.warmupSteps = try int("warmup_steps", LearningRateSchedule.warmupRange) }
             config = tc
             adamStep = try int("adam_step", 0...Int.max)
             stateShape = [model.layers, tc.batchSize, model.hidden]

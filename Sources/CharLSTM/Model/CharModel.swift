@@ -16,7 +16,9 @@ public final class CharModel: @unchecked Sendable {
     /// Most threads the matrix products may use.
     public var threads: Int
 
-    /// A model with PyTorch's default initialisation: every parameter uniform in ±1/√H, drawn from `rng`.
+    /// A model with PyTorch's default initialisation, every parameter uniform in ±1/√H drawn from `rng`, except
+    /// the forget gate's bias (``CellKind/forgetGate``), which starts at 1: `bias_ih` 1 and `bias_hh` 0 in its
+    /// block, so that their sum, the bias the gate sees, is 1. O(parameters).
     public init(config: ModelConfig, rng: inout RandomGenerator, threads: Int = 1) {
         self.config = config
         layout = ParameterLayout(config)
@@ -25,6 +27,16 @@ public final class CharModel: @unchecked Sendable {
         self.threads = max(1, threads)
         let bound = 1 / Float(config.hidden).squareRoot()
         for i in 0..<parameters.count { parameters[i] = (2 * rng.nextUnitFloat() - 1) * bound }
+        if let gate = config.cell.forgetGate {
+            let H = config.hidden
+            for k in 0..<config.layers {
+                let layer = layout.layer(k)
+                for j in gate * H..<(gate + 1) * H {
+                    parameters[layer.biasIH + j] = 1
+                    parameters[layer.biasHH + j] = 0
+                }
+            }
+        }
     }
 
     /// A model with the given parameter values (e.g. from a checkpoint). `values.count` must match the layout.

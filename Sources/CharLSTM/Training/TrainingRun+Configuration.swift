@@ -44,6 +44,10 @@ extension TrainingRun {
         public var validationFraction: Double?
         /// Adam's learning rate: (0, 10].
         public var learningRate: Double?
+        /// The shape of the learning rate's decay to zero at the end of the budget (see ``LearningRateSchedule``).
+        public var learningRateSchedule: LearningRateSchedule.Shape?
+        /// Steps of linear learning-rate warm-up at the start of training; 0 for none.
+        public var warmupSteps: Int?
         /// Factor applied to the learning rate once per epoch after ``decayAfter`` epochs: (0, 1].
         public var learningRateDecay: Double?
         /// Epochs before the learning rate starts to decay.
@@ -93,6 +97,7 @@ extension TrainingRun {
             try check("batch size", batchSize, TrainingConfig.batchSizeRange)
             try check("validation fraction", validationFraction, TrainingConfig.validationFractionInterval)
             try check("learning rate", learningRate, TrainingConfig.learningRateInterval)
+            try check("warm-up steps", warmupSteps, LearningRateSchedule.warmupRange)
             try check("learning-rate decay", learningRateDecay, TrainingConfig.learningRateDecayInterval)
             try check("decay-after epochs", decayAfter, TrainingConfig.decayAfterInterval)
             try check("weight decay", weightDecay, TrainingConfig.weightDecayInterval)
@@ -128,6 +133,8 @@ extension TrainingRun {
             if let batchSize { t.batchSize = batchSize }
             if let seed { t.seed = seed }
             if let learningRate { t.learningRate = Float(learningRate) }
+            if let learningRateSchedule { t.schedule.shape = learningRateSchedule }
+            if let warmupSteps { t.schedule.warmupSteps = warmupSteps }
             if let learningRateDecay { t.learningRateDecay = Float(learningRateDecay) }
             if let decayAfter { t.decayAfter = decayAfter }
             if let weightDecay { t.weightDecay = Float(weightDecay) }

@@ -162,15 +162,16 @@ public final class TrainingRun: @unchecked Sendable {
                 if latestStep != trainer.step { try save(to: folder.latest, elapsed: totalElapsed()) }
                 return outcome(.stopped)
             }
-            let learningRate = trainer.currentLearningRate
             beforeStep?(trainer)
+            let progress = budgetProgress(totalSteps: totalSteps, seconds: budget.seconds, runBefore: runBefore,
+                                          elapsed: budget.seconds == nil ? 0 : clock() - start)
             let before = clock()
-            let result = trainer.trainStep()
+            let result = trainer.trainStep(progress: progress)
             let after = clock()
             guard result.bitsPerCharacter.isFinite, result.gradientNorm.isFinite else {
                 throw CharLSTMError(.diverged, "training diverged at step \(trainer.step): the loss is not finite. "
                     + "Nothing was saved from this step; the last good checkpoint (\(Paths.exists(folder.latest) ? "'\(folder.latest)'" : "none yet")) "
-                    + "is untouched. Try a lower --learning-rate (now \(learningRate)) or --clip")
+                    + "is untouched. Try a lower --learning-rate (now \(training.learningRate)) or --clip")
             }
             trainingSeconds += after - before
             window.add(result, seconds: after - before)
@@ -215,6 +216,17 @@ public final class TrainingRun: @unchecked Sendable {
                 elapsedSeconds: elapsed, secondsRemaining: remaining.min(), isLast: isLast))
             if isLast { return outcome(.budgetSpent) }
         }
+    }
+
+    /// The share of the budget spent before the next step, for the learning-rate schedule: steps done ÷ the step
+    /// the budget ends at, or the wall time of training over all resumes ÷ that time plus this call's `seconds`,
+    /// whichever is further; `nil` for a budget without end. Derived from the saved step and training time, so a
+    /// resumed step budget gives the same shares as a run that never stopped.
+    private func budgetProgress(totalSteps: Int?, seconds: Double?, runBefore: Double, elapsed: Double) -> Double? {
+        var shares: [Double] = []
+        if let totalSteps { shares.append(Double(trainer.step) / Double(max(totalSteps, 1))) }
+        if let seconds { shares.append((runBefore + elapsed) / max(runBefore + seconds, 1e-9)) }
+        return shares.max()
     }
 
     private func outcome(_ reason: TrainingOutcome.Reason) -> TrainingOutcome {
