@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CharLSTMKernels
 
 /// A character-level language model: one-hot input → stacked recurrent layers → dropout → linear decoder.
@@ -37,6 +42,20 @@ public final class CharModel: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Sets the decoder's bias to the log of each character's frequency in `text` (add-one smoothed, centred on
+    /// zero), so that a new model predicts the unigram distribution from its first step instead of spending its
+    /// first steps learning it. Softmax ignores the centring. O(text + V).
+    public func setDecoderBiasToFrequencies(of text: [Int32]) {
+        let V = config.vocabularySize
+        var counts = [Double](repeating: 1, count: V)
+        for token in text where Int(token) < V && token >= 0 { counts[Int(token)] += 1 }
+        let total = counts.reduce(0, +)
+        let logs = counts.map { log($0 / total) }
+        let mean = logs.reduce(0, +) / Double(V)
+        let bias = layout.decoder.bias
+        for j in 0..<V { parameters[bias + j] = Float(logs[j] - mean) }
     }
 
     /// A model with the given parameter values (e.g. from a checkpoint). `values.count` must match the layout.

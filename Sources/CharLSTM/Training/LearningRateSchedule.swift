@@ -15,6 +15,7 @@ import Darwin
 ///     constant:  factor = warm-up(s)
 ///     cosine:    factor = warm-up(s) · ½ (1 + cos(π p))
 ///     linear:    factor = warm-up(s) · (1 − p)
+///     stable-decay: factor = warm-up(s) · min(1, (1 − p) / 0.2)
 ///
 /// `p` is a pure function of the budget and the run's saved state (``TrainingRun`` computes it: steps done ÷ the
 /// step the `--steps`/`--epochs` budget ends at, or the share of a `--minutes` budget's wall time spent, whichever
@@ -29,6 +30,10 @@ public struct LearningRateSchedule: Equatable, Sendable {
         case cosine
         /// A straight line from the base rate to zero at the budget's end.
         case linear
+        /// Warm-up, stable, decay: the base rate until the last ``decayShare`` of the budget, then a straight line
+        /// to zero at its end. Robust to budgets that end early in training (a short `--minutes` on a slow
+        /// machine): the rate falls only once the model has left the plateau of the first steps.
+        case stableDecay = "stable-decay"
     }
 
     /// The shape of the decay.
@@ -46,6 +51,9 @@ public struct LearningRateSchedule: Equatable, Sendable {
     /// The schedule of a checkpoint written before schedules existed: the base rate all along.
     public static let constant = LearningRateSchedule(shape: .constant, warmupSteps: 0)
 
+    /// The share of the budget, at its end, over which ``Shape/stableDecay`` decays.
+    public static let decayShare = 0.2
+
     /// Warm-up steps allowed.
     public static let warmupRange = 0...1_000_000_000
 
@@ -59,6 +67,7 @@ public struct LearningRateSchedule: Equatable, Sendable {
         case .constant: return warmup
         case .cosine: return warmup * 0.5 * (1 + cos(Double.pi * p))
         case .linear: return warmup * (1 - p)
+        case .stableDecay: return warmup * min(1, (1 - p) / Self.decayShare)
         }
     }
 }

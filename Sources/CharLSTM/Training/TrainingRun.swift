@@ -118,7 +118,10 @@ public final class TrainingRun: @unchecked Sendable {
 
         let split = try CorpusSplit(try vocabulary.encode(text), validationFraction: training.validationFraction)
         var rng = RandomGenerator(seed: training.seed)
-        trainer = try Trainer(model: CharModel(config: model, rng: &rng, threads: threads), config: training, split: split, rng: rng)
+        let charModel = CharModel(config: model, rng: &rng, threads: threads)
+        // A new model starts out predicting the training text's character frequencies (a resumed one is restored below).
+        if resumed == nil { charModel.setDecoderBiasToFrequencies(of: split.training) }
+        trainer = try Trainer(model: charModel, config: training, split: split, rng: rng)
         if let (_, checkpoint, state) = resumed {
             try checkpoint.restore(into: trainer)
             lastValidation = state.validationBPC

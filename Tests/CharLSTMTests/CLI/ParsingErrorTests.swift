@@ -33,7 +33,7 @@ import Testing
         (["train", "--cell", "lstn"], "invalid value 'lstn' for '--cell': expected one of lstm, gru, rnn (did you mean 'lstm'?)"),
         (["train", "--cell", "LSTM"], "invalid value 'LSTM' for '--cell': expected one of lstm, gru, rnn (did you mean 'lstm'?)"),
         (["train", "--lr-schedule", "cosin"],
-         "invalid value 'cosin' for '--lr-schedule': expected one of constant, cosine, linear (did you mean 'cosine'?)"),
+         "invalid value 'cosin' for '--lr-schedule': expected one of constant, cosine, linear, stable-decay (did you mean 'cosine'?)"),
         (["bench", "--config", "m"], "invalid value 'm' for '--config': expected one of S, M, L, all (did you mean 'M'?)"),
         (["eval"], "missing expected argument '<file>'"),
         (["eval", "--checkpoint", "c"], "missing expected argument '<file>'"),

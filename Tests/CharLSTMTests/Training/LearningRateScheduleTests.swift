@@ -14,6 +14,9 @@ import Testing
         let linear = LearningRateSchedule(shape: .linear, warmupSteps: 0)
         #expect(linear.factor(stepsDone: 30, progress: 0.3) == 0.7)
         #expect(linear.factor(stepsDone: 300, progress: 1.5) == 0, "progress is clamped to the budget")
+        let late = LearningRateSchedule(shape: .stableDecay, warmupSteps: 0)
+        #expect(late.factor(stepsDone: 10, progress: 0.5) == 1 && late.factor(stepsDone: 80, progress: 0.8) == 1)
+        #expect(abs(late.factor(stepsDone: 90, progress: 0.9) - 0.5) < 1e-12 && late.factor(stepsDone: 99, progress: 1) == 0)
         let constant = LearningRateSchedule(shape: .constant, warmupSteps: 0)
         #expect(constant.factor(stepsDone: 90, progress: 0.9) == 1)
         // Warm-up: 1/W, 2/W, … of the rate over the first W steps, times the decay.
