@@ -17,8 +17,9 @@ RESULT_KEYS = ["impl", "config", "cell", "layers", "hidden", "seq_length", "batc
 
 
 # charlstm's training recipe beyond the model and batching, for the PyTorch side of a like-for-like comparison
-# (Sources/CharLSTM/Training/LearningRateSchedule.swift, CellKind.forgetGate): its default schedule and warm-up.
-SCHEDULE, WARMUP = "cosine", 100
+# (Sources/CharLSTM/Training/LearningRateSchedule.swift, CellKind.forgetGate, CharModel.setDecoderBiasToFrequencies):
+# its default schedule and warm-up; the two initialisations are below.
+SCHEDULE, WARMUP, DECAY_SHARE = "stable-decay", 20, 0.2
 
 
 def schedule_factor(shape: str, warmup: int, steps_done: int, progress) -> float:
@@ -28,7 +29,11 @@ def schedule_factor(shape: str, warmup: int, steps_done: int, progress) -> float
     if progress is None or shape == "constant":
         return factor
     p = min(1.0, max(0.0, progress))
-    return factor * (0.5 * (1 + math.cos(math.pi * p)) if shape == "cosine" else 1 - p)
+    if shape == "cosine":
+        return factor * 0.5 * (1 + math.cos(math.pi * p))
+    if shape == "stable-decay":
+        return factor * min(1.0, (1 - p) / DECAY_SHARE)
+    return factor * (1 - p)
 
 
 def set_forget_gate_bias(model) -> None:
@@ -41,6 +46,16 @@ def set_forget_gate_bias(model) -> None:
         for k in range(model.layers):
             getattr(model.recurrent, f"bias_ih_l{k}")[h:2 * h] = 1.0
             getattr(model.recurrent, f"bias_hh_l{k}")[h:2 * h] = 0.0
+
+
+def set_decoder_bias_to_frequencies(model, tokens) -> None:
+    """charlstm's initialisation of a new run's decoder bias: the log of each character's add-one smoothed
+    frequency in the training tokens, centred on zero."""
+    import torch
+    counts = torch.bincount(torch.as_tensor(tokens, dtype=torch.int64), minlength=model.vocab_size).double() + 1
+    logs = torch.log(counts / counts.sum())
+    with torch.no_grad():
+        model.decoder.bias.copy_((logs - logs.mean()).float())
 
 
 def config_names(choice: str) -> list[str]:

@@ -7,11 +7,13 @@ of wall time each, one after the other (never at the same time), validating ever
 more when the budget runs out. The printed Markdown table has the steps each did and the best validation
 bits/char each reached, with the date, the CPU and the load average.
 
-charlstm trains with its default recipe: a 100-step warm-up, a cosine decay of the learning rate to zero at the
-end of the time budget, the forget gate's bias starting at 1. With `--pytorch-recipe matched` (the default)
-PyTorch does the same (the same schedule over the share of its own time budget spent, the same bias), so that
-the two differ only in speed; `--pytorch-recipe plain` gives PyTorch a constant rate and its default
-initialisation, as before charlstm had a schedule.
+charlstm trains with its default recipe apart from the learning rate (M's 2e-3 on both sides): a 20-step
+warm-up, the base rate, a linear decay to zero over the last 20 % of the time budget (`--lr-schedule
+stable-decay`), the forget gate's bias starting at 1 and the decoder's bias at the log character frequencies of
+the training text. With `--pytorch-recipe matched` (the default) PyTorch does the same (the same schedule over
+the share of its own time budget spent, the same initial biases), so that the two differ only in speed;
+`--pytorch-recipe plain` gives PyTorch a constant rate and its default initialisation, as before charlstm had
+them.
 
 The two clocks run the same way, as charlstm's `--minutes` does: the clock starts when training starts (after
 reading the corpus and building the model), a step is taken while the elapsed time is below the budget, the
@@ -35,7 +37,7 @@ import time
 from pathlib import Path
 
 from benchmark_common import (CONFIGS, DEFAULT_CORPUS, REPO, SCHEDULE, WARMUP, cpu_model, markdown_table,
-                              schedule_factor, set_forget_gate_bias)
+                              schedule_factor, set_decoder_bias_to_frequencies, set_forget_gate_bias)
 
 LAYERS, HIDDEN, SEQ, BATCH = CONFIGS["M"][0], CONFIGS["M"][1], CONFIGS["M"][2], CONFIGS["M"][3]
 LEARNING_RATE, CLIP, DECAY, DECAY_AFTER, VAL_FRACTION = 2e-3, 5.0, 0.97, 10, 0.05
@@ -85,6 +87,7 @@ def run_pytorch(args) -> dict:
     matched = args.pytorch_recipe == "matched"
     if matched:
         set_forget_gate_bias(model)
+        set_decoder_bias_to_frequencies(model, train)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     trainer = Trainer(model, optimizer, Batches(train, BATCH, SEQ), CLIP, LEARNING_RATE,
@@ -161,7 +164,8 @@ def main():
     print(f"Quality per minute, {datetime.date.today().isoformat()}, {cpu_model()}, {os.cpu_count()} CPUs, "
           f"{args.threads} threads each, run one after the other. Config {config}: {args.layers} × {args.hidden} "
           f"lstm, seq {SEQ}, batch {BATCH}, Adam {LEARNING_RATE:g}, clip {CLIP:g}, dropout {args.dropout:g}; "
-          f"charlstm: {WARMUP}-step warm-up, {SCHEDULE} decay to the end of the budget, forget-gate bias 1; "
+          f"charlstm: {WARMUP}-step warm-up, {SCHEDULE} schedule to the end of the budget, forget-gate bias 1, "
+          f"decoder bias from the character frequencies; "
           f"PyTorch: {'the same' if args.pytorch_recipe == 'matched' else 'constant rate, default initialisation'}; "
           f"{args.minutes:g} min of wall time each, validation (last {VAL_FRACTION:.0%} of "
           f"{Path(args.corpus).name}) every {args.eval_every} steps and at the end, its time included. "
