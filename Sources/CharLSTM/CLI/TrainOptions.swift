@@ -42,7 +42,7 @@ public struct TrainOptions: Equatable, Sendable {
             .init(OptionSpec("learning-rate", .real(TrainingConfig.learningRateInterval), value: "rate", "Adam learning rate",
                              default: formatNumber(Double("\(d.learningRate)")!)), \.run.learningRate),
             .init(OptionSpec("lr-schedule", .choice(LearningRateSchedule.Shape.allCases.map(\.rawValue)), value: "shape",
-                             "Learning-rate decay to zero at the end of the budget (--steps, --epochs or --minutes)",
+                             "How the learning rate decays to zero at the end of the budget (--steps, --epochs or --minutes)",
                              default: d.schedule.shape.rawValue), \.run.learningRateSchedule),
             .init(OptionSpec("warmup", .integer(LearningRateSchedule.warmupRange), value: "n",
                              "Steps of linear learning-rate warm-up at the start", default: "\(d.schedule.warmupSteps)"),

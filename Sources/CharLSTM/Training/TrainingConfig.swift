@@ -2,7 +2,7 @@
 public struct TrainingConfig: Equatable, Sendable {
     public var sequenceLength: Int = 100
     public var batchSize: Int = 64
-    public var learningRate: Float = 2e-3
+    public var learningRate: Float = 4e-3
     /// Warm-up and decay over the budget, multiplying the rate (and the per-epoch decay below).
     public var schedule = LearningRateSchedule.standard
     /// After each completed epoch numbered ≥ `decayAfter`, the learning rate is multiplied by this (char-rnn).

@@ -26,7 +26,7 @@ import Testing
         typealias Run = TrainingRun.Configuration
         #expect(Run.defaultCell == .lstm && Run.defaultLayers == 2 && Run.defaultHidden == 256 && Run.defaultDropout == 0)
         let t = TrainingConfig()
-        #expect(t.sequenceLength == 100 && t.batchSize == 64 && t.learningRate == 0.002 && t.learningRateDecay == 0.97)
+        #expect(t.sequenceLength == 100 && t.batchSize == 64 && t.learningRate == 0.004 && t.learningRateDecay == 0.97)
         #expect(t.decayAfter == 10 && t.weightDecay == 0 && t.clip == 5 && t.validationFraction == 0.05 && t.seed == 1234)
         #expect(t.schedule == LearningRateSchedule.standard && r.learningRateSchedule == nil && r.warmupSteps == nil)
     }

@@ -58,7 +58,7 @@ import Testing
     /// reports and in metrics.csv.
     @Test func aStepBudgetWarmsUpThenDecaysToItsEnd() throws {
         let folder = TemporaryFolder()
-        let run = try tinyRun(in: folder) { $0.warmupSteps = 4; $0.learningRate = 0.01 }
+        let run = try tinyRun(in: folder) { $0.warmupSteps = 4; $0.learningRate = 0.01; $0.learningRateSchedule = .cosine }
         #expect(run.training.schedule.shape == .cosine)
         var rates: [Float] = []
         try run.train(budget: .steps(20)) { rates.append($0.learningRate) }
@@ -98,7 +98,7 @@ import Testing
             #expect(outcome.reason == .stopped && outcome.step == 7)
         }
         let resumed = try TrainingRun(TrainingRun.Configuration(resume: halves.path + "/run"))
-        #expect(resumed.training.schedule == LearningRateSchedule(shape: .cosine, warmupSteps: 3))
+        #expect(resumed.training.schedule == LearningRateSchedule(shape: .stableDecay, warmupSteps: 3))
         try resumed.train(budget: .steps(16))
 
         let a = try SafeTensors.load(path: straight.path + "/run/latest.safetensors")
