@@ -64,6 +64,7 @@ import Testing
         ("train", "eval-every", ["1"], ["0"], "at least 1"),
         ("train", "checkpoint-every", ["1"], ["0"], "at least 1"),
         ("train", "log-every", ["1"], ["0"], "at least 1"),
+        ("train", "warmup", ["0", "1000000000"], ["-1", "1000000001"], "from 0 to 1000000000"),
         ("train", "threads", ["1", "256"], ["0", "257"], "from 1 to 256"),
         ("generate", "length", ["0", "1000000000"], ["-1", "1000000001"], "from 0 to 1000000000"),
         ("generate", "top-k", ["1", "65"], ["0"], "at least 1"),

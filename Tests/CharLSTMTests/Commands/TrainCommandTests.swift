@@ -51,9 +51,11 @@ import Testing
         #expect(rows.map(\.step) == [5, 10, 15, 20, 25, 30])
         #expect(rows.map { $0.valBPC != nil } == rows.map { $0.step % 10 == 0 })
         #expect(rows.allSatisfy { $0.trainBPC.isFinite && $0.trainBPC > 0 && $0.epoch > 0 })
-        // The default schedule: warming up over these 30 steps (100 steps), decaying towards zero at step 30.
+        // The default schedule: warming up over the first 20 steps, then the base rate, then down towards zero over the last 20%.
         let rates = rows.map(\.learningRate), schedule = LearningRateSchedule.standard
-        #expect(rates == rows.map { Double("\(Float(0.01 * schedule.factor(stepsDone: $0.step - 1, progress: Double($0.step - 1) / 30)))") })
+        #expect(rates == rows.map { row in
+            Double("\(Float(Double(Float(0.01)) * schedule.factor(stepsDone: row.step - 1, progress: Double(row.step - 1) / 30)))")
+        })
         #expect(zip(rows, rows.dropFirst()).allSatisfy { $0.epoch < $1.epoch && $0.elapsedSeconds <= $1.elapsedSeconds })
 
         // loss.svg: well-formed, one svg root, a training and a validation series.

@@ -56,6 +56,8 @@ import Testing
         var configuration = TrainingRun.Configuration(corpus: corpus, folder: folder.path + "/run")
         configuration.hidden = 8
         configuration.layers = 1
+        configuration.batchSize = 4
+        configuration.sequenceLength = 12
         let run = try TrainingRun(configuration)
         var rng = RandomGenerator(seed: run.training.seed)
         let expected = CharModel(config: run.model, rng: &rng)

@@ -15,7 +15,7 @@ import Testing
         #expect(linear.factor(stepsDone: 30, progress: 0.3) == 0.7)
         #expect(linear.factor(stepsDone: 300, progress: 1.5) == 0, "progress is clamped to the budget")
         let late = LearningRateSchedule(shape: .stableDecay, warmupSteps: 0)
-        #expect(late.factor(stepsDone: 10, progress: 0.5) == 1 && late.factor(stepsDone: 80, progress: 0.8) == 1)
+        #expect(late.factor(stepsDone: 10, progress: 0.5) == 1 && late.factor(stepsDone: 75, progress: 0.75) == 1)
         #expect(abs(late.factor(stepsDone: 90, progress: 0.9) - 0.5) < 1e-12 && late.factor(stepsDone: 99, progress: 1) == 0)
         let constant = LearningRateSchedule(shape: .constant, warmupSteps: 0)
         #expect(constant.factor(stepsDone: 90, progress: 0.9) == 1)
@@ -63,7 +63,7 @@ import Testing
         var rates: [Float] = []
         try run.train(budget: .steps(20)) { rates.append($0.learningRate) }
         let expected = (0..<20).map { s in
-            Float(0.01 * min(1, Double(s + 1) / 4) * 0.5 * (1 + cos(Double.pi * Double(s) / 20)))
+            Float(Double(Float(0.01)) * min(1, Double(s + 1) / 4) * 0.5 * (1 + cos(Double.pi * Double(s) / 20)))
         }
         #expect(rates == expected)
         #expect(rates[3] > rates[2] && rates[19] < 0.0001)
@@ -97,7 +97,10 @@ import Testing
             let outcome = try first.train(budget: .steps(16), stopToken: stop) { if $0.step == 7 { stop.requestStop() } }
             #expect(outcome.reason == .stopped && outcome.step == 7)
         }
-        let resumed = try TrainingRun(TrainingRun.Configuration(resume: halves.path + "/run"))
+        var again = TrainingRun.Configuration(resume: halves.path + "/run")
+        again.evaluateEvery = 5
+        again.logEvery = 1
+        let resumed = try TrainingRun(again)
         #expect(resumed.training.schedule == LearningRateSchedule(shape: .stableDecay, warmupSteps: 3))
         try resumed.train(budget: .steps(16))
 
@@ -105,9 +108,11 @@ import Testing
         let b = try SafeTensors.load(path: halves.path + "/run/latest.safetensors")
         #expect(a.tensors.keys.sorted() == b.tensors.keys.sorted())
         for name in a.tensors.keys.sorted() { #expect(a.tensors[name] == b.tensors[name], "tensor \(name) differs") }
-        for key in ["step", "epoch", "data_position", "rng_state", "training"] {
+        for key in ["step", "epoch", "data_position", "rng_state"] {
             #expect(a.metadata[key] == b.metadata[key], "metadata \(key) differs")
         }
+        let schedules = try [a, b].map { try #require(try Checkpoint($0).training?.config.schedule) }
+        #expect(schedules[0] == schedules[1])
         let rates = try MetricsLog.read(path: halves.path + "/run/metrics.csv").map(\.learningRate)
         let straightRates = try MetricsLog.read(path: straight.path + "/run/metrics.csv").map(\.learningRate)
         #expect(rates == straightRates)
