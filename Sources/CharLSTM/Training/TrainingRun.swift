@@ -224,12 +224,11 @@ public final class TrainingRun: @unchecked Sendable {
     /// The share of the budget spent before the next step, for the learning-rate schedule: steps done ÷ the step
     /// the budget ends at, or the wall time of training over all resumes ÷ that time plus this call's `seconds`,
     /// whichever is further; `nil` for a budget without end. Derived from the saved step and training time, so a
-    /// resumed step budget gives the same shares as a run that never stopped.
+    /// resumed step budget gives the same shares as a run that never stopped. Allocates nothing. O(1).
     private func budgetProgress(totalSteps: Int?, seconds: Double?, runBefore: Double, elapsed: Double) -> Double? {
-        var shares: [Double] = []
-        if let totalSteps { shares.append(Double(trainer.step) / Double(max(totalSteps, 1))) }
-        if let seconds { shares.append((runBefore + elapsed) / max(runBefore + seconds, 1e-9)) }
-        return shares.max()
+        var share = totalSteps.map { Double(trainer.step) / Double(max($0, 1)) }
+        if let seconds { share = max(share ?? 0, (runBefore + elapsed) / max(runBefore + seconds, 1e-9)) }
+        return share
     }
 
     private func outcome(_ reason: TrainingOutcome.Reason) -> TrainingOutcome {
