@@ -7,6 +7,14 @@ of wall time each, one after the other (never at the same time), validating ever
 more when the budget runs out. The printed Markdown table has the steps each did and the best validation
 bits/char each reached, with the date, the CPU and the load average.
 
+charlstm trains with its default recipe apart from the learning rate (M's 2e-3 on both sides): a 20-step
+warm-up, the base rate, a linear decay to zero over the last 20 % of the time budget (`--lr-schedule
+stable-decay`), the forget gate's bias starting at 1 and the decoder's bias at the log character frequencies of
+the training text. With `--pytorch-recipe matched` (the default) PyTorch does the same (the same schedule over
+the share of its own time budget spent, the same initial biases), so that the two differ only in speed;
+`--pytorch-recipe plain` gives PyTorch a constant rate and its default initialisation, as before charlstm had
+them.
+
 The two clocks run the same way, as charlstm's `--minutes` does: the clock starts when training starts (after
 reading the corpus and building the model), a step is taken while the elapsed time is below the budget, the
 validation passes count against the budget, and the final validation (after the step that crossed the budget)
@@ -14,6 +22,7 @@ runs past it. charlstm also writes checkpoints and its loss plot inside its budg
 
     python3 benchmarks/quality_per_minute.py [--minutes 10] [--threads 2] [--eval-every 200]
         [--charlstm .build/release/charlstm] [--corpus FILE] [--dropout 0] [--hidden 512 --layers 2]
+        [--pytorch-recipe matched|plain]
 """
 
 import argparse
@@ -27,7 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmark_common import CONFIGS, DEFAULT_CORPUS, REPO, cpu_model, markdown_table
+from benchmark_common import (CONFIGS, DEFAULT_CORPUS, REPO, SCHEDULE, WARMUP, cpu_model, markdown_table,
+                              schedule_factor, set_decoder_bias_to_frequencies, set_forget_gate_bias)
 
 LAYERS, HIDDEN, SEQ, BATCH = CONFIGS["M"][0], CONFIGS["M"][1], CONFIGS["M"][2], CONFIGS["M"][3]
 LEARNING_RATE, CLIP, DECAY, DECAY_AFTER, VAL_FRACTION = 2e-3, 5.0, 0.97, 10, 0.05
@@ -41,6 +51,7 @@ def run_charlstm(args, out: Path) -> dict:
     """Runs `charlstm train` for the budget and summarises its metrics.csv."""
     command = [args.charlstm, "train", args.corpus, "--hidden", str(args.hidden), "--layers", str(args.layers),
                "--seq-length", str(SEQ), "--batch-size", str(BATCH), "--learning-rate", str(LEARNING_RATE),
+               "--lr-schedule", SCHEDULE, "--warmup", str(WARMUP),
                "--clip", str(CLIP), "--dropout", str(args.dropout), "--minutes", str(args.minutes),
                "--eval-every", str(args.eval_every), "--log-every", str(args.eval_every), "--out", str(out),
                "--force", "--threads", str(args.threads), "--seed", str(args.seed)]
@@ -73,6 +84,10 @@ def run_pytorch(args) -> dict:
     vocabulary = vocabulary_of(text)
     train, val = split(encode(text, vocabulary), VAL_FRACTION)
     model = CharModel("lstm", len(vocabulary), args.hidden, args.layers, args.dropout)
+    matched = args.pytorch_recipe == "matched"
+    if matched:
+        set_forget_gate_bias(model)
+        set_decoder_bias_to_frequencies(model, train)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     trainer = Trainer(model, optimizer, Batches(train, BATCH, SEQ), CLIP, LEARNING_RATE,
@@ -88,6 +103,10 @@ def run_pytorch(args) -> dict:
     elapsed = lambda: time.perf_counter() - start  # noqa: E731
     evaluations, nats = [], []
     while elapsed() < budget:
+        if matched:  # charlstm's schedule over the share of the time budget spent, on top of char-rnn's decay
+            factor = schedule_factor(SCHEDULE, WARMUP, trainer.step, elapsed() / budget)
+            for group in optimizer.param_groups:
+                group["lr"] = trainer.learning_rate * factor
         loss, _ = trainer.train_step()
         if not math.isfinite(loss):
             raise SystemExit(f"pytorch diverged at step {trainer.step}")
@@ -122,6 +141,9 @@ def main():
     parser.add_argument("--hidden", type=int, default=HIDDEN, help="override M's 512 (quick tests)")
     parser.add_argument("--layers", type=int, default=LAYERS, help="override M's 2 (quick tests)")
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--pytorch-recipe", choices=["matched", "plain"], default="matched",
+                        help="matched: PyTorch gets charlstm's schedule and forget-gate bias; plain: constant rate, "
+                             "PyTorch's default initialisation")
     args = parser.parse_args()
     if args.minutes <= 0 or args.eval_every < 1 or args.threads < 1 or not 0 <= args.dropout < 1:
         parser.error("need --minutes > 0, --eval-every >= 1, --threads >= 1 and 0 <= --dropout < 1")
@@ -142,6 +164,9 @@ def main():
     print(f"Quality per minute, {datetime.date.today().isoformat()}, {cpu_model()}, {os.cpu_count()} CPUs, "
           f"{args.threads} threads each, run one after the other. Config {config}: {args.layers} × {args.hidden} "
           f"lstm, seq {SEQ}, batch {BATCH}, Adam {LEARNING_RATE:g}, clip {CLIP:g}, dropout {args.dropout:g}; "
+          f"charlstm: {WARMUP}-step warm-up, {SCHEDULE} schedule to the end of the budget, forget-gate bias 1, "
+          f"decoder bias from the character frequencies; "
+          f"PyTorch: {'the same' if args.pytorch_recipe == 'matched' else 'constant rate, default initialisation'}; "
           f"{args.minutes:g} min of wall time each, validation (last {VAL_FRACTION:.0%} of "
           f"{Path(args.corpus).name}) every {args.eval_every} steps and at the end, its time included. "
           f"Load average (1/5/15 min) before charlstm {fmt_load(load[0])}, before PyTorch {fmt_load(load[1])}, "

@@ -55,6 +55,7 @@ extension ChoiceValue {
 
 extension CellKind: ChoiceValue {}
 extension BenchOptions.Config: ChoiceValue {}
+extension LearningRateSchedule.Shape: ChoiceValue {}
 
 extension OptionSpec {
     /// `invalid value 'abc' for '--hidden': expected a whole number from 1 to 8192`

@@ -63,6 +63,7 @@ extension Checkpoint {
                 "clip": .number("\(c.clip)"), "val_fraction": .double(c.validationFraction),
                 "seed": .number(String(c.seed)), "corpus": .string(c.corpus), "adam_step": .int(t.adamStep),
                 "val_chars": .int(c.validationCharacters),
+                "lr_schedule": .string(c.schedule.shape.rawValue), "warmup_steps": .int(c.schedule.warmupSteps),
             ]
             if let f = c.corpusFingerprint {
                 members["corpus_bytes"] = .int(f.bytes)
@@ -259,6 +260,16 @@ extension Checkpoint {
                 }
                 tc.corpusFingerprint = fingerprint
             }
+            // Checkpoints written before schedules existed have neither key: they trained at a constant rate.
+            tc.schedule = .constant
+            if let name = tj["lr_schedule"] {
+                guard let shape = name.stringValue.flatMap(LearningRateSchedule.Shape.init(rawValue:)) else {
+                    throw .invalidData("training.lr_schedule is not one of "
+                        + LearningRateSchedule.Shape.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                tc.schedule.shape = shape
+            }
+            if tj["warmup_steps"] != nil { tc.schedule.warmupSteps = try int("warmup_steps", LearningRateSchedule.warmupRange) }
             config = tc
             adamStep = try int("adam_step", 0...Int.max)
             stateShape = [model.layers, tc.batchSize, model.hidden]

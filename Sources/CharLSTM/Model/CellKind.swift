@@ -28,6 +28,17 @@ public enum CellKind: String, CaseIterable, Sendable {
         }
     }
 
+    /// The gate block of the forget gate, whose bias a new model starts at 1 (LSTM's f, block 1 of i, f, g, o);
+    /// `nil` for cells without one. A forget gate open from the start lets the cell state carry information
+    /// across time steps before the gate has learned to (Gers et al. 2000; Jozefowicz et al. 2015; Keras's
+    /// `unit_forget_bias`), which shortens the plateau at the start of training.
+    public var forgetGate: Int? {
+        switch self {
+        case .lstm: 1
+        case .gru, .rnn: nil
+        }
+    }
+
     /// How many gate blocks, counted from the last, use the recurrent part h·W_hhᵀ + b_hh on its own rather
     /// than through its sum with the input part x·W_ihᵀ + b_ih: GRU's n (its reset gate scales the recurrent
     /// part of n), none for LSTM and RNN. A training pass keeps that part for every time step, since the

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CharLSTMKernels
 
 /// A character-level language model: one-hot input → stacked recurrent layers → dropout → linear decoder.
@@ -16,7 +21,9 @@ public final class CharModel: @unchecked Sendable {
     /// Most threads the matrix products may use.
     public var threads: Int
 
-    /// A model with PyTorch's default initialisation: every parameter uniform in ±1/√H, drawn from `rng`.
+    /// A model with PyTorch's default initialisation, every parameter uniform in ±1/√H drawn from `rng`, except
+    /// the forget gate's bias (``CellKind/forgetGate``), which starts at 1: `bias_ih` 1 and `bias_hh` 0 in its
+    /// block, so that their sum, the bias the gate sees, is 1. O(parameters).
     public init(config: ModelConfig, rng: inout RandomGenerator, threads: Int = 1) {
         self.config = config
         layout = ParameterLayout(config)
@@ -25,6 +32,30 @@ public final class CharModel: @unchecked Sendable {
         self.threads = max(1, threads)
         let bound = 1 / Float(config.hidden).squareRoot()
         for i in 0..<parameters.count { parameters[i] = (2 * rng.nextUnitFloat() - 1) * bound }
+        if let gate = config.cell.forgetGate {
+            let H = config.hidden
+            for k in 0..<config.layers {
+                let layer = layout.layer(k)
+                for j in gate * H..<(gate + 1) * H {
+                    parameters[layer.biasIH + j] = 1
+                    parameters[layer.biasHH + j] = 0
+                }
+            }
+        }
+    }
+
+    /// Sets the decoder's bias to the log of each character's frequency in `text` (add-one smoothed, centred on
+    /// zero), so that a new model predicts the unigram distribution from its first step instead of spending its
+    /// first steps learning it. Softmax ignores the centring. O(text + V).
+    public func setDecoderBiasToFrequencies(of text: [Int32]) {
+        let V = config.vocabularySize
+        var counts = [Double](repeating: 1, count: V)
+        for token in text where Int(token) < V && token >= 0 { counts[Int(token)] += 1 }
+        let total = counts.reduce(0, +)
+        let logs = counts.map { log($0 / total) }
+        let mean = logs.reduce(0, +) / Double(V)
+        let bias = layout.decoder.bias
+        for j in 0..<V { parameters[bias + j] = Float(logs[j] - mean) }
     }
 
     /// A model with the given parameter values (e.g. from a checkpoint). `values.count` must match the layout.

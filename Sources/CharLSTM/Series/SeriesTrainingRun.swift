@@ -90,6 +90,14 @@ public final class SeriesTrainingRun: @unchecked Sendable {
     /// throws as ``TrainingRun/init(_:)`` does, and `.invalidData` for a bad CSV value or a series too short.
     public init(_ configuration: TrainingRun.Configuration, source: SeriesSource) throws {
         try configuration.validate()
+        // Series runs train at a constant rate (with --learning-rate-decay per epoch); the text schedule is not theirs.
+        if configuration.learningRateSchedule != nil || configuration.warmupSteps != nil {
+            throw CharLSTMError.usage("--lr-schedule and --warmup apply to text models; a series model (--column) "
+                + "trains at a constant --learning-rate")
+        }
+        if configuration.initFrom != nil || configuration.patience != nil {
+            throw CharLSTMError.usage("--init-from and --patience apply to text models, not to a series model (--column)")
+        }
         self.configuration = configuration
         self.source = source
         threads = configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
@@ -143,6 +151,8 @@ public final class SeriesTrainingRun: @unchecked Sendable {
             base.sequenceLength = Self.defaultSequenceLength
             base.validationFraction = Self.defaultValidationFraction
             base.learningRateDecay = 1
+            base.learningRate = 2e-3      // the series defaults were measured at this rate
+            base.schedule = .constant     // what SeriesTrainer does: the checkpoint says so
             let T = configuration.sequenceLength ?? base.sequenceLength
             let held = Int(Double(table.count) * (configuration.validationFraction ?? base.validationFraction))
             base.batchSize = min(Self.defaultMaxBatchSize, max(1, (table.count - held - 1) / (4 * T)))

@@ -1,6 +1,6 @@
 import CharLSTMKernels
 
-/// Truncated-BPTT training of a ``CharModel`` on one corpus: batching, carried state, Adam, schedule.
+/// Truncated-BPTT training of a ``CharModel`` on one corpus: batching, carried state, Adam, learning-rate schedule.
 ///
 /// Everything that decides the next step (weights, optimizer moments, carried state, data position, epoch,
 /// random generator) is in its ``Snapshot``, so a trainer restored from one continues bit for bit.
@@ -63,16 +63,19 @@ public final class Trainer: @unchecked Sendable {
     /// Fractional epochs done: completed epochs plus the share of the current one.
     public var epochProgress: Double { Double(epoch) + Double(position) / Double(streams.batchesPerEpoch) }
 
-    /// The learning rate the next step uses.
-    public var currentLearningRate: Float { config.learningRate(completedEpochs: epoch) }
+    /// The learning rate the next step uses when `progress` of the budget is spent (`nil`: a budget without end).
+    public func learningRate(progress: Double?) -> Float {
+        config.learningRate(stepsDone: step, completedEpochs: epoch, progress: progress)
+    }
 
-    /// One optimizer step on the next batch. Allocates nothing. Throws `.io`, changing nothing, when the corpus
-    /// file changed since it was scanned. O(T·B·L·G·H²).
+    /// One optimizer step on the next batch, at the learning rate for `progress`, the share of the budget spent
+    /// (`nil`: a budget without end; see ``LearningRateSchedule``). Allocates nothing. Throws `.io`, changing
+    /// nothing, when the corpus file changed since it was scanned. O(T·B·L·G·H²).
     @discardableResult
-    public func trainStep() throws(CharLSTMError) -> StepResult {
+    public func trainStep(progress: Double? = nil) throws(CharLSTMError) -> StepResult {
         try streams.fill(&batch, position: position)
         if position == 0 { state.reset() }
-        let lr = currentLearningRate
+        let lr = learningRate(progress: progress)
         let result = model.forward(batch, state: state, workspace: workspace, training: true, dropout: &rng)
         model.backward(batch, workspace: workspace)
         optimizer.learningRate = lr

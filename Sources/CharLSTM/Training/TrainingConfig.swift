@@ -2,7 +2,9 @@
 public struct TrainingConfig: Equatable, Sendable {
     public var sequenceLength: Int = 100
     public var batchSize: Int = 64
-    public var learningRate: Float = 2e-3
+    public var learningRate: Float = 4e-3
+    /// Warm-up and decay over the budget, multiplying the rate (and the per-epoch decay below).
+    public var schedule = LearningRateSchedule.standard
     /// After each completed epoch numbered ≥ `decayAfter`, the learning rate is multiplied by this (char-rnn).
     public var learningRateDecay: Float = 0.97
     public var decayAfter: Double = 10
@@ -39,12 +41,19 @@ public struct TrainingConfig: Equatable, Sendable {
     static let clipInterval = RealInterval.atLeast(0)
     static let validationFractionInterval = RealInterval.openClosed(0, 0.5)
 
-    /// The learning rate once `completedEpochs` epochs are done: base · decay^(number of completed epochs
-    /// e ≥ decayAfter). A pure function of the epoch, so a resumed run follows the same schedule.
+    /// The learning rate once `completedEpochs` epochs are done, before the ``schedule``: base · decay^(number of
+    /// completed epochs e ≥ decayAfter). A pure function of the epoch, so a resumed run follows the same schedule.
     public func learningRate(completedEpochs: Int) -> Float {
         let first = max(1, Int(decayAfter.rounded(.up)))
         let decays = max(0, completedEpochs - first + 1)
         return learningRate * Float(pow(Double(learningRateDecay), Double(decays)))
+    }
+
+    /// The learning rate of the step taken after `stepsDone` steps and `completedEpochs` epochs, with `progress`
+    /// the share of the budget spent (`nil`: a budget without end): the per-epoch rate times the ``schedule``'s
+    /// factor. A pure function of its arguments, so a resumed run with the same budget takes the same rates. O(1).
+    public func learningRate(stepsDone: Int, completedEpochs: Int, progress: Double?) -> Float {
+        Float(Double(learningRate(completedEpochs: completedEpochs)) * schedule.factor(stepsDone: stepsDone, progress: progress))
     }
 }
 

@@ -52,6 +52,10 @@ extension TrainingRun {
         public var validationFraction: Double?
         /// Adam's learning rate: (0, 10].
         public var learningRate: Double?
+        /// The shape of the learning rate's decay to zero at the end of the budget (see ``LearningRateSchedule``).
+        public var learningRateSchedule: LearningRateSchedule.Shape?
+        /// Steps of linear learning-rate warm-up at the start of training; 0 for none.
+        public var warmupSteps: Int?
         /// Factor applied to the learning rate once per epoch after ``decayAfter`` epochs: (0, 1].
         public var learningRateDecay: Double?
         /// Epochs before the learning rate starts to decay.
@@ -111,6 +115,7 @@ extension TrainingRun {
                 throw .usage("validation characters must be 0 (the whole split) or at least 2 (one prediction), not 1")
             }
             try check("learning rate", learningRate, TrainingConfig.learningRateInterval)
+            try check("warm-up steps", warmupSteps, LearningRateSchedule.warmupRange)
             try check("learning-rate decay", learningRateDecay, TrainingConfig.learningRateDecayInterval)
             try check("decay-after epochs", decayAfter, TrainingConfig.decayAfterInterval)
             try check("weight decay", weightDecay, TrainingConfig.weightDecayInterval)
@@ -153,6 +158,8 @@ extension TrainingRun {
             if let batchSize { t.batchSize = batchSize }
             if let seed { t.seed = seed }
             if let learningRate { t.learningRate = Float(learningRate) }
+            if let learningRateSchedule { t.schedule.shape = learningRateSchedule }
+            if let warmupSteps { t.schedule.warmupSteps = warmupSteps }
             if let learningRateDecay { t.learningRateDecay = Float(learningRateDecay) }
             if let decayAfter { t.decayAfter = decayAfter }
             if let weightDecay { t.weightDecay = Float(weightDecay) }

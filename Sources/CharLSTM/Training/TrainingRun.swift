@@ -153,7 +153,15 @@ public final class TrainingRun: @unchecked Sendable {
 
         let split = try CorpusSplit(text, validationFraction: training.validationFraction)
         var rng = RandomGenerator(seed: training.seed)
-        let network = initialisation?.makeModel(threads: threads) ?? CharModel(config: model, rng: &rng, threads: threads)
+        let network: CharModel
+        if let initialisation {
+            network = initialisation.makeModel(threads: threads)
+        } else {
+            network = CharModel(config: model, rng: &rng, threads: threads)
+            // A new model starts out predicting the training text's character frequencies (a resumed one is
+            // restored below), counted on its first 8 Mi characters: plenty for the estimate, in bounded memory.
+            if resumed == nil { network.setDecoderBiasToFrequencies(of: try split.training.prefix(1 << 23).tokens()) }
+        }
         trainer = try Trainer(model: network, config: training, split: split, rng: rng)
         if let (_, checkpoint, state) = resumed {
             try checkpoint.restore(into: trainer)
@@ -201,15 +209,16 @@ public final class TrainingRun: @unchecked Sendable {
                 if latestStep != trainer.step { try save(to: folder.latest, elapsed: totalElapsed()) }
                 return outcome(.stopped)
             }
-            let learningRate = trainer.currentLearningRate
             beforeStep?(trainer)
+            let progress = budgetProgress(totalSteps: totalSteps, seconds: budget.seconds, runBefore: runBefore,
+                                          elapsed: budget.seconds == nil ? 0 : clock() - start)
             let before = clock()
-            let result = try trainer.trainStep()
+            let result = try trainer.trainStep(progress: progress)
             let after = clock()
             guard result.bitsPerCharacter.isFinite, result.gradientNorm.isFinite else {
                 throw CharLSTMError(.diverged, "training diverged at step \(trainer.step): the loss is not finite. "
                     + "Nothing was saved from this step; the last good checkpoint (\(Paths.exists(folder.latest) ? "'\(folder.latest)'" : "none yet")) "
-                    + "is untouched. Try a lower --learning-rate (now \(learningRate)) or --clip")
+                    + "is untouched. Try a lower --learning-rate (now \(training.learningRate)) or --clip")
             }
             trainingSeconds += after - before
             window.add(result, seconds: after - before)
@@ -260,6 +269,16 @@ public final class TrainingRun: @unchecked Sendable {
                 elapsedSeconds: elapsed, secondsRemaining: remaining.min(), isLast: isLast))
             if isLast { return outcome(stoppedEarly ? .noImprovement : .budgetSpent) }
         }
+    }
+
+    /// The share of the budget spent before the next step, for the learning-rate schedule: steps done ÷ the step
+    /// the budget ends at, or the wall time of training over all resumes ÷ that time plus this call's `seconds`,
+    /// whichever is further; `nil` for a budget without end. Derived from the saved step and training time, so a
+    /// resumed step budget gives the same shares as a run that never stopped. Allocates nothing. O(1).
+    private func budgetProgress(totalSteps: Int?, seconds: Double?, runBefore: Double, elapsed: Double) -> Double? {
+        var share = totalSteps.map { Double(trainer.step) / Double(max($0, 1)) }
+        if let seconds { share = max(share ?? 0, (runBefore + elapsed) / max(runBefore + seconds, 1e-9)) }
+        return share
     }
 
     private func outcome(_ reason: TrainingOutcome.Reason) -> TrainingOutcome {

@@ -56,7 +56,13 @@ import Testing
       --dropout <p>           Dropout probability after every recurrent layer
                               (between layers and before the decoder). (in [0, 1);
                               default: 0)
-      --learning-rate <rate>  Adam learning rate. (in (0, 10]; default: 0.002)
+      --learning-rate <rate>  Adam learning rate. (in (0, 10]; default: 0.004)
+      --lr-schedule <shape>   How the learning rate decays to zero at the end of the
+                              budget (--steps, --epochs or --minutes). (values:
+                              constant, cosine, linear, stable-decay;
+                              default: stable-decay)
+      --warmup <n>            Steps of linear learning-rate warm-up at the start.
+                              (from 0 to 1000000000; default: 20)
       --learning-rate-decay <factor>
                               Learning-rate factor applied once per epoch after
                               --decay-after. (in (0, 1]; default: 0.97)

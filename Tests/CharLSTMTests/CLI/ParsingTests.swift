@@ -26,14 +26,16 @@ import Testing
         typealias Run = TrainingRun.Configuration
         #expect(Run.defaultCell == .lstm && Run.defaultLayers == 2 && Run.defaultHidden == 256 && Run.defaultDropout == 0)
         let t = TrainingConfig()
-        #expect(t.sequenceLength == 100 && t.batchSize == 64 && t.learningRate == 0.002 && t.learningRateDecay == 0.97)
+        #expect(t.sequenceLength == 100 && t.batchSize == 64 && t.learningRate == 0.004 && t.learningRateDecay == 0.97)
         #expect(t.decayAfter == 10 && t.weightDecay == 0 && t.clip == 5 && t.validationFraction == 0.05 && t.seed == 1234)
+        #expect(t.schedule == LearningRateSchedule.standard && r.learningRateSchedule == nil && r.warmupSteps == nil)
     }
 
     @Test func everyTrainOption() throws {
         let arguments = [
             "corpus.txt", "--cell", "gru", "--layers", "3", "--hidden", "512", "--seq-length", "50",
-            "--batch-size=32", "--dropout", "0.25", "--learning-rate", "1e-3", "--learning-rate-decay", "0.5",
+            "--batch-size=32", "--dropout", "0.25", "--learning-rate", "1e-3", "--lr-schedule", "linear", "--warmup", "0",
+            "--learning-rate-decay", "0.5",
             "--decay-after", "0", "--weight-decay", "0.01", "--clip", "0", "--val-fraction", "0.5",
             "--steps", "100", "--epochs", ".5", "--minutes", "2.5", "--eval-every", "7", "--checkpoint-every", "8",
             "--log-every", "1", "--out", "runs/x", "--seed", "18446744073709551615", "--threads", "256",
@@ -48,6 +50,8 @@ import Testing
         expected.run.batchSize = 32
         expected.run.dropout = 0.25
         expected.run.learningRate = 0.001
+        expected.run.learningRateSchedule = .linear
+        expected.run.warmupSteps = 0
         expected.run.learningRateDecay = 0.5
         expected.run.decayAfter = 0
         expected.run.weightDecay = 0.01

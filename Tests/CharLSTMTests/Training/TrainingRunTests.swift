@@ -122,9 +122,13 @@ import Testing
         #expect(try Checkpoint.load(path: outcome.latest).training?.step == outcome.step)
     }
 
+    /// Two calls with growing step budgets train as one call with the larger, at a learning rate that does not
+    /// depend on the budget (a decaying schedule follows the budget in effect: see LearningRateScheduleTests).
     @Test func trainingAgainContinuesExactlyAsOneCall() throws {
         let halves = TemporaryFolder(), straight = TemporaryFolder()
-        let edit: (inout TrainingRun.Configuration) -> Void = { $0.dropout = 0.2; $0.evaluateEvery = 3; $0.cell = .gru }
+        let edit: (inout TrainingRun.Configuration) -> Void = {
+            $0.dropout = 0.2; $0.evaluateEvery = 3; $0.cell = .gru; $0.learningRateSchedule = .constant
+        }
         let a = try tinyRun(in: halves, edit)
         let first = try a.train(budget: .steps(7))
         #expect(first.reason == .budgetSpent && first.step == 7)
