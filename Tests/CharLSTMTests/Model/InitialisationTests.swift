@@ -61,7 +61,7 @@ import Testing
         let run = try TrainingRun(configuration)
         var rng = RandomGenerator(seed: run.training.seed)
         let expected = CharModel(config: run.model, rng: &rng)
-        expected.setDecoderBiasToFrequencies(of: run.trainer.streams.text)
+        expected.setDecoderBiasToFrequencies(of: try run.trainer.streams.text.tokens())
         #expect(run.trainer.model.parameters.array == expected.parameters.array)
     }
 }

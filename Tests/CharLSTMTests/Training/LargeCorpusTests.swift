@@ -17,6 +17,9 @@ import CharLSTMKernels
         c.validationFraction = 0.1
         c.threads = 1
         c.evaluateEvery = 25
+        // A constant rate: the in-memory reference below steps without a budget, and the run is split in two.
+        c.learningRateSchedule = .constant
+        c.warmupSteps = 0
         return c
     }
 
@@ -26,7 +29,9 @@ import CharLSTMKernels
         #expect(vocabulary == run.vocabulary)
         let split = try CorpusSplit(try vocabulary.encode(text.unicodeScalars), validationFraction: run.training.validationFraction)
         var rng = RandomGenerator(seed: run.training.seed)
-        return try Trainer(model: CharModel(config: run.model, rng: &rng, threads: 1), config: run.training, split: split, rng: rng)
+        let model = CharModel(config: run.model, rng: &rng, threads: 1)
+        model.setDecoderBiasToFrequencies(of: try split.training.tokens())  // as a new run starts
+        return try Trainer(model: model, config: run.training, split: split, rng: rng)
     }
 
     static func bits(_ buffer: FloatBuffer) -> [UInt32] { buffer.array.map(\.bitPattern) }

@@ -19,6 +19,9 @@ import Testing
         c.evaluateEvery = 2
         c.checkpointEvery = 1000
         c.patience = patience
+        // A constant rate: the straight run and the one split by its budget must take the same steps.
+        c.learningRateSchedule = .constant
+        c.warmupSteps = 0
         return try TrainingRun(c)
     }
 
