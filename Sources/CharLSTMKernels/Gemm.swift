@@ -6,9 +6,10 @@
 // op(B) = B (stored k×n, row stride ldb) or Bᵀ (stored n×k, row stride ldb) when `transB`.
 // C is stored m×n with row stride ldc. beta == 0 overwrites C without reading it (NaNs in C do not leak).
 //
-// Packed 6×16 register-blocked kernel (GemmKernel.swift); C is split into one block per thread along its
-// larger dimension once the product is big enough (`gemmFlopsPerThread`). For an op(B) used many times
-// over (W_hh across the time steps of a batch) pack it once with `SgemmPackedB` (GemmPackedB.swift).
+// Packed, register-blocked micro-kernels (GemmKernel.swift, GemmMicroKernels.swift), one chosen for this
+// CPU at run time (``GemmKernel/selected``); C is split into one block per thread along its larger dimension
+// once the product is big enough (`gemmFlopsPerThread`). For an op(B) used many times over (W_hh across the
+// time steps of a batch) pack it once with `SgemmPackedB` (GemmPackedB.swift).
 //
 // Measured on the 2-core AMD EPYC (Zen 3, AVX2) build VM, peak 102 GFLOP/s per core, 204 for two
 // (`measurePeakGFLOPS`); best of repeated runs, B = 64, T = 50, H = 512:
@@ -26,8 +27,20 @@ public func sgemm(
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
     threads: Int = 1
 ) {
+    sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+          beta: beta, c: c, ldc: ldc, threads: threads, kernel: .selected)
+}
+
+/// ``sgemm`` computed with a named micro-kernel rather than the selected one (tests run every kernel).
+func sgemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+    threads: Int, kernel: GemmKernel
+) {
     sgemmRun(GemmOperands(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                          b: b, ldb: ldb, beta: beta, c: c, ldc: ldc), threads: threads)
+                          b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: kernel), threads: threads)
 }
 
 /// Handles the trivial cases, then runs `g` on as many of `threads` as its size warrants.
@@ -46,7 +59,7 @@ func sgemmRun(_ g: GemmOperands, threads: Int) {
 /// into runs of whole micro-tiles, and each thread packs its own operands.
 func sgemmSplit(_ g: GemmOperands, parts: Int) {
     let splitColumns = g.n >= g.m
-    let unit = splitColumns ? GemmBlocking.nr : GemmBlocking.mr
+    let unit = splitColumns ? g.kernel.nr : g.kernel.mr
     let extent = splitColumns ? g.n : g.m
     let tiles = (extent + unit - 1) / unit
     let parts = min(parts, tiles)
