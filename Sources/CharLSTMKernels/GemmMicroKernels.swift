@@ -273,7 +273,7 @@ public struct GemmKernel: Sendable, CustomStringConvertible {
     public let mr: Int
     /// Columns of C per micro-tile.
     public let nr: Int
-    /// Depth of a packed block: an nr-wide B sliver of kc rows stays in L1 while the A slivers stream by.
+    /// Depth of a packed block (an A sliver of mr×kc floats stays in L1 while the B slivers stream by).
     let kc: Int
     /// Rows of a packed A block (mc×kc floats, in L2); a multiple of mr.
     let mc: Int
@@ -291,7 +291,7 @@ public struct GemmKernel: Sendable, CustomStringConvertible {
                    run: MicroTile<Row3<SIMD8<Float>>>.rows8),
         GemmKernel(name: "avx512-ymm-12x16", isa: .avx512Split, mr: 12, nr: 16, kc: 256, mc: 144, nc: 3072,
                    run: MicroTile<Row2<SIMD8<Float>>>.rows12),
-        GemmKernel(name: "avx512-zmm-8x48", isa: .avx512Full, mr: 8, nr: 48, kc: 192, mc: 144, nc: 3072,
+        GemmKernel(name: "avx512-zmm-8x48", isa: .avx512Full, mr: 8, nr: 48, kc: 256, mc: 144, nc: 3072,
                    run: MicroTile<Row3<SIMD16<Float>>>.rows8),
         GemmKernel(name: "avx512-zmm-12x32", isa: .avx512Full, mr: 12, nr: 32, kc: 256, mc: 144, nc: 3072,
                    run: MicroTile<Row2<SIMD16<Float>>>.rows12),
