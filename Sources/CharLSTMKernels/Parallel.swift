@@ -1,25 +1,25 @@
 import Dispatch
-import Foundation
-import Synchronization
 
 /// Runs work items on up to `threads` threads.
 ///
-/// A pool of worker threads (one fewer than the cores) takes the items together with the calling thread.
-/// Between jobs a worker spins for about ``WorkerPool/spinSeconds`` before it sleeps, so a job that
-/// follows soon after the last one starts in well under a microsecond instead of the ≈ 15 µs it takes to
-/// wake a sleeping thread (what `DispatchQueue.concurrentPerform` costs on the 2-core build VMs). Items are
-/// claimed one at a time, and the caller claims them too: when another process holds the other core, the
-/// caller simply runs the items itself. A call made while the pool is busy (from inside an item, or from
-/// another thread at the same time) runs on `DispatchQueue.concurrentPerform` instead. Measure with
-/// ``measureOverhead(threads:itemSeconds:rounds:)``.
+/// Built on `DispatchQueue.concurrentPerform`: its idle workers block in the kernel (no spin-waiting) and
+/// claim iterations dynamically, and the calling thread takes part, so when another process holds the
+/// other core the caller simply runs the items itself. Measured on the 2-core build VM with
+/// ``measureOverhead(threads:itemSeconds:rounds:)``: about 15 µs per fork-join when the second core is
+/// free (the time to wake a sleeping worker), a whole item when it is busy. A persistent pool of threads
+/// sleeping on a condition variable was also measured and woke no faster, so give each thread ≳ 100 µs.
 public enum Parallel {
     /// Calls `body(i)` for every i in 0..<count, spread over at most `threads` threads; returns when all are done.
-    /// Give it about `threads` items of similar cost.
+    ///
+    /// Items are dealt round-robin to `min(threads, count)` workers (worker w runs w, w + workers, …), so
+    /// give it about `threads` items of similar cost.
     public static func forEach(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
         let workers = min(threads, count)
         if workers <= 1 {
             for i in 0..<count { body(i) }
-        } else if !WorkerPool.shared.run(count, helpers: workers - 1, body) {
+        } else if workers == count {
+            DispatchQueue.concurrentPerform(iterations: count, execute: body)
+        } else {
             DispatchQueue.concurrentPerform(iterations: workers) { w in
                 var i = w
                 while i < count { body(i); i += workers }
@@ -75,126 +75,6 @@ extension Duration {
     var seconds: Double {
         let (s, attoseconds) = components
         return Double(s) + Double(attoseconds) * 1e-18
-    }
-}
-
-/// Persistent worker threads for ``Parallel``: one job at a time, items claimed from a shared counter.
-final class WorkerPool: @unchecked Sendable {
-    /// One worker per core besides the caller's.
-    static let shared = WorkerPool(workers: max(0, ProcessInfo.processInfo.activeProcessorCount - 1))
-
-    /// How long an idle worker polls for the next job before it sleeps.
-    static let spinSeconds = 200e-6
-
-    let workers: Int
-    /// The job: epoch in the high 32 bits, next unclaimed item in the low 32. Items are claimed by
-    /// compare-and-swap, so a worker can never take an item of a later job than the one it joined.
-    private let state = Atomic<Int>(0)
-    /// Items of the current job finished.
-    private let finished = Atomic<Int>(0)
-    /// Workers that may still join the current job.
-    private let seats = Atomic<Int>(0)
-    /// Workers asleep (or about to sleep) on `wake`.
-    private let sleepers = Atomic<Int>(0)
-    /// A job is running (calls made meanwhile fall back to Dispatch).
-    private let busy = Atomic<Bool>(false)
-    private let wake = NSCondition()
-    /// The current job's item count.
-    private let count = Atomic<Int>(0)
-    /// The current job's body: written before its epoch is published, read only by a thread that has
-    /// claimed one of its items (so the caller is still waiting for the job and does not touch it).
-    private nonisolated(unsafe) var body: ((Int) -> Void)? = nil
-
-    private init(workers: Int) {
-        self.workers = workers
-        for _ in 0..<workers {
-            let thread = Thread { [unowned self] in self.workerLoop() }
-            thread.stackSize = 1 << 20
-            thread.start()
-        }
-    }
-
-    /// Runs body(0..<count) on the caller and up to `helpers` workers; false (nothing run) when the pool is
-    /// busy or too small.
-    func run(_ count: Int, helpers: Int, _ body: (Int) -> Void) -> Bool {
-        guard helpers <= workers, count < 1 << 31,
-              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
-        defer { busy.store(false, ordering: .releasing) }
-        return withoutActuallyEscaping(body) { body in
-            self.count.store(count, ordering: .relaxed)
-            self.body = body
-            finished.store(0, ordering: .relaxed)
-            seats.store(helpers, ordering: .relaxed)
-            // Publish: new epoch, item 0 (sequentially consistent with the sleepers count, below).
-            let epoch = (state.load(ordering: .relaxed) >> 32) + 1
-            state.store(epoch << 32, ordering: .sequentiallyConsistent)
-            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
-                wake.lock()
-                wake.broadcast()
-                wake.unlock()
-            }
-            work(epoch: epoch, caller: body)
-            var polls = 0
-            while finished.load(ordering: .acquiring) < count {
-                polls += 1
-                if polls % 64 == 0 { sched_yield() }
-            }
-            self.body = nil
-            return true
-        }
-    }
-
-    /// Claims and runs items of job `epoch` until none are left; `caller` is the body when the caller
-    /// itself works, nil on a worker.
-    private func work(epoch: Int, caller: ((Int) -> Void)?) {
-        var current = state.load(ordering: .acquiring)
-        while current >> 32 == epoch, current & 0xFFFF_FFFF < count.load(ordering: .relaxed) {
-            let (exchanged, original) = state.compareExchange(expected: current, desired: current + 1,
-                                                              ordering: .acquiringAndReleasing)
-            if exchanged {
-                if let caller { caller(current & 0xFFFF_FFFF) } else { runItem(current & 0xFFFF_FFFF) }
-                finished.add(1, ordering: .releasing)
-                current += 1
-            } else {
-                current = original
-            }
-        }
-    }
-
-    /// Runs item i of the current job on a worker. Not inlined, so that the worker's reference to the body
-    /// is dropped before the item counts as finished (the caller then ends the body's lifetime).
-    @inline(never)
-    private func runItem(_ i: Int) {
-        body!(i)
-    }
-
-    private func workerLoop() {
-        var seen = 0
-        let clock = ContinuousClock()
-        while true {
-            // Wait for a new epoch: poll for a while, then sleep.
-            var epoch = state.load(ordering: .acquiring) >> 32
-            if epoch == seen {
-                let start = clock.now
-                var polls = 0
-                while epoch == seen {
-                    polls += 1
-                    if polls % 256 == 0 && (clock.now - start).seconds > Self.spinSeconds {
-                        wake.lock()
-                        sleepers.add(1, ordering: .sequentiallyConsistent)
-                        while state.load(ordering: .sequentiallyConsistent) >> 32 == seen { wake.wait() }
-                        sleepers.subtract(1, ordering: .relaxed)
-                        wake.unlock()
-                    }
-                    epoch = state.load(ordering: .acquiring) >> 32
-                }
-            }
-            seen = epoch
-            // Join if a seat is left.
-            if seats.subtract(1, ordering: .acquiringAndReleasing).oldValue > 0 {
-                work(epoch: epoch, caller: nil)
-            }
-        }
     }
 }
 
