@@ -11,13 +11,18 @@
 // once the product is big enough (`gemmFlopsPerThread`). For an op(B) used many times over (W_hh across the
 // time steps of a batch) pack it once with `SgemmPackedB` (GemmPackedB.swift).
 //
-// Measured on the 2-core AMD EPYC (Zen 3, AVX2) build VM, peak 102 GFLOP/s per core, 204 for two
-// (`measurePeakGFLOPS`); best of repeated runs, B = 64, T = 50, H = 512:
-//   T·B×4H×H  NT (input product)        1 thread  90, 2 threads 175
-//   4H×H×T·B  TN (weight gradient, β 1)  1 thread  90, 2 threads 175
-//   B×4H×H    NT (recurrent step)        1 thread  79, 2 threads 148; pre-packed B  95 / 182
-//   B×H×4H    NN (dh = dG·W)             1 thread  80, 2 threads 140; pre-packed B  93 / 145–180
-//   T·B×V×H   NT (decoder, V = 65)       1 thread  71, 2 threads 137 (16-wide tiles over 65 columns)
+// Measured on the 2-core AMD EPYC Zen 5 (family 26 model 2, AVX-512 at full width), kernel avx512-zmm-8x48,
+// one thread, GFLOP/s in thread CPU time (the machine was shared with other builds; best of 7), against the
+// 246–254 GFLOP/s of one core's FMA loop; B = 64 (32 rows per thread), T = 100, H = 512:
+//   B/2×4H×H  NT (recurrent step), pre-packed B    232  (93%)      avx2-6x16 on the same core: 94
+//   B/2×H×4H  NN (dh = dG·W_hh), pre-packed B      225  (91%)
+//   T·B×4H×H  NT (input product)                   211  (84%)
+//   4H×H×T·B  TN (weight gradient)                 185  (73%)
+//   T·B×H×4H  NN (dh of the layer below)           176  (70%)
+//   T·B×V×H   NT (decoder, V = 65)                  81  (33%: 48-wide tiles over 65 columns)
+// Older, on the 2-core AMD EPYC (Zen 3, AVX2), kernel avx2-6x16, peak 102 GFLOP/s per core, wall time:
+//   T·B×4H×H  NT 1 thread 90, 2 threads 175; 4H×H×T·B TN 90 / 175; B×4H×H NT pre-packed 95 / 182;
+//   B×H×4H NN pre-packed 93 / 145–180; T·B×V×H NT 71 / 137.
 
 /// Fast SGEMM (see the file header for the contract). `threads` ≥ 1 is the most threads it may use.
 public func sgemm(
