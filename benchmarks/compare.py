@@ -63,19 +63,41 @@ def report(args, pairs: list[tuple[dict, dict]], load_before: float, load_after:
             ours["generate_chars_per_sec"], theirs["generate_chars_per_sec"],
             ratio(ours["generate_chars_per_sec"], theirs["generate_chars_per_sec"]),
             ours["peak_rss_mib"], theirs["peak_rss_mib"], ratio(ours["peak_rss_mib"], theirs["peak_rss_mib"]),
-            ours.get("train_gflops", "–"), ours.get("peak_gflops", "–"),
+            ours.get("train_gflops", "–"), ours.get("peak_gflops", "–"), percent(ours.get("train_percent_of_peak")),
         ])
     header = ["config", "layers×hidden", "seq×batch", "charlstm train chars/s", "PyTorch train chars/s", "train ×",
               "charlstm generate chars/s", "PyTorch generate chars/s", "generate ×", "charlstm RSS MiB",
-              "PyTorch RSS MiB", "RSS ratio", "charlstm train GFLOP/s", "peak GFLOP/s"]
+              "PyTorch RSS MiB", "RSS ratio", "charlstm train GFLOP/s", "peak GFLOP/s", "% of peak"]
     torch_version = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
                                    capture_output=True, text=True).stdout.strip() or "?"
-    intro = (f"{datetime.date.today().isoformat()}, {cpu_model()}, {args.threads} threads, cell {args.cell}, "
+    first = pairs[0][0] if pairs else {}
+    machine = first.get("cpu") or cpu_model()
+    if "isa" in first:
+        machine += f", ISA {first['isa']}, SGEMM kernel {first.get('kernel', '?')}"
+    intro = (f"{datetime.date.today().isoformat()}, {machine}, {args.threads} threads, cell {args.cell}, "
              f"dropout {args.dropout}, {args.seconds:g} s per measurement, corpus `{Path(args.corpus).name}`, "
              f"PyTorch {torch_version} (CPU). Ratios are charlstm ÷ PyTorch; PyTorch's RSS includes the "
              f"interpreter and the torch import. 1-minute load average {load_before:.2f} before, {load_after:.2f} "
              f"after (anything much above 0 on an idle machine makes both sides slower).")
-    return intro + "\n\n" + markdown_table(header, rows)
+    return intro + "\n\n" + markdown_table(header, rows) + sgemm_table(pairs)
+
+
+def percent(value) -> str:
+    return "–" if value is None else f"{value:.0f}%"
+
+
+def sgemm_table(pairs: list[tuple[dict, dict]]) -> str:
+    """charlstm's SGEMM speed on each product of a training step, as % of the machine's peak, per config."""
+    names = []
+    for ours, _ in pairs:
+        for name in ours.get("sgemm_percent_of_peak", {}):
+            if name not in names:
+                names.append(name)
+    if not names:
+        return ""
+    rows = [[ours["config"], *(percent(ours.get("sgemm_percent_of_peak", {}).get(n)) for n in names)]
+            for ours, _ in pairs]
+    return "\n\nSGEMM alone on the training step's products, % of peak:\n\n" + markdown_table(["config", *names], rows)
 
 
 def main():

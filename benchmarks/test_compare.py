@@ -7,7 +7,9 @@ from compare import json_lines, report
 
 FAKE = {"impl": "charlstm", "config": "M", "cell": "lstm", "layers": 2, "hidden": 512, "seq_length": 100,
         "batch_size": 64, "dropout": 0.0, "threads": 2, "train_chars_per_sec": 30000.0,
-        "generate_chars_per_sec": 4000.0, "peak_rss_mib": 50.0, "train_gflops": 80.0, "peak_gflops": 150.0}
+        "generate_chars_per_sec": 4000.0, "peak_rss_mib": 50.0, "train_gflops": 80.0, "peak_gflops": 150.0,
+        "train_percent_of_peak": 53.3, "cpu": "AMD EPYC (AuthenticAMD family 26 model 2)", "isa": "avx512",
+        "kernel": "avx512-zmm-8x48", "sgemm_percent_of_peak": {"recurrent h·Whhᵀ": 91.2, "decoder x·Wdᵀ": 40.0}}
 
 
 def test_json_lines_keeps_only_benchmark_records():
@@ -18,7 +20,8 @@ def test_json_lines_keeps_only_benchmark_records():
 def test_report_has_both_sides_and_ratios():
     theirs = dict(FAKE, impl="pytorch", train_chars_per_sec=10000.0, generate_chars_per_sec=1000.0,
                   peak_rss_mib=1000.0)
-    del theirs["train_gflops"], theirs["peak_gflops"]
+    for key in ["train_gflops", "peak_gflops", "train_percent_of_peak", "cpu", "isa", "kernel", "sgemm_percent_of_peak"]:
+        del theirs[key]
     args = argparse.Namespace(threads=2, cell="lstm", dropout=0.0, seconds=10.0, corpus="/x/tiny.txt")
     text = report(args, [(FAKE, theirs)], 0.5, 0.25)
     row = next(line for line in text.splitlines() if line.startswith("| M "))
@@ -27,3 +30,7 @@ def test_report_has_both_sides_and_ratios():
     assert cells[6:9] == ["4,000", "1,000", "4.00×"]
     assert cells[9:12] == ["50.00", "1,000", "0.05×"]
     assert "load average 0.50 before, 0.25 after" in text and "tiny.txt" in text
+    assert cells[12:15] == ["80.00", "150", "53%"]
+    assert "AMD EPYC (AuthenticAMD family 26 model 2), ISA avx512, SGEMM kernel avx512-zmm-8x48" in text
+    sgemm_row = next(line for line in text.splitlines() if line.startswith("| M ") and "91%" in line)
+    assert [c.strip() for c in sgemm_row.strip("|").split("|")] == ["M", "91%", "40%"]

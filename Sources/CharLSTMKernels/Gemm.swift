@@ -6,17 +6,23 @@
 // op(B) = B (stored k×n, row stride ldb) or Bᵀ (stored n×k, row stride ldb) when `transB`.
 // C is stored m×n with row stride ldc. beta == 0 overwrites C without reading it (NaNs in C do not leak).
 //
-// Packed 6×16 register-blocked kernel (GemmKernel.swift); C is split into one block per thread along its
-// larger dimension once the product is big enough (`gemmFlopsPerThread`). For an op(B) used many times
-// over (W_hh across the time steps of a batch) pack it once with `SgemmPackedB` (GemmPackedB.swift).
+// Packed, register-blocked micro-kernels (GemmKernel.swift, GemmMicroKernels.swift), one chosen for this
+// CPU at run time (``GemmKernel/selected``); C is split into one block per thread along its larger dimension
+// once the product is big enough (`gemmFlopsPerThread`). For an op(B) used many times over (W_hh across the
+// time steps of a batch) pack it once with `SgemmPackedB` (GemmPackedB.swift).
 //
-// Measured on the 2-core AMD EPYC (Zen 3, AVX2) build VM, peak 102 GFLOP/s per core, 204 for two
-// (`measurePeakGFLOPS`); best of repeated runs, B = 64, T = 50, H = 512:
-//   T·B×4H×H  NT (input product)        1 thread  90, 2 threads 175
-//   4H×H×T·B  TN (weight gradient, β 1)  1 thread  90, 2 threads 175
-//   B×4H×H    NT (recurrent step)        1 thread  79, 2 threads 148; pre-packed B  95 / 182
-//   B×H×4H    NN (dh = dG·W)             1 thread  80, 2 threads 140; pre-packed B  93 / 145–180
-//   T·B×V×H   NT (decoder, V = 65)       1 thread  71, 2 threads 137 (16-wide tiles over 65 columns)
+// Measured on the 2-core AMD EPYC Zen 5 (family 26 model 2, AVX-512 at full width), kernel avx512-zmm-8x48,
+// one thread, GFLOP/s in thread CPU time (the machine was shared with other builds; best of 7), against the
+// 246–254 GFLOP/s of one core's FMA loop; B = 64 (32 rows per thread), T = 100, H = 512:
+//   B/2×4H×H  NT (recurrent step), pre-packed B    232  (93%)      avx2-6x16 on the same core: 94
+//   B/2×H×4H  NN (dh = dG·W_hh), pre-packed B      225  (91%)
+//   T·B×4H×H  NT (input product)                   211  (84%)
+//   4H×H×T·B  TN (weight gradient)                 185  (73%)
+//   T·B×H×4H  NN (dh of the layer below)           176  (70%)
+//   T·B×V×H   NT (decoder, V = 65)                  81  (33%: 48-wide tiles over 65 columns)
+// Older, on the 2-core AMD EPYC (Zen 3, AVX2), kernel avx2-6x16, peak 102 GFLOP/s per core, wall time:
+//   T·B×4H×H  NT 1 thread 90, 2 threads 175; 4H×H×T·B TN 90 / 175; B×4H×H NT pre-packed 95 / 182;
+//   B×H×4H NN pre-packed 93 / 145–180; T·B×V×H NT 71 / 137.
 
 /// Fast SGEMM (see the file header for the contract). `threads` ≥ 1 is the most threads it may use.
 public func sgemm(
@@ -26,8 +32,20 @@ public func sgemm(
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
     threads: Int = 1
 ) {
+    sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+          beta: beta, c: c, ldc: ldc, threads: threads, kernel: .selected)
+}
+
+/// ``sgemm`` computed with a named micro-kernel rather than the selected one (tests run every kernel).
+func sgemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+    threads: Int, kernel: GemmKernel
+) {
     sgemmRun(GemmOperands(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                          b: b, ldb: ldb, beta: beta, c: c, ldc: ldc), threads: threads)
+                          b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: kernel), threads: threads)
 }
 
 /// Handles the trivial cases, then runs `g` on as many of `threads` as its size warrants.
@@ -46,7 +64,7 @@ func sgemmRun(_ g: GemmOperands, threads: Int) {
 /// into runs of whole micro-tiles, and each thread packs its own operands.
 func sgemmSplit(_ g: GemmOperands, parts: Int) {
     let splitColumns = g.n >= g.m
-    let unit = splitColumns ? GemmBlocking.nr : GemmBlocking.mr
+    let unit = splitColumns ? g.kernel.nr : g.kernel.mr
     let extent = splitColumns ? g.n : g.m
     let tiles = (extent + unit - 1) / unit
     let parts = min(parts, tiles)

@@ -1,21 +1,18 @@
-// The single-threaded packed SGEMM behind `sgemm` (Goto/BLIS loop order).
+// The single-threaded packed SGEMM behind `sgemm` (Goto/BLIS loop order), for any micro-kernel of the
+// family in GemmMicroKernels.swift (tile mr×nr, blocking kc/mc/nc from the kernel):
 //
 //     for jc in n by nc:                      B block  op(B)[pc..<pc+kc, jc..<jc+nc] packed into nr-wide slivers
 //       for pc in k by kc:
 //         for ic in m by mc:                  A block  op(A)[ic..<ic+mc, pc..<pc+kc] packed into mr-tall slivers
 //           pack A block
-//           for jr in nc by nr:
-//             if ic == 0: pack B sliver jr    (transposed B; plain B is packed before the ic loop)
-//             for ir in mc by mr:         micro-kernel, mr×nr = 6×16:
+//           for ir in mc by mr:
+//             for jr in nc by nr:         micro-kernel, mr×nr:
 //               C[ir.., jr..] = alpha · Σ_p Ap[p][0..<mr] ⊗ Bp[p][0..<nr] + beta' · C[ir.., jr..]
 //
 // beta' is the caller's beta for the first K block and 1 after it, so C = alpha·op(A)·op(B) + beta·C.
-// Packed slivers are zero-padded to full mr / nr, so the micro-kernel always runs a full 6×16 tile; edge
-// tiles go through a scratch tile and only their valid part is written to C.
-//
-// Tuned for AVX2 + FMA (the build machine, AMD Zen 3, has no AVX-512): sixteen 256-bit registers hold the
-// 12 SIMD8 accumulators of the 6×16 tile, two B vectors and one broadcast A value. The A block (144×256
-// floats) sits in L2, a B sliver (256×16) in L1.
+// Packed slivers are zero-padded to full mr / nr, so the micro-kernel always computes a full tile; at the
+// edges of C only the valid part is written. An A sliver (mr×kc) sits in L1 while the B slivers of the
+// block (kc×nc, L2/L3) stream past it; the A block (mc×kc) is in L2.
 
 /// Everything `sgemm` was called with; a value that may cross threads.
 struct GemmOperands: @unchecked Sendable {
@@ -26,7 +23,9 @@ struct GemmOperands: @unchecked Sendable {
     var b: UnsafePointer<Float>, ldb: Int
     var beta: Float
     var c: UnsafeMutablePointer<Float>, ldc: Int
-    /// op(B) already in panel layout (``SgemmPackedB``); then `b`, `ldb` and `transB` are unused.
+    /// The micro-kernel and blocking to compute with.
+    var kernel: GemmKernel = .selected
+    /// op(B) already in the kernel's panel layout (``SgemmPackedB``); then `b`, `ldb` and `transB` are unused.
     var packedB: PackedPanels? = nil
 
     /// The same product restricted to rows rows.lowerBound..<rows.upperBound of C.
@@ -44,7 +43,7 @@ struct GemmOperands: @unchecked Sendable {
         s.n = cols.count
         s.b = transB ? b + cols.lowerBound * ldb : b + cols.lowerBound
         s.c = c + cols.lowerBound
-        s.packedB?.firstSliver += cols.lowerBound / GemmBlocking.nr // callers cut at multiples of nr
+        s.packedB?.firstSliver += cols.lowerBound / kernel.nr // callers cut at multiples of nr
         return s
     }
 }
@@ -59,49 +58,39 @@ struct PackedPanels {
 
 /// Computes the whole product of `g` on the calling thread, packing into `ws`.
 func gemmSerial(_ g: GemmOperands, _ ws: GemmWorkspace) {
-    let mr = GemmBlocking.mr, nr = GemmBlocking.nr
+    let kernel = g.kernel, mr = kernel.mr, nr = kernel.nr
     var jc = 0
     while jc < g.n {
-        let nc = min(GemmBlocking.nc, g.n - jc)
+        let nc = min(kernel.nc, g.n - jc)
         var pc = 0
         while pc < g.k {
-            let kc = min(GemmBlocking.kc, g.k - pc)
+            let kc = min(kernel.kc, g.k - pc)
             let beta = pc == 0 ? g.beta : 1
             let bBlock: UnsafePointer<Float>
-            var packSliversLazily = false
             if let panels = g.packedB {
                 bBlock = panels.base + pc * panels.paddedN + (panels.firstSliver + jc / nr) * kc * nr
             } else {
                 bBlock = UnsafePointer(ws.b)
-                if g.transB {
-                    // Packed sliver by sliver during the first A block, below: the transposing pack then
-                    // overlaps with arithmetic and leaves each sliver in L1 for its micro-kernels.
-                    packSliversLazily = true
-                } else {
-                    // A plain copy, best done a whole row of B at a time (rows far apart in memory
-                    // would otherwise collide in the cache, 16 floats from each).
-                    packB(g, rowsFrom: pc, count: kc, columnsFrom: jc, count: nc, into: ws.b)
-                }
+                packB(g, rowsFrom: pc, count: kc, columnsFrom: jc, count: nc, into: ws.b)
             }
             var ic = 0
             while ic < g.m {
-                let mc = min(GemmBlocking.mc, g.m - ic)
+                let mc = min(kernel.mc, g.m - ic)
                 packA(g, rowsFrom: ic, count: mc, columnsFrom: pc, count: kc, into: ws.a)
-                var jr = 0
-                while jr < nc {
-                    let bp = bBlock + jr * kc
-                    let cols = min(nr, nc - jr)
-                    if ic == 0 && packSliversLazily {
-                        packB(g, rowsFrom: pc, count: kc, columnsFrom: jc + jr, count: cols, into: ws.b + jr * kc)
+                // Along a strip of mr rows of C: the A sliver stays in L1, the B slivers stream from L2/L3,
+                // and C is written row by row in order (prefetched, one page after another; walking C down
+                // its columns instead cost 10–15% on the large products, in C's cache and TLB misses).
+                var ir = 0
+                while ir < mc {
+                    let ap = ws.a + ir * kc, rows = min(mr, mc - ir), cRow = g.c + (ic + ir) * g.ldc + jc
+                    var jr = 0
+                    while jr < nc {
+                        kernel.run(kc, ap, bBlock + jr * kc,
+                                   TileOutput(c: cRow + jr, ldc: g.ldc, alpha: g.alpha, beta: beta, rows: rows,
+                                              cols: min(nr, nc - jr), scratch: ws.tile))
+                        jr += nr
                     }
-                    var ir = 0
-                    while ir < mc {
-                        microKernel6x16(kc: kc, a: ws.a + ir * kc, b: bp, alpha: g.alpha, beta: beta,
-                                        c: g.c + (ic + ir) * g.ldc + jc + jr, ldc: g.ldc,
-                                        rows: min(mr, mc - ir), cols: cols, tile: ws.tile)
-                        ir += mr
-                    }
-                    jr += nr
+                    ir += mr
                 }
                 ic += mc
             }
@@ -111,12 +100,12 @@ func gemmSerial(_ g: GemmOperands, _ ws: GemmWorkspace) {
     }
 }
 
-/// Packs op(A)[i0..<i0+mc, p0..<p0+kc] as ⌈mc/6⌉ slivers; sliver s holds, for each p, the 6 values
-/// op(A)[i0+6s+r, p0+p] (r = 0..<6, zero past row mc) at dst[s·6·kc + 6p + r].
+/// Packs op(A)[i0..<i0+mc, p0..<p0+kc] as ⌈mc/mr⌉ slivers; sliver s holds, for each p, the mr values
+/// op(A)[i0+mr·s+r, p0+p] (r = 0..<mr, zero past row mc) at dst[s·mr·kc + mr·p + r].
 @inline(never)
 private func packA(_ g: GemmOperands, rowsFrom i0: Int, count mc: Int, columnsFrom p0: Int, count kc: Int,
                    into dst: UnsafeMutablePointer<Float>) {
-    let mr = GemmBlocking.mr
+    let mr = g.kernel.mr
     var s = 0
     while s * mr < mc {
         let d = dst + s * mr * kc
@@ -125,33 +114,32 @@ private func packA(_ g: GemmOperands, rowsFrom i0: Int, count mc: Int, columnsFr
         if g.transA {
             // op(A)[i, p] = a[p·lda + i]: each p reads `rows` consecutive floats.
             for p in 0..<kc {
-                let src = g.a + (p0 + p) * g.lda + i
-                let dp = d + p * mr
-                if rows == mr {
-                    dp[0] = src[0]; dp[1] = src[1]; dp[2] = src[2]; dp[3] = src[3]; dp[4] = src[4]; dp[5] = src[5]
-                } else {
-                    for r in 0..<rows { dp[r] = src[r] }
-                    for r in rows..<mr { dp[r] = 0 }
-                }
+                copyFloats(g.a + (p0 + p) * g.lda + i, to: d + p * mr, count: rows)
+                for r in rows..<mr { d[p * mr + r] = 0 }
             }
         } else if rows == mr {
-            // op(A)[i, p] = a[i·lda + p]: rows 0–3 by 4×4 transposes, rows 4–5 as pairs.
-            let r0 = g.a + i * g.lda + p0, r1 = r0 + g.lda, r2 = r1 + g.lda, r3 = r2 + g.lda
-            let r4 = r3 + g.lda, r5 = r4 + g.lda
+            // op(A)[i, p] = a[i·lda + p]: rows in groups of four by 4×4 transposes, the rest one by one.
+            let src = g.a + i * g.lda + p0, lda = g.lda
             var p = 0
             while p + 4 <= kc {
-                let t = transpose4x4(load4(r0 + p), load4(r1 + p), load4(r2 + p), load4(r3 + p))
-                let u = load4(r4 + p), v = load4(r5 + p)
                 let dp = d + p * mr
-                store4(t.0, dp); store2(SIMD2(u[0], v[0]), dp + 4)
-                store4(t.1, dp + 6); store2(SIMD2(u[1], v[1]), dp + 10)
-                store4(t.2, dp + 12); store2(SIMD2(u[2], v[2]), dp + 16)
-                store4(t.3, dp + 18); store2(SIMD2(u[3], v[3]), dp + 22)
+                var r = 0
+                while r + 4 <= mr {
+                    let r0 = src + r * lda + p
+                    let t = transpose4x4(load4(r0), load4(r0 + lda), load4(r0 + 2 * lda), load4(r0 + 3 * lda))
+                    store4(t.0, dp + r); store4(t.1, dp + mr + r); store4(t.2, dp + 2 * mr + r)
+                    store4(t.3, dp + 3 * mr + r)
+                    r += 4
+                }
+                while r < mr {
+                    let row = src + r * lda + p
+                    dp[r] = row[0]; dp[mr + r] = row[1]; dp[2 * mr + r] = row[2]; dp[3 * mr + r] = row[3]
+                    r += 1
+                }
                 p += 4
             }
             for p in p..<kc {
-                let dp = d + p * mr
-                dp[0] = r0[p]; dp[1] = r1[p]; dp[2] = r2[p]; dp[3] = r3[p]; dp[4] = r4[p]; dp[5] = r5[p]
+                for r in 0..<mr { d[p * mr + r] = src[r * lda + p] }
             }
         } else {
             packEdgeSliver(g.a + i * g.lda + p0, ld: g.lda, count: rows, width: mr, kc: kc, into: d)
@@ -160,27 +148,23 @@ private func packA(_ g: GemmOperands, rowsFrom i0: Int, count mc: Int, columnsFr
     }
 }
 
-/// Packs op(B)[p0..<p0+kc, j0..<j0+nc] as ⌈nc/16⌉ slivers; sliver s holds, for each p, the 16 values
-/// op(B)[p0+p, j0+16s+c] (c = 0..<16, zero past column nc) at dst[s·16·kc + 16p + c].
+/// Packs op(B)[p0..<p0+kc, j0..<j0+nc] as ⌈nc/nr⌉ slivers; sliver s holds, for each p, the nr values
+/// op(B)[p0+p, j0+nr·s+c] (c = 0..<nr, zero past column nc) at dst[s·nr·kc + nr·p + c].
 @inline(never)
 func packB(_ g: GemmOperands, rowsFrom p0: Int, count kc: Int, columnsFrom j0: Int, count nc: Int,
            into dst: UnsafeMutablePointer<Float>) {
-    let nr = GemmBlocking.nr
+    let nr = g.kernel.nr
     let slivers = (nc + nr - 1) / nr
     if !g.transB {
-        // op(B)[p, j] = b[p·ldb + j]: walk each row of B once, 16 consecutive floats to each sliver.
+        // op(B)[p, j] = b[p·ldb + j]: walk each row of B once, nr consecutive floats to each sliver.
         let full = nc / nr
         for p in 0..<kc {
             let src = g.b + (p0 + p) * g.ldb + j0
-            for s in 0..<full {
-                UnsafeMutableRawPointer(dst + (s * kc + p) * nr)
-                    .storeBytes(of: UnsafeRawPointer(src + s * nr).loadUnaligned(as: SIMD16<Float>.self),
-                                as: SIMD16<Float>.self)
-            }
+            for s in 0..<full { copyFloats(src + s * nr, to: dst + (s * kc + p) * nr, count: nr) }
             if full < slivers {
-                var v = SIMD16<Float>()
-                for c in 0..<(nc - full * nr) { v[c] = src[full * nr + c] }
-                UnsafeMutableRawPointer(dst + (full * kc + p) * nr).storeBytes(of: v, as: SIMD16<Float>.self)
+                let d = dst + (full * kc + p) * nr, valid = nc - full * nr
+                copyFloats(src + full * nr, to: d, count: valid)
+                for c in valid..<nr { d[c] = 0 }
             }
         }
         return
@@ -191,11 +175,20 @@ func packB(_ g: GemmOperands, rowsFrom p0: Int, count kc: Int, columnsFrom j0: I
         let cols = min(nr, nc - s * nr)
         let j = j0 + s * nr
         if cols == nr {
-            transposeSliver(g.b + j * g.ldb + p0, ldb: g.ldb, kc: kc, into: d)
+            transposeSliver(g.b + j * g.ldb + p0, ldb: g.ldb, width: nr, kc: kc, into: d)
         } else {
             packEdgeSliver(g.b + j * g.ldb + p0, ld: g.ldb, count: cols, width: nr, kc: kc, into: d)
         }
     }
+}
+
+/// dst[0..<count] = src[0..<count], 16 and 4 floats at a time (short runs, where memcpy's call costs more).
+@inline(__always)
+private func copyFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+    var c = 0
+    while c + 16 <= count { store16(load16(src + c), dst + c); c += 16 }
+    while c + 4 <= count { store4(load4(src + c), dst + c); c += 4 }
+    while c < count { dst[c] = src[c]; c += 1 }
 }
 
 /// d[width·p + r] = src[r·ld + p] for r < count, and 0 for count ≤ r < width (p < kc): a sliver at the
@@ -211,21 +204,23 @@ private func packEdgeSliver(_ src: UnsafePointer<Float>, ld: Int, count: Int, wi
     }
 }
 
-/// d[16p + c] = src[c·ldb + p] for c in 0..<16, p in 0..<kc: 16 stored rows into one interleaved sliver,
-/// by 4×4 transposes.
+/// d[width·p + c] = src[c·ldb + p] for c in 0..<width, p in 0..<kc: `width` (a multiple of 4) stored rows
+/// into one interleaved sliver, by 4×4 transposes.
 @inline(__always)
-private func transposeSliver(_ src: UnsafePointer<Float>, ldb: Int, kc: Int, into d: UnsafeMutablePointer<Float>) {
-    for c in stride(from: 0, to: 16, by: 4) {
+private func transposeSliver(_ src: UnsafePointer<Float>, ldb: Int, width: Int, kc: Int,
+                             into d: UnsafeMutablePointer<Float>) {
+    for c in stride(from: 0, to: width, by: 4) {
         let r0 = src + c * ldb, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb
         var p = 0
         while p + 4 <= kc {
             let t = transpose4x4(load4(r0 + p), load4(r1 + p), load4(r2 + p), load4(r3 + p))
-            let dp = d + p * 16 + c
-            store4(t.0, dp); store4(t.1, dp + 16); store4(t.2, dp + 32); store4(t.3, dp + 48)
+            let dp = d + p * width + c
+            store4(t.0, dp); store4(t.1, dp + width); store4(t.2, dp + 2 * width); store4(t.3, dp + 3 * width)
             p += 4
         }
         for p in p..<kc {
-            d[p * 16 + c] = r0[p]; d[p * 16 + c + 1] = r1[p]; d[p * 16 + c + 2] = r2[p]; d[p * 16 + c + 3] = r3[p]
+            let dp = d + p * width + c
+            dp[0] = r0[p]; dp[1] = r1[p]; dp[2] = r2[p]; dp[3] = r3[p]
         }
     }
 }
@@ -246,83 +241,4 @@ private func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer
 @inline(__always)
 private func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
-}
-
-@inline(__always)
-private func store2(_ v: SIMD2<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD2<Float>.self)
-}
-
-/// The register-blocked 6×16 micro-kernel: twelve SIMD8 accumulators (two per row), one FMA each per p.
-///
-///     acc[r] = Σ_{p<kc} a[6p + r] · b[16p ..< 16p+16]
-///     C[r, 0..<cols] = alpha · acc[r] + beta · C[r, 0..<cols]   for r < rows (C not read when beta == 0)
-///
-/// The accumulators are SIMD8 rather than SIMD16 so that, on AVX2's sixteen 256-bit registers, the 12
-/// accumulators + 2 B vectors + 1 broadcast stay in registers (with SIMD16 the compiler spills).
-@inline(__always)
-private func microKernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, alpha: Float, beta: Float,
-                             c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
-                             tile: UnsafeMutablePointer<Float>) {
-    typealias V = SIMD8<Float>
-    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
-    var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-    var pa = a, pb = UnsafeRawPointer(b)
-    for _ in 0..<kc {
-        let b0 = pb.loadUnaligned(as: V.self)
-        let b1 = pb.loadUnaligned(fromByteOffset: 32, as: V.self)
-        var ai = V(repeating: pa[0])
-        c00.addProduct(ai, b0); c01.addProduct(ai, b1)
-        ai = V(repeating: pa[1])
-        c10.addProduct(ai, b0); c11.addProduct(ai, b1)
-        ai = V(repeating: pa[2])
-        c20.addProduct(ai, b0); c21.addProduct(ai, b1)
-        ai = V(repeating: pa[3])
-        c30.addProduct(ai, b0); c31.addProduct(ai, b1)
-        ai = V(repeating: pa[4])
-        c40.addProduct(ai, b0); c41.addProduct(ai, b1)
-        ai = V(repeating: pa[5])
-        c50.addProduct(ai, b0); c51.addProduct(ai, b1)
-        pa += 6
-        pb += 64
-    }
-    if rows == 6 && cols == 16 {
-        storeRow(c00, c01, c + 0 * ldc, alpha: alpha, beta: beta)
-        storeRow(c10, c11, c + 1 * ldc, alpha: alpha, beta: beta)
-        storeRow(c20, c21, c + 2 * ldc, alpha: alpha, beta: beta)
-        storeRow(c30, c31, c + 3 * ldc, alpha: alpha, beta: beta)
-        storeRow(c40, c41, c + 4 * ldc, alpha: alpha, beta: beta)
-        storeRow(c50, c51, c + 5 * ldc, alpha: alpha, beta: beta)
-    } else {
-        storeRow(c00, c01, tile + 0 * 16, alpha: 1, beta: 0)
-        storeRow(c10, c11, tile + 1 * 16, alpha: 1, beta: 0)
-        storeRow(c20, c21, tile + 2 * 16, alpha: 1, beta: 0)
-        storeRow(c30, c31, tile + 3 * 16, alpha: 1, beta: 0)
-        storeRow(c40, c41, tile + 4 * 16, alpha: 1, beta: 0)
-        storeRow(c50, c51, tile + 5 * 16, alpha: 1, beta: 0)
-        for r in 0..<rows {
-            let cr = c + r * ldc, tr = tile + r * 16
-            if beta == 0 {
-                for j in 0..<cols { cr[j] = alpha * tr[j] }
-            } else {
-                for j in 0..<cols { cr[j] = alpha * tr[j] + beta * cr[j] }
-            }
-        }
-    }
-}
-
-/// C row[0..<16] ← alpha · (lo, hi) + beta · C row (C not read when beta == 0).
-@inline(__always)
-private func storeRow(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ c: UnsafeMutablePointer<Float>,
-                      alpha: Float, beta: Float) {
-    let p = UnsafeMutableRawPointer(c)
-    if beta == 0 {
-        p.storeBytes(of: alpha * lo, as: SIMD8<Float>.self)
-        p.storeBytes(of: alpha * hi, toByteOffset: 32, as: SIMD8<Float>.self)
-    } else {
-        let oldLo = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-        let oldHi = UnsafeRawPointer(p).loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-        p.storeBytes(of: (beta * oldLo).addingProduct(alpha, lo), as: SIMD8<Float>.self)
-        p.storeBytes(of: (beta * oldHi).addingProduct(alpha, hi), toByteOffset: 32, as: SIMD8<Float>.self)
-    }
 }

@@ -1,26 +1,13 @@
 import Synchronization
 
-/// Cache-blocking sizes of the packed SGEMM (see GemmKernel.swift).
-enum GemmBlocking {
-    /// Rows of C per micro-tile (one SIMD16 accumulator per row).
-    static let mr = 6
-    /// Columns of C per micro-tile (one SIMD16 per row).
-    static let nr = 16
-    /// Depth of one packed block: a 6×kc A sliver and a kc×16 B sliver stay in L1.
-    static let kc = 256
-    /// Rows of the packed A block (mc×kc floats = 144 KiB, lives in L2).
-    static let mc = 144
-    /// Columns of the packed B block (kc×nc floats = 3 MiB, lives in L3).
-    static let nc = 3072
-}
-
-/// Packing buffers for one thread of SGEMM: 64-byte aligned, allocated once and reused through ``pool``.
+/// Packing buffers for one thread of SGEMM, big enough for every ``GemmKernel``: 64-byte aligned, allocated
+/// once and reused through ``pool``.
 final class GemmWorkspace: @unchecked Sendable {
     /// Packed A block: ⌈mc/mr⌉ slivers of kc×mr floats.
     let a: UnsafeMutablePointer<Float>
     /// Packed B block: ⌈nc/nr⌉ slivers of kc×nr floats.
     let b: UnsafeMutablePointer<Float>
-    /// One mr×nr tile, for edge tiles of C.
+    /// One row of a micro-tile, for tiles at the edge of C.
     let tile: UnsafeMutablePointer<Float>
 
     private init() {
@@ -28,9 +15,9 @@ final class GemmWorkspace: @unchecked Sendable {
             UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
                 .bindMemory(to: Float.self, capacity: count)
         }
-        a = aligned(GemmBlocking.mc * GemmBlocking.kc)
-        b = aligned(GemmBlocking.kc * GemmBlocking.nc)
-        tile = aligned(GemmBlocking.mr * GemmBlocking.nr)
+        a = aligned(GemmKernel.largestPackedA)
+        b = aligned(GemmKernel.largestPackedB)
+        tile = aligned(GemmKernel.widestRow)
     }
 
     deinit {

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 import Testing
 @testable import CharLSTMKernels
@@ -8,6 +9,27 @@ import Testing
         let seen = Mutex([Int](repeating: 0, count: count))
         Parallel.forEach(count, threads: threads) { i in seen.withLock { $0[i] += 1 } }
         #expect(seen.withLock { $0 } == [Int](repeating: 1, count: count))
+    }
+
+    @Test func nestedAndConcurrentCallsRunEveryItemOnce() {
+        // Calls from inside an item, and from several threads at once, find the pool busy and take the
+        // fallback path; repeated jobs reuse the pool's workers (spinning or asleep).
+        let seen = Mutex([Int](repeating: 0, count: 4 * 3 * 5))
+        DispatchQueue.concurrentPerform(iterations: 4) { caller in
+            for round in 0..<50 {
+                Parallel.forEach(3, threads: 2) { outer in
+                    Parallel.forEach(5, threads: 2) { inner in
+                        if round == 0 { seen.withLock { $0[(caller * 3 + outer) * 5 + inner] += 1 } }
+                    }
+                }
+            }
+        }
+        #expect(seen.withLock { $0 } == [Int](repeating: 1, count: 4 * 3 * 5))
+        for _ in 0..<1000 {
+            let count = Mutex(0)
+            Parallel.forEach(2, threads: 2) { _ in count.withLock { $0 += 1 } }
+            #expect(count.withLock { $0 } == 2)
+        }
     }
 
     @Test func overheadAndPeakAreMeasurable() {

@@ -2,7 +2,8 @@ import CharLSTMKernels
 import Foundation
 
 /// The standard throughput measurements behind `charlstm bench`: training and generation speed of the
-/// S, M and L configurations on a corpus, and the peak resident memory while training.
+/// S, M and L configurations on a corpus, the peak resident memory of what a `train` run does (training
+/// steps, a validation pass, a checkpoint save), and the SGEMM speed on the products a training step makes.
 public enum Benchmark {
     /// A standard configuration: layers × hidden, sequence length, batch size.
     public struct Shape: Sendable {
@@ -23,7 +24,61 @@ public enum Benchmark {
         public var trainCharsPerSecond: Double
         public var trainGFLOPS: Double
         public var generateCharsPerSecond: Double
+        /// Peak RSS over training steps, one validation pass and one checkpoint save, as in `train`.
         public var peakRSSMiB: Double
+    }
+
+    /// One matrix product a training step makes, as `sgemm` is called for it.
+    public struct GemmShape: Sendable {
+        public let name: String
+        public let m: Int, n: Int, k: Int
+        public let transA: Bool, transB: Bool
+        public let beta: Float
+        /// op(B) packed once ahead (the recurrent weights).
+        public let prepacked: Bool
+        /// Threads `sgemm` is given: 1 for the per-step products, which each thread runs for its own streams.
+        public let threads: Int
+        public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
+    }
+
+    /// The products of one training step of `shape` (LSTM gates, vocabulary `vocabulary`) with `threads`
+    /// threads, in the order of their share of the step's work.
+    public static func gemmShapes(_ shape: Shape, cell: CellKind, vocabulary V: Int, threads: Int) -> [GemmShape] {
+        let H = shape.hidden, G = cell.gateCount * H, TB = shape.sequenceLength * shape.batchSize
+        let rows = shape.batchSize >= 8 * threads ? (shape.batchSize + threads - 1) / threads : shape.batchSize
+        let stepThreads = shape.batchSize >= 8 * threads ? 1 : threads
+        return [
+            GemmShape(name: "recurrent h·Whhᵀ", m: rows, n: G, k: H, transA: false, transB: true, beta: 1,
+                      prepacked: true, threads: stepThreads),
+            GemmShape(name: "recurrent dG·Whh", m: rows, n: H, k: G, transA: false, transB: false, beta: 1,
+                      prepacked: true, threads: stepThreads),
+            GemmShape(name: "weights dGᵀ·h", m: G, n: H, k: TB, transA: true, transB: false, beta: 0,
+                      prepacked: false, threads: threads),
+            GemmShape(name: "input x·Wihᵀ", m: TB, n: G, k: H, transA: false, transB: true, beta: 1,
+                      prepacked: false, threads: threads),
+            GemmShape(name: "input dG·Wih", m: TB, n: H, k: G, transA: false, transB: false, beta: 0,
+                      prepacked: false, threads: threads),
+            GemmShape(name: "decoder x·Wdᵀ", m: TB, n: V, k: H, transA: false, transB: true, beta: 1,
+                      prepacked: false, threads: threads),
+        ]
+    }
+
+    /// GFLOP/s of `sgemm` on `shape`, timed over about `seconds`. When the shape runs on fewer threads than
+    /// `threads` (the per-step products, one per thread), that many copies run at once, one per thread, as
+    /// in training, and the figure is their sum.
+    public static func measure(_ shape: GemmShape, threads: Int, seconds: Double) -> Double {
+        let copies = max(1, threads / shape.threads)
+        if copies == 1 {
+            return measureSgemm(m: shape.m, n: shape.n, k: shape.k, threads: shape.threads, seconds: seconds,
+                                transA: shape.transA, transB: shape.transB, beta: shape.beta, prepackedB: shape.prepacked)
+        }
+        let results = GemmRates(count: copies)
+        Parallel.forEach(copies, threads: copies) { i in
+            results.set(i, measureSgemm(m: shape.m, n: shape.n, k: shape.k, threads: shape.threads, seconds: seconds,
+                                        transA: shape.transA, transB: shape.transB, beta: shape.beta,
+                                        prepackedB: shape.prepacked))
+        }
+        return results.sum
     }
 
     /// Trains `shape` for about `seconds` (after two warm-up steps) and generates for about `seconds / 2`.
@@ -51,6 +106,9 @@ public enum Benchmark {
         }
         let trainSeconds = (clock.now - start).seconds
         let chars = Double(steps * shape.sequenceLength * shape.batchSize)
+        // What a `train` run adds to the steps: a validation pass and a checkpoint save.
+        _ = try trainer.validate()
+        try saveCheckpoint(of: trainer, vocabulary: vocabulary)
         let peak = peakRSSMiB()
 
         let generator = try TextGenerator(model: model, vocabulary: vocabulary, sampler: try! Sampler(), seed: 1)
@@ -66,6 +124,22 @@ public enum Benchmark {
                       trainCharsPerSecond: chars / trainSeconds,
                       trainGFLOPS: chars * config.trainingFLOPsPerCharacter / trainSeconds / 1e9,
                       generateCharsPerSecond: Double(generated) / genSeconds, peakRSSMiB: peak)
+    }
+
+    /// Saves a checkpoint of `trainer` to a temporary file, as `train` does, and deletes it.
+    private static func saveCheckpoint(of trainer: Trainer, vocabulary: Vocabulary) throws(CharLSTMError) {
+        let folder = FileManager.default.temporaryDirectory.path
+        let path = "\(folder)/charlstm-bench-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationBPC: nil, bestValidationBPC: nil,
+                                    elapsedSeconds: 0)
+        do {
+            try checkpoint.save(to: path)
+        } catch let error as CharLSTMError {
+            throw error
+        } catch {
+            throw CharLSTMError(.io, "could not save the benchmark's checkpoint to '\(path)': \(error)")
+        }
     }
 
     /// Peak resident set size of this process in MiB (VmHWM), 0 where unknown.
@@ -85,6 +159,14 @@ public enum Benchmark {
             try? handle.close()
         }
     }
+}
+
+/// One slot per concurrent measurement.
+private final class GemmRates: @unchecked Sendable {
+    private var values: [Double]
+    init(count: Int) { values = Array(repeating: 0, count: count) }
+    func set(_ i: Int, _ v: Double) { values.withUnsafeMutableBufferPointer { $0[i] = v } }
+    var sum: Double { values.reduce(0, +) }
 }
 
 extension Duration {

@@ -15,14 +15,36 @@ struct BenchCommand {
         let text = try Corpus.load(path: corpusPath).text
         let threads = o.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let shapes = o.config == .all ? Benchmark.shapes : Benchmark.shapes.filter { $0.name == o.config.rawValue }
+        if let name = GemmKernel.overrideName, GemmKernel.named(name) == nil {
+            throw CharLSTMError.usage("\(GemmKernel.overrideVariable)='\(name)' names no SGEMM kernel; use one of "
+                + GemmKernel.all.map(\.name).joined(separator: ", "))
+        }
+        let cpu = CPUInfo.current, kernel = GemmKernel.selected
         let peak = measurePeakGFLOPS(threads: threads, seconds: 1)
+        let vocabularySize = Vocabulary(of: text).count
+        let gemmSeconds = min(0.5, max(0.05, o.seconds / 20))
         if !o.json {
+            try console.out.write("CPU \(cpu.summary), ISA \(cpu.isa.rawValue), SGEMM kernel \(kernel.name) "
+                + "(\(kernel.mr)×\(kernel.nr)\(GemmKernel.overrideName == nil ? "" : ", from \(GemmKernel.overrideVariable)"))\n")
             try console.out.write("corpus '\(corpusPath)', \(o.cell.rawValue), dropout \(o.dropout), \(threads) threads; "
-                + "machine peak \(String(format: "%.0f", peak)) GFLOP/s (FMA loop), \(o.seconds)s per measurement\n\n")
-            try console.out.write(row(["config", "shape", "train chars/s", "GFLOP/s", "% of peak", "generate chars/s", "peak RSS"]))
+                + "machine peak \(String(format: "%.0f", peak)) GFLOP/s (FMA loop), \(o.seconds)s per measurement\n")
             try console.out.flush()
         }
         for shape in shapes {
+            // SGEMM alone on the products of this configuration's training step.
+            let products = Benchmark.gemmShapes(shape, cell: o.cell, vocabulary: vocabularySize, threads: threads)
+            let rates = products.map { Benchmark.measure($0, threads: threads, seconds: gemmSeconds) }
+            if !o.json {
+                try console.out.write("\n\(shape.name): SGEMM on the training step's products (% of peak)\n")
+                for (product, rate) in zip(products, rates) {
+                    let dims = "\(product.m)×\(product.n)×\(product.k) \(product.transA ? "T" : "N")\(product.transB ? "T" : "N")"
+                        + (product.prepacked ? " packed" : "") + (product.threads < threads ? ", one per thread" : "")
+                    try console.out.write("  " + row([product.name, dims, String(format: "%.0f GFLOP/s", rate),
+                                                      String(format: "%.0f%%", 100 * rate / peak)], widths: [18, 36, 14, 5]))
+                }
+                try console.out.write(row(["config", "shape", "train chars/s", "GFLOP/s", "% of peak", "generate chars/s", "peak RSS"]))
+                try console.out.flush()
+            }
             let r = try Benchmark.run(shape, cell: o.cell, dropout: Float(o.dropout), threads: threads, text: text, seconds: o.seconds)
             if o.json {
                 let fields: [(String, JSONValue)] = [
@@ -32,6 +54,11 @@ struct BenchCommand {
                     ("train_chars_per_sec", .double(r.trainCharsPerSecond.rounded())),
                     ("train_gflops", .double((r.trainGFLOPS * 10).rounded() / 10)),
                     ("peak_gflops", .double(peak.rounded())),
+                    ("train_percent_of_peak", .double((1000 * r.trainGFLOPS / peak).rounded() / 10)),
+                    ("cpu", .string(cpu.summary)), ("isa", .string(cpu.isa.rawValue)), ("kernel", .string(kernel.name)),
+                    ("sgemm_percent_of_peak", .object(Dictionary(uniqueKeysWithValues: zip(products, rates).map {
+                        ($0.0.name, JSONValue.double((1000 * $0.1 / peak).rounded() / 10))
+                    }))),
                     ("generate_chars_per_sec", .double(r.generateCharsPerSecond.rounded())),
                     ("peak_rss_mib", .double(r.peakRSSMiB.rounded())),
                 ]
@@ -51,8 +78,7 @@ struct BenchCommand {
         return 0
     }
 
-    private func row(_ cells: [String]) -> String {
-        let widths = [6, 20, 14, 8, 10, 17, 10]
+    private func row(_ cells: [String], widths: [Int] = [6, 20, 14, 8, 10, 17, 10]) -> String {
         return zip(cells, widths).map { $0.padding(toLength: max($1, $0.count), withPad: " ", startingAt: 0) }
             .joined(separator: " ") + "\n"
     }
