@@ -79,22 +79,8 @@ public enum InspectionPage {
     /// Surprisal drawn at full colour from this many bits on.
     static let maxBits = 8.0
 
-    /// `s` with the five characters that mean something in HTML written as references.
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out
-    }
+    /// `s` safe in the page (``Markup/escape(_:)``).
+    static func escape(_ s: String) -> String { Markup.escape(s) }
 
     /// `12,345`.
     static func grouped(_ n: Int) -> String {

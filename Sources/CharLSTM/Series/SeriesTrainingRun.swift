@@ -256,14 +256,13 @@ public final class SeriesTrainingRun: @unchecked Sendable {
                 latestStep = step
             }
             let elapsed = clock() - start
-            var remaining: [Double] = []
-            if let totalSteps { remaining.append(elapsed / Double(step - startStep) * Double(max(0, totalSteps - step))) }
-            if let seconds = budget.seconds { remaining.append(max(0, seconds - elapsed)) }
+            let remaining = budget.secondsRemaining(elapsed: elapsed, stepsTaken: step - startStep,
+                                                    stepsLeft: totalSteps.map { max(0, $0 - step) })
             try onProgress(SeriesTrainingProgress(
                 step: step, totalSteps: totalSteps, epoch: trainer.epochProgress, trainRMSE: result.seriesRootMeanSquaredError * unit,
                 validation: validation, lastValidation: lastValidation, bestValidation: bestValidation, metrics: row, saved: saved,
                 valuesPerSecond: Double(step - startStep) * valuesPerStep / max(trainingSeconds, 1e-9),
-                secondsRemaining: remaining.min(), isLast: isLast))
+                secondsRemaining: remaining, isLast: isLast))
             if isLast { return outcome(.budgetSpent) }
         }
     }

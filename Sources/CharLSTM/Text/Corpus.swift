@@ -99,18 +99,7 @@ private func decodeUTF8(_ bytes: UnsafeRawBufferPointer, from start: Int,
             o += 1
             continue
         }
-        var low: UInt8 = 0x80, high: UInt8 = 0xBF
-        let continuations: Int
-        switch lead {
-        case 0xC2...0xDF: continuations = 1
-        case 0xE0: continuations = 2; low = 0xA0
-        case 0xED: continuations = 2; high = 0x9F
-        case 0xE1...0xEF: continuations = 2
-        case 0xF0: continuations = 3; low = 0x90
-        case 0xF4: continuations = 3; high = 0x8F
-        case 0xF1...0xF3: continuations = 3
-        default: return (o, i)
-        }
+        guard let (continuations, low, high) = utf8MultiByteLead(lead) else { return (o, i) }
         guard n - i > continuations else { return (o, i) }
         let second = bytes[i + 1]
         guard second >= low, second <= high else { return (o, i) }
@@ -128,4 +117,21 @@ private func decodeUTF8(_ bytes: UnsafeRawBufferPointer, from start: Int,
         o += 1
     }
     return (o, -1)
+}
+
+/// What a UTF-8 byte ≥ 0x80 promises as the lead of a multi-byte sequence: how many continuation bytes follow, and
+/// the range the first of them must fall in (narrower than 0x80…0xBF after E0, ED, F0 and F4, which rules out
+/// overlong forms, surrogates and values past U+10FFFF); nil for a byte that cannot lead one (RFC 3629). O(1).
+@inline(__always)
+func utf8MultiByteLead(_ lead: UInt8) -> (continuations: Int, low: UInt8, high: UInt8)? {
+    switch lead {
+    case 0xC2...0xDF: (1, 0x80, 0xBF)
+    case 0xE0: (2, 0xA0, 0xBF)
+    case 0xED: (2, 0x80, 0x9F)
+    case 0xE1...0xEF: (2, 0x80, 0xBF)
+    case 0xF0: (3, 0x90, 0xBF)
+    case 0xF4: (3, 0x80, 0x8F)
+    case 0xF1...0xF3: (3, 0x80, 0xBF)
+    default: nil
+    }
 }

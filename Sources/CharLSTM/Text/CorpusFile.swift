@@ -171,18 +171,13 @@ private struct UTF8Scanner {
                     }
                 }
                 let lead = bytes[i]
-                var low: UInt8 = 0x80, high: UInt8 = 0xBF
-                let continuations: Int
-                switch lead {
-                case 0x01...0x7F: continuations = 0
-                case 0xC2...0xDF: continuations = 1
-                case 0xE0: continuations = 2; low = 0xA0
-                case 0xED: continuations = 2; high = 0x9F
-                case 0xE1...0xEF: continuations = 2
-                case 0xF0: continuations = 3; low = 0x90
-                case 0xF4: continuations = 3; high = 0x8F
-                case 0xF1...0xF3: continuations = 3
-                default: throw fail(at: i)
+                let continuations: Int, low: UInt8, high: UInt8
+                if lead >= 0x01 && lead < 0x80 {
+                    (continuations, low, high) = (0, 0x80, 0xBF)
+                } else if let promise = utf8MultiByteLead(lead) {
+                    (continuations, low, high) = promise
+                } else {
+                    throw fail(at: i)
                 }
                 if n - i <= continuations {
                     // The sequence continues in the next buffer: check what is here, then stop.

@@ -288,7 +288,7 @@ extension LossPlot {
         mutating func raw(_ element: String) { out += element + "\n" }
 
         mutating func text(_ content: String, x: Double, y: Double, size: Double, attributes: String) {
-            raw("<text x=\"\(Self.number(x))\" y=\"\(Self.number(y))\" font-size=\"\(Self.number(size))\" \(attributes)>\(Self.escape(content))</text>")
+            raw("<text x=\"\(Self.number(x))\" y=\"\(Self.number(y))\" font-size=\"\(Self.number(size))\" \(attributes)>\(Markup.escape(content))</text>")
         }
 
         mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String, width: Double = 1) {
@@ -316,20 +316,5 @@ extension LossPlot {
             return r == r.rounded() ? String(Int(r)) : String(r)
         }
 
-        static func escape(_ text: String) -> String {
-            var s = ""
-            for c in text {
-                switch c {
-                case "&": s += "&amp;"
-                case "<": s += "&lt;"
-                case ">": s += "&gt;"
-                case "\"": s += "&quot;"
-                case "'": s += "&apos;"
-                case _ where c.unicodeScalars.allSatisfy({ $0.value < 0x20 }): s += " "  // not allowed in XML 1.0
-                default: s.append(c)
-                }
-            }
-            return s
-        }
     }
 }

@@ -51,3 +51,17 @@ public struct TrainingBudget: Equatable, Sendable {
         return total
     }
 }
+
+extension TrainingBudget {
+    /// Seconds until this budget ends, `elapsed` seconds into a call that took `stepsTaken` steps with `stepsLeft`
+    /// to go (nil: no step budget): the nearer of the step budget's end at the pace so far and the time budget's
+    /// end; nil when neither is set. O(1).
+    func secondsRemaining(elapsed: Double, stepsTaken: Int, stepsLeft: Int?) -> Double? {
+        let bySteps = stepsLeft.map { elapsed / Double(max(stepsTaken, 1)) * Double($0) }
+        let byTime = seconds.map { max(0, $0 - elapsed) }
+        switch (bySteps, byTime) {
+        case let (s?, t?): return min(s, t)
+        case let (s, t): return s ?? t
+        }
+    }
+}

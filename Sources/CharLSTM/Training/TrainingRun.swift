@@ -258,15 +258,14 @@ public final class TrainingRun: @unchecked Sendable {
                 latestStep = step
             }
             let elapsed = clock() - start
-            var remaining: [Double] = []
-            if let totalSteps { remaining.append(elapsed / Double(step - startStep) * Double(max(0, totalSteps - step))) }
-            if let seconds = budget.seconds { remaining.append(max(0, seconds - elapsed)) }
+            let remaining = budget.secondsRemaining(elapsed: elapsed, stepsTaken: step - startStep,
+                                                    stepsLeft: totalSteps.map { max(0, $0 - step) })
             try onProgress(TrainingProgress(
                 step: step, totalSteps: totalSteps, epoch: trainer.epochProgress, trainBitsPerCharacter: result.bitsPerCharacter,
                 learningRate: result.learningRate, gradientNorm: result.gradientNorm, validation: validation,
                 lastValidation: lastValidation, bestValidation: bestValidation, metrics: row, saved: saved,
                 charactersPerSecond: Double(step - startStep) * charsPerStep / max(trainingSeconds, 1e-9),
-                elapsedSeconds: elapsed, secondsRemaining: remaining.min(), isLast: isLast))
+                elapsedSeconds: elapsed, secondsRemaining: remaining, isLast: isLast))
             if isLast { return outcome(stoppedEarly ? .noImprovement : .budgetSpent) }
         }
     }
