@@ -24,6 +24,25 @@ import CharLSTMKernels
             }
         }
         func nested(_ key: String) -> [Double] { flatten(json[key] as Any) }
+        /// A model of `config` with the fixture's `params`, each tensor present and of its layout's size.
+        func model(_ config: ModelConfig) throws -> CharModel {
+            let params = tensors("params")
+            let values = FloatBuffer(count: ParameterLayout(config).totalCount)
+            for e in ParameterLayout(config).entries {
+                let p = try #require(params[e.name], "fixture lacks \(e.name)")
+                #expect(p.count == e.count)
+                for i in 0..<e.count { values[e.offset + i] = Float(p[i]) }
+            }
+            return CharModel(config: config, parameters: values)
+        }
+        /// The fixture's initial state `h0` (and `c0` for cells with a cell state) for `batch` rows.
+        func initialState(_ config: ModelConfig, batch: Int) -> RecurrentState {
+            let h0 = nested("h0"), c0 = config.cell.hasCellState ? nested("c0") : []
+            let s = RecurrentState(config: config, batch: batch)
+            for i in 0..<h0.count { s.h[i] = Float(h0[i]) }
+            for i in 0..<c0.count { s.c[i] = Float(c0[i]) }
+            return s
+        }
         private func flatten(_ v: Any) -> [Double] {
             if let n = v as? NSNumber { return [n.doubleValue] }
             return (v as! [Any]).flatMap(flatten)
@@ -43,23 +62,10 @@ import CharLSTMKernels
         let f = try Fixture(cell)
         let config = ModelConfig(cell: cell, vocabularySize: f.int("vocab_size"), hidden: f.int("hidden"), layers: f.int("layers"))
         let T = f.int("seq_length"), B = f.int("batch_size"), H = config.hidden
-        let params = f.tensors("params")
-        let values = FloatBuffer(count: ParameterLayout(config).totalCount)
-        for e in ParameterLayout(config).entries {
-            let p = try #require(params[e.name], "fixture lacks \(e.name)")
-            #expect(p.count == e.count)
-            for i in 0..<e.count { values[e.offset + i] = Float(p[i]) }
-        }
-        let model = CharModel(config: config, parameters: values)
+        let model = try f.model(config)
         let batch = TokenBatch(sequenceLength: T, batchSize: B, inputs: f.nested("inputs").map { Int32($0) },
                                targets: f.nested("targets").map { Int32($0) })
-        let h0 = f.nested("h0"), c0 = cell.hasCellState ? f.nested("c0") : []
-        func initialState() -> RecurrentState {
-            let s = RecurrentState(config: config, batch: B)
-            for i in 0..<h0.count { s.h[i] = Float(h0[i]) }
-            for i in 0..<c0.count { s.c[i] = Float(c0[i]) }
-            return s
-        }
+        func initialState() -> RecurrentState { f.initialState(config, batch: B) }
         let ws = Workspace(config: config, sequenceLength: T, batchSize: B)
         var rng = RandomGenerator(seed: 1)
 
@@ -78,7 +84,7 @@ import CharLSTMKernels
         // Three clipped Adam steps with weight decay, each from the same batch and initial state.
         let adamConfig = f.json["adam"] as! [String: Any]
         func number(_ k: String) -> Float { (adamConfig[k] as! NSNumber).floatValue }
-        let adam = Adam(parameterCount: values.count, learningRate: number("learning_rate"), beta1: number("beta1"),
+        let adam = Adam(parameterCount: model.parameters.count, learningRate: number("learning_rate"), beta1: number("beta1"),
                         beta2: number("beta2"), epsilon: number("eps"), weightDecay: number("weight_decay"),
                         clipNorm: number("clip"))
         let losses = f.nested("losses"), norms = f.nested("grad_norms")

@@ -12,24 +12,11 @@ import CharLSTMKernels
         let f = try PyTorchAgreementTests.Fixture(named: "series_\(cell.rawValue)_reference")
         let F = f.int("width"), T = f.int("seq_length"), B = f.int("batch_size")
         let config = ModelConfig(cell: cell, vocabularySize: F, hidden: f.int("hidden"), layers: f.int("layers"))
-        let params = f.tensors("params")
-        let values = FloatBuffer(count: ParameterLayout(config).totalCount)
-        for e in ParameterLayout(config).entries {
-            let p = try #require(params[e.name], "fixture lacks \(e.name)")
-            #expect(p.count == e.count)
-            for i in 0..<e.count { values[e.offset + i] = Float(p[i]) }
-        }
-        let model = CharModel(config: config, parameters: values)
+        let model = try f.model(config)
         var batch = SeriesBatch(sequenceLength: T, batchSize: B, width: F)
         batch.inputs = f.nested("inputs").map(Float.init)
         batch.targets = f.nested("targets").map(Float.init)
-        let h0 = f.nested("h0"), c0 = cell.hasCellState ? f.nested("c0") : []
-        func initialState() -> RecurrentState {
-            let s = RecurrentState(config: config, batch: B)
-            for i in 0..<h0.count { s.h[i] = Float(h0[i]) }
-            for i in 0..<c0.count { s.c[i] = Float(c0[i]) }
-            return s
-        }
+        func initialState() -> RecurrentState { f.initialState(config, batch: B) }
         let ws = Workspace(config: config, sequenceLength: T, batchSize: B)
         var rng = RandomGenerator(seed: 1)
 
@@ -45,7 +32,7 @@ import CharLSTMKernels
 
         let adamConfig = f.json["adam"] as! [String: Any]
         func number(_ k: String) -> Float { (adamConfig[k] as! NSNumber).floatValue }
-        let adam = Adam(parameterCount: values.count, learningRate: number("learning_rate"), beta1: number("beta1"),
+        let adam = Adam(parameterCount: model.parameters.count, learningRate: number("learning_rate"), beta1: number("beta1"),
                         beta2: number("beta2"), epsilon: number("eps"), weightDecay: number("weight_decay"), clipNorm: number("clip"))
         let losses = f.nested("losses"), norms = f.nested("grad_norms")
         for s in 0..<(adamConfig["steps"] as! Int) {
