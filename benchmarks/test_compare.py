@@ -3,7 +3,7 @@
 import argparse
 import json
 
-from compare import json_lines, report
+from compare import best_of, json_lines, report
 
 FAKE = {"impl": "charlstm", "config": "M", "cell": "lstm", "layers": 2, "hidden": 512, "seq_length": 100,
         "batch_size": 64, "dropout": 0.0, "threads": 2, "train_chars_per_sec": 30000.0,
@@ -34,3 +34,19 @@ def test_report_has_both_sides_and_ratios():
     assert "AMD EPYC (AuthenticAMD family 26 model 2), ISA avx512, SGEMM kernel avx512-zmm-8x48" in text
     sgemm_row = next(line for line in text.splitlines() if line.startswith("| M ") and "91%" in line)
     assert [c.strip() for c in sgemm_row.strip("|").split("|")] == ["M", "91%", "40%"]
+
+
+def test_best_of_keeps_each_speed_at_its_best_and_the_largest_rss():
+    slow = dict(FAKE, train_chars_per_sec=20000.0, generate_chars_per_sec=5000.0, peak_rss_mib=60.0,
+                train_percent_of_peak=30.0)
+    best = best_of([slow, FAKE])
+    assert best["train_chars_per_sec"] == 30000.0 and best["generate_chars_per_sec"] == 5000.0
+    assert best["peak_rss_mib"] == 60.0 and best["train_percent_of_peak"] == 53.3
+
+
+def test_report_lists_the_ratio_of_every_round():
+    theirs = dict(FAKE, impl="pytorch", train_chars_per_sec=10000.0)
+    ours = dict(FAKE, round_train_ratios=[2.5, 3.0, 2.75])
+    args = argparse.Namespace(threads=2, cell="lstm", dropout=0.0, seconds=10.0, corpus="/x/tiny.txt", rounds=3)
+    text = report(args, [(ours, theirs)], 0.5, 0.25)
+    assert "best of 3 alternating rounds" in text and "M: 2.50×, 3.00×, 2.75×" in text

@@ -2,29 +2,34 @@ import CharLSTMKernels
 
 extension CharModel {
     /// Backpropagation through time over the batch of the preceding training ``forward(_:state:workspace:training:dropout:)``:
-    /// overwrites ``gradients`` with ∂(mean loss)/∂parameters. The gradient is cut at the carried-in state
-    /// (truncated BPTT). Each layer's gates are overwritten by their gradients. O(T·B·L·G·H²), no allocation.
-    public func backward(_ batch: TokenBatch, workspace ws: Workspace) {
+    /// overwrites ``gradients`` with ∂(mean loss)/∂parameters, or adds it to them with `accumulate` (a batch
+    /// taken in pieces of streams, see ``Workspace/streamsPerPass(config:sequenceLength:batchSize:)``). The
+    /// gradient is cut at the carried-in state (truncated BPTT). Each layer's gates are overwritten by their
+    /// gradients. O(T·B·L·G·H²), no allocation.
+    public func backward(_ batch: TokenBatch, workspace ws: Workspace, accumulate: Bool = false) {
         batch.inputs.withUnsafeBufferPointer { tokens in
-            backpropagate(first: .tokens(tokens.baseAddress!), steps: batch.sequenceLength, batch: batch.batchSize, workspace: ws)
+            backpropagate(first: .tokens(tokens.baseAddress!), steps: batch.sequenceLength, batch: batch.batchSize,
+                          workspace: ws, accumulate: accumulate)
         }
     }
 
     /// The backward pass of ``backward(_:workspace:)`` for any first-layer input, from ∂loss/∂outputs in the
     /// workspace's logits [T·B, V] (the character model's softmax gradient, or the series model's MSE one):
-    /// writes every parameter's gradient into ``gradients``. O(T·B·L·G·H²), no allocation.
-    func backpropagate(first: FirstLayerInput, steps T: Int, batch B: Int, workspace ws: Workspace) {
+    /// writes every parameter's gradient into ``gradients``, or adds it there with `accumulate`.
+    /// O(T·B·L·G·H²), no allocation.
+    func backpropagate(first: FirstLayerInput, steps T: Int, batch B: Int, workspace ws: Workspace, accumulate: Bool = false) {
         let TB = T * B
         let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize, L = config.layers
         let p = parameters.pointer, g = gradients.pointer, cell = config.cell
         let dropout = config.dropout > 0, scale = 1 / (1 - config.dropout)
+        let gradientBeta: Float = accumulate ? 1 : 0  // for the products that write a parameter's gradient
 
         // Decoder: dW = dZᵀ·Y, db = Σ dZ, dY = dZ·W; then through the top layer's dropout mask. dY goes
         // where the forward left the dropped-out Y, after dW has read it.
         let d = layout.decoder, dZ = ws.logits, dH = ws.hiddenGradient
         sgemm(transA: true, transB: false, m: V, n: H, k: TB, alpha: 1, a: dZ, lda: V, b: ws.layerOutput(dropout: dropout),
-              ldb: H, beta: 0, c: g + d.weight, ldc: H, threads: threads)
-        columnSums(dZ, rows: TB, n: V, into: g + d.bias, accumulate: false)
+              ldb: H, beta: gradientBeta, c: g + d.weight, ldc: H, threads: threads)
+        columnSums(dZ, rows: TB, n: V, into: g + d.bias, accumulate: accumulate)
         sgemm(transA: false, transB: false, m: TB, n: H, k: V, alpha: 1, a: dZ, lda: V, b: p + d.weight, ldb: H,
               beta: 0, c: dH, ldc: H, threads: threads)
         if dropout { applyDropoutMask(dH, mask: ws.dropoutMask(L - 1), scale: scale, into: dH, count: TB * H) }
@@ -88,25 +93,25 @@ extension CharModel {
                     applyDropoutMask(hs + B * H, mask: ws.dropoutMask(k), scale: scale, into: dH, count: TB * H)
                 }
                 sgemm(transA: true, transB: false, m: G, n: H, k: TB, alpha: 1, a: ws.gates(k + 1), lda: G,
-                      b: ws.layerOutput(dropout: dropout), ldb: H, beta: 0, c: g + layout.layer(k + 1).weightIH, ldc: H,
+                      b: ws.layerOutput(dropout: dropout), ldb: H, beta: gradientBeta, c: g + layout.layer(k + 1).weightIH, ldc: H,
                       threads: threads)
             }
             // Weight and bias gradients of the whole sequence at once. The recurrent part's gradient is the
             // gates' one, except for the separate recurrent gates (GRU: n), whose own is in separatePart.
             let separate = cell.separateRecurrentGates * H, shared = G - separate
             sgemm(transA: true, transB: false, m: shared, n: H, k: TB, alpha: 1, a: dA, lda: G, b: hs, ldb: H,
-                  beta: 0, c: g + o.weightHH, ldc: H, threads: threads)
-            columnSums(dA, rows: TB, n: G, into: g + o.biasIH, accumulate: false)
-            (g + o.biasHH).update(from: g + o.biasIH, count: shared)
+                  beta: gradientBeta, c: g + o.weightHH, ldc: H, threads: threads)
+            columnSums(dA, rows: TB, n: G, into: g + o.biasIH, accumulate: accumulate)
+            (g + o.biasHH).update(from: g + o.biasIH, count: shared)  // equal before, so equal after accumulating
             if let separatePart {
                 sgemm(transA: true, transB: false, m: separate, n: H, k: TB, alpha: 1, a: separatePart, lda: separate, b: hs,
-                      ldb: H, beta: 0, c: g + o.weightHH + shared * H, ldc: H, threads: threads)
-                columnSums(separatePart, rows: TB, n: separate, into: g + o.biasHH + shared, accumulate: false)
+                      ldb: H, beta: gradientBeta, c: g + o.weightHH + shared * H, ldc: H, threads: threads)
+                columnSums(separatePart, rows: TB, n: separate, into: g + o.biasHH + shared, accumulate: accumulate)
             }
             if k == 0, case .values(let x) = first {
                 // Real-valued input rows X [TB, F]: dW_ih = dAᵀ·X.
                 sgemm(transA: true, transB: false, m: G, n: V, k: TB, alpha: 1, a: dA, lda: G, b: x, ldb: V,
-                      beta: 0, c: g + o.weightIH, ldc: V, threads: threads)
+                      beta: gradientBeta, c: g + o.weightIH, ldc: V, threads: threads)
             } else if k == 0, case .tokens(let x) = first {
                 // One-hot input: scatter rows of dA into the rows of the transposed W_ih gradient.
                 let dE = ws.embeddingGradient
@@ -115,7 +120,7 @@ extension CharModel {
                     let src = dA + r * G, dst = dE + Int(x[r]) * G
                     forEachChunk16(G) { j, w in store16(load16(dst + j, width: w) + load16(src + j, width: w), dst + j, width: w) }
                 }
-                transpose(dE, rows: V, cols: G, into: g + o.weightIH)
+                transpose(dE, rows: V, cols: G, into: g + o.weightIH, accumulate: accumulate)
             } else {
                 // dH of the layer below; the gradient of this layer's input weights waits for the layer below's
                 // h, which its backward rebuilds.

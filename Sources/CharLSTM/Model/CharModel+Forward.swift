@@ -24,11 +24,13 @@ extension CharModel {
     /// the final state in `state`, and returns the loss.
     ///
     /// With `training`, dropout masks are drawn from `rng` and applied, and the logits are replaced by
-    /// ∂(mean loss)/∂logits for ``backward(_:workspace:)``. Without it, this evaluates (dropout off);
-    /// ``evaluate(_:state:workspace:)`` does the same with far less memory. O(T·B·L·G·H²), no allocation.
+    /// ∂(mean loss)/∂logits for ``backward(_:workspace:accumulate:)``, the mean taken over `gradientRows`
+    /// predictions (default: this batch's T·B; a batch taken in pieces of streams passes the whole batch's).
+    /// Without it, this evaluates (dropout off); ``evaluate(_:state:workspace:)`` does the same with far less
+    /// memory. O(T·B·L·G·H²), no allocation.
     @discardableResult
     public func forward(_ batch: TokenBatch, state: RecurrentState, workspace ws: Workspace,
-                        training: Bool, dropout rng: inout RandomGenerator) -> ForwardResult {
+                        training: Bool, dropout rng: inout RandomGenerator, gradientRows: Int? = nil) -> ForwardResult {
         let T = batch.sequenceLength, B = batch.batchSize, TB = T * B, V = config.vocabularySize
         precondition(ws.sequenceLength == T && ws.batchSize == B && state.batch == B, "workspace does not fit the batch")
         let applyDropout = training && config.dropout > 0
@@ -41,7 +43,7 @@ extension CharModel {
         writeLogits(input: ws.layerOutput(dropout: applyDropout), rows: TB, into: logits)
         let (nats, correct) = batch.targets.withUnsafeBufferPointer { y in
             softmaxCrossEntropy(logits: logits, targets: y.baseAddress!, rows: TB, vocabulary: V,
-                                gradientScale: training ? 1 / Float(TB) : nil)
+                                gradientScale: training ? 1 / Float(gradientRows ?? TB) : nil)
         }
         return ForwardResult(nats: nats, correct: correct, count: TB)
     }

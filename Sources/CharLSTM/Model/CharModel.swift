@@ -102,4 +102,19 @@ public final class RecurrentState: @unchecked Sendable {
 
     func h(layer k: Int) -> UnsafeMutablePointer<Float> { h.pointer + k * batch * hidden }
     func c(layer k: Int) -> UnsafeMutablePointer<Float> { c.pointer + k * batch * hidden }
+
+    /// Copies streams `first ..< first + piece.batch` of this state into `piece` (`toPiece`), or back from it.
+    /// O(L·B′·H).
+    func exchangeStreams(with piece: RecurrentState, first: Int, toPiece: Bool) {
+        let n = piece.batch * hidden, offset = first * hidden
+        for k in 0..<layers {
+            if toPiece {
+                piece.h(layer: k).update(from: h(layer: k) + offset, count: n)
+                if c.count > 0 { piece.c(layer: k).update(from: self.c(layer: k) + offset, count: n) }
+            } else {
+                (h(layer: k) + offset).update(from: piece.h(layer: k), count: n)
+                if c.count > 0 { (self.c(layer: k) + offset).update(from: piece.c(layer: k), count: n) }
+            }
+        }
+    }
 }

@@ -20,4 +20,23 @@ public struct TokenBatch: Sendable {
         self.inputs = inputs
         self.targets = targets
     }
+
+    /// Makes this batch (B′ streams) streams `first ..< first + B′` of `batch`, which has as many steps.
+    /// O(T·B′), no allocation.
+    mutating func copyStreams(from batch: TokenBatch, first: Int) {
+        precondition(batch.sequenceLength == sequenceLength && first + batchSize <= batch.batchSize)
+        let B = batch.batchSize, n = batchSize
+        for t in 0..<sequenceLength {
+            inputs.withUnsafeMutableBufferPointer { dst in
+                batch.inputs.withUnsafeBufferPointer { src in
+                    (dst.baseAddress! + t * n).update(from: src.baseAddress! + t * B + first, count: n)
+                }
+            }
+            targets.withUnsafeMutableBufferPointer { dst in
+                batch.targets.withUnsafeBufferPointer { src in
+                    (dst.baseAddress! + t * n).update(from: src.baseAddress! + t * B + first, count: n)
+                }
+            }
+        }
+    }
 }

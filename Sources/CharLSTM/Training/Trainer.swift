@@ -21,7 +21,10 @@ public final class Trainer: @unchecked Sendable {
     /// Draws the dropout masks.
     public var rng: RandomGenerator
     private var batch: TokenBatch
+    /// The training workspace, for ``Workspace/streamsPerPass(config:sequenceLength:batchSize:)`` streams.
     private let workspace: Workspace
+    /// When a batch is taken in pieces: one piece's tokens and carried state.
+    private var piece: (batch: TokenBatch, state: RecurrentState)?
     private let validationWorkspace: InferenceWorkspace
 
     /// Result of one optimizer step.
@@ -34,7 +37,10 @@ public final class Trainer: @unchecked Sendable {
     }
 
     /// A trainer for `model` on `split`. `rng` continues from wherever model initialisation left it.
-    public init(model: CharModel, config: TrainingConfig, split: CorpusSplit, rng: RandomGenerator) throws(CharLSTMError) {
+    /// `streamsPerPass` (tests) overrides ``Workspace/streamsPerPass(config:sequenceLength:batchSize:)`` with
+    /// a divisor of the batch size.
+    public init(model: CharModel, config: TrainingConfig, split: CorpusSplit, rng: RandomGenerator,
+                streamsPerPass: Int? = nil) throws(CharLSTMError) {
         self.model = model
         self.config = config
         streams = try BatchStreams(text: split.training, batchSize: config.batchSize, sequenceLength: config.sequenceLength)
@@ -44,7 +50,13 @@ public final class Trainer: @unchecked Sendable {
         state = RecurrentState(config: model.config, batch: config.batchSize)
         self.rng = rng
         batch = TokenBatch(sequenceLength: config.sequenceLength, batchSize: config.batchSize)
-        workspace = Workspace(config: model.config, sequenceLength: config.sequenceLength, batchSize: config.batchSize)
+        let T = config.sequenceLength, B = config.batchSize
+        let streams = streamsPerPass ?? Workspace.streamsPerPass(config: model.config, sequenceLength: T, batchSize: B)
+        precondition(streams > 0 && B % streams == 0, "a batch is taken in equal pieces")
+        workspace = Workspace(config: model.config, sequenceLength: T, batchSize: streams)
+        if streams < B {
+            piece = (TokenBatch(sequenceLength: T, batchSize: streams), RecurrentState(config: model.config, batch: streams))
+        }
         let shape = CharModel.evaluationShape(characters: Self.measured(split.validation, config).count, batchSize: config.batchSize,
                                               sequenceLength: config.sequenceLength)
         validationWorkspace = InferenceWorkspace(config: model.config, batchSize: shape?.batchSize ?? 1)
@@ -55,7 +67,8 @@ public final class Trainer: @unchecked Sendable {
     public static func bytesNeeded(config: ModelConfig, training: TrainingConfig) -> Int {
         let T = training.sequenceLength, B = training.batchSize
         let parameters = BufferSize.product(BufferSize.floats(ParameterLayout(config).totalCount).bytes, 4)
-        let workspaces = BufferSize.sum(Workspace.bytesNeeded(config: config, sequenceLength: T, batchSize: B),
+        let streams = Workspace.streamsPerPass(config: config, sequenceLength: T, batchSize: B)
+        let workspaces = BufferSize.sum(Workspace.bytesNeeded(config: config, sequenceLength: T, batchSize: streams),
                                         InferenceWorkspace.bytesNeeded(config: config, batchSize: B))
         return BufferSize.sum(parameters, workspaces)
     }
@@ -76,8 +89,7 @@ public final class Trainer: @unchecked Sendable {
         try streams.fill(&batch, position: position)
         if position == 0 { state.reset() }
         let lr = learningRate(progress: progress)
-        let result = model.forward(batch, state: state, workspace: workspace, training: true, dropout: &rng)
-        model.backward(batch, workspace: workspace)
+        let result = forwardAndBackward()
         optimizer.learningRate = lr
         optimizer.weightDecay = config.weightDecay
         optimizer.clipNorm = config.clip
@@ -89,6 +101,29 @@ public final class Trainer: @unchecked Sendable {
             epoch += 1
         }
         return StepResult(bitsPerCharacter: result.bitsPerCharacter, gradientNorm: norm, learningRate: lr)
+    }
+
+    /// The loss of the batch, and the gradient of its mean in the model's gradients: in one pass, or piece
+    /// by piece (streams in order, each with its share of the carried state, gradients summed).
+    private func forwardAndBackward() -> CharModel.ForwardResult {
+        guard var piece else {
+            let result = model.forward(batch, state: state, workspace: workspace, training: true, dropout: &rng)
+            model.backward(batch, workspace: workspace)
+            return result
+        }
+        self.piece = nil  // the local copy is then the only one, and fills without copying its arrays
+        var total = CharModel.ForwardResult.zero
+        let rows = batch.sequenceLength * batch.batchSize
+        for first in stride(from: 0, to: batch.batchSize, by: piece.batch.batchSize) {
+            piece.batch.copyStreams(from: batch, first: first)
+            state.exchangeStreams(with: piece.state, first: first, toPiece: true)
+            total.add(model.forward(piece.batch, state: piece.state, workspace: workspace, training: true, dropout: &rng,
+                                    gradientRows: rows))
+            model.backward(piece.batch, workspace: workspace, accumulate: first > 0)
+            state.exchangeStreams(with: piece.state, first: first, toPiece: false)
+        }
+        self.piece = piece
+        return total
     }
 
     /// Validation loss: the first ``TrainingConfig/validationCharacters`` of the held-out text (all of it when

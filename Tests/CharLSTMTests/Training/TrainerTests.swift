@@ -6,11 +6,12 @@ import CharLSTMKernels
 @Suite struct TrainerTests {
     static let text = String(repeating: "It was the best of times, it was the worst of times, it was the age of wisdom. ", count: 10)
 
-    static func makeTrainer(cell: CellKind, batchSize: Int, threads: Int, seed: UInt64 = 42) throws -> (Trainer, Vocabulary) {
+    static func makeTrainer(cell: CellKind, batchSize: Int, threads: Int, seed: UInt64 = 42, dropout: Float = 0.25,
+                            streamsPerPass: Int? = nil) throws -> (Trainer, Vocabulary) {
         let vocabulary = Vocabulary(of: text.unicodeScalars)
         let split = try CorpusSplit(try vocabulary.encode(text.unicodeScalars), validationFraction: 0.1)
         var rng = RandomGenerator(seed: seed)
-        let config = ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: 20, layers: 2, dropout: 0.25)
+        let config = ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: 20, layers: 2, dropout: dropout)
         let model = CharModel(config: config, rng: &rng, threads: threads)
         var training = TrainingConfig()
         training.sequenceLength = 10
@@ -18,7 +19,7 @@ import CharLSTMKernels
         training.decayAfter = 1
         training.learningRateDecay = 0.9
         training.weightDecay = 1e-4
-        return (try Trainer(model: model, config: training, split: split, rng: rng), vocabulary)
+        return (try Trainer(model: model, config: training, split: split, rng: rng, streamsPerPass: streamsPerPass), vocabulary)
     }
 
     static func bits(_ buffer: FloatBuffer) -> [UInt32] { buffer.array.map(\.bitPattern) }
@@ -59,6 +60,51 @@ import CharLSTMKernels
         for _ in half..<steps { try resumed.trainStep() }
         #expect(resumed.epoch == 2)
         Self.expectSameState(resumed, straight)
+    }
+
+    /// A batch taken in pieces of streams gives the loss and gradient of the whole batch (up to the order of
+    /// the sums over streams) and carries the same state bit for bit (each stream runs alone through time).
+    @Test(arguments: CellKind.allCases)
+    func aBatchInPiecesGivesTheGradientOfTheWholeBatch(cell: CellKind) throws {
+        let (whole, _) = try Self.makeTrainer(cell: cell, batchSize: 16, threads: 2, dropout: 0)
+        let (pieces, _) = try Self.makeTrainer(cell: cell, batchSize: 16, threads: 2, dropout: 0, streamsPerPass: 4)
+        for step in 0..<2 {
+            let a = try whole.trainStep(), b = try pieces.trainStep()
+            #expect(abs(a.bitsPerCharacter - b.bitsPerCharacter) <= 1e-5 * a.bitsPerCharacter)
+            #expect(abs(a.gradientNorm - b.gradientNorm) <= 1e-4 * a.gradientNorm)
+            let g = whole.model.gradients.array, h = pieces.model.gradients.array
+            let scale = g.map(abs).max()!
+            #expect(zip(g, h).allSatisfy { abs($0 - $1) <= 1e-4 * scale })
+            if step == 0 {  // the same weights so far: each stream's forward is the same arithmetic
+                let sameH = Self.bits(whole.state.h) == Self.bits(pieces.state.h)
+                let sameC = Self.bits(whole.state.c) == Self.bits(pieces.state.c)
+                #expect(sameH && sameC)
+            }
+        }
+    }
+
+    /// A run whose batches are taken in pieces resumes bit for bit too (dropout masks drawn piece by piece).
+    @Test func aRunInPiecesResumesBitForBit() throws {
+        let (straight, _) = try Self.makeTrainer(cell: .lstm, batchSize: 16, threads: 2, streamsPerPass: 8)
+        for _ in 0..<6 { try straight.trainStep() }
+        let (first, _) = try Self.makeTrainer(cell: .lstm, batchSize: 16, threads: 2, streamsPerPass: 8)
+        for _ in 0..<3 { try first.trainStep() }
+        let (resumed, _) = try Self.makeTrainer(cell: .lstm, batchSize: 16, threads: 2, seed: 9, streamsPerPass: 8)
+        try resumed.restore(first.snapshot())
+        for _ in 0..<3 { try resumed.trainStep() }
+        Self.expectSameState(resumed, straight)
+    }
+
+    /// Only a workspace over the budget is split, into equal pieces of at least the minimum stream count,
+    /// whatever the thread count: config M (2×512, 100×64) in two pieces of 32, config S (2×128) whole.
+    @Test func bigWorkspacesTakeTheBatchInPieces() {
+        let m = ModelConfig(cell: .lstm, vocabularySize: 65, hidden: 512, layers: 2, dropout: 0)
+        let s = ModelConfig(cell: .lstm, vocabularySize: 65, hidden: 128, layers: 2, dropout: 0)
+        #expect(Workspace.streamsPerPass(config: m, sequenceLength: 100, batchSize: 64) == 32)
+        #expect(Workspace.streamsPerPass(config: m, sequenceLength: 100, batchSize: 48) == 48)
+        #expect(Workspace.streamsPerPass(config: m, sequenceLength: 100, batchSize: 128) == 32)
+        #expect(Workspace.streamsPerPass(config: s, sequenceLength: 50, batchSize: 50) == 50)
+        #expect(Workspace.bytesNeeded(config: m, sequenceLength: 100, batchSize: 32) < 90_000_000)
     }
 
     /// One and two threads train the same bits, and validate to the same bits: every product sums in the
