@@ -10,15 +10,18 @@
 // kc = min(kernel.kc, k − pc)), ⌈n/nr⌉ slivers of kc×nr floats, column j of the sliver zero past n; K block
 // pc starts at offset pc·paddedN.
 
-/// op(B) (k×n) in `sgemm`'s panel layout. Owns its memory; reusable: ``pack(transB:b:ldb:)`` refills it.
+/// op(B) (k×n) in `sgemm`'s panel layout. Owns its memory; reusable: ``pack(transB:b:ldb:)`` refills it, and
+/// storage made for several shapes holds any one of them at a time (``reshape(k:n:)``).
 public final class SgemmPackedB: @unchecked Sendable {
     /// Depth (rows of op(B)).
-    public let k: Int
+    public private(set) var k: Int
     /// Width (columns of op(B)).
-    public let n: Int
+    public private(set) var n: Int
     /// The micro-kernel whose layout the panels have, and which multiplies with them.
     public let kernel: GemmKernel
-    let paddedN: Int
+    private(set) var paddedN: Int
+    /// Floats allocated: enough for the largest shape it was made for.
+    let capacity: Int
     let data: UnsafeMutablePointer<Float>
 
     /// Storage for a k×n op(B) laid out for ``GemmKernel/selected``; contents undefined until
@@ -28,16 +31,34 @@ public final class SgemmPackedB: @unchecked Sendable {
     }
 
     /// Storage for a k×n op(B) laid out for `kernel`.
-    public init(k: Int, n: Int, kernel: GemmKernel) {
-        precondition(k >= 0 && n >= 0)
+    public convenience init(k: Int, n: Int, kernel: GemmKernel) {
+        self.init(shapes: [(k, n)], kernel: kernel)
+    }
+
+    /// Storage for an op(B) of any one of `shapes` at a time (k×n each), shaped as the first; one buffer for
+    /// products that take turns, such as a layer's W_hhᵀ (forward) and W_hh (backward).
+    public init(shapes: [(k: Int, n: Int)], kernel: GemmKernel = .selected) {
+        precondition(!shapes.isEmpty && shapes.allSatisfy { $0.k >= 0 && $0.n >= 0 })
+        self.kernel = kernel
+        k = shapes[0].k
+        n = shapes[0].n
+        paddedN = Self.padded(n, kernel)
+        capacity = max(1, shapes.map { $0.k * Self.padded($0.n, kernel) }.max()!)
+        data = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: capacity)
+    }
+
+    /// Makes this storage hold a k×n op(B) (one of the shapes it was made for); contents undefined until
+    /// the next ``pack(transB:b:ldb:)``. O(1).
+    public func reshape(k: Int, n: Int) {
+        precondition(k >= 0 && n >= 0 && k * Self.padded(n, kernel) <= capacity, "the packed storage is too small")
         self.k = k
         self.n = n
-        self.kernel = kernel
-        paddedN = (n + kernel.nr - 1) / kernel.nr * kernel.nr
-        let count = max(1, k * paddedN)
-        data = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-            .bindMemory(to: Float.self, capacity: count)
+        paddedN = Self.padded(n, kernel)
     }
+
+    /// n rounded up to whole panels of the kernel.
+    private static func padded(_ n: Int, _ kernel: GemmKernel) -> Int { (n + kernel.nr - 1) / kernel.nr * kernel.nr }
 
     deinit { UnsafeMutableRawPointer(data).deallocate() }
 

@@ -166,4 +166,24 @@ import Testing
               beta: 0, c: &c, ldc: 3)
         #expect(c[0] == 0 && c[1] == 0 && c[3] == 0 && c[4] == 0 && c[2] == 3 && c[5].isNaN)
     }
+
+    /// Storage made for two shapes holds either in turn: W_hhᵀ (k 40, n 300) then W_hh (k 300, n 40), as a
+    /// training pass packs them, each product equal to the unpacked one bit for bit.
+    @Test func packedStorageTakesEachOfItsShapesInTurn() {
+        var rng = TestRandom(seed: 5)
+        let (m, h, g) = (9, 40, 300)
+        let w = rng.floats(g * h), x = rng.floats(m * h), dg = rng.floats(m * g)
+        let panels = SgemmPackedB(shapes: [(k: h, n: g), (k: g, n: h)])
+        for forward in [true, false, true] {
+            let (k, n, a) = forward ? (h, g, x) : (g, h, dg)
+            var viaPanels = [Float](repeating: 0, count: m * n), direct = viaPanels
+            panels.reshape(k: k, n: n)
+            panels.pack(transB: forward, b: w, ldb: h)
+            sgemm(transA: false, m: m, alpha: 1, a: a, lda: k, packedB: panels, beta: 0, c: &viaPanels, ldc: n)
+            sgemm(transA: false, transB: forward, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: w, ldb: h, beta: 0,
+                  c: &direct, ldc: n)
+            #expect(viaPanels.map(\.bitPattern) == direct.map(\.bitPattern))
+            #expect(panels.k == k && panels.n == n)
+        }
+    }
 }

@@ -83,16 +83,15 @@ public enum Benchmark {
 
     /// Trains `shape` for about `seconds` (after two warm-up steps) and generates for about `seconds / 2`.
     /// Resets the process's peak-RSS mark first (Linux), so the figure is this configuration's own.
-    public static func run(_ shape: Shape, cell: CellKind, dropout: Float, threads: Int, text: [Unicode.Scalar],
-                           seconds: Double) throws(CharLSTMError) -> Result {
+    public static func run(_ shape: Shape, cell: CellKind, dropout: Float, threads: Int, corpus: CorpusFile,
+                           vocabulary: Vocabulary, seconds: Double) throws(CharLSTMError) -> Result {
         resetPeakRSS()
-        let vocabulary = Vocabulary(of: text)
         let config = ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: shape.hidden,
                                  layers: shape.layers, dropout: dropout)
         var training = TrainingConfig()
         training.sequenceLength = shape.sequenceLength
         training.batchSize = shape.batchSize
-        let split = try CorpusSplit(try vocabulary.encode(text), validationFraction: 0.05)
+        let split = try CorpusSplit(try TokenText(file: corpus, vocabulary: vocabulary), validationFraction: 0.05)
         var rng = RandomGenerator(seed: 1)
         let model = CharModel(config: config, rng: &rng, threads: threads)
         let trainer = try Trainer(model: model, config: training, split: split, rng: rng)

@@ -12,7 +12,9 @@ struct BenchCommand {
         if o.corpus == nil && !Paths.exists(corpusPath) {
             throw CharLSTMError.noInput("no corpus given and '\(corpusPath)' is not there: name a UTF-8 text file")
         }
-        let text = try Corpus.load(path: corpusPath).text
+        // Read as `train` reads it (one scan, then streamed), so the peak RSS is that of a train run.
+        let corpus = try CorpusFile.scan(path: corpusPath)
+        let vocabulary = try Vocabulary(scalars: corpus.scalars)
         let threads = o.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let shapes = o.config == .all ? Benchmark.shapes : Benchmark.shapes.filter { $0.name == o.config.rawValue }
         if let name = GemmKernel.overrideName, GemmKernel.named(name) == nil {
@@ -21,7 +23,7 @@ struct BenchCommand {
         }
         let cpu = CPUInfo.current, kernel = GemmKernel.selected
         let peak = measurePeakGFLOPS(threads: threads, seconds: 1)
-        let vocabularySize = Vocabulary(of: text).count
+        let vocabularySize = vocabulary.count
         let gemmSeconds = min(0.5, max(0.05, o.seconds / 20))
         if !o.json {
             try console.out.write("CPU \(cpu.summary), ISA \(cpu.isa.rawValue), SGEMM kernel \(kernel.name) "
@@ -45,7 +47,8 @@ struct BenchCommand {
                 try console.out.write(row(["config", "shape", "train chars/s", "GFLOP/s", "% of peak", "generate chars/s", "peak RSS"]))
                 try console.out.flush()
             }
-            let r = try Benchmark.run(shape, cell: o.cell, dropout: Float(o.dropout), threads: threads, text: text, seconds: o.seconds)
+            let r = try Benchmark.run(shape, cell: o.cell, dropout: Float(o.dropout), threads: threads,
+                                     corpus: corpus, vocabulary: vocabulary, seconds: o.seconds)
             if o.json {
                 let fields: [(String, JSONValue)] = [
                     ("impl", .string("charlstm")), ("config", .string(shape.name)), ("cell", .string(o.cell.rawValue)),

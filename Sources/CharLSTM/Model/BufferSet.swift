@@ -32,9 +32,9 @@ struct BufferSet<Role: Hashable & Sendable>: @unchecked Sendable {
             switch d.size {
             case .floats(let n): floats[d.role] = (0..<d.copies).map { _ in FloatBuffer(count: n) }
             case .bits(let n): masks[d.role] = (0..<d.copies).map { _ in MaskBuffer(bits: n) }
-            case .packed(let k, let n):
+            case .packed(let shapes):
                 precondition(d.copies == 1, "one packed buffer per role")
-                panels[d.role] = SgemmPackedB(k: k, n: n)
+                panels[d.role] = SgemmPackedB(shapes: shapes)
             }
         }
     }
@@ -67,8 +67,11 @@ enum BufferSize: Sendable {
     case floats(Int)
     /// This many bits (a dropout mask), in 16-bit words.
     case bits(Int)
+    /// op(B) of k × n in `SgemmPackedB`'s panel layout, for any one of these shapes at a time.
+    case packed([(k: Int, n: Int)])
+
     /// op(B) of k × n in `SgemmPackedB`'s panel layout.
-    case packed(k: Int, n: Int)
+    static func packed(k: Int, n: Int) -> BufferSize { .packed([(k, n)]) }
 
     /// Bytes one buffer of this size takes. For packed panels an upper bound: the columns padded to 64
     /// (the kernel pads them to its panel width, a divisor of 64). Saturates instead of overflowing.
@@ -76,7 +79,7 @@ enum BufferSize: Sendable {
         switch self {
         case .floats(let n): Self.product(n, 4)
         case .bits(let n): Self.product((n + 15) / 16, 2)
-        case .packed(let k, let n): Self.product(Self.product(k, (n + 63) / 64 * 64), 4)
+        case .packed(let shapes): shapes.map { Self.product(Self.product($0.k, ($0.n + 63) / 64 * 64), 4) }.max() ?? 0
         }
     }
 

@@ -58,7 +58,8 @@ extension CharModel {
             let dC: UnsafeMutablePointer<Float>? = cell.hasCellState ? ws.cellGradient : nil
             let recurrentPart = ws.recurrentPart
             dC?.update(repeating: 0, count: B * H)
-            let recurrent = ws.packedRecurrentBackward
+            let recurrent = ws.packedRecurrent
+            recurrent.reshape(k: G, n: H)
             recurrent.pack(transB: false, b: p + o.weightHH, ldb: H)
             // Through time, last step first. dH[t] is complete when step t is reached: the layer above and
             // step t+1 have both added into it. The gates of step t become their gradients.

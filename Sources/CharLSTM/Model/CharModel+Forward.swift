@@ -147,6 +147,7 @@ extension CharModel {
                        recurrentPart: UnsafeMutablePointer<Float>?, packed: SgemmPackedB) {
         let H = config.hidden, G = config.cell.gateCount * H, cell = config.cell
         let p = parameters.pointer, o = layout.layer(k)
+        packed.reshape(k: H, n: G)
         packed.pack(transB: true, b: p + o.weightHH, ldb: H)
         // The streams are independent through time, so each thread runs the whole recurrence for its own
         // rows b0 ..< b0 + n: no synchronisation per time step.

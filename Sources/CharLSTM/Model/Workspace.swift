@@ -49,8 +49,8 @@ public final class Workspace: @unchecked Sendable {
         /// Per layer: the bias added to x·W_ihᵀ (b_ih, plus b_hh when the cell sums its parts) [G].
         case inputBias
         /// The recurrent weights of the layer being processed, packed once per pass for the T per-step
-        /// products: W_hhᵀ (H × G) forward, W_hh (G × H) backward.
-        case packedRecurrent, packedRecurrentBackward
+        /// products: W_hhᵀ (H × G) forward, W_hh (G × H) backward, in turn in one buffer.
+        case packedRecurrent
     }
 
     /// The buffers of a [T, B] workspace and their sizes: what is allocated, and what is counted. O(1).
@@ -66,8 +66,7 @@ public final class Workspace: @unchecked Sendable {
             .init(.embedding, .floats(V * G)),
             .init(.embeddingGradient, .floats(V * G)),
             .init(.inputBias, copies: L, .floats(G)),
-            .init(.packedRecurrent, .packed(k: H, n: G)),
-            .init(.packedRecurrentBackward, .packed(k: G, n: H)),
+            .init(.packedRecurrent, .packed([(k: H, n: G), (k: G, n: H)])),
         ]
         if config.cell.hasCellState {
             plan.append(.init(.cellState, copies: L, .floats((T + 1) * B * H)))
@@ -130,7 +129,6 @@ public final class Workspace: @unchecked Sendable {
     var embeddingGradient: UnsafeMutablePointer<Float> { buffers.floats(.embeddingGradient) }
     func inputBias(_ k: Int) -> UnsafeMutablePointer<Float> { buffers.floats(.inputBias, k) }
     var packedRecurrent: SgemmPackedB { buffers.packed(.packedRecurrent) }
-    var packedRecurrentBackward: SgemmPackedB { buffers.packed(.packedRecurrentBackward) }
 
     /// Output of the layer whose h is in ``Role/hidden``, as the layer above and the decoder read it
     /// [T·B, H]: h_1…h_T, or, when dropout was applied, the dropped-out copy in ``Role/hiddenGradient``
