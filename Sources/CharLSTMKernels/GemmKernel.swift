@@ -83,11 +83,18 @@ func gemmSerial(_ g: GemmOperands, _ ws: GemmWorkspace) {
                 var ir = 0
                 while ir < mc {
                     let ap = ws.a + ir * kc, rows = min(mr, mc - ir), cRow = g.c + (ic + ir) * g.ldc + jc
+                    // A last sliver of a few rows (e.g. 25 = 8 + 8 + 8 + 1 streams a thread) gets a kernel
+                    // of that few rows: a quarter of a tile's time or less instead of a whole tile's.
+                    let edge = rows <= 4 && mr > 4
                     var jr = 0
                     while jr < nc {
-                        kernel.run(kc, ap, bBlock + jr * kc,
-                                   TileOutput(c: cRow + jr, ldc: g.ldc, alpha: g.alpha, beta: beta, rows: rows,
-                                              cols: min(nr, nc - jr), scratch: ws.tile))
+                        let out = TileOutput(c: cRow + jr, ldc: g.ldc, alpha: g.alpha, beta: beta, rows: rows,
+                                             cols: min(nr, nc - jr), scratch: ws.tile)
+                        if edge {
+                            kernel.edge(rows, mr, kc, ap, bBlock + jr * kc, out)
+                        } else {
+                            kernel.run(kc, ap, bBlock + jr * kc, out)
+                        }
                         jr += nr
                     }
                     ir += mr

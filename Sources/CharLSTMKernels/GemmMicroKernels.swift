@@ -167,8 +167,66 @@ struct TileOutput {
 /// The signature every micro-kernel has: (kc, packed A sliver, packed B sliver, destination).
 typealias MicroKernel = @Sendable (Int, UnsafePointer<Float>, UnsafePointer<Float>, TileOutput) -> Void
 
-/// Micro-kernels of 4, 6, 8, 12 and 14 rows whose rows are `R`.
+/// A kernel for the last, partial sliver of A: (rows, A sliver stride, kc, packed A, packed B, destination)
+/// computes `rows` ≤ 4 rows of a tile whose A sliver was packed `stride` (the kernel's mr) values per p,
+/// so that a few leftover rows cost a few rows' work rather than a whole tile's.
+typealias EdgeKernel = @Sendable (Int, Int, Int, UnsafePointer<Float>, UnsafePointer<Float>, TileOutput) -> Void
+
+/// Micro-kernels of 4, 6, 8, 12 and 14 rows whose rows are `R`, and the edge kernel for 1 to 4 leftover rows.
 enum MicroTile<R: TileRow> {
+    /// The last `rows` (1…4) rows of a tile, their A values `stride` apart per p; the same sums, in the same
+    /// order, as the full tile computes for them.
+    static func edge(_ rows: Int, _ stride: Int, _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                     _ out: TileOutput) {
+        switch rows {
+        case 1: edge1(stride, kc, a, b, out)
+        case 2: edge2(stride, kc, a, b, out)
+        default: edge4(stride, kc, a, b, out)
+        }
+    }
+
+    @inline(never)
+    private static func edge1(_ stride: Int, _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                              _ out: TileOutput) {
+        var c0 = R()
+        var pa = a, pb = UnsafeRawPointer(b)
+        for _ in 0..<kc {
+            c0.add(pa[0], times: R(loadingFrom: pb))
+            pa += stride
+            pb += 4 * R.width
+        }
+        out.write(c0, row: 0, full: false)
+    }
+
+    @inline(never)
+    private static func edge2(_ stride: Int, _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                              _ out: TileOutput) {
+        var c0 = R(), c1 = R()
+        var pa = a, pb = UnsafeRawPointer(b)
+        for _ in 0..<kc {
+            let bv = R(loadingFrom: pb)
+            c0.add(pa[0], times: bv); c1.add(pa[1], times: bv)
+            pa += stride
+            pb += 4 * R.width
+        }
+        out.write(c0, row: 0, full: false); out.write(c1, row: 1, full: false)
+    }
+
+    @inline(never)
+    private static func edge4(_ stride: Int, _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                              _ out: TileOutput) {
+        var c0 = R(), c1 = R(), c2 = R(), c3 = R()
+        var pa = a, pb = UnsafeRawPointer(b)
+        for _ in 0..<kc {
+            let bv = R(loadingFrom: pb)
+            c0.add(pa[0], times: bv); c1.add(pa[1], times: bv); c2.add(pa[2], times: bv); c3.add(pa[3], times: bv)
+            pa += stride
+            pb += 4 * R.width
+        }
+        out.write(c0, row: 0, full: false); out.write(c1, row: 1, full: false)
+        out.write(c2, row: 2, full: false); out.write(c3, row: 3, full: false)
+    }
+
     @inline(never)
     static func rows4(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: TileOutput) {
         var c0 = R(), c1 = R(), c2 = R(), c3 = R()
@@ -280,27 +338,29 @@ public struct GemmKernel: Sendable, CustomStringConvertible {
     /// Columns of a packed B block (kc×nc floats, in L3); a multiple of nr.
     let nc: Int
     let run: MicroKernel
+    /// For a partial last sliver of at most 4 rows (when mr > 4).
+    let edge: EdgeKernel
 
     public var description: String { name }
 
     /// Every kernel, whatever this machine is; each is correct everywhere.
     public static let all: [GemmKernel] = [
         GemmKernel(name: "avx2-6x16", isa: .avx2, mr: 6, nr: 16, kc: 256, mc: 144, nc: 3072,
-                   run: MicroTile<Row2<SIMD8<Float>>>.rows6),
+                   run: MicroTile<Row2<SIMD8<Float>>>.rows6, edge: MicroTile<Row2<SIMD8<Float>>>.edge),
         GemmKernel(name: "avx512-ymm-8x24", isa: .avx512Split, mr: 8, nr: 24, kc: 256, mc: 144, nc: 3072,
-                   run: MicroTile<Row3<SIMD8<Float>>>.rows8),
+                   run: MicroTile<Row3<SIMD8<Float>>>.rows8, edge: MicroTile<Row3<SIMD8<Float>>>.edge),
         GemmKernel(name: "avx512-ymm-12x16", isa: .avx512Split, mr: 12, nr: 16, kc: 256, mc: 144, nc: 3072,
-                   run: MicroTile<Row2<SIMD8<Float>>>.rows12),
+                   run: MicroTile<Row2<SIMD8<Float>>>.rows12, edge: MicroTile<Row2<SIMD8<Float>>>.edge),
         GemmKernel(name: "avx512-zmm-8x48", isa: .avx512Full, mr: 8, nr: 48, kc: 256, mc: 144, nc: 3072,
-                   run: MicroTile<Row3<SIMD16<Float>>>.rows8),
+                   run: MicroTile<Row3<SIMD16<Float>>>.rows8, edge: MicroTile<Row3<SIMD16<Float>>>.edge),
         GemmKernel(name: "avx512-zmm-12x32", isa: .avx512Full, mr: 12, nr: 32, kc: 256, mc: 144, nc: 3072,
-                   run: MicroTile<Row2<SIMD16<Float>>>.rows12),
+                   run: MicroTile<Row2<SIMD16<Float>>>.rows12, edge: MicroTile<Row2<SIMD16<Float>>>.edge),
         GemmKernel(name: "avx512-zmm-14x32", isa: .avx512Full, mr: 14, nr: 32, kc: 256, mc: 140, nc: 3072,
-                   run: MicroTile<Row2<SIMD16<Float>>>.rows14),
+                   run: MicroTile<Row2<SIMD16<Float>>>.rows14, edge: MicroTile<Row2<SIMD16<Float>>>.edge),
         GemmKernel(name: "neon-8x12", isa: .neon, mr: 8, nr: 12, kc: 256, mc: 128, nc: 3072,
-                   run: MicroTile<Row3<SIMD4<Float>>>.rows8),
+                   run: MicroTile<Row3<SIMD4<Float>>>.rows8, edge: MicroTile<Row3<SIMD4<Float>>>.edge),
         GemmKernel(name: "portable-4x8", isa: .portable, mr: 4, nr: 8, kc: 256, mc: 128, nc: 2048,
-                   run: MicroTile<Row2<SIMD4<Float>>>.rows4),
+                   run: MicroTile<Row2<SIMD4<Float>>>.rows4, edge: MicroTile<Row2<SIMD4<Float>>>.edge),
     ]
 
     /// The kernel called `name`, if there is one.
