@@ -19,10 +19,14 @@
 
 public enum VectorMath {
     /// e^x lane by lane (+inf above ≈ 88.72, 0 below ≈ −103.9, NaN stays NaN).
-    @inlinable @inline(__always)
+    @_transparent
     public static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
         typealias V = SIMD16<Float>
-        let xc = pointwiseMax(pointwiseMin(x, V(repeating: 89)), V(repeating: -104))
+        // (Clamped with compare-and-select: pointwiseMin/Max are stdlib generics that stay calls, each
+        // passing its vectors through four xmm registers, once this function is inlined into a big kernel.)
+        var xc = x
+        xc.replace(with: 89, where: x .> 89)
+        xc.replace(with: -104, where: x .< -104)
         // Round x·log2e to the nearest integer with the 1.5·2^23 trick: the low bits of t hold n.
         let magic = V(repeating: 12_582_912)
         let t = magic.addingProduct(xc, V(repeating: 1.442_695_040_888_963_4))
@@ -47,13 +51,13 @@ public enum VectorMath {
     }
 
     /// 1 / (1 + e^(−x)) lane by lane.
-    @inlinable @inline(__always)
+    @_transparent
     public static func sigmoid(_ x: SIMD16<Float>) -> SIMD16<Float> {
         1 / (1 + exp(-x))
     }
 
     /// tanh(x) lane by lane.
-    @inlinable @inline(__always)
+    @_transparent
     public static func tanh(_ x: SIMD16<Float>) -> SIMD16<Float> {
         typealias V = SIMD16<Float>
         let signBit = SIMD16<UInt32>(repeating: 0x8000_0000)
