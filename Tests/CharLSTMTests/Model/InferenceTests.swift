@@ -41,14 +41,16 @@ import CharLSTMKernels
     }
 
     /// The training workspace's figure counts every float: gates and c of each layer per step, its h_0, h
-    /// of one layer per step, the h gradient, logits, and the per-pass tables, for an LSTM of 2 × 6 with
+    /// of one layer per step, the h gradient, logits, and the per-pass tables and packed weights, for an LSTM of 2 × 6 with
     /// 5 characters, T = 4, B = 3.
     @Test func workspaceBytesCountEveryBuffer() {
         let config = ModelConfig(cell: .lstm, vocabularySize: 5, hidden: 6, layers: 2)
         let H = 6, G = 24, V = 5, L = 2, T = 4, B = 3
         let perLayer = T * B * G + (T + 1) * B * H + B * H + G
         let shared = (T + 1) * B * H + T * B * V + T * B * H + B * H + 2 * V * G
-        let packed = H * 64 + G * 64  // panels padded to 64 columns: the upper bound counted
+        // One packed buffer for W_hhᵀ (k H, n G) and W_hh (k G, n H) in turn, panels padded to 64 columns:
+        // the upper bound counted is the larger of the two.
+        let packed = max(H * 64, G * 64)
         #expect(Workspace.bytesNeeded(config: config, sequenceLength: T, batchSize: B) == 4 * (L * perLayer + shared + packed))
     }
 }
