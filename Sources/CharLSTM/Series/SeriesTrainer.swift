@@ -5,7 +5,7 @@ import CharLSTMKernels
 ///
 /// Everything that decides the next step is in its ``Trainer/Snapshot`` (the same record a character trainer
 /// keeps), so a trainer restored from one continues bit for bit.
-public final class SeriesTrainer: @unchecked Sendable {
+public final class SeriesTrainer: RecurrentTrainer, @unchecked Sendable {
     public let model: CharModel
     public let optimizer: Adam
     public let state: RecurrentState
@@ -54,8 +54,7 @@ public final class SeriesTrainer: @unchecked Sendable {
         validationWorkspace = InferenceWorkspace(config: model.config, batchSize: 1)
     }
 
-    /// Fractional epochs done.
-    public var epochProgress: Double { Double(epoch) + Double(position) / Double(streams.batchesPerEpoch) }
+    public var batchesPerEpoch: Int { streams.batchesPerEpoch }
 
     /// The learning rate the next step uses.
     public var currentLearningRate: Float { config.learningRate(completedEpochs: epoch) }
@@ -68,16 +67,7 @@ public final class SeriesTrainer: @unchecked Sendable {
         let lr = currentLearningRate
         let loss = model.forward(batch, state: state, workspace: workspace, training: true, dropout: &rng)
         model.backward(batch, workspace: workspace)
-        optimizer.learningRate = lr
-        optimizer.weightDecay = config.weightDecay
-        optimizer.clipNorm = config.clip
-        let norm = optimizer.update(parameters: model.parameters, gradients: model.gradients)
-        step += 1
-        position += 1
-        if position == streams.batchesPerEpoch {
-            position = 0
-            epoch += 1
-        }
+        let norm = applyUpdate(learningRate: lr)
         return StepResult(meanSquaredError: loss.meanSquaredError, seriesRootMeanSquaredError: loss.seriesRootMeanSquaredError,
                           gradientNorm: norm, learningRate: lr)
     }
@@ -86,24 +76,6 @@ public final class SeriesTrainer: @unchecked Sendable {
     /// column, standardised), dropout off. O(rows·L·G·H²).
     public func validate() -> SeriesLoss {
         validation.loss(of: model, workspace: validationWorkspace)
-    }
-
-    /// The trainer's state now, sharing its buffers (no copy): use it before the next step. O(1).
-    public func snapshot() -> Trainer.Snapshot {
-        Trainer.Snapshot(step: step, epoch: epoch, position: position, rng: rng, parameters: model.parameters,
-                         optimizer: optimizer.snapshot(), h: state.h, c: state.c)
-    }
-
-    /// Continues from `snapshot`; throws, changing nothing, when it does not fit this trainer (see
-    /// ``Trainer/Snapshot/check(batchesPerEpoch:parameters:state:)``). O(parameters).
-    public func restore(_ snapshot: Trainer.Snapshot) throws(CharLSTMError) {
-        try snapshot.check(batchesPerEpoch: streams.batchesPerEpoch, parameters: model.parameters.count, state: state)
-        try optimizer.restore(snapshot.optimizer)
-        snapshot.copyWeightsAndState(into: model, state: state)
-        step = snapshot.step
-        epoch = snapshot.epoch
-        position = snapshot.position
-        rng = snapshot.rng
     }
 }
 

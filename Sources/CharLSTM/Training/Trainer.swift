@@ -4,7 +4,7 @@ import CharLSTMKernels
 ///
 /// Everything that decides the next step (weights, optimizer moments, carried state, data position, epoch,
 /// random generator) is in its ``Snapshot``, so a trainer restored from one continues bit for bit.
-public final class Trainer: @unchecked Sendable {
+public final class Trainer: RecurrentTrainer, @unchecked Sendable {
     public let model: CharModel
     public let optimizer: Adam
     public let state: RecurrentState
@@ -73,8 +73,7 @@ public final class Trainer: @unchecked Sendable {
         return BufferSize.sum(parameters, workspaces)
     }
 
-    /// Fractional epochs done: completed epochs plus the share of the current one.
-    public var epochProgress: Double { Double(epoch) + Double(position) / Double(streams.batchesPerEpoch) }
+    public var batchesPerEpoch: Int { streams.batchesPerEpoch }
 
     /// The learning rate the next step uses when `progress` of the budget is spent (`nil`: a budget without end).
     public func learningRate(progress: Double?) -> Float {
@@ -90,16 +89,7 @@ public final class Trainer: @unchecked Sendable {
         if position == 0 { state.reset() }
         let lr = learningRate(progress: progress)
         let result = forwardAndBackward()
-        optimizer.learningRate = lr
-        optimizer.weightDecay = config.weightDecay
-        optimizer.clipNorm = config.clip
-        let norm = optimizer.update(parameters: model.parameters, gradients: model.gradients)
-        step += 1
-        position += 1
-        if position == streams.batchesPerEpoch {
-            position = 0
-            epoch += 1
-        }
+        let norm = applyUpdate(learningRate: lr)
         return StepResult(bitsPerCharacter: result.bitsPerCharacter, gradientNorm: norm, learningRate: lr)
     }
 
@@ -169,25 +159,6 @@ extension Trainer {
             self.h = h
             self.c = c
         }
-    }
-
-    /// The trainer's state now. Shares its buffers (no copy): use it before the next step. O(1).
-    public func snapshot() -> Snapshot {
-        Snapshot(step: step, epoch: epoch, position: position, rng: rng, parameters: model.parameters,
-                 optimizer: optimizer.snapshot(), h: state.h, c: state.c)
-    }
-
-    /// Continues from `snapshot`: copies its buffers in, so that the next step is the one that followed it.
-    /// Throws, changing nothing, when it does not fit this trainer (``Snapshot/check(batchesPerEpoch:parameters:state:)``).
-    /// O(parameters).
-    public func restore(_ snapshot: Snapshot) throws(CharLSTMError) {
-        try snapshot.check(batchesPerEpoch: streams.batchesPerEpoch, parameters: model.parameters.count, state: state)
-        try optimizer.restore(snapshot.optimizer)
-        snapshot.copyWeightsAndState(into: model, state: state)
-        step = snapshot.step
-        epoch = snapshot.epoch
-        position = snapshot.position
-        rng = snapshot.rng
     }
 }
 
