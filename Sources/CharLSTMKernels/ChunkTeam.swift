@@ -53,7 +53,17 @@ public final class ChunkTeam: @unchecked Sendable {
 
     /// Runs every chunk once (on this thread and the workers) and returns when all are done. Not reentrant:
     /// one caller at a time. O(chunks) synchronisation.
+    ///
+    /// When the caller spent more than half of a job waiting for workers three jobs running (their core is
+    /// busy with other work: a preempted worker holds up its chunk for a whole time slice), the next
+    /// `soloJobs` jobs run on the caller alone, the workers asleep; then the team is tried again.
     public func run() {
+        if soloLeft > 0 {
+            soloLeft -= 1
+            for chunk in 0..<chunkCount { shared.work(chunk) }
+            return
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
         epoch = epoch % 0xFFFF_FFFF + 1 // 1…2³²−1: never the workers' initial 0
         shared.done.store(0, ordering: .relaxed)
         // Publishing the epoch (sequentially consistent, against a worker announcing that it sleeps).
@@ -61,9 +71,21 @@ public final class ChunkTeam: @unchecked Sendable {
         for slot in shared.slots where slot.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
             slot.semaphore.signal()
         }
-        shared.participate(epoch: epoch)
-        shared.wait(until: chunkCount)
+        var waited = shared.participate(epoch: epoch)
+        waited += shared.wait(until: chunkCount)
+        if 2 * waited > DispatchTime.now().uptimeNanoseconds - start {
+            strikes += 1
+            if strikes == 3 { soloLeft = Self.soloJobs; strikes = 0 }
+        } else {
+            strikes = 0
+        }
     }
+
+    /// Jobs run on the caller alone after the workers held it up (see ``run()``).
+    static let soloJobs = 256
+    private var strikes = 0
+    /// Jobs still to run on the caller alone.
+    private(set) var soloLeft = 0
 
     /// The workers' slots (tests look at their sleeping flags).
     var workerSlots: [ChunkTeamSlot] { shared.slots }
@@ -104,28 +126,36 @@ final class ChunkTeamState: @unchecked Sendable {
         slots = (0..<workers).map { _ in ChunkTeamSlot() }
     }
 
-    /// Claims and runs chunks of job `epoch` until none is left (or another job has begun).
-    func participate(epoch: UInt64) {
+    /// Claims and runs chunks of job `epoch` until none is left (or another job has begun); returns the
+    /// nanoseconds spent waiting for chunks of earlier phases.
+    @discardableResult
+    func participate(epoch: UInt64) -> UInt64 {
         let total = UInt64(required.count)
-        var v = claim.load(ordering: .acquiring)
+        var v = claim.load(ordering: .acquiring), waited: UInt64 = 0
         while v >> 32 == epoch && v & 0xFFFF_FFFF < total {
             let (exchanged, seen) = claim.compareExchange(expected: v, desired: v + 1, ordering: .acquiringAndReleasing)
             guard exchanged else { v = seen; continue }
             let chunk = Int(v & 0xFFFF_FFFF)
-            wait(until: required[chunk])
+            waited += wait(until: required[chunk])
             work(chunk)
             done.add(1, ordering: .releasing)
             v = claim.load(ordering: .acquiring)
         }
+        return waited
     }
 
-    /// Spins until `count` chunks are done, yielding the core after a while (the thread we wait for may need it).
-    func wait(until count: Int) {
+    /// Spins until `count` chunks are done, yielding the core after a while (the thread we wait for may need
+    /// it); returns the nanoseconds it waited (0 without reading the clock when nothing was left to wait for).
+    @discardableResult
+    func wait(until count: Int) -> UInt64 {
+        guard done.load(ordering: .acquiring) < count else { return 0 }
+        let start = DispatchTime.now().uptimeNanoseconds
         var spins = 0
         while done.load(ordering: .acquiring) < count {
             spins += 1
             if spins > 4_000 { sched_yield() }
         }
+        return DispatchTime.now().uptimeNanoseconds - start
     }
 
     /// A worker: waits for each new job (spinning, then asleep), takes part in it; ends when told to stop.

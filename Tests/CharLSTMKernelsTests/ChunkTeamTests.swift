@@ -67,4 +67,24 @@ import Testing
         team.run()
         #expect(count.withLock { $0 } == 4)
     }
+
+    /// Workers that hold the caller up (as when their core is busy) make the team run the next jobs on the
+    /// caller alone, with the same results.
+    @Test func slowWorkersMakeTheCallerGoSolo() {
+        let count = Mutex(0)
+        let team = ChunkTeam(threads: 2, phases: [2]) { _ in
+            let onWorker = Thread.current.name?.hasPrefix("charlstm-step") == true
+            Thread.sleep(forTimeInterval: onWorker ? 0.006 : 0.001)
+            count.withLock { $0 += 1 }
+        }
+        var jobs = 0
+        while team.soloLeft == 0 && jobs < 200 {
+            team.run()
+            jobs += 1
+        }
+        #expect(team.soloLeft == ChunkTeam.soloJobs)
+        #expect(count.withLock { $0 } == 2 * jobs)
+        team.run()
+        #expect(team.soloLeft == ChunkTeam.soloJobs - 1 && count.withLock { $0 } == 2 * jobs + 2)
+    }
 }

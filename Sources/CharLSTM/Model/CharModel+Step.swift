@@ -1,5 +1,4 @@
 import CharLSTMKernels
-import Foundation // TEMP experiment
 
 /// Runs a model one character at a time (batch 1) with carried state: the engine of generation.
 ///
@@ -16,7 +15,7 @@ import Foundation // TEMP experiment
 /// work: a layer is split into chunks of units that a `ChunkTeam` of `model.threads` threads runs with one
 /// synchronisation per chunk, layer after layer (the decoder's rows last). Every gate row is summed in one fixed
 /// order whatever the thread count or split, so the logits are the same bit for bit on 1 thread or many.
-/// Small models (all weights ≲ 1 MiB) run on the calling thread. Per character O(L·G·H² + H·V), no allocation.
+/// Small models (weights under 256 KiB) run on the calling thread. Per character O(L·G·H² + H·V), no allocation.
 public final class StepRunner: @unchecked Sendable {
     public let model: CharModel
     /// The carried state of the single stream.
@@ -39,7 +38,7 @@ public final class StepRunner: @unchecked Sendable {
         let threaded = model.threads > 1 && StepPlan.weightBytes(model.config) >= parallelMinimumBytes
         let plan = StepPlan(model: model, state: state, threads: threaded ? model.threads : 1)
         self.plan = plan
-        team = threaded ? ChunkTeam(threads: model.threads, phases: plan.phases, spin: .microseconds(Int(ProcessInfo.processInfo.environment["CHARLSTM_GEN_SPIN_US"] ?? "") ?? 40)) { plan.run(chunk: $0) } : nil
+        team = threaded ? ChunkTeam(threads: model.threads, phases: plan.phases) { plan.run(chunk: $0) } : nil
     }
 
     /// Feeds one character; returns the logits of the next (valid until the next call).
@@ -64,8 +63,9 @@ public final class StepRunner: @unchecked Sendable {
 /// threads read per chunk is plain values and pointers (`LayerStep`, `ChunkRange`), so no reference count is
 /// touched by two threads at once.
 final class StepPlan: @unchecked Sendable {
-    /// Below this many bytes of weights a step stays on one thread.
-    static let parallelMinimumBytes = Int(ProcessInfo.processInfo.environment["CHARLSTM_GEN_PARALLEL_BYTES"] ?? "") ?? 1 << 20 // TEMP
+    /// Below this many bytes of weights a step stays on one thread. Measured on a 2-core Zen 5 against one
+    /// thread: 2×128 (820 KiB) 1.4× faster on two threads, 2×256 1.5×, 2×512 and 3×512 about 2×.
+    static let parallelMinimumBytes = 256 << 10
 
     /// Bytes of weights one step reads (recurrent layers and decoder).
     static func weightBytes(_ config: ModelConfig) -> Int {
@@ -132,21 +132,16 @@ final class StepPlan: @unchecked Sendable {
         }
         self.packs = packs
         buffers = biases + vectors + [table, gates, recurrentPart, separatePart]
-        // Chunks: on one thread a whole layer each; else about 256 KiB of weights each, at least 4 per thread
-        // and layer, in whole packed groups. The decoder in `threads` row ranges of whole 4-row blocks.
-        let group = max(1, 4 / gc), bytesPerUnit = 4 * gc * (L > 1 || !sums ? 2 * H : H)
-        let unitsPerChunk: Int
-        if threads == 1 {
-            unitsPerChunk = H
-        } else {
-            let kib = Int(ProcessInfo.processInfo.environment["CHARLSTM_GEN_CHUNK_KIB"] ?? "") ?? 256 // TEMP experiment
-            let per = Int(ProcessInfo.processInfo.environment["CHARLSTM_GEN_PER_THREAD"] ?? "") ?? 4 // TEMP experiment
-            let byBytes = max(1, (kib << 10) / bytesPerUnit), byCount = max(1, H / (per * threads))
-            unitsPerChunk = max(group, min(byBytes, byCount) / group * group)
-        }
+        // Chunks: on one thread a whole layer each. Else about 256 KiB of weights each (fewer chunks cost
+        // more waiting at the end of a layer, more cost more claims), at most H / threads units, in whole
+        // cache lines of 16 units so that no two threads write one line of the gates, h or c. The decoder
+        // in `threads` row ranges of whole 16-row blocks.
         var ranges = [ChunkRange](), counts = [Int]()
         for k in 0...L {
-            let n = k < L ? H : V, step = k < L ? unitsPerChunk : max(4, (V + 4 * threads - 1) / (4 * threads) * 4)
+            let n = k < L ? H : V, bytesPerUnit = 4 * gc * (k == 0 && sums ? H : 2 * H)
+            let step = threads == 1 ? n
+                : k == L ? (V + 16 * threads - 1) / (16 * threads) * 16
+                : max(16, min((256 << 10) / bytesPerUnit, (H + threads - 1) / threads) / 16 * 16)
             var lo = 0, count = 0
             while lo < n {
                 ranges.append(ChunkRange(layer: k, lo: lo, hi: min(n, lo + step)))
