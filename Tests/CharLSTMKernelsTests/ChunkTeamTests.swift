@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 import Testing
 @testable import CharLSTMKernels
@@ -71,9 +76,9 @@ import Testing
     /// Workers that hold the caller up (as when their core is busy) make the team run the next jobs on the
     /// caller alone, with the same results.
     @Test func slowWorkersMakeTheCallerGoSolo() {
-        let count = Mutex(0)
+        let count = Mutex(0), caller = pthread_self()
         let team = ChunkTeam(threads: 2, phases: [2]) { _ in
-            let onWorker = Thread.current.name?.hasPrefix("charlstm-step") == true
+            let onWorker = pthread_equal(pthread_self(), caller) == 0
             Thread.sleep(forTimeInterval: onWorker ? 0.006 : 0.001)
             count.withLock { $0 += 1 }
         }
