@@ -13,8 +13,9 @@ import Darwin
 ///
 /// A job is chunks 0..<`chunkCount` in phases: a chunk of phase p starts only after every chunk of the phases
 /// before it is done (a layer needs the whole layer below). Chunks are claimed one at a time from a shared
-/// counter, in order, by whichever thread comes first, so a worker that is asleep or whose core is busy costs
-/// nothing but its absence: the caller then runs the chunks itself. Between jobs a worker spins for at most
+/// counter, in order, by whichever thread comes first, so a worker that is asleep or late costs little: the
+/// caller runs the chunks itself. One whose core is busy can be preempted holding a chunk, so the team times its
+/// jobs and runs them on the caller alone while that is faster (see ``run()``). Between jobs a worker spins for at most
 /// `spin` and then blocks on a semaphore (it never burns a core while idle); the caller wakes it only when it
 /// went to sleep. Dropping the team stops and joins its workers.
 ///
@@ -31,7 +32,13 @@ public final class ChunkTeam: @unchecked Sendable {
 
     /// A team of `threads` (≥ 2) running `work(chunk)` for the chunks of `phases`, the chunk counts of the
     /// phases in order. Workers spin at most `spin` between jobs.
-    public init(threads: Int, phases: [Int], spin: Duration = .microseconds(40), work: @escaping @Sendable (Int) -> Void) {
+    public convenience init(threads: Int, phases: [Int], spin: Duration = .microseconds(40), work: @escaping @Sendable (Int) -> Void) {
+        self.init(threads: threads, phases: phases, spin: spin, cycle: Cycle(), work: work)
+    }
+
+    /// As ``init(threads:phases:spin:work:)`` with a cycle of its own (tests use short ones).
+    init(threads: Int, phases: [Int], spin: Duration, cycle: Cycle, work: @escaping @Sendable (Int) -> Void) {
+        self.cycle = cycle
         precondition(threads >= 2 && phases.allSatisfy { $0 > 0 }, "a team needs two threads and non-empty phases")
         self.threads = threads
         var required = [Int](), before = 0
@@ -54,38 +61,59 @@ public final class ChunkTeam: @unchecked Sendable {
     /// Runs every chunk once (on this thread and the workers) and returns when all are done. Not reentrant:
     /// one caller at a time. O(chunks) synchronisation.
     ///
-    /// When the caller spent more than half of a job waiting for workers three jobs running (their core is
-    /// busy with other work: a preempted worker holds up its chunk for a whole time slice), the next
-    /// `soloJobs` jobs run on the caller alone, the workers asleep; then the team is tried again.
+    /// Whether the workers help is measured, not assumed: when their core is busy with other work, a preempted
+    /// worker holds up its chunk for a whole time slice and the caller alone is faster. So jobs come in cycles
+    /// (``ChunkTeam/Cycle``): the first few run the other way than the one preferred, and at the end of a cycle
+    /// the faster way by mean job time becomes the preferred one. Running alone, the workers sleep.
     public func run() {
-        if soloLeft > 0 {
-            soloLeft -= 1
-            for chunk in 0..<chunkCount { shared.work(chunk) }
-            return
-        }
         let start = DispatchTime.now().uptimeNanoseconds
-        epoch = epoch % 0xFFFF_FFFF + 1 // 1…2³²−1: never the workers' initial 0
-        shared.done.store(0, ordering: .relaxed)
-        // Publishing the epoch (sequentially consistent, against a worker announcing that it sleeps).
-        shared.claim.store(epoch << 32, ordering: .sequentiallyConsistent)
-        for slot in shared.slots where slot.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
-            slot.semaphore.signal()
-        }
-        var waited = shared.participate(epoch: epoch)
-        waited += shared.wait(until: chunkCount)
-        if 2 * waited > DispatchTime.now().uptimeNanoseconds - start {
-            strikes += 1
-            if strikes == 3 { soloLeft = Self.soloJobs; strikes = 0 }
+        if cycle.runsAlone {
+            for chunk in 0..<chunkCount { shared.work(chunk) }
         } else {
-            strikes = 0
+            epoch = epoch % 0xFFFF_FFFF + 1 // 1…2³²−1: never the workers' initial 0
+            shared.done.store(0, ordering: .relaxed)
+            // Publishing the epoch (sequentially consistent, against a worker announcing that it sleeps).
+            shared.claim.store(epoch << 32, ordering: .sequentiallyConsistent)
+            for slot in shared.slots where slot.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
+                slot.semaphore.signal()
+            }
+            shared.participate(epoch: epoch)
+            shared.wait(until: chunkCount)
         }
+        cycle.record(nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
     }
 
-    /// Jobs run on the caller alone after the workers held it up (see ``run()``).
-    static let soloJobs = 256
-    private var strikes = 0
-    /// Jobs still to run on the caller alone.
-    private(set) var soloLeft = 0
+    /// The choice between running jobs with the workers or on the caller alone.
+    var cycle: Cycle
+
+    /// Jobs in cycles of `length`: the first `probes` the other way than preferred, the rest the preferred
+    /// way; at the end the way with the lower mean job time is preferred (the first job after each switch,
+    /// which wakes or lets go of the workers, is not counted).
+    struct Cycle {
+        let length: Int, probes: Int
+        private(set) var prefersAlone = false
+        private var job = 0, probeTime: UInt64 = 0, probeJobs: UInt64 = 0, mainTime: UInt64 = 0, mainJobs: UInt64 = 0
+
+        init(length: Int = 512, probes: Int = 6) {
+            self.length = length
+            self.probes = probes
+        }
+
+        /// Whether the next job runs on the caller alone.
+        var runsAlone: Bool { job < probes ? !prefersAlone : prefersAlone }
+
+        mutating func record(nanoseconds: UInt64) {
+            if job > 0 && job < probes {
+                probeTime += nanoseconds; probeJobs += 1
+            } else if job > probes {
+                mainTime += nanoseconds; mainJobs += 1
+            }
+            job += 1
+            guard job == length else { return }
+            if probeJobs > 0 && mainJobs > 0 && probeTime * mainJobs < mainTime * probeJobs { prefersAlone.toggle() }
+            job = 0; probeTime = 0; probeJobs = 0; mainTime = 0; mainJobs = 0
+        }
+    }
 
     /// The workers' slots (tests look at their sleeping flags).
     var workerSlots: [ChunkTeamSlot] { shared.slots }
@@ -126,36 +154,28 @@ final class ChunkTeamState: @unchecked Sendable {
         slots = (0..<workers).map { _ in ChunkTeamSlot() }
     }
 
-    /// Claims and runs chunks of job `epoch` until none is left (or another job has begun); returns the
-    /// nanoseconds spent waiting for chunks of earlier phases.
-    @discardableResult
-    func participate(epoch: UInt64) -> UInt64 {
+    /// Claims and runs chunks of job `epoch` until none is left (or another job has begun).
+    func participate(epoch: UInt64) {
         let total = UInt64(required.count)
-        var v = claim.load(ordering: .acquiring), waited: UInt64 = 0
+        var v = claim.load(ordering: .acquiring)
         while v >> 32 == epoch && v & 0xFFFF_FFFF < total {
             let (exchanged, seen) = claim.compareExchange(expected: v, desired: v + 1, ordering: .acquiringAndReleasing)
             guard exchanged else { v = seen; continue }
             let chunk = Int(v & 0xFFFF_FFFF)
-            waited += wait(until: required[chunk])
+            wait(until: required[chunk])
             work(chunk)
             done.add(1, ordering: .releasing)
             v = claim.load(ordering: .acquiring)
         }
-        return waited
     }
 
-    /// Spins until `count` chunks are done, yielding the core after a while (the thread we wait for may need
-    /// it); returns the nanoseconds it waited (0 without reading the clock when nothing was left to wait for).
-    @discardableResult
-    func wait(until count: Int) -> UInt64 {
-        guard done.load(ordering: .acquiring) < count else { return 0 }
-        let start = DispatchTime.now().uptimeNanoseconds
+    /// Spins until `count` chunks are done, yielding the core after a while (the thread we wait for may need it).
+    func wait(until count: Int) {
         var spins = 0
         while done.load(ordering: .acquiring) < count {
             spins += 1
             if spins > 4_000 { sched_yield() }
         }
-        return DispatchTime.now().uptimeNanoseconds - start
     }
 
     /// A worker: waits for each new job (spinning, then asleep), takes part in it; ends when told to stop.

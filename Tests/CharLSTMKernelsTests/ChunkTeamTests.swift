@@ -73,23 +73,21 @@ import Testing
         #expect(count.withLock { $0 } == 4)
     }
 
-    /// Workers that hold the caller up (as when their core is busy) make the team run the next jobs on the
-    /// caller alone, with the same results.
-    @Test func slowWorkersMakeTheCallerGoSolo() {
-        let count = Mutex(0), caller = pthread_self()
-        let team = ChunkTeam(threads: 2, phases: [2]) { _ in
+    /// Workers that hold the caller up (as when their core is busy) make the team prefer the caller alone; workers
+    /// that help make it prefer them again. Short cycles of 12 jobs, the first 4 the way not preferred.
+    @Test func theTeamPrefersTheFasterWay() {
+        let count = Mutex(0), caller = pthread_self(), workerSeconds = Mutex(0.006)
+        let team = ChunkTeam(threads: 2, phases: [2], spin: .microseconds(40), cycle: .init(length: 12, probes: 4)) { _ in
             let onWorker = pthread_equal(pthread_self(), caller) == 0
-            Thread.sleep(forTimeInterval: onWorker ? 0.006 : 0.001)
+            Thread.sleep(forTimeInterval: onWorker ? workerSeconds.withLock { $0 } : 0.002)
             count.withLock { $0 += 1 }
         }
-        var jobs = 0
-        while team.soloLeft == 0 && jobs < 200 {
-            team.run()
-            jobs += 1
-        }
-        #expect(team.soloLeft == ChunkTeam.soloJobs)
-        #expect(count.withLock { $0 } == 2 * jobs)
-        team.run()
-        #expect(team.soloLeft == ChunkTeam.soloJobs - 1 && count.withLock { $0 } == 2 * jobs + 2)
+        #expect(!team.cycle.prefersAlone)
+        for _ in 0..<12 { team.run() }
+        #expect(team.cycle.prefersAlone)   // alone 4 ms a job, with the slow worker 6 ms
+        workerSeconds.withLock { $0 = 0.002 }
+        for _ in 0..<12 { team.run() }
+        #expect(!team.cycle.prefersAlone)  // with a worker as fast as the caller 2 ms a job, alone 4 ms
+        #expect(count.withLock { $0 } == 2 * 24)
     }
 }
