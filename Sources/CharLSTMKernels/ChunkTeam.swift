@@ -62,9 +62,9 @@ public final class ChunkTeam: @unchecked Sendable {
     /// one caller at a time. O(chunks) synchronisation.
     ///
     /// Whether the workers help is measured, not assumed: when their core is busy with other work, a preempted
-    /// worker holds up its chunk for a whole time slice and the caller alone is faster. So jobs come in cycles
-    /// (``ChunkTeam/Cycle``): the first few run the other way than the one preferred, and at the end of a cycle
-    /// the faster way by mean job time becomes the preferred one. Running alone, the workers sleep.
+    /// worker holds up its chunk for a whole time slice and the caller alone is faster. So the team runs jobs
+    /// the preferred way for a while, then tries a few the other way and keeps the faster (``ChunkTeam/Cycle``).
+    /// Running alone, the workers sleep.
     public func run() {
         let start = DispatchTime.now().uptimeNanoseconds
         if cycle.runsAlone {
@@ -86,32 +86,47 @@ public final class ChunkTeam: @unchecked Sendable {
     /// The choice between running jobs with the workers or on the caller alone.
     var cycle: Cycle
 
-    /// Jobs in cycles of `length`: the first `probes` the other way than preferred, the rest the preferred
-    /// way; at the end the way with the lower mean job time is preferred (the first job after each switch,
-    /// which wakes or lets go of the workers, is not counted).
+    /// Jobs run the preferred way for `period` (timed), then up to `probes` the other way (probing); if the
+    /// probes' mean job time beats the preferred way's mean, the other way becomes preferred. A probe job more
+    /// than twice the preferred mean ends the probing at once, and each lost probing doubles the period (up to
+    /// 32 times), so a way that stalls (a preempted worker: milliseconds per job) is rarely tried. The first
+    /// job after each switch (which wakes or lets go of the workers) is not counted.
     struct Cycle {
-        let length: Int, probes: Int
+        let probes: Int, shortestPeriod: UInt64
         private(set) var prefersAlone = false
-        private var job = 0, probeTime: UInt64 = 0, probeJobs: UInt64 = 0, mainTime: UInt64 = 0, mainJobs: UInt64 = 0
+        private var period: UInt64, probing = 0, elapsed: UInt64 = 0
+        private var mainTime: UInt64 = 0, mainJobs: UInt64 = 0, probeTime: UInt64 = 0, probeJobs: UInt64 = 0
 
-        init(length: Int = 512, probes: Int = 6) {
-            self.length = length
+        /// Cycles that try `probes` jobs the other way after `period` the preferred way.
+        init(period: Duration = .milliseconds(50), probes: Int = 6) {
             self.probes = probes
+            shortestPeriod = UInt64(period.components.seconds) * 1_000_000_000 + UInt64(period.components.attoseconds / 1_000_000_000)
+            self.period = shortestPeriod
         }
 
         /// Whether the next job runs on the caller alone.
-        var runsAlone: Bool { job < probes ? !prefersAlone : prefersAlone }
+        var runsAlone: Bool { probing > 0 ? !prefersAlone : prefersAlone }
 
-        mutating func record(nanoseconds: UInt64) {
-            if job > 0 && job < probes {
-                probeTime += nanoseconds; probeJobs += 1
-            } else if job > probes {
-                mainTime += nanoseconds; mainJobs += 1
+        /// Takes the time of the job just run.
+        mutating func record(nanoseconds ns: UInt64) {
+            guard probing > 0 else {
+                if elapsed > 0 { mainTime += ns; mainJobs += 1 }
+                elapsed += max(ns, 1)
+                if elapsed >= period && mainJobs > 0 { probing = 1; probeTime = 0; probeJobs = 0 }
+                return
             }
-            job += 1
-            guard job == length else { return }
-            if probeJobs > 0 && mainJobs > 0 && probeTime * mainJobs < mainTime * probeJobs { prefersAlone.toggle() }
-            job = 0; probeTime = 0; probeJobs = 0; mainTime = 0; mainJobs = 0
+            probing += 1
+            guard probing > 2 else { return }
+            probeTime += ns; probeJobs += 1
+            let slow = ns * mainJobs > 2 * mainTime
+            guard slow || probing > probes else { return }
+            if !slow && probeTime * mainJobs < mainTime * probeJobs {
+                prefersAlone.toggle()
+                period = shortestPeriod
+            } else {
+                period = min(2 * period, 32 * shortestPeriod)
+            }
+            probing = 0; elapsed = 0; mainTime = 0; mainJobs = 0
         }
     }
 
