@@ -1,4 +1,5 @@
 import CharLSTMKernels
+import Foundation
 
 /// Runs a model one character at a time (batch 1) with carried state: the engine of generation.
 ///
@@ -25,20 +26,24 @@ public final class StepRunner: @unchecked Sendable {
     private let team: ChunkTeam?
 
     /// Takes a snapshot of the model's current weights (call again after they change). Uses up to
-    /// `model.threads` threads when the weights are big enough to pay for it. O(parameters).
+    /// `model.threads` threads (no more than the cores) when the weights are big enough to pay for it.
+    /// O(parameters).
     public convenience init(model: CharModel) {
         self.init(model: model, parallelMinimumBytes: StepPlan.parallelMinimumBytes)
     }
 
     /// As ``init(model:)``, sharing the work between threads once the packed weights reach
-    /// `parallelMinimumBytes` (tests force small models onto the threaded path with 0).
-    init(model: CharModel, parallelMinimumBytes: Int) {
+    /// `parallelMinimumBytes`, on at most `cores` threads (tests force small models onto the threaded path
+    /// with 0, and more threads than this machine has cores).
+    init(model: CharModel, parallelMinimumBytes: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.model = model
         state = RecurrentState(config: model.config, batch: 1)
-        let threaded = model.threads > 1 && StepPlan.weightBytes(model.config) >= parallelMinimumBytes
-        let plan = StepPlan(model: model, state: state, threads: threaded ? model.threads : 1)
+        // More threads than cores would only take turns spinning.
+        let threads = min(model.threads, cores)
+        let threaded = threads > 1 && StepPlan.weightBytes(model.config) >= parallelMinimumBytes
+        let plan = StepPlan(model: model, state: state, threads: threaded ? threads : 1)
         self.plan = plan
-        team = threaded ? ChunkTeam(threads: model.threads, phases: plan.phases) { plan.run(chunk: $0) } : nil
+        team = threaded ? ChunkTeam(threads: threads, phases: plan.phases) { plan.run(chunk: $0) } : nil
     }
 
     /// Feeds one character; returns the logits of the next (valid until the next call).

@@ -38,7 +38,7 @@ import Testing
     @Test(arguments: CellKind.allCases, [2, 3])
     func threadedStepsMatchOneThreadBitForBit(cell: CellKind, threads: Int) {
         let single = StepRunner(model: Self.model(cell, threads: 1))
-        let shared = StepRunner(model: Self.model(cell, threads: threads), parallelMinimumBytes: 0)
+        let shared = StepRunner(model: Self.model(cell, threads: threads), parallelMinimumBytes: 0, cores: threads)
         for (t, token) in Self.tokens.enumerated() {
             let a = single.step(token).map(\.bitPattern), b = shared.step(token).map(\.bitPattern)
             #expect(a == b, "t \(t)")
