@@ -24,14 +24,17 @@
 
 /// LSTM step forward. `gates` [B, 4H] in: pre-activations, out: activations i, f, g, o.
 /// `cPrev`, `c`, `h`: [B, H]. `c` may be `cPrev` (the cell state updated in place, when it is not kept).
+/// `units`, when given, limits the step to those hidden units of every row (the rest is not touched); each
+/// unit's result is the same bit for bit whatever the range.
 public func lstmCellForward(
     gates: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
-    c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, batch: Int, hidden: Int
+    c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, batch: Int, hidden: Int, units: Range<Int>? = nil
 ) {
-    let H = hidden
+    let H = hidden, units = units ?? 0..<H
     for b in 0..<batch {
-        let a = gates + b * 4 * H, cp = cPrev + b * H, cr = c + b * H, hr = h + b * H
-        forEachChunk16(H) { j, w in
+        let a = gates + b * 4 * H + units.lowerBound, cp = cPrev + b * H + units.lowerBound
+        let cr = c + b * H + units.lowerBound, hr = h + b * H + units.lowerBound
+        forEachChunk16(units.count) { j, w in
             let i = VectorMath.sigmoid(load16(a + j, width: w))
             let f = VectorMath.sigmoid(load16(a + H + j, width: w))
             let g = VectorMath.tanh(load16(a + 2 * H + j, width: w))
@@ -89,15 +92,17 @@ public func lstmCellBackward(
 //   writes it to `nPart`, the backward overwrites it with ∂ah_n = da_n ⊙ r.
 
 /// GRU step forward. `gates` [B, 3H] in: x-part, out: activations r, z, n. `recurrentPart` [B, 3H]: the
-/// h-part (read). `nPart` [B, H] out: the h-part of the n gate; `hPrev`, `h` [B, H].
+/// h-part (read). `nPart` [B, H] out: the h-part of the n gate; `hPrev`, `h` [B, H]. `units`, when given,
+/// limits the step to those hidden units of every row, each unit's result the same bit for bit.
 public func gruCellForward(
     gates: UnsafeMutablePointer<Float>, recurrentPart: UnsafePointer<Float>, nPart: UnsafeMutablePointer<Float>,
-    hPrev: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, batch: Int, hidden: Int
+    hPrev: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, batch: Int, hidden: Int, units: Range<Int>? = nil
 ) {
-    let H = hidden
+    let H = hidden, units = units ?? 0..<H, u = units.lowerBound
     for b in 0..<batch {
-        let x = gates + b * 3 * H, hh = recurrentPart + b * 3 * H, sn = nPart + b * H, hp = hPrev + b * H, hr = h + b * H
-        forEachChunk16(H) { j, w in
+        let x = gates + b * 3 * H + u, hh = recurrentPart + b * 3 * H + u, sn = nPart + b * H + u
+        let hp = hPrev + b * H + u, hr = h + b * H + u
+        forEachChunk16(units.count) { j, w in
             let r = VectorMath.sigmoid(load16(x + j, width: w) + load16(hh + j, width: w))
             let z = VectorMath.sigmoid(load16(x + H + j, width: w) + load16(hh + H + j, width: w))
             let hn = load16(hh + 2 * H + j, width: w)
@@ -163,13 +168,16 @@ public func gruCellBackward(
 //   forward   h_t = tanh(a),  a = x·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh         [B, H]
 //   backward  da = dh ⊙ (1 − h_t²)         (and, when asked, h_t copied out before it becomes da)
 
-/// RNN step forward: `gates` [B, H] in: pre-activations, out: h_t; also copied to `h`.
-public func rnnCellForward(gates: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, batch: Int, hidden: Int) {
-    let n = batch * hidden
-    forEachChunk16(n) { j, w in
-        let v = VectorMath.tanh(load16(gates + j, width: w))
-        store16(v, gates + j, width: w)
-        store16(v, h + j, width: w)
+/// RNN step forward: `gates` [B, H] in: pre-activations, out: h_t; also copied to `h`. `units`, when given
+/// (batch 1 only), limits the step to those hidden units, each unit's result the same bit for bit.
+public func rnnCellForward(gates: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, batch: Int, hidden: Int,
+                           units: Range<Int>? = nil) {
+    precondition(units == nil || batch == 1, "a unit range is for one row")
+    let units = units ?? 0..<(batch * hidden), g = gates + units.lowerBound, hr = h + units.lowerBound
+    forEachChunk16(units.count) { j, w in
+        let v = VectorMath.tanh(load16(g + j, width: w))
+        store16(v, g + j, width: w)
+        store16(v, hr + j, width: w)
     }
 }
 

@@ -1,0 +1,228 @@
+import Dispatch
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The calling thread plus `threads − 1` worker threads of its own, running one fixed job of numbered chunks
+/// again and again with little synchronisation: made for batch-1 generation, where one character is a job of a
+/// few hundred microseconds and `Parallel.forEach`'s ≈ 15 µs wake-up per fork-join would be paid once per layer.
+///
+/// A job is chunks 0..<`chunkCount` in phases: a chunk of phase p starts only after every chunk of the phases
+/// before it is done (a layer needs the whole layer below). Chunks are claimed one at a time from a shared
+/// counter, in order, by whichever thread comes first, so a worker that is asleep or late costs little: the
+/// caller runs the chunks itself. One whose core is busy can be preempted holding a chunk, so the team times its
+/// jobs and runs them on the caller alone while that is faster (see ``run()``). Between jobs a worker spins for at most
+/// `spin` and then blocks on a semaphore (it never burns a core while idle); the caller wakes it only when it
+/// went to sleep. Dropping the team stops and joins its workers.
+///
+/// Costs per chunk: one compare-and-swap to claim it and one atomic add to finish it, each moving a cache line
+/// between cores when both threads are in, so give chunks microseconds of work (generation's are about 256 KiB
+/// of weights). Results do not depend on which thread runs
+/// which chunk, provided chunks of one phase write disjoint memory (the caller's promise).
+public final class ChunkTeam: @unchecked Sendable {
+    /// Threads taking part, the caller included.
+    public let threads: Int
+    /// Chunks per job.
+    public let chunkCount: Int
+    private let shared: ChunkTeamState
+    private var epoch: UInt64 = 0
+
+    /// A team of `threads` (≥ 2) running `work(chunk)` for the chunks of `phases`, the chunk counts of the
+    /// phases in order. Workers spin at most `spin` between jobs.
+    public convenience init(threads: Int, phases: [Int], spin: Duration = .microseconds(40), work: @escaping @Sendable (Int) -> Void) {
+        self.init(threads: threads, phases: phases, spin: spin, cycle: Cycle(), work: work)
+    }
+
+    /// As ``init(threads:phases:spin:work:)`` with a cycle of its own (tests use short ones).
+    init(threads: Int, phases: [Int], spin: Duration, cycle: Cycle, work: @escaping @Sendable (Int) -> Void) {
+        self.cycle = cycle
+        precondition(threads >= 2 && phases.allSatisfy { $0 > 0 }, "a team needs two threads and non-empty phases")
+        self.threads = threads
+        var required = [Int](), before = 0
+        for count in phases {
+            required += [Int](repeating: before, count: count)
+            before += count
+        }
+        chunkCount = before
+        let nanoseconds = spin.components.seconds * 1_000_000_000 + spin.components.attoseconds / 1_000_000_000
+        shared = ChunkTeamState(required: required, spinNanoseconds: UInt64(max(0, nanoseconds)), work: work,
+                                workers: threads - 1)
+        for w in 0..<(threads - 1) {
+            let state = shared, slot = shared.slots[w]
+            let thread = Thread { state.workerLoop(slot) }
+            thread.name = "charlstm-step-\(w + 1)"
+            thread.start()
+        }
+    }
+
+    /// Runs every chunk once (on this thread and the workers) and returns when all are done. Not reentrant:
+    /// one caller at a time. O(chunks) synchronisation.
+    ///
+    /// Whether the workers help is measured, not assumed: when their core is busy with other work, a preempted
+    /// worker holds up its chunk for a whole time slice and the caller alone is faster. So the team runs jobs
+    /// the preferred way for a while, then tries a few the other way and keeps the faster (``ChunkTeam/Cycle``).
+    /// Running alone, the workers sleep.
+    public func run() {
+        let start = DispatchTime.now().uptimeNanoseconds
+        if cycle.runsAlone {
+            for chunk in 0..<chunkCount { shared.work(chunk) }
+        } else {
+            epoch = epoch % 0xFFFF_FFFF + 1 // 1…2³²−1: never the workers' initial 0
+            shared.done.store(0, ordering: .relaxed)
+            // Publishing the epoch (sequentially consistent, against a worker announcing that it sleeps).
+            shared.claim.store(epoch << 32, ordering: .sequentiallyConsistent)
+            for slot in shared.slots where slot.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
+                slot.semaphore.signal()
+            }
+            shared.participate(epoch: epoch)
+            shared.wait(until: chunkCount)
+        }
+        cycle.record(nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
+    }
+
+    /// The choice between running jobs with the workers or on the caller alone.
+    var cycle: Cycle
+
+    /// Jobs run the preferred way for `period` (timed), then up to `probes` the other way (probing); if the
+    /// probes' mean job time beats the preferred way's mean, the other way becomes preferred. A probe job more
+    /// than twice the preferred mean ends the probing at once, and each lost probing doubles the period (up to
+    /// 32 times), so a way that stalls (a preempted worker: milliseconds per job) is rarely tried. The first
+    /// job after each switch (which wakes or lets go of the workers) is not counted.
+    struct Cycle {
+        let probes: Int, shortestPeriod: UInt64
+        private(set) var prefersAlone = false
+        private var period: UInt64, probing = 0, elapsed: UInt64 = 0
+        private var mainTime: UInt64 = 0, mainJobs: UInt64 = 0, probeTime: UInt64 = 0, probeJobs: UInt64 = 0
+
+        /// Cycles that try `probes` jobs the other way after `period` the preferred way.
+        init(period: Duration = .milliseconds(50), probes: Int = 6) {
+            self.probes = probes
+            shortestPeriod = UInt64(period.components.seconds) * 1_000_000_000 + UInt64(period.components.attoseconds / 1_000_000_000)
+            self.period = shortestPeriod
+        }
+
+        /// Whether the next job runs on the caller alone.
+        var runsAlone: Bool { probing > 0 ? !prefersAlone : prefersAlone }
+
+        /// Takes the time of the job just run.
+        mutating func record(nanoseconds ns: UInt64) {
+            guard probing > 0 else {
+                if elapsed > 0 { mainTime += ns; mainJobs += 1 }
+                elapsed += max(ns, 1)
+                if elapsed >= period && mainJobs > 0 { probing = 1; probeTime = 0; probeJobs = 0 }
+                return
+            }
+            probing += 1
+            guard probing > 2 else { return }
+            probeTime += ns; probeJobs += 1
+            let slow = ns * mainJobs > 2 * mainTime
+            guard slow || probing > probes else { return }
+            if !slow && probeTime * mainJobs < mainTime * probeJobs {
+                prefersAlone.toggle()
+                period = shortestPeriod
+            } else {
+                period = min(2 * period, 32 * shortestPeriod)
+            }
+            probing = 0; elapsed = 0; mainTime = 0; mainJobs = 0
+        }
+    }
+
+    /// The workers' slots (tests look at their sleeping flags).
+    var workerSlots: [ChunkTeamSlot] { shared.slots }
+
+    deinit {
+        shared.stop.store(true, ordering: .sequentiallyConsistent)
+        for slot in shared.slots where slot.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
+            slot.semaphore.signal()
+        }
+        for _ in shared.slots { shared.exited.wait() }
+    }
+}
+
+/// One worker's sleeping flag and the semaphore it sleeps on.
+final class ChunkTeamSlot: Sendable {
+    let sleeping = Atomic<Bool>(false)
+    let semaphore = DispatchSemaphore(value: 0)
+}
+
+/// What a team's threads share; the workers hold this, not the team, so dropping the team stops them.
+final class ChunkTeamState: @unchecked Sendable {
+    /// The job's epoch (high 32 bits) and the next unclaimed chunk (low 32 bits).
+    let claim = Atomic<UInt64>(0)
+    /// Chunks of the current job done.
+    let done = Atomic<Int>(0)
+    let stop = Atomic<Bool>(false)
+    let exited = DispatchSemaphore(value: 0)
+    let slots: [ChunkTeamSlot]
+    /// Chunk i may start once `required[i]` chunks are done (all of the phases before its own).
+    let required: [Int]
+    let spinNanoseconds: UInt64
+    let work: @Sendable (Int) -> Void
+
+    init(required: [Int], spinNanoseconds: UInt64, work: @escaping @Sendable (Int) -> Void, workers: Int) {
+        self.required = required
+        self.spinNanoseconds = spinNanoseconds
+        self.work = work
+        slots = (0..<workers).map { _ in ChunkTeamSlot() }
+    }
+
+    /// Claims and runs chunks of job `epoch` until none is left (or another job has begun).
+    func participate(epoch: UInt64) {
+        let total = UInt64(required.count)
+        var v = claim.load(ordering: .acquiring)
+        while v >> 32 == epoch && v & 0xFFFF_FFFF < total {
+            let (exchanged, seen) = claim.compareExchange(expected: v, desired: v + 1, ordering: .acquiringAndReleasing)
+            guard exchanged else { v = seen; continue }
+            let chunk = Int(v & 0xFFFF_FFFF)
+            wait(until: required[chunk])
+            work(chunk)
+            done.add(1, ordering: .releasing)
+            v = claim.load(ordering: .acquiring)
+        }
+    }
+
+    /// Spins until `count` chunks are done, yielding the core after a while (the thread we wait for may need it).
+    func wait(until count: Int) {
+        var spins = 0
+        while done.load(ordering: .acquiring) < count {
+            spins += 1
+            if spins > 4_000 { sched_yield() }
+        }
+    }
+
+    /// A worker: waits for each new job (spinning, then asleep), takes part in it; ends when told to stop.
+    func workerLoop(_ slot: ChunkTeamSlot) {
+        var seen: UInt64 = 0
+        while let epoch = nextJob(after: seen, slot: slot) {
+            seen = epoch
+            participate(epoch: epoch)
+        }
+        exited.signal()
+    }
+
+    /// The epoch of the next job after `seen`, or nil once the team stops. Spins up to `spinNanoseconds`,
+    /// then announces that it sleeps, checks once more, and blocks until woken.
+    private func nextJob(after seen: UInt64, slot: ChunkTeamSlot) -> UInt64? {
+        var start = DispatchTime.now().uptimeNanoseconds, spins = 0
+        while true {
+            if stop.load(ordering: .acquiring) { return nil }
+            let epoch = claim.load(ordering: .acquiring) >> 32
+            if epoch != seen { return epoch }
+            spins += 1
+            guard spins & 63 == 0, DispatchTime.now().uptimeNanoseconds - start > spinNanoseconds else { continue }
+            slot.sleeping.store(true, ordering: .sequentiallyConsistent)
+            if claim.load(ordering: .sequentiallyConsistent) >> 32 != seen || stop.load(ordering: .sequentiallyConsistent) {
+                // Work (or stop) arrived meanwhile. If a waker already took the flag, its signal must be consumed.
+                if !slot.sleeping.exchange(false, ordering: .sequentiallyConsistent) { slot.semaphore.wait() }
+            } else {
+                slot.semaphore.wait()
+            }
+            start = DispatchTime.now().uptimeNanoseconds
+            spins = 0
+        }
+    }
+}
