@@ -7,14 +7,49 @@
 // Shapes: logits [N, V] row-major, targets [N]. O(N·V).
 
 /// Returns the summed loss in nats over the N rows and how many rows rank their target first.
-/// With `gradientScale` non-nil, the logits are replaced by the scaled gradient.
+/// With `gradientScale` non-nil, the logits are replaced by the scaled gradient. The rows go in blocks of
+/// ``softmaxBlockRows``, each summed in row order and the blocks' sums added in block order, spread over up
+/// to `threads` threads: the same bits whatever the thread count.
 public func softmaxCrossEntropy(
     logits: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>, rows: Int, vocabulary V: Int,
+    gradientScale: Float?, threads: Int = 1
+) -> (nats: Double, correct: Int) {
+    let blocks = (rows + softmaxBlockRows - 1) / softmaxBlockRows
+    if blocks <= 1 {
+        return softmaxCrossEntropyRows(logits: logits, targets: targets, rows: 0..<rows, vocabulary: V,
+                                       gradientScale: gradientScale)
+    }
+    return withUnsafeTemporaryAllocation(of: (nats: Double, correct: Int).self, capacity: blocks) { partial in
+        let results = partial.baseAddress!
+        let parts = min(threads, blocks)
+        Parallel.forEachDisjoint(parts, threads: parts) { part in
+            for b in blocks * part / parts..<blocks * (part + 1) / parts {
+                let r0 = b * softmaxBlockRows
+                (results + b).initialize(to: softmaxCrossEntropyRows(
+                    logits: logits, targets: targets, rows: r0..<min(rows, r0 + softmaxBlockRows), vocabulary: V,
+                    gradientScale: gradientScale))
+            }
+        }
+        var total = 0.0, correct = 0
+        for b in 0..<blocks {
+            total += results[b].nats
+            correct += results[b].correct
+        }
+        return (total, correct)
+    }
+}
+
+/// Rows of ``softmaxCrossEntropy(logits:targets:rows:vocabulary:gradientScale:threads:)``'s blocks.
+public let softmaxBlockRows = 512
+
+/// ``softmaxCrossEntropy(logits:targets:rows:vocabulary:gradientScale:threads:)`` of the rows in `range`, in order.
+private func softmaxCrossEntropyRows(
+    logits: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>, rows range: Range<Int>, vocabulary V: Int,
     gradientScale: Float?
 ) -> (nats: Double, correct: Int) {
     var total = 0.0
     var correct = 0
-    for r in 0..<rows {
+    for r in range {
         let z = logits + r * V
         let y = Int(targets[r])
         var m = z[0], best = 0

@@ -29,7 +29,7 @@ extension CharModel {
         let d = layout.decoder, dZ = ws.logits, dH = ws.hiddenGradient
         sgemm(transA: true, transB: false, m: V, n: H, k: TB, alpha: 1, a: dZ, lda: V, b: ws.layerOutput(dropout: dropout),
               ldb: H, beta: gradientBeta, c: g + d.weight, ldc: H, threads: threads)
-        columnSums(dZ, rows: TB, n: V, into: g + d.bias, accumulate: accumulate)
+        columnSums(dZ, rows: TB, n: V, into: g + d.bias, accumulate: accumulate, threads: threads)
         sgemm(transA: false, transB: false, m: TB, n: H, k: V, alpha: 1, a: dZ, lda: V, b: p + d.weight, ldb: H,
               beta: 0, c: dH, ldc: H, threads: threads)
         if dropout { applyDropoutMask(dH, mask: ws.dropoutMask(L - 1), scale: scale, into: dH, count: TB * H) }
@@ -102,12 +102,13 @@ extension CharModel {
             let separate = cell.separateRecurrentGates * H, shared = G - separate
             sgemm(transA: true, transB: false, m: shared, n: H, k: TB, alpha: 1, a: dA, lda: G, b: hs, ldb: H,
                   beta: gradientBeta, c: g + o.weightHH, ldc: H, threads: threads)
-            columnSums(dA, rows: TB, n: G, into: g + o.biasIH, accumulate: accumulate)
+            columnSums(dA, rows: TB, n: G, into: g + o.biasIH, accumulate: accumulate, threads: threads)
             (g + o.biasHH).update(from: g + o.biasIH, count: shared)  // equal before, so equal after accumulating
             if let separatePart {
                 sgemm(transA: true, transB: false, m: separate, n: H, k: TB, alpha: 1, a: separatePart, lda: separate, b: hs,
                       ldb: H, beta: gradientBeta, c: g + o.weightHH + shared * H, ldc: H, threads: threads)
-                columnSums(separatePart, rows: TB, n: separate, into: g + o.biasHH + shared, accumulate: accumulate)
+                columnSums(separatePart, rows: TB, n: separate, into: g + o.biasHH + shared, accumulate: accumulate,
+                           threads: threads)
             }
             if k == 0, case .values(let x) = first {
                 // Real-valued input rows X [TB, F]: dW_ih = dAᵀ·X.

@@ -43,7 +43,7 @@ extension CharModel {
         writeLogits(input: ws.layerOutput(dropout: applyDropout), rows: TB, into: logits)
         let (nats, correct) = batch.targets.withUnsafeBufferPointer { y in
             softmaxCrossEntropy(logits: logits, targets: y.baseAddress!, rows: TB, vocabulary: V,
-                                gradientScale: training ? 1 / Float(gradientRows ?? TB) : nil)
+                                gradientScale: training ? 1 / Float(gradientRows ?? TB) : nil, threads: threads)
         }
         return ForwardResult(nats: nats, correct: correct, count: TB)
     }
@@ -113,7 +113,12 @@ extension CharModel {
         let H = config.hidden, G = config.cell.gateCount * H
         switch (k, first) {
         case (0, .tokens(let tokens)):
-            for r in 0..<rows { (gates + r * G).update(from: embedding + Int(tokens[r]) * G, count: G) }
+            let parts = rows * G >= rowOpsElementsPerThread ? min(threads, rows) : 1
+            Parallel.forEachDisjoint(parts, threads: parts) { part in
+                for r in rows * part / parts..<rows * (part + 1) / parts {
+                    (gates + r * G).update(from: embedding + Int(tokens[r]) * G, count: G)
+                }
+            }
         case (0, .values(let x)):
             let F = config.vocabularySize
             broadcastRow(bias, to: gates, rows: rows, n: G)
