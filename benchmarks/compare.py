@@ -69,7 +69,6 @@ def best_of(records: list[dict]) -> dict:
         best["peak_gflops"] = fastest["peak_gflops"]
         best["sgemm_percent_of_peak"] = fastest.get("sgemm_percent_of_peak", {})
     best["peak_rss_mib"] = max(r["peak_rss_mib"] for r in records)
-    best["round_train_ratios"] = []
     return best
 
 

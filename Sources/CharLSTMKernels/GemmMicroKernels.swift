@@ -223,23 +223,14 @@ enum MicroTile<R: TileRow> {
             pa += stride
             pb += 4 * R.width
         }
-        out.write(c0, row: 0, full: false); out.write(c1, row: 1, full: false)
-        out.write(c2, row: 2, full: false); out.write(c3, row: 3, full: false)
-    }
-
-    @inline(never)
-    static func rows4(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: TileOutput) {
-        var c0 = R(), c1 = R(), c2 = R(), c3 = R()
-        var pa = a, pb = UnsafeRawPointer(b)
-        for _ in 0..<kc {
-            let bv = R(loadingFrom: pb)
-            c0.add(pa[0], times: bv); c1.add(pa[1], times: bv); c2.add(pa[2], times: bv); c3.add(pa[3], times: bv)
-            pa += 4
-            pb += 4 * R.width
-        }
         let full = out.rows == 4 && out.cols == R.width
         out.write(c0, row: 0, full: full); out.write(c1, row: 1, full: full)
         out.write(c2, row: 2, full: full); out.write(c3, row: 3, full: full)
+    }
+
+    /// The 4-row tile: the 4-row edge kernel over a sliver packed 4 values per p.
+    static func rows4(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: TileOutput) {
+        edge4(4, kc, a, b, out)
     }
 
     @inline(never)

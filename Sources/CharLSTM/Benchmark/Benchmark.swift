@@ -42,11 +42,14 @@ public enum Benchmark {
     }
 
     /// The products of one training step of `shape` (LSTM gates, vocabulary `vocabulary`) with `threads`
-    /// threads, in the order of their share of the step's work.
+    /// threads, in the order of their share of the step's work: those of one pass over the streams a pass
+    /// takes (``Workspace/streamsPerPass(config:sequenceLength:batchSize:)``), split as the recurrence splits them.
     public static func gemmShapes(_ shape: Shape, cell: CellKind, vocabulary V: Int, threads: Int) -> [GemmShape] {
-        let H = shape.hidden, G = cell.gateCount * H, TB = shape.sequenceLength * shape.batchSize
-        let rows = shape.batchSize >= 8 * threads ? (shape.batchSize + threads - 1) / threads : shape.batchSize
-        let stepThreads = shape.batchSize >= 8 * threads ? 1 : threads
+        let config = ModelConfig(cell: cell, vocabularySize: V, hidden: shape.hidden, layers: shape.layers, dropout: 0)
+        let streams = Workspace.streamsPerPass(config: config, sequenceLength: shape.sequenceLength, batchSize: shape.batchSize)
+        let H = shape.hidden, G = cell.gateCount * H, TB = shape.sequenceLength * streams
+        let groups = CharModel.streamGroups(batch: streams, threads: threads)
+        let rows = (streams + groups - 1) / groups, stepThreads = groups == 1 ? threads : 1
         return [
             GemmShape(name: "recurrent h·Whhᵀ", m: rows, n: G, k: H, transA: false, transB: true, beta: 1,
                       prepacked: true, threads: stepThreads),

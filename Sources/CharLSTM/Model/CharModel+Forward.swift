@@ -208,15 +208,20 @@ extension CharModel {
     }
 
     /// Runs `body(firstStream, streams, gemmThreads)` over the batch's streams: one group using every
-    /// thread inside its products when the batch is small, else one group per thread, each single-threaded.
+    /// thread inside its products when the batch is small, else one group per thread, each single-threaded
+    /// (``streamGroups(batch:threads:)``).
     func forEachStreamGroup(batch B: Int, _ body: (Int, Int, Int) -> Void) {
-        let groups = B >= 8 * threads ? threads : 1
+        let groups = Self.streamGroups(batch: B, threads: threads)
         if groups == 1 { return body(0, B, threads) }
         Parallel.forEachDisjoint(groups, threads: groups) { g in
             let b0 = B * g / groups, b1 = B * (g + 1) / groups
             body(b0, b1 - b0, 1)
         }
     }
+
+    /// How many groups the recurrence splits a batch of B streams into on `threads` threads: one per thread
+    /// once each gets at least 8 streams (a whole micro-tile of rows), else one. O(1).
+    static func streamGroups(batch B: Int, threads: Int) -> Int { B >= 8 * threads ? threads : 1 }
 }
 
 /// What a model's first recurrent layer reads, time-major (row r = t·B + b): token indices, one-hot over the
