@@ -43,15 +43,40 @@ public final class SgemmPackedB: @unchecked Sendable {
         k = shapes[0].k
         n = shapes[0].n
         paddedN = Self.padded(n, kernel)
-        capacity = max(1, shapes.map { $0.k * Self.padded($0.n, kernel) }.max()!)
+        capacity = Capacity(shapes: shapes, kernel: kernel).floats
         data = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Float>.stride, alignment: 64)
             .bindMemory(to: Float.self, capacity: capacity)
     }
 
+    /// How much packed storage there is, for whichever kernel: enough to tell which shapes it holds.
+    public struct Capacity: Sendable {
+        /// Floats of storage.
+        public let floats: Int
+        /// The kernel whose panel layout (and so padding) the storage is for.
+        public let kernel: GemmKernel
+
+        /// The storage ``SgemmPackedB/init(shapes:kernel:)`` allocates for `shapes`. O(shapes).
+        public init(shapes: [(k: Int, n: Int)], kernel: GemmKernel = .selected) {
+            self.kernel = kernel
+            floats = max(1, shapes.map { $0.k * SgemmPackedB.padded($0.n, kernel) }.max() ?? 0)
+        }
+
+        fileprivate init(floats: Int, kernel: GemmKernel) {
+            self.floats = floats
+            self.kernel = kernel
+        }
+
+        /// Whether an op(B) of k×n fits. O(1).
+        public func holds(_ shape: (k: Int, n: Int)) -> Bool { shape.k * SgemmPackedB.padded(shape.n, kernel) <= floats }
+    }
+
+    /// This storage's capacity.
+    public var storage: Capacity { Capacity(floats: capacity, kernel: kernel) }
+
     /// Makes this storage hold a k×n op(B) (one of the shapes it was made for); contents undefined until
     /// the next ``pack(transB:b:ldb:)``. O(1).
     public func reshape(k: Int, n: Int) {
-        precondition(k >= 0 && n >= 0 && k * Self.padded(n, kernel) <= capacity, "the packed storage is too small")
+        precondition(k >= 0 && n >= 0 && storage.holds((k, n)), "the packed storage is too small")
         self.k = k
         self.n = n
         paddedN = Self.padded(n, kernel)

@@ -1,7 +1,7 @@
 import CharLSTMKernels
 
 /// The buffers of a workspace, allocated from one list of descriptions: the same list their memory is
-/// counted from (``bytes(_:)``), so a memory check made before allocating cannot drift from what is allocated.
+/// counted from (``bytes(_:borrowing:)``), so a memory check made before allocating cannot drift from what is allocated.
 struct BufferSet<Role: Hashable & Sendable>: @unchecked Sendable {
     /// What a buffer holds (its role), how many there are (e.g. one per layer) and the size of each.
     struct Description: Sendable {
@@ -16,27 +16,80 @@ struct BufferSet<Role: Hashable & Sendable>: @unchecked Sendable {
         }
     }
 
-    /// Bytes all the buffers of `list` take. O(list).
-    static func bytes(_ list: [Description]) -> Int {
-        list.reduce(0) { total, d in BufferSize.sum(total, BufferSize.product(d.size.bytes, d.copies)) }
+    /// Bytes all the buffers of `list` take, apart from those `spares` lends (see ``init(_:borrowing:)``). O(list²).
+    static func bytes(_ list: [Description], borrowing spares: SpareBuffers.Sizes = .none) -> Int {
+        let lent = assignment(list, spares)
+        var total = 0
+        for (i, d) in list.enumerated() {
+            for copy in 0..<d.copies where lent[Slot(description: i, copy: copy)] == nil {
+                total = BufferSize.sum(total, d.size.bytes)
+            }
+        }
+        return total
+    }
+
+    /// Which spare each buffer of `list` takes, by index (`Int.max`: the packed spare): the float buffers
+    /// largest first, each the smallest unused spare that holds it; the one packed buffer the packed spare
+    /// if that holds every shape. The one rule both ``bytes(_:borrowing:)`` and
+    /// ``init(_:borrowing:)`` follow. O(list²).
+    static func assignment(_ list: [Description], _ spares: SpareBuffers.Sizes) -> [Slot: Int] {
+        var wanted: [(slot: Slot, count: Int)] = []
+        var lent: [Slot: Int] = [:]
+        for (i, d) in list.enumerated() {
+            switch d.size {
+            case .floats(let n):
+                for copy in 0..<d.copies { wanted.append((Slot(description: i, copy: copy), n)) }
+            case .packed(let shapes):
+                if let spare = spares.packed, shapes.allSatisfy(spare.holds) { lent[Slot(description: i, copy: 0)] = .max }
+            case .bits: break
+            }
+        }
+        var used = Set<Int>()
+        for want in wanted.sorted(by: { $0.count > $1.count }) {
+            let fitting = spares.floats.indices.filter { !used.contains($0) && spares.floats[$0] >= want.count }
+            guard let best = fitting.min(by: { spares.floats[$0] < spares.floats[$1] }) else { continue }
+            used.insert(best)
+            lent[want.slot] = best
+        }
+        return lent
+    }
+
+    /// One copy of one description of a list.
+    struct Slot: Hashable {
+        let description: Int
+        let copy: Int
     }
 
     private var floats: [Role: [FloatBuffer]] = [:]
     private var masks: [Role: [MaskBuffer]] = [:]
     private var panels: [Role: SgemmPackedB] = [:]
+    /// The roles in the order of the list.
+    private let order: [Role]
 
-    /// Allocates every buffer of `list` (floats and bits zeroed).
-    init(_ list: [Description]) {
-        for d in list {
+    /// Allocates every buffer of `list` (floats and bits zeroed), apart from those `spares` lends (contents
+    /// undefined; ``assignment(_:_:)`` says which).
+    init(_ list: [Description], borrowing spares: SpareBuffers = .none) {
+        let lent = Self.assignment(list, spares.sizes)
+        order = list.map(\.role)
+        for (i, d) in list.enumerated() {
             precondition(floats[d.role] == nil && masks[d.role] == nil && panels[d.role] == nil, "role described twice")
             switch d.size {
-            case .floats(let n): floats[d.role] = (0..<d.copies).map { _ in FloatBuffer(count: n) }
+            case .floats(let n):
+                floats[d.role] = (0..<d.copies).map { copy in
+                    lent[Slot(description: i, copy: copy)].map { spares.floats[$0] } ?? FloatBuffer(count: n)
+                }
             case .bits(let n): masks[d.role] = (0..<d.copies).map { _ in MaskBuffer(bits: n) }
             case .packed(let shapes):
                 precondition(d.copies == 1, "one packed buffer per role")
-                panels[d.role] = SgemmPackedB(shapes: shapes)
+                panels[d.role] = lent[Slot(description: i, copy: 0)] != nil ? spares.packed! : SgemmPackedB(shapes: shapes)
             }
         }
+    }
+
+    /// Every float buffer and the packed one, to lend to a set used only while this one is idle
+    /// (``init(_:borrowing:)``), in the order of ``SpareBuffers/Sizes/init(lentBy:)``.
+    var spares: SpareBuffers {
+        SpareBuffers(floats: order.flatMap { floats[$0] ?? [] }, packed: order.lazy.compactMap { panels[$0] }.first)
     }
 
     /// Whether the list had a buffer for `role`.
@@ -59,6 +112,45 @@ struct BufferSet<Role: Hashable & Sendable>: @unchecked Sendable {
         guard let panel = panels[role] else { preconditionFailure("no packed buffer for \(role)") }
         return panel
     }
+}
+
+/// Buffers of an idle owner lent to another set: float buffers, each to at most one buffer of at most its
+/// size, and packed storage, to a packed buffer whose shapes it can hold. The two sets then share memory,
+/// so the borrower may only be used while the lender is idle and the lender must not rely on what it held.
+struct SpareBuffers {
+    let floats: [FloatBuffer]
+    let packed: SgemmPackedB?
+
+    static let none = SpareBuffers(floats: [], packed: nil)
+
+    /// What is lent, by size: enough to decide which buffers it covers without holding any memory.
+    struct Sizes {
+        let floats: [Int]
+        let packed: SgemmPackedB.Capacity?
+
+        static let none = Sizes(floats: [], packed: nil)
+
+        init(floats: [Int], packed: SgemmPackedB.Capacity?) {
+            self.floats = floats
+            self.packed = packed
+        }
+
+        /// The sizes of what a set allocated from `list` lends (``BufferSet/spares``), without allocating it.
+        init<Role>(lentBy list: [BufferSet<Role>.Description]) {
+            var floats: [Int] = [], packed: SgemmPackedB.Capacity?
+            for d in list {
+                switch d.size {
+                case .floats(let n): floats += Array(repeating: n, count: d.copies)
+                case .packed(let shapes): packed = packed ?? SgemmPackedB.Capacity(shapes: shapes)
+                case .bits: break
+                }
+            }
+            self.init(floats: floats, packed: packed)
+        }
+    }
+
+    /// The sizes of these buffers.
+    var sizes: Sizes { Sizes(floats: floats.map(\.count), packed: packed?.storage) }
 }
 
 /// The size of one workspace buffer.

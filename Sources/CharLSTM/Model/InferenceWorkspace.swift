@@ -64,18 +64,33 @@ public final class InferenceWorkspace: @unchecked Sendable {
 
     /// Bytes the buffers take. O(1).
     public static func bytesNeeded(config: ModelConfig, batchSize B: Int, chunkLength: Int? = nil) -> Int {
-        BufferSet.bytes(plan(config: config, batchSize: B, chunkLength: chunkLength ?? defaultChunkLength(batchSize: B)))
+        bytesNeeded(config: config, batchSize: B, borrowing: .none)
+    }
+
+    /// Bytes the buffers take apart from those `spares` lends (``init(config:batchSize:borrowing:)``). O(1).
+    static func bytesNeeded(config: ModelConfig, batchSize B: Int, chunkLength: Int? = nil,
+                            borrowing spares: SpareBuffers.Sizes) -> Int {
+        BufferSet.bytes(plan(config: config, batchSize: B, chunkLength: chunkLength ?? defaultChunkLength(batchSize: B)),
+                        borrowing: spares)
     }
 
     /// Buffers for `batchSize` streams, run `chunkLength` steps at a time (default: about ``defaultChunkRows`` rows).
     /// With `keepsCellStates`, a cell with a cell state keeps every step's c of a chunk for a ``ForwardObserver``
     /// (one more [(C+1)·B, H] buffer; the numbers are the same).
-    public init(config: ModelConfig, batchSize B: Int, chunkLength: Int? = nil, keepsCellStates: Bool = false) {
+    public convenience init(config: ModelConfig, batchSize B: Int, chunkLength: Int? = nil, keepsCellStates: Bool = false) {
+        self.init(config: config, batchSize: B, chunkLength: chunkLength, keepsCellStates: keepsCellStates, borrowing: .none)
+    }
+
+    /// As ``init(config:batchSize:chunkLength:keepsCellStates:)``, with the buffers that fit in `spares` taken from
+    /// there instead of allocated: the memory of a training ``Workspace`` (``Workspace/spares``), which is idle
+    /// while validation runs. Use this workspace only while the lender is idle.
+    init(config: ModelConfig, batchSize B: Int, chunkLength: Int? = nil, keepsCellStates: Bool = false,
+         borrowing spares: SpareBuffers) {
         self.config = config
         batchSize = B
         self.chunkLength = max(1, chunkLength ?? Self.defaultChunkLength(batchSize: B))
         buffers = BufferSet(Self.plan(config: config, batchSize: B, chunkLength: self.chunkLength,
-                                      keepsCellStates: keepsCellStates))
+                                      keepsCellStates: keepsCellStates), borrowing: spares)
     }
 
     var hidden: UnsafeMutablePointer<Float> { buffers.floats(.hidden) }

@@ -113,6 +113,15 @@ public final class Workspace: @unchecked Sendable {
         buffers = BufferSet(Self.plan(config: config, sequenceLength: T, batchSize: B))
     }
 
+    /// Every buffer, to lend to an ``InferenceWorkspace`` used only between training passes (validation): a
+    /// pass writes each buffer before it reads it, so nothing carries over from one pass to the next.
+    var spares: SpareBuffers { buffers.spares }
+
+    /// The sizes of what a [T, B] workspace lends (``spares``). O(1).
+    static func spareSizes(config: ModelConfig, sequenceLength T: Int, batchSize B: Int) -> SpareBuffers.Sizes {
+        SpareBuffers.Sizes(lentBy: plan(config: config, sequenceLength: T, batchSize: B))
+    }
+
     var hidden: UnsafeMutablePointer<Float> { buffers.floats(.hidden) }
     func initialHidden(_ k: Int) -> UnsafeMutablePointer<Float> { buffers.floats(.initialHidden, k) }
     func gates(_ k: Int) -> UnsafeMutablePointer<Float> { buffers.floats(.gates, k) }

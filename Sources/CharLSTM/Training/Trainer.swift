@@ -59,7 +59,9 @@ public final class Trainer: RecurrentTrainer, @unchecked Sendable {
         }
         let shape = CharModel.evaluationShape(characters: Self.measured(split.validation, config).count, batchSize: config.batchSize,
                                               sequenceLength: config.sequenceLength)
-        validationWorkspace = InferenceWorkspace(config: model.config, batchSize: shape?.batchSize ?? 1)
+        // Validation runs between steps, when the training workspace is idle: it borrows that memory.
+        validationWorkspace = InferenceWorkspace(config: model.config, batchSize: shape?.batchSize ?? 1,
+                                                 borrowing: workspace.spares)
     }
 
     /// Bytes a trainer for a model of `config` with `training`'s batch shape allocates beyond the corpus:
@@ -69,7 +71,8 @@ public final class Trainer: RecurrentTrainer, @unchecked Sendable {
         let parameters = BufferSize.product(BufferSize.floats(ParameterLayout(config).totalCount).bytes, 4)
         let streams = Workspace.streamsPerPass(config: config, sequenceLength: T, batchSize: B)
         let workspaces = BufferSize.sum(Workspace.bytesNeeded(config: config, sequenceLength: T, batchSize: streams),
-                                        InferenceWorkspace.bytesNeeded(config: config, batchSize: B))
+                                        InferenceWorkspace.bytesNeeded(config: config, batchSize: B, borrowing:
+                                            Workspace.spareSizes(config: config, sequenceLength: T, batchSize: streams)))
         return BufferSize.sum(parameters, workspaces)
     }
 

@@ -95,6 +95,36 @@ import CharLSTMKernels
         Self.expectSameState(resumed, straight)
     }
 
+    /// Validation borrows the training workspace's memory between steps: validating after every step trains
+    /// the same bits as not validating (a pass writes every buffer before reading it), in one pass and in
+    /// pieces, and each validation gives the bits of a validation in a workspace of its own.
+    @Test(arguments: CellKind.allCases, [nil, 8])
+    func validationBetweenStepsChangesNothing(cell: CellKind, streamsPerPass: Int?) throws {
+        let (validating, _) = try Self.makeTrainer(cell: cell, batchSize: 16, threads: 2, streamsPerPass: streamsPerPass)
+        let (plain, _) = try Self.makeTrainer(cell: cell, batchSize: 16, threads: 2, streamsPerPass: streamsPerPass)
+        for _ in 0..<4 {
+            let a = try validating.trainStep(), b = try plain.trainStep()
+            #expect(a.bitsPerCharacter.bitPattern == b.bitsPerCharacter.bitPattern)
+            let borrowed = try validating.validate()
+            let own = try validating.model.evaluateStreams(validating.validation, batchSize: 16, sequenceLength: 10)
+            #expect(borrowed.nats.bitPattern == own.nats.bitPattern && borrowed.count == own.count)
+        }
+        Self.expectSameState(validating, plain)
+    }
+
+    /// The validation workspace of config M fits in the idle training workspace: a trainer's memory is the
+    /// parameters (four copies: weights, gradients, two Adam moments) and the training workspace alone.
+    @Test func validationTakesNoMemoryOfItsOwnOnConfigM() {
+        let m = ModelConfig(cell: .lstm, vocabularySize: 65, hidden: 512, layers: 2, dropout: 0.2)
+        var training = TrainingConfig()
+        training.sequenceLength = 100
+        training.batchSize = 64
+        let parameters = 4 * 4 * ParameterLayout(m).totalCount
+        #expect(Trainer.bytesNeeded(config: m, training: training)
+                == parameters + Workspace.bytesNeeded(config: m, sequenceLength: 100, batchSize: 32))
+        #expect(InferenceWorkspace.bytesNeeded(config: m, batchSize: 64) > 9_000_000)
+    }
+
     /// Only a workspace over the budget is split, into equal pieces of at least the minimum stream count,
     /// whatever the thread count: config M (2×512, 100×64) in two pieces of 32, config S (2×128) whole.
     @Test func bigWorkspacesTakeTheBatchInPieces() {
