@@ -1,5 +1,15 @@
+@_spi(_Unicode) import Swift
 import CharLSTMKernels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// How a model's vocabulary grows to cover a new corpus: the characters it adds, where every known character
 /// moves (the vocabulary stays in ascending order), and how each new character's rows start.
@@ -37,7 +47,8 @@ public struct VocabularyGrowth: Sendable {
     /// The known character `character` is a variant of: the first scalar of its canonical decomposition, when
     /// that differs from it and `vocabulary` holds it.
     static func base(of character: Unicode.Scalar, in vocabulary: Vocabulary) -> Unicode.Scalar? {
-        guard let first = String(character).decomposedStringWithCanonicalMapping.unicodeScalars.first,
+        var decomposition = String(character)._nfd.makeIterator()  // the standard library's NFD (Foundation's needs ICU)
+        guard let first = decomposition.next(),
               first != character, vocabulary.index(of: first) != nil else { return nil }
         return first
     }
@@ -99,19 +110,19 @@ extension CharModel {
         // New characters: from their base character, or from nothing (the buffer is zeroed).
         let biases = UnsafeBufferPointer(start: source + layout.decoder.bias, count: oldV)
         let biasPeak = biases.max() ?? 0
-        let logSumExpBias = biasPeak + Float(Foundation.log(biases.reduce(0.0) { $0 + Double(Foundation.exp($1 - biasPeak)) }))
+        let logSumExpBias = biasPeak + Float(log(biases.reduce(0.0) { $0 + Double(exp($1 - biasPeak)) }))
         let total = Float(max(1, growth.counts.values.reduce(0, +)))
         for added in growth.added {
             let new = Int(growth.new.index(of: added.character)!)
             let count = Float(max(1, added.count))
             guard let base = added.base, let baseIndex = growth.old.index(of: base).map(Int.init) else {
-                target[grown.layout.decoder.bias + new] = logSumExpBias + Foundation.log(count / total)
+                target[grown.layout.decoder.bias + new] = logSumExpBias + log(count / total)
                 continue
             }
             for r in 0..<rows { target[newInputWeights + r * newV + new] = source[inputWeights + r * oldV + baseIndex] }
             (target + grown.layout.decoder.weight + new * H).update(from: source + layout.decoder.weight + baseIndex * H, count: H)
             let baseCount = Float(max(1, growth.count(of: base)))
-            target[grown.layout.decoder.bias + new] = source[layout.decoder.bias + baseIndex] + Foundation.log(count / baseCount)
+            target[grown.layout.decoder.bias + new] = source[layout.decoder.bias + baseIndex] + log(count / baseCount)
         }
         return grown
     }
