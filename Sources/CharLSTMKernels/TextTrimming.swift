@@ -3,8 +3,8 @@
 /// parses /proc/cpuinfo with it; `package` makes it visible to the library and the tests only.
 extension StringProtocol {
     /// The text without the spaces and tabs at its ends: the Unicode scalars of general category Zs
-    /// (space separators: U+0020, no-break space U+00A0, U+2000–U+200A, U+3000, …) and U+0009 (tab), exactly
-    /// `CharacterSet.whitespaces`. Line breaks are kept. Works on Unicode scalars, as Foundation does, so a
+    /// (space separators: U+0020, no-break space U+00A0, U+2000–U+200A, U+3000, …), U+0009 (tab) and U+200B
+    /// (zero width space, Zs in old Unicode versions), exactly `CharacterSet.whitespaces`. Line breaks are kept. Works on Unicode scalars, as Foundation does, so a
     /// space followed by a combining mark loses the space. O(n).
     package func trimmingSpacesAndTabs() -> String {
         let scalars = unicodeScalars
@@ -17,6 +17,8 @@ extension StringProtocol {
 }
 
 extension Unicode.Scalar {
-    /// Whether this is a tab or a space separator (general category Zs): `CharacterSet.whitespaces`.
-    package var isSpaceOrTab: Bool { self == "\t" || properties.generalCategory == .spaceSeparator }
+    /// Whether this is a tab, a space separator (general category Zs) or U+200B: `CharacterSet.whitespaces`.
+    package var isSpaceOrTab: Bool {
+        self == "\t" || self == "\u{200B}" || properties.generalCategory == .spaceSeparator
+    }
 }

@@ -47,10 +47,17 @@ public struct VocabularyGrowth: Sendable {
     /// The known character `character` is a variant of: the first scalar of its canonical decomposition, when
     /// that differs from it and `vocabulary` holds it.
     static func base(of character: Unicode.Scalar, in vocabulary: Vocabulary) -> Unicode.Scalar? {
-        var decomposition = String(character)._nfd.makeIterator()  // the standard library's NFD (Foundation's needs ICU)
-        guard let first = decomposition.next(),
-              first != character, vocabulary.index(of: first) != nil else { return nil }
+        let first = firstOfCanonicalDecomposition(character)
+        guard first != character, vocabulary.index(of: first) != nil else { return nil }
         return first
+    }
+
+    /// The first scalar of `character`'s canonical decomposition (NFD), `character` itself when it has none:
+    /// "e" for "é", "A" for "Å" (U+212B ANGSTROM SIGN). From the standard library's normalisation tables, the ones
+    /// `String` comparison uses (Foundation's `decomposedStringWithCanonicalMapping` would link ICU).
+    static func firstOfCanonicalDecomposition(_ character: Unicode.Scalar) -> Unicode.Scalar {
+        var decomposition = String(character)._nfd.makeIterator()
+        return decomposition.next() ?? character
     }
 
     /// How often `character` occurs in the corpus.

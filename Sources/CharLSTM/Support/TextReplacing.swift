@@ -3,9 +3,8 @@
 extension StringProtocol {
     /// The text with every occurrence of `target` replaced by `replacement`, left to right, without overlaps
     /// ("aaa" with "aa" → "b" is "ba"). Occurrences are found in the UTF-8 bytes, so the match is literal, scalar by
-    /// scalar: "\r" matches inside a "\r\n" line break (one Character to Swift) and "<" matches even when a
-    /// combining mark follows it, where Foundation's search compares characters. An empty `target` changes
-    /// nothing. O(n · target length).
+    /// scalar: "\r" matches inside a "\r\n" line break (one `Character` to Swift's own `replacing(_:with:)`) and "<"
+    /// matches even when a combining mark follows it. An empty `target` changes nothing. O(n · target length).
     func replacingAll(_ target: String, with replacement: String) -> String {
         let needle = Array(target.utf8)
         guard let firstByte = needle.first else { return String(self) }
