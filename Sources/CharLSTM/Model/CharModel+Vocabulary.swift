@@ -1,4 +1,6 @@
-@_spi(_Unicode) import Swift
+#if canImport(FoundationEssentials)
+@_spi(_Unicode) import Swift  // String._nfd: the standard library's canonical decomposition
+#endif
 import CharLSTMKernels
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -54,10 +56,15 @@ public struct VocabularyGrowth: Sendable {
 
     /// The first scalar of `character`'s canonical decomposition (NFD), `character` itself when it has none:
     /// "e" for "é", "A" for "Å" (U+212B ANGSTROM SIGN). From the standard library's normalisation tables, the ones
-    /// `String` comparison uses (Foundation's `decomposedStringWithCanonicalMapping` would link ICU).
+    /// `String` comparison uses (Foundation's `decomposedStringWithCanonicalMapping` would link ICU on Linux; Apple
+    /// platforms, which have no separate FoundationEssentials, keep it).
     static func firstOfCanonicalDecomposition(_ character: Unicode.Scalar) -> Unicode.Scalar {
+        #if canImport(FoundationEssentials)
         var decomposition = String(character)._nfd.makeIterator()
         return decomposition.next() ?? character
+        #else
+        return String(character).decomposedStringWithCanonicalMapping.unicodeScalars.first ?? character
+        #endif
     }
 
     /// How often `character` occurs in the corpus.
