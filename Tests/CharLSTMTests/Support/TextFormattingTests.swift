@@ -10,7 +10,7 @@ struct TextFormattingTests {
     static let special: [Double] = [
         0, -0.0, 1, -1, 0.5, -0.5, 1.5, 2.5, -2.5, 0.125, 0.375, -0.125, 0.0625, 1.005, 2.675, 0.045, 1.0005, 9.995,
         99.95, 999.5, 0.05, 0.15, 0.25, 0.35, 1e-5, 1e-4, 1.5e-4, 0.001, 123456.789, 1e6, 1234567, 1.5e7, 1e15,
-        1e16, 1e22, 1.7976931348623157e308, 5e-324, 2.2250738585072014e-308, .nan, -.nan, .infinity, -.infinity,
+        1e16, 1e22, .greatestFiniteMagnitude, .leastNonzeroMagnitude, .leastNormalMagnitude, .nan, -.nan, .infinity, -.infinity,
         Double(Float.ulpOfOne), Double(Float(0.1)), 100 * Double(Float(0.4537)), 3.14159265358979,
     ]
 
