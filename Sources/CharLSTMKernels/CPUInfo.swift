@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What the processor running this process is: its vendor, family, model, name and instruction-set flags,
 /// and from them the vector ISA the kernels should target. Read once from /proc/cpuinfo (Linux) or sysctl
@@ -54,10 +58,10 @@ public struct CPUInfo: Sendable, Equatable {
         var info = CPUInfo(vendor: "", family: 0, model: 0, modelName: "", flags: [], architecture: architecture)
         var seen = Set<String>()
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.trimmingCharacters(in: .whitespaces).isEmpty && !seen.isEmpty { break } // end of CPU 0
+            if line.trimmingSpacesAndTabs().isEmpty && !seen.isEmpty { break } // end of CPU 0
             guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<colon].trimmingSpacesAndTabs().lowercased()
+            let value = line[line.index(after: colon)...].trimmingSpacesAndTabs()
             guard !seen.contains(key) else { continue }
             seen.insert(key)
             switch key {

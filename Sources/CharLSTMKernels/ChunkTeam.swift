@@ -1,5 +1,9 @@
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -53,9 +57,7 @@ public final class ChunkTeam: @unchecked Sendable {
                                 workers: threads - 1)
         for w in 0..<(threads - 1) {
             let state = shared, slot = shared.slots[w]
-            let thread = Thread { state.workerLoop(slot) }
-            thread.name = "charlstm-step-\(w + 1)"
-            thread.start()
+            startThread(named: "charlstm-step-\(w + 1)") { state.workerLoop(slot) }
         }
     }
 
@@ -225,4 +227,36 @@ final class ChunkTeamState: @unchecked Sendable {
             spins = 0
         }
     }
+}
+
+#if canImport(Glibc)
+/// Names the calling thread (what `top -H` and debuggers show) with glibc's `pthread_setname_np`, looked up at run
+/// time because the Glibc module does not export this GNU extension; does nothing where it is missing.
+private func setThreadName(_ name: String) {
+    typealias SetName = @convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32
+    guard let symbol = dlsym(nil, "pthread_setname_np") else { return }
+    _ = unsafeBitCast(symbol, to: SetName.self)(pthread_self(), name)
+}
+#endif
+
+/// Starts a detached thread running `body`, named `name` (at most 15 bytes show on Linux). On Linux it is a plain
+/// POSIX thread (Foundation's `Thread` is not in FoundationEssentials); elsewhere Foundation's `Thread`.
+private func startThread(named name: String, _ body: @escaping @Sendable () -> Void) {
+#if canImport(Glibc)
+    final class Start { let name: String, body: @Sendable () -> Void; init(_ n: String, _ b: @escaping @Sendable () -> Void) { name = n; body = b } }
+    let start = Unmanaged.passRetained(Start(name, body)).toOpaque()
+    var thread = pthread_t()
+    let status = pthread_create(&thread, nil, { argument in
+        let start = Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue()
+        setThreadName(String(start.name.utf8.prefix(15))!)
+        start.body()
+        return nil
+    }, start)
+    precondition(status == 0, "pthread_create failed (\(status))")
+    pthread_detach(thread)
+#else
+    let thread = Thread(block: body)
+    thread.name = name
+    thread.start()
+#endif
 }

@@ -1,5 +1,14 @@
 import CharLSTMKernels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The standard throughput measurements behind `charlstm bench`: training and generation speed of the
 /// S, M and L configurations on a corpus, the peak resident memory of what a `train` run does (training
@@ -156,10 +165,10 @@ public enum Benchmark {
 
     /// Resets the peak-RSS mark to the current RSS (Linux ≥ 4.0: write 5 to /proc/self/clear_refs).
     static func resetPeakRSS() {
-        if let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") {
-            handle.write(Data("5".utf8))
-            try? handle.close()
-        }
+        let descriptor = open("/proc/self/clear_refs", O_WRONLY)
+        guard descriptor >= 0 else { return }
+        _ = write(descriptor, "5", 1)
+        close(descriptor)
     }
 }
 

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The `charlstm` program as a function: arguments and console in, exit code out.
 public enum CommandLineTool {
@@ -42,7 +46,7 @@ public enum CommandLineTool {
     private static func report(_ message: String, prefix: String = "error: ", console: Console) {
         try? console.out.flush()
         // One line, whatever the message quotes (a path or argument may hold a line break).
-        let oneLine = message.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+        let oneLine = message.replacingAll("\r", with: "\\r").replacingAll("\n", with: "\\n")
         try? console.err.write(prefix + oneLine + "\n")
         try? console.err.flush()
     }

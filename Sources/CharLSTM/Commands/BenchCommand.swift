@@ -1,5 +1,9 @@
 import CharLSTMKernels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `charlstm bench`: throughput of the standard configurations, as a table or JSON lines.
 struct BenchCommand {
@@ -29,7 +33,7 @@ struct BenchCommand {
             try console.out.write("CPU \(cpu.summary), ISA \(cpu.isa.rawValue), SGEMM kernel \(kernel.name) "
                 + "(\(kernel.mr)×\(kernel.nr)\(GemmKernel.overrideName == nil ? "" : ", from \(GemmKernel.overrideVariable)"))\n")
             try console.out.write("corpus '\(corpusPath)', \(o.cell.rawValue), dropout \(o.dropout), \(threads) threads; "
-                + "machine peak \(String(format: "%.0f", peak)) GFLOP/s (FMA loop), \(o.seconds)s per measurement\n")
+                + "machine peak \(String(peak, fractionDigits: 0)) GFLOP/s (FMA loop), \(o.seconds)s per measurement\n")
             try console.out.flush()
         }
         for shape in shapes {
@@ -41,8 +45,8 @@ struct BenchCommand {
                 for (product, rate) in zip(products, rates) {
                     let dims = "\(product.m)×\(product.n)×\(product.k) \(product.transA ? "T" : "N")\(product.transB ? "T" : "N")"
                         + (product.prepacked ? " packed" : "") + (product.threads < threads ? ", one per thread" : "")
-                    try console.out.write("  " + row([product.name, dims, String(format: "%.0f GFLOP/s", rate),
-                                                      String(format: "%.0f%%", 100 * rate / peak)], widths: [18, 36, 14, 5]))
+                    try console.out.write("  " + row([product.name, dims, String(rate, fractionDigits: 0) + " GFLOP/s",
+                                                      String(100 * rate / peak, fractionDigits: 0) + "%"], widths: [18, 36, 14, 5]))
                 }
                 try console.out.write(row(["config", "shape", "train chars/s", "GFLOP/s", "% of peak", "generate chars/s", "peak RSS"]))
                 try console.out.flush()
@@ -71,9 +75,9 @@ struct BenchCommand {
             } else {
                 try console.out.write(row([
                     shape.name, "\(shape.layers)×\(shape.hidden), \(shape.sequenceLength)×\(shape.batchSize)",
-                    String(format: "%.0f", r.trainCharsPerSecond), String(format: "%.1f", r.trainGFLOPS),
-                    String(format: "%.0f%%", 100 * r.trainGFLOPS / peak), String(format: "%.0f", r.generateCharsPerSecond),
-                    String(format: "%.0f MiB", r.peakRSSMiB),
+                    String(r.trainCharsPerSecond, fractionDigits: 0), String(r.trainGFLOPS, fractionDigits: 1),
+                    String(100 * r.trainGFLOPS / peak, fractionDigits: 0) + "%", String(r.generateCharsPerSecond, fractionDigits: 0),
+                    String(r.peakRSSMiB, fractionDigits: 0) + " MiB",
                 ]))
             }
             try console.out.flush()
@@ -82,7 +86,7 @@ struct BenchCommand {
     }
 
     private func row(_ cells: [String], widths: [Int] = [6, 20, 14, 8, 10, 17, 10]) -> String {
-        return zip(cells, widths).map { $0.padding(toLength: max($1, $0.count), withPad: " ", startingAt: 0) }
+        return zip(cells, widths).map { $0 + String(repeating: " ", count: max(0, $1 - $0.count)) }
             .joined(separator: " ") + "\n"
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `charlstm eval`: bits per character and accuracy of a model on a text, one continuous pass from a zero state,
 /// the file streamed (``Checkpoint/evaluate(_:threads:progress:)``); on a terminal, a progress line on standard error.
@@ -27,7 +31,8 @@ struct EvalCommand {
                 "accuracy": .double(result.accuracy), "predictions": .int(result.predictions), "chars": .int(characters),
             ]).encoded + "\n")
         } else {
-            try console.out.write("\(options.file): " + String(format: "%.4f bits/char, %.2f%%", result.bitsPerCharacter, 100 * result.accuracy)
+            try console.out.write("\(options.file): " + String(result.bitsPerCharacter, fractionDigits: 4) + " bits/char, "
+                + String(100 * result.accuracy, fractionDigits: 2) + "%"
                 + " of \(result.predictions) predictions ranked first (\(characters) characters)\n")
         }
         return 0

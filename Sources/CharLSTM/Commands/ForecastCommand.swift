@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `charlstm forecast`: reads the model's column of a CSV file, runs the series model over it and streams the next
 /// values to standard output as CSV (`step,<column>`, with `actual` when a held-out tail is given). With
@@ -67,6 +71,6 @@ struct ForecastCommand {
     /// A CSV field, quoted when it holds a comma, quote or line break.
     static func csvField(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return "\"" + text.replacingAll("\"", with: "\"\"") + "\""
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `charlstm info`: what a checkpoint holds.
 struct InfoCommand {
@@ -60,7 +64,7 @@ struct InfoCommand {
                 + " (standardised with mean \(formatValue(series.mean[0])), std \(formatValue(series.deviation[0])))"
         }
         let unit = checkpoint.isSeriesModel ? "RMSE" : "bits/char"
-        let fmt = { (v: Double?) in v.map { String(format: "%.4f ", $0) + unit } ?? "not measured" }
+        let fmt = { (v: Double?) in v.map { String($0, fractionDigits: 4) + " " + unit } ?? "not measured" }
         if let t {
             lines += [
                 "trained       step \(t.step), epoch \(t.epoch) + batch \(t.position), \(ProgressLine.duration(t.elapsedSeconds)) of training",

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `charlstm inspect`: runs a model over a text as `eval` does and writes what it sees as one self-contained
 /// HTML page (``InspectionPage``), or prints it as JSON (``InspectionJSON``).
@@ -42,7 +46,8 @@ struct InspectCommand {
     /// What was written, the header numbers and the best cell per property, for the terminal.
     func summary(_ i: Inspection, page: String) -> String {
         var lines = ["wrote '\(page)': \(InspectionPage.textFacts(i)), "
-            + String(format: "%.4f bits/char, %.2f%% ranked first", i.evaluation.bitsPerCharacter, 100 * i.evaluation.accuracy)]
+            + String(i.evaluation.bitsPerCharacter, fractionDigits: 4) + " bits/char, "
+                + String(100 * i.evaluation.accuracy, fractionDigits: 2) + "% ranked first"]
         for entry in i.cellsByProperty {
             let best = entry.cells.first.map { "layer \($0.layer) cell \($0.cell), r = \(InspectionPage.signed($0.correlation))" }
             lines.append("  \(entry.property.label): " + (entry.varies ? best ?? "no cell varies" : "does not change in this text"))

@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `charlstm train SERIES.csv --column NAME`: a ``SeriesTrainingRun`` with the terminal's messages, progress and
 /// SIGINT/SIGTERM as a stop, as ``TrainCommand`` does for text. Without a budget option it trains
@@ -32,16 +41,16 @@ struct SeriesTrainCommand {
             let eta = p.secondsRemaining.map { " eta=" + ProgressLine.duration($0) } ?? ""
             if !console.out.isTerminal {
                 guard let row = p.metrics else { return }
-                try console.out.write("step=\(p.step)" + (p.totalSteps.map { "/\($0)" } ?? "") + String(format: " epoch=%.2f", p.epoch)
+                try console.out.write("step=\(p.step)" + (p.totalSteps.map { "/\($0)" } ?? "") + " epoch=" + String(p.epoch, fractionDigits: 2)
                     + " train_rmse=\(formatValue(row.trainBPC))" + (p.validation.map { " val_rmse=\(formatValue($0))" } ?? "")
-                    + " \(values.replacingOccurrences(of: " ", with: "_"))\(eta)\n")
+                    + " \(values.replacingAll(" ", with: "_"))\(eta)\n")
                 try console.out.flush()
                 return
             }
             guard Date().timeIntervalSince(lastDraw) > 0.1 || p.isLast else { return }
             lastDraw = Date()
             drewLine = true
-            try console.out.write("\rstep \(p.step)" + (p.totalSteps.map { "/\($0)" } ?? "") + String(format: " │ epoch %.2f", p.epoch)
+            try console.out.write("\rstep \(p.step)" + (p.totalSteps.map { "/\($0)" } ?? "") + " │ epoch " + String(p.epoch, fractionDigits: 2)
                 + " │ rmse \(formatValue(p.trainRMSE))" + (p.lastValidation.map { " │ val \(formatValue($0))" } ?? "")
                 + " │ \(values)" + (p.secondsRemaining.map { " │ ETA " + ProgressLine.duration($0) } ?? "") + "\u{1B}[K")
             try console.out.flush()
@@ -56,7 +65,7 @@ struct SeriesTrainCommand {
                 + "charlstm train \(run.seriesPath) --column \(column)\(options.interpolate ? " --interpolate" : "") --resume \(run.folder.path)")
             return 128 + (watcher.received ?? SIGINT)
         case .budgetSpent, .noImprovement:  // series runs have no --patience: budgetSpent only
-            try say("done at step \(outcome.step) (epoch \(String(format: "%.2f", outcome.epoch))): validation RMSE "
+            try say("done at step \(outcome.step) (epoch \(String(outcome.epoch, fractionDigits: 2))): validation RMSE "
                 + "\(outcome.lastValidation.map(formatValue) ?? "–"), best \(outcome.bestValidation.map(formatValue) ?? "–"); "
                 + "saved '\(outcome.latest)'" + (outcome.best.map { " and '\($0)'" } ?? ""))
             return 0
@@ -65,7 +74,7 @@ struct SeriesTrainCommand {
 
     /// The column names of a comma-separated list, trimmed.
     static func names(_ list: String) -> [String] {
-        list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpacesAndTabs() }
     }
 
     private func say(_ line: String) throws {
@@ -75,4 +84,4 @@ struct SeriesTrainCommand {
 }
 
 /// A value of a series for people: 6 significant digits.
-func formatValue(_ value: Double) -> String { String(format: "%.6g", value) }
+func formatValue(_ value: Double) -> String { String(value, significantDigits: 6) }

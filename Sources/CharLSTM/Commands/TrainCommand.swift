@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `charlstm train`: the options are a ``TrainingRun/Configuration`` and a budget; the ``TrainingRun`` checks
 /// everything (corpus, options, resume compatibility, memory, output folder) before any file in the output folder is
@@ -40,23 +49,23 @@ struct TrainCommand {
         var display = ProgressDisplay(out: console.out)
         let outcome = try run.train(budget: options.budget, stopToken: stop) { try display.show($0) }
         if display.drewLine { try console.out.write("\n") }
-        func format(_ bpc: Double?) -> String { bpc.map { String(format: "%.4f", $0) } ?? "–" }
+        func format(_ bpc: Double?) -> String { bpc.map { String($0, fractionDigits: 4) } ?? "–" }
         let folder = run.folder.path
         switch outcome.reason {
         case .nothingToDo:
-            try say("nothing to do: the checkpoint is at step \(outcome.step), epoch \(String(format: "%.2f", outcome.epoch)), "
+            try say("nothing to do: the checkpoint is at step \(outcome.step), epoch \(String(outcome.epoch, fractionDigits: 2)), "
                 + "which the budget already reaches")
             return 0
         case .stopped:
             try say("interrupted at step \(outcome.step): saved '\(outcome.latest)'; continue with: charlstm train --resume \(run.folder.path)")
             return 128 + (watcher.received ?? SIGINT)
         case .noImprovement:
-            try say("stopped early at step \(outcome.step) (epoch \(String(format: "%.2f", outcome.epoch))): "
+            try say("stopped early at step \(outcome.step) (epoch \(String(outcome.epoch, fractionDigits: 2))): "
                 + "\(run.streak.withoutImprovement) validation\(run.streak.withoutImprovement == 1 ? "" : "s") in a row found no loss below \(format(run.streak.lowest)) bits/char "
                 + "(--patience \(run.patience ?? 0)); the best model, \(format(outcome.bestValidation)) bits/char, is in '\(outcome.best ?? folder)'")
             return 0
         case .budgetSpent:
-            try say("done at step \(outcome.step) (epoch \(String(format: "%.2f", outcome.epoch))): "
+            try say("done at step \(outcome.step) (epoch \(String(outcome.epoch, fractionDigits: 2))): "
                 + "validation \(format(outcome.lastValidation)) bits/char, best \(format(outcome.bestValidation)); "
                 + "saved '\(outcome.latest)'" + (outcome.best.map { " and '\($0)'" } ?? ""))
             return 0

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An ``Inspection`` as one self-contained HTML page (`charlstm inspect`): no network, no external scripts,
 /// styles or fonts; it opens from disk in any browser.
@@ -35,8 +39,8 @@ public enum InspectionPage {
         <div><dt>checkpoint</dt><dd><code>\(escape(checkpoint))</code></dd></div>
         <div><dt>model</dt><dd>\(c.cell.rawValue) · \(c.layers) layer\(c.layers == 1 ? "" : "s") × \(c.hidden) · \(c.vocabularySize) characters</dd></div>
         <div><dt>text</dt><dd><code>\(escape(file))</code>: \(textFacts(i))</dd></div>
-        <div><dt>bits/char</dt><dd>\(String(format: "%.4f", i.evaluation.bitsPerCharacter))</dd></div>
-        <div><dt>accuracy</dt><dd>\(String(format: "%.2f%%", 100 * i.evaluation.accuracy)) of \(grouped(i.evaluation.predictions)) predictions ranked first</dd></div>
+        <div><dt>bits/char</dt><dd>\(String(i.evaluation.bitsPerCharacter, fractionDigits: 4))</dd></div>
+        <div><dt>accuracy</dt><dd>\(String(100 * i.evaluation.accuracy, fractionDigits: 2))% of \(grouped(i.evaluation.predictions)) predictions ranked first</dd></div>
         </dl>
         <noscript><p class="warn">This page draws the text with JavaScript: allow it to see the coloured text.</p></noscript>
         </header>
@@ -99,7 +103,7 @@ public enum InspectionPage {
     }
 
     /// `+0.62`.
-    static func signed(_ r: Double) -> String { String(format: "%+.2f", r) }
+    static func signed(_ r: Double) -> String { String(r, fractionDigits: 2, alwaysSigned: true) }
 
     static func foundCells(_ i: Inspection) -> String {
         var rows = ""
@@ -142,7 +146,7 @@ public enum InspectionPage {
                 let colour = gateColours[g % gateColours.count]
                 for j in gate.left.indices {
                     let x = pad + gate.left[j] * side, y = pad + (1 - gate.right[j]) * side
-                    svg += "<circle cx=\"\(String(format: "%.1f", x))\" cy=\"\(String(format: "%.1f", y))\" r=\"2.2\" fill=\"\(colour)\"/>"
+                    svg += "<circle cx=\"\(String(x, fractionDigits: 1))\" cy=\"\(String(y, fractionDigits: 1))\" r=\"2.2\" fill=\"\(colour)\"/>"
                 }
             }
             svg += "<text x=\"\(size / 2)\" y=\"\(size - 8)\" class=\"axis\">fraction left-saturated</text>"
@@ -156,7 +160,7 @@ public enum InspectionPage {
                 let mostlyLeft = gate.left.filter { $0 > 0.5 }.count, mostlyRight = gate.right.filter { $0 > 0.5 }.count
                 table += "<tr><td><span class=\"dot\" style=\"background:\(gateColours[g % gateColours.count])\"></span>"
                     + "\(escape(gate.block.name)) <span class=\"muted\">\(gate.block.squash.rawValue)</span></td>"
-                    + "<td>\(String(format: "%.1f%%", 100 * gate.meanLeft))</td><td>\(String(format: "%.1f%%", 100 * gate.meanRight))</td>"
+                    + "<td>\(String(100 * gate.meanLeft, fractionDigits: 1))%</td><td>\(String(100 * gate.meanRight, fractionDigits: 1))%</td>"
                     + "<td>\(mostlyLeft)</td><td>\(mostlyRight)</td></tr>"
             }
             table += "</table>"
@@ -181,7 +185,7 @@ public enum InspectionPage {
     /// The data the page's script draws from, as JSON that cannot end its script element.
     static func data(_ i: Inspection, layer: Int, cell: Int) -> String {
         let n = i.surprisal.count
-        let fixed = { (x: Double, digits: Int) -> JSONValue in .number(String(format: "%.\(digits)f", x)) }
+        let fixed = { (x: Double, digits: Int) -> JSONValue in .number(String(x, fractionDigits: digits)) }
         let activity = i.activity.map { values in
             values.withUnsafeBytes { JSONValue.string(Data($0).base64EncodedString()) }
         }
@@ -204,6 +208,6 @@ public enum InspectionPage {
             "initial": .array([.int(layer), .int(cell)]),
         ])
         // In JSON a "<" can only be inside a string, where \u003c means the same.
-        return value.encoded.replacingOccurrences(of: "<", with: "\\u003c")
+        return value.encoded.replacingAll("<", with: "\\u003c")
     }
 }

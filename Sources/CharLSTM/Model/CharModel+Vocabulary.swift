@@ -1,5 +1,17 @@
+#if canImport(FoundationEssentials)
+@_spi(_Unicode) import Swift  // String._nfd: the standard library's canonical decomposition
+#endif
 import CharLSTMKernels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// How a model's vocabulary grows to cover a new corpus: the characters it adds, where every known character
 /// moves (the vocabulary stays in ascending order), and how each new character's rows start.
@@ -37,9 +49,22 @@ public struct VocabularyGrowth: Sendable {
     /// The known character `character` is a variant of: the first scalar of its canonical decomposition, when
     /// that differs from it and `vocabulary` holds it.
     static func base(of character: Unicode.Scalar, in vocabulary: Vocabulary) -> Unicode.Scalar? {
-        guard let first = String(character).decomposedStringWithCanonicalMapping.unicodeScalars.first,
-              first != character, vocabulary.index(of: first) != nil else { return nil }
+        let first = firstOfCanonicalDecomposition(character)
+        guard first != character, vocabulary.index(of: first) != nil else { return nil }
         return first
+    }
+
+    /// The first scalar of `character`'s canonical decomposition (NFD), `character` itself when it has none:
+    /// "e" for "é", "A" for "Å" (U+212B ANGSTROM SIGN). From the standard library's normalisation tables, the ones
+    /// `String` comparison uses (Foundation's `decomposedStringWithCanonicalMapping` would link ICU on Linux; Apple
+    /// platforms, which have no separate FoundationEssentials, keep it).
+    static func firstOfCanonicalDecomposition(_ character: Unicode.Scalar) -> Unicode.Scalar {
+        #if canImport(FoundationEssentials)
+        var decomposition = String(character)._nfd.makeIterator()
+        return decomposition.next() ?? character
+        #else
+        return String(character).decomposedStringWithCanonicalMapping.unicodeScalars.first ?? character
+        #endif
     }
 
     /// How often `character` occurs in the corpus.
@@ -99,19 +124,19 @@ extension CharModel {
         // New characters: from their base character, or from nothing (the buffer is zeroed).
         let biases = UnsafeBufferPointer(start: source + layout.decoder.bias, count: oldV)
         let biasPeak = biases.max() ?? 0
-        let logSumExpBias = biasPeak + Float(Foundation.log(biases.reduce(0.0) { $0 + Double(Foundation.exp($1 - biasPeak)) }))
+        let logSumExpBias = biasPeak + Float(log(biases.reduce(0.0) { $0 + Double(exp($1 - biasPeak)) }))
         let total = Float(max(1, growth.counts.values.reduce(0, +)))
         for added in growth.added {
             let new = Int(growth.new.index(of: added.character)!)
             let count = Float(max(1, added.count))
             guard let base = added.base, let baseIndex = growth.old.index(of: base).map(Int.init) else {
-                target[grown.layout.decoder.bias + new] = logSumExpBias + Foundation.log(count / total)
+                target[grown.layout.decoder.bias + new] = logSumExpBias + log(count / total)
                 continue
             }
             for r in 0..<rows { target[newInputWeights + r * newV + new] = source[inputWeights + r * oldV + baseIndex] }
             (target + grown.layout.decoder.weight + new * H).update(from: source + layout.decoder.weight + baseIndex * H, count: H)
             let baseCount = Float(max(1, growth.count(of: base)))
-            target[grown.layout.decoder.bias + new] = source[layout.decoder.bias + baseIndex] + Foundation.log(count / baseCount)
+            target[grown.layout.decoder.bias + new] = source[layout.decoder.bias + baseIndex] + log(count / baseCount)
         }
         return grown
     }

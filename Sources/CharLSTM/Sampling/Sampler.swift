@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 // How a next character is chosen from the model's logits ℓ₀ … ℓₙ₋₁:
 //
@@ -159,7 +168,7 @@ public struct Sampler: Sendable, Equatable {
         for i in logits.indices {
             let x = logits[i]
             // Division, not multiplication by 1/T: for tiny T, 1/T is ∞ and 0 · ∞ would be NaN.
-            let p = x.isNaN ? 0 : Foundation.exp((x - maxLogit) / temperature)
+            let p = x.isNaN ? 0 : exp((x - maxLogit) / temperature)
             probs[i] = p
             total += Double(p)
         }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Numeric columns read from a CSV file with a header row: the series a series model trains on, forecasts or
 /// is evaluated on.
@@ -72,7 +76,7 @@ public struct SeriesTable: Equatable, Sendable {
         guard let header = reader.nextRecord(), !(header.fields.count == 1 && header.fields[0].isEmpty) else {
             throw .invalidData("is empty: a CSV file with a header row is needed")
         }
-        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        let names = header.fields.map { $0.trimmingSpacesAndTabs() }
         var indices: [Int] = []
         for name in wanted {
             guard let j = names.firstIndex(of: name) else {
@@ -88,7 +92,7 @@ public struct SeriesTable: Equatable, Sendable {
                 throw .invalidData("line \(record.line) has \(record.fields.count) fields, the header \(names.count)")
             }
             for (c, j) in indices.enumerated() {
-                let field = record.fields[j].trimmingCharacters(in: .whitespaces)
+                let field = record.fields[j].trimmingSpacesAndTabs()
                 if let v = Double(field), v.isFinite {
                     values.append(v)
                 } else if Self.isMissing(field) {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Which column of which CSV file a series run trains on, and what to do with gaps.
 public struct SeriesSource: Equatable, Sendable {

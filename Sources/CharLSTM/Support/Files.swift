@@ -5,7 +5,11 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What is on disk at a path, through plain POSIX calls (no Foundation path handling, which traps on some
 /// paths in this toolchain). Symbolic links are followed unless a function says otherwise.
@@ -135,7 +139,7 @@ public enum Files {
     /// `12.3 MiB`, `1.50 GiB`: a size for messages.
     public static func sizeText(_ bytes: Double) -> String {
         let mib = 1_048_576.0
-        return bytes >= 1024 * mib ? String(format: "%.2f GiB", bytes / (1024 * mib))
-            : String(format: "%.1f MiB", bytes / mib)
+        return bytes >= 1024 * mib ? String(bytes / (1024 * mib), fractionDigits: 2) + " GiB"
+            : String(bytes / mib, fractionDigits: 1) + " MiB"
     }
 }

@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Draws the training curve of a run, train and validation bits per character against step, as a
 /// self-contained SVG (no scripts, no external fonts or files) that any browser shows.
@@ -60,7 +69,7 @@ public enum LossPlot {
         }
         svg.raw("</g>")
         if let hidden = frame.hiddenMaximum {
-            let note = "y axis clipped at \(frame.yTicks.label(frame.yTicks.hi)): values up to \(String(format: "%.2f", hidden)) not shown"
+            let note = "y axis clipped at \(frame.yTicks.label(frame.yTicks.hi)): values up to \(String(hidden, fractionDigits: 2)) not shown"
             svg.text(note, x: Frame.right, y: 48, size: 12, attributes: "text-anchor=\"end\" font-style=\"italic\" fill=\"#9a6700\"")
         }
         drawLegend(smoothed: !smoothed.isEmpty, avoiding: (train + val).map(frame.position), into: &svg)
@@ -118,9 +127,9 @@ public enum LossPlot {
     private static func summary(rows: [MetricsRow], train: [Point], val: [Point], unit: Unit) -> String {
         guard let lastStep = rows.last?.step else { return "no steps logged" }
         var parts = ["\(lastStep) steps"]
-        if let last = train.last { parts.append(String(format: "last train %.3f ", last.y) + unit.short) }
+        if let last = train.last { parts.append("last train " + String(last.y, fractionDigits: 3) + " " + unit.short) }
         if let best = val.min(by: { $0.y < $1.y }) {
-            parts.append(String(format: "best validation %.3f ", best.y) + unit.short + " at step \(Int(best.x))")
+            parts.append("best validation " + String(best.y, fractionDigits: 3) + " " + unit.short + " at step \(Int(best.x))")
         }
         return parts.joined(separator: "  ·  ")
     }
@@ -269,10 +278,10 @@ extension LossPlot {
         func label(_ value: Double) -> String {
             if step >= 1000 {
                 let k = value / 1000
-                return (k == k.rounded() ? String(Int(k.rounded())) : String(format: "%g", k)) + (value == 0 ? "" : "k")
+                return (k == k.rounded() ? String(Int(k.rounded())) : String(k, significantDigits: 6)) + (value == 0 ? "" : "k")
             }
             let decimals = max(0, Int(-log10(step).rounded(.down)))
-            return String(format: "%.\(decimals)f", abs(value) < step / 2 ? 0 : value)
+            return String(abs(value) < step / 2 ? 0 : value, fractionDigits: decimals)
         }
     }
 

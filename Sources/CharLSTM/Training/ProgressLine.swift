@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -25,9 +29,9 @@ public struct ProgressLine {
             stepField += "/\(totalSteps) (\(min(100, max(0, step * 100 / totalSteps)))%)"
         }
         // Fields with the order in which they are dropped when the line is too wide (lower goes first).
-        var fields: [(text: String, keep: Int)] = [(stepField, 6), (String(format: "epoch %.2f", epoch), 1)]
-        if let trainBPC { fields.append((String(format: "loss %.3f bpc", trainBPC), 5)) }
-        if let valBPC { fields.append((String(format: "val %.3f", valBPC), 2)) }
+        var fields: [(text: String, keep: Int)] = [(stepField, 6), ("epoch " + String(epoch, fractionDigits: 2), 1)]
+        if let trainBPC { fields.append(("loss " + String(trainBPC, fractionDigits: 3) + " bpc", 5)) }
+        if let valBPC { fields.append(("val " + String(valBPC, fractionDigits: 3), 2)) }
         fields.append(("\(rate(charsPerSecond)) chars/s", 3))
         if let eta { fields.append(("ETA \(duration(eta))", 4)) }
 
@@ -46,10 +50,10 @@ public struct ProgressLine {
         step: Int, totalSteps: Int?, epoch: Double, trainBPC: Double?, valBPC: Double?,
         charsPerSecond: Double, eta: Double?
     ) -> String {
-        var fields = ["step=\(step)" + (totalSteps.map { "/\($0)" } ?? ""), String(format: "epoch=%.2f", epoch)]
-        if let trainBPC { fields.append(String(format: "train_bpc=%.3f", trainBPC)) }
-        if let valBPC { fields.append(String(format: "val_bpc=%.3f", valBPC)) }
-        fields.append(charsPerSecond.isFinite ? String(format: "chars_per_sec=%.0f", charsPerSecond) : "chars_per_sec=-")
+        var fields = ["step=\(step)" + (totalSteps.map { "/\($0)" } ?? ""), "epoch=" + String(epoch, fractionDigits: 2)]
+        if let trainBPC { fields.append("train_bpc=" + String(trainBPC, fractionDigits: 3)) }
+        if let valBPC { fields.append("val_bpc=" + String(valBPC, fractionDigits: 3)) }
+        fields.append(charsPerSecond.isFinite ? "chars_per_sec=" + String(charsPerSecond, fractionDigits: 0) : "chars_per_sec=-")
         if let eta { fields.append("eta=\(duration(eta))") }
         return fields.joined(separator: " ")
     }
@@ -74,7 +78,7 @@ public struct ProgressLine {
         var prefixes = ["", "k", "M", "G", "T"][...]
         while true {
             let decimals = v < 9.995 ? 2 : v < 99.95 ? 1 : 0
-            let text = String(format: "%.\(decimals)f", v)
+            let text = String(v, fractionDigits: decimals)
             // Rounding may reach 1000 (999.7 → "1000"): move to the next prefix instead.
             if Double(text)! < 1000 || prefixes.count == 1 { return (value < 0 ? "-" : "") + text + prefixes.first! }
             v /= 1000
