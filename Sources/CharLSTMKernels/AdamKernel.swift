@@ -31,8 +31,3 @@ public func adamStep(
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -75,8 +75,3 @@ private func softmaxCrossEntropyRows(
     return (total, correct)
 }
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// The `charlstm` program as a function: arguments and console in, exit code out.
 public enum CommandLineTool {
     /// Parses `arguments` (those after the program name) and carries them out.

@@ -1,9 +1,4 @@
 import CharLSTMKernels
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// `charlstm bench`: throughput of the standard configurations, as a table or JSON lines.
 struct BenchCommand {

@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// `charlstm eval`: bits per character and accuracy of a model on a text, one continuous pass from a zero state,
 /// the file streamed (``Checkpoint/evaluate(_:threads:progress:)``); on a terminal, a progress line on standard error.
 struct EvalCommand {

@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// `charlstm forecast`: reads the model's column of a CSV file, runs the series model over it and streams the next
 /// values to standard output as CSV (`step,<column>`, with `actual` when a held-out tail is given). With
 /// `--holdout`, the errors of the forecast and of the naive forecasts go to standard error; `--plot` draws it all.

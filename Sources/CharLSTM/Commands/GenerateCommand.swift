@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// `charlstm generate`: streams the characters of a ``TextGenerator`` to standard output.
 struct GenerateCommand {
     let options: GenerateOptions

@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// `charlstm info`: what a checkpoint holds.
 struct InfoCommand {
     let options: InfoOptions

@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// `charlstm inspect`: runs a model over a text as `eval` does and writes what it sees as one self-contained
 /// HTML page (``InspectionPage``), or prints it as JSON (``InspectionJSON``).
 struct InspectCommand {

@@ -1,14 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Where things are by default, and how paths given on the command line are resolved. Paths are split and
 /// joined with ``FilePath`` and looked at with ``Files``, so no shape of path can make them trap.
 public enum Paths {

@@ -1,14 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// `charlstm train SERIES.csv --column NAME`: a ``SeriesTrainingRun`` with the terminal's messages, progress and
 /// SIGINT/SIGTERM as a stop, as ``TrainCommand`` does for text. Without a budget option it trains
 /// ``SeriesTrainingRun/defaultSteps`` steps.

@@ -1,14 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// `charlstm train`: the options are a ``TrainingRun/Configuration`` and a budget; the ``TrainingRun`` checks
 /// everything (corpus, options, resume compatibility, memory, output folder) before any file in the output folder is
 /// touched, then trains. This command adds what belongs to a terminal: the messages, the progress line, and

@@ -1,14 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// What a model does over a text, character by character: how surprised it is, what it expected, what its
 /// cells do, which cells follow simple properties of the text, and how often its gates saturate. Made by
 /// ``Checkpoint/inspect(_:named:limit:threads:)``; drawn by ``InspectionPage``, written for scripts by

@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// An ``Inspection`` as one self-contained HTML page (`charlstm inspect`): no network, no external scripts,
 /// styles or fonts; it opens from disk in any browser.
 ///

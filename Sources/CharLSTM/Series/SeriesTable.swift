@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// Numeric columns read from a CSV file with a header row: the series a series model trains on, forecasts or
 /// is evaluated on.
 ///

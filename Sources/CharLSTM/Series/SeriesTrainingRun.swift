@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// Which column of which CSV file a series run trains on, and what to do with gaps.
 public struct SeriesSource: Equatable, Sendable {
     /// The column holding the series (its header name).

@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// A text held in memory: the Unicode scalars of a UTF-8 file (for `bench` and short texts; `train` and `eval`
 /// stream their files through ``CorpusFile`` instead).
 ///

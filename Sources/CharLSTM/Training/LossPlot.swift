@@ -1,14 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Draws the training curve of a run, train and validation bits per character against step, as a
 /// self-contained SVG (no scripts, no external fonts or files) that any browser shows.
 ///

@@ -1,14 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// One line of `metrics.csv`: the state of training at one logged step.
 public struct MetricsRow: Equatable, Sendable {
     /// Optimiser steps done so far.

@@ -1,14 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The one-line training status, e.g.
 /// `step 1200/5000 (24%) │ epoch 1.37 │ loss 1.912 bpc │ val 1.954 │ 48.2k chars/s │ ETA 3m12s`.
 ///

@@ -57,8 +57,3 @@ public struct TrainingConfig: Equatable, Sendable {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

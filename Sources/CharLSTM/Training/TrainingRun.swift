@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// A whole training job: a model, its corpus and its run folder, trained step by step until a budget is spent or
 /// it is stopped, with validation, a kept best model, checkpoints, `metrics.csv` and the `loss.svg` plot.
 ///
