@@ -4,8 +4,8 @@
 extension StringProtocol {
     /// The text without the spaces and tabs at its ends: the Unicode scalars of general category Zs
     /// (space separators: U+0020, no-break space U+00A0, U+2000–U+200A, U+3000, …), U+0009 (tab) and U+200B
-    /// (zero width space, Zs in old Unicode versions), exactly `CharacterSet.whitespaces`. Line breaks are kept. Works on Unicode scalars, as Foundation does, so a
-    /// space followed by a combining mark loses the space. O(n).
+    /// (zero width space, Zs in old Unicode versions), exactly `CharacterSet.whitespaces`. Line breaks are kept.
+    /// Works on Unicode scalars, as Foundation does, so a space followed by a combining mark loses the space. O(n).
     package func trimmingSpacesAndTabs() -> String {
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.isSpaceOrTab }),

@@ -64,10 +64,11 @@ public final class InferenceWorkspace: @unchecked Sendable {
 
     /// Bytes the buffers take. O(1).
     public static func bytesNeeded(config: ModelConfig, batchSize B: Int, chunkLength: Int? = nil) -> Int {
-        bytesNeeded(config: config, batchSize: B, borrowing: .none)
+        bytesNeeded(config: config, batchSize: B, chunkLength: chunkLength, borrowing: .none)
     }
 
-    /// Bytes the buffers take apart from those `spares` lends (``init(config:batchSize:borrowing:)``). O(1).
+    /// Bytes the buffers take apart from those `spares` lends
+    /// (``init(config:batchSize:chunkLength:keepsCellStates:borrowing:)``). O(1).
     static func bytesNeeded(config: ModelConfig, batchSize B: Int, chunkLength: Int? = nil,
                             borrowing spares: SpareBuffers.Sizes) -> Int {
         BufferSet.bytes(plan(config: config, batchSize: B, chunkLength: chunkLength ?? defaultChunkLength(batchSize: B)),

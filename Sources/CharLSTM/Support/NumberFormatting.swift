@@ -1,5 +1,5 @@
 /// Numbers as text the way C's `printf` writes them in the "C" locale (a '.' decimal point, no grouping), without
-/// Foundation's `String(format:)`, which on Linux links the whole of Foundation and its ICU data (≈ 8 MiB of
+/// Foundation's `String(format:)`, which on Linux links the whole of Foundation and its ICU data (about 6 MiB of
 /// resident memory in every `charlstm` process). Each initialiser is one `vsnprintf` call: the text is
 /// byte-identical to the `printf` conversion it names, `nan`, `inf` and `-0.00` included.
 extension String {

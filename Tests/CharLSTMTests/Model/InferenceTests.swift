@@ -38,6 +38,10 @@ import CharLSTMKernels
         let training = Workspace.bytesNeeded(config: config, sequenceLength: 100, batchSize: 32)
         let inference = InferenceWorkspace.bytesNeeded(config: config, batchSize: 32)
         #expect(inference * 4 < training, "\(inference) vs \(training) bytes")
+        // A chunk length given is the one counted: one step's gates, h and logits fewer per step left out.
+        let H = 64, G = cell.gateCount * H, chunk = InferenceWorkspace.defaultChunkLength(batchSize: 32)
+        let shorter = InferenceWorkspace.bytesNeeded(config: config, batchSize: 32, chunkLength: chunk - 1)
+        #expect(inference - shorter == 4 * 32 * (G + H + 65))
     }
 
     /// The training workspace's figure counts every float: gates and c of each layer per step, its h_0, h
