@@ -72,11 +72,8 @@ func sgemmSplit(_ g: GemmOperands, parts: Int) {
         gemmBlock(g)
         return
     }
-    Parallel.forEach(parts, threads: parts) { part in
-        let lo = min(extent, tiles * part / parts * unit)
-        let hi = min(extent, tiles * (part + 1) / parts * unit)
-        guard lo < hi else { return }
-        gemmBlock(splitColumns ? g.columns(lo..<hi) : g.rows(lo..<hi))
+    Parallel.forEachRange(extent, unit: unit, parts: parts) { range in
+        gemmBlock(splitColumns ? g.columns(range) : g.rows(range))
     }
 }
 

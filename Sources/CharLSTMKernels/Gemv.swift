@@ -22,11 +22,7 @@ public func sgemv(trans: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Fl
         args.run(trans: trans, rows: 0..<m)
         return
     }
-    let blocks = (m + 63) / 64
-    Parallel.forEach(parts, threads: parts) { part in
-        let lo = min(m, blocks * part / parts * 64), hi = min(m, blocks * (part + 1) / parts * 64)
-        if lo < hi { args.run(trans: trans, rows: lo..<hi) }
-    }
+    Parallel.forEachRange(m, unit: 64, parts: parts) { rows in args.run(trans: trans, rows: rows) }
 }
 
 /// The obviously-correct twin of ``sgemv``: the test oracle. Accumulates in Double.

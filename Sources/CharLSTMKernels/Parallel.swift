@@ -36,6 +36,17 @@ public enum Parallel {
         }
     }
 
+    /// Runs `body` on `parts` contiguous ranges that cover 0..<count, on up to `parts` threads (the caller's
+    /// included): the ranges are cut at multiples of `unit` (the last one clipped to `count`), as even as whole
+    /// units allow; an empty range is skipped. The caller promises that the ranges' work writes disjoint memory.
+    public static func forEachRange(_ count: Int, unit: Int = 1, parts: Int, _ body: (Range<Int>) -> Void) {
+        let units = (count + unit - 1) / unit
+        forEachDisjoint(parts, threads: parts) { part in
+            let lo = min(count, units * part / parts * unit), hi = min(count, units * (part + 1) / parts * unit)
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+
     /// Fork-join cost in seconds: the wall time of `forEach(threads, threads:)` over items of about
     /// `itemSeconds` of arithmetic each, minus the time of one such item alone (best of `rounds`).
     /// Items that end up serialised on one thread show up as overhead of a whole item or more.

@@ -10,10 +10,8 @@ public func broadcastRow(_ row: UnsafePointer<Float>, to dst: UnsafeMutablePoint
 public func columnSums(_ m: UnsafePointer<Float>, rows: Int, n: Int, into sums: UnsafeMutablePointer<Float>,
                        accumulate: Bool, threads: Int = 1) {
     let parts = rows * n >= rowOpsElementsPerThread ? min(threads, (n + 15) / 16) : 1
-    Parallel.forEachDisjoint(parts, threads: parts) { part in
-        let lo = (n + 15) / 16 * part / parts * 16, hi = min(n, (n + 15) / 16 * (part + 1) / parts * 16)
-        guard lo < hi else { return }
-        let out = sums + lo, width = hi - lo
+    Parallel.forEachRange(n, unit: 16, parts: parts) { columns in
+        let lo = columns.lowerBound, out = sums + lo, width = columns.count
         if !accumulate { out.update(repeating: 0, count: width) }
         for r in 0..<rows {
             let row = m + r * n + lo

@@ -22,8 +22,8 @@ public func softmaxCrossEntropy(
     return withUnsafeTemporaryAllocation(of: (nats: Double, correct: Int).self, capacity: blocks) { partial in
         let results = partial.baseAddress!
         let parts = min(threads, blocks)
-        Parallel.forEachDisjoint(parts, threads: parts) { part in
-            for b in blocks * part / parts..<blocks * (part + 1) / parts {
+        Parallel.forEachRange(blocks, parts: parts) { range in
+            for b in range {
                 let r0 = b * softmaxBlockRows
                 (results + b).initialize(to: softmaxCrossEntropyRows(
                     logits: logits, targets: targets, rows: r0..<min(rows, r0 + softmaxBlockRows), vocabulary: V,

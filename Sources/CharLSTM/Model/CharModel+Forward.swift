@@ -114,8 +114,8 @@ extension CharModel {
         switch (k, first) {
         case (0, .tokens(let tokens)):
             let parts = rows * G >= rowOpsElementsPerThread ? min(threads, rows) : 1
-            Parallel.forEachDisjoint(parts, threads: parts) { part in
-                for r in rows * part / parts..<rows * (part + 1) / parts {
+            Parallel.forEachRange(rows, parts: parts) { range in
+                for r in range {
                     (gates + r * G).update(from: embedding + Int(tokens[r]) * G, count: G)
                 }
             }
