@@ -1,4 +1,14 @@
 import CharLSTMKernels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The standard throughput measurements behind `charlstm bench`: training and generation speed of the
 /// S, M and L configurations on a corpus, the peak resident memory of what a `train` run does (training

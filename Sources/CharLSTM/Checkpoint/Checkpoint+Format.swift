@@ -111,7 +111,7 @@ extension Checkpoint {
         do {
             return try Checkpoint(reading: reader)
         } catch {
-            throw CharLSTMError(error.kind, "'\(path)': \(error.message)")
+            throw error.prefixed("'\(path)': ")
         }
     }
 
@@ -265,7 +265,7 @@ extension Checkpoint {
             if let name = tj["lr_schedule"] {
                 guard let shape = name.stringValue.flatMap(LearningRateSchedule.Shape.init(rawValue:)) else {
                     throw .invalidData("training.lr_schedule is not one of "
-                        + LearningRateSchedule.Shape.allCases.map(\.rawValue).joined(separator: ", "))
+                        + "\(LearningRateSchedule.Shape.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 tc.schedule.shape = shape
             }

@@ -69,7 +69,7 @@ public final class TextGenerator: Sequence, IteratorProtocol, @unchecked Sendabl
     /// `.usage`, naming them, for characters the vocabulary lacks, before reading anything. O(n) steps.
     public func prime(_ text: String) throws(CharLSTMError) {
         let missing = vocabulary.missingCharacters(in: text.unicodeScalars)
-        guard missing.isEmpty else { throw .usage(Vocabulary.lacking(missing, in: "the prime text")) }
+        guard missing.isEmpty else { throw .usage(.init(Vocabulary.lacking(missing, in: "the prime text"))) }
         for s in text.unicodeScalars { feed(vocabulary.index(of: s)!) }
     }
 

@@ -95,16 +95,18 @@ public struct SeriesEvaluation: Equatable, Sendable {
 }
 
 /// Running sums of errors, for RMSE and MAE.
-struct ErrorSums {
-    private(set) var count = 0
+package struct ErrorSums {
+    package private(set) var count = 0
     private var squares = 0.0, absolutes = 0.0
 
-    mutating func add(_ error: Double) {
+    package init() {}
+
+    package mutating func add(_ error: Double) {
         count += 1
         squares += error * error
         absolutes += abs(error)
     }
 
-    var rmse: Double { (squares / Double(max(count, 1))).squareRoot() }
-    var mae: Double { absolutes / Double(max(count, 1)) }
+    package var rmse: Double { (squares / Double(max(count, 1))).squareRoot() }
+    package var mae: Double { absolutes / Double(max(count, 1)) }
 }

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Numeric columns read from a CSV file with a header row: the series a series model trains on, forecasts or
 /// is evaluated on.
 ///
@@ -57,7 +63,7 @@ public struct SeriesTable: Equatable, Sendable {
         do {
             return try parse(bytes, columns: columns, gaps: gaps)
         } catch {
-            throw CharLSTMError(error.kind, "'\(path)' \(error.message)")
+            throw error.prefixed("'\(path)' ")
         }
     }
 
@@ -92,7 +98,7 @@ public struct SeriesTable: Equatable, Sendable {
                 } else if Self.isMissing(field) {
                     guard gaps == .interpolate else {
                         throw .invalidData("line \(record.line), column '\(wanted[c])' has no value"
-                            + (field.isEmpty ? "" : " ('\(field)')") + ": fill it in, or give --interpolate to fill gaps linearly")
+                            + (field.isEmpty ? "" : " ('\(field)')") + ": fill it in, or give \(setting: .gaps) to fill gaps linearly")
                     }
                     gapCount += 1
                     values.append(.nan)

@@ -10,17 +10,17 @@ public final class SeriesTrainer: RecurrentTrainer, @unchecked Sendable {
     public let optimizer: Adam
     public let state: RecurrentState
     public var config: TrainingConfig
-    public let streams: SeriesStreams
+    let streams: SeriesStreams
     /// The held-out end of the series, predicted one step ahead after a warm-up on the end of the training part.
     public let validation: SeriesHoldout
     /// Optimizer steps done.
-    public var step: Int = 0
+    public internal(set) var step: Int = 0
     /// Completed epochs.
-    public var epoch: Int = 0
+    public internal(set) var epoch: Int = 0
     /// Next batch within the epoch, 0..<batchesPerEpoch.
-    public var position: Int = 0
+    public internal(set) var position: Int = 0
     /// Draws the dropout masks.
-    public var rng: RandomGenerator
+    var rng: RandomGenerator
     private var batch: SeriesBatch
     private let workspace: Workspace
     private let validationWorkspace: InferenceWorkspace

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Which column of which CSV file a series run trains on, and what to do with gaps.
 public struct SeriesSource: Equatable, Sendable {
     /// The column holding the series (its header name).
@@ -22,7 +28,7 @@ public struct SeriesSource: Equatable, Sendable {
     func columns(resumed: [String]?) throws(CharLSTMError) -> [String] {
         let columns = [column] + (inputs ?? resumed.map { Array($0.dropFirst()) } ?? [])
         guard Set(columns).count == columns.count, !columns.contains("") else {
-            throw .usage("--inputs must name columns other than --column, each once (got \(columns.joined(separator: ", ")))")
+            throw .usage("\(setting: .inputs) must name columns other than \(setting: .column), each once (got \(columns.joined(separator: ", ")))")
         }
         return columns
     }
@@ -56,7 +62,7 @@ public final class SeriesTrainingRun: @unchecked Sendable {
     /// The lowest validation RMSE so far: the one `best.safetensors` holds.
     public private(set) var bestValidation: Double?
 
-    var fileSystem: any FileSystem = POSIXFileSystem()
+    package var fileSystem: any FileSystem = POSIXFileSystem()
     var clock: () -> Double = TrainingRun.systemClock()
     private var elapsedBefore: Double = 0
     private let lock: RunFolderLock
@@ -90,29 +96,31 @@ public final class SeriesTrainingRun: @unchecked Sendable {
         try configuration.validate()
         // Series runs train at a constant rate (with --learning-rate-decay per epoch); the text schedule is not theirs.
         if configuration.learningRateSchedule != nil || configuration.warmupSteps != nil {
-            throw CharLSTMError.usage("--lr-schedule and --warmup apply to text models; a series model (--column) "
-                + "trains at a constant --learning-rate")
+            throw CharLSTMError.usage("\(setting: .learningRateSchedule) and \(setting: .warmupSteps) apply to text models; "
+                + "a series model (\(setting: .column)) trains at a constant \(setting: .learningRate)")
         }
         if configuration.initFrom != nil || configuration.patience != nil {
-            throw CharLSTMError.usage("--init-from and --patience apply to text models, not to a series model (--column)")
+            throw CharLSTMError.usage("\(setting: .initFrom) and \(setting: .patience) apply to text models, not to a series "
+                + "model (\(setting: .column))")
         }
         self.configuration = configuration
         self.source = source
         threads = configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let resumedFolder = configuration.resume.map(Paths.runFolder(ofCheckpoint:))
+        let resumedFolder = configuration.resume.map(RunFolder.init(holding:))
         let resumed: (path: String, checkpoint: Checkpoint, state: Checkpoint.TrainingState, scaling: SeriesScaling)? =
             try configuration.resume.map { given in
-                let path = try Paths.checkpointFile(given, preferBest: false)
+                let path = try RunFolder.checkpointFile(given, preferBest: false)
                 let checkpoint = try Checkpoint.load(path: path)
-                let scaling = try checkpoint.requireSeriesModel(for: "resuming with --column")
+                let scaling = try checkpoint.requireSeriesModel(for: "resuming a series run")
                 guard let state = checkpoint.training else {
                     throw CharLSTMError.invalidData("'\(path)' holds a model but no training state, so it cannot be resumed")
                 }
                 let columns = try source.columns(resumed: scaling.columns)
                 guard columns == scaling.columns, source.difference.map({ $0 == scaling.lag }) ?? true else {
-                    func describe(_ columns: [String], _ lag: Int?) -> String {
-                        "--column \(columns[0])" + (columns.count > 1 ? " --inputs \(columns.dropFirst().joined(separator: ","))" : "")
-                            + (lag.map { $0 > 0 ? " --difference \($0)" : "" } ?? "")
+                    func describe(_ columns: [String], _ lag: Int?) -> CharLSTMError.Message {
+                        "\(setting: .column) \(columns[0])"
+                            + (columns.count > 1 ? " \(setting: .inputs) \(columns.dropFirst().joined(separator: ","))" : "")
+                            + (lag.map { $0 > 0 ? " \(setting: .difference) \($0)" : "" } ?? "")
                     }
                     throw CharLSTMError.conflict("cannot resume with \(describe(columns, source.difference)) (checkpoint: "
                         + "\(describe(scaling.columns, scaling.lag))): these are fixed by the checkpoint")
@@ -121,10 +129,13 @@ public final class SeriesTrainingRun: @unchecked Sendable {
             }
         resumedFrom = resumed?.path
         guard let path = configuration.corpus ?? resumed?.state.config.corpus.nonEmpty else {
-            throw CharLSTMError.usage("name the CSV file of the series, e.g. 'charlstm train data.csv --column \(source.column)'")
+            throw CharLSTMError.usage("name the CSV file of the series (\(setting: .corpus))")
         }
         seriesPath = path
-        folder = RunFolder(configuration.folder ?? resumedFolder ?? Paths.defaultRunFolder(forCorpus: path))
+        guard let folderPath = configuration.folder ?? resumedFolder?.path else {
+            throw CharLSTMError.usage("name the run folder (\(setting: .folder)) of a new run")
+        }
+        folder = RunFolder(folderPath)
         try folder.checkUsable()
         // The file is read once: its fingerprint (recorded, and checked on resume as for text) and its columns.
         let bytes = try SeriesTable.read(path: path)
@@ -132,7 +143,7 @@ public final class SeriesTrainingRun: @unchecked Sendable {
         do {
             file = try CorpusFile.scan(OwnedBytes(bytes), path: path)
         } catch {
-            throw CharLSTMError(error.kind, "'\(path)' \(error.message)")
+            throw error.prefixed("'\(path)' ")
         }
         let table = try SeriesTable.load(bytes: bytes, path: path, columns: try source.columns(resumed: resumed?.scaling.columns),
                                          gaps: source.gaps)
@@ -166,7 +177,7 @@ public final class SeriesTrainingRun: @unchecked Sendable {
         let held = Int(Double(table.count) * training.validationFraction), trainCount = table.count - held
         guard held >= 2 else {
             throw CharLSTMError.invalidData("'\(path)' has \(table.count) values: a validation split of \(training.validationFraction) "
-                + "holds out \(held), at least 2 are needed: use a longer series or a larger --val-fraction")
+                + "holds out \(held), at least 2 are needed: use a longer series or a larger \(setting: .validationFraction)")
         }
         let lag = resumed?.scaling.lag ?? source.difference ?? 0
         guard trainCount > lag + 1 else {
@@ -186,7 +197,7 @@ public final class SeriesTrainingRun: @unchecked Sendable {
             bestValidation = resumed.state.bestValidationBPC
             elapsedBefore = resumed.state.elapsedSeconds
         }
-        lock = try folder.prepare(continuing: resumedFolder.map(folder.isSameFolder) ?? false, overwrite: configuration.overwrite)
+        lock = try folder.prepare(continuing: resumedFolder.map { Files.sameFile($0.path, folderPath) } ?? false, overwrite: configuration.overwrite)
     }
 
     /// Trains until `budget` is spent or `stopToken` stops the run, as ``TrainingRun/train(budget:stopToken:onProgress:)``
@@ -218,8 +229,8 @@ public final class SeriesTrainingRun: @unchecked Sendable {
             let after = clock()
             guard result.meanSquaredError.isFinite, result.gradientNorm.isFinite else {
                 throw CharLSTMError(.diverged, "training diverged at step \(trainer.step): the loss is not finite. "
-                    + "Nothing was saved from this step; the last good checkpoint (\(Paths.exists(folder.latest) ? "'\(folder.latest)'" : "none yet")) "
-                    + "is untouched. Try a lower --learning-rate (now \(learningRate)) or --clip")
+                    + "Nothing was saved from this step; the last good checkpoint (\(Files.exists(folder.latest) ? "'\(folder.latest)'" : "none yet")) "
+                    + "is untouched. Try a lower \(setting: .learningRate) (now \(learningRate)) or \(setting: .clip)")
             }
             trainingSeconds += after - before
             let seriesSquare = result.seriesRootMeanSquaredError * result.seriesRootMeanSquaredError
@@ -240,10 +251,10 @@ public final class SeriesTrainingRun: @unchecked Sendable {
             }
             var row: MetricsRow? = nil
             if step % config.logEvery == 0 || validation != nil || isLast {
-                row = MetricsRow(step: step, epoch: trainer.epochProgress, trainBPC: (window.squares / Double(window.steps)).squareRoot() * unit,
-                                 valBPC: validation, learningRate: Double("\(result.learningRate)") ?? Double(result.learningRate),
-                                 gradNorm: window.norm / Double(window.steps),
-                                 charsPerSecond: Double(window.steps) * valuesPerStep / max(window.seconds, 1e-9), elapsedSeconds: totalElapsed())
+                row = MetricsRow(step: step, epoch: trainer.epochProgress, trainLoss: (window.squares / Double(window.steps)).squareRoot() * unit,
+                                 validationLoss: validation, learningRate: Double("\(result.learningRate)") ?? Double(result.learningRate),
+                                 gradientNorm: window.norm / Double(window.steps),
+                                 itemsPerSecond: Double(window.steps) * valuesPerStep / max(window.seconds, 1e-9), elapsedSeconds: totalElapsed())
                 try metrics.append(row!)
                 window = (0, 0, 0, 0)
             }
@@ -267,7 +278,7 @@ public final class SeriesTrainingRun: @unchecked Sendable {
 
     private func outcome(_ reason: TrainingOutcome.Reason) -> TrainingOutcome {
         TrainingOutcome(reason: reason, step: trainer.step, epoch: trainer.epochProgress, lastValidation: lastValidation,
-                        bestValidation: bestValidation, latest: folder.latest, best: Paths.exists(folder.best) ? folder.best : nil)
+                        bestValidation: bestValidation, latest: folder.latest, best: folder.bestIfSaved)
     }
 
     /// The series checkpoint of now: the model, its ``SeriesScaling`` and the trainer's snapshot; the validation
@@ -285,8 +296,8 @@ public final class SeriesTrainingRun: @unchecked Sendable {
         do {
             try checkpoint(elapsed: elapsed).save(to: path, fileSystem: fileSystem)
         } catch let error as CharLSTMError {
-            let kept = Paths.exists(path) ? "'\(path)' still holds the previous checkpoint" : "no checkpoint was saved"
-            throw CharLSTMError(error.kind, "\(error.message); training stopped at step \(trainer.step), \(kept)")
+            let kept = Files.exists(path) ? "'\(path)' still holds the previous checkpoint" : "no checkpoint was saved"
+            throw error.adding("; training stopped at step \(trainer.step), \(kept)")
         }
     }
 

@@ -26,7 +26,7 @@ public struct TrainingConfig: Equatable, Sendable {
     /// --val-fraction, such as the bundled 5 MB Shakespeare.
     public static let defaultValidationCharacters = 300_000
     /// Validation characters allowed: 0 (all) and up. A run refuses 1 (one prediction needs 2); a checkpoint's 1 reads 2.
-    static let validationCharactersRange = 0...Int.max
+    public static let validationCharactersRange = 0...Int.max
 
     public init() {}
 
@@ -34,12 +34,12 @@ public struct TrainingConfig: Equatable, Sendable {
     public static let sequenceLengthRange = 1...100_000
     /// Sequences per batch allowed: 1…100,000.
     public static let batchSizeRange = 1...100_000
-    static let learningRateInterval = RealInterval.openClosed(0, 10)
-    static let learningRateDecayInterval = RealInterval.openClosed(0, 1)
-    static let decayAfterInterval = RealInterval.atLeast(0)
-    static let weightDecayInterval = RealInterval.atLeast(0)
-    static let clipInterval = RealInterval.atLeast(0)
-    static let validationFractionInterval = RealInterval.openClosed(0, 0.5)
+    public static let learningRateInterval = RealInterval.openClosed(0, 10)
+    public static let learningRateDecayInterval = RealInterval.openClosed(0, 1)
+    public static let decayAfterInterval = RealInterval.atLeast(0)
+    public static let weightDecayInterval = RealInterval.atLeast(0)
+    public static let clipInterval = RealInterval.atLeast(0)
+    public static let validationFractionInterval = RealInterval.openClosed(0, 0.5)
 
     /// The learning rate once `completedEpochs` epochs are done, before the ``schedule``: base · decay^(number of
     /// completed epochs e ≥ decayAfter). A pure function of the epoch, so a resumed run follows the same schedule.
@@ -57,3 +57,8 @@ public struct TrainingConfig: Equatable, Sendable {
     }
 }
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

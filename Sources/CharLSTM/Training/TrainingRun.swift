@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// A whole training job: a model, its corpus and its run folder, trained step by step until a budget is spent or
 /// it is stopped, with validation, a kept best model, checkpoints, `metrics.csv` and the `loss.svg` plot.
 ///
@@ -53,9 +59,9 @@ public final class TrainingRun: @unchecked Sendable {
     public private(set) var streak = ValidationStreak()
 
     /// Where checkpoints and the plot are written; tests inject failures (a full disk) here.
-    var fileSystem: any FileSystem = POSIXFileSystem()
+    package var fileSystem: any FileSystem = POSIXFileSystem()
     /// Called before every training step; tests use it to inject faults (e.g. a NaN weight).
-    var beforeStep: ((Trainer) -> Void)? = nil
+    package var beforeStep: ((Trainer) -> Void)? = nil
     /// Seconds on a monotonic clock; tests replace it to control time.
     var clock: () -> Double = TrainingRun.systemClock()
     /// Wall time of training behind this run before the current call, over all resumes.
@@ -86,16 +92,18 @@ public final class TrainingRun: @unchecked Sendable {
         self.configuration = configuration
         threads = configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
         // The folder is known before anything is read, so that one another process trains in is refused at once.
-        let resumedFolder = configuration.resume.map(Paths.runFolder(ofCheckpoint:))
-        folder = RunFolder(configuration.folder ?? resumedFolder
-            ?? Paths.defaultRunFolder(forCorpus: configuration.corpus ?? Paths.bundledCorpus))
+        let resumedFolder = configuration.resume.map(RunFolder.init(holding:))
+        guard let folderPath = configuration.folder ?? resumedFolder?.path else {
+            throw CharLSTMError.usage("name the run folder (\(setting: .folder)) of a new run")
+        }
+        folder = RunFolder(folderPath)
         try folder.checkUsable()
         let resumed: (path: String, checkpoint: Checkpoint, state: Checkpoint.TrainingState)? = try configuration.resume.map { given in
-            let path = try Paths.checkpointFile(given, preferBest: false)
+            let path = try RunFolder.checkpointFile(given, preferBest: false)
             let checkpoint = try Checkpoint.load(path: path)
             if let series = checkpoint.series {
-                throw CharLSTMError.conflict("'\(path)' holds a series model (column '\(series.target)'): continue it with "
-                    + "'charlstm train SERIES.csv --column \(series.target) --resume \(given)'")
+                throw CharLSTMError(.conflict, "'\(path)' holds a series model (column '\(series.target)'), not a text model: "
+                    + "continue it with a series run", reason: .wrongModelKind(found: .series, needed: .text))
             }
             guard let state = checkpoint.training else {
                 throw CharLSTMError.invalidData("'\(path)' holds a model but no training state, so it cannot be resumed")
@@ -104,11 +112,10 @@ public final class TrainingRun: @unchecked Sendable {
         }
         resumedFrom = resumed?.path
         patience = configuration.patience ?? resumed?.state.patience
-        corpus = configuration.corpus ?? resumed?.state.config.corpus.nonEmpty ?? Paths.bundledCorpus
-        if configuration.corpus == nil && !Paths.exists(corpus) {
-            throw CharLSTMError.noInput("no corpus given and '\(corpus)' is not there: name a UTF-8 text file, "
-                + "e.g. 'charlstm train my.txt' (run from the repository folder to use the bundled corpus)")
+        guard let corpus = configuration.corpus ?? resumed?.state.config.corpus.nonEmpty else {
+            throw CharLSTMError.usage("name the \(setting: .corpus) of a new run (a UTF-8 text file)")
         }
+        self.corpus = corpus
 
         // Model and training configuration: the checkpoint's when resuming, else the defaults; then the settings given.
         // The corpus is scanned once (validated, its alphabet and fingerprint taken) and then read as batches need it.
@@ -132,7 +139,7 @@ public final class TrainingRun: @unchecked Sendable {
             do {
                 text = try TokenText(file: file, vocabulary: vocabulary, vocabularyOf: "the checkpoint")
             } catch {
-                throw CharLSTMError(error.kind, error.message + "; resume on the corpus the run was trained on")
+                throw error.adding("; resume on the corpus the run was trained on")
             }
             try configuration.checkCorpus(file, trainedOn: state.config)
         } else if let initialisation {
@@ -171,7 +178,7 @@ public final class TrainingRun: @unchecked Sendable {
 
         // Only now is the folder touched. A run never overwrites another: a new run, or a resumed one sent to
         // another folder, needs one without checkpoints (or `overwrite`).
-        lock = try folder.prepare(continuing: resumedFolder.map(folder.isSameFolder) ?? false, overwrite: configuration.overwrite)
+        lock = try folder.prepare(continuing: resumedFolder.map { Files.sameFile($0.path, folderPath) } ?? false, overwrite: configuration.overwrite)
     }
 
     /// Trains until `budget` is spent, ``patience`` scheduled validations in a row find no new lowest loss, or
@@ -215,8 +222,8 @@ public final class TrainingRun: @unchecked Sendable {
             let after = clock()
             guard result.bitsPerCharacter.isFinite, result.gradientNorm.isFinite else {
                 throw CharLSTMError(.diverged, "training diverged at step \(trainer.step): the loss is not finite. "
-                    + "Nothing was saved from this step; the last good checkpoint (\(Paths.exists(folder.latest) ? "'\(folder.latest)'" : "none yet")) "
-                    + "is untouched. Try a lower --learning-rate (now \(training.learningRate)) or --clip")
+                    + "Nothing was saved from this step; the last good checkpoint (\(Files.exists(folder.latest) ? "'\(folder.latest)'" : "none yet")) "
+                    + "is untouched. Try a lower \(setting: .learningRate) (now \(training.learningRate)) or \(setting: .clip)")
             }
             trainingSeconds += after - before
             window.add(result, seconds: after - before)
@@ -280,7 +287,7 @@ public final class TrainingRun: @unchecked Sendable {
 
     private func outcome(_ reason: TrainingOutcome.Reason) -> TrainingOutcome {
         TrainingOutcome(reason: reason, step: trainer.step, epoch: trainer.epochProgress, lastValidation: lastValidation,
-                        bestValidation: bestValidation, latest: folder.latest, best: Paths.exists(folder.best) ? folder.best : nil)
+                        bestValidation: bestValidation, latest: folder.latest, best: folder.bestIfSaved)
     }
 
     /// Saves a checkpoint of now to `path` atomically; on failure the error says that the file there (if any)
@@ -292,8 +299,8 @@ public final class TrainingRun: @unchecked Sendable {
         do {
             try checkpoint.save(to: path, fileSystem: fileSystem)
         } catch let error as CharLSTMError {
-            let kept = Paths.exists(path) ? "'\(path)' still holds the previous checkpoint" : "no checkpoint was saved"
-            throw CharLSTMError(error.kind, "\(error.message); training stopped at step \(trainer.step), \(kept)")
+            let kept = Files.exists(path) ? "'\(path)' still holds the previous checkpoint" : "no checkpoint was saved"
+            throw error.adding("; training stopped at step \(trainer.step), \(kept)")
         }
     }
 
@@ -306,11 +313,11 @@ public final class TrainingRun: @unchecked Sendable {
     /// Refuses, before allocating, a model whose training buffers would not fit in memory.
     static func checkMemory(model: ModelConfig, training: TrainingConfig) throws(CharLSTMError) {
         let needed = Double(Trainer.bytesNeeded(config: model, training: training))
-        let available = Double(Paths.physicalMemory)
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
         if needed > 0.8 * available {
-            throw CharLSTMError(.unavailable, "this model would need about \(Paths.bytes(needed)) of memory to train "
+            throw CharLSTMError(.unavailable, "this model would need about \(Files.sizeText(needed)) of memory to train "
                 + "(\(model.parameterCount) parameters, batch \(training.batchSize) × \(training.sequenceLength)), but the machine has "
-                + "\(Paths.bytes(available)): lower --hidden, --layers, --batch-size or --seq-length")
+                + "\(Files.sizeText(available)): lower \(setting: .hidden), \(setting: .layers), \(setting: .batchSize) or \(setting: .sequenceLength)")
         }
     }
 
@@ -338,10 +345,10 @@ private struct MetricsWindow {
     /// The row for these steps; its rate counts training-step time only.
     func row(step: Int, epoch: Double, validation: Double?, learningRate: Float, charsPerStep: Double,
              elapsedSeconds: Double) -> MetricsRow {
-        MetricsRow(step: step, epoch: epoch, trainBPC: bitsPerCharacter / Double(steps), valBPC: validation,
+        MetricsRow(step: step, epoch: epoch, trainLoss: bitsPerCharacter / Double(steps), validationLoss: validation,
                    // The Float's shortest text, so the CSV shows 0.002 and not 0.0020000000949949026.
                    learningRate: Double("\(learningRate)") ?? Double(learningRate),
-                   gradNorm: gradientNorm / Double(steps), charsPerSecond: Double(steps) * charsPerStep / max(seconds, 1e-9),
+                   gradientNorm: gradientNorm / Double(steps), itemsPerSecond: Double(steps) * charsPerStep / max(seconds, 1e-9),
                    elapsedSeconds: elapsedSeconds)
     }
 }

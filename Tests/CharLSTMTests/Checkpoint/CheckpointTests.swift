@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import CharLSTM
 import CharLSTMKernels
+@testable import CharLSTMTestSupport
 
 @Suite struct CheckpointTests {
     static let text = String(repeating: "To be, or not to be, that is the question: whether 'tis nobler in the mind to suffer. ", count: 12)
@@ -59,7 +60,7 @@ import CharLSTMKernels
     /// The shipped pretrained model was written before saves streamed: loading and saving it again, and
     /// decoding and encoding it in memory, give the same bytes.
     @Test func savingALoadedCheckpointReproducesTheFileByteForByte() throws {
-        let pretrained = Executable.packageRoot + "/" + Paths.pretrainedFolder + "/best.safetensors"
+        let pretrained = Executable.packageRoot + "/Checkpoints/pretrained/best.safetensors"
         let original = try #require(FileManager.default.contents(atPath: pretrained).map { [UInt8]($0) })
         let folder = TemporaryFolder()
         try Checkpoint.load(path: pretrained).save(to: folder.path + "/copy.safetensors")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import CharLSTM
 import CharLSTMKernels
+@testable import CharLSTMTestSupport
 
 /// `charlstm inspect`'s numbers: the same pass as `eval`, and every figure checked against an independent
 /// computation (the double-precision reference model, run one character at a time, and naive statistics).

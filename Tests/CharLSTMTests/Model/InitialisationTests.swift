@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// A new model's parameters: PyTorch's uniform ±1/√H everywhere, except the LSTM forget gate's bias, which starts at 1.
 @Suite struct InitialisationTests {

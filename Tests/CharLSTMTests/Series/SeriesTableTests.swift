@@ -1,5 +1,6 @@
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 @Suite struct SeriesTableTests {
     func parse(_ text: String, _ columns: [String] = ["v"], gaps: SeriesTable.GapPolicy = .refuse) throws(CharLSTMError) -> SeriesTable {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import CharLSTM
 import CharLSTMKernels
+@testable import CharLSTMTestSupport
 
 @Suite struct TrainerTests {
     static let text = String(repeating: "It was the best of times, it was the worst of times, it was the age of wisdom. ", count: 10)
