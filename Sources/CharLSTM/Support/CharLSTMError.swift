@@ -116,6 +116,8 @@ extension CharLSTMError {
             public mutating func appendInterpolation(setting: Setting) { marked += "\u{1}\(setting.rawValue)\u{2}" }
             /// Another error's message, its settings still marked.
             public mutating func appendInterpolation(_ error: CharLSTMError) { marked += error.text.marked }
+            /// A message made elsewhere (a list of settings), its settings still marked.
+            public mutating func appendInterpolation(_ message: Message) { marked += message.marked }
             private func unmarked(_ text: String) -> String { Message.unmarked(text) }
         }
 

@@ -40,7 +40,7 @@ import Testing
         #expect(FileSnapshot.folder(run).keys.sorted() == ["latest.safetensors", "metrics.csv"])
         #expect(!out.text.contains("done at step"))
         // Through the entry point the same failure is one error line with exit code 74.
-        let entry = ToolRun(code: error.exitCode, out: "", err: "error: \(error.message)\n")
+        let entry = ToolRun(code: error.exitCode, out: "", err: "error: \(error.commandLineMessage)\n")
         Tool.expectFailureShape(entry, code: 74, mentions: ["No space left on device"])
     }
 
@@ -81,7 +81,7 @@ import Testing
         #expect(error.kind == .diverged && error.exitCode == 70)
         #expect(error.message.contains("diverged at step 13"), "\(error)")
         #expect(error.message.contains("'\(run)/latest.safetensors'"), "\(error)")
-        #expect(error.message.contains("--learning-rate"))
+        #expect(error.commandLineMessage.contains("--learning-rate") && error.message.contains("learningRate"))
         let snapshot = try #require(good.snapshot)
         #expect(snapshot.bytes != nil)
         #expect(FileSnapshot(run + "/latest.safetensors") == snapshot)
