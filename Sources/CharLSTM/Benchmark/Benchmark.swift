@@ -142,7 +142,7 @@ public enum Benchmark {
         let folder = FileManager.default.temporaryDirectory.path
         let path = "\(folder)/charlstm-bench-\(getpid()).safetensors"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationBPC: nil, bestValidationBPC: nil,
+        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationLoss: nil, bestValidationLoss: nil,
                                     elapsedSeconds: 0)
         do {
             try checkpoint.save(to: path)

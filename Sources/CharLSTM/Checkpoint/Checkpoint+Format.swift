@@ -4,15 +4,15 @@ import CharLSTMKernels
 public struct TrainingSummary: Equatable, Sendable {
     public var step: Int
     /// The last validation loss in bits per character, when one was measured.
-    public var validationBPC: Double?
-    public var bestValidationBPC: Double?
+    public var validationLoss: Double?
+    public var bestValidationLoss: Double?
     /// Seconds of training, over all resumes.
     public var elapsedSeconds: Double
 
-    public init(step: Int, validationBPC: Double?, bestValidationBPC: Double?, elapsedSeconds: Double) {
+    public init(step: Int, validationLoss: Double?, bestValidationLoss: Double?, elapsedSeconds: Double) {
         self.step = step
-        self.validationBPC = validationBPC
-        self.bestValidationBPC = bestValidationBPC
+        self.validationLoss = validationLoss
+        self.bestValidationLoss = bestValidationLoss
         self.elapsedSeconds = elapsedSeconds
     }
 }
@@ -22,7 +22,7 @@ extension Checkpoint {
     /// the ``summary`` a model-only checkpoint keeps; nil when neither is known (older model-only files).
     public var trainingSummary: TrainingSummary? {
         guard let t = training else { return summary }
-        return TrainingSummary(step: t.step, validationBPC: t.validationBPC, bestValidationBPC: t.bestValidationBPC,
+        return TrainingSummary(step: t.step, validationLoss: t.validationLoss, bestValidationLoss: t.bestValidationLoss,
                                elapsedSeconds: t.elapsedSeconds)
     }
 
@@ -80,8 +80,8 @@ extension Checkpoint {
         if let initialisedFrom { metadata["initialised_from"] = initialisedFrom }
         if let s = trainingSummary {
             metadata["step"] = String(s.step)
-            metadata["val_bpc"] = s.validationBPC.map { String($0) } ?? ""
-            metadata["best_val_bpc"] = s.bestValidationBPC.map { String($0) } ?? ""
+            metadata["val_bpc"] = s.validationLoss.map { String($0) } ?? ""
+            metadata["best_val_bpc"] = s.bestValidationLoss.map { String($0) } ?? ""
             metadata["elapsed_seconds"] = String(s.elapsedSeconds)
         }
         return (tensors, metadata)
@@ -222,7 +222,7 @@ extension Checkpoint {
         let adamStep: Int
         let step: Int, epoch: Int, position: Int
         let rngState: String
-        let validationBPC: Double?, bestValidationBPC: Double?
+        let validationLoss: Double?, bestValidationLoss: Double?
         let elapsedSeconds: Double
         let streak: ValidationStreak
         let patience: Int?
@@ -280,12 +280,12 @@ extension Checkpoint {
                 throw .invalidData("rng_state is missing or malformed")
             }
             rngState = rng
-            validationBPC = Checkpoint.optionalDouble(meta, "val_bpc")
-            bestValidationBPC = Checkpoint.optionalDouble(meta, "best_val_bpc")
+            validationLoss = Checkpoint.optionalDouble(meta, "val_bpc")
+            bestValidationLoss = Checkpoint.optionalDouble(meta, "best_val_bpc")
             elapsedSeconds = Checkpoint.optionalDouble(meta, "elapsed_seconds") ?? 0
             // Absent in checkpoints written before `--patience`: no count yet, below the best loss.
             streak = meta["validations_without_improvement"] == nil
-                ? ValidationStreak(lowest: bestValidationBPC)
+                ? ValidationStreak(lowest: bestValidationLoss)
                 : ValidationStreak(withoutImprovement: try Checkpoint.counter(meta, "validations_without_improvement"),
                                    lowest: Checkpoint.optionalDouble(meta, "lowest_scheduled_val_bpc"))
             patience = try meta["patience"].map { text throws(CharLSTMError) in
@@ -296,8 +296,8 @@ extension Checkpoint {
 
         func state(m: FloatBuffer, v: FloatBuffer, h: FloatBuffer, c: FloatBuffer) -> TrainingState {
             TrainingState(config: config, step: step, epoch: epoch, position: position, rngState: rngState,
-                          adamStep: adamStep, m: m, v: v, h: h, c: c, validationBPC: validationBPC,
-                          bestValidationBPC: bestValidationBPC, elapsedSeconds: elapsedSeconds,
+                          adamStep: adamStep, m: m, v: v, h: h, c: c, validationLoss: validationLoss,
+                          bestValidationLoss: bestValidationLoss, elapsedSeconds: elapsedSeconds,
                           streak: streak, patience: patience)
         }
     }
@@ -306,8 +306,8 @@ extension Checkpoint {
     /// `export` kept it, and PyTorch's model-only files).
     private static func modelOnlySummary(_ meta: [String: String]) throws(CharLSTMError) -> TrainingSummary? {
         guard meta["step"] != nil else { return nil }
-        return TrainingSummary(step: try counter(meta, "step"), validationBPC: optionalDouble(meta, "val_bpc"),
-                               bestValidationBPC: optionalDouble(meta, "best_val_bpc"),
+        return TrainingSummary(step: try counter(meta, "step"), validationLoss: optionalDouble(meta, "val_bpc"),
+                               bestValidationLoss: optionalDouble(meta, "best_val_bpc"),
                                elapsedSeconds: optionalDouble(meta, "elapsed_seconds") ?? 0)
     }
 

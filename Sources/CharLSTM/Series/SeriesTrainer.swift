@@ -56,15 +56,29 @@ public final class SeriesTrainer: RecurrentTrainer, @unchecked Sendable {
 
     public var batchesPerEpoch: Int { streams.batchesPerEpoch }
 
-    /// The learning rate the next step uses.
-    public var currentLearningRate: Float { config.learningRate(completedEpochs: epoch) }
+    /// Bytes a trainer for a model of `config` with `training`'s batch shape allocates beyond the series:
+    /// parameters, gradients, both Adam moments, the training workspace (the whole batch in one pass) and the
+    /// one-stream validation workspace. O(1).
+    static func bytesNeeded(config: ModelConfig, training: TrainingConfig) -> Int {
+        let parameters = BufferSize.product(BufferSize.floats(ParameterLayout(config).totalCount).bytes, 4)
+        return BufferSize.sum(parameters, BufferSize.sum(
+            Workspace.bytesNeeded(config: config, sequenceLength: training.sequenceLength, batchSize: training.batchSize),
+            InferenceWorkspace.bytesNeeded(config: config, batchSize: 1)))
+    }
 
-    /// One optimizer step on the next batch. Allocates nothing. O(T·B·L·G·H²).
+    /// The learning rate the next step uses when `progress` of the budget is spent (`nil`: a budget without end):
+    /// the schedule of ``TrainingConfig`` (constant by default for a series, see ``SeriesDefaults``).
+    public func learningRate(progress: Double?) -> Float {
+        config.learningRate(stepsDone: step, completedEpochs: epoch, progress: progress)
+    }
+
+    /// One optimizer step on the next batch, at the learning rate for `progress` of the budget spent. Allocates
+    /// nothing. O(T·B·L·G·H²).
     @discardableResult
-    public func trainStep() -> StepResult {
+    func trainStep(progress: Double? = nil) -> StepResult {
         if position == 0 { state.reset() }
         streams.fill(&batch, position: position)
-        let lr = currentLearningRate
+        let lr = learningRate(progress: progress)
         let loss = model.forward(batch, state: state, workspace: workspace, training: true, dropout: &rng)
         model.backward(batch, workspace: workspace)
         let norm = applyUpdate(learningRate: lr)

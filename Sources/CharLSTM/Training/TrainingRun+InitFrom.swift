@@ -11,7 +11,7 @@ extension TrainingRun.Configuration {
         compare(.hidden, hidden, source.hidden, String.init)
         guard conflicts.isEmpty else {
             throw .conflict("cannot start from '\(path)' with \(Self.list(conflicts)): \(setting: .initFrom) takes the "
-                + "model's shape from the checkpoint; leave these settings out, or train from scratch without \(setting: .initFrom)")
+                + "model's shape from the checkpoint; leave these options out, or train from scratch without \(setting: .initFrom)")
         }
         return resumedModel(source)
     }

@@ -12,7 +12,7 @@ struct TrainOptions: Equatable, Sendable {
     var epochs: Double?
     /// Budget: stop after this many minutes of wall time.
     var minutes: Double?
-    /// With a column, the corpus is a CSV file and the run trains a series model on that column (``SeriesTrainingRun``).
+    /// With a column, the corpus is a CSV file and the run trains a series model on that column (``TrainingRun/init(_:series:)``).
     var column: String?
     /// Series runs: fill missing values linearly instead of refusing them.
     var interpolate = false
@@ -26,11 +26,16 @@ struct TrainOptions: Equatable, Sendable {
 
     init() {}
 
-    /// The budget in effect: the options given, or ``defaultEpochs`` epochs when none is.
-    var budget: TrainingBudget {
+    /// The budget in effect for a run of `kind`: the options given; when none is, ``defaultEpochs`` epochs of text
+    /// or ``SeriesDefaults/steps`` steps of a series.
+    func budget(for kind: ModelKind) -> TrainingBudget {
         let none = steps == nil && epochs == nil && minutes == nil
-        return TrainingBudget(steps: steps, epochs: none ? Self.defaultEpochs : epochs, seconds: minutes.map { $0 * 60 })
+        guard none else { return TrainingBudget(steps: steps, epochs: epochs, seconds: minutes.map { $0 * 60 }) }
+        return kind == .text ? TrainingBudget(epochs: Self.defaultEpochs) : TrainingBudget(steps: SeriesDefaults.steps)
     }
+
+    /// A default, and a series run's where it differs: `256; series: 64`.
+    private static func series(_ text: String, _ series: String) -> String { "\(text); series: \(series)" }
 
     /// Every option, bound to the field it sets.
     static var options: [BoundOption<TrainOptions>] {
@@ -39,26 +44,29 @@ struct TrainOptions: Equatable, Sendable {
         return [
             .init(CommonOptions.cell(default: Run.defaultCell), \.run.cell),
             .init(OptionSpec("layers", .integer(ModelConfig.layerRange), value: "n", "Recurrent layers",
-                             default: "\(Run.defaultLayers)"), \.run.layers),
+                             default: series("\(Run.defaultLayers)", "\(SeriesDefaults.layers)")), \.run.layers),
             .init(OptionSpec("hidden", .integer(ModelConfig.hiddenRange), value: "n", "Hidden units per layer",
-                             default: "\(Run.defaultHidden)"), \.run.hidden),
+                             default: series("\(Run.defaultHidden)", "\(SeriesDefaults.hidden)")), \.run.hidden),
             .init(OptionSpec("seq-length", .integer(TrainingConfig.sequenceLengthRange), value: "n",
                              "Characters per training sequence (steps of backpropagation through time)",
-                             default: "\(d.sequenceLength)"), \.run.sequenceLength),
+                             default: series("\(d.sequenceLength)", "\(SeriesDefaults.sequenceLength)")), \.run.sequenceLength),
             .init(OptionSpec("batch-size", .integer(TrainingConfig.batchSizeRange), value: "n", "Sequences per batch",
-                             default: "\(d.batchSize)"), \.run.batchSize),
+                             default: series("\(d.batchSize)", "at most \(SeriesDefaults.maxBatchSize), 4 batches an epoch or more")),
+                  \.run.batchSize),
             .init(CommonOptions.dropout(default: Run.defaultDropout), \.run.dropout),
             .init(OptionSpec("learning-rate", .real(TrainingConfig.learningRateInterval), value: "rate", "Adam learning rate",
-                             default: formatNumber(Double("\(d.learningRate)")!)), \.run.learningRate),
+                             default: series(formatNumber(Double("\(d.learningRate)")!),
+                                             formatNumber(Double("\(SeriesDefaults.learningRate)")!))), \.run.learningRate),
             .init(OptionSpec("lr-schedule", .choice(LearningRateSchedule.Shape.allCases.map(\.rawValue)), value: "shape",
                              "How the learning rate decays to zero at the end of the budget (--steps, --epochs or --minutes)",
-                             default: d.schedule.shape.rawValue), \.run.learningRateSchedule),
+                             default: series(d.schedule.shape.rawValue, LearningRateSchedule.Shape.constant.rawValue)),
+                  \.run.learningRateSchedule),
             .init(OptionSpec("warmup", .integer(LearningRateSchedule.warmupRange), value: "n",
                              "Steps of linear learning-rate warm-up at the start", default: "\(d.schedule.warmupSteps)"),
                   \.run.warmupSteps),
             .init(OptionSpec("learning-rate-decay", .real(TrainingConfig.learningRateDecayInterval), value: "factor",
                              "Learning-rate factor applied once per epoch after --decay-after",
-                             default: formatNumber(Double("\(d.learningRateDecay)")!)), \.run.learningRateDecay),
+                             default: series(formatNumber(Double("\(d.learningRateDecay)")!), "1")), \.run.learningRateDecay),
             .init(OptionSpec("decay-after", .real(TrainingConfig.decayAfterInterval), value: "epochs",
                              "Epochs before the learning rate starts to decay", default: formatNumber(d.decayAfter)), \.run.decayAfter),
             .init(OptionSpec("weight-decay", .real(TrainingConfig.weightDecayInterval), value: "lambda",
@@ -66,14 +74,16 @@ struct TrainOptions: Equatable, Sendable {
             .init(OptionSpec("clip", .real(TrainingConfig.clipInterval), value: "norm",
                              "Largest gradient norm; 0 disables clipping", default: formatNumber(Double(d.clip))), \.run.clip),
             .init(OptionSpec("val-fraction", .real(TrainingConfig.validationFractionInterval), value: "fraction",
-                             "Share of the corpus held out for validation", default: formatNumber(d.validationFraction)),
+                             "Share of the corpus held out for validation",
+                             default: series(formatNumber(d.validationFraction), formatNumber(SeriesDefaults.validationFraction))),
                   \.run.validationFraction),
             .init(OptionSpec("val-chars", .integer(TrainingConfig.validationCharactersRange), value: "n",
                              "Most validation characters a periodic validation reads; 0 reads them all",
                              default: "\(TrainingConfig.defaultValidationCharacters)"), \.run.validationCharacters),
             .init(OptionSpec("steps", .integer(1...Int.max), value: "n", "Stop after this many steps"), \.steps),
             .init(OptionSpec("epochs", .real(.greaterThan(0)), value: "x", "Stop after this many epochs",
-                             default: "\(formatNumber(defaultEpochs)) when no budget option is given"), \.epochs),
+                             default: "\(formatNumber(defaultEpochs)) when no budget option is given; series: --steps \(SeriesDefaults.steps) instead"),
+                  \.epochs),
             .init(OptionSpec("minutes", .real(.greaterThan(0)), value: "m", "Stop after this many minutes"), \.minutes),
             .init(OptionSpec("eval-every", .integer(every), value: "n", "Steps between validation runs",
                              default: "\(intervals.evaluateEvery)"), \.run.evaluateEvery),
@@ -84,7 +94,9 @@ struct TrainOptions: Equatable, Sendable {
             .init(OptionSpec("out", .text(allowEmpty: false), value: "dir", "Folder for checkpoints and logs"), \.run.folder),
             .init(OptionSpec("seed", .unsigned, value: "seed", "Random seed", default: "\(d.seed)"), \.run.seed),
             .init(CommonOptions.threads, \.run.threads),
-            .init(OptionSpec("resume", .text(allowEmpty: false), value: "path", "Continue training from this checkpoint"),
+            .init(OptionSpec("resume", .text(allowEmpty: false), value: "path",
+                             "Continue training from this checkpoint, or a run folder's latest (text or series: the data "
+                             + "file and columns come from it)"),
                   \.run.resume),
             .init(OptionSpec("init-from", .text(allowEmpty: false), value: "path",
                              "Start a new run from this model's weights (a checkpoint, or a folder's best); the corpus's "

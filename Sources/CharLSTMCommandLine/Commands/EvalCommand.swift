@@ -48,7 +48,7 @@ struct EvalCommand {
         if let given = options.warmup, given <= lag {
             throw CharLSTMError.usage("--warmup \(given) is too short: the model predicts changes over \(lag) steps, so at least \(lag + 1) values must be read first")
         }
-        let warmup = options.warmup ?? max(lag + 1, checkpoint.training?.config.sequenceLength ?? SeriesTrainingRun.defaultSequenceLength)
+        let warmup = options.warmup ?? max(lag + 1, checkpoint.training?.config.sequenceLength ?? SeriesDefaults.sequenceLength)
         guard table.count > warmup else {
             throw CharLSTMError.invalidData("'\(options.file)' has \(table.count) values: after a warm-up of \(warmup) none is left "
                 + "to predict; at least \(warmup + 1) are needed (or a smaller --warmup)")

@@ -26,8 +26,8 @@ struct InfoCommand {
             fields["initialised_from"] = checkpoint.initialisedFrom.map { .string($0) } ?? .null
             if let summary {
                 fields["step"] = .int(summary.step)
-                fields["val_bpc"] = summary.validationBPC.map { .double($0) } ?? .null
-                fields["best_val_bpc"] = summary.bestValidationBPC.map { .double($0) } ?? .null
+                fields["val_bpc"] = summary.validationLoss.map { .double($0) } ?? .null
+                fields["best_val_bpc"] = summary.bestValidationLoss.map { .double($0) } ?? .null
                 fields["elapsed_seconds"] = .double(summary.elapsedSeconds)
             }
             if let series = checkpoint.series {
@@ -83,7 +83,7 @@ struct InfoCommand {
         }
         if let source = checkpoint.initialisedFrom { lines.append("started from  \(source) (--init-from)") }
         if let summary {
-            lines.append("validation    \(fmt(summary.validationBPC)) (best \(fmt(summary.bestValidationBPC)))")
+            lines.append("validation    \(fmt(summary.validationLoss)) (best \(fmt(summary.bestValidationLoss)))")
         }
         try console.out.write(lines.joined(separator: "\n") + "\n")
         return 0

@@ -21,7 +21,7 @@ struct ProgressLine {
     /// (epoch first, then validation, rate, ETA and loss) and then the rest is cut with `…`.
     /// `nil` values are left out; `eta` is in seconds.
     static func format(
-        step: Int, totalSteps: Int?, epoch: Double, trainLoss: Double?, validationLoss: Double?,
+        step: Int, totalSteps: Int?, epoch: Double, unit: LossUnit = .bitsPerCharacter, trainLoss: Double?, validationLoss: Double?,
         itemsPerSecond: Double, eta: Double?, width: Int
     ) -> String {
         guard width > 0 else { return "" }
@@ -31,9 +31,9 @@ struct ProgressLine {
         }
         // Fields with the order in which they are dropped when the line is too wide (lower goes first).
         var fields: [(text: String, keep: Int)] = [(stepField, 6), ("epoch " + String(epoch, fractionDigits: 2), 1)]
-        if let trainLoss { fields.append(("loss " + String(trainLoss, fractionDigits: 3) + " bpc", 5)) }
-        if let validationLoss { fields.append(("val " + String(validationLoss, fractionDigits: 3), 2)) }
-        fields.append(("\(rate(itemsPerSecond)) chars/s", 3))
+        if let trainLoss { fields.append(("loss " + short(trainLoss, unit) + " " + unit.short, 5)) }
+        if let validationLoss { fields.append(("val " + short(validationLoss, unit), 2)) }
+        fields.append(("\(rate(itemsPerSecond)) \(unit.items)/s", 3))
         if let eta { fields.append(("ETA \(duration(eta))", 4)) }
 
         func joined() -> String { fields.map(\.text).joined(separator: " │ ") }
@@ -48,15 +48,21 @@ struct ProgressLine {
     /// The status for logs: plain ASCII `key=value` fields, never cut, e.g.
     /// `step=1200/5000 epoch=1.37 train_bpc=1.912 val_bpc=1.954 chars_per_sec=48213 eta=3m12s`.
     static func logLine(
-        step: Int, totalSteps: Int?, epoch: Double, trainLoss: Double?, validationLoss: Double?,
+        step: Int, totalSteps: Int?, epoch: Double, unit: LossUnit = .bitsPerCharacter, trainLoss: Double?, validationLoss: Double?,
         itemsPerSecond: Double, eta: Double?
     ) -> String {
         var fields = ["step=\(step)" + (totalSteps.map { "/\($0)" } ?? ""), "epoch=" + String(epoch, fractionDigits: 2)]
-        if let trainLoss { fields.append("train_bpc=" + String(trainLoss, fractionDigits: 3)) }
-        if let validationLoss { fields.append("val_bpc=" + String(validationLoss, fractionDigits: 3)) }
-        fields.append(itemsPerSecond.isFinite ? "chars_per_sec=" + String(itemsPerSecond, fractionDigits: 0) : "chars_per_sec=-")
+        let key = unit.short.lowercased(), rateKey = "\(unit.items)_per_sec="
+        if let trainLoss { fields.append("train_\(key)=" + short(trainLoss, unit)) }
+        if let validationLoss { fields.append("val_\(key)=" + short(validationLoss, unit)) }
+        fields.append(itemsPerSecond.isFinite ? rateKey + String(itemsPerSecond, fractionDigits: 0) : rateKey + "-")
         if let eta { fields.append("eta=\(duration(eta))") }
         return fields.joined(separator: " ")
+    }
+
+    /// A loss in a status line: bits per character with 3 decimals, a series' RMSE with 4 significant digits.
+    static func short(_ loss: Double, _ unit: LossUnit) -> String {
+        unit == .bitsPerCharacter ? String(loss, fractionDigits: 3) : String(loss, significantDigits: 4)
     }
 
     /// A duration in at most two units: `45s`, `3m12s`, `1h02m`, `2d03h`; `--` when negative or not finite.

@@ -49,25 +49,29 @@ import Testing
     OPTIONS:
       --cell <cell>           Recurrent cell. (values: lstm, gru, rnn;
                               default: lstm)
-      --layers <n>            Recurrent layers. (from 1 to 16; default: 2)
-      --hidden <n>            Hidden units per layer. (from 1 to 8192; default: 256)
+      --layers <n>            Recurrent layers. (from 1 to 16;
+                              default: 2; series: 1)
+      --hidden <n>            Hidden units per layer. (from 1 to 8192;
+                              default: 256; series: 64)
       --seq-length <n>        Characters per training sequence (steps of
                               backpropagation through time). (from 1 to 100000;
-                              default: 100)
-      --batch-size <n>        Sequences per batch. (from 1 to 100000; default: 64)
+                              default: 100; series: 32)
+      --batch-size <n>        Sequences per batch. (from 1 to 100000; default: 64;
+                              series: at most 32, 4 batches an epoch or more)
       --dropout <p>           Dropout probability after every recurrent layer
                               (between layers and before the decoder). (in [0, 1);
                               default: 0)
-      --learning-rate <rate>  Adam learning rate. (in (0, 10]; default: 0.004)
+      --learning-rate <rate>  Adam learning rate. (in (0, 10];
+                              default: 0.004; series: 0.002)
       --lr-schedule <shape>   How the learning rate decays to zero at the end of the
                               budget (--steps, --epochs or --minutes). (values:
-                              constant, cosine, linear, stable-decay;
-                              default: stable-decay)
+                              constant, cosine, linear, stable-decay; default:
+                              stable-decay; series: constant)
       --warmup <n>            Steps of linear learning-rate warm-up at the start.
                               (from 0 to 1000000000; default: 20)
       --learning-rate-decay <factor>
                               Learning-rate factor applied once per epoch after
-                              --decay-after. (in (0, 1]; default: 0.97)
+                              --decay-after. (in (0, 1]; default: 0.97; series: 1)
       --decay-after <epochs>  Epochs before the learning rate starts to decay.
                               (at least 0; default: 10)
       --weight-decay <lambda>
@@ -77,12 +81,13 @@ import Testing
                               (at least 0; default: 5)
       --val-fraction <fraction>
                               Share of the corpus held out for validation.
-                              (in (0, 0.5]; default: 0.05)
+                              (in (0, 0.5]; default: 0.05; series: 0.1)
       --val-chars <n>         Most validation characters a periodic validation
                               reads; 0 reads them all. (at least 0; default: 300000)
       --steps <n>             Stop after this many steps. (at least 1)
       --epochs <x>            Stop after this many epochs. (greater than 0; default:
-                              50 when no budget option is given)
+                              50 when no budget option is given; series: --steps
+                              2000 instead)
       --minutes <m>           Stop after this many minutes. (greater than 0)
       --eval-every <n>        Steps between validation runs. (at least 1;
                               default: 500)
@@ -92,7 +97,9 @@ import Testing
       --out <dir>             Folder for checkpoints and logs.
       --seed <seed>           Random seed. (default: 1234)
       --threads <n>           Worker threads. (from 1 to 256; default: all cores)
-      --resume <path>         Continue training from this checkpoint.
+      --resume <path>         Continue training from this checkpoint, or a run
+                              folder's latest (text or series: the data file and
+                              columns come from it).
       --init-from <path>      Start a new run from this model's weights (a
                               checkpoint, or a folder's best); the corpus's new
                               characters are added to its vocabulary.

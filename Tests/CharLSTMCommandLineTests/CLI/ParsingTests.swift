@@ -23,7 +23,7 @@ import Testing
         #expect(r.weightDecay == nil && r.clip == nil && r.validationFraction == nil && r.seed == nil)
         #expect(r.evaluateEvery == 500 && r.checkpointEvery == 500 && r.logEvery == 10)
         #expect(o.steps == nil && o.epochs == nil && o.minutes == nil)
-        #expect(o.budget == TrainingBudget(epochs: 50))
+        #expect(o.budget(for: .text) == TrainingBudget(epochs: 50))
         // The library's defaults for a new run.
         typealias Run = TrainingRun.Configuration
         #expect(Run.defaultCell == .lstm && Run.defaultLayers == 2 && Run.defaultHidden == 256 && Run.defaultDropout == 0)
@@ -71,7 +71,7 @@ import Testing
         expected.run.resume = "runs/x/latest.safetensors"
         expected.run.overwrite = true
         #expect(try Invocation.parse(["train"] + arguments) == .train(expected))
-        #expect(expected.budget == TrainingBudget(steps: 100, epochs: 0.5, seconds: 150))
+        #expect(expected.budget(for: .text) == TrainingBudget(steps: 100, epochs: 0.5, seconds: 150))
         // Each option is bound to its own field: the table names every option once.
         let names = TrainOptions.options.map(\.spec.name)
         #expect(Set(names).count == names.count && names.count == TrainOptions.command.options.count)
@@ -85,7 +85,7 @@ import Testing
         var expected = TrainingRun.Configuration(corpus: "c.txt")
         expected.hidden = 256
         #expect(o.run == expected)
-        #expect(o.budget == TrainingBudget(steps: 5))
+        #expect(o.budget(for: .text) == TrainingBudget(steps: 5))
     }
 
     @Test func everyGenerateOption() throws {

@@ -24,7 +24,7 @@ import Testing
         #expect(exported.vocabulary == best.vocabulary && exported.config == best.config)
         let summary = try #require(exported.trainingSummary)
         #expect(summary == best.trainingSummary)
-        #expect(summary.step > 0 && summary.validationBPC != nil)
+        #expect(summary.step > 0 && summary.validationLoss != nil)
         // About a third of the size: the Adam moments and the carried state are gone.
         let size = try #require(Files.size(output)), full = try #require(Files.size(run + "/best.safetensors"))
         #expect(size * 2 < full)
@@ -33,15 +33,15 @@ import Testing
         let info = Tool.run(["info", output])
         #expect(info.out.contains("trained       step \(summary.step), "), "\(info)")
         #expect(info.out.contains("model only (no training state)"))
-        #expect(info.out.contains(String(format: "validation    %.4f bits/char", summary.validationBPC!)), "\(info)")
+        #expect(info.out.contains(String(format: "validation    %.4f bits/char", summary.validationLoss!)), "\(info)")
         let json = Tool.run(["info", output, "--json"])
         guard case .object(let fields) = try JSONValue.parse(json.out.trimmingCharacters(in: .newlines)) else {
             Issue.record("info --json printed \(json.out)")
             return
         }
         #expect(fields["step"]?.intValue == summary.step)
-        #expect(fields["val_bpc"]?.doubleValue == summary.validationBPC)
-        #expect(fields["best_val_bpc"]?.doubleValue == summary.bestValidationBPC)
+        #expect(fields["val_bpc"]?.doubleValue == summary.validationLoss)
+        #expect(fields["best_val_bpc"]?.doubleValue == summary.bestValidationLoss)
         #expect(fields["epoch"] == nil)
         #expect(Tool.run(["generate", "--checkpoint", output, "--length", "10", "--seed", "3"]).code == 0)
         let corpus = TestCorpus.write(SharedRun.files.corpus, in: folder)

@@ -33,16 +33,16 @@ import CharLSTMKernels
         do {
             let source = SharedRun.latest
             let run = try TrainingRun(configuration(corpus, model, out: folder.path + "/de"))
-            #expect(run.step == 0 && run.trainer.optimizer.snapshot().step == 0 && run.epoch == 0)
+            #expect(run.step == 0 && run.textTrainer!.optimizer.snapshot().step == 0 && run.epoch == 0)
             #expect(run.model.hidden == 16 && run.model.layers == 1 && run.model.cell == .lstm && run.model.dropout == source.config.dropout)
             #expect(run.initialisedFrom == model && run.resumedFrom == nil)
             let growth = try #require(run.vocabularyGrowth)
             let lacking = Set(Self.german.unicodeScalars).subtracting(source.vocabulary.scalars)
             #expect(Set(growth.added.map(\.character)) == lacking && lacking.isSuperset(of: ["ä", "ö", "ü", "ß"]))
-            #expect(run.vocabulary == growth.new && run.vocabulary.count == source.vocabulary.count + lacking.count)
+            #expect(run.vocabulary == growth.new && run.vocabulary!.count == source.vocabulary.count + lacking.count)
             // The weights are the source's, moved: the decoder bias of 'e' is where 'e' now is.
-            let e = try #require(source.vocabulary.index(of: "e")), eNow = try #require(run.vocabulary.index(of: "e"))
-            let layout = ParameterLayout(source.config), grown = run.trainer.model
+            let e = try #require(source.vocabulary.index(of: "e")), eNow = try #require(run.vocabulary!.index(of: "e"))
+            let layout = ParameterLayout(source.config), grown = run.textTrainer!.model
             #expect(grown.parameter("decoder.bias")![Int(eNow)] == source.parameters[layout.decoder.bias + Int(e)])
             #expect(!Files.exists(folder.path + "/de/latest.safetensors"))
 
@@ -111,7 +111,7 @@ import CharLSTMKernels
         let checkpoint = try Checkpoint(file)
         #expect(checkpoint.initialisedFrom == nil)
         let state = try #require(checkpoint.training)
-        #expect(state.patience == nil && state.streak == ValidationStreak(withoutImprovement: 0, lowest: state.bestValidationBPC))
+        #expect(state.patience == nil && state.streak == ValidationStreak(withoutImprovement: 0, lowest: state.bestValidationLoss))
         // And a written streak reads back as written.
         file.metadata["validations_without_improvement"] = "2"
         file.metadata["lowest_scheduled_val_bpc"] = "3.25"

@@ -72,9 +72,9 @@ import Testing
         let measured = rows.compactMap { row in row.validationLoss.map { (row.step, $0) } }
         let lowest = try #require(measured.min { $0.1 < $1.1 })
         #expect(best.step == lowest.0)
-        #expect(abs(try #require(best.validationBPC) - lowest.1) < 1e-12)
-        #expect(try #require(best.validationBPC) <= (try #require(latest.validationBPC)))
-        #expect(latest.step == 30 && latest.bestValidationBPC == best.validationBPC)
+        #expect(abs(try #require(best.validationLoss) - lowest.1) < 1e-12)
+        #expect(try #require(best.validationLoss) <= (try #require(latest.validationLoss)))
+        #expect(latest.step == 30 && latest.bestValidationLoss == best.validationLoss)
 
         // eval --json agrees with the library on the same file.
         let eval = Tool.run(["eval", corpus, "--checkpoint", run + "/latest.safetensors", "--json", "--threads", "1"])

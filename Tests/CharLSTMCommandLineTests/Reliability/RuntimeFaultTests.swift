@@ -9,7 +9,7 @@ import Testing
 @Suite struct RuntimeFaultTests {
     /// `train` options parsed from the command line, run in-process with injected faults.
     private func trainCommand(_ arguments: [String], fileSystem: any FileSystem = POSIXFileSystem(),
-                              beforeStep: ((Trainer) -> Void)? = nil) throws -> (TrainCommand, MemorySink) {
+                              beforeStep: ((Int, CharModel) -> Void)? = nil) throws -> (TrainCommand, MemorySink) {
         guard case .train(let options) = try Invocation.parse(arguments) else { fatalError("not a train invocation") }
         let out = MemorySink()
         return (TrainCommand(options: options, console: Console(out: out, err: MemorySink()),
@@ -68,10 +68,10 @@ import Testing
         // Before step 13 the latest checkpoint is that of step 10; then a decoder bias becomes NaN.
         let (command, _) = try trainCommand(
             Tool.tinyArguments(corpus, out: run, steps: 40) + ["--checkpoint-every", "5", "--eval-every", "1000"],
-            beforeStep: { trainer in
-                if trainer.step == 12 {
+            beforeStep: { step, model in
+                if step == 12 {
                     good.snapshot = FileSnapshot(run + "/latest.safetensors")
-                    trainer.model.parameters[trainer.model.parameters.count - 1] = .nan
+                    model.parameters[model.parameters.count - 1] = .nan
                 }
             })
         var thrown: CharLSTMError?

@@ -120,7 +120,7 @@ enum TestSeries {
         var configuration = TrainingRun.Configuration(corpus: csv, folder: folder.path + "/run")
         configuration.hidden = 8
         configuration.threads = 1
-        let run = try SeriesTrainingRun(configuration, source: SeriesSource(column: "y"))
+        let run = try TrainingRun(configuration, series: SeriesSource(column: "y"))
         let stop = StopToken()
         let outcome = try run.train(budget: .steps(1000), stopToken: stop) { p in if p.step == 7 { stop.requestStop() } }
         #expect(outcome.reason == .stopped && outcome.step == 7)
@@ -158,7 +158,8 @@ enum TestSeries {
         Tool.expectFailure(["eval", corpus, "--checkpoint", series], code: 65)  // not a CSV with column y
         Tool.expectFailure(["forecast", csv, "--checkpoint", text], code: 78, mentions: ["holds a text model, not a series model"])
         Tool.expectFailure(["eval", corpus, "--checkpoint", text, "--season", "4"], code: 64, mentions: ["apply to series models"])
-        Tool.expectFailure(["train", corpus, "--resume", series], code: 78, mentions: ["holds a series model", "--column y"])
+        // A series run resumes from its checkpoint: on another file it is refused as any run on a changed corpus.
+        Tool.expectFailure(["train", corpus, "--resume", series], code: 78, mentions: ["is not the corpus this run was trained on"])
         Tool.expectFailure(["train", csv, "--column", "y", "--resume", text], code: 78, mentions: ["holds a text model"])
 
         let eval = Tool.run(["eval", csv, "--checkpoint", series, "--json", "--season", "25"])

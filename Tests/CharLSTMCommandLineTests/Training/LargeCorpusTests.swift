@@ -63,7 +63,7 @@ import CharLSTMKernels
             try reference.trainStep()
             if step > steps / 2 && (step % 25 == 0 || step == steps) { expected.append(try reference.validate().bitsPerCharacter) }
         }
-        let trainer = resumed.trainer
+        let trainer = resumed.textTrainer!
         #expect(trainer.step == steps && trainer.epoch == 1)
         #expect(Self.bits(trainer.model.parameters) == Self.bits(reference.model.parameters))
         #expect(Self.bits(trainer.optimizer.m) == Self.bits(reference.optimizer.m))
@@ -125,8 +125,8 @@ import CharLSTMKernels
         var configuration = Self.configuration(corpus, folder)
         configuration.checkpointEvery = 2
         let run = try TrainingRun(configuration)
-        run.beforeStep = { trainer in
-            guard trainer.step == 3 else { return }
+        run.beforeStep = { step, _ in
+            guard step == 3 else { return }
             // Written in place (a new file renamed over the path would leave the open one unchanged, and fine).
             let handle = FileHandle(forWritingAtPath: corpus)!
             if rewrite {
@@ -154,7 +154,7 @@ import CharLSTMKernels
         let corpus = TestCorpus.write(TestCorpus.english(characters: 6000), in: folder)
         var configuration = Self.configuration(corpus, folder)
         configuration.validationCharacters = 100
-        let capped = try TrainingRun(configuration).trainer
+        let capped = try TrainingRun(configuration).textTrainer!
         #expect(capped.validation.count == 600)
         let model = capped.model, config = capped.config
         let expected = try model.evaluateStreams(capped.validation.prefix(100), batchSize: config.batchSize,

@@ -109,7 +109,7 @@ final class CountingBytes: ByteSource, @unchecked Sendable {
     @Test func aCheckpointIsReadOnceInBoundedPiecesIntoItsBuffers() throws {
         // A checkpoint with more than a megabyte of data, so that pieces matter.
         let (trainer, vocabulary) = try CheckpointTests.makeTrainer(cell: .lstm, hidden: 300)
-        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationBPC: 2, bestValidationBPC: 1.5,
+        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationLoss: 2, bestValidationLoss: 1.5,
                                     elapsedSeconds: 3)
         let bytes = checkpoint.safeTensors().encoded()
         let dataStart = Self.dataStart(bytes)

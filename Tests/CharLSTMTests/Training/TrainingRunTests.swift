@@ -71,7 +71,7 @@ import Testing
         run.clock = clock.read
         let charsPerStep = Double(run.training.sequenceLength * run.training.batchSize)
         var rates: [Double] = []
-        try run.train(budget: .steps(6)) { rates.append($0.charactersPerSecond) }
+        try run.train(budget: .steps(6)) { rates.append($0.itemsPerSecond) }
         #expect(rates == Array(repeating: charsPerStep, count: 6))
         let rows = try MetricsLog.read(path: run.folder.metrics)
         #expect(rows.map(\.step) == [1, 2, 3, 4, 5, 6])
