@@ -66,12 +66,31 @@ struct EndlessTraining {
 
     /// Starts it in `folder`, writing its standard output and error to `out.txt` and `err.txt` there, saving a
     /// checkpoint every `checkpointEvery` steps and never evaluating.
-    init(_ executable: String, in folder: TemporaryFolder, checkpointEvery: Int = 1_000_000) throws {
-        corpus = TestCorpus.write(TestCorpus.english(characters: 20_000), in: folder)
+    init(_ executable: String, in folder: TemporaryFolder, kind: ModelKind = .text, checkpointEvery: Int = 1_000_000) throws {
+        corpus = kind.writeData(in: folder, size: 20_000)
         run = folder.path + "/run"
-        child = try ChildProcess(executable, ["train", corpus, "--out", run, "--steps", "1000000000", "--log-every", "1",
-                                              "--checkpoint-every", "\(checkpointEvery)", "--eval-every", "1000000"]
-                                     + Tool.tinyModel,
+        child = try ChildProcess(executable, kind.tinyArguments(corpus, out: run, steps: 1_000_000_000)
+                                     + ["--log-every", "1", "--checkpoint-every", "\(checkpointEvery)", "--eval-every", "1000000"],
                                  output: .file(folder.path + "/out.txt"), errorFile: folder.path + "/err.txt")
+    }
+}
+
+/// The two objectives every reliability test runs over, each with its small training data and tiny model.
+extension ModelKind {
+    /// This kind's training data written into `folder`: `size` characters of English text, or a sine of `size`
+    /// rows in the CSV column `y`.
+    func writeData(in folder: TemporaryFolder, size: Int = 3000) -> String {
+        switch self {
+        case .text: TestCorpus.write(TestCorpus.english(characters: size), in: folder)
+        case .series: TestSeries.write(TestSeries.sine(count: size), in: folder)
+        }
+    }
+
+    /// `train <data> --out <out> --steps <steps>` with the tiny model (``Tool/tinyModel``) of this kind.
+    func tinyArguments(_ data: String, out: String, steps: Int = 5) -> [String] {
+        switch self {
+        case .text: Tool.tinyArguments(data, out: out, steps: steps)
+        case .series: ["train", data, "--column", "y", "--out", out, "--steps", "\(steps)"] + Tool.tinyModel
+        }
     }
 }

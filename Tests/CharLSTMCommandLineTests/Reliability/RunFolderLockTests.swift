@@ -41,10 +41,11 @@ import Testing
         #expect(folder.contents("victim") == Array("keep me".utf8))
     }
 
-    @Test func aSecondTrainingOnTheSameFolderIsRefusedAndAKilledOwnerNeverBlocks() throws {
+    @Test(arguments: ModelKind.allCases)
+    func aSecondTrainingOnTheSameFolderIsRefusedAndAKilledOwnerNeverBlocks(kind: ModelKind) throws {
         let executable = try #require(Executable.path, "\(Executable.missing)")
         let folder = TemporaryFolder()
-        let training = try EndlessTraining(executable, in: folder, checkpointEvery: 2)
+        let training = try EndlessTraining(executable, in: folder, kind: kind, checkpointEvery: 2)
         let (first, corpus, run) = (training.child, training.corpus, training.run)
         // Training runs (and owns the folder) before its first checkpoint, and after it.
         #expect(waitUntil(timeout: 30) { Files.exists(run + "/metrics.csv") }, "training did not start")
@@ -52,7 +53,7 @@ import Testing
             if waitForCheckpoint {
                 #expect(waitUntil(timeout: 30) { Files.exists(run + "/latest.safetensors") }, "no checkpoint was saved")
             }
-            for arguments in [Tool.tinyArguments(corpus, out: run), Tool.tinyArguments(corpus, out: run) + ["--force"],
+            for arguments in [kind.tinyArguments(corpus, out: run), kind.tinyArguments(corpus, out: run) + ["--force"],
                               ["train", "--resume", run, "--threads", "1"],
                               ["train", "--resume", run + "/latest.safetensors", "--threads", "1"]] {
                 let second = try ChildProcess.runTool(executable, arguments, in: folder.path, timeout: 30)
@@ -63,8 +64,9 @@ import Testing
         // Readers take no lock.
         let info = Tool.run(["info", run])
         #expect(info.code == 0, "\(info)")
-        let generate = Tool.run(["generate", "--checkpoint", run, "--length", "5", "--seed", "2"])
-        #expect(generate.code == 0, "\(generate)")
+        let read = kind == .text ? Tool.run(["generate", "--checkpoint", run, "--length", "5", "--seed", "2"])
+            : Tool.run(["forecast", corpus, "--checkpoint", run, "--steps", "3"])
+        #expect(read.code == 0, "\(read)")
         #expect(first.wait(timeout: 0) == nil, "the first training stopped: \(String(decoding: folder.contents("err.txt") ?? [], as: UTF8.self))")
 
         first.signal(SIGKILL)

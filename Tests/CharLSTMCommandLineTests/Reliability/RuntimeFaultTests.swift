@@ -5,7 +5,7 @@ import Testing
 @testable import CharLSTMCommandLine
 @testable import CharLSTMTestSupport
 
-/// Faults during training: a full disk while saving, a loss that becomes NaN.
+/// Faults during training: a full disk while saving, a loss that becomes NaN; for a text and a series run alike.
 @Suite struct RuntimeFaultTests {
     /// `train` options parsed from the command line, run in-process with injected faults.
     private func trainCommand(_ arguments: [String], fileSystem: any FileSystem = POSIXFileSystem(),
@@ -16,13 +16,14 @@ import Testing
                              fileSystem: fileSystem, beforeStep: beforeStep), out)
     }
 
-    @Test func diskFullWhileSavingKeepsThePreviousCheckpoint() throws {
+    @Test(arguments: ModelKind.allCases)
+    func diskFullWhileSavingKeepsThePreviousCheckpoint(kind: ModelKind) throws {
         let folder = TemporaryFolder()
-        let corpus = TestCorpus.write(TestCorpus.english(), in: folder)
+        let corpus = kind.writeData(in: folder)
         let run = folder.path + "/run"
         let disk = DiskFullFileSystem(failAt: 3, matching: "latest.safetensors")
         let (command, out) = try trainCommand(
-            Tool.tinyArguments(corpus, out: run, steps: 40) + ["--checkpoint-every", "5", "--eval-every", "1000"],
+            kind.tinyArguments(corpus, out: run, steps: 40) + ["--checkpoint-every", "5", "--eval-every", "1000"],
             fileSystem: disk)
         var thrown: CharLSTMError?
         do { _ = try command.run() } catch let error as CharLSTMError { thrown = error }
@@ -44,11 +45,12 @@ import Testing
         Tool.expectFailureShape(entry, code: 74, mentions: ["No space left on device"])
     }
 
-    @Test func diskFullOnTheFirstSaveSaysNothingWasSaved() throws {
+    @Test(arguments: ModelKind.allCases)
+    func diskFullOnTheFirstSaveSaysNothingWasSaved(kind: ModelKind) throws {
         let folder = TemporaryFolder()
-        let corpus = TestCorpus.write(TestCorpus.english(), in: folder)
+        let corpus = kind.writeData(in: folder)
         let run = folder.path + "/run"
-        let (command, _) = try trainCommand(Tool.tinyArguments(corpus, out: run, steps: 10) + ["--eval-every", "5"],
+        let (command, _) = try trainCommand(kind.tinyArguments(corpus, out: run, steps: 10) + ["--eval-every", "5"],
                                             fileSystem: DiskFullFileSystem(failAt: 1, matching: "best.safetensors"))
         #expect {
             _ = try command.run()
@@ -60,14 +62,15 @@ import Testing
         #expect(FileSnapshot.folder(run).keys.allSatisfy { !$0.contains(".tmp") })
     }
 
-    @Test func nonFiniteLossStopsWithExitCode70AndKeepsTheLastGoodCheckpoint() throws {
+    @Test(arguments: ModelKind.allCases)
+    func nonFiniteLossStopsWithExitCode70AndKeepsTheLastGoodCheckpoint(kind: ModelKind) throws {
         let folder = TemporaryFolder()
-        let corpus = TestCorpus.write(TestCorpus.english(), in: folder)
+        let corpus = kind.writeData(in: folder)
         let run = folder.path + "/run"
         let good = SnapshotBox()
         // Before step 13 the latest checkpoint is that of step 10; then a decoder bias becomes NaN.
         let (command, _) = try trainCommand(
-            Tool.tinyArguments(corpus, out: run, steps: 40) + ["--checkpoint-every", "5", "--eval-every", "1000"],
+            kind.tinyArguments(corpus, out: run, steps: 40) + ["--checkpoint-every", "5", "--eval-every", "1000"],
             beforeStep: { step, model in
                 if step == 12 {
                     good.snapshot = FileSnapshot(run + "/latest.safetensors")

@@ -11,11 +11,11 @@ import Testing
         (FileManager.default.contents(atPath: path) ?? Data()).reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
     }
 
-    @Test(arguments: [SIGINT, SIGTERM])
-    func signalSavesLatestAndExits(signal: Int32) throws {
+    @Test(arguments: ModelKind.allCases, [SIGINT, SIGTERM])
+    func signalSavesLatestAndExits(kind: ModelKind, signal: Int32) throws {
         let executable = try #require(Executable.path, "\(Executable.missing)")
         let folder = TemporaryFolder()
-        let training = try EndlessTraining(executable, in: folder)
+        let training = try EndlessTraining(executable, in: folder, kind: kind)
         let (child, run) = (training.child, training.run)
         // Two metrics rows: the loop (and its signal watcher) is running.
         #expect(waitUntil(timeout: 30) { lineCount(run + "/metrics.csv") >= 3 }, "training did not start")
@@ -36,7 +36,7 @@ import Testing
         let step = try #require(checkpoint.training?.step)
         #expect(step >= 2)
         #expect(out.contains("interrupted at step \(step): saved '\(latest)'"), "\(out)")
-        #expect(out.contains("charlstm train --resume \(run)"))
+        #expect(out.contains("charlstm train " + (kind == .series ? training.corpus + " " : "") + "--resume \(run)"), "\(out)")
         let resumed = Tool.run(["train", "--resume", run, "--steps", "\(step + 3)", "--threads", "1"])
         #expect(resumed.code == 0, "\(resumed)")
         #expect(resumed.out.contains("resuming '\(latest)' at step \(step)"))
@@ -49,11 +49,12 @@ import Testing
     /// advanced past the previous kill's, at most the one interrupted temporary file may be left, and the
     /// next run clears it: after a last clean run no temporary file remains. Slow (about 20 s): runs only
     /// with `CHARLSTM_SLOW_TESTS=1`.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["CHARLSTM_SLOW_TESTS"] == "1", "set CHARLSTM_SLOW_TESTS=1"))
-    func sigkillAtRandomMomentsNeverLeavesABrokenCheckpoint() throws {
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["CHARLSTM_SLOW_TESTS"] == "1", "set CHARLSTM_SLOW_TESTS=1"),
+          arguments: ModelKind.allCases)
+    func sigkillAtRandomMomentsNeverLeavesABrokenCheckpoint(kind: ModelKind) throws {
         let executable = try #require(Executable.path, "\(Executable.missing)")
         let folder = TemporaryFolder()
-        let corpus = TestCorpus.write(TestCorpus.english(characters: 20_000), in: folder)
+        let corpus = kind.writeData(in: folder, size: 20_000)
         let run = folder.path + "/run"
         let latest = run + "/latest.safetensors", best = run + "/best.safetensors"
         func temporaryFiles() -> [String] { Files.names(inFolder: run).filter { $0.contains(".tmp-") } }
@@ -65,7 +66,7 @@ import Testing
         for kill in 0..<kills {
             let arguments = Files.exists(latest)
                 ? ["train", "--resume", run, "--threads", "1", "--steps", "1000000000"] + saving
-                : ["train", corpus, "--out", run, "--force", "--steps", "1000000000"] + Tool.tinyModel + saving
+                : kind.tinyArguments(corpus, out: run, steps: 1_000_000_000) + ["--force"] + saving
             let child = try ChildProcess(executable, arguments, output: .file(folder.path + "/out.txt"),
                                          errorFile: folder.path + "/err.txt")
             // Once it has saved beyond the last kill, kill it at a random moment of what follows.
@@ -81,7 +82,9 @@ import Testing
             lastStep = step
             #expect(temporaryFiles().count <= 1, "kill \(kill): \(temporaryFiles())")
             if Files.exists(best) { _ = try Checkpoint.load(path: best) }
-            if Files.exists(run + "/metrics.csv") { _ = try MetricsLog.read(path: run + "/metrics.csv") }
+            if Files.exists(run + "/metrics.csv") {
+                _ = try MetricsLog.read(path: run + "/metrics.csv", header: kind == .text ? MetricsLog.header : MetricsLog.seriesHeader)
+            }
         }
         // A last run to its end clears what the kills left.
         let last = Tool.run(["train", "--resume", run, "--threads", "1", "--steps", "\(lastStep + 2)"])
