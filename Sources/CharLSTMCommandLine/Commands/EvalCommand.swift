@@ -53,7 +53,7 @@ struct EvalCommand {
             throw CharLSTMError.invalidData("'\(options.file)' has \(table.count) values: after a warm-up of \(warmup) none is left "
                 + "to predict; at least \(warmup + 1) are needed (or a smaller --warmup)")
         }
-        let r = forecaster.evaluate(table, warmup: warmup, season: options.season)
+        let r = try forecaster.evaluate(table, warmup: warmup, season: options.season)
         let column = forecaster.scaling.target
         if options.json {
             var fields: [String: JSONValue] = [
