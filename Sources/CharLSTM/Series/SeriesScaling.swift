@@ -76,24 +76,6 @@ public struct SeriesScaling: Equatable, Sendable {
             "std": .array(deviation.map { .double($0) }), "lag": .int(lag),
         ]).encoded
     }
-
-    /// Reads ``metadata``; throws `.invalidData` unless it lists `width` columns with finite statistics.
-    init(metadata text: String, width: Int) throws(CharLSTMError) {
-        guard case .object(let o)? = try? JSONValue.parse(text), case .array(let names)? = o["columns"],
-              case .array(let means)? = o["mean"], case .array(let deviations)? = o["std"] else {
-            throw .invalidData("malformed series metadata (a JSON object with columns, mean and std)")
-        }
-        let columns = names.compactMap(\.stringValue), mean = means.compactMap(\.doubleValue)
-        let deviation = deviations.compactMap(\.doubleValue)
-        guard columns.count == width, mean.count == width, deviation.count == width,
-              mean.allSatisfy(\.isFinite), deviation.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-            throw .invalidData("the series metadata must give a name, a finite mean and a positive std for each of the "
-                + "\(width) inputs of the model")
-        }
-        let lag = o["lag"].map { $0.intValue ?? -1 } ?? 0
-        guard Self.lagRange.contains(lag) else { throw .invalidData("the series metadata's lag is not a whole number ≥ 0") }
-        self.init(columns: columns, mean: mean, deviation: deviation, lag: lag)
-    }
 }
 
 extension Checkpoint {
