@@ -56,11 +56,17 @@ public struct SeriesScaling: Equatable, Sendable {
     public var target: String { columns[0] }
 
     /// The rows the model reads for `table`: its values, differenced over ``lag`` steps and standardised,
-    /// row-major [count − lag, columns]. Row i stands for row i + lag of the table. O(values).
+    /// row-major [count − lag, columns]. Row i stands for row i + lag of the table. A value further than
+    /// ``standardizedLimit`` deviations from the mean (one far outside what the model was trained on) is read as
+    /// that far: every cell saturates long before, and the model's arithmetic stays finite. O(values).
     public func standardize(_ table: SeriesTable) -> [Float] {
-        let F = columns.count, d = Self.differences(table.values, width: F, lag: lag)
-        return d.indices.map { Float((d[$0] - mean[$0 % F]) / deviation[$0 % F]) }
+        let F = columns.count, d = Self.differences(table.values, width: F, lag: lag), limit = Self.standardizedLimit
+        return d.indices.map { Float(min(limit, max(-limit, (d[$0] - mean[$0 % F]) / deviation[$0 % F]))) }
     }
+
+    /// The most standard deviations from the mean a standardised value is: 10^18. Its square, and the model's
+    /// squared errors, stay finite in `Float` arithmetic.
+    public static let standardizedLimit = 1e18
 
     /// A model output for column `j` back in the series' units: the value itself, or, when the model sees
     /// differences, the change added to `base`, the value ``lag`` steps before.
