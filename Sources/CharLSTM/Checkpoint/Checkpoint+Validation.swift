@@ -42,6 +42,8 @@ extension Checkpoint {
             let hidden = try ValueRange.integer(c["hidden"], field: "config.hidden", in: ModelConfig.hiddenRange)
             let inputs = try ValueRange.integer(c["vocab_size"], field: "config.vocab_size", in: Self.inputRange)
             let dropout = try ValueRange.real(c["dropout"], field: "config.dropout", in: ModelConfig.dropoutInterval)
+            // As a Float, which the model computes with: a dropout just below 1 may round to 1, and 1 / (1 − p) to ∞.
+            guard Float(dropout) < 1 else { throw .invalidData("config.dropout must be below 1 as a 32-bit float, got \(dropout)") }
             config = ModelConfig(cell: cell, vocabularySize: inputs, hidden: hidden, layers: layers, dropout: Float(dropout))
 
             series = try meta["series"].map { text throws(CharLSTMError) in try SeriesScaling(metadata: text, width: inputs) }

@@ -165,10 +165,18 @@ public final class MetricsLog {
         var last: UInt8 = 0
         guard pread(fd, &last, 1, size - 1) == 1 else { throw ioError("read") }
         if last != 10 {
-            // Cut back to just after the last newline (the header's at least).
-            var end = Int(size) - 1
-            var byte: UInt8 = 0
-            while end > 0, pread(fd, &byte, 1, off_t(end - 1)) == 1, byte != 10 { end -= 1 }
+            // Cut back to just after the last newline (the header's at least), looking for it 64 KiB at a time.
+            var end = Int(size)
+            var piece = [UInt8](repeating: 0, count: 1 << 16)
+            search: while end > 0 {
+                let start = max(0, end - piece.count)
+                guard pread(fd, &piece, end - start, off_t(start)) == end - start else { throw ioError("read") }
+                for i in stride(from: end - start - 1, through: 0, by: -1) where piece[i] == 10 {
+                    end = start + i + 1
+                    break search
+                }
+                end = start
+            }
             guard ftruncate(fd, off_t(end)) == 0 else { throw ioError("truncate") }
         }
     }
