@@ -118,6 +118,8 @@ public final class TrainingRun: @unchecked Sendable {
         }
         folder = RunFolder(folderPath)
         try folder.checkUsable()
+        // Taken before anything in the folder is read, so that two resumes of one folder can never both train.
+        let held = try folder.lockIfPresent()
         let resumed = try configuration.resume.map(ResumedRun.init(given:))
         resumedFrom = resumed?.path
         patience = configuration.patience ?? resumed?.state.patience
@@ -139,7 +141,7 @@ public final class TrainingRun: @unchecked Sendable {
         // Only now is the folder touched. A run never overwrites another: a new run, or a resumed one sent to
         // another folder, needs one without checkpoints (or `overwrite`).
         let continuing = resumedFolder.map { Files.sameFile($0.path, folderPath) } ?? false
-        lock = try folder.prepare(continuing: continuing, overwrite: configuration.overwrite)
+        lock = try folder.prepare(continuing: continuing, overwrite: configuration.overwrite, holding: held)
     }
 
     /// Trains until `budget` is spent, ``patience`` scheduled validations in a row find no new lowest loss, or

@@ -51,4 +51,12 @@ import Testing
     @Test func terminalWidthIsPositive() {
         #expect(ProgressLine.terminalWidth() > 0)
     }
+
+    @Test func progressAtTheLastCountIsWritten() {
+        let n = ValueRange.countLimit
+        for unit in [LossUnit.bitsPerCharacter, .rootMeanSquaredError] {
+            #expect(!ProgressLine.format(step: n, totalSteps: n, epoch: Double(n), unit: unit, trainLoss: 1, validationLoss: 1,
+                                         itemsPerSecond: 1e12, eta: 1e12, width: 200).isEmpty)
+        }
+    }
 }

@@ -21,31 +21,9 @@ import Testing
     }
 
     /// Elements and the texts of `<text>` elements of a parsed XML document.
-    final class Collector: NSObject, XMLParserDelegate {
-        var elements: [(name: String, attributes: [String: String])] = []
-        var texts: [String] = []
-        private var inText = false
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
-                    qualifiedName: String?, attributes: [String: String] = [:]) {
-            elements.append((name, attributes))
-            inText = name == "text"
-            if inText { texts.append("") }
-        }
-        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-            inText = false
-        }
-        func parser(_ parser: XMLParser, foundCharacters string: String) {
-            if inText { texts[texts.count - 1] += string }
-        }
-        func mentions(_ fragment: String) -> Bool { texts.contains { $0.contains(fragment) } }
-    }
+    typealias Collector = SVGDocument.Collector
 
-    static func parse(_ svg: String) -> Collector? {
-        let collector = Collector()
-        let parser = XMLParser(data: Data(svg.utf8))
-        parser.delegate = collector
-        return parser.parse() ? collector : nil
-    }
+    static func parse(_ svg: String) -> Collector? { SVGDocument.parse(svg) }
 
     /// The number of vertices of the polyline with this id.
     static func vertexCount(_ doc: Collector, _ id: String) -> Int? {

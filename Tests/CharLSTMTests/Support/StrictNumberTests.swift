@@ -1,6 +1,5 @@
 import Testing
 @testable import CharLSTM
-@testable import CharLSTMCommandLine
 @testable import CharLSTMTestSupport
 
 @Suite struct StrictNumberTests {
