@@ -114,18 +114,16 @@ public struct SeriesEvaluation: Equatable, Sendable {
 }
 
 /// Running sums of errors, for RMSE and MAE.
-package struct ErrorSums {
-    package private(set) var count = 0
+struct ErrorSums {
+    private(set) var count = 0
     private var squares = 0.0, absolutes = 0.0
 
-    package init() {}
-
-    package mutating func add(_ error: Double) {
+    mutating func add(_ error: Double) {
         count += 1
         squares += error * error
         absolutes += abs(error)
     }
 
-    package var rmse: Double { (squares / Double(max(count, 1))).squareRoot() }
-    package var mae: Double { absolutes / Double(max(count, 1)) }
+    var rmse: Double { (squares / Double(max(count, 1))).squareRoot() }
+    var mae: Double { absolutes / Double(max(count, 1)) }
 }

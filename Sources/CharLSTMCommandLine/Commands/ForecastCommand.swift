@@ -39,7 +39,9 @@ struct ForecastCommand {
             try console.out.write("\(k),\(value)" + (held > 0 ? "," + (k <= held ? "\(actual[k - 1])" : "") : "") + "\n")
             try console.out.flush()
         }
-        if held > 0 { try reportErrors(forecast: forecast, actual: actual, history: history.column(0)) }
+        if held > 0 {
+            try report(try SeriesBacktest(forecast: forecast, actual: actual, history: history.column(0), season: o.season))
+        }
         if let plot = o.plot {
             let past = history.column(0).suffix(max(4 * steps, 100))
             let svg = ForecastPlot.svg(history: Array(past), forecast: forecast, actual: actual,
@@ -49,20 +51,13 @@ struct ForecastCommand {
         return 0
     }
 
-    /// Errors over the held-out values the forecast reaches, on standard error.
-    private func reportErrors(forecast: [Double], actual: [Double], history: [Double]) throws {
-        let n = min(forecast.count, actual.count), last = history.last!
-        var model = ErrorSums(), naive = ErrorSums(), seasonal = ErrorSums()
-        for k in 0..<n {
-            model.add(forecast[k] - actual[k])
-            naive.add(last - actual[k])
-            if let s = options.season, history.count >= s { seasonal.add(history[history.count - s + k % s] - actual[k]) }
-        }
-        var line = "forecast of \(n) held-out values: RMSE \(formatValue(model.rmse)), MAE \(formatValue(model.mae)); "
-            + "naive (last value repeated) RMSE \(formatValue(naive.rmse))"
-        if let s = options.season {
-            line += seasonal.count > 0 ? "; seasonal naive (period \(s)) RMSE \(formatValue(seasonal.rmse))"
-                : "; seasonal naive needs \(s) values of history"
+    /// The backtest's errors (over the held-out values the forecast reaches), on standard error.
+    private func report(_ score: SeriesBacktest) throws {
+        var line = "forecast of \(score.count) held-out values: RMSE \(formatValue(score.rmse)), MAE \(formatValue(score.mae)); "
+            + "naive (last value repeated) RMSE \(formatValue(score.naiveRMSE))"
+        if let s = score.season {
+            line += score.seasonalNaiveRMSE.map { "; seasonal naive (period \(s)) RMSE \(formatValue($0))" }
+                ?? "; seasonal naive needs \(s) values of history"
         }
         try console.out.flush()
         try console.err.write(line + "\n")

@@ -98,6 +98,12 @@ struct ReferenceForecaster {
         for (k, (a, b)) in zip(fast, slow).enumerated() {
             #expect(abs(a - b) <= 1e-4 * max(1, abs(b)), "step \(k + 1): \(a) against \(b)")
         }
+        // The backtest holds out the last 40 values and forecasts them from the 200 before.
+        let backtest = try forecaster.backtest(table, holdout: 40, season: 12)
+        let slowBacktest = reference.forecast(history, steps: 40), held = table.rows(200..<240).column(0)
+        #expect(backtest.actual == held && backtest.score.count == 40)
+        let backtestRMSE = (zip(slowBacktest, held).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / 40).squareRoot()
+        #expect(abs(backtest.score.rmse - backtestRMSE) <= 1e-4 * max(1, backtestRMSE), "\(backtest.score.rmse) against \(backtestRMSE)")
         let warmup = 30
         let evaluation = try forecaster.evaluate(table, warmup: warmup, season: 12)
         let predictions = reference.oneStepAhead(table, warmup: warmup)
