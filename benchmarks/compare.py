@@ -6,7 +6,15 @@ prints a Markdown table of both with ratios (charlstm ÷ PyTorch), the date and 
 
 With --rounds N (default 3) each config is measured N times, the two sides alternating, and each side's best
 round is reported: on a shared machine other tenants only ever slow a run down, and alternating exposes both
-sides to the same neighbours. The spread of the per-round training ratios is printed under the table.
+sides to the same neighbours. The spread of the per-round training ratios is printed under the table, and the
+plan charlstm's planner made for each config's matrix products (kernel and blocking per product).
+
+With --record the run is also written to benchmarks/results/compare-<machine>.json (see results.py), which is
+where README's tables come from. Its "results" hold, per config: "config", "layers", "hidden", "seq_length",
+"batch_size", "dropout", "charlstm" and "pytorch" (each side's best-of-rounds record: train_chars_per_sec,
+generate_chars_per_sec, peak_rss_mib, and for charlstm train_gflops, peak_gflops, train_percent_of_peak,
+generate_weights, plan, sgemm_percent_of_peak), "train_ratio", "generate_ratio", "rss_ratio" and
+"round_train_ratios"; and "cell", "threads", "seconds", "rounds", "corpus", "load_before", "load_after".
 """
 
 import argparse
@@ -68,6 +76,8 @@ def best_of(records: list[dict]) -> dict:
         best["train_percent_of_peak"] = fastest["train_percent_of_peak"]
         best["peak_gflops"] = fastest["peak_gflops"]
         best["sgemm_percent_of_peak"] = fastest.get("sgemm_percent_of_peak", {})
+        if "plan" in fastest:
+            best["plan"] = fastest["plan"]
     best["peak_rss_mib"] = max(r["peak_rss_mib"] for r in records)
     return best
 
@@ -108,7 +118,8 @@ def report(args, pairs: list[tuple[dict, dict]], load_before: float, load_after:
     first = pairs[0][0] if pairs else {}
     machine = first.get("cpu") or cpu_model()
     if "isa" in first:
-        machine += f", ISA {first['isa']}, SGEMM kernel {first.get('kernel', '?')}"
+        machine += f", ISA {first['isa']}" + (f", SGEMM kernel {first['kernel']} forced" if first.get("kernel_forced")
+                                              else ", SGEMM kernels planned per product (below)")
     rounds = getattr(args, "rounds", 1)
     intro = (f"{datetime.date.today().isoformat()}, {machine}, {args.threads} threads, cell {args.cell}, "
              f"dropout {args.dropout}, {args.seconds:g} s per measurement, "
@@ -117,7 +128,7 @@ def report(args, pairs: list[tuple[dict, dict]], load_before: float, load_after:
              f"PyTorch {torch_version} (CPU). Ratios are charlstm ÷ PyTorch; PyTorch's RSS includes the "
              f"interpreter and the torch import. 1-minute load average {load_before:.2f} before, {load_after:.2f} "
              f"after (anything much above 0 on an idle machine makes both sides slower).")
-    return intro + "\n\n" + markdown_table(header, rows) + spread(pairs) + sgemm_table(pairs)
+    return intro + "\n\n" + markdown_table(header, rows) + spread(pairs) + sgemm_table(pairs) + plan_table(pairs)
 
 
 def spread(pairs: list[tuple[dict, dict]]) -> str:
@@ -145,6 +156,91 @@ def sgemm_table(pairs: list[tuple[dict, dict]]) -> str:
     return "\n\nSGEMM alone on the training step's products, % of peak:\n\n" + markdown_table(["config", *names], rows)
 
 
+def plan_table(pairs: list[tuple[dict, dict]]) -> str:
+    """The kernel and blocking charlstm's planner chose for each product, per config."""
+    rows = []
+    for ours, _ in pairs:
+        for name, entry in ours.get("plan", {}).items():
+            rows.append([ours["config"], name, entry.get("problem", ""), entry.get("choice", ""), entry.get("gflops", "–")])
+    if not rows:
+        return ""
+    return ("\n\nThe plan (charlstm's planner, measured on this machine; `charlstm bench` lists every candidate):\n\n"
+            + markdown_table(["config", "product", "shape", "kernel and blocking", "GFLOP/s"], rows))
+
+
+def recorded_results(args, pairs: list[tuple[dict, dict]], load_before: float, load_after: float) -> dict:
+    """The figures of this run as README's tables need them (keys in the module's docstring)."""
+    configs = []
+    for ours, theirs in pairs:
+        configs.append({
+            "config": ours["config"], "layers": ours["layers"], "hidden": ours["hidden"],
+            "seq_length": ours["seq_length"], "batch_size": ours["batch_size"], "dropout": ours["dropout"],
+            "charlstm": {k: v for k, v in ours.items() if k != "round_train_ratios"},
+            "pytorch": theirs,
+            "train_ratio": ours["train_chars_per_sec"] / theirs["train_chars_per_sec"],
+            "generate_ratio": ours["generate_chars_per_sec"] / theirs["generate_chars_per_sec"],
+            "rss_ratio": ours["peak_rss_mib"] / theirs["peak_rss_mib"],
+            "round_train_ratios": ours.get("round_train_ratios", []),
+        })
+    return {"configs": configs, "cell": args.cell, "threads": args.threads, "seconds": args.seconds,
+            "rounds": args.rounds, "dropout": args.dropout, "corpus": Path(args.corpus).name,
+            "load_before": load_before, "load_after": load_after}
+
+
+def record_run(name: str, results: dict, bench: dict, pytorch_version) -> None:
+    """Writes the run with results.py's `record` (benchmarks/results/<name>-<machine>.json)."""
+    try:
+        from results import record
+    except ImportError:  # results.py not there yet: the same file, written per its specification
+        record = record_without_helper
+    record(name, results=results, bench=bench, pytorch_version=pytorch_version, command=sys.argv)
+
+
+def record_without_helper(name: str, results: dict, bench: dict, pytorch_version, command: list[str],
+                          folder: Path = REPO / "benchmarks" / "results") -> Path:
+    """The `record` of benchmarks/results.py, for a checkout that lacks it: the schema-1 result file."""
+    import re
+    cpu = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if not line.strip():
+                break
+            key, _, value = line.partition(":")
+            cpu[key.strip()] = value.strip()
+    except OSError:
+        pass
+    vendor, family, model = cpu.get("vendor_id", ""), cpu.get("cpu family", ""), cpu.get("model", "")
+    slug, kind = {("GenuineIntel", "6", "207"): ("intel-emerald-rapids", "Intel Xeon Emerald Rapids"),
+                  ("GenuineIntel", "6", "143"): ("intel-sapphire-rapids", "Intel Xeon Sapphire Rapids")}.get(
+        (vendor, family, model), (None, None))
+    if slug is None and vendor == "AuthenticAMD":
+        m = int(model or 0)
+        slug, kind = (("amd-zen5", "AMD EPYC Zen 5") if family == "26" else
+                      ("amd-zen4", "AMD EPYC Zen 4") if 0x10 <= m <= 0x1F or 0x60 <= m <= 0x7F or 0xA0 <= m <= 0xAF
+                      else ("amd-zen3", "AMD EPYC Zen 3"))
+    if slug is None:
+        short = {"GenuineIntel": "intel"}.get(vendor, re.sub(r"[^a-z0-9]+", "", vendor.lower()) or "cpu")
+        slug, kind = f"{short}-f{family}m{model}", f"{vendor} family {family} model {model}"
+    git = lambda *a: subprocess.run(["git", "-C", str(REPO), *a], capture_output=True, text=True).stdout.strip()
+    swift = re.search(r"Swift version (\S+)", subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout)
+    document = {
+        "schema": 1, "name": name,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "commit": (git("rev-parse", "--short", "HEAD") or "unknown")
+                  + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else ""),
+        "command": " ".join(["python3", *command]),
+        "machine": {"slug": slug, "kind": kind, "cpu": bench.get("cpu", cpu.get("model name", "unknown")),
+                    "isa": bench.get("isa"), "peak_gflops": bench.get("peak_gflops"), "cores": os.cpu_count()},
+        "versions": {"swift": swift.group(1) if swift else None, "pytorch": pytorch_version},
+        "results": results,
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{slug}.json"
+    path.write_text(json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    print(f"recorded {path}", file=sys.stderr)
+    return path
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--charlstm", default=str(REPO / ".build" / "release" / "charlstm"))
@@ -155,6 +251,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per config; each side's best is kept")
+    parser.add_argument("--record", action="store_true",
+                        help="also write the run to benchmarks/results/compare-<machine>.json (README's tables)")
     args = parser.parse_args()
     if args.rounds < 1:
         sys.exit("error: --rounds must be at least 1")
@@ -165,7 +263,13 @@ def main():
     pairs, load_before = [], os.getloadavg()[0]
     for config in config_names(args.config):
         pairs.append(measure(args, config))
-    print(report(args, pairs, load_before, os.getloadavg()[0]))
+    load_after = os.getloadavg()[0]
+    print(report(args, pairs, load_before, load_after))
+    if args.record:
+        torch_version = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
+                                       capture_output=True, text=True).stdout.strip() or None
+        name = "compare" if args.dropout == 0 and args.cell == "lstm" else f"compare-{args.cell}-dropout{args.dropout:g}".replace(".", "")
+        record_run(name, recorded_results(args, pairs, load_before, load_after), pairs[0][0], torch_version)
 
 
 if __name__ == "__main__":

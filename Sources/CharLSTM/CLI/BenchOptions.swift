@@ -22,6 +22,8 @@ public struct BenchOptions: Equatable, Sendable {
     public var threads: Int?
     public var dropout = 0.0
     public var json = false
+    /// Measure the plan anew instead of reading it from the cache (and remember the new one).
+    public var replan = false
     /// Long names (without dashes) of the options given on the command line.
     public var explicitlySet: Set<String> = []
 
@@ -43,6 +45,7 @@ public struct BenchOptions: Equatable, Sendable {
                 CommonOptions.threads,
                 CommonOptions.dropout(default: d.dropout),
                 CommonOptions.json,
+                OptionSpec("replan", .flag, "Time the candidate kernels anew instead of using the cached plan"),
             ],
             example: "charlstm bench --config M --seconds 20 --json"
         )
@@ -56,6 +59,7 @@ public struct BenchOptions: Equatable, Sendable {
         try args.read("threads", into: &threads)
         try args.read("dropout", into: &dropout)
         args.read("json", into: &json)
+        args.read("replan", into: &replan)
         explicitlySet = args.givenNames
     }
 }

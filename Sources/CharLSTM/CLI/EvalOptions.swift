@@ -13,6 +13,9 @@ public struct EvalOptions: Equatable, Sendable {
     public var season: Int?
     /// Series checkpoints: fill missing values linearly.
     public var interpolate = false
+    /// Text models: measure through generation's one-character step with its weights stored this way (nil: the
+    /// batched evaluation, fp32).
+    public var weights: WeightPrecision?
 
     public init(file: String, checkpoint: String) {
         self.file = file
@@ -30,6 +33,9 @@ public struct EvalOptions: Equatable, Sendable {
             .init(OptionSpec("season", .integer(1...Int.max), value: "n",
                              "Series: also report the seasonal-naive forecast of this period"), \.season),
             .init(CommonOptions.interpolate, flag: \.interpolate),
+            .init(OptionSpec("weights", .choice(WeightPrecision.allCases.map(\.rawValue)), value: "format",
+                             "Measure what generation computes, one character at a time, with its weights stored as f32 "
+                                 + "or bf16 (the quality cost of `generate --weights bf16`)"), \.weights),
         ]
     }
 

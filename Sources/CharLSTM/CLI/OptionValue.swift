@@ -54,6 +54,8 @@ extension ChoiceValue {
 }
 
 extension CellKind: ChoiceValue {}
+extension GenerateOptions.Weights: ChoiceValue {}
+extension WeightPrecision: ChoiceValue {}
 extension BenchOptions.Config: ChoiceValue {}
 extension LearningRateSchedule.Shape: ChoiceValue {}
 

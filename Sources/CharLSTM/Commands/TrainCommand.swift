@@ -9,6 +9,9 @@ struct TrainCommand {
     var fileSystem: any FileSystem = POSIXFileSystem()
     /// Called before every training step; tests inject faults here.
     var beforeStep: ((Trainer) -> Void)? = nil
+    /// Where plans of the matrix products are remembered; tests inject a temporary folder. The CLI uses the
+    /// user's cache folder.
+    var planCache: PlanCache? = Paths.planCache()
 
     func run() throws -> Int32 {
         if let column = options.column { return try SeriesTrainCommand(options: options, column: column, console: console).run() }
@@ -31,6 +34,10 @@ struct TrainCommand {
                 : "added \(growth.added.count) character\(growth.added.count == 1 ? "" : "s") to the model's \(growth.old.count): "
                     + growth.addedDescription)
         }
+
+        // The fastest kernels and blocking for this model's products on this machine (the same bits whichever).
+        ProductPlanning.activate(config: model, sequenceLength: run.training.sequenceLength, batchSize: run.training.batchSize,
+                                 threads: run.threads, budget: ProductPlanning.budget(for: options.budget), cache: planCache)
 
         let stop = StopToken()
         let watcher = InterruptWatcher(stopping: stop)
