@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 
 from benchmark_common import CONFIGS, DEFAULT_CORPUS, REPO, config_names, cpu_model, markdown_table
+from results import record
 
 PYTORCH_REFERENCE = Path(__file__).resolve().with_name("pytorch_reference.py")
 
@@ -187,60 +188,6 @@ def recorded_results(args, pairs: list[tuple[dict, dict]], load_before: float, l
             "load_before": load_before, "load_after": load_after}
 
 
-def record_run(name: str, results: dict, bench: dict, pytorch_version) -> None:
-    """Writes the run with results.py's `record` (benchmarks/results/<name>-<machine>.json)."""
-    try:
-        from results import record
-    except ImportError:  # results.py not there yet: the same file, written per its specification
-        record = record_without_helper
-    record(name, results=results, bench=bench, pytorch_version=pytorch_version, command=sys.argv)
-
-
-def record_without_helper(name: str, results: dict, bench: dict, pytorch_version, command: list[str],
-                          folder: Path = REPO / "benchmarks" / "results") -> Path:
-    """The `record` of benchmarks/results.py, for a checkout that lacks it: the schema-1 result file."""
-    import re
-    cpu = {}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if not line.strip():
-                break
-            key, _, value = line.partition(":")
-            cpu[key.strip()] = value.strip()
-    except OSError:
-        pass
-    vendor, family, model = cpu.get("vendor_id", ""), cpu.get("cpu family", ""), cpu.get("model", "")
-    slug, kind = {("GenuineIntel", "6", "207"): ("intel-emerald-rapids", "Intel Xeon Emerald Rapids"),
-                  ("GenuineIntel", "6", "143"): ("intel-sapphire-rapids", "Intel Xeon Sapphire Rapids")}.get(
-        (vendor, family, model), (None, None))
-    if slug is None and vendor == "AuthenticAMD":
-        m = int(model or 0)
-        slug, kind = (("amd-zen5", "AMD EPYC Zen 5") if family == "26" else
-                      ("amd-zen4", "AMD EPYC Zen 4") if 0x10 <= m <= 0x1F or 0x60 <= m <= 0x7F or 0xA0 <= m <= 0xAF
-                      else ("amd-zen3", "AMD EPYC Zen 3"))
-    if slug is None:
-        short = {"GenuineIntel": "intel"}.get(vendor, re.sub(r"[^a-z0-9]+", "", vendor.lower()) or "cpu")
-        slug, kind = f"{short}-f{family}m{model}", f"{vendor} family {family} model {model}"
-    git = lambda *a: subprocess.run(["git", "-C", str(REPO), *a], capture_output=True, text=True).stdout.strip()
-    swift = re.search(r"Swift version (\S+)", subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout)
-    document = {
-        "schema": 1, "name": name,
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "commit": (git("rev-parse", "--short", "HEAD") or "unknown")
-                  + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else ""),
-        "command": " ".join(["python3", *command]),
-        "machine": {"slug": slug, "kind": kind, "cpu": bench.get("cpu", cpu.get("model name", "unknown")),
-                    "isa": bench.get("isa"), "peak_gflops": bench.get("peak_gflops"), "cores": os.cpu_count()},
-        "versions": {"swift": swift.group(1) if swift else None, "pytorch": pytorch_version},
-        "results": results,
-    }
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}-{slug}.json"
-    path.write_text(json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
-    print(f"recorded {path}", file=sys.stderr)
-    return path
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--charlstm", default=str(REPO / ".build" / "release" / "charlstm"))
@@ -269,7 +216,8 @@ def main():
         torch_version = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
                                        capture_output=True, text=True).stdout.strip() or None
         name = "compare" if args.dropout == 0 and args.cell == "lstm" else f"compare-{args.cell}-dropout{args.dropout:g}".replace(".", "")
-        record_run(name, recorded_results(args, pairs, load_before, load_after), pairs[0][0], torch_version)
+        record(name, results=recorded_results(args, pairs, load_before, load_after), bench=pairs[0][0],
+               pytorch_version=torch_version, command=sys.argv)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 import argparse
 import json
 
-from compare import best_of, json_lines, record_without_helper, recorded_results, report
+from compare import best_of, json_lines, recorded_results, report
+from results import record
 
 FAKE = {"impl": "charlstm", "config": "M", "cell": "lstm", "layers": 2, "hidden": 512, "seq_length": 100,
         "batch_size": 64, "dropout": 0.0, "threads": 2, "train_chars_per_sec": 30000.0,
@@ -65,7 +66,8 @@ def test_record_writes_the_schema_1_result(tmp_path):
     ours = dict(FAKE, round_train_ratios=[2.5, 3.0])
     args = argparse.Namespace(threads=2, cell="lstm", dropout=0.0, seconds=8.0, corpus="/x/tiny.txt", rounds=2)
     results = recorded_results(args, [(ours, theirs)], 0.1, 0.2)
-    path = record_without_helper("compare", results, FAKE, "2.15.0", ["benchmarks/compare.py", "--record"], folder=tmp_path)
+    path = record("compare", results=results, bench=FAKE, pytorch_version="2.15.0",
+                  command=["benchmarks/compare.py", "--record"], folder=tmp_path)
     document = json.loads(path.read_text())
     assert document["schema"] == 1 and document["name"] == "compare" and path.name.startswith("compare-")
     assert document["command"] == "python3 benchmarks/compare.py --record"

@@ -84,11 +84,14 @@ public struct GemmChoice: Hashable, Sendable, CustomStringConvertible {
         if let forced = GemmKernel.forced { return standard(forced) }
         if isa == .avx512Full {
             let rowsPerThread = (problem.m + problem.parts - 1) / problem.parts
-            if rowsPerThread <= 16 { return standard(GemmKernel.named("avx512-zmm-8x48")!) }
-            if problem.n <= 96 { return standard(GemmKernel.named("avx512-zmm-24x16")!) }
+            if rowsPerThread <= 16 { return fewRows }
+            if problem.n <= 96 { return narrow }
         }
         return standard(.preferred(for: isa))
     }
+
+    private static let fewRows = standard(GemmKernel.named("avx512-zmm-8x48")!)
+    private static let narrow = standard(GemmKernel.named("avx512-zmm-24x16")!)
 
     /// "avx512-zmm-12x32, kc 256, mc 144, nc 3072".
     public var description: String {
