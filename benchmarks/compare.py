@@ -6,7 +6,15 @@ prints a Markdown table of both with ratios (charlstm ÷ PyTorch), the date and 
 
 With --rounds N (default 3) each config is measured N times, the two sides alternating, and each side's best
 round is reported: on a shared machine other tenants only ever slow a run down, and alternating exposes both
-sides to the same neighbours. The spread of the per-round training ratios is printed under the table.
+sides to the same neighbours. The spread of the per-round training ratios is printed under the table, and the
+plan charlstm's planner made for each config's matrix products (kernel and blocking per product).
+
+With --record the run is also written to benchmarks/results/compare-<machine>.json (see results.py), which is
+where README's tables come from. Its "results" hold, per config: "config", "layers", "hidden", "seq_length",
+"batch_size", "dropout", "charlstm" and "pytorch" (each side's best-of-rounds record: train_chars_per_sec,
+generate_chars_per_sec, peak_rss_mib, and for charlstm train_gflops, peak_gflops, train_percent_of_peak,
+generate_weights, plan, sgemm_percent_of_peak), "train_ratio", "generate_ratio", "rss_ratio" and
+"round_train_ratios"; and "cell", "threads", "seconds", "rounds", "corpus", "load_before", "load_after".
 """
 
 import argparse
@@ -18,6 +26,7 @@ import sys
 from pathlib import Path
 
 from benchmark_common import CONFIGS, DEFAULT_CORPUS, REPO, config_names, cpu_model, markdown_table
+from results import record
 
 PYTORCH_REFERENCE = Path(__file__).resolve().with_name("pytorch_reference.py")
 
@@ -68,6 +77,8 @@ def best_of(records: list[dict]) -> dict:
         best["train_percent_of_peak"] = fastest["train_percent_of_peak"]
         best["peak_gflops"] = fastest["peak_gflops"]
         best["sgemm_percent_of_peak"] = fastest.get("sgemm_percent_of_peak", {})
+        if "plan" in fastest:
+            best["plan"] = fastest["plan"]
     best["peak_rss_mib"] = max(r["peak_rss_mib"] for r in records)
     return best
 
@@ -108,7 +119,8 @@ def report(args, pairs: list[tuple[dict, dict]], load_before: float, load_after:
     first = pairs[0][0] if pairs else {}
     machine = first.get("cpu") or cpu_model()
     if "isa" in first:
-        machine += f", ISA {first['isa']}, SGEMM kernel {first.get('kernel', '?')}"
+        machine += f", ISA {first['isa']}" + (f", SGEMM kernel {first['kernel']} forced" if first.get("kernel_forced")
+                                              else ", SGEMM kernels planned per product (below)")
     rounds = getattr(args, "rounds", 1)
     intro = (f"{datetime.date.today().isoformat()}, {machine}, {args.threads} threads, cell {args.cell}, "
              f"dropout {args.dropout}, {args.seconds:g} s per measurement, "
@@ -117,7 +129,7 @@ def report(args, pairs: list[tuple[dict, dict]], load_before: float, load_after:
              f"PyTorch {torch_version} (CPU). Ratios are charlstm ÷ PyTorch; PyTorch's RSS includes the "
              f"interpreter and the torch import. 1-minute load average {load_before:.2f} before, {load_after:.2f} "
              f"after (anything much above 0 on an idle machine makes both sides slower).")
-    return intro + "\n\n" + markdown_table(header, rows) + spread(pairs) + sgemm_table(pairs)
+    return intro + "\n\n" + markdown_table(header, rows) + spread(pairs) + sgemm_table(pairs) + plan_table(pairs)
 
 
 def spread(pairs: list[tuple[dict, dict]]) -> str:
@@ -145,6 +157,37 @@ def sgemm_table(pairs: list[tuple[dict, dict]]) -> str:
     return "\n\nSGEMM alone on the training step's products, % of peak:\n\n" + markdown_table(["config", *names], rows)
 
 
+def plan_table(pairs: list[tuple[dict, dict]]) -> str:
+    """The kernel and blocking charlstm's planner chose for each product, per config."""
+    rows = []
+    for ours, _ in pairs:
+        for name, entry in ours.get("plan", {}).items():
+            rows.append([ours["config"], name, entry.get("problem", ""), entry.get("choice", ""), entry.get("gflops", "–")])
+    if not rows:
+        return ""
+    return ("\n\nThe plan (charlstm's planner, measured on this machine; `charlstm bench` lists every candidate):\n\n"
+            + markdown_table(["config", "product", "shape", "kernel and blocking", "GFLOP/s"], rows))
+
+
+def recorded_results(args, pairs: list[tuple[dict, dict]], load_before: float, load_after: float) -> dict:
+    """The figures of this run as README's tables need them (keys in the module's docstring)."""
+    configs = []
+    for ours, theirs in pairs:
+        configs.append({
+            "config": ours["config"], "layers": ours["layers"], "hidden": ours["hidden"],
+            "seq_length": ours["seq_length"], "batch_size": ours["batch_size"], "dropout": ours["dropout"],
+            "charlstm": {k: v for k, v in ours.items() if k != "round_train_ratios"},
+            "pytorch": theirs,
+            "train_ratio": ours["train_chars_per_sec"] / theirs["train_chars_per_sec"],
+            "generate_ratio": ours["generate_chars_per_sec"] / theirs["generate_chars_per_sec"],
+            "rss_ratio": ours["peak_rss_mib"] / theirs["peak_rss_mib"],
+            "round_train_ratios": ours.get("round_train_ratios", []),
+        })
+    return {"configs": configs, "cell": args.cell, "threads": args.threads, "seconds": args.seconds,
+            "rounds": args.rounds, "dropout": args.dropout, "corpus": Path(args.corpus).name,
+            "load_before": load_before, "load_after": load_after}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--charlstm", default=str(REPO / ".build" / "release" / "charlstm"))
@@ -155,6 +198,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per config; each side's best is kept")
+    parser.add_argument("--record", action="store_true",
+                        help="also write the run to benchmarks/results/compare-<machine>.json (README's tables)")
     args = parser.parse_args()
     if args.rounds < 1:
         sys.exit("error: --rounds must be at least 1")
@@ -165,7 +210,14 @@ def main():
     pairs, load_before = [], os.getloadavg()[0]
     for config in config_names(args.config):
         pairs.append(measure(args, config))
-    print(report(args, pairs, load_before, os.getloadavg()[0]))
+    load_after = os.getloadavg()[0]
+    print(report(args, pairs, load_before, load_after))
+    if args.record:
+        torch_version = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
+                                       capture_output=True, text=True).stdout.strip() or None
+        name = "compare" if args.dropout == 0 and args.cell == "lstm" else f"compare-{args.cell}-dropout{args.dropout:g}".replace(".", "")
+        record(name, results=recorded_results(args, pairs, load_before, load_after), bench=pairs[0][0],
+               pytorch_version=torch_version, command=sys.argv)
 
 
 if __name__ == "__main__":

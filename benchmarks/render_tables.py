@@ -78,6 +78,49 @@ def renderer(name):
     return register
 
 
+def _compare_rows(document: dict) -> list[str]:
+    rows = []
+    for c in document["results"]["configs"]:
+        ours, theirs = c["charlstm"], c["pytorch"]
+        name = c["config"] + (f", dropout {c['dropout']:g}" if c["dropout"] else "")
+        weights = ours.get("generate_weights")
+        rows.append(f"| {name} | {c['layers']} × {c['hidden']}, {c['seq_length']} × {c['batch_size']} "
+                    f"| {number(ours['train_chars_per_sec'])} / {number(theirs['train_chars_per_sec'])} = **{c['train_ratio']:.2f}×** "
+                    f"| {number(ours['generate_chars_per_sec'])}{f' ({weights})' if weights else ''} / "
+                    f"{number(theirs['generate_chars_per_sec'])} = **{c['generate_ratio']:.1f}×** "
+                    f"| {number(ours['peak_rss_mib'])} / {number(theirs['peak_rss_mib'])} MiB = {c['rss_ratio']:.2f} "
+                    f"| {ours.get('train_percent_of_peak', 0):.0f}% |")
+    return rows
+
+
+@renderer("compare")
+def compare_table(machine: str, *extra: str, charlstm=None) -> str:
+    """compare.py's recorded run on `machine` (and the runs named by `extra`, e.g. `compare-lstm-dropout02`, as more
+    rows): both sides' speeds and their ratios, generation's weights, RSS, % of peak, the per-round ratios."""
+    documents = [result("compare", machine)] + [result(name, machine) for name in extra]
+    header = ("| config | layers × hidden, seq × batch | train chars/s: CharLSTM / PyTorch | generate chars/s: CharLSTM "
+              "(weights) / PyTorch | peak RSS: CharLSTM / PyTorch | train, % of peak |\n|---|---|---|---|---|---|")
+    rows = [row for d in documents for row in _compare_rows(d)]
+    rounds = "; ".join(f"{c['config']}{' dropout ' + format(c['dropout'], 'g') if c['dropout'] else ''}: "
+                       + ", ".join(f"{r:.2f}×" for r in c["round_train_ratios"])
+                       for d in documents for c in d["results"]["configs"])
+    loads = ", ".join(f"{d['results']['load_before']:.1f} → {d['results']['load_after']:.1f}" for d in documents)
+    return "\n".join([header, *rows, "",
+                      f"Training ratio per round: {rounds}. 1-minute load average before → after each run: {loads}.", "",
+                      *(source_line(d) for d in documents)]) + "\n"
+
+
+@renderer("compare-plan")
+def compare_plan_table(machine: str, config: str = "M", charlstm=None) -> str:
+    """The plan charlstm's planner made for `config`'s products in compare.py's recorded run on `machine`."""
+    document = result("compare", machine)
+    c = next(c for c in document["results"]["configs"] if c["config"] == config)
+    rows = [f"| {name} | {entry['problem']} | `{entry['choice']}` | {number(entry['gflops'])} |"
+            for name, entry in c["charlstm"]["plan"].items()]
+    return "\n".join(["| product | shape (m × n × k) | kernel and blocking | GFLOP/s |", "|---|---|---|---|", *rows, "",
+                      source_line(document)]) + "\n"
+
+
 def render(text: str, document: Path, charlstm: str | None) -> tuple[str, list[str]]:
     """The document with every table region rendered anew, and the problems met (unknown renderer, no data)."""
     global _current_document

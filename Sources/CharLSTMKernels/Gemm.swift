@@ -6,23 +6,27 @@
 // op(B) = B (stored k×n, row stride ldb) or Bᵀ (stored n×k, row stride ldb) when `transB`.
 // C is stored m×n with row stride ldc. beta == 0 overwrites C without reading it (NaNs in C do not leak).
 //
-// Packed, register-blocked micro-kernels (GemmKernel.swift, GemmMicroKernels.swift), one chosen for this
-// CPU at run time (``GemmKernel/selected``); C is split into one block per thread along its larger dimension
-// once the product is big enough (`gemmFlopsPerThread`). For an op(B) used many times over (W_hh across the
+// Every element of C is one chain of fused multiply-adds in the order of k, s = beta·C[i, j] (0 without reading
+// C when beta == 0), then s = fma(alpha·op(A)[i, p], op(B)[p, j], s) for p = 0, 1, …, k − 1
+// (``referenceSgemm`` is that chain written plainly): the same bits whichever micro-kernel, blocking and
+// thread split computes it.
+//
+// Packed, register-blocked micro-kernels (GemmKernel.swift, GemmMicroKernels.swift), the kernel and blocking of
+// each product from the active plan (``GemmPlan/active``, made by measuring: ``GemmPlanner``), else a fallback
+// for the CPU (``GemmChoice/fallback(for:isa:)``); C is split into one block per thread along its larger
+// dimension once the product is big enough (`gemmFlopsPerThread`). For an op(B) used many times over (W_hh across the
 // time steps of a batch) pack it once with `SgemmPackedB` (GemmPackedB.swift).
 //
-// Measured on the 2-core AMD EPYC Zen 5 (family 26 model 2, AVX-512 at full width), kernel avx512-zmm-8x48,
-// one thread, GFLOP/s in thread CPU time (the machine was shared with other builds; best of 7), against the
-// 246–254 GFLOP/s of one core's FMA loop; B = 64 (32 rows per thread), T = 100, H = 512:
-//   B/2×4H×H  NT (recurrent step), pre-packed B    232  (93%)      avx2-6x16 on the same core: 94
-//   B/2×H×4H  NN (dh = dG·W_hh), pre-packed B      225  (91%)
-//   T·B×4H×H  NT (input product)                   211  (84%)
-//   4H×H×T·B  TN (weight gradient)                 185  (73%)
-//   T·B×H×4H  NN (dh of the layer below)           176  (70%)
-//   T·B×V×H   NT (decoder, V = 65)                  81  (33%: 48-wide tiles over 65 columns)
-// Older, on the 2-core AMD EPYC (Zen 3, AVX2), kernel avx2-6x16, peak 102 GFLOP/s per core, wall time:
-//   T·B×4H×H  NT 1 thread 90, 2 threads 175; 4H×H×T·B TN 90 / 175; B×4H×H NT pre-packed 95 / 182;
-//   B×H×4H NN pre-packed 93 / 145–180; T·B×V×H NT 71 / 137.
+// Measured on the 2-core Intel Xeon Emerald Rapids (family 6 model 207, AVX-512 at full width), 2026-12-06,
+// `charlstm bench --config M` with CHARLSTM_SGEMM_KERNEL, % of the machine's 349 GFLOP/s, before the planner:
+//   product (M)                        8x48   12x32   14x32   ymm-8x24   avx2-6x16
+//   recurrent h·Whhᵀ 16×2048×512 NT     64%    60%     59%     48%        40%
+//   recurrent dG·Whh 16×512×2048 NN     68%    70%     68%     47%        42%
+//   weights dGᵀ·h 2048×512×3200 TN      75%    77%     76%     41%        43%
+//   input x·Wihᵀ 3200×2048×512 NT       49%    75%     68%     46%        40%
+//   input dG·Wih 3200×512×2048 NN       74%    85%     75%     46%        45%
+//   decoder 3200×65×512 NT              57%    59%     52%     36%        35%
+// so the best kernel differs by product on one machine; the planner measures them on the machine that runs.
 
 /// Fast SGEMM (see the file header for the contract). `threads` ≥ 1 is the most threads it may use.
 public func sgemm(
@@ -32,20 +36,22 @@ public func sgemm(
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
     threads: Int = 1
 ) {
+    let problem = GemmProblem(transA: transA, transB: transB, m: m, n: n, k: k, threads: threads)
     sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-          beta: beta, c: c, ldc: ldc, threads: threads, kernel: .selected)
+          beta: beta, c: c, ldc: ldc, threads: threads, choice: GemmPlan.choice(for: problem))
 }
 
-/// ``sgemm`` computed with a named micro-kernel rather than the selected one (tests run every kernel).
-func sgemm(
+/// ``sgemm`` computed with a given kernel and blocking rather than the plan's (tests run every one, the planner
+/// times them).
+public func sgemm(
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
     alpha: Float, a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-    threads: Int, kernel: GemmKernel
+    threads: Int, choice: GemmChoice
 ) {
     sgemmRun(GemmOperands(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                          b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: kernel), threads: threads)
+                          b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, choice: choice), threads: threads)
 }
 
 /// Handles the trivial cases, then runs `g` on as many of `threads` as its size warrants.
@@ -55,16 +61,21 @@ func sgemmRun(_ g: GemmOperands, threads: Int) {
         scaleMatrix(g.c, rows: g.m, columns: g.n, ldc: g.ldc, by: g.beta)
         return
     }
-    // One thread per `gemmFlopsPerThread` of work at most: below that the fork-join costs more than it saves.
-    let parts = max(1, min(threads, 2 * g.m * g.n * g.k / gemmFlopsPerThread))
-    sgemmSplit(g, parts: parts)
+    let problem = GemmProblem(transA: g.transA, transB: g.transB, m: g.m, n: g.n, k: g.k, threads: threads)
+    sgemmSplit(g, parts: problem.parts)
 }
 
-/// Runs `g` as `parts` independent blocks of C on `parts` threads: the larger of C's dimensions is cut
-/// into runs of whole micro-tiles, and each thread packs its own operands.
+/// Runs `g` as `parts` independent blocks of C on `parts` threads: C's rows or columns (as the choice says:
+/// by default the larger dimension) are cut into runs of whole micro-tiles, and each thread packs its own
+/// operands.
 func sgemmSplit(_ g: GemmOperands, parts: Int) {
-    let splitColumns = g.n >= g.m
-    let unit = splitColumns ? g.kernel.nr : g.kernel.mr
+    let splitColumns: Bool
+    switch g.choice.split {
+    case .larger: splitColumns = g.n >= g.m
+    case .rows: splitColumns = false
+    case .columns: splitColumns = true
+    }
+    let unit = splitColumns ? g.choice.kernel.nr : g.choice.kernel.mr
     let extent = splitColumns ? g.n : g.m
     let tiles = (extent + unit - 1) / unit
     let parts = min(parts, tiles)
@@ -98,23 +109,45 @@ private func scaleMatrix(_ c: UnsafeMutablePointer<Float>, rows m: Int, columns 
     }
 }
 
-/// The obviously-correct twin of ``sgemm``: the test oracle. Accumulates in Double.
+/// The plain twin of ``sgemm`` that computes its exact chains (see the file header): every kernel, blocking and
+/// split must match it bit for bit. O(m·n·k).
+public func referenceSgemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    forEachElement(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) { old, terms in
+        var s: Float = beta == 0 ? 0 : beta * old
+        terms { s = s.addingProduct(alpha * $0, $1) }
+        return s
+    }
+}
+
+/// C[i, j] ← element(C[i, j], terms) for every element, where `terms` calls its argument with op(A)[i, p] and
+/// op(B)[p, j] for p = 0..<k in order: the loops of the two plain twins.
+private func forEachElement(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                            b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                            _ element: (Float, ((Float, Float) -> Void) -> Void) -> Float) {
+    for i in 0..<m {
+        for j in 0..<n {
+            c[i * ldc + j] = element(c[i * ldc + j]) { term in
+                for p in 0..<k { term(transA ? a[p * lda + i] : a[i * lda + p], transB ? b[j * ldb + p] : b[p * ldb + j]) }
+            }
+        }
+    }
+}
+
+/// The obviously-correct twin of ``sgemm``: the test oracle of its accuracy. Accumulates in Double.
 public func naiveSgemm(
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
     alpha: Float, a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-    for i in 0..<m {
-        for j in 0..<n {
-            var sum = 0.0
-            for p in 0..<k {
-                let aip = transA ? a[p * lda + i] : a[i * lda + p]
-                let bpj = transB ? b[j * ldb + p] : b[p * ldb + j]
-                sum += Double(aip) * Double(bpj)
-            }
-            let old = beta == 0 ? 0 : beta * c[i * ldc + j]
-            c[i * ldc + j] = alpha * Float(sum) + old
-        }
+    forEachElement(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) { old, terms in
+        var sum = 0.0
+        terms { sum += Double($0) * Double($1) }
+        return alpha * Float(sum) + (beta == 0 ? 0 : beta * old)
     }
 }

@@ -16,7 +16,7 @@ public func measureSgemm(m: Int, n: Int, k: Int, threads: Int, seconds: Double,
     c.initialize(repeating: 0, count: m * n)
     let lda = transA ? m : k, ldb = transB ? k : n
     let panels = SgemmPackedB(k: prepackedB ? k : 0, n: prepackedB ? n : 0)
-    if prepackedB { panels.pack(transB: transB, b: b, ldb: ldb) }
+    if prepackedB { panels.pack(transB: transB, b: b, ldb: ldb, rows: m, threads: threads) }
     func call() {
         if prepackedB {
             sgemm(transA: transA, m: m, alpha: 1, a: a, lda: lda, packedB: panels, beta: beta, c: c, ldc: n,

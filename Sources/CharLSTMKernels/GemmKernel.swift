@@ -1,280 +1,116 @@
-// The single-threaded packed SGEMM behind `sgemm` (Goto/BLIS loop order), for any micro-kernel of the
-// family in GemmMicroKernels.swift (tile mr×nr, blocking kc/mc/nc from the kernel):
-//
-//     for jc in n by nc:                      B block  op(B)[pc..<pc+kc, jc..<jc+nc] packed into nr-wide slivers
-//       for pc in k by kc:
-//         for ic in m by mc:                  A block  op(A)[ic..<ic+mc, pc..<pc+kc] packed into mr-tall slivers
-//           pack A block
-//           for ir in mc by mr:
-//             for jr in nc by nr:         micro-kernel, mr×nr:
-//               C[ir.., jr..] = alpha · Σ_p Ap[p][0..<mr] ⊗ Bp[p][0..<nr] + beta' · C[ir.., jr..]
-//
-// beta' is the caller's beta for the first K block and 1 after it, so C = alpha·op(A)·op(B) + beta·C.
-// Packed slivers are zero-padded to full mr / nr, so the micro-kernel always computes a full tile; at the
-// edges of C only the valid part is written. An A sliver (mr×kc) sits in L1 while the B slivers of the
-// block (kc×nc, L2/L3) stream past it; the A block (mc×kc) is in L2.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// Everything `sgemm` was called with; a value that may cross threads.
-struct GemmOperands: @unchecked Sendable {
-    var transA: Bool, transB: Bool
-    var m: Int, n: Int, k: Int
-    var alpha: Float
-    var a: UnsafePointer<Float>, lda: Int
-    var b: UnsafePointer<Float>, ldb: Int
-    var beta: Float
-    var c: UnsafeMutablePointer<Float>, ldc: Int
-    /// The micro-kernel and blocking to compute with.
-    var kernel: GemmKernel = .selected
-    /// op(B) already in the kernel's panel layout (``SgemmPackedB``); then `b`, `ldb` and `transB` are unused.
-    var packedB: PackedPanels? = nil
+/// A micro-kernel of `sgemm`: the mr×nr tile it computes, the vectors it computes it with, and what it needs of
+/// the machine (GemmMicroKernels.swift has the kernels and their math). How the operands around it are cut
+/// into blocks is a ``GemmChoice``; which kernel and blocking a product gets, the planner measures
+/// (``GemmPlanner``). Every kernel gives the same bits on every product.
+public struct GemmKernel: Sendable, Hashable, CustomStringConvertible {
+    /// The name `CHARLSTM_SGEMM_KERNEL`, plans and `charlstm bench` use, e.g. "avx512-zmm-8x48".
+    public let name: String
+    /// The instruction set it is written for.
+    public let isa: VectorISA
+    /// Rows of C per micro-tile.
+    public let mr: Int
+    /// Columns of C per micro-tile.
+    public let nr: Int
+    /// Floats per vector it computes with (4, 8 or 16).
+    public let lanes: Int
+    let tile: TileKernel
 
-    /// The same product restricted to rows rows.lowerBound..<rows.upperBound of C.
-    func rows(_ rows: Range<Int>) -> GemmOperands {
-        var s = self
-        s.m = rows.count
-        s.a = transA ? a + rows.lowerBound : a + rows.lowerBound * lda
-        s.c = c + rows.lowerBound * ldc
-        return s
+    /// Vector registers the tile keeps busy: mr·nr/lanes accumulators, nr/lanes B vectors and a broadcast.
+    public var registers: Int { mr * nr / lanes + nr / lanes + 1 }
+
+    public var description: String { name }
+    public static func == (a: GemmKernel, b: GemmKernel) -> Bool { a.name == b.name }
+    public func hash(into hasher: inout Hasher) { hasher.combine(name) }
+
+    private init<R: TileRow>(_ name: String, _ isa: VectorISA, mr: Int, row: R.Type, lanes: Int) {
+        self.name = name
+        self.isa = isa
+        self.mr = mr
+        nr = R.width
+        self.lanes = lanes
+        tile = MicroTile<R>.run
     }
 
-    /// The same product restricted to columns cols.lowerBound..<cols.upperBound of C.
-    func columns(_ cols: Range<Int>) -> GemmOperands {
-        var s = self
-        s.n = cols.count
-        s.b = transB ? b + cols.lowerBound * ldb : b + cols.lowerBound
-        s.c = c + cols.lowerBound
-        s.packedB?.firstSliver += cols.lowerBound / kernel.nr // callers cut at multiples of nr
-        return s
-    }
-}
+    /// Every kernel, whatever this machine is; each is correct everywhere (see GemmMicroKernels.swift).
+    public static let all: [GemmKernel] = [
+        GemmKernel("avx2-6x16", .avx2, mr: 6, row: Row2<SIMD8<Float>>.self, lanes: 8),
+        GemmKernel("avx2-4x24", .avx2, mr: 4, row: Row3<SIMD8<Float>>.self, lanes: 8),
+        GemmKernel("avx512-ymm-8x24", .avx512Split, mr: 8, row: Row3<SIMD8<Float>>.self, lanes: 8),
+        GemmKernel("avx512-ymm-12x16", .avx512Split, mr: 12, row: Row2<SIMD8<Float>>.self, lanes: 8),
+        GemmKernel("avx512-ymm-6x32", .avx512Split, mr: 6, row: Row4<SIMD8<Float>>.self, lanes: 8),
+        GemmKernel("avx512-ymm-14x16", .avx512Split, mr: 14, row: Row2<SIMD8<Float>>.self, lanes: 8),
+        GemmKernel("avx512-zmm-4x48", .avx512Full, mr: 4, row: Row3<SIMD16<Float>>.self, lanes: 16),
+        GemmKernel("avx512-zmm-6x32", .avx512Full, mr: 6, row: Row2<SIMD16<Float>>.self, lanes: 16),
+        GemmKernel("avx512-zmm-8x48", .avx512Full, mr: 8, row: Row3<SIMD16<Float>>.self, lanes: 16),
+        GemmKernel("avx512-zmm-12x32", .avx512Full, mr: 12, row: Row2<SIMD16<Float>>.self, lanes: 16),
+        GemmKernel("avx512-zmm-14x32", .avx512Full, mr: 14, row: Row2<SIMD16<Float>>.self, lanes: 16),
+        GemmKernel("avx512-zmm-6x64", .avx512Full, mr: 6, row: Row4<SIMD16<Float>>.self, lanes: 16),
+        GemmKernel("avx512-zmm-24x16", .avx512Full, mr: 24, row: Row1<SIMD16<Float>>.self, lanes: 16),
+        GemmKernel("neon-8x12", .neon, mr: 8, row: Row3<SIMD4<Float>>.self, lanes: 4),
+        GemmKernel("portable-4x8", .portable, mr: 4, row: Row2<SIMD4<Float>>.self, lanes: 4),
+    ]
 
-/// Where the panels of a pre-packed op(B) are: K block pc starts at base + pc·paddedN and holds
-/// paddedN / nr slivers of kc×nr floats; the product uses slivers from `firstSliver` on.
-struct PackedPanels {
-    let base: UnsafePointer<Float>
-    let paddedN: Int
-    var firstSliver: Int
-}
+    /// The kernel called `name`, if there is one.
+    public static func named(_ name: String) -> GemmKernel? { all.first { $0.name == name } }
 
-/// Computes the whole product of `g` on the calling thread, packing into `ws`.
-func gemmSerial(_ g: GemmOperands, _ ws: GemmWorkspace) {
-    let kernel = g.kernel, mr = kernel.mr, nr = kernel.nr
-    var jc = 0
-    while jc < g.n {
-        let nc = min(kernel.nc, g.n - jc)
-        var pc = 0
-        while pc < g.k {
-            let kc = min(kernel.kc, g.k - pc)
-            let beta = pc == 0 ? g.beta : 1
-            let bBlock: UnsafePointer<Float>
-            if let panels = g.packedB {
-                bBlock = panels.base + pc * panels.paddedN + (panels.firstSliver + jc / nr) * kc * nr
-            } else {
-                bBlock = UnsafePointer(ws.b)
-                packB(g, rowsFrom: pc, count: kc, columnsFrom: jc, count: nc, into: ws.b)
-            }
-            var ic = 0
-            while ic < g.m {
-                let mc = min(kernel.mc, g.m - ic)
-                packA(g, rowsFrom: ic, count: mc, columnsFrom: pc, count: kc, into: ws.a)
-                // Along a strip of mr rows of C: the A sliver stays in L1, the B slivers stream from L2/L3,
-                // and C is written row by row in order (prefetched, one page after another; walking C down
-                // its columns instead cost 10–15% on the large products, in C's cache and TLB misses).
-                var ir = 0
-                while ir < mc {
-                    let ap = ws.a + ir * kc, rows = min(mr, mc - ir), cRow = g.c + (ic + ir) * g.ldc + jc
-                    // A last sliver of a few rows (e.g. 25 = 8 + 8 + 8 + 1 streams a thread) gets a kernel
-                    // of that few rows: a quarter of a tile's time or less instead of a whole tile's.
-                    let edge = rows <= 4 && mr > 4
-                    var jr = 0
-                    while jr < nc {
-                        let out = TileOutput(c: cRow + jr, ldc: g.ldc, alpha: g.alpha, beta: beta, rows: rows,
-                                             cols: min(nr, nc - jr), scratch: ws.tile)
-                        if edge {
-                            kernel.edge(rows, mr, kc, ap, bBlock + jr * kc, out)
-                        } else {
-                            kernel.run(kc, ap, bBlock + jr * kc, out)
-                        }
-                        jr += nr
-                    }
-                    ir += mr
-                }
-                ic += mc
-            }
-            pc += kc
-        }
-        jc += nc
-    }
-}
-
-/// Packs op(A)[i0..<i0+mc, p0..<p0+kc] as ⌈mc/mr⌉ slivers; sliver s holds, for each p, the mr values
-/// op(A)[i0+mr·s+r, p0+p] (r = 0..<mr, zero past row mc) at dst[s·mr·kc + mr·p + r].
-@inline(never)
-private func packA(_ g: GemmOperands, rowsFrom i0: Int, count mc: Int, columnsFrom p0: Int, count kc: Int,
-                   into dst: UnsafeMutablePointer<Float>) {
-    let mr = g.kernel.mr
-    if g.transA {
-        // op(A)[i, p] = a[p·lda + i]: walk each stored row once, mr consecutive floats to each sliver.
-        // (Sliver by sliver instead, each row's cache line is fetched once per sliver; with lda a multiple
-        // of 4 KiB, as the weight gradient's 4H·4 bytes often is, those lines alias in L1 and L2 and come
-        // from L3 every time: 8% of a training step on the Zen 5.)
-        packRowsIntoSlivers(g.a + p0 * g.lda + i0, ld: g.lda, rows: kc, count: mc, width: mr, into: dst)
-        return
-    }
-    var s = 0
-    while s * mr < mc {
-        let d = dst + s * mr * kc
-        let rows = min(mr, mc - s * mr)
-        let i = i0 + s * mr
-        if rows == mr {
-            // op(A)[i, p] = a[i·lda + p]: rows in groups of four by 4×4 transposes, the rest one by one.
-            let src = g.a + i * g.lda + p0, lda = g.lda
-            var p = 0
-            while p + 4 <= kc {
-                let dp = d + p * mr
-                var r = 0
-                while r + 4 <= mr {
-                    let r0 = src + r * lda + p
-                    let t = transpose4x4(load4(r0), load4(r0 + lda), load4(r0 + 2 * lda), load4(r0 + 3 * lda))
-                    store4(t.0, dp + r); store4(t.1, dp + mr + r); store4(t.2, dp + 2 * mr + r)
-                    store4(t.3, dp + 3 * mr + r)
-                    r += 4
-                }
-                while r < mr {
-                    let row = src + r * lda + p
-                    dp[r] = row[0]; dp[mr + r] = row[1]; dp[2 * mr + r] = row[2]; dp[3 * mr + r] = row[3]
-                    r += 1
-                }
-                p += 4
-            }
-            for p in p..<kc {
-                for r in 0..<mr { d[p * mr + r] = src[r * lda + p] }
-            }
-        } else {
-            packEdgeSliver(g.a + i * g.lda + p0, ld: g.lda, count: rows, width: mr, kc: kc, into: d)
-        }
-        s += 1
-    }
-}
-
-/// Packs op(B)[p0..<p0+kc, j0..<j0+nc] as ⌈nc/nr⌉ slivers; sliver s holds, for each p, the nr values
-/// op(B)[p0+p, j0+nr·s+c] (c = 0..<nr, zero past column nc) at dst[s·nr·kc + nr·p + c].
-@inline(never)
-func packB(_ g: GemmOperands, rowsFrom p0: Int, count kc: Int, columnsFrom j0: Int, count nc: Int,
-           into dst: UnsafeMutablePointer<Float>) {
-    let nr = g.kernel.nr
-    if !g.transB {
-        // op(B)[p, j] = b[p·ldb + j]: walk each row of B once, nr consecutive floats to each sliver.
-        packRowsIntoSlivers(g.b + p0 * g.ldb + j0, ld: g.ldb, rows: kc, count: nc, width: nr, into: dst)
-        return
-    }
-    // op(B)[p, j] = b[j·ldb + p]: read each stored row (one column of op(B)) contiguously.
-    for s in 0..<(nc + nr - 1) / nr {
-        let d = dst + s * nr * kc
-        let cols = min(nr, nc - s * nr)
-        let j = j0 + s * nr
-        if cols == nr {
-            transposeSliver(g.b + j * g.ldb + p0, ldb: g.ldb, width: nr, kc: kc, into: d)
-        } else {
-            packEdgeSliver(g.b + j * g.ldb + p0, ld: g.ldb, count: cols, width: nr, kc: kc, into: d)
-        }
-    }
-}
-
-/// Packs `rows` stored rows of `count` floats (row stride `ld`) as ⌈count/width⌉ slivers: sliver s holds,
-/// for each row p, the `width` floats src[p·ld + width·s ..< p·ld + width·s + width] (zero past `count`)
-/// at dst[s·width·rows + width·p].
-///
-/// Eight stored rows at a time are dealt out sliver by sliver: those rows stay in L1 (even when `ld` is a
-/// multiple of 4 KiB and they share one cache set), and each sliver receives a contiguous run of 8·width
-/// floats. Row by row over all slivers instead wrote lines width·rows·4 bytes apart, often a multiple of
-/// 4 KiB, which evicted each other from L1 between rows (7–8% of a training step on the Zen 5).
-private func packRowsIntoSlivers(_ src: UnsafePointer<Float>, ld: Int, rows: Int, count: Int, width: Int,
-                                 into dst: UnsafeMutablePointer<Float>) {
-    let full = count / width, valid = count - full * width
-    var p0 = 0
-    while p0 < rows {
-        let p1 = min(p0 + 8, rows)
-        for s in 0..<full {
-            for p in p0..<p1 { copyFloats(src + p * ld + s * width, to: dst + (s * rows + p) * width, count: width) }
-        }
-        if valid > 0 {
-            for p in p0..<p1 {
-                let d = dst + (full * rows + p) * width
-                copyFloats(src + p * ld + full * width, to: d, count: valid)
-                for c in valid..<width { d[c] = 0 }
+    /// The kernels worth timing on a processor with `isa`: those written for its instruction set family whose
+    /// vectors it has at full or split width and whose tile fits its register file (x86: AVX2's 16 ymm, AVX-512's
+    /// 32; a zmm kernel on AVX2 would spill). On AVX-512 that is every x86 kernel, so that measurement, not a
+    /// table, decides between full and half width. Those written for `isa` itself come first (a planner out of
+    /// time has timed them).
+    public static func candidates(for isa: VectorISA) -> [GemmKernel] {
+        let usable = all.filter { kernel in
+            switch isa {
+            case .avx512Full, .avx512Split: [.avx2, .avx512Split, .avx512Full].contains(kernel.isa)
+            case .avx2: kernel.isa == .avx2 && kernel.registers <= 16
+            case .neon: kernel.isa == .neon || kernel.isa == .portable
+            case .portable: kernel.isa == .portable
             }
         }
-        p0 = p1
+        return usable.filter { $0.isa == isa } + usable.filter { $0.isa != isa }
     }
-}
 
-/// dst[0..<count] = src[0..<count], 16 and 4 floats at a time (short runs, where memcpy's call costs more).
-@inline(__always)
-private func copyFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
-    var c = 0
-    while c + 16 <= count { store16(load16(src + c), dst + c); c += 16 }
-    if c + 8 <= count { store8(load8(src + c), dst + c); c += 8 }
-    while c + 4 <= count { store4(load4(src + c), dst + c); c += 4 }
-    while c < count { dst[c] = src[c]; c += 1 }
-}
-
-/// d[width·p + r] = src[r·ld + p] for r < count, and 0 for count ≤ r < width (p < kc): a sliver at the
-/// edge of the matrix, whose stored rows run along p.
-private func packEdgeSliver(_ src: UnsafePointer<Float>, ld: Int, count: Int, width: Int, kc: Int,
-                            into d: UnsafeMutablePointer<Float>) {
-    for r in 0..<count {
-        let row = src + r * ld
-        for p in 0..<kc { d[p * width + r] = row[p] }
-    }
-    for r in count..<width {
-        for p in 0..<kc { d[p * width + r] = 0 }
-    }
-}
-
-/// d[width·p + c] = src[c·ldb + p] for c in 0..<width, p in 0..<kc: `width` (a multiple of 4) stored rows
-/// into one interleaved sliver, by 4×4 transposes.
-@inline(__always)
-private func transposeSliver(_ src: UnsafePointer<Float>, ldb: Int, width: Int, kc: Int,
-                             into d: UnsafeMutablePointer<Float>) {
-    for c in stride(from: 0, to: width, by: 4) {
-        let r0 = src + c * ldb, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb
-        var p = 0
-        while p + 4 <= kc {
-            let t = transpose4x4(load4(r0 + p), load4(r1 + p), load4(r2 + p), load4(r3 + p))
-            let dp = d + p * width + c
-            store4(t.0, dp); store4(t.1, dp + width); store4(t.2, dp + 2 * width); store4(t.3, dp + 3 * width)
-            p += 4
+    /// The kernel tuned for `isa` (measured on the machines named in the README), for products no plan covers.
+    public static func preferred(for isa: VectorISA) -> GemmKernel {
+        let name: String
+        switch isa {
+        case .avx512Full: name = "avx512-zmm-12x32"
+        case .avx512Split: name = "avx512-ymm-8x24"
+        case .avx2: name = "avx2-6x16"
+        case .neon: name = "neon-8x12"
+        case .portable: name = "portable-4x8"
         }
-        for p in p..<kc {
-            let dp = d + p * width + c
-            dp[0] = r0[p]; dp[1] = r1[p]; dp[2] = r2[p]; dp[3] = r3[p]
-        }
+        return named(name)!
     }
-}
 
-/// The transpose of the 4×4 matrix with rows a, b, c, d (the SSE unpack/movlhps network).
-@inline(__always)
-private func transpose4x4(_ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>)
-    -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
-    let ab0 = SIMD4(a[0], b[0], a[1], b[1]), ab1 = SIMD4(a[2], b[2], a[3], b[3])
-    let cd0 = SIMD4(c[0], d[0], c[1], d[1]), cd1 = SIMD4(c[2], d[2], c[3], d[3])
-    return (SIMD4(lowHalf: ab0.lowHalf, highHalf: cd0.lowHalf), SIMD4(lowHalf: ab0.highHalf, highHalf: cd0.highHalf),
-            SIMD4(lowHalf: ab1.lowHalf, highHalf: cd1.lowHalf), SIMD4(lowHalf: ab1.highHalf, highHalf: cd1.highHalf))
-}
+    /// The environment variable that forces one kernel on every product (for measurements).
+    public static let overrideVariable = "CHARLSTM_SGEMM_KERNEL"
 
-@inline(__always)
-private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+    /// The kernel named by `CHARLSTM_SGEMM_KERNEL`, when that names one.
+    public static let forced: GemmKernel? = overrideName.flatMap(named)
 
-@inline(__always)
-private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-}
+    /// The kernel `sgemm` uses for products no plan covers: ``forced``, else the one preferred for this CPU's
+    /// ISA (``CPUInfo/isa``).
+    public static let selected: GemmKernel = forced ?? preferred(for: CPUInfo.current.isa)
 
-@inline(__always)
-private func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
+    /// The value of `CHARLSTM_SGEMM_KERNEL`, if set and not empty.
+    public static var overrideName: String? {
+        guard let raw = getenv(overrideVariable) else { return nil }
+        let name = String(cString: raw)
+        return name.isEmpty ? nil : name
+    }
 
-@inline(__always)
-private func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+    /// The widest tile row of any kernel (one workspace's scratch row serves them all).
+    static let widestRow = all.map(\.nr).max()!
 }

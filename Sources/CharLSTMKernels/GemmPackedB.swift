@@ -10,91 +10,93 @@
 // kc = min(kernel.kc, k − pc)), ⌈n/nr⌉ slivers of kc×nr floats, column j of the sliver zero past n; K block
 // pc starts at offset pc·paddedN.
 
-/// op(B) (k×n) in `sgemm`'s panel layout. Owns its memory; reusable: ``pack(transB:b:ldb:)`` refills it, and
-/// storage made for several shapes holds any one of them at a time (``reshape(k:n:)``).
+/// op(B) (k×n) in `sgemm`'s panel layout for one ``GemmChoice`` (its kernel's nr, its kc). Owns its memory;
+/// reusable: ``pack(transB:b:ldb:rows:threads:)`` refills it for the product it will be used in, and storage made
+/// for several shapes holds any one of them at a time (``reshape(k:n:)``), laid out for any kernel.
 public final class SgemmPackedB: @unchecked Sendable {
     /// Depth (rows of op(B)).
     public private(set) var k: Int
     /// Width (columns of op(B)).
     public private(set) var n: Int
-    /// The micro-kernel whose layout the panels have, and which multiplies with them.
-    public let kernel: GemmKernel
+    /// The kernel and blocking whose layout the panels have, and which multiplies with them.
+    public private(set) var choice: GemmChoice
     private(set) var paddedN: Int
     /// Floats allocated: enough for the largest shape it was made for.
     let capacity: Int
     let data: UnsafeMutablePointer<Float>
 
-    /// Storage for a k×n op(B) laid out for ``GemmKernel/selected``; contents undefined until
-    /// ``pack(transB:b:ldb:)``.
+    /// Storage for a k×n op(B); contents undefined until a `pack`.
     public convenience init(k: Int, n: Int) {
-        self.init(k: k, n: n, kernel: .selected)
-    }
-
-    /// Storage for a k×n op(B) laid out for `kernel`.
-    public convenience init(k: Int, n: Int, kernel: GemmKernel) {
-        self.init(shapes: [(k, n)], kernel: kernel)
+        self.init(shapes: [(k, n)])
     }
 
     /// Storage for an op(B) of any one of `shapes` at a time (k×n each), shaped as the first; one buffer for
     /// products that take turns, such as a layer's W_hhᵀ (forward) and W_hh (backward).
-    public init(shapes: [(k: Int, n: Int)], kernel: GemmKernel = .selected) {
+    public init(shapes: [(k: Int, n: Int)]) {
         precondition(!shapes.isEmpty && shapes.allSatisfy { $0.k >= 0 && $0.n >= 0 })
-        self.kernel = kernel
         k = shapes[0].k
         n = shapes[0].n
-        paddedN = Self.padded(n, kernel)
-        capacity = Capacity(shapes: shapes, kernel: kernel).floats
+        choice = .standard(.selected)
+        paddedN = Self.padded(n, choice.kernel)
+        capacity = Capacity(shapes: shapes).floats
         data = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Float>.stride, alignment: 64)
             .bindMemory(to: Float.self, capacity: capacity)
     }
 
-    /// How much packed storage there is, for whichever kernel: enough to tell which shapes it holds.
+    /// How much packed storage there is: enough to tell which shapes it holds, for whichever kernel.
     public struct Capacity: Sendable {
         /// Floats of storage.
         public let floats: Int
-        /// The kernel whose panel layout (and so padding) the storage is for.
-        public let kernel: GemmKernel
 
-        /// The storage ``SgemmPackedB/init(shapes:kernel:)`` allocates for `shapes`. O(shapes).
-        public init(shapes: [(k: Int, n: Int)], kernel: GemmKernel = .selected) {
-            self.kernel = kernel
-            floats = max(1, shapes.map { $0.k * SgemmPackedB.padded($0.n, kernel) }.max() ?? 0)
+        /// The storage ``SgemmPackedB/init(shapes:)`` allocates for `shapes`. O(shapes).
+        public init(shapes: [(k: Int, n: Int)]) {
+            floats = max(1, shapes.map { $0.k * SgemmPackedB.widestPadding($0.n) }.max() ?? 0)
         }
 
-        fileprivate init(floats: Int, kernel: GemmKernel) {
-            self.floats = floats
-            self.kernel = kernel
-        }
+        fileprivate init(floats: Int) { self.floats = floats }
 
-        /// Whether an op(B) of k×n fits. O(1).
-        public func holds(_ shape: (k: Int, n: Int)) -> Bool { shape.k * SgemmPackedB.padded(shape.n, kernel) <= floats }
+        /// Whether an op(B) of k×n fits. O(kernels).
+        public func holds(_ shape: (k: Int, n: Int)) -> Bool { shape.k * SgemmPackedB.widestPadding(shape.n) <= floats }
     }
 
     /// This storage's capacity.
-    public var storage: Capacity { Capacity(floats: capacity, kernel: kernel) }
+    public var storage: Capacity { Capacity(floats: capacity) }
 
     /// Makes this storage hold a k×n op(B) (one of the shapes it was made for); contents undefined until
-    /// the next ``pack(transB:b:ldb:)``. O(1).
+    /// the next `pack`. O(1).
     public func reshape(k: Int, n: Int) {
         precondition(k >= 0 && n >= 0 && storage.holds((k, n)), "the packed storage is too small")
         self.k = k
         self.n = n
-        paddedN = Self.padded(n, kernel)
+        paddedN = Self.padded(n, choice.kernel)
     }
 
     /// n rounded up to whole panels of the kernel.
     private static func padded(_ n: Int, _ kernel: GemmKernel) -> Int { (n + kernel.nr - 1) / kernel.nr * kernel.nr }
 
+    /// n rounded up to whole panels of the kernel that pads it most.
+    private static func widestPadding(_ n: Int) -> Int { GemmKernel.all.map { padded(n, $0) }.max()! }
+
     deinit { UnsafeMutableRawPointer(data).deallocate() }
 
-    /// Packs op(B): B stored k×n with row stride ldb, or (transB) Bᵀ with B stored n×k.
-    public func pack(transB: Bool, b: UnsafePointer<Float>, ldb: Int) {
+    /// Packs op(B) for the products C[m×n] = op(A)[m×k]·op(B) of `rows` = m rows on `threads` threads, with the
+    /// choice the active plan has for them (``GemmPlan``): B stored k×n with row stride ldb, or (transB) Bᵀ with
+    /// B stored n×k. O(k·n).
+    public func pack(transB: Bool, b: UnsafePointer<Float>, ldb: Int, rows: Int, threads: Int = 1) {
+        let problem = GemmProblem(transA: false, transB: transB, m: rows, n: n, k: k, prepackedB: true, threads: threads)
+        pack(transB: transB, b: b, ldb: ldb, choice: GemmPlan.choice(for: problem))
+    }
+
+    /// Packs op(B) in the layout of `choice`. O(k·n).
+    public func pack(transB: Bool, b: UnsafePointer<Float>, ldb: Int, choice: GemmChoice) {
+        self.choice = choice
+        paddedN = Self.padded(n, choice.kernel)
         // Only transB, b and ldb of these operands are read by packB.
         let g = GemmOperands(transA: false, transB: transB, m: 0, n: n, k: k, alpha: 1, a: b, lda: 0,
-                             b: b, ldb: ldb, beta: 0, c: data, ldc: 0, kernel: kernel)
+                             b: b, ldb: ldb, beta: 0, c: data, ldc: 0, choice: choice)
         var pc = 0
         while pc < k {
-            let kc = min(kernel.kc, k - pc)
+            let kc = min(choice.kc, k - pc)
             packB(g, rowsFrom: pc, count: kc, columnsFrom: 0, count: n, into: data + pc * paddedN)
             pc += kc
         }
@@ -102,13 +104,13 @@ public final class SgemmPackedB: @unchecked Sendable {
 }
 
 /// ``sgemm`` with op(B) pre-packed: C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C, k and n from
-/// `packedB`, computed by the kernel it was packed for. Same contract as `sgemm` otherwise (beta == 0 does
-/// not read C).
+/// `packedB`, computed by the kernel and blocking it was packed for. Same contract as `sgemm` otherwise (the
+/// same chains; beta == 0 does not read C).
 public func sgemm(transA: Bool, m: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, packedB: SgemmPackedB,
                   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1) {
     var g = GemmOperands(transA: transA, transB: false, m: m, n: packedB.n, k: packedB.k, alpha: alpha,
                          a: a, lda: lda, b: packedB.data, ldb: 0, beta: beta, c: c, ldc: ldc,
-                         kernel: packedB.kernel)
+                         choice: packedB.choice)
     g.packedB = PackedPanels(base: packedB.data, paddedN: packedB.paddedN, firstSliver: 0)
     withExtendedLifetime(packedB) { sgemmRun(g, threads: threads) }
 }

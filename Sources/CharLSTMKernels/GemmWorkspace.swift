@@ -1,7 +1,7 @@
 import Synchronization
 
-/// Packing buffers for one thread of SGEMM, big enough for every ``GemmKernel``: 64-byte aligned, allocated
-/// once and reused through ``pool``.
+/// Packing buffers for one thread of SGEMM, big enough for every ``GemmChoice``: 64-byte aligned, allocated
+/// once and reused through ``pool`` (pages are touched only as far as a product's blocks reach).
 final class GemmWorkspace: @unchecked Sendable {
     /// Packed A block: ⌈mc/mr⌉ slivers of kc×mr floats.
     let a: UnsafeMutablePointer<Float>
@@ -15,8 +15,8 @@ final class GemmWorkspace: @unchecked Sendable {
             UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
                 .bindMemory(to: Float.self, capacity: count)
         }
-        a = aligned(GemmKernel.largestPackedA)
-        b = aligned(GemmKernel.largestPackedB)
+        a = aligned(GemmChoice.largestPackedA + 24 * GemmChoice.largestKC) // + a sliver's rounding
+        b = aligned(GemmChoice.largestPackedB)
         tile = aligned(GemmKernel.widestRow)
     }
 

@@ -83,7 +83,7 @@ private final class OverheadSink: @unchecked Sendable {
 
 extension Duration {
     /// This duration in seconds as a Double.
-    var seconds: Double {
+    package var seconds: Double {
         let (s, attoseconds) = components
         return Double(s) + Double(attoseconds) * 1e-18
     }

@@ -22,8 +22,8 @@ import Testing
         let cases: [(vendor: String, family: Int, model: Int, flags: String, isa: VectorISA, kernel: String)] = [
             ("AuthenticAMD", 25, 1, "avx avx2 fma", .avx2, "avx2-6x16"),                                  // Zen 3
             ("AuthenticAMD", 25, 17, "avx2 fma avx512f avx512vl avx512bw", .avx512Split, "avx512-ymm-8x24"), // Zen 4
-            ("AuthenticAMD", 26, 2, "avx2 fma avx512f avx512vl avx512bw", .avx512Full, "avx512-zmm-8x48"),  // Zen 5
-            ("GenuineIntel", 6, 143, "avx2 fma avx512f avx512vl", .avx512Full, "avx512-zmm-8x48"),          // Sapphire Rapids
+            ("AuthenticAMD", 26, 2, "avx2 fma avx512f avx512vl avx512bw", .avx512Full, "avx512-zmm-12x32"), // Zen 5
+            ("GenuineIntel", 6, 143, "avx2 fma avx512f avx512vl", .avx512Full, "avx512-zmm-12x32"),         // Sapphire Rapids
             ("GenuineIntel", 6, 60, "avx avx2 fma", .avx2, "avx2-6x16"),                                   // Haswell
             ("GenuineIntel", 6, 42, "avx", .portable, "portable-4x8"),                                      // Sandy Bridge
         ]

@@ -33,70 +33,39 @@ public enum Benchmark {
         public var trainCharsPerSecond: Double
         public var trainGFLOPS: Double
         public var generateCharsPerSecond: Double
+        /// How the weights were stored for generation (``StepRunner/automaticWeights(for:)``, `generate`'s default).
+        public var generationWeights: WeightPrecision
         /// Peak RSS over training steps, one validation pass and one checkpoint save, as in `train`.
         public var peakRSSMiB: Double
     }
 
-    /// One matrix product a training step makes, as `sgemm` is called for it.
-    public struct GemmShape: Sendable {
-        public let name: String
-        public let m: Int, n: Int, k: Int
-        public let transA: Bool, transB: Bool
-        public let beta: Float
-        /// op(B) packed once ahead (the recurrent weights).
-        public let prepacked: Bool
-        /// Threads `sgemm` is given: 1 for the per-step products, which each thread runs for its own streams.
-        public let threads: Int
-        public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
-    }
-
-    /// The products of one training step of `shape` (LSTM gates, vocabulary `vocabulary`) with `threads`
-    /// threads, in the order of their share of the step's work: those of one pass over the streams a pass
-    /// takes (``Workspace/streamsPerPass(config:sequenceLength:batchSize:)``), split as the recurrence splits them.
-    public static func gemmShapes(_ shape: Shape, cell: CellKind, vocabulary V: Int, threads: Int) -> [GemmShape] {
+    /// The products of one training step of `shape` (vocabulary `V`) with `threads` threads
+    /// (``TrainingProduct/ofTrainingStep(config:sequenceLength:batchSize:threads:)``).
+    public static func products(_ shape: Shape, cell: CellKind, vocabulary V: Int, threads: Int) -> [TrainingProduct] {
         let config = ModelConfig(cell: cell, vocabularySize: V, hidden: shape.hidden, layers: shape.layers, dropout: 0)
-        let streams = Workspace.streamsPerPass(config: config, sequenceLength: shape.sequenceLength, batchSize: shape.batchSize)
-        let H = shape.hidden, G = cell.gateCount * H, TB = shape.sequenceLength * streams
-        let groups = CharModel.streamGroups(batch: streams, threads: threads)
-        let rows = (streams + groups - 1) / groups, stepThreads = groups == 1 ? threads : 1
-        return [
-            GemmShape(name: "recurrent h·Whhᵀ", m: rows, n: G, k: H, transA: false, transB: true, beta: 1,
-                      prepacked: true, threads: stepThreads),
-            GemmShape(name: "recurrent dG·Whh", m: rows, n: H, k: G, transA: false, transB: false, beta: 1,
-                      prepacked: true, threads: stepThreads),
-            GemmShape(name: "weights dGᵀ·h", m: G, n: H, k: TB, transA: true, transB: false, beta: 0,
-                      prepacked: false, threads: threads),
-            GemmShape(name: "input x·Wihᵀ", m: TB, n: G, k: H, transA: false, transB: true, beta: 1,
-                      prepacked: false, threads: threads),
-            GemmShape(name: "input dG·Wih", m: TB, n: H, k: G, transA: false, transB: false, beta: 0,
-                      prepacked: false, threads: threads),
-            GemmShape(name: "decoder x·Wdᵀ", m: TB, n: V, k: H, transA: false, transB: true, beta: 1,
-                      prepacked: false, threads: threads),
-        ]
+        return TrainingProduct.ofTrainingStep(config: config, sequenceLength: shape.sequenceLength, batchSize: shape.batchSize,
+                                              threads: threads)
     }
 
-    /// GFLOP/s of `sgemm` on `shape`, timed over about `seconds`. When the shape runs on fewer threads than
-    /// `threads` (the per-step products, one per thread), that many copies run at once, one per thread, as
-    /// in training, and the figure is their sum.
-    public static func measure(_ shape: GemmShape, threads: Int, seconds: Double) -> Double {
-        let copies = max(1, threads / shape.threads)
-        if copies == 1 {
-            return measureSgemm(m: shape.m, n: shape.n, k: shape.k, threads: shape.threads, seconds: seconds,
-                                transA: shape.transA, transB: shape.transB, beta: shape.beta, prepackedB: shape.prepacked)
+    /// GFLOP/s of `sgemm` on `problem` with the active plan's choice, timed over about `seconds`. When the product
+    /// runs on fewer threads than `threads` (the per-step products, one per thread), that many copies run at once,
+    /// one per thread, as in training, and the figure is their sum.
+    public static func measure(_ problem: GemmProblem, threads: Int, seconds: Double) -> Double {
+        let copies = max(1, threads / problem.threads)
+        @Sendable func one() -> Double {
+            measureSgemm(m: problem.m, n: problem.n, k: problem.k, threads: problem.threads, seconds: seconds,
+                         transA: problem.transA, transB: problem.transB, beta: 1, prepackedB: problem.prepackedB)
         }
+        if copies == 1 { return one() }
         let results = GemmRates(count: copies)
-        Parallel.forEach(copies, threads: copies) { i in
-            results.set(i, measureSgemm(m: shape.m, n: shape.n, k: shape.k, threads: shape.threads, seconds: seconds,
-                                        transA: shape.transA, transB: shape.transB, beta: shape.beta,
-                                        prepackedB: shape.prepacked))
-        }
+        Parallel.forEach(copies, threads: copies) { i in results.set(i, one()) }
         return results.sum
     }
 
     /// Trains `shape` for about `seconds` (after two warm-up steps) and generates for about `seconds / 2`.
     /// Resets the process's peak-RSS mark first (Linux), so the figure is this configuration's own.
     public static func run(_ shape: Shape, cell: CellKind, dropout: Float, threads: Int, corpus: CorpusFile,
-                           vocabulary: Vocabulary, seconds: Double) throws(CharLSTMError) -> Result {
+                           vocabulary: Vocabulary, seconds: Double, planCache: PlanCache? = nil) throws(CharLSTMError) -> Result {
         resetPeakRSS()
         let config = ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: shape.hidden,
                                  layers: shape.layers, dropout: dropout)
@@ -123,7 +92,9 @@ public enum Benchmark {
         try saveCheckpoint(of: trainer, vocabulary: vocabulary)
         let peak = peakRSSMiB()
 
-        let generator = try TextGenerator(model: model, vocabulary: vocabulary, sampler: try! Sampler(), seed: 1)
+        let weights = StepRunner.automaticWeights(for: config)
+        let generator = try TextGenerator(model: model, vocabulary: vocabulary, sampler: try! Sampler(), seed: 1, weights: weights)
+        generator.planSteps(cache: planCache)
         for _ in 0..<20 { _ = generator.next() }
         var generated = 0
         let genStart = clock.now
@@ -135,7 +106,7 @@ public enum Benchmark {
         return Result(shape: shape, cell: cell, dropout: dropout, threads: threads,
                       trainCharsPerSecond: chars / trainSeconds,
                       trainGFLOPS: chars * config.trainingFLOPsPerCharacter / trainSeconds / 1e9,
-                      generateCharsPerSecond: Double(generated) / genSeconds, peakRSSMiB: peak)
+                      generateCharsPerSecond: Double(generated) / genSeconds, generationWeights: weights, peakRSSMiB: peak)
     }
 
     /// Saves a checkpoint of `trainer` to a temporary file, as `train` does, and deletes it.
@@ -181,6 +152,3 @@ private final class GemmRates: @unchecked Sendable {
     var sum: Double { values.reduce(0, +) }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}

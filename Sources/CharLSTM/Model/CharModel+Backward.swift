@@ -60,7 +60,8 @@ extension CharModel {
             dC?.update(repeating: 0, count: B * H)
             let recurrent = ws.packedRecurrent
             recurrent.reshape(k: G, n: H)
-            recurrent.pack(transB: false, b: p + o.weightHH, ldb: H)
+            let (groupRows, groupThreads) = streamGroupProducts(batch: B)
+            recurrent.pack(transB: false, b: p + o.weightHH, ldb: H, rows: groupRows, threads: groupThreads)
             // Through time, last step first. dH[t] is complete when step t is reached: the layer above and
             // step t+1 have both added into it. The gates of step t become their gradients.
             forEachStreamGroup(batch: B) { b0, n, gemmThreads in

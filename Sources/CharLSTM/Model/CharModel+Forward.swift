@@ -153,7 +153,8 @@ extension CharModel {
         let H = config.hidden, G = config.cell.gateCount * H, cell = config.cell
         let p = parameters.pointer, o = layout.layer(k)
         packed.reshape(k: H, n: G)
-        packed.pack(transB: true, b: p + o.weightHH, ldb: H)
+        let (rows, gemmThreads) = streamGroupProducts(batch: B)
+        packed.pack(transB: true, b: p + o.weightHH, ldb: H, rows: rows, threads: gemmThreads)
         // The streams are independent through time, so each thread runs the whole recurrence for its own
         // rows b0 ..< b0 + n: no synchronisation per time step.
         forEachStreamGroup(batch: B) { b0, n, gemmThreads in
@@ -222,6 +223,13 @@ extension CharModel {
     /// How many groups the recurrence splits a batch of B streams into on `threads` threads: one per thread
     /// once each gets at least 8 streams (a whole micro-tile of rows), else one. O(1).
     static func streamGroups(batch B: Int, threads: Int) -> Int { B >= 8 * threads ? threads : 1 }
+
+    /// The per-step products of a stream group of a batch of B: its rows (the largest group's) and the threads
+    /// each product may use (the plan is looked up by both). O(1).
+    func streamGroupProducts(batch B: Int) -> (rows: Int, threads: Int) {
+        let groups = Self.streamGroups(batch: B, threads: threads)
+        return ((B + groups - 1) / groups, groups == 1 ? threads : 1)
+    }
 }
 
 /// What a model's first recurrent layer reads, time-major (row r = t·B + b): token indices, one-hot over the

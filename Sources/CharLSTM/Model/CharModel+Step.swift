@@ -4,6 +4,11 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Runs a model one character at a time (batch 1) with carried state: the engine of generation.
 ///
@@ -16,38 +21,66 @@ import Foundation
 ///     then the cell (`CellKind`) on unit j's gates: c_j, h_j.
 ///
 /// then the decoder, logits [V] = b_d + W_d · h of the last layer. The weights are packed unit by unit
-/// (`PackedGateRows`), so a range of units is a range of memory, its gate rows and its cell update one piece of
-/// work: a layer is split into chunks of units that a `ChunkTeam` of `model.threads` threads runs with one
-/// synchronisation per chunk, layer after layer (the decoder's rows last). Every gate row is summed in one fixed
-/// order whatever the thread count or split, so the logits are the same bit for bit on 1 thread or many.
-/// Small models (weights under 256 KiB) run on the calling thread. Per character O(L·G·H² + H·V), no allocation.
+/// (`PackedGateRows`, the decoder's rows four at a time), as fp32 or as bf16 (``WeightPrecision``: half the memory
+/// to read per character, the arithmetic still fp32), so a range of units is a range of memory, its gate rows and
+/// its cell update one piece of work: a layer is split into chunks of units (about ``chunkBytes`` of weights each)
+/// that a `ChunkTeam` of `model.threads` threads runs with one synchronisation per chunk, layer after layer (the
+/// decoder's rows last). Every gate row is summed in one fixed order whatever the thread count, split or chunk
+/// size, so the logits are the same bit for bit on 1 thread or many. Small models (weights under 256 KiB) run on
+/// the calling thread. Per character O(L·G·H² + H·V), no allocation.
 public final class StepRunner: @unchecked Sendable {
     public let model: CharModel
     /// The carried state of the single stream.
     public let state: RecurrentState
+    /// How the weights are stored.
+    public let weights: WeightPrecision
+    /// Threads taking part in a step (1: the calling thread alone).
+    public let threads: Int
+    /// Bytes of packed weights per chunk of work (the tuning knob of ``planChunks(candidates:budget:cache:)``).
+    public private(set) var chunkBytes: Int
     private let plan: StepPlan
+    private var chunks: StepChunks
     /// Threads for models big enough to share (nil: the calling thread alone).
-    private let team: ChunkTeam?
+    private var team: ChunkTeam?
 
-    /// Takes a snapshot of the model's current weights (call again after they change). Uses up to
-    /// `model.threads` threads (no more than the cores) when the weights are big enough to pay for it.
+    /// Takes a snapshot of the model's current weights (call again after they change), stored as `weights`.
+    /// Uses up to `model.threads` threads (no more than the cores) when the weights are big enough to pay for it.
     /// O(parameters).
-    public convenience init(model: CharModel) {
-        self.init(model: model, parallelMinimumBytes: StepPlan.parallelMinimumBytes)
+    public convenience init(model: CharModel, weights: WeightPrecision = .f32) {
+        self.init(model: model, weights: weights, parallelMinimumBytes: StepPlan.parallelMinimumBytes)
     }
 
-    /// As ``init(model:)``, sharing the work between threads once the packed weights reach
+    /// As ``init(model:weights:)``, sharing the work between threads once the packed weights reach
     /// `parallelMinimumBytes`, on at most `cores` threads (tests force small models onto the threaded path
-    /// with 0, and more threads than this machine has cores).
-    init(model: CharModel, parallelMinimumBytes: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    /// with 0, and more threads than this machine has cores), in chunks of about `chunkBytes`.
+    init(model: CharModel, weights: WeightPrecision = .f32, parallelMinimumBytes: Int,
+         cores: Int = ProcessInfo.processInfo.activeProcessorCount, chunkBytes: Int = StepChunks.defaultBytes) {
         self.model = model
+        self.weights = weights
         state = RecurrentState(config: model.config, batch: 1)
         // More threads than cores would only take turns spinning.
         let threads = min(model.threads, cores)
         let threaded = threads > 1 && StepPlan.weightBytes(model.config) >= parallelMinimumBytes
-        let plan = StepPlan(model: model, state: state, threads: threaded ? threads : 1)
-        self.plan = plan
-        team = threaded ? ChunkTeam(threads: threads, phases: plan.phases) { plan.run(chunk: $0) } : nil
+        self.threads = threaded ? threads : 1
+        plan = StepPlan(model: model, state: state, weights: weights)
+        self.chunkBytes = chunkBytes
+        chunks = StepChunks(plan: plan, threads: self.threads, bytes: chunkBytes)
+        team = Self.team(plan: plan, chunks: chunks, threads: self.threads)
+    }
+
+    private static func team(plan: StepPlan, chunks: StepChunks, threads: Int) -> ChunkTeam? {
+        guard threads > 1 else { return nil }
+        let ranges = ChunkRanges(pointer: UnsafePointer(chunks.ranges.baseAddress!))
+        return ChunkTeam(threads: threads, phases: chunks.phases) { plan.run(ranges.pointer[$0]) }
+    }
+
+    /// Cuts the layers into chunks of about `bytes` of weights from now on (the same logits, another speed). O(L·H).
+    public func useChunks(bytes: Int) {
+        guard bytes != chunkBytes, threads > 1 else { return }
+        chunkBytes = bytes
+        team = nil  // stops the old team's workers before their chunk table goes
+        chunks = StepChunks(plan: plan, threads: threads, bytes: bytes)
+        team = Self.team(plan: plan, chunks: chunks, threads: threads)
     }
 
     /// Feeds one character; returns the logits of the next (valid until the next call).
@@ -57,13 +90,129 @@ public final class StepRunner: @unchecked Sendable {
         if let team {
             team.run()
         } else {
-            for chunk in 0..<plan.chunkCount { plan.run(chunk: chunk) }
+            for range in chunks.ranges { plan.run(range) }
         }
         return UnsafeBufferPointer(start: plan.logits.pointer, count: model.config.vocabularySize)
     }
 
     /// Back to the zero state.
     public func reset() { state.reset() }
+
+    /// The model's loss on `tokens` read one at a time from the current state, in bits per character: each
+    /// token predicts the next (−log₂ softmax(logits)[next], summed in Double). What generation's weights cost in
+    /// quality, measured on held-out text (``WeightPrecision``). O(tokens) steps.
+    public func bitsPerCharacter(of tokens: [Int32]) -> Double {
+        guard tokens.count >= 2 else { return 0 }
+        var nats = 0.0
+        for t in 0..<(tokens.count - 1) {
+            let logits = step(tokens[t])
+            var largest = -Float.infinity
+            for z in logits where z > largest { largest = z }
+            var sum = 0.0
+            for z in logits { sum += exp(Double(z - largest)) }
+            nats += log(sum) - Double(logits[Int(tokens[t + 1])] - largest)
+        }
+        return nats / Double(tokens.count - 1) / 0.693_147_180_559_945_3
+    }
+
+    /// The chunk sizes ``planChunks(candidates:budget:cache:)`` tries by default: 64 KiB to 512 KiB of weights.
+    public static let chunkCandidates = [64 << 10, 128 << 10, 256 << 10, 512 << 10]
+
+    /// fp32 weights (layers and decoder) above which ``automaticWeights(for:)`` stores them as bf16: 4 MiB, the L2 of
+    /// the 2-core machines measured (2 × 2 MiB on the Emerald Rapids Xeon, 2 × 1 MiB on the Zen 5), beyond which
+    /// reading the weights from L3 sets the speed of generation.
+    public static let compactAbove = 4 << 20
+
+    /// How generation stores the weights of a model of `config` unless told otherwise (`generate --weights auto`):
+    /// bf16 above ``compactAbove`` bytes of fp32 weights, else f32. A rule on the model's size, not the machine's,
+    /// so that a seed gives the same text on every machine. O(1).
+    public static func automaticWeights(for config: ModelConfig) -> WeightPrecision {
+        StepPlan.weightBytes(config) > compactAbove ? .bf16 : .f32
+    }
+
+    /// Times steps with chunks of each of `candidates` bytes (interleaved rounds, each keeping its best) within
+    /// about `budget`, and keeps the fastest; the state is left as it was. With a `cache`, a size measured before
+    /// for this model shape, weights and thread count on this machine is taken from there instead (and a new
+    /// measurement stored). Returns (chunk bytes, steps per second) per candidate, fastest first; empty on one
+    /// thread, where there is nothing to choose.
+    @discardableResult
+    public func planChunks(candidates: [Int] = StepRunner.chunkCandidates, budget: Duration = .milliseconds(60),
+                           cache: PlanCache? = nil) -> [(bytes: Int, stepsPerSecond: Double)] {
+        guard threads > 1, !candidates.isEmpty else { return [] }
+        let c = model.config
+        let key = "step \(c.cell.rawValue) \(c.layers)x\(c.hidden) V\(c.vocabularySize) \(weights.rawValue) threads \(threads) among "
+            + candidates.map(String.init).joined(separator: ",")
+        if let cached = cache?.measurements(forKey: key), let best = cached.first, let bytes = Int(best.label), bytes > 0 {
+            useChunks(bytes: bytes)
+            return cached.compactMap { m in Int(m.label).map { ($0, m.value) } }
+        }
+        let saved = (state.h.array, state.c.array)
+        defer {
+            state.h.buffer.baseAddress!.update(from: saved.0, count: saved.0.count)
+            if !saved.1.isEmpty { state.c.buffer.baseAddress!.update(from: saved.1, count: saved.1.count) }
+        }
+        let clock = ContinuousClock(), deadline = clock.now + budget
+        var best = [Int: Double]()
+        var token: Int32 = 0
+        let V = Int32(c.vocabularySize)
+        rounds: for _ in 0..<4 {
+            for bytes in candidates {
+                useChunks(bytes: bytes)
+                step(token)  // the first after a change wakes the new team
+                let steps = 8
+                let start = clock.now
+                for _ in 0..<steps {
+                    token = (token &+ 7) % V
+                    step(token)
+                }
+                let rate = Double(steps) / (clock.now - start).seconds
+                best[bytes] = max(best[bytes] ?? 0, rate)
+                if clock.now > deadline { break rounds }
+            }
+        }
+        let ranked = best.sorted { $0.value > $1.value }.map { (bytes: $0.key, stepsPerSecond: $0.value) }
+        if let fastest = ranked.first { useChunks(bytes: fastest.bytes) }
+        if ranked.count == candidates.count { cache?.store(ranked.map { (String($0.bytes), $0.stepsPerSecond) }, forKey: key) }
+        return ranked
+    }
+}
+
+/// The chunks of a step: chunk i is a range of hidden units of one layer or of decoder rows; the chunk counts per
+/// phase (one phase per layer, then the decoder) for the ``ChunkTeam``. The ranges are plain memory, so the team's
+/// threads touch no reference count reading them.
+final class StepChunks: @unchecked Sendable {
+    /// The chunk size used until one is planned: 256 KiB of weights, measured on a 2-core Zen 5 (fewer chunks cost
+    /// more waiting at the end of a layer, more cost more claims).
+    static let defaultBytes = 256 << 10
+
+    let ranges: UnsafeMutableBufferPointer<ChunkRange>
+    let phases: [Int]
+
+    /// On one thread a whole layer each. Else about `bytes` of weights each, at most H / threads units, in
+    /// whole cache lines of 16 units so that no two threads write one line of the gates, h or c; the decoder in
+    /// `threads` row ranges of whole 16-row blocks.
+    init(plan: StepPlan, threads: Int, bytes: Int) {
+        var ranges = [ChunkRange](), counts = [Int]()
+        let H = plan.hidden, V = plan.vocabularySize, L = plan.layerCount
+        for k in 0...L {
+            let n = k < L ? H : V
+            let step = threads == 1 ? n
+                : k == L ? (V + 16 * threads - 1) / (16 * threads) * 16
+                : max(16, min(bytes / plan.bytesPerUnit(layer: k), (H + threads - 1) / threads) / 16 * 16)
+            var lo = 0, count = 0
+            while lo < n {
+                ranges.append(ChunkRange(layer: k, lo: lo, hi: min(n, lo + step)))
+                lo += step
+                count += 1
+            }
+            counts.append(count)
+        }
+        self.ranges = .allocate(capacity: ranges.count)
+        _ = self.ranges.initialize(from: ranges)
+        phases = counts
+    }
+
+    deinit { ranges.deallocate() }
 }
 
 /// The buffers and packed weights of a ``StepRunner`` and its chunks of work: chunk i is a range of hidden units
@@ -82,29 +231,29 @@ final class StepPlan: @unchecked Sendable {
         return 4 * (G * H + (config.layers - 1) * G * 2 * H + config.vocabularySize * H)
     }
 
-    /// Chunk counts per phase: one phase per layer, then the decoder.
-    let phases: [Int]
-    let chunkCount: Int
     let logits: FloatBuffer
     private let state: RecurrentState
-    private let cell: CellKind, hidden: Int, gateCount: Int, layerCount: Int
-    private let decoderWeight: UnsafePointer<Float>, decoderBias: UnsafePointer<Float>, logitsOut: UnsafeMutablePointer<Float>
-    private let chunks: UnsafeMutableBufferPointer<ChunkRange>
+    let hidden: Int, layerCount: Int, vocabularySize: Int
+    private let cell: CellKind, gateCount: Int, sumsParts: Bool, weights: WeightPrecision
+    private let decoderBias: UnsafePointer<Float>, logitsOut: UnsafeMutablePointer<Float>
+    private let decoder: GateRowsView
     private let layers: UnsafeMutableBufferPointer<LayerStep>
     /// Owners of the memory the pointers above point into.
     private let buffers: [FloatBuffer], packs: [PackedGateRows]
     private let embedding: UnsafePointer<Float>  // [V, G·H]: W_ih0ᵀ + input bias
     private var token = 0
 
-    init(model: CharModel, state: RecurrentState, threads: Int) {
+    init(model: CharModel, state: RecurrentState, weights: WeightPrecision) {
         self.state = state
+        self.weights = weights
         let config = model.config, H = config.hidden, gc = config.cell.gateCount, G = gc * H, V = config.vocabularySize
         let L = config.layers, p = model.parameters.pointer, sums = config.cell.sumsInputAndRecurrentParts
         cell = config.cell
         hidden = H
         gateCount = gc
         layerCount = L
-        decoderWeight = UnsafePointer(p + model.layout.decoder.weight)
+        vocabularySize = V
+        sumsParts = sums
         decoderBias = UnsafePointer(p + model.layout.decoder.bias)
         let biases = (0..<L).map { _ in FloatBuffer(count: G) }, table = FloatBuffer(count: V * G)
         model.prepareInputTables(embedding: table.pointer, bias: { biases[$0].pointer })
@@ -117,9 +266,15 @@ final class StepPlan: @unchecked Sendable {
         logitsOut = logits.pointer
         var packs = [PackedGateRows]()
         func pack(_ columns: Int, _ row: (Int, UnsafeMutablePointer<Float>) -> Void) -> GateRowsView {
-            packs.append(PackedGateRows(gates: gc, hidden: H, columns: columns, row: row))
+            packs.append(PackedGateRows(gates: gc, hidden: H, columns: columns, precision: weights, row: row))
             return packs.last!.view
         }
+        // The decoder's V rows of H, four rows to a group.
+        let decoderWeight = p + model.layout.decoder.weight
+        packs.append(PackedGateRows(gates: 1, hidden: V, columns: H, precision: weights) { r, row in
+            row.update(from: decoderWeight + r * H, count: H)
+        })
+        decoder = packs.last!.view
         layers = .allocate(capacity: L)
         for k in 0..<L {
             let o = model.layout.layer(k)
@@ -141,32 +296,12 @@ final class StepPlan: @unchecked Sendable {
         }
         self.packs = packs
         buffers = biases + vectors + [table, gates, recurrentPart, separatePart]
-        // Chunks: on one thread a whole layer each. Else about 256 KiB of weights each (fewer chunks cost
-        // more waiting at the end of a layer, more cost more claims), at most H / threads units, in whole
-        // cache lines of 16 units so that no two threads write one line of the gates, h or c. The decoder
-        // in `threads` row ranges of whole 16-row blocks.
-        var ranges = [ChunkRange](), counts = [Int]()
-        for k in 0...L {
-            let n = k < L ? H : V, bytesPerUnit = 4 * gc * (k == 0 && sums ? H : 2 * H)
-            let step = threads == 1 ? n
-                : k == L ? (V + 16 * threads - 1) / (16 * threads) * 16
-                : max(16, min((256 << 10) / bytesPerUnit, (H + threads - 1) / threads) / 16 * 16)
-            var lo = 0, count = 0
-            while lo < n {
-                ranges.append(ChunkRange(layer: k, lo: lo, hi: min(n, lo + step)))
-                lo += step
-                count += 1
-            }
-            counts.append(count)
-        }
-        chunks = .allocate(capacity: ranges.count)
-        _ = chunks.initialize(from: ranges)
-        chunkCount = ranges.count
-        phases = counts
     }
 
+    /// Bytes of packed weights per hidden unit of layer k (its gate rows).
+    func bytesPerUnit(layer k: Int) -> Int { weights.bytes * gateCount * (k == 0 && sumsParts ? hidden : 2 * hidden) }
+
     deinit {
-        chunks.deallocate()
         layers.deallocate()
     }
 
@@ -177,13 +312,12 @@ final class StepPlan: @unchecked Sendable {
         for layer in layers { (layer.vector + hidden).update(from: layer.h, count: hidden) }
     }
 
-    /// Runs chunk `chunk` of the step (see the type's doc).
-    func run(chunk: Int) {
-        let H = hidden, gc = gateCount, range = chunks[chunk], lo = range.lo, count = range.hi - range.lo
+    /// Runs one chunk of the step (see the type's doc).
+    func run(_ range: ChunkRange) {
+        let H = hidden, gc = gateCount, lo = range.lo, count = range.hi - range.lo
         if range.layer == layerCount {
             (logitsOut + lo).update(from: decoderBias + lo, count: count)
-            sgemv(trans: false, m: count, n: H, alpha: 1, a: decoderWeight + lo * H, lda: H,
-                  x: layers[layerCount - 1].h, beta: 1, y: logitsOut + lo, threads: 1)
+            decoder.accumulate(layers[layerCount - 1].h, into: logitsOut, units: lo..<range.hi)
             return
         }
         let layer = layers[range.layer], a = layer.gates, v = layer.vector, units = lo..<range.hi
@@ -211,6 +345,11 @@ final class StepPlan: @unchecked Sendable {
         }
         layer.next?.advanced(by: lo).update(from: layer.h + lo, count: count)
     }
+}
+
+/// The chunk table as a plain pointer a team's threads read (the ``StepChunks`` that owns it outlives the team).
+struct ChunkRanges: @unchecked Sendable {
+    let pointer: UnsafePointer<ChunkRange>
 }
 
 /// A chunk of a step: units lo..<hi of a layer, or rows lo..<hi of the decoder (layer == the layer count).

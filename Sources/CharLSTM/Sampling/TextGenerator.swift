@@ -1,3 +1,5 @@
+import CharLSTMKernels
+
 /// Streams text sampled from a trained model, one character (Unicode scalar) at a time: a single-pass `Sequence`.
 ///
 /// ```swift
@@ -35,10 +37,11 @@ public final class TextGenerator: Sequence, IteratorProtocol, @unchecked Sendabl
     /// The last `stopScalars.count` generated characters.
     private var tail: [Unicode.Scalar] = []
 
-    /// A generator over `model`, whose vocabulary is `vocabulary`. Throws `.usage` for a model and vocabulary of
-    /// different sizes, a negative `length` or an empty `stop`.
+    /// A generator over `model`, whose vocabulary is `vocabulary`, its weights stored as `weights` (fp32: exactly
+    /// the model; bf16: half the memory read per character, see ``WeightPrecision``). Throws `.usage` for a model
+    /// and vocabulary of different sizes, a negative `length` or an empty `stop`.
     public init(model: CharModel, vocabulary: Vocabulary, sampler: Sampler, seed: UInt64? = nil, length: Int? = nil,
-                stop: String? = nil) throws(CharLSTMError) {
+                stop: String? = nil, weights: WeightPrecision = .f32) throws(CharLSTMError) {
         guard model.config.vocabularySize == vocabulary.count else {
             throw .usage("the model reads \(model.config.vocabularySize) characters, the vocabulary holds \(vocabulary.count)")
         }
@@ -52,7 +55,7 @@ public final class TextGenerator: Sequence, IteratorProtocol, @unchecked Sendabl
         stopScalars = Array((stop ?? "").unicodeScalars)
         tail.reserveCapacity(stopScalars.count + 1)
         rng = RandomGenerator(seed: self.seed)
-        runner = StepRunner(model: model)
+        runner = StepRunner(model: model, weights: weights)
         // With nothing read yet the hidden state is zero, so the decoder sees only its bias.
         let d = model.layout.decoder
         logits = Array(UnsafeBufferPointer(start: model.parameters.pointer + d.bias, count: vocabulary.count))
@@ -61,10 +64,20 @@ public final class TextGenerator: Sequence, IteratorProtocol, @unchecked Sendabl
 
     /// A generator over the model of `checkpoint`, its matrix products on up to `threads` threads.
     public convenience init(checkpoint: Checkpoint, sampler: Sampler, seed: UInt64? = nil, length: Int? = nil,
-                            stop: String? = nil, threads: Int = 1) throws(CharLSTMError) {
+                            stop: String? = nil, threads: Int = 1, weights: WeightPrecision = .f32) throws(CharLSTMError) {
         try checkpoint.requireTextModel(for: "generating text")
         try self.init(model: checkpoint.makeModel(threads: threads), vocabulary: checkpoint.vocabulary, sampler: sampler,
-                      seed: seed, length: length, stop: stop)
+                      seed: seed, length: length, stop: stop, weights: weights)
+    }
+
+    /// How the model's weights are stored for generation.
+    public var weights: WeightPrecision { runner.weights }
+
+    /// Times the step's chunk sizes on this machine and keeps the fastest (``StepRunner/planChunks(candidates:budget:cache:)``);
+    /// the text is the same whatever it picks.
+    @discardableResult
+    public func planSteps(budget: Duration = .milliseconds(60), cache: PlanCache? = nil) -> [(bytes: Int, stepsPerSecond: Double)] {
+        runner.planChunks(budget: budget, cache: cache)
     }
 
     /// Reads `text` into the state: the model "has just seen" it, and the next character continues it. Throws

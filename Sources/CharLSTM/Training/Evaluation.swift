@@ -1,3 +1,5 @@
+import CharLSTMKernels
+
 /// How well a model predicts a text: what `charlstm eval` reports.
 public struct Evaluation: Equatable, Sendable {
     /// Mean cross-entropy of the predictions, in bits per character.
@@ -64,5 +66,19 @@ extension Checkpoint {
         let result = try makeModel(threads: threads).evaluateContinuous(text.whole, progress: progress)
         return Evaluation(bitsPerCharacter: result.bitsPerCharacter, accuracy: Double(result.correct) / Double(result.count),
                           predictions: result.count)
+    }
+
+    /// The model's bits per character on `file` read one character at a time by generation's step
+    /// (``StepRunner``), its weights stored as `weights`: what compact generation weights cost in quality, against
+    /// ``evaluate(_:unknown:threads:progress:)``'s fp32 figure. The text is held in memory as tokens. Throws as
+    /// that does. O(n·L·G·H²).
+    public func evaluateStepwise(_ file: CorpusFile, weights: WeightPrecision, threads: Int = 1) throws(CharLSTMError) -> Evaluation {
+        try requireTextModel(for: "measuring bits per character")
+        let tokens = try TokenText(file: file, vocabulary: vocabulary).whole.tokens()
+        guard tokens.count >= 2 else {
+            throw .invalidData("'\(file.path)' has \(tokens.count) character: at least 2 are needed to predict one")
+        }
+        let runner = StepRunner(model: makeModel(threads: threads), weights: weights)
+        return Evaluation(bitsPerCharacter: runner.bitsPerCharacter(of: tokens), accuracy: .nan, predictions: tokens.count - 1)
     }
 }

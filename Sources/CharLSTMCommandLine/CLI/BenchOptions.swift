@@ -23,6 +23,8 @@ struct BenchOptions: Equatable, Sendable {
     var threads: Int?
     var dropout = 0.0
     var json = false
+    /// Measure the plan anew instead of reading it from the cache (and remember the new one).
+    var replan = false
     /// Long names (without dashes) of the options given on the command line.
     var explicitlySet: Set<String> = []
 
@@ -44,6 +46,7 @@ struct BenchOptions: Equatable, Sendable {
                 CommonOptions.threads,
                 CommonOptions.dropout(default: d.dropout),
                 CommonOptions.json,
+                OptionSpec("replan", .flag, "Time the candidate kernels anew instead of using the cached plan"),
             ],
             example: "charlstm bench --config M --seconds 20 --json"
         )
@@ -57,6 +60,7 @@ struct BenchOptions: Equatable, Sendable {
         try args.read("threads", into: &threads)
         try args.read("dropout", into: &dropout)
         args.read("json", into: &json)
+        args.read("replan", into: &replan)
         explicitlySet = args.givenNames
     }
 }

@@ -1,3 +1,4 @@
+import CharLSTMKernels
 import CharLSTM
 /// The options of `charlstm eval <file> --checkpoint <path>`.
 struct EvalOptions: Equatable, Sendable {
@@ -14,6 +15,9 @@ struct EvalOptions: Equatable, Sendable {
     var season: Int?
     /// Series checkpoints: fill missing values linearly.
     var interpolate = false
+    /// Text models: measure through generation's one-character step with its weights stored this way (nil: the
+    /// batched evaluation, fp32).
+    var weights: WeightPrecision?
 
     init(file: String, checkpoint: String) {
         self.file = file
@@ -31,6 +35,9 @@ struct EvalOptions: Equatable, Sendable {
             .init(OptionSpec("season", .integer(ValueRange.positiveCounts), value: "n",
                              "Series: also report the seasonal-naive forecast of this period"), \.season),
             .init(CommonOptions.interpolate, flag: \.interpolate),
+            .init(OptionSpec("weights", .choice(WeightPrecision.allCases.map(\.rawValue)), value: "format",
+                             "Measure what generation computes, one character at a time, with its weights stored as f32 "
+                                 + "or bf16 (the quality cost of `generate --weights bf16`)"), \.weights),
         ]
     }
 

@@ -1,3 +1,4 @@
+import CharLSTMKernels
 import CharLSTM
 /// The options of `charlstm generate`.
 struct GenerateOptions: Equatable, Sendable {
@@ -19,6 +20,25 @@ struct GenerateOptions: Equatable, Sendable {
     var stop: String?
     /// Worker threads; nil means all cores.
     var threads: Int?
+    /// How the weights are stored while generating.
+    var weights: Weights = .auto
+
+    /// The weight formats `--weights` offers.
+    enum Weights: String, CaseIterable, Equatable, Sendable {
+        /// bf16 for models whose fp32 weights outgrow L2 (``StepRunner/automaticWeights(for:)``), else f32.
+        case auto
+        case f32
+        case bf16
+
+        /// The precision for generating with a model of `config`.
+        func precision(for config: ModelConfig) -> WeightPrecision {
+            switch self {
+            case .f32: .f32
+            case .bf16: .bf16
+            case .auto: StepRunner.automaticWeights(for: config)
+            }
+        }
+    }
 
     init() {}
 
@@ -40,6 +60,10 @@ struct GenerateOptions: Equatable, Sendable {
             .init(OptionSpec("seed", .unsigned, value: "seed", "Random seed", default: "a fresh random seed"), \.seed),
             .init(OptionSpec("stop", .text(allowEmpty: false), value: "text", "Stop once this text has been generated."), \.stop),
             .init(CommonOptions.threads, \.threads),
+            .init(OptionSpec("weights", .choice(Weights.allCases.map(\.rawValue)), value: "format",
+                             "How the weights are stored while generating: f32 (exact), bf16 (half the memory to read, "
+                                 + "faster on large models), or auto (bf16 above 4 MiB of weights)", default: d.weights.rawValue),
+                  \.weights),
         ]
     }
 

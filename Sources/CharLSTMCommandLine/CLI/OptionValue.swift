@@ -1,3 +1,4 @@
+import CharLSTMKernels
 import CharLSTM
 /// A type an option's text converts to, checked against the option's ``ValueKind``.
 protocol OptionValue {
@@ -55,6 +56,8 @@ extension ChoiceValue {
 }
 
 extension CellKind: ChoiceValue {}
+extension GenerateOptions.Weights: ChoiceValue {}
+extension WeightPrecision: ChoiceValue {}
 extension BenchOptions.Config: ChoiceValue {}
 extension LearningRateSchedule.Shape: ChoiceValue {}
 

@@ -1,3 +1,4 @@
+import CharLSTMKernels
 import CharLSTM
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -21,6 +22,7 @@ struct EvalCommand {
             throw CharLSTMError.usage("--warmup, --season and --interpolate apply to series models; '\(path)' holds a text model")
         }
         let file = try CorpusFile.scan(path: options.file)
+        if let weights = options.weights { return try evaluateSteps(checkpoint, path: path, file: file, weights: weights) }
         let shown = ProgressShown(sink: console.err, total: file.characterCount - 1, interval: progressInterval)
         let result = try checkpoint.evaluate(file, threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount,
                                              progress: shown.show)
@@ -35,6 +37,23 @@ struct EvalCommand {
             try console.out.write("\(options.file): " + String(result.bitsPerCharacter, fractionDigits: 4) + " bits/char, "
                 + String(100 * result.accuracy, fractionDigits: 2) + "%"
                 + " of \(result.predictions) predictions ranked first (\(characters) characters)\n")
+        }
+        return 0
+    }
+
+    /// `eval --weights`: the text read one character at a time by generation's step, its weights stored as `weights`
+    /// (the whole text in memory, as tokens).
+    private func evaluateSteps(_ checkpoint: Checkpoint, path: String, file: CorpusFile, weights: WeightPrecision) throws -> Int32 {
+        let result = try checkpoint.evaluateStepwise(file, weights: weights,
+                                                     threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        if options.json {
+            try console.out.write(JSONValue.object([
+                "checkpoint": .string(path), "file": .string(options.file), "bits_per_char": .double(result.bitsPerCharacter),
+                "weights": .string(weights.rawValue), "predictions": .int(result.predictions), "chars": .int(file.characterCount),
+            ]).encoded + "\n")
+        } else {
+            try console.out.write("\(options.file): " + String(result.bitsPerCharacter, fractionDigits: 4) + " bits/char, generation's "
+                + "step with \(weights.rawValue) weights (\(file.characterCount) characters)\n")
         }
         return 0
     }

@@ -24,8 +24,10 @@ struct GenerateCommand {
         }
         let sampler = try Sampler(temperature: Float(o.temperature), topK: o.topK, topP: o.topP.map(Float.init))
         let checkpoint = try Checkpoint.load(path: path)
+        let weights = o.weights.precision(for: checkpoint.config)
         let generator = try TextGenerator(checkpoint: checkpoint, sampler: sampler, seed: o.seed, length: o.length, stop: o.stop,
-                                          threads: o.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+                                          threads: o.threads ?? ProcessInfo.processInfo.activeProcessorCount, weights: weights)
+        generator.planSteps(cache: Paths.planCache())
         // Checked before the first character is written.
         if let prime = o.prime {
             try generator.prime(prime)

@@ -1,3 +1,4 @@
+import CharLSTMKernels
 import CharLSTM
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -19,6 +20,12 @@ enum Paths {
     static let checkpointsFolder = "Checkpoints"
     /// The pretrained model shipped with the repository, which training never writes to.
     static let pretrainedFolder = "Checkpoints/pretrained"
+
+    /// Where measured plans are remembered: the user's cache folder (`$XDG_CACHE_HOME/charlstm` or
+    /// `~/.cache/charlstm`), for this version of the program; nil when there is none.
+    static func planCache(environment: [String: String] = ProcessInfo.processInfo.environment) -> PlanCache? {
+        PlanCache.defaultDirectory(environment: environment).map { PlanCache(directory: $0, build: CharLSTMVersion.current) }
+    }
 
     /// The default run folder for a corpus: `Checkpoints/<file name without extension>` (`Checkpoints/run`
     /// when the name gives nothing usable, such as `..`).

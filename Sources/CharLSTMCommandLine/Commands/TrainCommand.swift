@@ -1,3 +1,4 @@
+import CharLSTMKernels
 import CharLSTM
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -22,6 +23,9 @@ struct TrainCommand {
     var fileSystem: any FileSystem = POSIXFileSystem()
     /// Called before every training step with the steps done and the model; tests inject faults here.
     var beforeStep: ((Int, CharModel) -> Void)? = nil
+    /// Where plans of the matrix products are remembered; tests inject a temporary folder. The CLI uses the
+    /// user's cache folder.
+    var planCache: PlanCache? = Paths.planCache()
 
     func run() throws -> Int32 {
         let seriesOptions = options.column != nil || options.interpolate || options.difference != nil || options.inputs != nil
@@ -47,11 +51,15 @@ struct TrainCommand {
                     + growth.addedDescription)
         }
 
+        // The fastest kernels and blocking for this model's products on this machine (the same bits whichever).
+        let budget = options.budget(for: run.kind)
+        ProductPlanning.activate(config: run.model, sequenceLength: run.training.sequenceLength, batchSize: run.training.batchSize,
+                                 threads: run.threads, budget: ProductPlanning.budget(for: budget), cache: planCache)
+
         let stop = StopToken()
         let watcher = InterruptWatcher(stopping: stop)
         defer { watcher.stop() }
         var display = ProgressDisplay(out: console.out)
-        let budget = options.budget(for: run.kind)
         let outcome = try run.train(budget: budget, stopToken: stop) { try display.show($0) }
         if display.drewLine { try console.out.write("\n") }
         let unit = run.unit

@@ -147,6 +147,10 @@ import Testing
       --seed <seed>           Random seed. (default: a fresh random seed)
       --stop <text>           Stop once this text has been generated.
       --threads <n>           Worker threads. (from 1 to 256; default: all cores)
+      --weights <format>      How the weights are stored while generating: f32
+                              (exact), bf16 (half the memory to read, faster on
+                              large models), or auto (bf16 above 4 MiB of weights).
+                              (values: auto, f32, bf16; default: auto)
       -h, --help              Show help information.
 
     EXAMPLE:
@@ -175,6 +179,10 @@ import Testing
                               this period. (from 1 to 10^15)
       --interpolate           Series: fill missing values (empty, NA, NaN, null)
                               linearly instead of refusing them.
+      --weights <format>      Measure what generation computes, one character at a
+                              time, with its weights stored as f32 or bf16 (the
+                              quality cost of `generate --weights bf16`).
+                              (values: f32, bf16)
       -h, --help              Show help information.
 
     EXAMPLE:
@@ -220,6 +228,8 @@ import Testing
                               (between layers and before the decoder). (in [0, 1);
                               default: 0)
       --json                  Print the result as one JSON object per line.
+      --replan                Time the candidate kernels anew instead of using the
+                              cached plan.
       -h, --help              Show help information.
 
     EXAMPLE:

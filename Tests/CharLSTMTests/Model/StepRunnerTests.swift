@@ -99,3 +99,89 @@ import Testing
         }
     }
 }
+
+/// Generation's compact weights (``WeightPrecision/bf16``) and its chunk sizes.
+@Suite struct CompactGenerationTests {
+    /// The threading tests' model; `rounded`: the matrices generation packs (every W_hh, W_ih of the layers
+    /// above the first, the decoder's weight) rounded to bf16. Biases and the first layer's W_ih (a lookup) stay fp32.
+    static func model(_ cell: CellKind, threads: Int, rounded: Bool = false) -> CharModel {
+        let model = StepRunnerThreadingTests.model(cell, threads: threads)
+        guard rounded else { return model }
+        let c = model.config, G = c.cell.gateCount * c.hidden, p = model.parameters.pointer
+        func round(_ offset: Int, _ count: Int) { for i in offset..<(offset + count) { p[i] = WeightPrecision.bf16Rounded(p[i]) } }
+        for k in 0..<c.layers {
+            round(model.layout.layer(k).weightHH, G * c.hidden)
+            if k > 0 { round(model.layout.layer(k).weightIH, G * c.hidden) }
+        }
+        round(model.layout.decoder.weight, c.vocabularySize * c.hidden)
+        return model
+    }
+
+    @Test func bf16RoundsToNearestEvenAndKeepsSpecialValues() {
+        #expect(WeightPrecision.bf16Rounded(1) == 1 && WeightPrecision.bf16Rounded(-2.5) == -2.5)
+        // 1 + 2⁻⁸ is half-way between 1 and 1 + 2⁻⁷: to even (1); just above it goes up.
+        #expect(WeightPrecision.bf16Rounded(1 + 0x1p-8) == 1)
+        #expect(WeightPrecision.bf16Rounded(1 + 0x1p-8 + 0x1p-20) == 1 + 0x1p-7)
+        #expect(WeightPrecision.bf16Rounded(1 + 3 * 0x1p-8) == 1 + 0x1p-6)  // half-way above an odd one: up to even
+        #expect(WeightPrecision.bf16Rounded(.infinity) == .infinity && WeightPrecision.bf16Rounded(-.infinity) == -.infinity)
+        #expect(WeightPrecision.bf16Rounded(.nan).isNaN && WeightPrecision.bf16Rounded(.greatestFiniteMagnitude) == .infinity)
+        for x: Float in [0.1, -3.3e-5, 1234.5, 7e-39] {
+            let r = WeightPrecision.bf16Rounded(x)
+            #expect(abs(r - x) <= abs(x) * 0x1p-8 && r.bitPattern & 0xFFFF == 0, "\(x)")
+        }
+    }
+
+    /// bf16 weights compute exactly what fp32 weights rounded to bf16 compute: the expansion is exact.
+    @Test(arguments: CellKind.allCases)
+    func bf16StepsEqualF32StepsOnRoundedWeightsBitForBit(cell: CellKind) {
+        let compact = StepRunner(model: Self.model(cell, threads: 2), weights: .bf16, parallelMinimumBytes: 0, cores: 2)
+        let rounded = StepRunner(model: Self.model(cell, threads: 1, rounded: true), weights: .f32)
+        for token in StepRunnerThreadingTests.tokens {
+            #expect(compact.step(token).map(\.bitPattern) == rounded.step(token).map(\.bitPattern))
+        }
+    }
+
+    /// The same logits on any number of threads and with any chunk size, for both precisions (so the same seed
+    /// gives the same text).
+    @Test(arguments: CellKind.allCases, WeightPrecision.allCases)
+    func anyThreadsAndChunksGiveTheSameLogits(cell: CellKind, weights: WeightPrecision) {
+        let single = StepRunner(model: Self.model(cell, threads: 1), weights: weights)
+        let shared = StepRunner(model: Self.model(cell, threads: 3), weights: weights, parallelMinimumBytes: 0, cores: 3,
+                                chunkBytes: 1)
+        for (t, token) in StepRunnerThreadingTests.tokens.enumerated() {
+            if t % 15 == 0 { shared.useChunks(bytes: [1, 4 << 10, 64 << 10, 1 << 30][t / 15 % 4]) }
+            #expect(single.step(token).map(\.bitPattern) == shared.step(token).map(\.bitPattern), "t \(t)")
+        }
+    }
+
+    /// Planning the chunk size times every candidate, keeps the state, and is remembered in the cache.
+    @Test func chunkPlanIsMeasuredKeptAndCached() {
+        let folder = TemporaryFolder()
+        let cache = PlanCache(directory: folder.path + "/cache", build: "test")
+        let runner = StepRunner(model: Self.model(.lstm, threads: 2), weights: .bf16, parallelMinimumBytes: 0, cores: 2)
+        runner.step(3)
+        let h = runner.state.h.array, c = runner.state.c.array
+        let candidates = [1 << 10, 8 << 10]
+        let measured = runner.planChunks(candidates: candidates, budget: .seconds(2), cache: cache)
+        #expect(Set(measured.map(\.bytes)) == Set(candidates) && measured.allSatisfy { $0.stepsPerSecond > 0 })
+        #expect(runner.chunkBytes == measured[0].bytes && runner.state.h.array == h && runner.state.c.array == c)
+        let again = StepRunner(model: Self.model(.lstm, threads: 2), weights: .bf16, parallelMinimumBytes: 0, cores: 2)
+        let cached = again.planChunks(candidates: candidates, budget: .zero, cache: cache)
+        #expect(cached.map(\.bytes) == measured.map(\.bytes) && again.chunkBytes == measured[0].bytes)
+    }
+
+    /// The shipped model loses less than 0.002 bits/char to bf16 weights on held-out text (the last 5% of its
+    /// corpus; here its first 3,000 characters, the README has the figure on all of it).
+    @Test func bf16CostsTheShippedModelLessThanTwoThousandthsOfABit() throws {
+        let root = Executable.packageRoot
+        let checkpoint = try Checkpoint.load(path: root + "/Checkpoints/pretrained/best.safetensors")
+        let corpus = try Corpus.load(path: root + "/Corpora/shakespeare.txt").text
+        let heldOut = corpus.suffix(corpus.count / 20).prefix(3_000)
+        let tokens = heldOut.compactMap { checkpoint.vocabulary.index(of: $0) }
+        #expect(tokens.count == heldOut.count)
+        let exact = StepRunner(model: checkpoint.makeModel(), weights: .f32).bitsPerCharacter(of: tokens)
+        let compact = StepRunner(model: checkpoint.makeModel(), weights: .bf16).bitsPerCharacter(of: tokens)
+        #expect(exact > 1 && exact < 3, "\(exact)")
+        #expect(abs(compact - exact) < 0.002, "f32 \(exact), bf16 \(compact)")
+    }
+}

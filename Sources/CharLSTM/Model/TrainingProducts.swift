@@ -1,0 +1,43 @@
+import CharLSTMKernels
+
+/// One matrix product a training step makes: its name, the problem as `sgemm` sees it, and how often a pass
+/// over the streams makes it. What the planner times (``GemmPlanner``) and `charlstm bench` reports.
+public struct TrainingProduct: Sendable {
+    public let name: String
+    public let problem: GemmProblem
+    /// Calls per pass (the per-step products: per stream group, of which one runs on each thread).
+    public let callsPerPass: Int
+
+    /// The products of a training step of `config` on batches of `batchSize` streams × `sequenceLength` steps
+    /// with `threads` threads, in the order of their share of the step's work: those of one pass over the streams
+    /// a pass takes (``Workspace/streamsPerPass(config:sequenceLength:batchSize:)``), the per-step ones split as
+    /// the recurrence splits them (``CharModel/streamGroups(batch:threads:)``). Character models. O(layers).
+    public static func ofTrainingStep(config: ModelConfig, sequenceLength T: Int, batchSize: Int, threads: Int) -> [TrainingProduct] {
+        let streams = Workspace.streamsPerPass(config: config, sequenceLength: T, batchSize: batchSize)
+        let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize, L = config.layers
+        let TB = T * streams, separate = config.cell.separateRecurrentGates * H, shared = G - separate
+        let groups = CharModel.streamGroups(batch: streams, threads: threads)
+        let rows = (streams + groups - 1) / groups, stepThreads = groups == 1 ? threads : 1
+        func product(_ name: String, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, packed: Bool = false,
+                     calls: Int) -> TrainingProduct {
+            TrainingProduct(name: name, problem: GemmProblem(transA: transA, transB: transB, m: m, n: n, k: k, prepackedB: packed,
+                                                             threads: packed ? stepThreads : threads), callsPerPass: calls)
+        }
+        var products = [
+            product("recurrent h·Whhᵀ", false, true, rows, G, H, packed: true, calls: T * L),
+            product("recurrent dG·Whh", false, false, rows, H, G, packed: true, calls: (T - 1) * L),
+            product("weights dGᵀ·h", true, false, shared, H, TB, calls: 2 * L - 1),
+        ]
+        if L > 1 {
+            products.append(product("input x·Wihᵀ", false, true, TB, G, H, calls: L - 1))
+            products.append(product("input dG·Wih", false, false, TB, H, G, calls: L - 1))
+        }
+        if separate > 0 { products.append(product("weights dNᵀ·h", true, false, separate, H, TB, calls: L)) }
+        products += [
+            product("decoder x·Wdᵀ", false, true, TB, V, H, calls: 1),
+            product("decoder dZᵀ·h", true, false, V, H, TB, calls: 1),
+            product("decoder dZ·Wd", false, false, TB, H, V, calls: 1),
+        ]
+        return products
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+@testable import CharLSTMKernels
+
+/// The planner: bounded in time, its choices among the candidates, remembered in its cache, and a cache that is
+/// corrupt, foreign or cannot be written changes nothing but the time.
+@Suite struct GemmPlannerTests {
+    /// Products of the kinds a training step has (per-step on prepacked B, large NT, TN and NN), kept small.
+    static let problems = [
+        GemmProblem(transA: false, transB: true, m: 16, n: 256, k: 64, prepackedB: true, threads: 1),
+        GemmProblem(transA: false, transB: true, m: 400, n: 256, k: 64, threads: 2),
+        GemmProblem(transA: true, transB: false, m: 256, n: 64, k: 400, threads: 2),
+        GemmProblem(transA: false, transB: false, m: 400, n: 65, k: 64, threads: 2),
+    ]
+
+    static func temporaryFolder() -> String {
+        let path = NSTemporaryDirectory() + "charlstm-plans-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test func planningStaysWithinItsBudgetAndPicksACandidate() {
+        let kernels = GemmKernel.candidates(for: CPUInfo.current.isa)
+        let planner = GemmPlanner(budget: .milliseconds(150), kernels: kernels)
+        let clock = ContinuousClock(), start = clock.now
+        let plan = planner.plan(Self.problems)
+        let elapsed = (clock.now - start).seconds
+        // The budget, plus at most one timing (about a fortieth of a product's share) and the setting up of data.
+        #expect(elapsed < 0.15 + 0.1, "\(elapsed) s")
+        #expect(!plan.entries.isEmpty)
+        for (problem, entry) in plan.entries {
+            #expect(kernels.contains(entry.choice.kernel) && entry.choice.isValid, "\(problem)")
+            #expect(entry.candidates.first?.choice == entry.choice && !entry.fromCache)
+            #expect(zip(entry.candidates, entry.candidates.dropFirst()).allSatisfy { $0.gflops >= $1.gflops })
+            #expect(plan.choice(for: problem) == entry.choice)
+        }
+    }
+
+    @Test func aForcedKernelIsTheOnlyOnePlanned() {
+        let kernel = GemmKernel.named("avx2-6x16")!
+        let plan = GemmPlanner(budget: .milliseconds(40), kernels: [kernel]).plan(Array(Self.problems.prefix(2)))
+        #expect(!plan.entries.isEmpty && plan.entries.values.allSatisfy { $0.choice.kernel == kernel })
+    }
+
+    @Test func plansAreRememberedAndReadBack() throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let cache = PlanCache(directory: folder + "/nested/charlstm", build: "test 1")
+        let kernels = Array(GemmKernel.candidates(for: CPUInfo.current.isa).prefix(3))
+        let first = GemmPlanner(budget: .milliseconds(200), cache: cache, kernels: kernels).plan(Self.problems)
+        #expect(FileManager.default.fileExists(atPath: cache.path))
+        let clock = ContinuousClock(), start = clock.now
+        let second = GemmPlanner(budget: .milliseconds(200), cache: cache, kernels: kernels).plan(Self.problems)
+        #expect((clock.now - start).seconds < 0.05)
+        for (problem, entry) in first.entries {
+            let again = try #require(second.entries[problem])
+            #expect(again.fromCache && again.choice == entry.choice && again.candidates.map(\.choice) == entry.candidates.map(\.choice))
+        }
+        // Another build, or other kernels, do not read these.
+        #expect(PlanCache(directory: folder + "/nested/charlstm", build: "test 2").entry(for: Self.problems[0], kernels: kernels) == nil)
+        #expect(cache.entry(for: Self.problems[0], kernels: Array(kernels.prefix(1))) == nil)
+    }
+
+    @Test(arguments: ["not json at all {", #"{"format": "someone-else", "version": 1, "records": []}"#, "[1, 2, 3]",
+                      #"{"format": "charlstm-plans", "version": 1, "records": [{"key": 7}]}"#])
+    func aCorruptOrForeignCacheIsIgnoredAndRewritten(contents: String) throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let cache = PlanCache(directory: folder, build: "test")
+        try contents.write(toFile: cache.path, atomically: true, encoding: .utf8)
+        let kernels = Array(GemmKernel.candidates(for: CPUInfo.current.isa).prefix(2))
+        let plan = GemmPlanner(budget: .milliseconds(60), cache: cache, kernels: kernels).plan([Self.problems[0]])
+        #expect(plan.entries[Self.problems[0]]?.fromCache == false)
+        #expect(cache.entry(for: Self.problems[0], kernels: kernels) != nil)
+        let text = try String(contentsOfFile: cache.path, encoding: .utf8)
+        #expect(text.contains("\"charlstm-plans\"") && !text.contains("someone-else"))
+    }
+
+    @Test func aCacheThatCannotBeWrittenIsNotAnError() {
+        let cache = PlanCache(directory: "/dev/null/charlstm", build: "test")
+        let kernels = Array(GemmKernel.candidates(for: CPUInfo.current.isa).prefix(2))
+        let plan = GemmPlanner(budget: .milliseconds(60), cache: cache, kernels: kernels).plan([Self.problems[0]])
+        #expect(plan.entries[Self.problems[0]] != nil)
+        #expect(!cache.store(plan.entries, kernels: kernels))
+        #expect(cache.entry(for: Self.problems[0], kernels: kernels) == nil)
+    }
+
+    @Test func aCachedChoiceOutsideTheWorkspaceIsRefused() throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let cache = PlanCache(directory: folder, build: "test")
+        let kernel = GemmKernel.candidates(for: CPUInfo.current.isa)[0]
+        var huge = GemmChoice(kernel: kernel)
+        huge.kc = 1 << 20
+        #expect(!huge.isValid)
+        cache.store([Self.problems[0]: GemmPlan.Entry(choice: huge, candidates: [.init(choice: huge, gflops: 1)])], kernels: [kernel])
+        #expect(cache.entry(for: Self.problems[0], kernels: [kernel]) == nil)
+    }
+
+    @Test func theUsersCacheFolderFollowsXDG() {
+        #expect(PlanCache.defaultDirectory(environment: ["XDG_CACHE_HOME": "/x/cache", "HOME": "/home/u"]) == "/x/cache/charlstm")
+        #expect(PlanCache.defaultDirectory(environment: ["XDG_CACHE_HOME": "relative", "HOME": "/home/u"]) == "/home/u/.cache/charlstm")
+        #expect(PlanCache.defaultDirectory(environment: [:]) == nil)
+    }
+}
