@@ -1,7 +1,11 @@
-"""Tests of compare.py's parsing and report on fake benchmark records (`python3 -m pytest benchmarks`)."""
+"""Tests of compare.py's parsing and report on fake benchmark records
+(`python3 -m unittest discover -s benchmarks -p 'test_*.py'`; no PyTorch needed)."""
 
 import argparse
 import json
+import subprocess
+import unittest
+from unittest import mock
 
 from compare import best_of, json_lines, report
 
@@ -12,41 +16,53 @@ FAKE = {"impl": "charlstm", "config": "M", "cell": "lstm", "layers": 2, "hidden"
         "kernel": "avx512-zmm-8x48", "sgemm_percent_of_peak": {"recurrent h·Whhᵀ": 91.2, "decoder x·Wdᵀ": 40.0}}
 
 
-def test_json_lines_keeps_only_benchmark_records():
-    output = "warming up\n{not json\n" + json.dumps(FAKE) + "\n{\"other\": 1}\n"
-    assert json_lines(output) == [FAKE]
+class CompareTests(unittest.TestCase):
+    def setUp(self):
+        # report() asks a fresh python3 for torch's version: answered here, so the tests need no PyTorch.
+        answer = subprocess.CompletedProcess([], 0, stdout="2.15.0\n", stderr="")
+        patcher = mock.patch("compare.subprocess.run", return_value=answer)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def test_json_lines_keeps_only_benchmark_records(self):
+        output = "warming up\n{not json\n" + json.dumps(FAKE) + "\n{\"other\": 1}\n"
+        self.assertEqual(json_lines(output), [FAKE])
+
+    def test_report_has_both_sides_and_ratios(self):
+        theirs = dict(FAKE, impl="pytorch", train_chars_per_sec=10000.0, generate_chars_per_sec=1000.0,
+                      peak_rss_mib=1000.0)
+        for key in ["train_gflops", "peak_gflops", "train_percent_of_peak", "cpu", "isa", "kernel",
+                    "sgemm_percent_of_peak"]:
+            del theirs[key]
+        args = argparse.Namespace(threads=2, cell="lstm", dropout=0.0, seconds=10.0, corpus="/x/tiny.txt")
+        text = report(args, [(FAKE, theirs)], 0.5, 0.25)
+        row = next(line for line in text.splitlines() if line.startswith("| M "))
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        self.assertEqual(cells[3:6], ["30,000", "10,000", "3.00×"])
+        self.assertEqual(cells[6:9], ["4,000", "1,000", "4.00×"])
+        self.assertEqual(cells[9:12], ["50.00", "1,000", "0.05×"])
+        self.assertIn("load average 0.50 before, 0.25 after", text)
+        self.assertIn("tiny.txt", text)
+        self.assertEqual(cells[12:15], ["80.00", "150", "53%"])
+        self.assertIn("AMD EPYC (AuthenticAMD family 26 model 2), ISA avx512, SGEMM kernel avx512-zmm-8x48", text)
+        sgemm_row = next(line for line in text.splitlines() if line.startswith("| M ") and "91%" in line)
+        self.assertEqual([c.strip() for c in sgemm_row.strip("|").split("|")], ["M", "91%", "40%"])
+
+    def test_best_of_keeps_each_speed_at_its_best_and_the_largest_rss(self):
+        slow = dict(FAKE, train_chars_per_sec=20000.0, generate_chars_per_sec=5000.0, peak_rss_mib=60.0,
+                    train_percent_of_peak=30.0)
+        best = best_of([slow, FAKE])
+        self.assertEqual((best["train_chars_per_sec"], best["generate_chars_per_sec"]), (30000.0, 5000.0))
+        self.assertEqual((best["peak_rss_mib"], best["train_percent_of_peak"]), (60.0, 53.3))
+
+    def test_report_lists_the_ratio_of_every_round(self):
+        theirs = dict(FAKE, impl="pytorch", train_chars_per_sec=10000.0)
+        ours = dict(FAKE, round_train_ratios=[2.5, 3.0, 2.75])
+        args = argparse.Namespace(threads=2, cell="lstm", dropout=0.0, seconds=10.0, corpus="/x/tiny.txt", rounds=3)
+        text = report(args, [(ours, theirs)], 0.5, 0.25)
+        self.assertIn("best of 3 alternating rounds", text)
+        self.assertIn("M: 2.50×, 3.00×, 2.75×", text)
 
 
-def test_report_has_both_sides_and_ratios():
-    theirs = dict(FAKE, impl="pytorch", train_chars_per_sec=10000.0, generate_chars_per_sec=1000.0,
-                  peak_rss_mib=1000.0)
-    for key in ["train_gflops", "peak_gflops", "train_percent_of_peak", "cpu", "isa", "kernel", "sgemm_percent_of_peak"]:
-        del theirs[key]
-    args = argparse.Namespace(threads=2, cell="lstm", dropout=0.0, seconds=10.0, corpus="/x/tiny.txt")
-    text = report(args, [(FAKE, theirs)], 0.5, 0.25)
-    row = next(line for line in text.splitlines() if line.startswith("| M "))
-    cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[3:6] == ["30,000", "10,000", "3.00×"]
-    assert cells[6:9] == ["4,000", "1,000", "4.00×"]
-    assert cells[9:12] == ["50.00", "1,000", "0.05×"]
-    assert "load average 0.50 before, 0.25 after" in text and "tiny.txt" in text
-    assert cells[12:15] == ["80.00", "150", "53%"]
-    assert "AMD EPYC (AuthenticAMD family 26 model 2), ISA avx512, SGEMM kernel avx512-zmm-8x48" in text
-    sgemm_row = next(line for line in text.splitlines() if line.startswith("| M ") and "91%" in line)
-    assert [c.strip() for c in sgemm_row.strip("|").split("|")] == ["M", "91%", "40%"]
-
-
-def test_best_of_keeps_each_speed_at_its_best_and_the_largest_rss():
-    slow = dict(FAKE, train_chars_per_sec=20000.0, generate_chars_per_sec=5000.0, peak_rss_mib=60.0,
-                train_percent_of_peak=30.0)
-    best = best_of([slow, FAKE])
-    assert best["train_chars_per_sec"] == 30000.0 and best["generate_chars_per_sec"] == 5000.0
-    assert best["peak_rss_mib"] == 60.0 and best["train_percent_of_peak"] == 53.3
-
-
-def test_report_lists_the_ratio_of_every_round():
-    theirs = dict(FAKE, impl="pytorch", train_chars_per_sec=10000.0)
-    ours = dict(FAKE, round_train_ratios=[2.5, 3.0, 2.75])
-    args = argparse.Namespace(threads=2, cell="lstm", dropout=0.0, seconds=10.0, corpus="/x/tiny.txt", rounds=3)
-    text = report(args, [(ours, theirs)], 0.5, 0.25)
-    assert "best of 3 alternating rounds" in text and "M: 2.50×, 3.00×, 2.75×" in text
+if __name__ == "__main__":
+    unittest.main()
