@@ -59,36 +59,39 @@ def train(charlstm: str, arguments: list[str], minutes: float) -> dict:
             "validations": len(validations), "last_line": last_line, "sample": sample}
 
 
+def measure(charlstm: str, minutes: float, both_orders: bool = True) -> dict:
+    """The patience run, then the compared runs in one or both orders; everything the tables show."""
+    patience_minutes = PATIENCE_MINUTES * minutes / COMPARED_MINUTES
+    print(f"patience run ({patience_minutes:g} minutes at most) ...", file=sys.stderr, flush=True)
+    patience = train(charlstm, PATIENCE_RUN, patience_minutes)
+    print(json.dumps({k: v for k, v in patience.items() if k != "sample"}), flush=True)
+    compared = []
+    for order in [["init", "scratch"]] + ([["scratch", "init"]] if both_orders else []):
+        runs = {}
+        for name in order:
+            print(f"{name} ({minutes:g} minutes) ...", file=sys.stderr, flush=True)
+            runs[name] = train(charlstm, COMPARED_RUNS[name], minutes)
+            print(json.dumps({k: v for k, v in runs[name].items() if k != "sample"}), flush=True)
+        compared.append({"order": order, "runs": runs})
+    corpus_text = (REPO / CORPUS).read_text(encoding="utf-8")
+    return {"corpus": CORPUS, "corpus_bytes": (REPO / CORPUS).stat().st_size, "corpus_chars": len(corpus_text),
+            "vocabulary": len(set(corpus_text)), "val_fraction": VAL_FRACTION,
+            "held_out_chars": len(held_out_tail(REPO / CORPUS, VAL_FRACTION)),
+            "pretrained_sha256": sha256(PRETRAINED), "sample": SAMPLE, "patience": patience, "compared": compared}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--charlstm", default=DEFAULT_CHARLSTM)
     parser.add_argument("--minutes", type=float, default=COMPARED_MINUTES,
-                        help="budget of each compared run (README: 1.5); the patience run gets 10 × 1.5 ÷ 1.5 as much")
+                        help="budget of each compared run (README: 1.5); the patience run's (README: 10) is scaled alike")
     parser.add_argument("--one-order", action="store_true", help="only init then scratch (half the time)")
     parser.add_argument("--record", action="store_true", help="write benchmarks/results/finetune-<machine>.json")
     args = parser.parse_args()
     if args.record and args.minutes != COMPARED_MINUTES:
         sys.exit(f"error: --record measures the README's runs as written: --minutes {COMPARED_MINUTES:g}")
-    patience_minutes = PATIENCE_MINUTES * args.minutes / COMPARED_MINUTES
-    print(f"patience run ({patience_minutes:g} minutes at most) ...", file=sys.stderr, flush=True)
-    patience = train(args.charlstm, PATIENCE_RUN, patience_minutes)
-    print(json.dumps({k: v for k, v in patience.items() if k != "sample"}), flush=True)
-    orders = [["init", "scratch"]] + ([] if args.one_order else [["scratch", "init"]])
-    compared = []
-    for order in orders:
-        runs = {}
-        for name in order:
-            print(f"{name} ({args.minutes:g} minutes) ...", file=sys.stderr, flush=True)
-            runs[name] = train(args.charlstm, COMPARED_RUNS[name], args.minutes)
-            print(json.dumps({k: v for k, v in runs[name].items() if k != "sample"}), flush=True)
-        compared.append({"order": order, "runs": runs})
-    corpus_text = (REPO / CORPUS).read_text(encoding="utf-8")
-    results = {"corpus": CORPUS, "corpus_bytes": (REPO / CORPUS).stat().st_size, "corpus_chars": len(corpus_text),
-               "vocabulary": len(set(corpus_text)), "val_fraction": VAL_FRACTION,
-               "held_out_chars": len(held_out_tail(REPO / CORPUS, VAL_FRACTION)),
-               "pretrained_sha256": sha256(PRETRAINED), "sample": SAMPLE, "patience": patience,
-               "compared": compared}
-    print(patience["sample"])
+    results = measure(args.charlstm, args.minutes, not args.one_order)
+    print(results["patience"]["sample"])
     if args.record:
         record("finetune", results)
 

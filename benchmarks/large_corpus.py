@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 from results import record
-from runs import CORPUS, DEFAULT_CHARLSTM, measured
+from runs import CORPUS, DEFAULT_CHARLSTM, measured, require_gnu_time
 
 S = ["--layers", "2", "--hidden", "128", "--seq-length", "50", "--batch-size", "50", "--val-fraction", "0.001"]
 TINY = ["--layers", "1", "--hidden", "16", "--seq-length", "50", "--batch-size", "50", "--val-fraction", "0.001"]
@@ -54,6 +54,8 @@ def main():
     parser.add_argument("--eval-seconds", type=float, default=EVAL_SECONDS, help="stop eval after this long")
     parser.add_argument("--record", action="store_true", help="write benchmarks/results/large-corpus-<machine>.json")
     args = parser.parse_args()
+    if args.record:
+        require_gnu_time()
     if args.mib < 1 or args.eval_seconds <= 0:
         parser.error("need --mib >= 1 and --eval-seconds > 0")
     if args.record and (args.mib, args.eval_seconds) != (MIB, EVAL_SECONDS):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from results import REPO, record
 from runs import CORPUS, DEFAULT_CHARLSTM, PRETRAINED, held_out_tail, info, last_train_bpc, metrics, \
-    safetensors_metadata, sha256
+    safetensors_metadata, sha256, training_settings
 
 RUN = "Checkpoints/shakespeare"
 # How Checkpoints/pretrained/best.safetensors was made, from the repository folder (`charlstm` = the release
@@ -36,15 +36,12 @@ RECIPE = [
     ["export", RUN, "Checkpoints/pretrained/best.safetensors"],
 ]
 VAL_FRACTION = 0.05
-TRAINING_KEYS = ("seq_length", "batch_size", "learning_rate", "lr_schedule", "warmup_steps", "learning_rate_decay",
-                 "decay_after", "weight_decay", "clip", "val_fraction", "val_chars", "seed", "corpus")
 
 
 def training_recipe(checkpoint: Path) -> dict:
     """The `training` metadata of a checkpoint (the settings it was trained with), its step and epoch."""
     metadata = safetensors_metadata(checkpoint)
-    training = metadata.get("training") if isinstance(metadata.get("training"), dict) else {}
-    out = {k: training[k] for k in TRAINING_KEYS if k in training}
+    out = training_settings(checkpoint)
     for key in ("step", "epoch", "elapsed_seconds"):
         if key in metadata:
             try:
@@ -68,6 +65,8 @@ def measure(charlstm: str, run: Path | None) -> dict:
     last_train, run_seconds = None, None
     if run is not None:
         rows = metrics(run)
+        if rows and rows[-1].get("epoch"):
+            recipe["epoch"] = float(rows[-1]["epoch"])  # the metadata's is whole epochs
         last_train = last_train_bpc(rows)
         run_seconds = float(rows[-1]["elapsed_seconds"]) if rows and rows[-1].get("elapsed_seconds") else None
     return {
@@ -76,7 +75,8 @@ def measure(charlstm: str, run: Path | None) -> dict:
         "model": {k: about.get(k) for k in ("cell", "layers", "hidden", "dropout", "vocab_size", "parameters")},
         "vocabulary": "".join(about.get("vocabulary", [])),
         "recorded": {k: about.get(k) for k in ("step", "val_bpc", "best_val_bpc", "elapsed_seconds") if k in about},
-        "held_out": {"corpus": str(CORPUS.relative_to(REPO)), "fraction": VAL_FRACTION, **evaluation,
+        "held_out": {"corpus": str(CORPUS.relative_to(REPO)), "fraction": VAL_FRACTION,
+                     **{k: v for k, v in evaluation.items() if k not in ("checkpoint", "file")},
                      "seconds": round(eval_seconds, 1)},
         "recipe": {"commands": [" ".join(["charlstm", *c]) for c in RECIPE], "training": recipe,
                    "last_train_bpc": last_train, "training_seconds": run_seconds},

@@ -168,7 +168,9 @@ class Tables:
 # The recorded settings (`charlstm info --json` keys) of a text run and the `train` options that set them.
 TEXT_OPTIONS = {"cell": "cell", "layers": "layers", "hidden": "hidden", "dropout": "dropout",
                 "seq_length": "seq-length", "batch_size": "batch-size", "learning_rate": "learning-rate",
-                "lr_schedule": "lr-schedule", "warmup_steps": "warmup", "clip": "clip", "val_fraction": "val-fraction"}
+                "lr_schedule": "lr-schedule", "warmup_steps": "warmup", "learning_rate_decay": "learning-rate-decay",
+                "decay_after": "decay-after", "weight_decay": "weight-decay", "clip": "clip",
+                "val_fraction": "val-fraction", "val_chars": "val-chars", "seed": "seed"}
 SERIES_KEYS = ("cell", "layers", "hidden", "dropout", "seq_length", "batch_size", "learning_rate", "clip",
                "val_fraction")
 
@@ -382,18 +384,21 @@ def series(t: Tables, machine: str, checkpoint: str = "latest") -> str:
     def seeds(runs):
         return ", ".join("default seed" if run["seed"] is None else str(run["seed"]) for run in runs)
 
+    groups = {}  # difference → its runs, in the recorded order (the README's run first)
+    for run in r["charlstm"]:
+        groups.setdefault(run["difference"], []).append(run)
     first_lag = readme_run["difference"]
-    same_lag = [run for run in r["charlstm"][1:] if run["difference"] == first_lag]
-    other_lag = [run for run in r["charlstm"] if run["difference"] != first_lag]
     weeks = r["held_out"]
     rows = [["naive (last value repeated)", f"{r['baselines']['naive']:.2f}"],
             ["seasonal naive (last year repeated)", f"{r['baselines']['seasonal_naive']:.2f}"],
             [f"CharLSTM, `--difference {first_lag}` (the commands above)", f"**{rmses([readme_run])}**"]]
-    if same_lag:
-        rows.append([f"CharLSTM, `--difference {first_lag}`, seeds {seeds(same_lag)}", rmses(same_lag)])
-    if other_lag:
-        lag = other_lag[0]["difference"]
-        rows.append([f"CharLSTM, `--difference {lag}`, {seeds(other_lag)}", rmses(other_lag)])
+    for lag, runs in groups.items():
+        shown = runs[1:] if lag == first_lag else runs
+        if not shown:
+            continue
+        label = f"CharLSTM, `--difference {lag}`" if lag is not None else "CharLSTM without `--difference` (the raw level)"
+        rows.append([f"{label}, seeds {seeds(shown)}" if lag == first_lag else f"{label}, {seeds(shown)}",
+                     rmses(shown)])
     for run in r.get("pytorch", []):
         rows.append([f"PyTorch, the same model, data and batches ({run['threads']} thread{'s' if run['threads'] > 1 else ''})",
                      f"{run['rmse']:.2f}"])
@@ -403,8 +408,9 @@ def series(t: Tables, machine: str, checkpoint: str = "latest") -> str:
     if "seasonal_naive_rmse" in readme_run["eval"]:
         one_step_rows.append(["seasonal naive (the value a season earlier)",
                               f"{readme_run['eval']['seasonal_naive_rmse']:.2f}"])
-    for run in [readme_run] + other_lag[:1]:
-        one_step_rows.append([f"CharLSTM, `--difference {run['difference']}`", f"{run['eval']['rmse']:.2f}"])
+    for lag, runs in groups.items():
+        label = f"`--difference {lag}`" if lag is not None else "without `--difference`"
+        one_step_rows.append([f"CharLSTM, {label}", f"{runs[0]['eval']['rmse']:.2f}"])
     one_step = table(["one step ahead over the whole file (`eval`)", "RMSE (ppm)"], one_step_rows)
     timing = (f"The run of the commands above trained {number(readme_run['steps'])} steps in "
               f"{readme_run['train_seconds']:.1f} s on {readme_run['threads']} threads"
@@ -500,7 +506,7 @@ def large_corpus(t: Tables, machine: str) -> str:
         rows.append([label, seconds(run["seconds"]), f"**{mib(run['peak_anon_mib'])}**", mib(run["peak_mib"])])
     note = (f"A {c['bytes'] / 2**30:.2f} GiB UTF-8 file ({number(c['chars'])} characters, {c['vocabulary']} distinct: "
             "Corpora/shakespeare.txt repeated, with `é` and `ß`), page cache warm, one run after the other; memory "
-            "is the peak of the process (anonymous: RssAnon sampled every 20 ms; resident: VmHWM).")
+            "is the peak of the process (anonymous: RssAnon sampled every 10 ms; resident: VmHWM).")
     return (note + "\n\n" + table(["", "wall time", "peak anonymous memory", "peak resident memory"], rows)
             + "\n\n" + t.source(d))
 
@@ -572,9 +578,12 @@ def inspect_cells(t: Tables, machine: str) -> str:
 def memory(t: Tables, machine: str) -> str:
     d = t.result("memory", machine)
     runs = d["results"]["runs"]
+    train, export = runs.get("train", {}), runs.get("export", {})
+    sizes = (f" ({train['checkpoint_bytes'] / 1e6:.0f} MB → {export['output_bytes'] / 1e6:.1f} MB)"
+             if "checkpoint_bytes" in train and "output_bytes" in export else "")
     labels = {"help": "`charlstm --help` (the runtime alone)",
               "train": "`train` on config M (2 × 512, batch 64 × 100): 6 steps, a validation and a checkpoint every 3",
-              "info": "`info` of that run's training checkpoint", "export": "`export` of it"}
+              "info": "`info` of that run's training checkpoint", "export": f"`export` of it{sizes}"}
     rows = [[labels.get(name, name), f"**{mib(run['peak_mib'])}**", mib(run["peak_anon_mib"])]
             for name, run in runs.items()]
     return table(["command", "peak resident memory (VmHWM)", "peak anonymous memory"], rows) + "\n\n" + t.source(d)

@@ -6,9 +6,9 @@ tool through these, so that "steps", "validation bits/char" and "peak memory" me
 
 - steps, validation: the run's `info --json` (`step`, `best_val_bpc`, `val_bpc`), i.e. what the checkpoint says;
 - training speed: the median of `metrics.csv`'s `chars_per_sec` column (the training steps alone);
-- peak memory: `VmHWM` (peak resident set) from the kernel's accounting of the finished child (`wait4`'s
-  `ru_maxrss`), and the peak `RssAnon` (anonymous memory: what the process allocated, not the mapped binary
-  and libraries) sampled from `/proc/PID/status` every 20 ms while it runs.
+- peak memory: `VmHWM` (peak resident set) as GNU time reports it (see `measured`), and the peak `RssAnon`
+  (anonymous memory: what the process allocated, not the mapped binary and libraries) sampled from
+  `/proc/PID/status` every 10 ms while it runs.
 """
 
 import csv
@@ -62,7 +62,7 @@ def run_summary(charlstm: str, folder, seconds: float) -> dict:
         "last_val_bpc": about.get("val_bpc"),
         "last_train_bpc": last_train_bpc(rows),
         "train_chars_per_sec": median_chars_per_sec(rows),
-        "settings": settings(about),
+        "settings": {**training_settings(Path(folder) / "latest.safetensors"), **settings(about)},
     }
 
 
@@ -73,6 +73,16 @@ SETTING_KEYS = ("cell", "layers", "hidden", "dropout", "seq_length", "batch_size
 def settings(about: dict) -> dict:
     """The model and training settings among `info --json`'s fields (those this version prints)."""
     return {k: about[k] for k in SETTING_KEYS if k in about}
+
+
+TRAINING_KEYS = ("seq_length", "batch_size", "learning_rate", "lr_schedule", "warmup_steps", "learning_rate_decay",
+                 "decay_after", "weight_decay", "clip", "val_fraction", "val_chars", "seed", "corpus")
+
+
+def training_settings(checkpoint) -> dict:
+    """The training settings a checkpoint's metadata records (its `training` JSON), those of TRAINING_KEYS."""
+    training = safetensors_metadata(checkpoint).get("training")
+    return {k: training[k] for k in TRAINING_KEYS if k in training} if isinstance(training, dict) else {}
 
 
 def sha256(path) -> str:
@@ -108,40 +118,70 @@ def safetensors_metadata(path) -> dict:
 
 
 def _status(pid: int) -> dict:
+    """The kB fields of /proc/PID/status (VmHWM, RssAnon, …) and its Name."""
     fields = {}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             key, _, value = line.partition(":")
-            if value.strip().endswith("kB"):
+            if key == "Name":
+                fields[key] = value.strip()
+            elif value.strip().endswith("kB"):
                 fields[key] = int(value.split()[0])
     except (OSError, ValueError):
         pass
     return fields
 
 
+def _first_child(pid: int) -> int | None:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return None
+    return int(children[0]) if children else None
+
+
+GNU_TIME = "/usr/bin/time"
+
+
+def require_gnu_time():
+    """Recorded peak memory must be exact: refuse to record without GNU time (see `measured`)."""
+    if not Path(GNU_TIME).exists():
+        raise SystemExit(f"error: recording peak memory needs GNU time at {GNU_TIME} (apt-get install time)")
+
+
 def measured(command: list[str], cwd=REPO, stop_after: float | None = None, stdout=subprocess.DEVNULL,
              check: bool = True) -> dict:
     """Runs `command` to its end (or sends it SIGINT after `stop_after` seconds) and returns its wall time
-    (`seconds`), its peak resident memory (`peak_mib`: VmHWM, from wait4) and its peak anonymous memory
-    (`peak_anon_mib`: the largest RssAnon seen, sampled every 20 ms), in MiB, and its exit status."""
+    (`seconds`), its peak resident memory (`peak_mib`: VmHWM) and its peak anonymous memory (`peak_anon_mib`: the
+    largest RssAnon seen, sampled every 10 ms), in MiB, and its exit status.
+
+    The peak resident memory is GNU time's (`/usr/bin/time -f %M`, Debian's `time`) where it is installed: a child
+    forked by Python inherits Python's own peak in the kernel's count (wait4's ru_maxrss; Linux keeps the peak of
+    the memory a process had before its exec), about 18 MiB, more than some commands need; GNU time's fork adds
+    about 1 MiB. Without it, the largest VmHWM sampled from /proc (which can miss the last 10 ms)."""
+    timed = Path(GNU_TIME).exists()
+    report = tempfile.NamedTemporaryFile("r", suffix=".time") if timed else None
+    prefix = [GNU_TIME, "-f", "%M", "-o", report.name] if timed else []
+    name = Path(command[0]).name[:15]  # as /proc/PID/status shows it: the program, not Python before its exec
     start = time.perf_counter()
     errors = tempfile.TemporaryFile("w+")  # a file, not a pipe: a chatty child never blocks on it
-    process = subprocess.Popen(command, cwd=cwd, stdout=stdout, stderr=errors, text=True)
+    process = subprocess.Popen([*prefix, *command], cwd=cwd, stdout=stdout, stderr=errors, text=True)
     anon_kib, hwm_kib, stopped = 0, 0, False
-    while True:
-        # wait4 reaps the child with its resource usage (Popen.poll would reap it without).
-        pid, raw, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            process.returncode = os.waitstatus_to_exitcode(raw)
-            hwm_kib = max(hwm_kib, usage.ru_maxrss)
-            break
-        status = _status(process.pid)
-        anon_kib, hwm_kib = max(anon_kib, status.get("RssAnon", 0)), max(hwm_kib, status.get("VmHWM", 0))
-        if stop_after is not None and not stopped and time.perf_counter() - start >= stop_after:
-            process.send_signal(signal.SIGINT)
-            stopped = True
-        time.sleep(0.02)
+    while process.poll() is None:
+        target = _first_child(process.pid) if timed else process.pid
+        status = _status(target) if target else {}
+        if status.get("Name") == name:
+            anon_kib, hwm_kib = max(anon_kib, status.get("RssAnon", 0)), max(hwm_kib, status.get("VmHWM", 0))
+            if stop_after is not None and not stopped and time.perf_counter() - start >= stop_after:
+                os.kill(target, signal.SIGINT)
+                stopped = True
+        time.sleep(0.01)
     seconds = time.perf_counter() - start
+    if report is not None:
+        lines = [line.strip() for line in report.read().splitlines() if line.strip().isdigit()]
+        report.close()
+        if lines:
+            hwm_kib = int(lines[-1])
     errors.seek(0)
     stderr = errors.read()
     errors.close()
@@ -149,4 +189,4 @@ def measured(command: list[str], cwd=REPO, stop_after: float | None = None, stdo
         raise subprocess.CalledProcessError(process.returncode, command, stderr=stderr)
     return {"seconds": round(seconds, 2), "peak_mib": round(hwm_kib / 1024, 1),
             "peak_anon_mib": round(anon_kib / 1024, 1), "exit": process.returncode, "stopped": stopped,
-            "stderr_tail": stderr[-400:]}
+            "peak_from": "GNU time" if timed else "/proc samples", "stderr_tail": stderr[-400:]}

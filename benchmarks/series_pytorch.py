@@ -6,7 +6,8 @@ and PyTorch training the same model on the same data and batches.
 charlstm: for each (difference, seed) in RUNS, `train` (the README's command with `--difference` and `--seed`),
 `eval` (one step ahead over the whole file) and `forecast --holdout 104` from `latest.safetensors` and from the
 run's best model; the RMSE of each 104-week forecast, the training seconds (the whole process) and the steps. The
-README's own run (difference 52, the default seed) is also timed on 1 thread.
+README's own run (difference 52, the default seed) is also timed on 1 thread; with --record its forecast plot
+becomes docs/co2-forecast.svg (the README's picture).
 
 PyTorch (`--no-pytorch` skips it; torch is imported only here): `nn.LSTM(1, H)` + `nn.Linear(H, 1)` on the same
 series (gaps filled linearly, seasonal differences over 52 weeks, standardised with the training part's mean and
@@ -42,13 +43,24 @@ TRAIN = ["train", DATA, "--column", "co2", "--interpolate", "--difference", "{di
 EVAL = ["eval", DATA, "--checkpoint", "{run}", "--interpolate", "--season", str(SEASON), "--json"]
 FORECAST = ["forecast", DATA, "--checkpoint", "{checkpoint}", "--interpolate", "--holdout", str(HELD_OUT),
             "--season", str(SEASON)]
-# (difference, seed): the README's run first (seed None: the default).
-RUNS = [(52, None), (52, 1), (52, 2), (1, None), (1, 1), (1, 2)]
+# (difference, seed): the README's run first (seed None: the default; difference None: no --difference, a model of
+# the raw level, which the README says cannot forecast beyond the range it was trained on).
+RUNS = [(52, None), (52, 1), (52, 2), (1, None), (1, 1), (1, 2), (None, None)]
+# The README's plot: its run's forecast from this checkpoint of the run folder, drawn by `forecast --plot`.
+PLOT, PLOT_FROM = REPO / "docs" / "co2-forecast.svg", "latest.safetensors"
 CLIP = 5.0
 
 
 def filled(arguments: list[str], **values) -> list[str]:
     return [a.format(**values) if "{" in a else a for a in arguments]
+
+
+def train_arguments(difference) -> list[str]:
+    """TRAIN with its `--difference`, or without it when `difference` is None."""
+    if difference is None:
+        at = TRAIN.index("--difference")
+        return TRAIN[:at] + TRAIN[at + 2:]
+    return filled(TRAIN, difference=difference)
 
 
 def values_with_gaps_filled() -> list[float]:
@@ -74,9 +86,9 @@ def forecast_rmse(charlstm: str, checkpoint: str, threads: int) -> float:
     return rmse([float(r["co2"]) for r in rows], [float(r["actual"]) for r in rows])
 
 
-def charlstm_run(charlstm: str, difference: int, seed, threads: int, extra: list[str]) -> dict:
+def charlstm_run(charlstm: str, difference: int | None, seed, threads: int, extra: list[str], plot: Path | None = None) -> dict:
     with tempfile.TemporaryDirectory() as folder:
-        command = [charlstm, *filled(TRAIN, difference=difference), "--out", folder, "--threads", str(threads),
+        command = [charlstm, *train_arguments(difference), "--out", folder, "--threads", str(threads),
                    *(["--seed", str(seed)] if seed is not None else []), *extra]
         start = time.perf_counter()
         subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
@@ -84,11 +96,15 @@ def charlstm_run(charlstm: str, difference: int, seed, threads: int, extra: list
         about = info(charlstm, Path(folder) / "latest.safetensors")
         one_step = json.loads(subprocess.run([charlstm, *filled(EVAL, run=folder)], cwd=REPO, check=True,
                                              capture_output=True, text=True).stdout)
+        if plot is not None:
+            subprocess.run([charlstm, *filled(FORECAST, checkpoint=str(Path(folder) / PLOT_FROM)), "--plot", str(plot)],
+                           cwd=REPO, check=True, capture_output=True)
         return {"difference": difference, "seed": seed, "threads": threads, "train_seconds": round(seconds, 2),
-                "steps": about.get("step"), "best_val_rmse": about.get("best_val_bpc"),
+                "steps": about.get("step"), "best_val_rmse": about.get("best_val_rmse", about.get("best_val_bpc")),
                 "forecast_rmse": {"latest": forecast_rmse(charlstm, str(Path(folder) / "latest.safetensors"), threads),
                                   "best": forecast_rmse(charlstm, folder, threads)},
-                "eval": one_step, "settings": settings(about)}
+                "eval": {k: v for k, v in one_step.items() if k not in ("checkpoint", "file")},
+                "settings": settings(about)}
 
 
 def train_pytorch(values: list[float], threads: int, model: dict, steps: int, seed: int = 1234) -> dict:
@@ -152,7 +168,8 @@ def main():
     runs = []
     for difference, seed in RUNS[:1] if args.quick else RUNS:
         print(f"charlstm --difference {difference} --seed {seed or 'default'} ...", file=sys.stderr, flush=True)
-        runs.append(charlstm_run(args.charlstm, difference, seed, args.threads, extra))
+        plot = PLOT if args.record and not runs else None
+        runs.append(charlstm_run(args.charlstm, difference, seed, args.threads, extra, plot))
         print(json.dumps(runs[-1]), flush=True)
     one_thread = charlstm_run(args.charlstm, RUNS[0][0], RUNS[0][1], 1, extra)
     print(json.dumps(one_thread), flush=True)

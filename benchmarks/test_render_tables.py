@@ -93,7 +93,7 @@ FIXTURES = {
                       "settings": {"cell": "lstm", "layers": 1, "hidden": 64, "seq_length": 32, "batch_size": 16,
                                    "learning_rate": 0.002}}
                      for d, s, l in [(52, None, 0.88), (52, 1, 1.05), (52, 2, 1.42), (1, None, 1.06), (1, 1, 1.32),
-                                     (1, 2, 1.63)]],
+                                     (1, 2, 1.63), (None, None, 11.0)]],
         "charlstm_one_thread": {"difference": 52, "seed": None, "threads": 1, "train_seconds": 2.8, "steps": 2000,
                                 "forecast_rmse": {"latest": 0.88, "best": 0.78}},
         "pytorch": [{"threads": 1, "steps": 2000, "rmse": 1.27, "seconds": 3.9},
@@ -215,6 +215,7 @@ class RendererTests(RenderTestCase):
         self.assertIn("| CharLSTM, `--difference 1`, default seed, 1, 2 | 1.06, 1.32, 1.63 |", series)
         self.assertIn("| PyTorch, the same model, data and batches (2 threads) | 0.88 |", series)
         self.assertIn("| CharLSTM, `--difference 1` | 0.36 |", series)
+        self.assertIn("| CharLSTM without `--difference` (the raw level), default seed | 11.00 |", series)
         self.assertIn("**0.78**", rt.series(t, SLUG, "best"))
         self.assertIn("| 2 | 0.88 | 3.3 | 0.88 | 191.8 |", rt.series_pytorch(t, SLUG))
         self.assertIn("| 0.5 | 1,475, 8.9, **2.162** | 899, 5.5, **2.264** | **-0.102** |",
