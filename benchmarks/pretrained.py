@@ -4,7 +4,8 @@ parameters, vocabulary and file size (`charlstm info --json`), its SHA-256, its 
 (`charlstm eval --json` on the last 5 % of Corpora/shakespeare.txt, the part its training held out), and how it
 was made: the RECIPE below (the commands that made it: change them here when it is retrained) and the training
 settings read from the training run's checkpoint (`--run FOLDER`: its `latest.safetensors` metadata, and its
-metrics.csv for the last training loss and the time), or from the shipped file when its metadata keeps them.
+metrics.csv for the last training loss and the time; refused unless the folder's best.safetensors holds the shipped
+weights), or from the shipped file when its metadata keeps them.
 
     python3 benchmarks/pretrained.py --record --run /path/to/the/training/run     # about 30 s
     python3 benchmarks/pretrained.py                                               # the same, nothing recorded
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from results import REPO, record
 from runs import CORPUS, DEFAULT_CHARLSTM, PRETRAINED, held_out_tail, info, last_train_bpc, metrics, \
-    safetensors_metadata, sha256, training_settings
+    parameter_digests, safetensors_metadata, sha256, training_settings
 
 RUN = "Checkpoints/shakespeare"
 # How Checkpoints/pretrained/best.safetensors was made, from the repository folder (`charlstm` = the release
@@ -52,6 +53,9 @@ def training_recipe(checkpoint: Path) -> dict:
 
 
 def measure(charlstm: str, run: Path | None) -> dict:
+    if run is not None and parameter_digests(run / "best.safetensors") != parameter_digests(PRETRAINED):
+        raise SystemExit(f"error: {run / 'best.safetensors'} is not the model shipped in {PRETRAINED.relative_to(REPO)} "
+                         "(their weights differ): name the run folder it was exported from")
     about = info(charlstm, PRETRAINED)
     with tempfile.TemporaryDirectory() as folder:
         held_out = Path(folder) / "held-out.txt"

@@ -537,13 +537,16 @@ def pretrained(t: Tables, machine: str) -> str:
         parts.append(f"seed {training['seed']}")
     if recipe.get("training_seconds"):
         parts.append(f"{recipe['training_seconds'] / 60:.0f} minutes")
-    loss = f" (training loss {recipe['last_train_bpc']:.2f})" if recipe.get("last_train_bpc") else ""
+    loss = f"; training loss at the end {recipe['last_train_bpc']:.2f}" if recipe.get("last_train_bpc") else ""
+    shipped_step = r.get("recorded", {}).get("step")
+    if shipped_step is not None and shipped_step != training.get("step"):
+        parts.append(f"the shipped model is the best validation's, step {number(int(shipped_step))}")
     rows = [["model", f"{str(m['cell']).upper()}, {m['layers']} layers × {m['hidden']} hidden, {m['vocab_size']}-character "
                       f"vocabulary, {number(m['parameters'])} parameters"],
             ["corpus", f"`{h['corpus']}`, last {h['fraction']:.0%} held out"],
             ["training", ", ".join(parts)],
-            ["held-out", f"**{h['bits_per_char']:.3f} bits/char** on the held-out {number(h['chars'] if 'chars' in h else h.get('count', 0))} "
-                         f"characters (`charlstm eval`){loss}" + (f", top-1 accuracy {h['accuracy']:.1%}" if "accuracy" in h else "")],
+            ["held-out", f"**{h['bits_per_char']:.3f} bits/char** on the held-out {number(h.get('chars', 0))} characters "
+                         "by `charlstm eval`" + (f", top-1 accuracy {h['accuracy']:.1%}" if "accuracy" in h else "") + loss],
             ["file", f"{r['file_bytes'] / 1e6:.1f} MB, model only (`charlstm export`), SHA-256 `{r['sha256'][:16]}…`"]]
     return table(["", ""], rows) + "\n\n" + t.source(d)
 
@@ -556,8 +559,7 @@ def pretrained_recipe(t: Tables, machine: str) -> str:
     return "```sh\n" + "\n".join(r["recipe"]["commands"]) + "\n```"
 
 
-PROPERTIES = {"inside_quotes": "inside double quotes", "inside_brackets": "inside brackets or parentheses",
-              "line_position": "position in the line", "word_start": "start of a word", "upper_case": "upper case"}
+PROPERTIES = {"inside_quotes": "inside double quotes", "inside_brackets": "inside brackets or parentheses"}
 
 
 @renderer("inspect-cells", "MACHINE", "inspect_cells.py --record")

@@ -117,6 +117,22 @@ def safetensors_metadata(path) -> dict:
     return metadata
 
 
+def parameter_digests(path) -> dict[str, str]:
+    """SHA-256 of each model tensor's bytes in a safetensors checkpoint (not the Adam moments or carried state):
+    equal for a training checkpoint and its `export`."""
+    digests = {}
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length))
+        for name, entry in sorted(header.items()):
+            if name == "__metadata__" or name.startswith(("optimizer.", "state.")):
+                continue
+            start, end = entry["data_offsets"]
+            f.seek(8 + length + start)
+            digests[name] = hashlib.sha256(f.read(end - start)).hexdigest()
+    return digests
+
+
 def _status(pid: int) -> dict:
     """The kB fields of /proc/PID/status (VmHWM, RssAnon, …) and its Name."""
     fields = {}

@@ -128,7 +128,7 @@ FIXTURES = {
     "inspect-cells": document("inspect-cells", {
         "pretrained_sha256": "PRETRAINED", "chars": 5000, "total_chars": 20000, "bits_per_char": 2.05,
         "accuracy": 0.44, "page_bytes": 3800000,
-        "properties": {"line_position": {"varies": True, "cells": [{"layer": 1, "cell": 232, "r": -0.71}]},
+        "properties": {"position_in_line": {"varies": True, "cells": [{"layer": 1, "cell": 232, "r": -0.71}]},
                        "inside_quotes": {"varies": False, "cells": []}}}),
     "memory": document("memory", {"runs": {
         "help": {"peak_mib": 12.0, "peak_anon_mib": 1.0}, "train": {"peak_mib": 154.0, "peak_anon_mib": 140.0}}}),
@@ -228,9 +228,10 @@ class RendererTests(RenderTestCase):
         self.assertIn("| model | LSTM, 2 layers × 256 hidden, 84-character vocabulary, 898,132 parameters |", pretrained)
         self.assertIn("12,000 steps of 64 streams × 100 characters (16.0 epochs), Adam 4e-3, `stable-decay` schedule "
                       "with a 20-step warm-up, clip 5, no dropout, seed 1234, 120 minutes", pretrained)
-        self.assertIn("**1.951 bits/char** on the held-out 252,701 characters", pretrained)
+        self.assertIn("**1.951 bits/char** on the held-out 252,701 characters by `charlstm eval`, top-1 accuracy "
+                      "45.7%; training loss at the end 1.71", pretrained)
         self.assertIn("```sh\ncharlstm train Corpora/shakespeare.txt --steps 12000\n", rt.pretrained_recipe(t, SLUG))
-        self.assertIn("| position in the line | layer 1 cell 232 (r = -0.71) |", rt.inspect_cells(t, SLUG))
+        self.assertIn("| position in line | layer 1 cell 232 (r = -0.71) |", rt.inspect_cells(t, SLUG))
         self.assertIn("| `charlstm --help` (the runtime alone) | **12 MiB** | 1 MiB |", rt.memory(t, SLUG))
         compare = rt.compare(t, SLUG, "compare-lstm-dropout02")
         self.assertIn("| S | 2 × 128, 50 × 50 | 209,457 / 127,159 = **1.65×** | 196,460 / 5,037 = **39×** | "

@@ -87,6 +87,24 @@ class RunsTests(unittest.TestCase):
         self.assertEqual(metadata["training"], {"seed": 7})
         self.assertEqual((metadata["format"], metadata["step"]), ("charlstm", "12"))
 
+    def test_parameter_digests_cover_the_model_tensors_only(self):
+        def checkpoint(path, weight: bytes, moment: bytes, with_moment: bool):
+            tensors = {"decoder.bias": weight} | ({"optimizer.exp_avg.decoder.bias": moment} if with_moment else {})
+            header, offset, data = {"__metadata__": {"format": "charlstm"}}, 0, b""
+            for name, raw in tensors.items():
+                header[name] = {"dtype": "F32", "shape": [len(raw) // 4], "data_offsets": [offset, offset + len(raw)]}
+                offset, data = offset + len(raw), data + raw
+            encoded = json.dumps(header).encode()
+            path.write_bytes(struct.pack("<Q", len(encoded)) + encoded + data)
+        with tempfile.TemporaryDirectory() as folder:
+            training, exported, other = (Path(folder) / n for n in ("t", "e", "o"))
+            checkpoint(training, b"\x00\x00\x80\x3f", b"\x01\x02\x03\x04", True)
+            checkpoint(exported, b"\x00\x00\x80\x3f", b"", False)
+            checkpoint(other, b"\x00\x00\x00\x40", b"", False)
+            self.assertEqual(runs.parameter_digests(training), runs.parameter_digests(exported))
+            self.assertNotEqual(runs.parameter_digests(training), runs.parameter_digests(other))
+            self.assertEqual(list(runs.parameter_digests(training)), ["decoder.bias"])
+
     def test_measured_takes_peak_memory_and_can_stop_a_long_run(self):
         allocate = [sys.executable, "-c", "b = bytearray(64 << 20); b[::4096] = b'x' * len(b[::4096])"]
         done = runs.measured(allocate)
