@@ -62,6 +62,7 @@ def main():
         sys.exit(f"error: --record measures the documented case: --mib {MIB} --eval-seconds {EVAL_SECONDS:g}")
     with tempfile.TemporaryDirectory(prefix="large-corpus-") as folder:
         big, run = Path(folder) / "large.txt", Path(folder) / "run"
+        binary = str(Path(args.charlstm).resolve())  # the runs start in the temporary folder
         print(f"writing {args.mib} MiB ...", file=sys.stderr, flush=True)
         corpus = build(big, args.mib)
         steps = {}
@@ -72,7 +73,7 @@ def main():
         for name, arguments, stop_after in plan:
             print(f"{name}: charlstm {' '.join(arguments)}", file=sys.stderr, flush=True)
             steps[name] = {"command": " ".join(["charlstm", *arguments]).replace(folder, "$TMP"),
-                           **measured([args.charlstm, *arguments], cwd=folder, stop_after=stop_after)}
+                           **measured([binary, *arguments], cwd=folder, stop_after=stop_after)}
             steps[name].pop("stderr_tail")
             print(json.dumps({name: steps[name]}), flush=True)
     if args.record:

@@ -586,8 +586,9 @@ def memory(t: Tables, machine: str) -> str:
     labels = {"help": "`charlstm --help` (the runtime alone)",
               "train": "`train` on config M (2 × 512, batch 64 × 100): 6 steps, a validation and a checkpoint every 3",
               "info": "`info` of that run's training checkpoint", "export": f"`export` of it{sizes}"}
-    rows = [[labels.get(name, name), f"**{mib(run['peak_mib'])}**", mib(run["peak_anon_mib"])]
-            for name, run in runs.items()]
+    order = [*labels, *sorted(set(runs) - set(labels))]  # the recorded file's keys are sorted
+    rows = [[labels.get(name, name), f"**{mib(runs[name]['peak_mib'])}**", mib(runs[name]["peak_anon_mib"])]
+            for name in order if name in runs]
     return table(["command", "peak resident memory (VmHWM)", "peak anonymous memory"], rows) + "\n\n" + t.source(d)
 
 
