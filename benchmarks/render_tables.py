@@ -592,43 +592,50 @@ def memory(t: Tables, machine: str) -> str:
     return table(["command", "peak resident memory (VmHWM)", "peak anonymous memory"], rows) + "\n\n" + t.source(d)
 
 
-def compare_label(config: dict, cell: str) -> str:
-    """'M', 'M, dropout 0.2', 'M, gru'."""
-    label = config["config"]
-    if config.get("dropout"):
-        label += f", dropout {config['dropout']:g}"
-    return label + (f", {cell}" if cell and cell != "lstm" else "")
+def compare_rows(document: dict) -> list[str]:
+    rows = []
+    for c in document["results"]["configs"]:
+        ours, theirs = c["charlstm"], c["pytorch"]
+        name = c["config"] + (f", dropout {c['dropout']:g}" if c["dropout"] else "")
+        weights = ours.get("generate_weights")
+        rows.append(f"| {name} | {c['layers']} × {c['hidden']}, {c['seq_length']} × {c['batch_size']} "
+                    f"| {number(ours['train_chars_per_sec'])} / {number(theirs['train_chars_per_sec'])} = **{c['train_ratio']:.2f}×** "
+                    f"| {number(ours['generate_chars_per_sec'])}{f' ({weights})' if weights else ''} / "
+                    f"{number(theirs['generate_chars_per_sec'])} = **{c['generate_ratio']:.1f}×** "
+                    f"| {number(ours['peak_rss_mib'])} / {number(theirs['peak_rss_mib'])} MiB = {c['rss_ratio']:.2f} "
+                    f"| {ours.get('train_percent_of_peak', 0):.0f}% |")
+    return rows
 
 
 @renderer("compare", "MACHINE [RECORD_NAME…]", "compare.py --record (planner)")
-def compare(t: Tables, machine: str, *more: str) -> str:
-    """The Performance table: charlstm beside PyTorch per configuration, from compare.py's record (and further
-    records of the same machine, e.g. `compare-lstm-dropout02`, as more rows)."""
-    documents = [t.result("compare", machine)] + [t.result(name, machine) for name in more]
-    rows, rounds, peak = [], [], []
-    for d in documents:
-        for c in d["results"]["configs"]:
-            o, p = c["charlstm"], c["pytorch"]
-            label = compare_label(c, d["results"].get("cell", "lstm"))
-            rows.append([label, f"{c['layers']} × {c['hidden']}, {c['seq_length']} × {c['batch_size']}",
-                         f"{number(o['train_chars_per_sec'])} / {number(p['train_chars_per_sec'])} = **{ratio(c['train_ratio'])}**",
-                         f"{number(o['generate_chars_per_sec'])} / {number(p['generate_chars_per_sec'])} = **{ratio(c['generate_ratio'])}**",
-                         f"{number(o['peak_rss_mib'])} / {number(p['peak_rss_mib'])} MiB = {c['rss_ratio']:.2f}"])
-            if len(c.get("round_train_ratios", [])) > 1:
-                rounds.append(f"{label} " + ", ".join(ratio(x) for x in c["round_train_ratios"]))
-            if o.get("train_percent_of_peak") is not None:
-                peak.append(f"{label} {o['train_percent_of_peak']:.0f}%")
-    header = ["config", "layers × hidden, seq × batch", "train chars/s: CharLSTM / PyTorch",
-              "generate chars/s: CharLSTM / PyTorch", "peak RSS (bench): CharLSTM / PyTorch"]
-    r = documents[0]["results"]
-    lines = [table(header, rows), "",
-             f"{r['threads']} threads each, {r['seconds']:g} s per measurement, best of {r['rounds']} alternating "
-             f"rounds, `{r['corpus']}`; 1-minute load average {r['load_before']:.2f} before, {r['load_after']:.2f} after."]
-    if rounds:
-        lines[-1] += " Training ratio per round: " + "; ".join(rounds) + "."
-    if peak:
-        lines[-1] += " CharLSTM's training step as a share of the FMA peak: " + ", ".join(peak) + "."
-    return "\n".join(lines) + "\n\n" + "<br>\n".join(t.source(d) for d in documents)
+def compare(t: Tables, machine: str, *extra: str) -> str:
+    """compare.py's recorded run on `machine` (and the runs named by `extra`, e.g. `compare-lstm-dropout02`, as more
+    rows): both sides' speeds and their ratios, generation's weights, RSS, % of peak, the per-round ratios.
+    (The planner's format, ported to this file's renderers.)"""
+    documents = [t.result("compare", machine)] + [t.result(name, machine) for name in extra]
+    header = ("| config | layers × hidden, seq × batch | train chars/s: CharLSTM / PyTorch | generate chars/s: CharLSTM "
+              "(weights) / PyTorch | peak RSS: CharLSTM / PyTorch | train, % of peak |\n|---|---|---|---|---|---|")
+    rows = [row for d in documents for row in compare_rows(d)]
+    rounds = "; ".join(f"{c['config']}{' dropout ' + format(c['dropout'], 'g') if c['dropout'] else ''}: "
+                       + ", ".join(f"{r:.2f}×" for r in c["round_train_ratios"])
+                       for d in documents for c in d["results"]["configs"])
+    loads = ", ".join(f"{d['results']['load_before']:.1f} → {d['results']['load_after']:.1f}" for d in documents)
+    return "\n".join([header, *rows, "",
+                      f"Training ratio per round: {rounds}. 1-minute load average before → after each run: {loads}.", "",
+                      *(t.source(d) for d in documents)]) + "\n"
+
+
+@renderer("compare-plan", "MACHINE [CONFIG]", "compare.py --record (planner)")
+def compare_plan(t: Tables, machine: str, config: str = "M") -> str:
+    """The plan charlstm's planner made for `config`'s products in compare.py's recorded run on `machine`."""
+    document = t.result("compare", machine)
+    c = next((c for c in document["results"]["configs"] if c["config"] == config), None)
+    if c is None:
+        raise TableError(f"no config {config} in the recorded run")
+    rows = [f"| {name} | {entry['problem']} | `{entry['choice']}` | {number(entry['gflops'])} |"
+            for name, entry in c["charlstm"].get("plan", {}).items()]
+    return "\n".join(["| product | shape (m × n × k) | kernel and blocking | GFLOP/s |", "|---|---|---|---|", *rows, "",
+                      t.source(document)]) + "\n"
 
 
 # MARK: - Rendering documents

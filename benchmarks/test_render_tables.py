@@ -135,7 +135,9 @@ FIXTURES = {
     "compare": document("compare", {
         "configs": [{"config": "S", "layers": 2, "hidden": 128, "seq_length": 50, "batch_size": 50, "dropout": 0.0,
                      "charlstm": {"train_chars_per_sec": 209457, "generate_chars_per_sec": 196460,
-                                  "peak_rss_mib": 45, "train_percent_of_peak": 40.2},
+                                  "peak_rss_mib": 45, "train_percent_of_peak": 40.2, "generate_weights": "bf16",
+                                  "plan": {"recurrent h·Whhᵀ": {"problem": "16×2048×512 NT packed, 1 thread",
+                                                                "choice": "avx512-zmm-8x48, kc 256", "gflops": 300.0}}},
                      "pytorch": {"train_chars_per_sec": 127159, "generate_chars_per_sec": 5037, "peak_rss_mib": 386},
                      "train_ratio": 1.647, "generate_ratio": 39.0, "rss_ratio": 0.1166,
                      "round_train_ratios": [1.32, 2.08, 2.28]}],
@@ -187,12 +189,12 @@ class RendererTests(RenderTestCase):
                  "finetune-patience": [SLUG], "finetune-sample": [SLUG, "init"], "series": [SLUG, "best"],
                  "series-pytorch": [SLUG], "quality-per-minute": [SLUG, "0.5"], "learning-curve": [SLUG],
                  "large-corpus": [SLUG], "pretrained": [SLUG], "pretrained-recipe": [SLUG], "inspect-cells": [SLUG],
-                 "memory": [SLUG], "compare": [SLUG, "compare-lstm-dropout02"]}
+                 "memory": [SLUG], "compare": [SLUG, "compare-lstm-dropout02"], "compare-plan": [SLUG, "S"]}
         self.assertEqual(set(calls), set(rt.RENDERERS))
         for name, arguments in calls.items():
             with self.subTest(name):
                 text = rt.RENDERERS[name][0](self.tables(), *arguments)
-                if name != "pretrained-recipe":
+                if name not in ("pretrained-recipe",):
                     self.assertIn("2-core AMD EPYC Zen 5 (avx512, peak 466 GFLOP/s), 2026-12-06, commit abc1234", text)
                     self.assertIn(f"](benchmarks/results/", text)
 
@@ -236,10 +238,12 @@ class RendererTests(RenderTestCase):
         self.assertIn("| `charlstm --help` (the runtime alone) | **12 MiB** | 1 MiB |", memory)
         self.assertLess(memory.index("--help"), memory.index("on config M"))  # in the documented order
         compare = rt.compare(t, SLUG, "compare-lstm-dropout02")
-        self.assertIn("| S | 2 × 128, 50 × 50 | 209,457 / 127,159 = **1.65×** | 196,460 / 5,037 = **39×** | "
-                      "45 / 386 MiB = 0.12 |", compare)
+        self.assertIn("| S | 2 × 128, 50 × 50 | 209,457 / 127,159 = **1.65×** | 196,460 (bf16) / 5,037 = **39.0×** | "
+                      "45 / 386 MiB = 0.12 | 40% |", compare)
         self.assertIn("| M, dropout 0.2 | 2 × 512, 100 × 64 |", compare)
-        self.assertIn("Training ratio per round: S 1.32×, 2.08×, 2.28×.", compare)
+        self.assertIn("Training ratio per round: S: 1.32×, 2.08×, 2.28×; M dropout 0.2: .", compare)
+        self.assertIn("| recurrent h·Whhᵀ | 16×2048×512 NT packed, 1 thread | `avx512-zmm-8x48, kc 256` | 300 |",
+                      rt.compare_plan(t, SLUG, "S"))
 
     def test_learning_rates_are_written_as_the_readme_does(self):
         self.assertEqual([rt.rate(x) for x in (0.004, 0.002, 0.0015, 0.1, 1e-4)], ["4e-3", "2e-3", "1.5e-3", "0.1", "1e-4"])
