@@ -150,6 +150,14 @@ FIXTURES = {
                      "train_ratio": 1.48, "generate_ratio": 17.6, "rss_ratio": 0.23, "round_train_ratios": []}],
         "cell": "lstm", "threads": 2, "seconds": 10.0, "rounds": 3, "dropout": 0.2, "corpus": "tinyshakespeare.txt",
         "load_before": 0.1, "load_after": 0.2}, pytorch="2.15.0"),
+    "serve_pretrained": document("serve_pretrained", {
+        "chars_per_s": {"1": 10809.8, "16": 26308.7}, "model": {"cell": "lstm", "hidden": 256, "layers": 2, "vocab_size": 84},
+        "load": {"chars_per_s": 20187.4, "failures": 0, "requests": 795, "rss_max_kib": 31076, "seconds": 21.06,
+                 "ttfc_median_ms": 44.51, "ttfc_p99_ms": 127.74},
+        "fuzz": {"good_ok": 300, "rounds": 300, "statuses": {"400": 144, "closed": 70}},
+        "rss_kib": {"after": 31148, "peak": 31148, "start": 26480}, "health_after": {"active": 0, "status": "ok"}}),
+    "serve_m": document("serve_m", {"chars_per_s": {"1": 1945.0, "16": 8671.0},
+                                    "model": {"cell": "lstm", "hidden": 512, "layers": 2, "vocab_size": 65}}),
 }
 
 
@@ -189,7 +197,8 @@ class RendererTests(RenderTestCase):
                  "finetune-patience": [SLUG], "finetune-sample": [SLUG, "init"], "series": [SLUG, "best"],
                  "series-pytorch": [SLUG], "quality-per-minute": [SLUG, "0.5"], "learning-curve": [SLUG],
                  "large-corpus": [SLUG], "pretrained": [SLUG], "pretrained-recipe": [SLUG], "inspect-cells": [SLUG],
-                 "memory": [SLUG], "compare": [SLUG, "compare-lstm-dropout02"], "compare-plan": [SLUG, "S"]}
+                 "memory": [SLUG], "compare": [SLUG, "compare-lstm-dropout02"], "compare-plan": [SLUG, "S"],
+                 "serve_throughput": [SLUG], "serve_load": [SLUG]}
         self.assertEqual(set(calls), set(rt.RENDERERS))
         for name, arguments in calls.items():
             with self.subTest(name):
@@ -244,6 +253,8 @@ class RendererTests(RenderTestCase):
         self.assertIn("Training ratio per round: S: 1.32×, 2.08×, 2.28×; M dropout 0.2: .", compare)
         self.assertIn("| recurrent h·Whhᵀ | 16×2048×512 NT packed, 1 thread | `avx512-zmm-8x48, kc 256` | 300 |",
                       rt.compare_plan(t, SLUG, "S"))
+        self.assertIn("| M (lstm 2 × 512, 65 characters) | 1,945 | 8,671 | 4.5× |", rt.serve_throughput(t, SLUG))
+        self.assertIn("795 requests answered, 0 failed; 20,187 characters/s", rt.serve_load(t, SLUG))
 
     def test_learning_rates_are_written_as_the_readme_does(self):
         self.assertEqual([rt.rate(x) for x in (0.004, 0.002, 0.0015, 0.1, 1e-4)], ["4e-3", "2e-3", "1.5e-3", "0.1", "1e-4"])
