@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from results import REPO, record
 from runs import DEFAULT_CHARLSTM, PRETRAINED, held_out_tail, metrics, run_summary, sha256

@@ -13,7 +13,7 @@ line "é ß" so that the text is not ASCII), then, one after the other (the page
 Each is timed (wall, the whole process) and its peak memory taken: VmHWM (resident, all of it) and the largest
 RssAnon (anonymous: what it allocated) sampled from /proc/PID/status (runs.py's `measured`).
 
-    python3 benchmarks/large_corpus.py --record          # 1 GiB, about 2 minutes (and 1 GiB of disk)
+    python3 benchmarks/large_corpus.py --record          # 1 GiB, about a minute (and 1 GiB of disk)
     python3 benchmarks/large_corpus.py --mib 16 --eval-seconds 2    # a quick look; nothing recorded
 
 render_tables.py: `large-corpus`.

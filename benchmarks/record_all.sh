@@ -28,7 +28,7 @@ record quickstart benchmarks/quickstart.py                                  # 5.
 record cells benchmarks/cells.py                                            # 7 min
 record finetune benchmarks/finetune.py                                      # 10 min
 record series benchmarks/series_pytorch.py                                  # 2 min
-record large-corpus benchmarks/large_corpus.py                              # 2 min, 1 GiB of disk
+record large-corpus benchmarks/large_corpus.py                              # 1 min, 1 GiB of disk
 record memory benchmarks/memory.py                                          # 1 min
 record inspect-cells benchmarks/inspect_cells.py                            # 10 s
 record pretrained benchmarks/pretrained.py ${PRETRAINED_RUN:+--run "$PRETRAINED_RUN"}   # 30 s

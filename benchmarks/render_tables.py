@@ -57,11 +57,6 @@ def bpc(value) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-def ratio(value: float) -> str:
-    """3.456 → '3.46×', 38.6 → '39×'."""
-    return f"{value:.0f}×" if value >= 10 else f"{value:.2f}×"
-
-
 def rate(value: float) -> str:
     """A learning rate as the README writes it: 0.004 → '4e-3', 0.0015 → '1.5e-3', 0.1 → '0.1'."""
     if value >= 0.01:

@@ -205,7 +205,7 @@ class RendererTests(RenderTestCase):
                 text = rt.RENDERERS[name][0](self.tables(), *arguments)
                 if name not in ("pretrained-recipe",):
                     self.assertIn("2-core AMD EPYC Zen 5 (avx512, peak 466 GFLOP/s), 2026-12-06, commit abc1234", text)
-                    self.assertIn(f"](benchmarks/results/", text)
+                    self.assertIn("](benchmarks/results/", text)
 
     def test_the_figures_land_where_the_readme_shows_them(self):
         t = self.tables()
