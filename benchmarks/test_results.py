@@ -1,12 +1,15 @@
 """Tests of results.py (the machine slug, the recorded file) and runs.py (held-out split, metadata, peak memory)
 (`python3 -m unittest discover -s benchmarks -p 'test_*.py'`)."""
 
+import contextlib
+import io
 import json
 import struct
 import sys
 import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
 import results
 import runs
@@ -47,7 +50,7 @@ class MachineKindTests(unittest.TestCase):
 
 class RecordTests(unittest.TestCase):
     def test_record_writes_a_schema_1_file_per_machine_that_load_reads(self):
-        with tempfile.TemporaryDirectory() as folder:
+        with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stderr(io.StringIO()):
             path = results.record("cells", {"minutes": 2}, pytorch_version="2.9", command=["benchmarks/cells.py"],
                                   folder=Path(folder))
             self.assertEqual(path.name, f"cells-{results.machine()['slug']}.json")
@@ -106,10 +109,15 @@ class RunsTests(unittest.TestCase):
             self.assertEqual(list(runs.parameter_digests(training)), ["decoder.bias"])
 
     def test_measured_takes_peak_memory_and_can_stop_a_long_run(self):
-        allocate = [sys.executable, "-c", "b = bytearray(64 << 20); b[::4096] = b'x' * len(b[::4096])"]
-        done = runs.measured(allocate)
-        self.assertEqual(done["exit"], 0)
-        self.assertGreaterEqual(done["peak_mib"], 64)
+        # Held for half a second, so that the /proc samples see it too where GNU time is not installed.
+        allocate = [sys.executable, "-c", "import time; b = bytearray(64 << 20); b[::4096] = b'x' * len(b[::4096]); "
+                    "time.sleep(0.5)"]
+        for gnu_time in (runs.GNU_TIME, "/nonexistent/time"):
+            with self.subTest(gnu_time), mock.patch.object(runs, "GNU_TIME", gnu_time):
+                done = runs.measured(allocate)
+                self.assertEqual(done["exit"], 0)
+                self.assertGreaterEqual(done["peak_mib"], 64)
+                self.assertGreaterEqual(done["peak_anon_mib"], 64)
         stopped = runs.measured([sys.executable, "-c", "import time; time.sleep(30)"], stop_after=0.3)
         self.assertTrue(stopped["stopped"])
         self.assertLess(stopped["seconds"], 10)
