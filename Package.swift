@@ -28,10 +28,22 @@ let package = Package(
             dependencies: ["CharLSTMKernels"],
             swiftSettings: nativeCPU
         ),
+        // The command line above the library: options, help, the terminal, the repository's default paths, the commands.
+        .target(
+            name: "CharLSTMCommandLine",
+            dependencies: ["CharLSTM", "CharLSTMKernels"],
+            swiftSettings: nativeCPU
+        ),
         .executableTarget(
             name: "CharLSTMTool",
-            dependencies: ["CharLSTM"],
+            dependencies: ["CharLSTMCommandLine"],
             swiftSettings: nativeCPU
+        ),
+        // What both test targets use (temporary folders, child processes, FIFOs); an ordinary target that only tests import.
+        .target(
+            name: "CharLSTMTestSupport",
+            dependencies: ["CharLSTM"],
+            path: "Tests/CharLSTMTestSupport"
         ),
         .testTarget(
             name: "CharLSTMKernelsTests",
@@ -40,8 +52,13 @@ let package = Package(
         ),
         .testTarget(
             name: "CharLSTMTests",
-            dependencies: ["CharLSTM", "CharLSTMKernels"],
+            dependencies: ["CharLSTM", "CharLSTMKernels", "CharLSTMTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: nativeCPU
+        ),
+        .testTarget(
+            name: "CharLSTMCommandLineTests",
+            dependencies: ["CharLSTMCommandLine", "CharLSTM", "CharLSTMKernels", "CharLSTMTestSupport"],
             swiftSettings: nativeCPU
         ),
     ],

@@ -6,7 +6,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CharLSTM
+import CharLSTMCommandLine
 
 // A closed pipe (`charlstm generate | head`) must end in EPIPE, handled as BrokenPipe, not kill the process.
 signal(SIGPIPE, SIG_IGN)
