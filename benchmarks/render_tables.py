@@ -147,6 +147,11 @@ class Tables:
         now = series_defaults(self.charlstm)
         changed = [f"{k} was {settings[k]}, is now {now[k]}" for k in SERIES_KEYS
                    if k in settings and k in now and not same(settings[k], now[k])]
+        recorded_help = document["results"].get("help_series_defaults")
+        if recorded_help is not None:  # what `help train` said of series defaults then (the budget among them)
+            help_now = help_series_defaults(self.charlstm)
+            changed += [f"--{k}'s series default was {recorded_help.get(k, 'none')}, is now {help_now.get(k, 'none')}"
+                        for k in sorted(set(recorded_help) | set(help_now)) if recorded_help.get(k) != help_now.get(k)]
         if changed:
             raise TableError(f"measured with series defaults that changed ({'; '.join(changed)}): measure again "
                              f"with `{document['command']}`")
@@ -168,6 +173,16 @@ TEXT_OPTIONS = {"cell": "cell", "layers": "layers", "hidden": "hidden", "dropout
                 "val_fraction": "val-fraction", "val_chars": "val-chars", "seed": "seed"}
 SERIES_KEYS = ("cell", "layers", "hidden", "dropout", "seq_length", "batch_size", "learning_rate", "clip",
                "val_fraction")
+# The `train` options whose series default (`series: VALUE` in the help) shapes a series table's figures.
+SERIES_HELP_OPTIONS = ("cell", "layers", "hidden", "seq-length", "batch-size", "dropout", "learning-rate", "lr-schedule",
+                       "warmup", "learning-rate-decay", "decay-after", "weight-decay", "clip", "val-fraction", "steps",
+                       "epochs", "minutes", "patience", "seed")
+
+
+def help_series_defaults(charlstm: str) -> dict[str, str]:
+    """The series defaults `charlstm help train` shows for the options in SERIES_HELP_OPTIONS."""
+    found = parse_help_defaults(help_train(charlstm), "series")
+    return {k: v for k, v in found.items() if k in SERIES_HELP_OPTIONS}
 
 
 def same(recorded, default) -> bool:
@@ -177,10 +192,10 @@ def same(recorded, default) -> bool:
         return str(recorded) == str(default)
 
 
-def parse_help_defaults(text: str) -> dict[str, str]:
+def parse_help_defaults(text: str, kind: str = "default") -> dict[str, str]:
     """option name → its default, from a command's help text: an option starts a line (`  --name <value>`), its
     description may continue on more deeply indented lines, and its default is written `default: VALUE` (up to
-    `;` or `)`)."""
+    `;` or `)`). With kind "series", the series models' defaults where one differs (`series: VALUE`)."""
     entries, current = {}, None
     for line in text.splitlines():
         start = re.match(r"^ {1,4}(?:-\w, )?--([a-z][a-z0-9-]*)(.*)$", line)
@@ -193,18 +208,22 @@ def parse_help_defaults(text: str) -> dict[str, str]:
             current = None
     defaults = {}
     for name, body in entries.items():
-        found = re.search(r"default:\s*([^;)]+)", body)
+        found = re.search(rf"\b{kind}:\s*([^;)]+)", body)
         if found:
             defaults[name] = found.group(1).strip()
     return defaults
 
 
 @functools.lru_cache(maxsize=None)
-def help_defaults(charlstm: str) -> dict[str, str]:
+def help_train(charlstm: str) -> str:
     done = subprocess.run([charlstm, "help", "train"], capture_output=True, text=True, timeout=60)
     if done.returncode != 0:
         raise TableError(f"`{charlstm} help train` failed ({done.returncode}): {done.stderr.strip()[:200]}")
-    defaults = parse_help_defaults(done.stdout)
+    return done.stdout
+
+
+def help_defaults(charlstm: str) -> dict[str, str]:
+    defaults = parse_help_defaults(help_train(charlstm))
     if not defaults:
         raise TableError(f"no defaults found in `{charlstm} help train`: update render_tables.parse_help_defaults")
     return defaults

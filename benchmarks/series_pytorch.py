@@ -20,7 +20,8 @@ random weights, so the two differ like two seeds do.
     python3 benchmarks/series_pytorch.py --quick         # one charlstm run, 200 steps, no PyTorch; nothing recorded
 
 render_tables.py: `series` (README's table), `series-pytorch` (benchmarks/README.md's). Their check compares the
-recorded run's settings with a 1-step run of the current program: a changed series default fails it.
+recorded run's settings with a 1-step run of the current program, and the series defaults `charlstm help train`
+showed when recorded (the budget among them) with what it shows now: a changed series default fails it.
 """
 
 import argparse
@@ -182,7 +183,8 @@ def main():
             pytorch.append(train_pytorch(values, threads, runs[0]["settings"], runs[0]["steps"]))
             print(json.dumps(pytorch[-1]), flush=True)
     if args.record:
-        record("series", {"data": DATA, "held_out": HELD_OUT, "season": SEASON, "baselines": baselines,
+        from render_tables import help_series_defaults
+        record("series", {"help_series_defaults": help_series_defaults(args.charlstm), "data": DATA, "held_out": HELD_OUT, "season": SEASON, "baselines": baselines,
                           "commands": {"train": " ".join(["charlstm", *TRAIN]), "eval": " ".join(["charlstm", *EVAL]),
                                        "forecast": " ".join(["charlstm", *FORECAST])},
                           "charlstm": runs, "charlstm_one_thread": one_thread, "pytorch": pytorch},

@@ -18,7 +18,7 @@ HELP = """OVERVIEW: Train a model (a made-up help text in the format of `charlst
 OPTIONS:
   --cell <cell>           The cell. (values: lstm, gru, rnn;
                           default: lstm)
-  --layers <n>            Layers. (default: 2)
+  --layers <n>            Layers. (default: 2; series: 1)
   --hidden <n>            Units. (from 1 to 8192; default: 256)
   --seq-length <n>        Sequence length, a description long enough to wrap
                           onto a second line and a third. (from 1 to 100000;
@@ -33,7 +33,8 @@ OPTIONS:
   --val-fraction <fraction>
                           Held out. (in (0, 0.5]; default: 0.05)
   --epochs <x>            Epochs. (greater than 0; default:
-                          50 when no budget option is given)
+                          50 when no budget option is given; series: --steps
+                          {budget} instead)
   --minutes <m>           Minutes. (greater than 0)
   -h, --help              Show help information.
 
@@ -181,13 +182,13 @@ class RenderTestCase(unittest.TestCase):
     def tables(self, charlstm=None) -> rt.Tables:
         return rt.Tables(REPO / "README.md", charlstm, self.folder)
 
-    def fake_charlstm(self, learning_rate="0.004") -> str:
+    def fake_charlstm(self, learning_rate="0.004", budget="2000") -> str:
         help_file = self.folder / "help.txt"
-        help_file.write_text(HELP.replace("{lr}", learning_rate))
-        script = self.folder / f"charlstm-{learning_rate}"
+        help_file.write_text(HELP.replace("{lr}", learning_rate).replace("{budget}", budget))
+        script = self.folder / f"charlstm-{learning_rate}-{budget}"
         script.write_text(f"#!/bin/sh\ncat '{help_file}'\n")
         os.chmod(script, 0o755)
-        rt.help_defaults.cache_clear()
+        rt.help_train.cache_clear()
         return str(script)
 
 
@@ -296,13 +297,16 @@ class RegionTests(RenderTestCase):
 
 class DefaultCheckTests(RenderTestCase):
     def test_help_defaults_are_read_across_wrapped_lines(self):
-        defaults = rt.parse_help_defaults(HELP.replace("{lr}", "0.004"))
+        text = HELP.replace("{lr}", "0.004").replace("{budget}", "2000")
+        self.assertEqual(rt.parse_help_defaults(text, "series"), {"layers": "1", "epochs": "--steps 2000 instead"})
+        defaults = rt.parse_help_defaults(text)
         self.assertEqual(defaults["cell"], "lstm")
         self.assertEqual(defaults["seq-length"], "100")
         self.assertEqual(defaults["learning-rate"], "0.004")
         self.assertEqual(defaults["learning-rate-decay"], "0.97")
         self.assertEqual(defaults["val-fraction"], "0.05")
         self.assertEqual(defaults["dropout"], "0")
+        self.assertEqual(defaults["layers"], "2")
         self.assertNotIn("minutes", defaults)
 
     def test_a_table_of_current_defaults_passes(self):
@@ -328,7 +332,7 @@ class DefaultCheckTests(RenderTestCase):
     def test_a_default_the_help_no_longer_shows_fails(self):
         charlstm = self.fake_charlstm("0.004")
         (self.folder / "help.txt").write_text(HELP.replace("  --clip <norm>", "  --clipping <norm>").replace("{lr}", "0.004"))
-        rt.help_defaults.cache_clear()
+        rt.help_train.cache_clear()
         with_clip = json.loads((self.folder / f"cells-{SLUG}.json").read_text())
         for run in with_clip["results"]["runs"]:
             run["settings"]["clip"] = 5.0
@@ -346,6 +350,18 @@ class DefaultCheckTests(RenderTestCase):
             with self.assertRaises(rt.TableError) as caught:
                 rt.series_pytorch(self.tables(charlstm), SLUG)
         self.assertIn("hidden was 64, is now 32", str(caught.exception))
+
+    def test_series_tables_fail_when_the_help_shows_other_series_defaults_than_when_recorded(self):
+        path = self.folder / f"series-{SLUG}.json"
+        recorded = json.loads(path.read_text())
+        recorded["results"]["help_series_defaults"] = {"layers": "1", "epochs": "--steps 2000 instead"}
+        path.write_text(json.dumps(recorded))
+        now = recorded["results"]["charlstm"][0]["settings"]
+        with mock.patch.object(rt, "series_defaults", lambda _: now):
+            rt.series(self.tables(self.fake_charlstm(budget="2000")), SLUG)
+            with self.assertRaises(rt.TableError) as caught:
+                rt.series(self.tables(self.fake_charlstm(budget="500")), SLUG)
+        self.assertIn("--epochs's series default was --steps 2000 instead, is now --steps 500 instead", str(caught.exception))
 
     def test_tables_of_the_shipped_model_fail_once_it_is_replaced(self):
         self.pretrained.write_bytes(b"a retrained model")
