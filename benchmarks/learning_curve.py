@@ -9,7 +9,11 @@ DIR/metrics.csv; it is skipped when the binary does not exist. Reference for PyT
 initialisation (forget-gate bias uniform, as before charlstm set it to 1): ~3.3 bpc at step 400, ~3.1 at 600, ~2.6
 at 1,500.
 
-    python3 benchmarks/learning_curve.py [--corpus FILE] [--charlstm .build/release/charlstm] [--json]
+    python3 benchmarks/learning_curve.py [--corpus FILE] [--charlstm .build/release/charlstm] [--json] [--record]
+
+With --record (the defaults only) the curves go to benchmarks/results/learning-curve-<machine>.json (keys:
+"settings", "pytorch" and "charlstm", each step → [train, validation] bits/char), from which render_tables.py's
+`learning-curve` table is made. About 10 minutes on 2 cores (the curves do not depend on the machine's speed).
 """
 
 import argparse
@@ -22,18 +26,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-
 from benchmark_common import (DEFAULT_CORPUS, REPO, markdown_table, set_decoder_bias_to_frequencies,
                               set_forget_gate_bias)
-from data import Batches, Trainer, encode, evaluate_bpc, read_corpus, split, validation_batches, vocabulary_of
-from model import CharModel
 
 LAYERS, HIDDEN, BATCH, SEQ, LEARNING_RATE, CLIP, CHARACTERS = 2, 128, 32, 50, 2e-3, 5.0, 400_000
 
 
 def pytorch_curve(text: str, steps: int, eval_every: int, seed: int, log) -> dict[int, tuple[float, float]]:
     """step -> (mean train bits/char since the previous evaluation, validation bits/char)."""
+    import torch
+    from data import Batches, Trainer, encode, evaluate_bpc, split, validation_batches, vocabulary_of
+    from model import CharModel
+
     torch.manual_seed(seed)
     vocabulary = vocabulary_of(text)
     train, val = split(encode(text, vocabulary), 0.05)
@@ -72,6 +76,11 @@ def read_metrics(path: Path) -> dict[int, tuple[float, float]]:
                 for row in csv.DictReader(file) if row["val_bpc"]}
 
 
+def finite(values) -> list:
+    """A point of a curve for JSON: NaN (no training loss logged at that step) as null."""
+    return [None if math.isnan(v) else round(v, 4) for v in values]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
@@ -81,8 +90,16 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--json", action="store_true", help="print the curves as one JSON object")
+    parser.add_argument("--record", action="store_true",
+                        help="write benchmarks/results/learning-curve-<machine>.json (the defaults only)")
     args = parser.parse_args()
+    import torch
+    from data import read_corpus
     torch.set_num_threads(args.threads)
+    if args.record and (args.steps, args.eval_every, args.seed, Path(args.corpus)) != (1500, 100, 1234, DEFAULT_CORPUS):
+        parser.error("--record measures the documented curve: default --steps, --eval-every, --seed and --corpus")
+    if args.record and not Path(args.charlstm).exists():
+        parser.error(f"--record needs both sides: no charlstm binary at {args.charlstm}")
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
 
     text = read_corpus(args.corpus, CHARACTERS)
@@ -97,6 +114,15 @@ def main():
             log(f"charlstm: skipped, no binary at {args.charlstm}")
         theirs = pytorch_curve(text, args.steps, args.eval_every, args.seed, log)
 
+    if args.record:
+        from results import record
+        record("learning-curve", {
+            "settings": {"layers": LAYERS, "hidden": HIDDEN, "batch_size": BATCH, "seq_length": SEQ,
+                         "learning_rate": LEARNING_RATE, "clip": CLIP, "characters": len(text),
+                         "corpus": Path(args.corpus).name, "steps": args.steps, "eval_every": args.eval_every,
+                         "threads": args.threads, "seed": args.seed},
+            "pytorch": {str(k): finite(v) for k, v in theirs.items()},
+            "charlstm": {str(k): finite(v) for k, v in ours.items()}}, pytorch_version=torch.__version__)
     if args.json:
         print(json.dumps({"pytorch": theirs, "charlstm": ours}))
         return

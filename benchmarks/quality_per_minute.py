@@ -22,7 +22,13 @@ runs past it. charlstm also writes checkpoints and its loss plot inside its budg
 
     python3 benchmarks/quality_per_minute.py [--minutes 10] [--threads 2] [--eval-every 200]
         [--charlstm .build/release/charlstm] [--corpus FILE] [--dropout 0.5] [--hidden 512 --layers 2]
-        [--pytorch-recipe matched|plain]
+        [--pytorch-recipe matched|plain] [--record]
+
+With --record (config M, the matched recipe) the run goes to
+benchmarks/results/quality-per-minute-dropout<p>-<machine>.json (dropout 0.5 → `dropout05`; keys: the settings,
+"charlstm" and "pytorch" with each side's steps, epochs, best/last validation and seconds, "load" and "busy"),
+from which render_tables.py's `quality-per-minute` table is made, one row per recorded dropout. A 10-minute run
+takes about 21 minutes in all.
 """
 
 import argparse
@@ -147,7 +153,11 @@ def main():
     parser.add_argument("--pytorch-recipe", choices=["matched", "plain"], default="matched",
                         help="matched: PyTorch gets charlstm's schedule and forget-gate bias; plain: constant rate, "
                              "PyTorch's default initialisation")
+    parser.add_argument("--record", action="store_true",
+                        help="write benchmarks/results/quality-per-minute-dropout<p>-<machine>.json (config M only)")
     args = parser.parse_args()
+    if args.record and ((args.hidden, args.layers) != (HIDDEN, LAYERS) or args.pytorch_recipe != "matched"):
+        parser.error("--record measures config M with the matched recipe (no --hidden, --layers or --pytorch-recipe)")
     if args.minutes <= 0 or args.eval_every < 1 or args.threads < 1 or not 0 <= args.dropout < 1:
         parser.error("need --minutes > 0, --eval-every >= 1, --threads >= 1 and 0 <= --dropout < 1")
     if not Path(args.charlstm).exists():
@@ -189,6 +199,16 @@ def main():
     print()
     print(f"charlstm ÷ PyTorch steps: {ours['steps'] / max(theirs['steps'], 1):.2f}×; best val bpc difference "
           f"(charlstm − PyTorch): {ours['best_val_bpc'] - theirs['best_val_bpc']:+.4f}")
+    if args.record:
+        import torch
+        from results import record
+        record(f"quality-per-minute-dropout{args.dropout:g}".replace(".", ""), {
+            "config": config, "layers": args.layers, "hidden": args.hidden, "seq_length": SEQ, "batch_size": BATCH,
+            "learning_rate": LEARNING_RATE, "clip": CLIP, "dropout": args.dropout, "minutes": args.minutes,
+            "eval_every": args.eval_every, "threads": args.threads, "seed": args.seed,
+            "pytorch_recipe": args.pytorch_recipe, "corpus": Path(args.corpus).name, "val_fraction": VAL_FRACTION,
+            "load": [list(v) for v in load], "busy": busy, "charlstm": ours, "pytorch": theirs},
+            pytorch_version=torch.__version__)
 
 
 def cpu_busy(seconds: float = 1.0) -> float:
