@@ -18,6 +18,8 @@ public struct GenerateOptions: Equatable, Sendable {
     public var stop: String?
     /// Worker threads; nil means all cores.
     public var threads: Int?
+    /// Samples to generate, all advanced together in one batched step; sample i uses seed + i.
+    public var samples = 1
 
     public init() {}
 
@@ -38,6 +40,9 @@ public struct GenerateOptions: Equatable, Sendable {
                              "Sample only among the most likely characters whose probabilities add up to p"), \.topP),
             .init(OptionSpec("seed", .unsigned, value: "seed", "Random seed", default: "a fresh random seed"), \.seed),
             .init(OptionSpec("stop", .text(allowEmpty: false), value: "text", "Stop once this text has been generated."), \.stop),
+            .init(OptionSpec("samples", .integer(1...256), value: "n",
+                             "Samples to generate together in one batched step, with seeds seed, seed + 1, …",
+                             default: "\(d.samples)"), \.samples),
             .init(CommonOptions.threads, \.threads),
         ]
     }

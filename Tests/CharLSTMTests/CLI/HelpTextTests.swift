@@ -135,6 +135,9 @@ import Testing
                               probabilities add up to p. (in (0, 1])
       --seed <seed>           Random seed. (default: a fresh random seed)
       --stop <text>           Stop once this text has been generated.
+      --samples <n>           Samples to generate together in one batched step,
+                              with seeds seed, seed + 1, …. (from 1 to 256;
+                              default: 1)
       --threads <n>           Worker threads. (from 1 to 256; default: all cores)
       -h, --help              Show help information.
 
