@@ -17,6 +17,7 @@ let package = Package(
     products: [
         .executable(name: "charlstm", targets: ["CharLSTMTool"]),
         .library(name: "CharLSTM", targets: ["CharLSTM"]),
+        .library(name: "CharLSTMServer", targets: ["CharLSTMServer"]),
     ],
     targets: [
         .target(
@@ -28,14 +29,24 @@ let package = Package(
             dependencies: ["CharLSTMKernels"],
             swiftSettings: nativeCPU
         ),
+        .target(
+            name: "CharLSTMServer",
+            dependencies: ["CharLSTM"],
+            swiftSettings: nativeCPU
+        ),
         .executableTarget(
             name: "CharLSTMTool",
-            dependencies: ["CharLSTM"],
+            dependencies: ["CharLSTM", "CharLSTMServer"],
             swiftSettings: nativeCPU
         ),
         .testTarget(
             name: "CharLSTMKernelsTests",
             dependencies: ["CharLSTMKernels"],
+            swiftSettings: nativeCPU
+        ),
+        .testTarget(
+            name: "CharLSTMServerTests",
+            dependencies: ["CharLSTMServer", "CharLSTM"],
             swiftSettings: nativeCPU
         ),
         .testTarget(

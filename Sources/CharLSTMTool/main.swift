@@ -1,4 +1,5 @@
-// The `charlstm` executable: everything lives in the CharLSTM library; this file only hands over the arguments.
+// The `charlstm` executable: everything lives in the CharLSTM library (and the server in CharLSTMServer); this
+// file only hands over the arguments, and the serve command.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -7,7 +8,8 @@ import Musl
 import Darwin
 #endif
 import CharLSTM
+import CharLSTMServer
 
 // A closed pipe (`charlstm generate | head`) must end in EPIPE, handled as BrokenPipe, not kill the process.
 signal(SIGPIPE, SIG_IGN)
-exit(CommandLineTool.main(Array(CommandLine.arguments.dropFirst()), console: .standard()))
+exit(CommandLineTool.main(Array(CommandLine.arguments.dropFirst()), console: .standard(), serve: ServeCommand.run))

@@ -1,6 +1,10 @@
 extension CommandLineTool {
+    /// Runs `charlstm serve`. The server is a target above this library (`CharLSTMServer`), so the executable
+    /// hands its command in; without one, `serve` says it is not part of this build.
+    public typealias ServeHandler = @Sendable (ServeOptions, Console) throws -> Int32
+
     /// Carries out a parsed command and returns its exit code.
-    public static func run(_ invocation: Invocation, console: Console) throws -> Int32 {
+    public static func run(_ invocation: Invocation, console: Console, serve: ServeHandler? = nil) throws -> Int32 {
         switch invocation {
         case .help(let text):
             try console.out.write(text)
@@ -16,6 +20,9 @@ extension CommandLineTool {
         case .export(let options): return try ExportCommand(options: options, console: console).run()
         case .inspect(let options): return try InspectCommand(options: options, console: console).run()
         case .forecast(let options): return try ForecastCommand(options: options, console: console).run()
+        case .serve(let options):
+            guard let serve else { throw CharLSTMError.unavailable("'serve' is not part of this build of charlstm") }
+            return try serve(options, console)
         }
     }
 }

@@ -4,8 +4,8 @@ public enum CommandLineTool {
     ///
     /// Help and version go to `console.out` with exit code 0. A thrown ``CharLSTMError`` is printed on
     /// `console.err` as `error: <message>` (usage errors add a `help:` line) and its ``CharLSTMError/exitCode``
-    /// is returned. ``BrokenPipe`` (the reader of standard output went away) ends quietly with 0.
-    public static func main(_ arguments: [String], console: Console) -> Int32 {
+    /// is returned. `serve` runs `charlstm serve` (see ``ServeHandler``). ``BrokenPipe`` (the reader of standard output went away) ends quietly with 0.
+    public static func main(_ arguments: [String], console: Console, serve: ServeHandler? = nil) -> Int32 {
         do {
             let code: Int32
             switch try Invocation.parse(arguments) {
@@ -16,7 +16,7 @@ public enum CommandLineTool {
                 try console.out.write(CharLSTMVersion.current + "\n")
                 code = 0
             case let invocation:
-                code = try run(invocation, console: console)
+                code = try run(invocation, console: console, serve: serve)
             }
             try console.out.flush()
             return code

@@ -12,6 +12,7 @@ public enum Invocation: Equatable, Sendable {
     case export(ExportOptions)
     case inspect(InspectOptions)
     case forecast(ForecastOptions)
+    case serve(ServeOptions)
 
     /// The command words, in the order help lists them.
     public static var commandNames: [String] { commands.map(\.spec.name) }
@@ -25,6 +26,7 @@ public enum Invocation: Equatable, Sendable {
         (ExportOptions.command, { args in .export(ExportOptions(args)) }),
         (InspectOptions.command, { args throws(CharLSTMError) in .inspect(try InspectOptions(args)) }),
         (ForecastOptions.command, { args throws(CharLSTMError) in .forecast(try ForecastOptions(args)) }),
+        (ServeOptions.command, { args throws(CharLSTMError) in .serve(try ServeOptions(args)) }),
     ]
 
     /// Parses the arguments after the program name.

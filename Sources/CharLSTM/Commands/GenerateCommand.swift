@@ -5,16 +5,7 @@ struct GenerateCommand {
 
     func run() throws -> Int32 {
         let o = options
-        let path: String
-        if let given = o.checkpoint {
-            path = try Paths.checkpointFile(given, preferBest: true)
-        } else {
-            guard let newest = Paths.newestCheckpoint() else {
-                throw CharLSTMError.noInput("no checkpoint given and none found under '\(Paths.checkpointsFolder)/': "
-                    + "train one with 'charlstm train' or name one with --checkpoint")
-            }
-            path = newest
-        }
+        let path = try Paths.checkpointToSample(o.checkpoint)
         let sampler = try Sampler(temperature: Float(o.temperature), topK: o.topK, topP: o.topP.map(Float.init))
         let checkpoint = try Checkpoint.load(path: path)
         if o.samples > 1 { return try runSamples(checkpoint: checkpoint, path: path, sampler: sampler) }

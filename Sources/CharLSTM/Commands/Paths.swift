@@ -38,6 +38,17 @@ public enum Paths {
         throw .noInput("the folder '\(path)' holds no checkpoint (no best.safetensors or latest.safetensors)")
     }
 
+    /// The checkpoint a sampling command (`generate`, `serve`) uses: the one `given` (a file, or a folder's best),
+    /// else ``newestCheckpoint()``; throws `.noInput` when there is none.
+    public static func checkpointToSample(_ given: String?) throws(CharLSTMError) -> String {
+        if let given { return try checkpointFile(given, preferBest: true) }
+        guard let newest = newestCheckpoint() else {
+            throw .noInput("no checkpoint given and none found under '\(checkpointsFolder)/': "
+                + "train one with 'charlstm train' or name one with --checkpoint")
+        }
+        return newest
+    }
+
     /// The folder a checkpoint path given to `--resume` belongs to: the path itself when it is a folder,
     /// else the folder holding the file (written plainly: `r/./latest.safetensors` → `r`). Needs no
     /// checkpoint to exist.
