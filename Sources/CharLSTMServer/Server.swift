@@ -44,6 +44,8 @@ public final class Server: @unchecked Sendable {
     let startedAt = Int(time(nil))
     // Under the monitor's lock:
     private var connections: [Int32: Connection] = [:]
+    /// Connections handling a request now (the others wait for one, and can be closed at once when stopping).
+    private var busy: Set<Int32> = []
     private var stopping = false
     private var acceptRunning = false
 
@@ -81,22 +83,31 @@ public final class Server: @unchecked Sendable {
     /// Stops serving: no new connections, open streams end (a streamed response gets its `[DONE]`), every
     /// connection closes, the port is released. Returns when all that is done (at most a few seconds).
     public func stop() {
-        let open = monitor.locked { () -> [Connection] in
-            stopping = true
-            return Array(connections.values)
-        }
+        monitor.locked { stopping = true }
         listener.interrupt()
         scheduler.stop()
-        // Streams have ended; connections waiting for a request are woken by the shutdown.
+        // Streams have ended: connections between requests close now, the others once their answer is out
+        // (at most a few seconds), then whatever is left.
         let deadline = monotonicSeconds() + 3
         while monotonicSeconds() < deadline {
-            let (left, accepting) = monitor.locked { (connections.count, acceptRunning) }
+            let (idle, left, accepting) = monitor.locked {
+                (connections.filter { !busy.contains($0.key) }.map(\.value), connections.count, acceptRunning)
+            }
+            for connection in idle { connection.shutdownBoth() }
             if left == 0 && !accepting { break }
             usleep(5_000)
         }
-        for connection in open { connection.shutdownBoth() }
+        for connection in monitor.locked({ Array(connections.values) }) { connection.shutdownBoth() }
         let hard = monotonicSeconds() + 3
         while monitor.locked({ connections.count > 0 || acceptRunning }) && monotonicSeconds() < hard { usleep(5_000) }
+        listener.close()
+    }
+
+    /// Marks a connection as handling a request (true) or waiting for its next one (false).
+    func setBusy(_ connection: Connection, _ isBusy: Bool) {
+        monitor.locked {
+            if isBusy { busy.insert(connection.fd) } else { busy.remove(connection.fd) }
+        }
     }
 
     var isStopping: Bool { monitor.locked { stopping } }
@@ -117,8 +128,11 @@ public final class Server: @unchecked Sendable {
             let started = startThread(named: "charlstm-conn") { [self] in
                 var handler = ConnectionHandler(server: self, connection: connection)
                 handler.run()
-                monitor.locked { connections[fd] = nil }
-                connection.close()
+                monitor.locked {
+                    connections[fd] = nil
+                    busy.remove(fd)
+                }
+                connection.lingeringClose()
             }
             if !started {
                 monitor.locked { connections[fd] = nil }

@@ -22,6 +22,7 @@ final class GenerationScheduler: @unchecked Sendable {
     private var running = false
     private var activeCount = 0
     private var stepCount = 0
+    private var characterCount = 0
     // The scheduler thread's own:
     private var outputs: [GenerationBatch.StreamID: StreamOutput] = [:]
 
@@ -31,8 +32,10 @@ final class GenerationScheduler: @unchecked Sendable {
         capacity = batch.capacity
     }
 
-    /// Streams generating or waiting to join, and steps run so far.
-    var load: (active: Int, reserved: Int, steps: Int) { monitor.locked { (activeCount, reserved, stepCount) } }
+    /// Streams generating, streams generating or waiting to join, and the steps run and characters generated so far.
+    var load: (active: Int, reserved: Int, steps: Int, characters: Int) {
+        monitor.locked { (activeCount, reserved, stepCount, characterCount) }
+    }
 
     /// Starts the scheduler thread.
     func start() throws(CharLSTMError) {
@@ -109,8 +112,10 @@ final class GenerationScheduler: @unchecked Sendable {
                     release(output, reason: nil)
                 }
             }
+            var characters = 0
             batch.step { event in
                 guard let output = outputs[event.stream] else { return }
+                if event.character != nil { characters += 1 }
                 output.deliver(event.character, finish: event.finish)
                 if event.finish != nil {
                     outputs[event.stream] = nil
@@ -121,6 +126,7 @@ final class GenerationScheduler: @unchecked Sendable {
             monitor.locked {
                 activeCount = active
                 stepCount += 1
+                characterCount += characters
             }
         }
         // Stopping: every stream ends.

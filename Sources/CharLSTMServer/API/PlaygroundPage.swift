@@ -48,8 +48,8 @@ enum PlaygroundPage {
         </div>
         </section>
         <section>
-        <div id="output" class="text" aria-live="polite"><span id="shown-prime" class="prime"></span><span id="generated"></span><span id="caret" class="caret"></span></div>
         <p id="status" class="status">Ready.</p>
+        <div id="output" class="text" aria-live="polite"><span id="shown-prime" class="prime"></span><span id="generated"></span><span id="caret" class="caret"></span></div>
         </section>
         </main>
         <script type="application/json" id="settings">\(Markup.scriptJSON(settings))</script>
@@ -63,6 +63,7 @@ enum PlaygroundPage {
     static let style = #"""
     :root { color-scheme: light; --ink: #1b1f24; --muted: #667080; --line: #d8dde3; --paper: #ffffff; --accent: #1f77b4; }
     * { box-sizing: border-box; }
+    [hidden] { display: none !important; }
     body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: var(--ink); background: #f5f6f8; }
     header, main { max-width: 1000px; margin: 0 auto; padding: 0 16px; }
     header { padding-top: 14px; }
@@ -89,7 +90,7 @@ enum PlaygroundPage {
     .caret { display: inline-block; width: 0.55em; height: 1.1em; vertical-align: text-bottom; background: var(--accent); opacity: 0; }
     .running .caret { opacity: .8; animation: blink 1s steps(2) infinite; }
     @keyframes blink { 50% { opacity: 0; } }
-    .status { margin: 6px 0 0; color: var(--muted); font-size: 13px; }
+    .status { margin: 0 0 6px; color: var(--muted); font-size: 13px; }
     .status.error { color: #b00020; }
     """#
 

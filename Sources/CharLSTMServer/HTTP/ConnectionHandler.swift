@@ -36,7 +36,10 @@ struct ConnectionHandler {
             } catch {
                 return
             }
-            if route(request) == .close || !request.keepAlive { return }
+            server.setBusy(connection, true)
+            let outcome = route(request)
+            server.setBusy(connection, false)
+            if outcome == .close || !request.keepAlive { return }
         }
     }
 
@@ -106,6 +109,7 @@ struct ConnectionHandler {
                               "streams": .object(["active": .int(load.active), "reserved": .int(load.reserved),
                                                   "capacity": .int(server.scheduler.capacity)]),
                               "connections": .int(server.openConnections), "steps": .int(load.steps),
+                              "characters": .int(load.characters),
                               "auth": .bool(server.configuration.apiKey != nil)]),
                      keepAlive: keepAlive, headOnly: headOnly)
         case "/v1/models":

@@ -44,6 +44,25 @@ final class Connection: @unchecked Sendable {
     /// Stops both directions so that a thread blocked in poll on it wakes (the server stopping).
     func shutdownBoth() { _ = shutdown(fd, Int32(SHUT_RDWR)) }
 
+    /// Closes after the response has reached the client: stops sending, then reads and drops what the client
+    /// still sends (at most `limit` bytes, for at most `seconds`), so that closing with unread bytes (a body
+    /// refused with 413) does not reset the connection before the client has read the answer.
+    func lingeringClose(seconds: Double = 1, limit: Int = 1 << 20) {
+        _ = shutdown(fd, Int32(SHUT_WR))
+        let deadline = monotonicSeconds() + seconds
+        var drained: [UInt8] = [], total = 0
+        while total < limit {
+            do {
+                try read(into: &drained, limit: 65_536, deadline: deadline)
+            } catch {
+                break
+            }
+            total += drained.count
+            drained.removeAll(keepingCapacity: true)
+        }
+        close()
+    }
+
     /// Reads what is there (at most `limit` bytes) into `buffer`, waiting until `deadline` (monotonic seconds).
     /// Throws `.closed` at the end of the stream, `.timedOut` at the deadline.
     func read(into buffer: inout [UInt8], limit: Int, deadline: Double) throws(SocketFailure) {
@@ -116,6 +135,7 @@ final class Listener: @unchecked Sendable {
     /// The address as given and as URLs write it (`127.0.0.1`, `[::1]`).
     let host: String, urlHost: String
     private let wake: (read: Int32, write: Int32)
+    private var isClosed = false
 
     /// Binds `host` (a numeric IPv4 or IPv6 address, or `localhost`) and `port` (0: any free one). Throws
     /// `.usage` for a host that is not an address, `.unavailable` when the address cannot be bound.
@@ -172,9 +192,16 @@ final class Listener: @unchecked Sendable {
     }
 
     deinit {
-        _ = Glibc.close(fd)
+        close()
         _ = Glibc.close(wake.read)
         _ = Glibc.close(wake.write)
+    }
+
+    /// Releases the port (call once nothing waits in ``accept()`` any more).
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        _ = Glibc.close(fd)
     }
 
     /// Whether the address is a loopback one (127.0.0.0/8, ::1): only this machine can connect.
