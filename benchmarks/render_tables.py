@@ -78,6 +78,50 @@ def renderer(name):
     return register
 
 
+SERVE_MODELS = [("serve_pretrained", "shipped"), ("serve_m", "M")]
+
+
+def model_words(model: dict) -> str:
+    return f"{model['cell']} {model['layers']} × {model['hidden']}, {model['vocab_size']} characters"
+
+
+@renderer("serve_throughput")
+def serve_throughput(machine: str, charlstm=None) -> str:
+    """Aggregate characters per second of `charlstm serve` by concurrent streams (benchmarks/serve_load.py)."""
+    documents = [(label, result(name, machine)) for name, label in SERVE_MODELS]
+    counts = sorted({int(c) for _, d in documents for c in d["results"]["chars_per_s"]})
+    lines = ["| model | " + " | ".join(f"{c} stream{'s' if c > 1 else ''}" for c in counts) + " | 16 streams ÷ 1 |",
+             "|---|" + "---:|" * (len(counts) + 1)]
+    for label, d in documents:
+        rates = {int(c): r for c, r in d["results"]["chars_per_s"].items()}
+        ratio = f"{rates[16] / rates[1]:.1f}×" if 16 in rates and 1 in rates else "–"
+        lines.append(f"| {label} ({model_words(d['results']['model'])}) | "
+                     + " | ".join(number(rates[c]) if c in rates else "–" for c in counts) + f" | {ratio} |")
+    lines.append("")
+    lines += [source_line(d) for _, d in documents]
+    return "\n".join(lines)
+
+
+@renderer("serve_load")
+def serve_load(machine: str, charlstm=None) -> str:
+    """The load test of benchmarks/serve_load.py on the shipped model: throughput, first character, memory, fuzz."""
+    d = result("serve_pretrained", machine)
+    r = d["results"]
+    load, fuzz, rss = r["load"], r["fuzz"], r["rss_kib"]
+    statuses = ", ".join(f"{count} × {status}" for status, count in sorted(fuzz["statuses"].items()))
+    lines = ["| measured | |", "|---|---|",
+             f"| 64 clients for {load['seconds']:.0f} s, each sending streamed requests of 100–1,000 characters one after another "
+             f"| {number(load['requests'])} requests answered, {number(load['failures'])} failed; {number(load['chars_per_s'])} characters/s |",
+             f"| time to first character | median {load['ttfc_median_ms']:.1f} ms, p99 {load['ttfc_p99_ms']:.1f} ms |",
+             f"| the server's memory (RSS) | {rss['start'] / 1024:.1f} MiB at start, {load['rss_max_kib'] / 1024:.1f} MiB during the load "
+             f"(peak {rss['peak'] / 1024:.1f} MiB), {rss['after'] / 1024:.1f} MiB after |",
+             f"| then {number(fuzz['rounds'])} damaged requests, each followed by a good one | damaged: {statuses}; "
+             f"good: {fuzz['good_ok']} of {fuzz['rounds']} answered 200 |",
+             f"| `/health` afterwards | `{r['health_after']['status']}`, {r['health_after']['active']} streams active |",
+             "", source_line(d)]
+    return "\n".join(lines)
+
+
 def render(text: str, document: Path, charlstm: str | None) -> tuple[str, list[str]]:
     """The document with every table region rendered anew, and the problems met (unknown renderer, no data)."""
     global _current_document

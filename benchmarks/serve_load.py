@@ -10,7 +10,14 @@
      answered 200;
   4. /health afterwards, and the memory back near where it started.
 
-    python3 benchmarks/serve_load.py --checkpoint Checkpoints/pretrained [--seconds 8] [--load-seconds 20]
+    python3 benchmarks/serve_load.py --checkpoint Checkpoints/pretrained [--seconds 8] [--load-seconds 20] \
+        [--record serve_pretrained]
+
+With --record NAME the figures go to benchmarks/results/NAME-<machine>.json (results.py), from which README's
+Serving tables are rendered (render_tables.py: `serve_throughput`, `serve_load`). Recorded keys: `model` (cell,
+layers, hidden, vocabulary), `chars_per_s` (aggregate by streams), `load` (requests, failures, chars_per_s,
+ttfc_median_ms, ttfc_p99_ms, rss_max_kib, seconds), `fuzz` (rounds, statuses, good_ok), `rss_kib` (start, after,
+peak).
 """
 import argparse
 import json
@@ -151,7 +158,8 @@ def fuzz(port, rounds):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=15) as s:
                 s.sendall(bytes(damaged))
-                s.shutdown(socket.SHUT_WR) if rng.random() < 0.3 else None
+                # Done sending: a request whose damage made it wait for more bytes ends now, not after a timeout.
+                s.shutdown(socket.SHUT_WR)
                 reply = s.recv(64)
             status = int(reply.split(b" ")[1]) if reply.startswith(b"HTTP/1.1 ") else "closed"
         except (OSError, ValueError, IndexError):
@@ -171,7 +179,12 @@ def main():
     parser.add_argument("--concurrency", default="1,4,16,64")
     parser.add_argument("--fuzz", type=int, default=300)
     parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--record", metavar="NAME", help="record the figures as benchmarks/results/NAME-<machine>.json")
     args = parser.parse_args()
+    info = json.loads(subprocess.run([args.charlstm, "info", args.checkpoint, "--json"], capture_output=True,
+                                     text=True, check=True).stdout)
+    rates = {}
+    recorded = {"model": {k: info.get(k) for k in ("cell", "layers", "hidden", "vocab_size")}}
     server = subprocess.Popen([args.charlstm, "serve", "--checkpoint", args.checkpoint, "--port", "0",
                                "--max-streams", "64"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     port = int(re.search(r":(\d+)", server.stdout.readline()).group(1))
@@ -179,30 +192,37 @@ def main():
         time.sleep(0.5)
         rss_start = rss_kib(server.pid)
         print(f"server pid {server.pid}, port {port}, RSS at start {rss_start / 1024:.1f} MiB")
-        rates = {}
         for clients in [int(c) for c in args.concurrency.split(",")]:
             rates[clients] = throughput(port, clients, args.seconds)
             print(f"{clients:3d} streams: {rates[clients]:9,.0f} chars/s aggregate "
                   f"({rates[clients] / clients:,.0f} per stream; {rates[clients] / rates[min(rates)]:.1f}x one stream)",
                   flush=True)
+        recorded["load"] = None
         if args.skip_load:
             return
         result = load_test(port, server.pid, 64, args.load_seconds)
+        recorded["load"] = result
         print(f"load: 64 clients for {result['seconds']:.1f} s: {result['requests']} requests done, "
               f"{result['failures']} failed, {result['chars_per_s']:,.0f} chars/s, time to first character "
               f"median {result['ttfc_median_ms']:.1f} ms, p99 {result['ttfc_p99_ms']:.1f} ms, "
               f"RSS peak (sampled) {result['rss_max_kib'] / 1024:.1f} MiB", flush=True)
         statuses, good_ok = fuzz(port, args.fuzz)
+        recorded["fuzz"] = {"rounds": args.fuzz, "statuses": {str(k): v for k, v in statuses.items()}, "good_ok": good_ok}
         print(f"fuzz: {args.fuzz} damaged requests answered {dict(sorted(statuses.items(), key=str))}; "
               f"good ones interleaved: {good_ok}/{args.fuzz} answered 200", flush=True)
         time.sleep(2)
         h = health(port)
+        recorded["rss_kib"] = {"start": rss_start, "after": rss_kib(server.pid), "peak": rss_kib(server.pid, "VmHWM")}
+        recorded["health_after"] = {"status": h["status"], "active": h["streams"]["active"], "connections": h["connections"]}
         print(f"after: /health {h['status']}, {h['streams']['active']} streams active, {h['connections']} connections; "
               f"RSS {rss_kib(server.pid) / 1024:.1f} MiB (start {rss_start / 1024:.1f}, "
               f"peak VmHWM {rss_kib(server.pid, 'VmHWM') / 1024:.1f})")
     finally:
         server.terminate()
         server.wait(timeout=10)
+        if args.record:
+            from results import record
+            record(args.record, results={**recorded, "chars_per_s": {str(k): v for k, v in rates.items()}})
 
 
 if __name__ == "__main__":

@@ -116,11 +116,12 @@ final class GenerationScheduler: @unchecked Sendable {
             batch.step { event in
                 guard let output = outputs[event.stream] else { return }
                 if event.character != nil { characters += 1 }
-                output.deliver(event.character, finish: event.finish)
                 if event.finish != nil {
+                    // The slot is free before the client hears of the end, so its next request finds it free.
                     outputs[event.stream] = nil
                     monitor.locked { reserved -= 1 }
                 }
+                output.deliver(event.character, finish: event.finish)
             }
             let active = batch.count
             monitor.locked {
@@ -146,8 +147,8 @@ final class GenerationScheduler: @unchecked Sendable {
 
     /// Ends an output without a finish reason and frees its slot.
     private func release(_ output: StreamOutput, reason: FinishReason?) {
-        output.deliver(nil, finish: reason, ended: true)
         monitor.locked { reserved -= 1 }
+        output.deliver(nil, finish: reason, ended: true)
     }
 }
 

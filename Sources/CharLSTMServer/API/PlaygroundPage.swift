@@ -119,6 +119,7 @@ enum PlaygroundPage {
       if (settings.auth && $("key").value) headers.Authorization = "Bearer " + $("key").value;
       $("shown-prime").textContent = body.prompt;
       generated.textContent = "";
+      const text = generated.appendChild(document.createTextNode(""));
       controller = new AbortController();
       $("generate").disabled = true; $("stop").disabled = false; output.classList.add("running");
       say("Waiting for the first character…");
@@ -138,21 +139,23 @@ enum PlaygroundPage {
           const { value, done } = await reader.read();
           if (done) break;
           buffer += decoder.decode(value, { stream: true });
-          let cut;
-          while ((cut = buffer.indexOf("\n\n")) >= 0) {
-            const event = buffer.slice(0, cut); buffer = buffer.slice(cut + 2);
-            if (!event.startsWith("data: ")) continue;
-            const data = event.slice(6);
-            if (data === "[DONE]") continue;
-            const choice = JSON.parse(data).choices[0];
+          // Every event that has arrived, then one change to the page (not one layout per character).
+          let fresh = "", start = 0, cut;
+          while ((cut = buffer.indexOf("\n\n", start)) >= 0) {
+            const event = buffer.slice(start, cut);
+            start = cut + 2;
+            if (!event.startsWith("data: ") || event === "data: [DONE]") continue;
+            const choice = JSON.parse(event.slice(6)).choices[0];
             if (!choice) continue;
-            if (choice.text) {
-              if (first === null) first = performance.now() - started;
-              generated.append(document.createTextNode(choice.text));
-              count += [...choice.text].length;
-              output.scrollTop = output.scrollHeight;
-            }
+            if (choice.text) fresh += choice.text;
             if (choice.finish_reason) finish = choice.finish_reason;
+          }
+          buffer = buffer.slice(start);
+          if (fresh) {
+            if (first === null) first = performance.now() - started;
+            text.appendData(fresh);
+            count += [...fresh].length;
+            output.scrollTop = output.scrollHeight;
             const seconds = (performance.now() - started) / 1000;
             say(count + " characters · " + (count / Math.max(seconds, 1e-3)).toFixed(0) + " chars/s");
           }
