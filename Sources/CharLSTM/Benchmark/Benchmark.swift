@@ -90,6 +90,7 @@ public enum Benchmark {
         resetPeakRSS()
         let config = ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: shape.hidden,
                                  layers: shape.layers, dropout: dropout)
+        try config.validate()
         var training = TrainingConfig()
         training.sequenceLength = shape.sequenceLength
         training.batchSize = shape.batchSize

@@ -25,9 +25,9 @@ public struct EvalOptions: Equatable, Sendable {
             .init(CommonOptions.checkpoint("The checkpoint file or training folder of the model.", required: true), \.checkpoint),
             .init(CommonOptions.json, flag: \.json),
             .init(CommonOptions.threads, \.threads),
-            .init(OptionSpec("warmup", .integer(1...Int.max), value: "n",
+            .init(OptionSpec("warmup", .integer(ValueRange.positiveCounts), value: "n",
                              "Series: values read before the first prediction", default: "the training sequence length"), \.warmup),
-            .init(OptionSpec("season", .integer(1...Int.max), value: "n",
+            .init(OptionSpec("season", .integer(ValueRange.positiveCounts), value: "n",
                              "Series: also report the seasonal-naive forecast of this period"), \.season),
             .init(CommonOptions.interpolate, flag: \.interpolate),
         ]

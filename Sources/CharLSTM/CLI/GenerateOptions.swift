@@ -35,7 +35,7 @@ public struct GenerateOptions: Equatable, Sendable {
             .init(OptionSpec("temperature", .real(.closed(0, 100)), value: "t",
                              "Softmax temperature; 0 always picks the most likely character", default: formatNumber(d.temperature)),
                   \.temperature),
-            .init(OptionSpec("top-k", .integer(1...Int.max), value: "k", "Sample only among the k most likely characters"), \.topK),
+            .init(OptionSpec("top-k", .integer(ValueRange.positiveCounts), value: "k", "Sample only among the k most likely characters"), \.topK),
             .init(OptionSpec("top-p", .real(.openClosed(0, 1)), value: "p",
                              "Sample only among the most likely characters whose probabilities add up to p"), \.topP),
             .init(OptionSpec("seed", .unsigned, value: "seed", "Random seed", default: "a fresh random seed"), \.seed),

@@ -39,9 +39,10 @@ public struct SafeTensorsReader: TensorSource {
     public func shape(of name: String) -> [Int]? { header.positions[name].map { header.entries[$0].shape } }
 
     /// Opens the regular file at `path` and reads its header. Errors opening the file name it
-    /// (``InputFile``); errors in its content are prefixed with `'path': `.
+    /// (``InputFile``); errors in its content are prefixed with `'path': `. A path that is not a symbolic link
+    /// when looked at is opened without following links, so that one swapped in meanwhile is refused.
     public init(path: String, verifyChecksum: Bool = true) throws(CharLSTMError) {
-        let file = try InputFile(path: path)
+        let file = try InputFile(path: path, followingLinks: Files.kind(path, followingLinks: false) == .symbolicLink)
         do {
             try self.init(source: file, verifyChecksum: verifyChecksum)
         } catch {

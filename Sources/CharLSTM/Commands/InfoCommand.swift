@@ -58,7 +58,9 @@ struct InfoCommand {
                 + " (standardised with mean \(formatValue(series.mean[0])), std \(formatValue(series.deviation[0])))"
         }
         let unit = checkpoint.isSeriesModel ? "RMSE" : "bits/char"
-        let fmt = { (v: Double?) in v.map { String($0, fractionDigits: 4) + " " + unit } ?? "not measured" }
+        let fmt = { (v: Double?) in
+            v.map { (checkpoint.isSeriesModel ? formatValue($0) : String($0, fractionDigits: 4)) + " " + unit } ?? "not measured"
+        }
         if let t {
             lines += [
                 "trained       step \(t.step), epoch \(t.epoch) + batch \(t.position), \(ProgressLine.duration(t.elapsedSeconds)) of training",

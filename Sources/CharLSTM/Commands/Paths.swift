@@ -26,14 +26,19 @@ public enum Paths {
         return parts.suffix(2) == FilePath(pretrainedFolder).components[...] || Files.sameFile(folder, pretrainedFolder)
     }
 
-    /// A checkpoint file from a path that is a file, or a folder (then its `best`, else `latest`).
+    /// A checkpoint file from a path that is a file, or a folder (then its `best`, else `latest`, which must be
+    /// regular files: a symbolic link or anything else there is refused with `.noInput`).
     public static func checkpointFile(_ path: String, preferBest: Bool) throws(CharLSTMError) -> String {
         guard exists(path) else { throw .noInput("no such checkpoint file or folder: '\(path)'") }
         guard isDirectory(path) else { return path }
         let order = preferBest ? ["best.safetensors", "latest.safetensors"] : ["latest.safetensors", "best.safetensors"]
         for name in order {
             let file = FilePath(path).appending(name).string
-            if exists(file) { return file }
+            switch Files.kind(file, followingLinks: false) {
+            case nil: continue
+            case .regular?: return file
+            case let other?: throw .noInput("'\(file)' is \(other.described): the checkpoints of a run folder must be regular files")
+            }
         }
         throw .noInput("the folder '\(path)' holds no checkpoint (no best.safetensors or latest.safetensors)")
     }

@@ -87,6 +87,7 @@ extension Checkpoint {
     /// ``Inspection/activityByteLimit``. O(n·L·G·H² + n·V + n·P·L·H) time, O(n·(L·H + k)) memory.
     public func inspect(_ text: [Unicode.Scalar], named name: String = "the text", limit: Int = Inspection.defaultLimit,
                         threads: Int = 1) throws(CharLSTMError) -> Inspection {
+        try requireTextModel(for: "inspecting a text")
         let kept = Array(text.prefix(max(limit, 2)))
         let tokens = try encodeForPass(kept, named: name)
         try Inspection.requireActivityFits(characters: kept.count, config: config)

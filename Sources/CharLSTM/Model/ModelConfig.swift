@@ -12,7 +12,7 @@ public struct ModelConfig: Equatable, Sendable {
     public static let layerRange = 1...16
     /// How many hidden units a layer may have: 1…8192.
     public static let hiddenRange = 1...8192
-    /// The dropout probabilities allowed: [0, 1).
+    /// The dropout probabilities allowed: [0, 1), also once rounded to a `Float` (``validate()`` checks that).
     static let dropoutInterval = RealInterval.closedOpen(0, 1)
 
     public init(cell: CellKind = .lstm, vocabularySize: Int, hidden: Int, layers: Int, dropout: Float = 0) {
@@ -50,6 +50,8 @@ public struct ModelConfig: Equatable, Sendable {
         guard vocabularySize >= 1 else { throw .invalidData("the vocabulary is empty") }
         try requireSetting("hidden size", hidden, in: Self.hiddenRange)
         try requireSetting("layers", layers, in: Self.layerRange)
+        // A probability just below 1 can round to 1 as a Float: then 1 / (1 − p), the dropout's scale, is ∞.
+        if dropout == 1 { throw .usage("dropout must be below 1, also once rounded to a 32-bit float, which this one is not") }
         try requireSetting("dropout", Double(dropout), in: Self.dropoutInterval)
     }
 }

@@ -11,7 +11,7 @@ public enum ForecastPlot {
         let start = past.last.map { [$0] } ?? []
         let ahead = start + forecast.enumerated().map { Point(x: Double($0.offset + 1), y: $0.element) }
         let held = start + actual.enumerated().map { Point(x: Double($0.offset + 1), y: $0.element) }
-        let all = (past + ahead + held).filter { $0.x.isFinite && $0.y.isFinite }
+        let all = (past + ahead + held).filter { $0.x.isFinite && abs($0.y) <= LossPlot.valueLimit }
         let frame = LossPlot.Frame(points: all)
 
         var svg = LossPlot.SVGWriter(width: LossPlot.Frame.width, height: LossPlot.Frame.height)

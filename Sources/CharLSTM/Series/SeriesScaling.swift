@@ -56,11 +56,17 @@ public struct SeriesScaling: Equatable, Sendable {
     public var target: String { columns[0] }
 
     /// The rows the model reads for `table`: its values, differenced over ``lag`` steps and standardised,
-    /// row-major [count − lag, columns]. Row i stands for row i + lag of the table. O(values).
+    /// row-major [count − lag, columns]. Row i stands for row i + lag of the table. A value further than
+    /// ``standardizedLimit`` deviations from the mean (one far outside what the model was trained on) is read as
+    /// that far: every cell saturates long before, and the model's arithmetic stays finite. O(values).
     public func standardize(_ table: SeriesTable) -> [Float] {
-        let F = columns.count, d = Self.differences(table.values, width: F, lag: lag)
-        return d.indices.map { Float((d[$0] - mean[$0 % F]) / deviation[$0 % F]) }
+        let F = columns.count, d = Self.differences(table.values, width: F, lag: lag), limit = Self.standardizedLimit
+        return d.indices.map { Float(min(limit, max(-limit, (d[$0] - mean[$0 % F]) / deviation[$0 % F]))) }
     }
+
+    /// The most standard deviations from the mean a standardised value is: 10^18. Its square, and the model's
+    /// squared errors, stay finite in `Float` arithmetic.
+    public static let standardizedLimit = 1e18
 
     /// A model output for column `j` back in the series' units: the value itself, or, when the model sees
     /// differences, the change added to `base`, the value ``lag`` steps before.
@@ -75,24 +81,6 @@ public struct SeriesScaling: Equatable, Sendable {
             "mean": .array(mean.map { .double($0) }),
             "std": .array(deviation.map { .double($0) }), "lag": .int(lag),
         ]).encoded
-    }
-
-    /// Reads ``metadata``; throws `.invalidData` unless it lists `width` columns with finite statistics.
-    init(metadata text: String, width: Int) throws(CharLSTMError) {
-        guard case .object(let o)? = try? JSONValue.parse(text), case .array(let names)? = o["columns"],
-              case .array(let means)? = o["mean"], case .array(let deviations)? = o["std"] else {
-            throw .invalidData("malformed series metadata (a JSON object with columns, mean and std)")
-        }
-        let columns = names.compactMap(\.stringValue), mean = means.compactMap(\.doubleValue)
-        let deviation = deviations.compactMap(\.doubleValue)
-        guard columns.count == width, mean.count == width, deviation.count == width,
-              mean.allSatisfy(\.isFinite), deviation.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-            throw .invalidData("the series metadata must give a name, a finite mean and a positive std for each of the "
-                + "\(width) inputs of the model")
-        }
-        let lag = o["lag"].map { $0.intValue ?? -1 } ?? 0
-        guard Self.lagRange.contains(lag) else { throw .invalidData("the series metadata's lag is not a whole number ≥ 0") }
-        self.init(columns: columns, mean: mean, deviation: deviation, lag: lag)
     }
 }
 

@@ -5,8 +5,10 @@
 /// RFC 4180 quoting; a byte-order mark and CRLF line ends are accepted. Lines are counted from 1, the header
 /// being line 1. Every value of a column read must be a finite number: a missing value (an empty field, `NA`,
 /// `N/A`, `NaN` or `null`) is an error naming its line and column unless ``GapPolicy/interpolate`` is asked for,
-/// which fills each gap linearly between the values around it. Other columns are not looked at beyond their
-/// field count.
+/// which fills each gap linearly between the values around it. A value larger in magnitude than ``valueLimit``
+/// (10^100) is refused, naming its line, so that statistics and forecasts stay finite. A quote that is never closed
+/// is an error naming its line. Other columns are not looked at beyond their field count. The file is held once, as
+/// bytes; the values once, as numbers.
 public struct SeriesTable: Equatable, Sendable {
     /// The names of the columns read, in the order asked for.
     public let columns: [String]
@@ -61,49 +63,71 @@ public struct SeriesTable: Equatable, Sendable {
         }
     }
 
+    /// The largest magnitude a value may have: 10^100. Their mean, standard deviation and differences then stay
+    /// finite (``SeriesScaling``), and so do forecasts mapped back into the series' units; a checkpoint of a
+    /// series model is always loadable. Larger values are refused, naming their line, before anything trains.
+    public static let valueLimit = 1e100
+
     /// Reads `columns` from CSV `bytes`; messages read after the file's name ("line 4, column 'co2': …").
-    /// O(bytes).
+    /// The bytes are parsed in place: only the header's names and the fields of the columns read become
+    /// strings. O(bytes).
     public static func parse(_ bytes: [UInt8], columns wanted: [String], gaps: GapPolicy) throws(CharLSTMError) -> SeriesTable {
-        let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
-        guard let text = String(validating: body, as: UTF8.self) else { throw .invalidData("is not valid UTF-8 text") }
-        var reader = CSVReader(text)
-        guard let header = reader.nextRecord(), !(header.fields.count == 1 && header.fields[0].isEmpty) else {
+        var result: Result<SeriesTable, CharLSTMError> = .failure(.invalidData(""))
+        bytes.withUnsafeBytes { raw in
+            result = Result { () throws(CharLSTMError) in try parse(raw, columns: wanted, gaps: gaps) }
+        }
+        return try result.get()
+    }
+
+    private static func parse(_ raw: UnsafeRawBufferPointer, columns wanted: [String],
+                              gaps: GapPolicy) throws(CharLSTMError) -> SeriesTable {
+        let bom = raw.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        let body = UnsafeRawBufferPointer(rebasing: raw[bom...])
+        guard JSONValue.isValidUTF8(body) else { throw .invalidData("is not valid UTF-8 text") }
+        var reader = CSVReader(body)
+        guard try reader.nextRecord(), !(reader.fieldCount == 1 && reader.field(0).isEmpty) else {
             throw .invalidData("is empty: a CSV file with a header row is needed")
         }
-        let names = header.fields.map { $0.trimmingSpacesAndTabs() }
+        let names = (0..<reader.fieldCount).map { reader.field($0).trimmingSpacesAndTabs() }
+        // Names as messages show them: quoted, on one line.
+        let shown = wanted.map { ValueRange.quoted($0, quote: "'") }
         var indices: [Int] = []
         for name in wanted {
             guard let j = names.firstIndex(of: name) else {
-                let listed = names.map { "'\($0)'" }.joined(separator: ", ")
-                throw .invalidData("has no column '\(name)'; its columns are \(listed)")
+                let listed = names.map { ValueRange.quoted($0, quote: "'") }.joined(separator: ", ")
+                throw .invalidData("has no column \(ValueRange.quoted(name, quote: "'")); its columns are \(listed)")
             }
             indices.append(j)
         }
         var values: [Double] = [], lines: [Int] = [], gapCount = 0
-        while let record = reader.nextRecord() {
-            if reader.atEnd && record.fields == [""] { break }  // the newline after the last row
-            guard record.fields.count == names.count else {
-                throw .invalidData("line \(record.line) has \(record.fields.count) fields, the header \(names.count)")
+        while try reader.nextRecord() {
+            if reader.atEnd && reader.fieldCount == 1 && reader.fieldIsEmpty(0) { break }  // the newline after the last row
+            guard reader.fieldCount == names.count else {
+                throw .invalidData("line \(reader.line) has \(reader.fieldCount) fields, the header \(names.count)")
             }
             for (c, j) in indices.enumerated() {
-                let field = record.fields[j].trimmingSpacesAndTabs()
+                let field = reader.field(j).trimmingSpacesAndTabs()
                 if let v = Double(field), v.isFinite {
+                    guard abs(v) <= valueLimit else {
+                        throw .invalidData("line \(reader.line), column \(shown[c]): \(field.prefix(40)) is larger in magnitude "
+                            + "than 1e100, the most a series value may be: rescale the column (e.g. into other units)")
+                    }
                     values.append(v)
                 } else if Self.isMissing(field) {
                     guard gaps == .interpolate else {
-                        throw .invalidData("line \(record.line), column '\(wanted[c])' has no value"
-                            + (field.isEmpty ? "" : " ('\(field)')") + ": fill it in, or give --interpolate to fill gaps linearly")
+                        throw .invalidData("line \(reader.line), column \(shown[c]) has no value"
+                            + (field.isEmpty ? "" : " (\(ValueRange.quoted(field, quote: "'")))") + ": fill it in, or give --interpolate to fill gaps linearly")
                     }
                     gapCount += 1
                     values.append(.nan)
                 } else {
-                    throw .invalidData("line \(record.line), column '\(wanted[c])': '\(field.prefix(40))' is not a number")
+                    throw .invalidData("line \(reader.line), column \(shown[c]): \(ValueRange.quoted(field, quote: "'")) is not a number")
                 }
             }
-            lines.append(record.line)
+            lines.append(reader.line)
         }
         guard !lines.isEmpty else { throw .invalidData("has a header but no rows of values") }
-        try fillGaps(&values, width: wanted.count, lines: lines, names: wanted)
+        try fillGaps(&values, width: wanted.count, lines: lines, names: shown)
         return SeriesTable(columns: wanted, values: values, interpolated: gapCount)
     }
 
@@ -125,70 +149,105 @@ public struct SeriesTable: Equatable, Sendable {
                 }
                 previous = r
             }
-            guard let last = previous else { throw .invalidData("column '\(names[c])' has no values") }
+            guard let last = previous else { throw .invalidData("column \(names[c]) has no values") }
             if let first = (0..<n).first(where: { !values[$0 * F + c].isNaN }), first > 0 {
-                throw .invalidData("line \(lines[0]), column '\(names[c])' has no value and no value before it to interpolate from")
+                throw .invalidData("line \(lines[0]), column \(names[c]) has no value and no value before it to interpolate from")
             }
             if last < n - 1 {
-                throw .invalidData("line \(lines[n - 1]), column '\(names[c])' has no value and no value after it to interpolate from")
+                throw .invalidData("line \(lines[n - 1]), column \(names[c]) has no value and no value after it to interpolate from")
             }
         }
     }
 }
 
-/// Splits CSV text into records of fields (RFC 4180: fields in double quotes may hold the separator, line breaks
-/// and doubled quotes), counting lines from 1.
+/// Splits CSV bytes into records of fields in place (RFC 4180: fields in double quotes may hold the separator,
+/// line breaks and doubled quotes), counting lines from 1. A record's fields are byte ranges, decoded only when
+/// asked for. The bytes must be valid UTF-8 and stay valid while the reader is used.
 struct CSVReader {
-    private let scalars: [Unicode.Scalar]
+    private let bytes: UnsafeRawBufferPointer
     private var i = 0
-    private var line = 1
-    private let separator: Unicode.Scalar
+    private var lineCount = 1
+    private let separator: UInt8
+    /// The current record's fields, as byte ranges of `bytes` (quotes included).
+    private var fields: [Range<Int>] = []
+    /// The line the current record starts on.
+    private(set) var line = 1
 
-    /// A record and the line it starts on.
-    struct Record {
-        let fields: [String]
-        let line: Int
-    }
-
-    init(_ text: String) {
-        scalars = Array(text.unicodeScalars)
-        let firstLine = scalars.prefix { $0 != "\n" && $0 != "\r" }
-        separator = firstLine.contains(",") ? "," : firstLine.contains("\t") ? "\t" : firstLine.contains(";") ? ";" : ","
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+        let firstLine = bytes.prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }
+        separator = [UInt8(ascii: ","), UInt8(ascii: "\t"), UInt8(ascii: ";")].first(where: firstLine.contains) ?? UInt8(ascii: ",")
     }
 
     /// Whether everything has been read.
-    var atEnd: Bool { i >= scalars.count }
+    var atEnd: Bool { i >= bytes.count }
 
-    /// The next record, or nil at the end of the text.
-    mutating func nextRecord() -> Record? {
-        guard !atEnd else { return nil }
-        let start = line
-        var fields: [String] = [], field = String.UnicodeScalarView(), quoted = false
-        while i < scalars.count {
-            let s = scalars[i]
-            i += 1
-            if quoted {
-                if s == "\"" {
-                    if i < scalars.count && scalars[i] == "\"" { field.append("\""); i += 1 } else { quoted = false }
+    /// Fields in the current record.
+    var fieldCount: Int { fields.count }
+
+    /// Whether field `k` of the current record is empty (no bytes at all).
+    func fieldIsEmpty(_ k: Int) -> Bool { fields[k].isEmpty }
+
+    /// Field `k` of the current record, its quotes removed and doubled quotes made single.
+    func field(_ k: Int) -> String {
+        let range = fields[k]
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[range])
+        guard raw.contains(UInt8(ascii: "\"")) else { return String(decoding: raw, as: UTF8.self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count)
+        var quoted = false, j = 0
+        while j < raw.count {
+            let b = raw[j]
+            j += 1
+            if b == UInt8(ascii: "\"") {
+                if quoted && j < raw.count && raw[j] == UInt8(ascii: "\"") {
+                    out.append(b)
+                    j += 1
                 } else {
-                    if s == "\n" { line += 1 }
-                    field.append(s)
+                    quoted.toggle()
                 }
-            } else if s == "\"" {
-                quoted = true
-            } else if s == separator {
-                fields.append(String(field))
-                field = String.UnicodeScalarView()
-            } else if s == "\n" || s == "\r" {
-                if s == "\r" && i < scalars.count && scalars[i] == "\n" { i += 1 }
-                line += 1
-                break
             } else {
-                field.append(s)
+                out.append(b)
             }
         }
-        fields.append(String(field))
-        return Record(fields: fields, line: start)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Moves to the next record; false at the end of the text. Throws `.invalidData` naming the line of a quote
+    /// that is never closed, rather than reading the rest of the file as one field. O(record).
+    mutating func nextRecord() throws(CharLSTMError) -> Bool {
+        guard !atEnd else { return false }
+        line = lineCount
+        fields.removeAll(keepingCapacity: true)
+        var start = i, quoted = false, quoteLine = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            i += 1
+            if quoted {
+                if b == UInt8(ascii: "\"") {
+                    if i < bytes.count && bytes[i] == UInt8(ascii: "\"") { i += 1 } else { quoted = false }
+                } else if b == UInt8(ascii: "\n") {
+                    lineCount += 1
+                }
+            } else if b == UInt8(ascii: "\"") {
+                quoted = true
+                quoteLine = lineCount
+            } else if b == separator {
+                fields.append(start..<(i - 1))
+                start = i
+            } else if b == UInt8(ascii: "\n") || b == UInt8(ascii: "\r") {
+                fields.append(start..<(i - 1))
+                if b == UInt8(ascii: "\r") && i < bytes.count && bytes[i] == UInt8(ascii: "\n") { i += 1 }
+                lineCount += 1
+                return true
+            }
+        }
+        if quoted {
+            throw .invalidData("line \(quoteLine) opens a quoted field that is never closed: add the closing \" "
+                + "(a quote inside a quoted field is written twice, \"\")")
+        }
+        fields.append(start..<i)
+        return true
     }
 }
 

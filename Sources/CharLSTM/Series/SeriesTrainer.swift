@@ -40,6 +40,7 @@ public final class SeriesTrainer: RecurrentTrainer, @unchecked Sendable {
     /// from wherever model initialisation left it. Throws when the training rows are too short for one batch.
     public init(model: CharModel, config: TrainingConfig, training: [Float], validation: SeriesHoldout,
                 rng: RandomGenerator) throws(CharLSTMError) {
+        try config.validate()
         let F = model.config.vocabularySize
         self.model = model
         self.config = config

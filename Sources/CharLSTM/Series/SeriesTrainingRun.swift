@@ -100,6 +100,13 @@ public final class SeriesTrainingRun: @unchecked Sendable {
         self.source = source
         threads = configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let resumedFolder = configuration.resume.map(Paths.runFolder(ofCheckpoint:))
+        guard let folderPath = configuration.folder ?? resumedFolder ?? configuration.corpus.map(Paths.defaultRunFolder(forCorpus:)) else {
+            throw CharLSTMError.usage("name the CSV file of the series, e.g. 'charlstm train data.csv --column \(source.column)'")
+        }
+        folder = RunFolder(folderPath)
+        try folder.checkUsable()
+        // Taken before anything in the folder is read, so that two resumes of one folder can never both train.
+        let lockHeld = try folder.lockIfPresent()
         let resumed: (path: String, checkpoint: Checkpoint, state: Checkpoint.TrainingState, scaling: SeriesScaling)? =
             try configuration.resume.map { given in
                 let path = try Paths.checkpointFile(given, preferBest: false)
@@ -124,8 +131,6 @@ public final class SeriesTrainingRun: @unchecked Sendable {
             throw CharLSTMError.usage("name the CSV file of the series, e.g. 'charlstm train data.csv --column \(source.column)'")
         }
         seriesPath = path
-        folder = RunFolder(configuration.folder ?? resumedFolder ?? Paths.defaultRunFolder(forCorpus: path))
-        try folder.checkUsable()
         // The file is read once: its fingerprint (recorded, and checked on resume as for text) and its columns.
         let bytes = try SeriesTable.read(path: path)
         let file: CorpusFile
@@ -186,7 +191,8 @@ public final class SeriesTrainingRun: @unchecked Sendable {
             bestValidation = resumed.state.bestValidationBPC
             elapsedBefore = resumed.state.elapsedSeconds
         }
-        lock = try folder.prepare(continuing: resumedFolder.map(folder.isSameFolder) ?? false, overwrite: configuration.overwrite)
+        lock = try folder.prepare(continuing: resumedFolder.map(folder.isSameFolder) ?? false, overwrite: configuration.overwrite,
+                                  holding: lockHeld)
     }
 
     /// Trains until `budget` is spent or `stopToken` stops the run, as ``TrainingRun/train(budget:stopToken:onProgress:)``

@@ -48,11 +48,12 @@ struct MemoryBytes: ByteSource {
 /// An input file (a corpus, a text to evaluate, a checkpoint) opened once, after checking what it is.
 ///
 /// A regular file is read at offsets or in full; its size is taken when it is opened, and a file that then
-/// shrinks or grows is reported (`.io`), never trusted. A pipe (a named FIFO, or `/dev/stdin` fed by a
-/// pipe) is accepted only where the caller says so, and read to its end up to a bound (``pipeLimit``); a
-/// named FIFO is opened as `cat` opens it, waiting for a writer. Folders, devices (`/dev/zero`,
-/// `/dev/urandom`, a terminal) and sockets are refused with `.noInput` before they are opened, so reading
-/// never hangs on them or fills the memory.
+/// shrinks or grows is reported (`.io`), never trusted. A pipe is accepted only where the caller says so, and
+/// only when it is this process's standard input (`cat book.txt | charlstm train /dev/stdin`), which is already
+/// open: it is read to its end up to a bound (``pipeLimit``). A named pipe (FIFO) given by its path is refused
+/// at once, since opening it would wait for a writer that may never come. Folders, devices (`/dev/zero`,
+/// `/dev/urandom`, a terminal) and sockets are refused with `.noInput` before they are opened, so opening and
+/// reading never hang on them or fill the memory.
 public final class InputFile: ByteSource {
     /// Whether a pipe may stand for a file.
     public enum Accepting: Sendable {
@@ -73,26 +74,31 @@ public final class InputFile: ByteSource {
     private let modified: timespec
 
     /// Opens `path` for reading. Throws `.noInput` naming the path for a missing or unreadable file, a folder,
-    /// a device, a socket, and a pipe unless `accepting` allows it.
-    public init(path: String, accepting: Accepting = .regularFiles) throws(CharLSTMError) {
+    /// a device, a socket, a named pipe, and standard input's pipe unless `accepting` allows it. With
+    /// `followingLinks` false (the files of a run folder), a symbolic link is refused too.
+    public init(path: String, accepting: Accepting = .regularFiles, followingLinks: Bool = true) throws(CharLSTMError) {
         self.path = path
         guard !FilePath(path).containsNUL else { throw .noInput("'\(path)': a path cannot hold a NUL character") }
         let info: stat
-        switch Files.status(path) {
+        switch Files.status(path, followingLinks: followingLinks) {
         case .success(let found): info = found
         case .failure(let error): throw Self.openError(path, error.code)
         }
         let kind = Files.Kind(mode: info.st_mode)
         switch kind {
         case .regular: break
-        case .pipe where accepting == .regularFilesAndPipes: break
+        case .pipe where accepting == .regularFilesAndPipes && Self.isStandardInput(info): break
+        case .pipe where accepting == .regularFilesAndPipes:
+            throw .noInput("'\(path)' is a named pipe (FIFO), which would keep the program waiting for a writer: write the "
+                + "data to a file and give that file (a pipe is read only as standard input: /dev/stdin < '\(path)')")
         case .folder: throw .noInput("'\(path)' is a folder, not a file")
         case .pipe: throw .noInput("'\(path)' is a pipe: give a regular file")
         default: throw .noInput("'\(path)' is \(kind.described), not a file")
         }
-        // A pipe is opened blocking (it waits for a writer, as `cat` does); anything else without blocking, so
-        // that a pipe swapped in since the check above cannot make the open hang.
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (kind == .pipe ? 0 : O_NONBLOCK))
+        // Standard input's pipe is already open: it is duplicated, not opened. Anything else is opened without
+        // blocking, so that a pipe swapped in since the check above cannot make the open hang.
+        let fd = kind == .pipe ? fcntl(0, F_DUPFD_CLOEXEC, 0)
+            : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (followingLinks ? 0 : O_NOFOLLOW))
         guard fd >= 0 else { throw Self.openError(path, errno) }
         var opened = stat()
         guard fstat(fd, &opened) == 0, Files.Kind(mode: opened.st_mode) == kind else {
@@ -107,11 +113,19 @@ public final class InputFile: ByteSource {
 
     deinit { _ = close(descriptor) }
 
+    /// Whether `info` is the `stat` of this process's standard input (`/dev/stdin`, `/dev/fd/0`, or the pipe's
+    /// own path when the shell redirected it).
+    private static func isStandardInput(_ info: stat) -> Bool {
+        var input = stat()
+        return fstat(0, &input) == 0 && input.st_dev == info.st_dev && input.st_ino == info.st_ino
+    }
+
     private static func openError(_ path: String, _ code: Int32) -> CharLSTMError {
         switch code {
         case ENOENT: .noInput("'\(path)': no such file")
         case EACCES: .noInput("'\(path)': permission denied")
         case ENOTDIR: .noInput("'\(path)': no such file (a part of the path is not a folder)")
+        case ELOOP: .noInput("'\(path)' is a symbolic link: a run folder's files must be regular files")
         default: .noInput("cannot open '\(path)': \(SystemCallError(code))")
         }
     }

@@ -28,15 +28,23 @@ struct RealInterval: Sendable {
     /// `in [0, 1)`, `at least 0` or `greater than 0`.
     var phrase: String {
         guard let upper else {
-            return (lowerClosed ? "at least " : "greater than ") + formatNumber(lower)
+            return (lowerClosed ? "at least " : "greater than ") + formatLimit(lower)
         }
-        return "in \(lowerClosed ? "[" : "(")\(formatNumber(lower)), \(formatNumber(upper))\(upperClosed ? "]" : ")")"
+        return "in \(lowerClosed ? "[" : "(")\(formatLimit(lower)), \(formatLimit(upper))\(upperClosed ? "]" : ")")"
     }
 }
 
-/// `from 1 to 8192`, or `at least 1` when the range has no real upper end.
+/// `from 1 to 8192`, `from 1 to 10^15`, or `at least 1` when the range has no real upper end.
 func integerPhrase(_ range: ClosedRange<Int>) -> String {
-    range.upperBound == Int.max ? "at least \(range.lowerBound)" : "from \(range.lowerBound) to \(range.upperBound)"
+    range.upperBound == Int.max ? "at least \(range.lowerBound)"
+        : "from \(range.lowerBound) to \(formatLimit(Double(range.upperBound)))"
+}
+
+/// A range's end as a person reads it: `10^15` for a power of ten from a million up, else as ``formatNumber(_:)``.
+func formatLimit(_ x: Double) -> String {
+    let exponent = log10(x).rounded()
+    if x >= 1e6, exponent <= 308, pow(10, exponent) == x { return "10^\(Int(exponent))" }
+    return formatNumber(x)
 }
 
 /// A number as a person writes it: `256`, `0.5`, `0.002`, `1e-08`.

@@ -82,9 +82,11 @@ public struct CorpusSplit: Sendable {
     public let training: TextSlice
     public let validation: TextSlice
 
-    /// Holds out the last ⌊n · fraction⌋ characters. Both parts must be usable: the validation part at least
-    /// two characters (one prediction); the training part is checked by ``BatchStreams``. O(1).
+    /// Holds out the last ⌊n · fraction⌋ characters, `fraction` in (0, 0.5] (else `.usage`). Both parts must be
+    /// usable: the validation part at least two characters (one prediction); the training part is checked by
+    /// ``BatchStreams``. O(1).
     public init(_ text: TokenText, validationFraction: Double) throws(CharLSTMError) {
+        try requireSetting("validation fraction", validationFraction, in: TrainingConfig.validationFractionInterval)
         let held = Int(Double(text.count) * validationFraction)
         guard held >= 2 else {
             throw .invalidData("the corpus has \(text.count) characters: a validation split of \(validationFraction) "

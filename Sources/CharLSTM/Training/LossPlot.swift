@@ -5,12 +5,16 @@
 /// hundred steps, so the top of the axis is taken from the values after the first 5% of steps (capped at
 /// their 99th percentile plus half its distance to the minimum). When that hides higher values, the plot says
 /// so in a note at its top right. When the steps in `rows` go backwards (a run resumed from an earlier
-/// checkpoint), the rows of the abandoned stretch are left out. NaN and infinite values are skipped; each series
-/// is thinned to at most ``maxPointsPerSeries`` points keeping every bucket's minimum and maximum. From
+/// checkpoint), the rows of the abandoned stretch are left out. NaN and infinite values, and values beyond
+/// ±``valueLimit``, are skipped; each series is thinned to at most ``maxPointsPerSeries`` points keeping every bucket's minimum and maximum. From
 /// ``smoothingThreshold`` train points on, the raw train curve is drawn faint under its moving average.
 public enum LossPlot {
     /// The most vertices one polyline gets.
     public static let maxPointsPerSeries = 2000
+
+    /// The largest magnitude drawn: 10^150, far beyond any loss and any forecast of values within
+    /// ``SeriesTable/valueLimit``. Sums of such values, spans between them and the ticks stay finite.
+    public static let valueLimit = 1e150
 
     /// What the losses are measured in: the y axis's label and the summary's short unit.
     public struct Unit: Sendable {
@@ -58,7 +62,7 @@ public enum LossPlot {
         }
         svg.raw("</g>")
         if let hidden = frame.hiddenMaximum {
-            let note = "y axis clipped at \(frame.yTicks.label(frame.yTicks.hi)): values up to \(String(hidden, fractionDigits: 2)) not shown"
+            let note = "y axis clipped at \(frame.yTicks.label(frame.yTicks.hi)): values up to \(valueText(hidden, decimals: 2)) not shown"
             svg.text(note, x: Frame.right, y: 48, size: 12, attributes: "text-anchor=\"end\" font-style=\"italic\" fill=\"#9a6700\"")
         }
         drawLegend(smoothed: !smoothed.isEmpty, avoiding: (train + val).map(frame.position), into: &svg)
@@ -79,7 +83,12 @@ public enum LossPlot {
     }
 
     private static func point(_ step: Int, _ value: Double) -> Point? {
-        value.isFinite ? Point(x: Double(step), y: value) : nil
+        abs(value) <= valueLimit ? Point(x: Double(step), y: value) : nil
+    }
+
+    /// `value` with `decimals` decimals, or 4 significant digits (`1.235e+25`) from a million up.
+    static func valueText(_ value: Double, decimals: Int) -> String {
+        abs(value) < 1e6 ? String(value, fractionDigits: decimals) : String(value, significantDigits: 4)
     }
 
     /// At most ``maxPointsPerSeries`` points: the series cut into equal buckets, each giving its lowest and highest
@@ -116,9 +125,9 @@ public enum LossPlot {
     private static func summary(rows: [MetricsRow], train: [Point], val: [Point], unit: Unit) -> String {
         guard let lastStep = rows.last?.step else { return "no steps logged" }
         var parts = ["\(lastStep) steps"]
-        if let last = train.last { parts.append("last train " + String(last.y, fractionDigits: 3) + " " + unit.short) }
+        if let last = train.last { parts.append("last train " + valueText(last.y, decimals: 3) + " " + unit.short) }
         if let best = val.min(by: { $0.y < $1.y }) {
-            parts.append("best validation " + String(best.y, fractionDigits: 3) + " " + unit.short + " at step \(Int(best.x))")
+            parts.append("best validation " + valueText(best.y, decimals: 3) + " " + unit.short + " at step \(Int(best.x))")
         }
         return parts.joined(separator: "  ·  ")
     }
@@ -243,13 +252,16 @@ extension LossPlot {
     }
 
     /// Round axis ticks: a step of 1, 2 or 5 × 10ⁿ giving about six intervals, and the range widened to whole steps.
+    /// Ends beyond ±10^300 are taken as ±10^300 and spans are at least 10^-200, so every tick is finite.
     struct Ticks {
         let lo: Double
         let hi: Double
         let step: Double
 
         init(lo: Double, hi: Double, target: Double = 6, minStep: Double = 0) {
-            let span = hi > lo ? hi - lo : max(abs(lo), 1)
+            func bounded(_ x: Double) -> Double { x.isNaN ? 0 : min(1e300, max(-1e300, x)) }
+            let lo = bounded(lo), hi = bounded(hi)
+            let span = max(hi > lo ? hi - lo : max(abs(lo), 1), 1e-200)
             let raw = span / target
             let magnitude = pow(10, (log10(raw)).rounded(.down))
             let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw * 0.999 } ?? 10 * magnitude
@@ -259,15 +271,17 @@ extension LossPlot {
         }
 
         var values: [Double] {
-            let count = Int(((hi - lo) / step).rounded())
-            return (0...count).map { lo + Double($0) * step }
+            let count = min(100, max(0, ((hi - lo) / step).rounded()))
+            return (0...Int(count)).map { lo + Double($0) * step }
         }
 
-        /// The tick value as text: as many decimals as the step needs; thousands as `k` when the step is ≥ 1000.
+        /// The tick value as text: as many decimals as the step needs; thousands as `k` when the step is ≥ 1000;
+        /// 6 significant digits (`1e+25`) for steps from 10^9 up and below 10^-12.
         func label(_ value: Double) -> String {
+            if step >= 1e9 || step < 1e-12 { return String(abs(value) < step / 2 ? 0 : value, significantDigits: 6) }
             if step >= 1000 {
                 let k = value / 1000
-                return (k == k.rounded() ? String(Int(k.rounded())) : String(k, significantDigits: 6)) + (value == 0 ? "" : "k")
+                return (k == k.rounded() && abs(k) < 1e15 ? String(Int(k)) : String(k, significantDigits: 6)) + (value == 0 ? "" : "k")
             }
             let decimals = max(0, Int(-log10(step).rounded(.down)))
             return String(abs(value) < step / 2 ? 0 : value, fractionDigits: decimals)
@@ -308,9 +322,10 @@ extension LossPlot {
 
         mutating func finish() -> String { out + "</svg>\n" }
 
-        /// `v` rounded to one decimal, without a trailing `.0`.
+        /// `v` rounded to one decimal, without a trailing `.0`. A coordinate beyond ±10^6 (a point far off the
+        /// canvas, such as a value above a clipped axis) is written as ±10^6, still out of sight; NaN as 0.
         static func number(_ v: Double) -> String {
-            let r = (v * 10).rounded() / 10
+            let r = ((v.isNaN ? 0 : min(1e6, max(-1e6, v))) * 10).rounded() / 10
             return r == r.rounded() ? String(Int(r)) : String(r)
         }
 

@@ -39,10 +39,12 @@ public struct MetricsRow: Equatable, Sendable {
         return fields.joined(separator: ",")
     }
 
-    /// Parses ``csvLine``; `nil` when the line is malformed.
+    /// Parses ``csvLine``; `nil` when the line is malformed or its step is not a count (``ValueRange/counts``).
+    /// The other numbers may be anything a `Double` holds; what draws them skips those it cannot use.
     public init?(csvLine line: Substring) {
         let f = line.split(separator: ",", omittingEmptySubsequences: false)
-        guard f.count == 8, let step = Int(f[0]), let epoch = Double(f[1]), let train = Double(f[2]),
+        guard f.count == 8, case .value(let step) = StrictNumber.integer(String(f[0])), ValueRange.counts.contains(step),
+              let epoch = Double(f[1]), let train = Double(f[2]),
               let lr = Double(f[4]), let grad = Double(f[5]), let rate = Double(f[6]), let elapsed = Double(f[7])
         else { return nil }
         var val: Double?
@@ -59,6 +61,8 @@ public struct MetricsRow: Equatable, Sendable {
 ///
 /// Each row goes to the operating system with one `write` as soon as it is appended, so a crash loses at most
 /// the row being written; a partial last line left by such a crash is removed when the file is opened again.
+/// The file is opened and read without following symbolic links, and must be a regular file; it is read back
+/// (for the plot) with a bound, ``readLimit``.
 public final class MetricsLog {
     /// The first line of every metrics file.
     public static let header = "step,epoch,train_bpc,val_bpc,learning_rate,grad_norm,chars_per_sec,elapsed_seconds"
@@ -74,14 +78,24 @@ public final class MetricsLog {
 
     /// Opens `path` for appending, creating it with `header` when it is missing or empty.
     ///
-    /// Throws `.cannotCreate` when the file cannot be opened, `.conflict` when it starts with a different
-    /// header (it is not a CharLSTM metrics file, or one from an incompatible version), `.io` on a failed write.
+    /// Throws `.cannotCreate` when the file cannot be opened or is not a regular file (a symbolic link, a pipe,
+    /// a device), `.conflict` when it starts with a different header (it is not a CharLSTM metrics file, or one
+    /// from an incompatible version), `.io` on a failed write.
     public init(path: String, header: String = MetricsLog.header) throws {
         self.path = path
         self.header = header
-        fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        // Without following links and without blocking: a link or a pipe planted there is refused at once.
+        fd = FilePath(path).containsNUL ? -1 : open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
         guard fd >= 0 else {
-            throw CharLSTMError(.cannotCreate, "cannot open metrics file \(path): \(String(cString: strerror(errno)))")
+            let reason = errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno))
+            throw CharLSTMError(.cannotCreate, "cannot open metrics file \(path): \(reason); the files of a run folder "
+                + "must be regular files")
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, Files.Kind(mode: info.st_mode) == .regular else {
+            close(fd)
+            throw CharLSTMError(.cannotCreate, "cannot use metrics file \(path): it is \(Files.Kind(mode: info.st_mode).described), "
+                + "not a regular file; move it away")
         }
         do {
             try prepareExistingContent()
@@ -98,26 +112,41 @@ public final class MetricsLog {
         try writeAll(row.csvLine + "\n")
     }
 
-    /// Every row of the metrics file at `path`, in file order (after a resume, steps may repeat).
+    /// The most bytes of rows ``read(path:header:limit:)`` reads: 16 MiB, some 200,000 rows, ten times more
+    /// than a plot draws.
+    public static let readLimit = 16 << 20
+
+    /// The rows of the metrics file at `path`, in file order (after a resume, steps may repeat): all of them, or,
+    /// when they take more than `limit` bytes, those in its last `limit` bytes. The file is opened without
+    /// following links and must be a regular file.
     ///
-    /// Throws `.noInput` when the file cannot be read and `.invalidData` when its header or a row is malformed.
-    public static func read(path: String, header: String = MetricsLog.header) throws -> [MetricsRow] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CharLSTMError(.noInput, "cannot read metrics file \(path)")
+    /// Throws `.noInput` when the file cannot be read or is not a regular file, `.invalidData` when its header or
+    /// a row is malformed.
+    public static func read(path: String, header: String = MetricsLog.header, limit: Int = MetricsLog.readLimit) throws -> [MetricsRow] {
+        let file = try InputFile(path: path, followingLinks: false)
+        let headerLine = Array((header + "\n").utf8)
+        guard file.count > 0 else { return [] }
+        let start = try file.bytes(min(file.count, headerLine.count), at: 0)
+        guard start == headerLine || (file.count == headerLine.count - 1 && start == headerLine.dropLast()) else {
+            let line = String(decoding: start.prefix { $0 != 10 }, as: UTF8.self)
+            throw CharLSTMError(.invalidData, "\(path) is not a metrics file: its first line is \(ValueRange.quoted(line))")
         }
-        let text = String(decoding: data, as: UTF8.self)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last?.isEmpty == true { lines.removeLast() }
-        guard let first = lines.first else { return [] }
-        guard first == header else {
-            throw CharLSTMError(.invalidData, "\(path) is not a metrics file: its first line is '\(first.prefix(100))'")
-        }
-        return try lines.dropFirst().enumerated().map { number, line in
-            guard let row = MetricsRow(csvLine: line) else {
-                throw CharLSTMError(.invalidData, "\(path) line \(number + 2) is not a metrics row: '\(line.prefix(100))'")
+        guard file.count > headerLine.count else { return [] }
+        let from = max(headerLine.count, file.count - max(limit, 0))
+        var body = try file.bytes(file.count - from, at: from)[...]
+        // Read from the middle of the file: the first line is cut.
+        if from > headerLine.count { body = body.drop { $0 != 10 }.dropFirst() }
+        var rows: [MetricsRow] = []
+        for (number, line) in body.split(separator: 10, omittingEmptySubsequences: false).enumerated() {
+            if line.isEmpty && line.endIndex == body.endIndex { break }  // after the last newline
+            guard let row = MetricsRow(csvLine: Substring(String(decoding: line, as: UTF8.self))) else {
+                let place = from > headerLine.count ? "a line near its end" : "line \(number + 2)"
+                throw CharLSTMError(.invalidData, "\(path) \(place) is not a metrics row: "
+                    + ValueRange.quoted(String(decoding: line, as: UTF8.self)))
             }
-            return row
+            rows.append(row)
         }
+        return rows
     }
 
     /// Writes the header into a new or empty file; checks the header of an existing one and drops a partial last line.
@@ -136,10 +165,18 @@ public final class MetricsLog {
         var last: UInt8 = 0
         guard pread(fd, &last, 1, size - 1) == 1 else { throw ioError("read") }
         if last != 10 {
-            // Cut back to just after the last newline (the header's at least).
-            var end = Int(size) - 1
-            var byte: UInt8 = 0
-            while end > 0, pread(fd, &byte, 1, off_t(end - 1)) == 1, byte != 10 { end -= 1 }
+            // Cut back to just after the last newline (the header's at least), looking for it 64 KiB at a time.
+            var end = Int(size)
+            var piece = [UInt8](repeating: 0, count: 1 << 16)
+            search: while end > 0 {
+                let start = max(0, end - piece.count)
+                guard pread(fd, &piece, end - start, off_t(start)) == end - start else { throw ioError("read") }
+                for i in stride(from: end - start - 1, through: 0, by: -1) where piece[i] == 10 {
+                    end = start + i + 1
+                    break search
+                }
+                end = start
+            }
             guard ftruncate(fd, off_t(end)) == 0 else { throw ioError("truncate") }
         }
     }

@@ -34,15 +34,26 @@ public struct RunFolder: Equatable, Sendable {
         try RunFolderLock.checkFree(path)
     }
 
-    /// Creates the folder, takes its lock and makes it ready for a run: the first time any file in it is touched.
+    /// The folder's lock, when the folder exists: taken before anything in it is read (a checkpoint to resume),
+    /// so that two runs resuming one folder can never both train. Nil for a folder not made yet, which holds
+    /// nothing to read (``prepare(continuing:overwrite:holding:)`` makes it and takes the lock). Throws `.busy`
+    /// when another process holds the lock, `.cannotCreate` when the lock file cannot be made.
+    func lockIfPresent() throws(CharLSTMError) -> RunFolderLock? {
+        guard Files.isFolder(path) else { return nil }
+        return try RunFolderLock(folder: path)
+    }
+
+    /// Creates the folder, takes its lock (unless `held` is it already) and makes it ready for a run: the first
+    /// time any file in it is written.
     ///
     /// A run that continues in its own folder (`continuing`) keeps everything. Any other run needs a folder
     /// without checkpoints: with `overwrite` the old run's files are deleted, without it the folder is refused.
-    /// Temporary files of writes that a crash interrupted are removed. Returns the lock, which the caller holds
-    /// for as long as it writes into the folder.
-    func prepare(continuing: Bool, overwrite: Bool) throws(CharLSTMError) -> RunFolderLock {
+    /// Temporary files that a crash left of the run's own files are removed (``isStaleTemporary(_:)``). Returns
+    /// the lock, which the caller holds for as long as it writes into the folder.
+    func prepare(continuing: Bool, overwrite: Bool, holding held: RunFolderLock? = nil) throws(CharLSTMError) -> RunFolderLock {
         try Paths.prepareFolder(path)
-        let lock = try RunFolderLock(folder: path)
+        let lock: RunFolderLock
+        if let held { lock = held } else { lock = try RunFolderLock(folder: path) }
         if !continuing && !overwrite {
             for file in [latest, best] where Paths.exists(file) {
                 lock.release()
@@ -53,9 +64,30 @@ public struct RunFolder: Equatable, Sendable {
         if !continuing && overwrite {
             for file in [latest, best, metrics, plot] { Files.remove(file) }
         }
-        for name in Files.names(inFolder: path) where name.hasPrefix(".") && name.contains(".tmp-") {
+        // Its files are written by renaming over them and read without following links: each must be a regular
+        // file, so that nothing planted there (a link to /dev/zero, a pipe) is read or kept.
+        for file in [latest, best, metrics, plot] {
+            if let kind = Files.kind(file, followingLinks: false), kind != .regular {
+                lock.release()
+                throw .cannotCreate("'\(file)' is \(kind.described): the files of a run folder must be regular files; move it away")
+            }
+        }
+        for name in Files.names(inFolder: path) where Self.isStaleTemporary(name) {
             Files.remove(self.file(name))
         }
         return lock
+    }
+
+    /// Whether `name` is a temporary file (``AtomicFile``: `.<name>.tmp-<pid>-<n>`) of one of the files a run
+    /// writes (`latest.safetensors`, `best.safetensors`, `loss.svg`) whose writing process has ended: what a
+    /// crash or a `kill -9` during a save leaves. Another program's temporary file in the folder (an `export`
+    /// into it), and one a live process is writing, are not.
+    static func isStaleTemporary(_ name: String) -> Bool {
+        for file in ["latest.safetensors", "best.safetensors", "loss.svg"] where name.hasPrefix(".\(file).tmp-") {
+            let parts = name.dropFirst(file.count + 6).split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, pid != getpid(), UInt(parts[1]) != nil else { return false }
+            return kill(pid, 0) != 0 && errno == ESRCH
+        }
+        return false
     }
 }

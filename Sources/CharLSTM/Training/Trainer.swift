@@ -41,6 +41,7 @@ public final class Trainer: RecurrentTrainer, @unchecked Sendable {
     /// a divisor of the batch size.
     public init(model: CharModel, config: TrainingConfig, split: CorpusSplit, rng: RandomGenerator,
                 streamsPerPass: Int? = nil) throws(CharLSTMError) {
+        try config.validate()
         self.model = model
         self.config = config
         streams = try BatchStreams(text: split.training, batchSize: config.batchSize, sequenceLength: config.sequenceLength)

@@ -45,7 +45,7 @@ public struct TrainingBudget: Equatable, Sendable {
     func totalSteps(batchesPerEpoch: Int) -> Int? {
         var total = steps
         if let epochs {
-            let byEpochs = Int((epochs * Double(batchesPerEpoch)).rounded(.up))
+            let byEpochs = ValueRange.countRoundingUp(epochs * Double(batchesPerEpoch))
             total = min(total ?? byEpochs, byEpochs)
         }
         return total

@@ -26,7 +26,7 @@ public struct TrainingConfig: Equatable, Sendable {
     /// --val-fraction, such as the bundled 5 MB Shakespeare.
     public static let defaultValidationCharacters = 300_000
     /// Validation characters allowed: 0 (all) and up. A run refuses 1 (one prediction needs 2); a checkpoint's 1 reads 2.
-    static let validationCharactersRange = 0...Int.max
+    static let validationCharactersRange = ValueRange.counts
 
     public init() {}
 
@@ -36,15 +36,33 @@ public struct TrainingConfig: Equatable, Sendable {
     public static let batchSizeRange = 1...100_000
     static let learningRateInterval = RealInterval.openClosed(0, 10)
     static let learningRateDecayInterval = RealInterval.openClosed(0, 1)
-    static let decayAfterInterval = RealInterval.atLeast(0)
-    static let weightDecayInterval = RealInterval.atLeast(0)
-    static let clipInterval = RealInterval.atLeast(0)
+    /// Up to 10^9 epochs, so that the epoch the decay starts at is an exact `Int`.
+    static let decayAfterInterval = RealInterval.closed(0, ValueRange.epochLimit)
+    /// Finite as a `Float`, with room: [0, 1000].
+    static let weightDecayInterval = RealInterval.closed(0, 1000)
+    /// Finite as a `Float`, with room: [0, 10^6].
+    static let clipInterval = RealInterval.closed(0, 1e6)
     static let validationFractionInterval = RealInterval.openClosed(0, 0.5)
+
+    /// Throws `.usage` naming the first setting outside its limits (the same limits `train`'s options and a
+    /// checkpoint's metadata are held to), so that no setting can make training's arithmetic overflow. O(1).
+    public func validate() throws(CharLSTMError) {
+        try requireSetting("sequence length", sequenceLength, in: Self.sequenceLengthRange)
+        try requireSetting("batch size", batchSize, in: Self.batchSizeRange)
+        try requireSetting("learning rate", Double(learningRate), in: Self.learningRateInterval)
+        try requireSetting("learning-rate decay", Double(learningRateDecay), in: Self.learningRateDecayInterval)
+        try requireSetting("decay-after epochs", decayAfter, in: Self.decayAfterInterval)
+        try requireSetting("weight decay", Double(weightDecay), in: Self.weightDecayInterval)
+        try requireSetting("clip", Double(clip), in: Self.clipInterval)
+        try requireSetting("validation fraction", validationFraction, in: Self.validationFractionInterval)
+        try requireSetting("validation characters", validationCharacters, in: Self.validationCharactersRange)
+        try requireSetting("warm-up steps", schedule.warmupSteps, in: LearningRateSchedule.warmupRange)
+    }
 
     /// The learning rate once `completedEpochs` epochs are done, before the ``schedule``: base · decay^(number of
     /// completed epochs e ≥ decayAfter). A pure function of the epoch, so a resumed run follows the same schedule.
     public func learningRate(completedEpochs: Int) -> Float {
-        let first = max(1, Int(decayAfter.rounded(.up)))
+        let first = max(1, ValueRange.countRoundingUp(decayAfter))
         let decays = max(0, completedEpochs - first + 1)
         return learningRate * Float(pow(Double(learningRateDecay), Double(decays)))
     }

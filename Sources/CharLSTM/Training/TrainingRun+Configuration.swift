@@ -131,10 +131,10 @@ extension TrainingRun {
             }
         }
 
-        /// Steps between evaluations, checkpoints or log rows: at least 1.
-        static let intervalRange = 1...Int.max
-        /// Validations without improvement `patience` may allow: at least 1.
-        static let patienceRange = 1...Int.max
+        /// Steps between evaluations, checkpoints or log rows: a count of at least 1.
+        static let intervalRange = ValueRange.positiveCounts
+        /// Validations without improvement `patience` may allow: a count of at least 1.
+        static let patienceRange = ValueRange.positiveCounts
         /// Threads a run may use.
         static let threadRange = 1...256
 

@@ -37,6 +37,11 @@ extension TrainingRun {
             } catch let error as CharLSTMError {
                 throw CharLSTMError(error.kind, "--init-from needs a CharLSTM model: \(error.message)")
             }
+            do {
+                try checkpoint.requireTextModel(for: "--init-from")
+            } catch {
+                throw CharLSTMError(error.kind, "'\(path)': \(error.message)")
+            }
             var shape = try configuration.initialisedModel(checkpoint.config, checkpoint: path)
             growth = VocabularyGrowth(of: checkpoint.vocabulary, toCover: text)
             shape.vocabularySize = growth.new.count

@@ -90,6 +90,8 @@ public final class TrainingRun: @unchecked Sendable {
         folder = RunFolder(configuration.folder ?? resumedFolder
             ?? Paths.defaultRunFolder(forCorpus: configuration.corpus ?? Paths.bundledCorpus))
         try folder.checkUsable()
+        // Taken before anything in the folder is read, so that two resumes of one folder can never both train.
+        let held = try folder.lockIfPresent()
         let resumed: (path: String, checkpoint: Checkpoint, state: Checkpoint.TrainingState)? = try configuration.resume.map { given in
             let path = try Paths.checkpointFile(given, preferBest: false)
             let checkpoint = try Checkpoint.load(path: path)
@@ -171,7 +173,8 @@ public final class TrainingRun: @unchecked Sendable {
 
         // Only now is the folder touched. A run never overwrites another: a new run, or a resumed one sent to
         // another folder, needs one without checkpoints (or `overwrite`).
-        lock = try folder.prepare(continuing: resumedFolder.map(folder.isSameFolder) ?? false, overwrite: configuration.overwrite)
+        lock = try folder.prepare(continuing: resumedFolder.map(folder.isSameFolder) ?? false, overwrite: configuration.overwrite,
+                                  holding: held)
     }
 
     /// Trains until `budget` is spent, ``patience`` scheduled validations in a row find no new lowest loss, or

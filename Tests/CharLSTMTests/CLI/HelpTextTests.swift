@@ -64,30 +64,32 @@ import Testing
                               constant, cosine, linear, stable-decay;
                               default: stable-decay)
       --warmup <n>            Steps of linear learning-rate warm-up at the start.
-                              (from 0 to 1000000000; default: 20)
+                              (from 0 to 10^9; default: 20)
       --learning-rate-decay <factor>
                               Learning-rate factor applied once per epoch after
                               --decay-after. (in (0, 1]; default: 0.97)
       --decay-after <epochs>  Epochs before the learning rate starts to decay.
-                              (at least 0; default: 10)
+                              (in [0, 10^9]; default: 10)
       --weight-decay <lambda>
-                              L2 weight decay, as in torch.optim.Adam. (at least 0;
-                              default: 0)
+                              L2 weight decay, as in torch.optim.Adam.
+                              (in [0, 1000]; default: 0)
       --clip <norm>           Largest gradient norm; 0 disables clipping.
-                              (at least 0; default: 5)
+                              (in [0, 10^6]; default: 5)
       --val-fraction <fraction>
                               Share of the corpus held out for validation.
                               (in (0, 0.5]; default: 0.05)
       --val-chars <n>         Most validation characters a periodic validation
-                              reads; 0 reads them all. (at least 0; default: 300000)
-      --steps <n>             Stop after this many steps. (at least 1)
-      --epochs <x>            Stop after this many epochs. (greater than 0; default:
+                              reads; 0 reads them all. (from 0 to 10^15;
+                              default: 300000)
+      --steps <n>             Stop after this many steps. (from 1 to 10^15)
+      --epochs <x>            Stop after this many epochs. (in (0, 10^9]; default:
                               50 when no budget option is given)
-      --minutes <m>           Stop after this many minutes. (greater than 0)
-      --eval-every <n>        Steps between validation runs. (at least 1;
+      --minutes <m>           Stop after this many minutes. (in (0, 10^9])
+      --eval-every <n>        Steps between validation runs. (from 1 to 10^15;
                               default: 500)
-      --checkpoint-every <n>  Steps between checkpoints. (at least 1; default: 500)
-      --log-every <n>         Steps between progress lines. (at least 1;
+      --checkpoint-every <n>  Steps between checkpoints. (from 1 to 10^15;
+                              default: 500)
+      --log-every <n>         Steps between progress lines. (from 1 to 10^15;
                               default: 10)
       --out <dir>             Folder for checkpoints and logs.
       --seed <seed>           Random seed. (default: 1234)
@@ -97,7 +99,7 @@ import Testing
                               checkpoint, or a folder's best); the corpus's new
                               characters are added to its vocabulary.
       --patience <n>          Stop early after this many validations in a row
-                              without a new best. (at least 1)
+                              without a new best. (from 1 to 10^15)
       --force                 Overwrite checkpoints already in the output folder.
       --allow-changed-corpus  With --resume: continue on a corpus that differs from
                               the checkpoint's (e.g. appended to).
@@ -153,12 +155,12 @@ import Testing
       --checkpoint <path>     The checkpoint file or training folder to sample from.
       --prime <text>          Text to start from; it is printed before the generated
                               text.
-      --length <n>            Characters to generate. (from 0 to 1000000000;
+      --length <n>            Characters to generate. (from 0 to 10^9;
                               default: 1000)
       --temperature <t>       Softmax temperature; 0 always picks the most likely
                               character. (in [0, 100]; default: 1)
       --top-k <k>             Sample only among the k most likely characters.
-                              (at least 1)
+                              (from 1 to 10^15)
       --top-p <p>             Sample only among the most likely characters whose
                               probabilities add up to p. (in (0, 1])
       --seed <seed>           Random seed. (default: a fresh random seed)
@@ -188,9 +190,10 @@ import Testing
       --json                  Print the result as one JSON object per line.
       --threads <n>           Worker threads. (from 1 to 256; default: all cores)
       --warmup <n>            Series: values read before the first prediction.
-                              (at least 1; default: the training sequence length)
+                              (from 1 to 10^15; default: the training sequence
+                              length)
       --season <n>            Series: also report the seasonal-naive forecast of
-                              this period. (at least 1)
+                              this period. (from 1 to 10^15)
       --interpolate           Series: fill missing values (empty, NA, NaN, null)
                               linearly instead of refusing them.
       -h, --help              Show help information.
@@ -256,14 +259,14 @@ import Testing
     OPTIONS:
       --checkpoint <path>     The checkpoint file or training folder of a series
                               model.
-      --steps <k>             Values to forecast. (from 1 to 10000000; default: the
+      --steps <k>             Values to forecast. (from 1 to 10^7; default: the
                               --holdout count, else 10)
       --holdout <n>           Hold out the file's last n values: forecast from
-                              before them and report the errors. (at least 1)
+                              before them and report the errors. (from 1 to 10^15)
       --season <n>            With --holdout, also compare with the seasonal-naive
-                              forecast of this period. (at least 1)
+                              forecast of this period. (from 1 to 10^15)
       --warmup <n>            Read only the history's last n values before
-                              forecasting. (at least 1; default: all)
+                              forecasting. (from 1 to 10^15; default: all)
       --plot <file.svg>       Draw the history's tail, the forecast and the held-out
                               values.
       --interpolate           Series: fill missing values (empty, NA, NaN, null)

@@ -58,6 +58,63 @@ import Testing
         #expect(codes.contains(0) && codes.contains(64) && codes.contains(65) && codes.contains(66), "\(codes.sorted())")
     }
 
+    /// Random argument lists for each of the eight commands, drawn from the command's own options with the extreme
+    /// numbers (``ValueRangeTests/extremes``) and ordinary values, over inputs of every kind: text, a series CSV,
+    /// text and series checkpoints and run folders, a named pipe, a device, garbage. Training is capped at a
+    /// fraction of a second and tiny models, generation and forecasts at a few values.
+    @Test func everyCommandWithExtremeNumbersNeverTraps() {
+        let folder = TemporaryFolder()
+        let corpus = TestCorpus.write(TestCorpus.english(), in: folder)
+        let csv = TestSeries.write(TestSeries.sine(count: 200), in: folder)
+        let series = folder.path + "/series-run"
+        let trained = Tool.run(["train", csv, "--column", "y", "--out", series, "--steps", "2"] + TestSeries.tinyModel)
+        precondition(trained.code == 0, "\(trained)")
+        let fifo = folder.path + "/pipe.fifo"
+        precondition(mkfifo(fifo, 0o600) == 0)
+        var garbage = [UInt8](repeating: 0, count: 200)
+        var rng = RandomGenerator(seed: 0xE87_2025)
+        for i in garbage.indices { garbage[i] = UInt8(truncatingIfNeeded: rng.next()) }
+        let inputs = [corpus, csv, folder.file("text.safetensors", SharedRun.files.latest), series, series + "/latest.safetensors",
+                      folder.file("garbage.bin", garbage), fifo, "/dev/zero", folder.path + "/missing", folder.path]
+        let ordinary = ["1", "2", "3", "0.5", "0.01", "y", "t"]
+        func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
+        // Options that set a model's size or a run's length, fixed below instead of drawn.
+        let fixed: [String: [String]] = [
+            "train": ["--hidden", "8", "--layers", "1", "--seq-length", "8", "--batch-size", "4", "--minutes", "0.002"],
+            "generate": ["--length", "4"], "forecast": ["--steps", "3"], "bench": ["--config", "S", "--seconds", "0.05"],
+        ]
+        var codes = Set<Int32>()
+        for command in ValueRangeTests.commands {
+            for round in 0..<(command.name == "bench" ? 1 : 12) {
+                let outputs = TemporaryFolder()
+                var arguments = [command.name]
+                for argument in command.arguments where argument.isRequired || rng.next() % 2 == 0 {
+                    arguments.append(argument.name == "output" ? outputs.path + "/model.safetensors" : pick(inputs))
+                }
+                let drawn = fixed[command.name] ?? []
+                for option in command.options where !drawn.contains(option.flagText) && option.name != "threads" {
+                    guard option.isRequired || rng.next() % 3 == 0 else { continue }
+                    switch option.kind {
+                    case .flag: arguments.append(option.flagText)
+                    case .integer, .real, .unsigned:
+                        arguments += [option.flagText, pick(ValueRangeTests.extremes + ordinary.map(Optional.some)) ?? "--"]
+                    case .choice(let words): arguments += [option.flagText, pick(words + ["x"])]
+                    case .text:
+                        let writes = ["out", "plot"].contains(option.name)
+                        arguments += [option.flagText, writes ? outputs.path + "/" + option.name : pick(inputs + ordinary)]
+                    }
+                }
+                arguments += drawn + (command.options.contains { $0.name == "threads" } ? ["--threads", "1"] : [])
+                // Writers write into the round's folder only (inspect's page goes to the current folder by default).
+                if ["train", "inspect"].contains(command.name) && !arguments.contains("--out") {
+                    arguments += ["--out", outputs.path + "/out\(round)"]
+                }
+                codes.insert(check(arguments, Tool.run(arguments)))
+            }
+        }
+        #expect(codes.contains(0) && codes.contains(64) && codes.contains(65) && codes.contains(66), "\(codes.sorted())")
+    }
+
     /// A temporary tree of path shapes: files and folders with one-character, spaced and non-ASCII names,
     /// links to files and to folders, a run folder; and paths into it with `.`, `..`, duplicate and trailing
     /// slashes. Every path stays inside the tree (`..` never climbs above its base).

@@ -62,39 +62,48 @@ import Testing
         #expect(!Paths.exists(out))
     }
 
-    @Test func aPipeThatEndsIsReadLikeAFile() throws {
+    @Test func aNamedPipeIsRefusedAtOnceAndStandardInputIsRead() throws {
         let folder = TemporaryFolder()
         let out = folder.path + "/out"
         let text = TestCorpus.english()
-        let training = FIFOWriter(path: folder.path + "/corpus.fifo", text: text, times: 1)
-        let trained = Tool.trainTiny(training.path, out: out, steps: 2)
-        #expect(trained.code == 0, "\(trained)")
-        #expect(training.finish())
-        let evaluation = FIFOWriter(path: folder.path + "/eval.fifo", text: text, times: 1)
-        let eval = Tool.run(["eval", evaluation.path, "--checkpoint", out, "--json", "--threads", "1"])
-        #expect(eval.code == 0 && eval.out.contains("\"chars\":\(text.unicodeScalars.count)"), "\(eval)")
-        #expect(evaluation.finish())
-        // Standard input fed by a pipe, as a shell pipeline does it.
-        let executable = try #require(Executable.path, "\(Executable.missing)")
         let corpus = TestCorpus.write(text, in: folder)
-        let script = "cat \"$1\" | \"$0\" train /dev/stdin --out \"$2\" --steps 2 " + Tool.tinyModel.joined(separator: " ")
-        let piped = try ChildProcess.runTool("/bin/sh", ["-c", script, executable, corpus, folder.path + "/piped"], in: folder.path)
-        #expect(piped.code == 0, "\(piped)")
-        #expect(try Checkpoint.load(path: folder.path + "/piped/latest.safetensors").training?.config.corpus == "/dev/stdin")
+        #expect(Tool.trainTiny(corpus, out: out, steps: 2).code == 0)
+        let csv = TestSeries.write(TestSeries.sine(count: 200), in: folder)
+        #expect(Tool.run(["train", csv, "--column", "y", "--out", folder.path + "/series", "--steps", "2"] + TestSeries.tinyModel).code == 0)
+        // A named pipe nobody writes to, as every input that may be a pipe: refused at once, naming it, and
+        // saying what to do; nothing is created.
+        let fifo = folder.path + "/data.fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let started = Date()
+        for arguments in [Tool.tinyArguments(fifo, out: folder.path + "/new"),
+                          ["train", fifo, "--column", "y", "--out", folder.path + "/new"] + TestSeries.tinyModel,
+                          ["eval", fifo, "--checkpoint", out], ["inspect", fifo, "--checkpoint", out, "--out", folder.path + "/p.html"],
+                          ["eval", fifo, "--checkpoint", folder.path + "/series"],
+                          ["forecast", fifo, "--checkpoint", folder.path + "/series"], ["bench", fifo]] {
+            Tool.expectFailure(arguments, code: 66, mentions: [fifo, "named pipe", "write the data to a file"])
+        }
         // A checkpoint must be a regular file: it is read at offsets, header first.
-        let checkpoint = FIFOWriter(path: folder.path + "/model.fifo", text: "x", times: 1)
-        Tool.expectFailure(["info", checkpoint.path], code: 66, mentions: ["is a pipe"])
+        Tool.expectFailure(["info", fifo], code: 66, mentions: ["is a pipe"])
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(!Paths.exists(folder.path + "/new") && !Paths.exists(folder.path + "/p.html"))
+        // Standard input fed by a pipe, as a shell pipeline does it, is read to its end.
+        let executable = try #require(Executable.path, "\(Executable.missing)")
+        let script = "cat \"$1\" | \"$0\" train /dev/stdin --out \"$2\" --steps 2 " + Tool.tinyModel.joined(separator: " ")
+            + " && cat \"$1\" | \"$0\" eval /dev/stdin --checkpoint \"$2\" --json --threads 1"
+        let piped = try ChildProcess.runTool("/bin/sh", ["-c", script, executable, corpus, folder.path + "/piped"], in: folder.path)
+        #expect(piped.code == 0 && piped.out.contains("\"chars\":\(text.unicodeScalars.count)"), "\(piped)")
+        #expect(try Checkpoint.load(path: folder.path + "/piped/latest.safetensors").training?.config.corpus == "/dev/stdin")
     }
 
     @Test func aPipeThatNeverEndsStopsWithAnErrorAtTheBound() throws {
+        let executable = try #require(Executable.path, "\(Executable.missing)")
         let folder = TemporaryFolder()
         let out = folder.path + "/out"
-        let endless = FIFOWriter(path: folder.path + "/endless.fifo",
-                                 text: String(repeating: TestCorpus.english(characters: 400), count: 100), times: nil)
-        Tool.expectFailure(Tool.tinyArguments(endless.path, out: out), code: 65,
-                           mentions: ["more than 256.0 MiB came through the pipe", "endless.fifo", "save the text to a file"])
-        #expect(endless.finish())
-        #expect(endless.bytesWritten > InputFile.pipeLimit)
+        let script = "yes 'To be, or not to be, that is the question:' 2>/dev/null | \"$0\" train /dev/stdin --out \"$1\" --steps 2 "
+            + Tool.tinyModel.joined(separator: " ")
+        let run = try ChildProcess.runTool("/bin/sh", ["-c", script, executable, out], in: folder.path)
+        Tool.expectFailureShape(run, code: 65, mentions: ["more than 256.0 MiB came through the pipe", "/dev/stdin",
+                                                          "save the text to a file"])
         #expect(!Paths.exists(out))
     }
 

@@ -61,4 +61,22 @@ import Testing
         let constant = SeriesScaling(fitting: try parse("v\n2\n2\n"), rows: 2)
         #expect(constant.deviation == [1])
     }
+
+    @Test func anUnterminatedQuoteIsAnErrorNamingItsLine() throws {
+        let expected = "line 3 opens a quoted field that is never closed: add the closing \" (a quote inside a quoted field is "
+            + "written twice, \"\")"
+        #expect(message("t,v\n1,2\n2,\"3\n3,4\n4,5\n") == expected)
+        // Also in a column that is not read: the rest of the file is not swallowed into one field.
+        #expect(message("t,note,v\n1,a,2\n2,\"b,3\n3,c,4\n") == expected)
+        // A quoted field over two lines is fine, and the lines after it are counted right.
+        #expect(message("t,note,v\n1,\"two\nlines\",2\n2,x,abc\n") == "line 4, column 'v': 'abc' is not a number")
+    }
+
+    @Test func valuesBeyondTheLimitAreRefusedNamingTheirLine() throws {
+        #expect(try parse("v\n1e100\n-1e100\n").values == [1e100, -1e100])
+        let refused = message("t,v\n1,1\n2,-1e200\n")
+        #expect(refused?.hasPrefix("line 3, column 'v': -1e200 is larger in magnitude than 1e100") == true, "\(refused ?? "")")
+        // Names with line breaks stay on one line in messages.
+        #expect(message("t,v\n1,2\n", ["a\nb"]) == "has no column 'a\\u{a}b'; its columns are 't', 'v'")
+    }
 }

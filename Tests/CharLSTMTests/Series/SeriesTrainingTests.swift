@@ -170,4 +170,34 @@ enum TestSeries {
         let info = Tool.run(["info", series])
         #expect(info.code == 0 && info.out.contains("series model  column 'y'") && info.out.contains("RMSE"), "\(info)")
     }
+
+    /// Values whose statistics would overflow are refused before anything is created; values of large magnitude
+    /// within the limit train into checkpoints that load, forecast and plot.
+    @Test func hugeValuesAreRefusedOrTrainIntoLoadableCheckpoints() throws {
+        let folder = TemporaryFolder()
+        func series(_ scale: Double) -> String {
+            "t,y\n" + (0..<300).map { "\($0),\(scale * sin(Double($0) / 4) * (1 + Double($0) / 300))" }.joined(separator: "\n") + "\n"
+        }
+        let refused = TestSeries.write(series(1e200), "refused.csv", in: folder)
+        Tool.expectFailure(["train", refused, "--column", "y", "--out", folder.path + "/refused", "--steps", "3"] + TestSeries.tinyModel,
+                           code: 65, mentions: ["refused.csv", "line 3, column 'y'", "larger in magnitude than 1e100"])
+        #expect(!Paths.exists(folder.path + "/refused"))
+        for (name, scale) in [("e25", 1e25), ("e100", 1e99)] {
+            let csv = TestSeries.write(series(scale), name + ".csv", in: folder)
+            let run = folder.path + "/" + name
+            let trained = Tool.run(["train", csv, "--column", "y", "--out", run, "--steps", "4", "--eval-every", "2"] + TestSeries.tinyModel)
+            #expect(trained.code == 0, "\(trained)")
+            let checkpoint = try Checkpoint.load(path: run + "/latest.safetensors")
+            #expect(checkpoint.series?.deviation.allSatisfy { $0.isFinite } == true)
+            #expect(LossPlotTests.parse(String(decoding: folder.contents(name + "/loss.svg") ?? [], as: UTF8.self)) != nil)
+            let plot = folder.path + "/" + name + ".svg"
+            let forecast = Tool.run(["forecast", csv, "--checkpoint", run, "--holdout", "20", "--steps", "30", "--plot", plot])
+            #expect(forecast.code == 0, "\(forecast)")
+            #expect(!forecast.out.contains("nan") && !forecast.out.contains("inf"), "\(forecast.out)")
+            #expect(LossPlotTests.parse(String(decoding: folder.contents(name + ".svg") ?? [], as: UTF8.self)) != nil)
+            let eval = Tool.run(["eval", csv, "--checkpoint", run, "--json"])
+            #expect(eval.code == 0 && !eval.out.contains("null"), "\(eval)")
+            #expect(Tool.run(["info", run]).code == 0)
+        }
+    }
 }

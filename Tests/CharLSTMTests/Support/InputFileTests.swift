@@ -70,28 +70,28 @@ import Testing
         #expect(error?.kind == .unavailable)
     }
 
-    @Test func pipesAreReadToTheirEndOnlyWhereAccepted() throws {
+    @Test func aNamedPipeIsRefusedAtOnceWithoutWaitingForAWriter() throws {
         let folder = TemporaryFolder()
-        let writer = FIFOWriter(path: folder.path + "/fifo", text: "to be or not to be\n", times: 1000)
-        #expect(throws: CharLSTMError.noInput("'\(writer.path)' is a pipe: give a regular file")) {
-            try InputFile(path: writer.path)
-        }
-        let file = try InputFile(path: writer.path, accepting: .regularFilesAndPipes)
-        #expect(file.kind == .pipe)
-        let bytes = try file.readAll(memoryLimit: 1 << 30)
-        #expect(bytes.count == 19_000)
+        let path = folder.path + "/fifo"
+        #expect(mkfifo(path, 0o600) == 0)
+        let started = Date()
+        #expect(throws: CharLSTMError.noInput("'\(path)' is a pipe: give a regular file")) { try InputFile(path: path) }
+        let error = #expect(throws: CharLSTMError.self) { try InputFile(path: path, accepting: .regularFilesAndPipes) }
+        #expect(error?.kind == .noInput && error?.message.contains("named pipe (FIFO)") == true
+                && error?.message.contains("write the data to a file") == true, "\(error?.message ?? "")")
+        // A writer that is there changes nothing: the pipe is not opened.
+        let writer = FIFOWriter(path: folder.path + "/written", text: "to be\n", times: 10)
+        #expect(throws: CharLSTMError.self) { try InputFile(path: writer.path, accepting: .regularFilesAndPipes) }
         #expect(writer.finish())
+        #expect(Date().timeIntervalSince(started) < 5)
     }
 
-    @Test func aPipeThatNeverEndsStopsAtTheBound() throws {
+    @Test func theFilesOfARunFolderAreOpenedWithoutFollowingLinks() throws {
         let folder = TemporaryFolder()
-        let writer = FIFOWriter(path: folder.path + "/endless", text: String(repeating: "all work and no play\n", count: 50), times: nil)
-        let error = #expect(throws: CharLSTMError.self) {
-            try InputFile(path: writer.path, accepting: .regularFilesAndPipes).readAll(memoryLimit: 1 << 30, pipeLimit: 1 << 20)
-        }
-        #expect(error?.kind == .invalidData)
-        #expect(error?.message.contains("more than 1.0 MiB came through the pipe") == true, "\(error?.message ?? "")")
-        // The reader has gone, so the writer ends with EPIPE.
-        #expect(writer.finish())
+        let target = folder.file("target", Array("step,epoch\n".utf8))
+        #expect(symlink(target, folder.path + "/link") == 0)
+        #expect(try InputFile(path: folder.path + "/link").count == 11)
+        let error = #expect(throws: CharLSTMError.self) { try InputFile(path: folder.path + "/link", followingLinks: false) }
+        #expect(error?.kind == .noInput && error?.message.contains("symbolic link") == true, "\(error?.message ?? "")")
     }
 }

@@ -80,7 +80,7 @@ import Testing
     }
 
     @Test func readErrors() throws {
-        #expect(throws: CharLSTMError.noInput("cannot read metrics file /nonexistent/metrics.csv")) {
+        #expect(throws: CharLSTMError.noInput("'/nonexistent/metrics.csv': no such file")) {
             try MetricsLog.read(path: "/nonexistent/metrics.csv")
         }
         #expect(throws: CharLSTMError.self) { try MetricsLog(path: "/nonexistent/dir/metrics.csv") }
@@ -92,5 +92,39 @@ import Testing
         } catch let error as CharLSTMError {
             #expect(error.kind == .invalidData && error.message.contains("line 3"))
         }
+    }
+
+    @Test func readingBackIsBoundedAndTakesOnlyARegularFile() throws {
+        let path = try Self.temporaryPath()
+        let log = try MetricsLog(path: path)
+        for step in 1...1000 {
+            try log.append(MetricsRow(step: step, epoch: 0, trainBPC: 2, learningRate: 0.002, gradNorm: 1, charsPerSecond: 1,
+                                      elapsedSeconds: 1))
+        }
+        #expect(try MetricsLog.read(path: path).count == 1000)
+        // Only the last 2000 bytes: whole rows, the last ones, the first cut one left out.
+        let tail = try MetricsLog.read(path: path, limit: 2000)
+        #expect(tail.count > 10 && tail.count < 100 && tail.last?.step == 1000)
+        #expect(zip(tail, tail.dropFirst()).allSatisfy { $0.step + 1 == $1.step })
+        // A link or a pipe at the path is refused, for writing and for reading, without opening what it leads to.
+        let folder = FilePath(path).parent.string
+        for (name, plant) in [("link.csv", { (p: String) in symlink("/dev/zero", p) }), ("pipe.csv", { mkfifo($0, 0o600) })] {
+            let planted = folder + "/" + name
+            #expect(plant(planted) == 0)
+            #expect(throws: CharLSTMError.self) { _ = try MetricsLog(path: planted) }
+            let error = #expect(throws: CharLSTMError.self) { _ = try MetricsLog.read(path: planted) }
+            #expect(error?.kind == .noInput, "\(String(describing: error))")
+        }
+        // A huge partial last line (a crash, or a planted file) is cut back in pieces, not byte by byte.
+        let partial = folder + "/partial.csv"
+        FileManager.default.createFile(atPath: partial, contents: Data(Array((MetricsLog.header + "\n1,0,2,,0.002,1,1,1\n").utf8)
+                                                                        + [UInt8](repeating: 120, count: 16 << 20)))
+        let started = Date()
+        _ = try MetricsLog(path: partial)
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(try MetricsLog.read(path: partial).map(\.step) == [1])
+        // A row whose step is not a count is malformed.
+        #expect(MetricsRow(csvLine: "-1,0,2,,0.002,1,1,1") == nil && MetricsRow(csvLine: "1e3,0,2,,0.002,1,1,1") == nil)
+        #expect(MetricsRow(csvLine: "10,0,1e30,1e30,0.002,1,1,1")?.trainBPC == 1e30)
     }
 }

@@ -173,7 +173,7 @@ import Testing
         refused({ $0.dropout = 1 }, "dropout must be in [0, 1), got 1.0")
         refused({ $0.learningRate = .nan }, "learning rate must be in (0, 10], got nan")
         refused({ $0.validationFraction = 0.9 }, "validation fraction must be in (0, 0.5], got 0.9")
-        refused({ $0.logEvery = 0 }, "log interval must be at least 1, got 0")
+        refused({ $0.logEvery = 0 }, "log interval must be from 1 to 10^15, got 0")
         #expect(!Paths.exists(folder.path + "/run"))
     }
 }

@@ -1,4 +1,5 @@
-/// Strict parsing of numbers written on the command line.
+/// Strict parsing of numbers written as text: on the command line, and in the text fields of files (a checkpoint's
+/// metadata, `metrics.csv`), where ``ValueRange`` then checks them against their field's range.
 ///
 /// Only plain decimal ASCII is accepted: an optional leading `-`, digits, and for real numbers one optional
 /// fraction and exponent. Rejected: `+5`, `0x10`, `nan`, `inf`, `1_000`, spaces, non-ASCII digits, trailing junk.
