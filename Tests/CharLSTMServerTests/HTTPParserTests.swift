@@ -1,4 +1,5 @@
 import Testing
+import CharLSTM
 @testable import CharLSTMServer
 
 /// The HTTP/1.x request parser: a table of good and bad requests, any split of the bytes, pipelining, chunked
@@ -140,7 +141,7 @@ import Testing
     /// Random damage to good requests and random bytes: the parser never traps, never takes more than linear work,
     /// and ends every input in requests, a wait for more, or a 4xx/5xx failure.
     @Test func fuzzedInputsEndInRequestsOrAnError() {
-        var rng = SplitMix(seed: 29)
+        var rng = RandomGenerator(seed: 29)
         let seeds = [
             "POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"prompt\":\"\"}",
             "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
@@ -174,18 +175,5 @@ import Testing
         }
         // The fuzzer reaches both sides.
         #expect(outcomes[200, default: 0] > 100 && outcomes[400, default: 0] > 100, "\(outcomes)")
-    }
-}
-
-/// A small seeded generator for the fuzzers (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

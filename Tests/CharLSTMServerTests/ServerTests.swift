@@ -244,7 +244,7 @@ import CharLSTM
     @Test func fuzzedRequestsNeverHurtTheGoodOnes() throws {
         let server = try TestServer.start { $0.http.headerSeconds = 1; $0.http.bodySeconds = 1 }
         defer { server.stop() }
-        var rng = SplitMix(seed: 77)
+        var rng = RandomGenerator(seed: 77)
         let good = "POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n"
             + #"{"prompt":"ROMEO:","max_tokens":9,"n":2}"#
         let noise = Array(" \r\n:{}\"0123456789-eE.\u{FF}\u{0}".utf8) + [0xFF, 0xC3]

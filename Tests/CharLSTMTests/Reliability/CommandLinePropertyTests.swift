@@ -58,7 +58,8 @@ import Testing
         #expect(codes.contains(0) && codes.contains(64) && codes.contains(65) && codes.contains(66), "\(codes.sorted())")
     }
 
-    /// Random argument lists for each of the eight commands, drawn from the command's own options with the extreme
+    /// Random argument lists for each of the nine commands (in-process `serve` has no server to start: it ends
+    /// with its one error line), drawn from the command's own options with the extreme
     /// numbers (``ValueRangeTests/extremes``) and ordinary values, over inputs of every kind: text, a series CSV,
     /// text and series checkpoints and run folders, a named pipe, a device, garbage. Training is capped at a
     /// fraction of a second and tiny models, generation and forecasts at a few values.
