@@ -2,7 +2,8 @@
 """Load on `charlstm serve`, on localhost only and bounded in count and time (it stops by itself):
 
   1. aggregate characters per second with 1, 4, 16 and 64 concurrent streaming clients (each streaming one long
-     completion, counted by the server's own /health counter over a fixed window);
+     completion, counted by the server's own /health counter over a fixed window), in rounds that alternate the
+     levels, each level's median reported;
   2. a load test: 64 concurrent clients for 20 s, each sending streaming requests of 100-1000 characters one
      after another (streams join and leave the batch all the time): throughput, time to first character (median,
      p99), requests done, the server's resident memory (sampled, and its peak);
@@ -10,12 +11,12 @@
      answered 200;
   4. /health afterwards, and the memory back near where it started.
 
-    python3 benchmarks/serve_load.py --checkpoint Checkpoints/pretrained [--seconds 8] [--load-seconds 20] \
+    python3 benchmarks/serve_load.py --checkpoint Checkpoints/pretrained [--seconds 5] [--rounds 3] [--load-seconds 20] \
         [--record serve_pretrained]
 
 With --record NAME the figures go to benchmarks/results/NAME-<machine>.json (results.py), from which README's
 Serving tables are rendered (render_tables.py: `serve_throughput`, `serve_load`). Recorded keys: `model` (cell,
-layers, hidden, vocabulary), `chars_per_s` (aggregate by streams), `load` (requests, failures, chars_per_s,
+layers, hidden, vocabulary), `chars_per_s` (aggregate by streams, the median of `chars_per_s_rounds`), `load` (requests, failures, chars_per_s,
 ttfc_median_ms, ttfc_p99_ms, rss_max_kib, seconds), `fuzz` (rounds, statuses, good_ok), `rss_kib` (start, after,
 peak).
 """
@@ -174,7 +175,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--charlstm", default=".build/release/charlstm")
     parser.add_argument("--checkpoint", default="Checkpoints/pretrained")
-    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--load-seconds", type=float, default=20)
     parser.add_argument("--concurrency", default="1,4,16,64")
     parser.add_argument("--fuzz", type=int, default=300)
@@ -183,7 +185,7 @@ def main():
     args = parser.parse_args()
     info = json.loads(subprocess.run([args.charlstm, "info", args.checkpoint, "--json"], capture_output=True,
                                      text=True, check=True).stdout)
-    rates = {}
+    rates, rounds = {}, {}
     recorded = {"model": {k: info.get(k) for k in ("cell", "layers", "hidden", "vocab_size")}}
     server = subprocess.Popen([args.charlstm, "serve", "--checkpoint", args.checkpoint, "--port", "0",
                                "--max-streams", "64"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -192,9 +194,17 @@ def main():
         time.sleep(0.5)
         rss_start = rss_kib(server.pid)
         print(f"server pid {server.pid}, port {port}, RSS at start {rss_start / 1024:.1f} MiB")
-        for clients in [int(c) for c in args.concurrency.split(",")]:
-            rates[clients] = throughput(port, clients, args.seconds)
-            print(f"{clients:3d} streams: {rates[clients]:9,.0f} chars/s aggregate "
+        # Rounds alternate the concurrency levels, so that a burst of other work on a shared machine falls on
+        # all of them; each level's figure is its median over the rounds.
+        levels = [int(c) for c in args.concurrency.split(",")]
+        for round in range(args.rounds):
+            for clients in levels:
+                rounds.setdefault(clients, []).append(throughput(port, clients, args.seconds))
+            print(f"round {round + 1}: " + ", ".join(f"{c} streams {rounds[c][-1]:,.0f}" for c in levels) + " chars/s",
+                  flush=True)
+        for clients in levels:
+            rates[clients] = statistics.median(rounds[clients])
+            print(f"{clients:3d} streams: {rates[clients]:9,.0f} chars/s aggregate, median of {args.rounds} "
                   f"({rates[clients] / clients:,.0f} per stream; {rates[clients] / rates[min(rates)]:.1f}x one stream)",
                   flush=True)
         recorded["load"] = None
@@ -222,7 +232,8 @@ def main():
         server.wait(timeout=10)
         if args.record:
             from results import record
-            record(args.record, results={**recorded, "chars_per_s": {str(k): v for k, v in rates.items()}})
+            record(args.record, results={**recorded, "chars_per_s": {str(k): v for k, v in rates.items()},
+                                         "chars_per_s_rounds": {str(k): v for k, v in rounds.items()}})
 
 
 if __name__ == "__main__":

@@ -203,15 +203,22 @@ import CharLSTM
         #expect(long.head()?.status == 200)
         #expect(long.line() != nil)  // the first chunk's size: characters are flowing
         #expect(TestServer.eventually { server.scheduler.load.active == 2 })
-        let refused = try #require(TestClient(port: server.port).request("POST", "/v1/completions", json: #"{"prompt":"ab","max_tokens":5}"#))
+        let second = TestClient(port: server.port)
+        let refused = try #require(second.request("POST", "/v1/completions", json: #"{"prompt":"ab","max_tokens":5}"#))
+        second.close()
         #expect(refused.status == 503 && refused.headers["retry-after"] == "1" && refused.body.contains("server_busy"))
         // The client goes away: both its streams end, and the slots are free again.
         let stepsBefore = server.scheduler.load.steps
         long.close()
         #expect(TestServer.eventually(2) { server.scheduler.load.active == 0 && server.scheduler.load.reserved == 0 })
         #expect(server.scheduler.load.steps - stepsBefore < 100_000)
-        #expect(TestServer.eventually { Self.text(TestClient(port: server.port).request("POST", "/v1/completions", json: #"{"prompt":"ab","max_tokens":5}"#)) != nil })
-        // Connections beyond the limit get 503 at once.
+        #expect(TestServer.eventually {
+            let client = TestClient(port: server.port)
+            defer { client.close() }
+            return Self.text(client.request("POST", "/v1/completions", json: #"{"prompt":"ab","max_tokens":5}"#)) != nil
+        })
+        // Connections beyond the limit get 503 at once (counted from none open).
+        #expect(TestServer.eventually { server.openConnections == 0 })
         let open = (0..<4).map { _ in TestClient(port: server.port) }
         #expect(TestServer.eventually { server.openConnections == 4 })
         let extra = TestClient(port: server.port)

@@ -20,6 +20,8 @@ struct CompletionExchange {
     var parser: HTTPParser
     private var choices: [ChoiceText]
     private var texts: [String]
+    /// What follows a piece's text: the envelope's fields after `choices`, in sorted order.
+    private let pieceSuffix: String
     private var server: Server { handler.server }
     private var connection: Connection { handler.connection }
 
@@ -35,6 +37,8 @@ struct CompletionExchange {
         self.http10 = http10
         parser = handler.currentParser
         choices = outputs.map { _ in ChoiceText(stops: parameters.stops) }
+        pieceSuffix = #"}],"created":\#(created),"id":"# + JSONValue.string(id).encoded + #","model":"#
+            + JSONValue.string(handler.server.modelName).encoded + #","object":"text_completion"}"#
         texts = outputs.map { _ in parameters.echo ? parameters.prompt : "" }
     }
 
@@ -117,7 +121,7 @@ struct CompletionExchange {
                 let text = choices[i].append(news.characters, ended: news.ended, finish: news.finish)
                 texts[i] += text
                 if streaming {
-                    if !text.isEmpty { try sendEvent(chunk(index: i, text: text, finish: nil)) }
+                    if !text.isEmpty { try sendEvent(raw: piece(index: i, text: text)) }
                     if news.ended, let finish = news.finish { try sendEvent(chunk(index: i, text: "", finish: finish)) }
                 }
             }
@@ -138,6 +142,14 @@ struct CompletionExchange {
     private func chunk(index: Int, text: String, finish: FinishReason?) -> JSONValue {
         .object(envelope(choices: [.object(["text": .string(text), "index": .int(index), "logprobs": .null,
                                             "finish_reason": finish.map { .string($0.rawValue) } ?? .null])]))
+    }
+
+    /// A piece of choice `index`'s text as the event payload: what ``chunk(index:text:finish:)`` encodes with no
+    /// finish reason (the same keys in the same sorted order), put together from its fixed parts, so that the event
+    /// sent for every character costs an escape of the text, not a JSON object built and sorted.
+    private func piece(index: Int, text: String) -> String {
+        #"{"choices":[{"finish_reason":null,"index":\#(index),"logprobs":null,"text":"# + JSONValue.string(text).encoded
+            + pieceSuffix
     }
 
     private func sendEvent(_ value: JSONValue) throws { try sendEvent(raw: value.encoded) }
