@@ -29,15 +29,28 @@ let package = Package(
             dependencies: ["CharLSTMKernels"],
             swiftSettings: nativeCPU
         ),
+        // The HTTP server above the library: charlstm serve's HTTP/1.1 layer, OpenAI-compatible API and playground.
         .target(
             name: "CharLSTMServer",
             dependencies: ["CharLSTM"],
             swiftSettings: nativeCPU
         ),
+        // The command line above the library: options, help, the terminal, the repository's default paths, the commands.
+        .target(
+            name: "CharLSTMCommandLine",
+            dependencies: ["CharLSTM", "CharLSTMKernels", "CharLSTMServer"],
+            swiftSettings: nativeCPU
+        ),
         .executableTarget(
             name: "CharLSTMTool",
-            dependencies: ["CharLSTM", "CharLSTMServer"],
+            dependencies: ["CharLSTMCommandLine"],
             swiftSettings: nativeCPU
+        ),
+        // What both test targets use (temporary folders, child processes, FIFOs); an ordinary target that only tests import.
+        .target(
+            name: "CharLSTMTestSupport",
+            dependencies: ["CharLSTM"],
+            path: "Tests/CharLSTMTestSupport"
         ),
         .testTarget(
             name: "CharLSTMKernelsTests",
@@ -51,8 +64,13 @@ let package = Package(
         ),
         .testTarget(
             name: "CharLSTMTests",
-            dependencies: ["CharLSTM", "CharLSTMKernels"],
+            dependencies: ["CharLSTM", "CharLSTMKernels", "CharLSTMTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: nativeCPU
+        ),
+        .testTarget(
+            name: "CharLSTMCommandLineTests",
+            dependencies: ["CharLSTMCommandLine", "CharLSTM", "CharLSTMKernels", "CharLSTMTestSupport"],
             swiftSettings: nativeCPU
         ),
     ],

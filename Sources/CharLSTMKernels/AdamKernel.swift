@@ -31,3 +31,8 @@ public func adamStep(
     }
 }
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

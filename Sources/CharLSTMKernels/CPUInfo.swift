@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// What the processor running this process is: its vendor, family, model, name and instruction-set flags,
 /// and from them the vector ISA the kernels should target. Read once from /proc/cpuinfo (Linux) or sysctl
 /// (Darwin); unknown fields stay empty or 0.

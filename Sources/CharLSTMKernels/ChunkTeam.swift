@@ -1,5 +1,15 @@
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The calling thread plus `threads − 1` worker threads of its own, running one fixed job of numbered chunks
 /// again and again with little synchronisation: made for batch-1 generation, where one character is a job of a

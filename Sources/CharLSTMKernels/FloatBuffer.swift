@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A fixed-size, 64-byte aligned array of Float that is never copied behind your back.
 ///
 /// Parameters, gradients, optimizer moments and activations live in these. It is a class, so passing one

@@ -1,3 +1,14 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 // The register-blocked micro-kernels of `sgemm`, one family per vector ISA, and their cache blocking.
 //
 // Every micro-kernel computes one mr×nr tile of C from an mr-tall sliver of packed A and an nr-wide sliver

@@ -75,3 +75,8 @@ private func softmaxCrossEntropyRows(
     return (total, correct)
 }
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -52,7 +52,6 @@ public final class Server: @unchecked Sendable {
     /// Binds the address and readies the model; ``start()`` begins serving. Throws `.usage` for a bad host,
     /// `.unavailable` when the port cannot be had.
     public init(checkpoint: Checkpoint, name: String, configuration: ServerConfiguration) throws(CharLSTMError) {
-        try checkpoint.requireTextModel(for: "serving text")
         self.configuration = configuration
         modelName = name
         config = checkpoint.config
@@ -60,6 +59,16 @@ public final class Server: @unchecked Sendable {
                                         threads: configuration.threads)
         scheduler = GenerationScheduler(batch: batch)
         listener = try Listener(host: configuration.host, port: configuration.port)
+    }
+
+    /// The name a checkpoint is served under: its run folder's name for `best`/`latest.safetensors` (the
+    /// pretrained model is `pretrained`), else the file's name without `.safetensors`.
+    public static func modelName(forCheckpointAt path: String) -> String {
+        let parts = path.split(separator: "/").map(String.init)
+        guard var file = parts.last else { return "model" }
+        if (file == "best.safetensors" || file == "latest.safetensors"), parts.count >= 2 { return parts[parts.count - 2] }
+        if file.hasSuffix(".safetensors") { file.removeLast(".safetensors".count) }
+        return file.isEmpty ? "model" : file
     }
 
     /// The port listened on.

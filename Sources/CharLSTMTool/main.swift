@@ -1,5 +1,4 @@
-// The `charlstm` executable: everything lives in the CharLSTM library (and the server in CharLSTMServer); this
-// file only hands over the arguments, and the serve command.
+// The `charlstm` executable: everything lives in the CharLSTM library; this file only hands over the arguments.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -7,9 +6,8 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CharLSTM
-import CharLSTMServer
+import CharLSTMCommandLine
 
 // A closed pipe (`charlstm generate | head`) must end in EPIPE, handled as BrokenPipe, not kill the process.
 signal(SIGPIPE, SIG_IGN)
-exit(CommandLineTool.main(Array(CommandLine.arguments.dropFirst()), console: .standard(), serve: ServeCommand.run))
+exit(CommandLineTool.main(Array(CommandLine.arguments.dropFirst()), console: .standard()))

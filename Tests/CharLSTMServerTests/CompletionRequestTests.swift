@@ -104,7 +104,7 @@ import CharLSTM
         #expect(!Server.constantTimeEqual(Array("secret".utf8), Array("secreT".utf8)))
         #expect(!Server.constantTimeEqual(Array("secret".utf8), Array("secret2".utf8)))
         #expect(!Server.constantTimeEqual([], Array("s".utf8)))
-        #expect(ServeCommand.modelName("Checkpoints/pretrained/best.safetensors") == "pretrained")
-        #expect(ServeCommand.modelName("/tmp/x/my-model.safetensors") == "my-model")
+        #expect(Server.modelName(forCheckpointAt: "Checkpoints/pretrained/best.safetensors") == "pretrained")
+        #expect(Server.modelName(forCheckpointAt: "/tmp/x/my-model.safetensors") == "my-model")
     }
 }

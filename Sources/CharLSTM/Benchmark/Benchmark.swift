@@ -1,4 +1,14 @@
 import CharLSTMKernels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The standard throughput measurements behind `charlstm bench`: training and generation speed of the
 /// S, M and L configurations on a corpus, the peak resident memory of what a `train` run does (training
@@ -133,7 +143,7 @@ public enum Benchmark {
         let folder = FileManager.default.temporaryDirectory.path
         let path = "\(folder)/charlstm-bench-\(getpid()).safetensors"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationBPC: nil, bestValidationBPC: nil,
+        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationLoss: nil, bestValidationLoss: nil,
                                     elapsedSeconds: 0)
         do {
             try checkpoint.save(to: path)

@@ -4,15 +4,15 @@ import CharLSTMKernels
 public struct TrainingSummary: Equatable, Sendable {
     public var step: Int
     /// The last validation loss in bits per character, when one was measured.
-    public var validationBPC: Double?
-    public var bestValidationBPC: Double?
+    public var validationLoss: Double?
+    public var bestValidationLoss: Double?
     /// Seconds of training, over all resumes.
     public var elapsedSeconds: Double
 
-    public init(step: Int, validationBPC: Double?, bestValidationBPC: Double?, elapsedSeconds: Double) {
+    public init(step: Int, validationLoss: Double?, bestValidationLoss: Double?, elapsedSeconds: Double) {
         self.step = step
-        self.validationBPC = validationBPC
-        self.bestValidationBPC = bestValidationBPC
+        self.validationLoss = validationLoss
+        self.bestValidationLoss = bestValidationLoss
         self.elapsedSeconds = elapsedSeconds
     }
 }
@@ -22,7 +22,7 @@ extension Checkpoint {
     /// the ``summary`` a model-only checkpoint keeps; nil when neither is known (older model-only files).
     public var trainingSummary: TrainingSummary? {
         guard let t = training else { return summary }
-        return TrainingSummary(step: t.step, validationBPC: t.validationBPC, bestValidationBPC: t.bestValidationBPC,
+        return TrainingSummary(step: t.step, validationLoss: t.validationLoss, bestValidationLoss: t.bestValidationLoss,
                                elapsedSeconds: t.elapsedSeconds)
     }
 
@@ -80,8 +80,8 @@ extension Checkpoint {
         if let initialisedFrom { metadata["initialised_from"] = initialisedFrom }
         if let s = trainingSummary {
             metadata["step"] = String(s.step)
-            metadata["val_bpc"] = s.validationBPC.map { String($0) } ?? ""
-            metadata["best_val_bpc"] = s.bestValidationBPC.map { String($0) } ?? ""
+            metadata["val_bpc"] = s.validationLoss.map { String($0) } ?? ""
+            metadata["best_val_bpc"] = s.bestValidationLoss.map { String($0) } ?? ""
             metadata["elapsed_seconds"] = String(s.elapsedSeconds)
         }
         return (tensors, metadata)
@@ -118,7 +118,7 @@ extension Checkpoint {
         do {
             return try Checkpoint(reading: reader)
         } catch {
-            throw CharLSTMError(error.kind, "'\(path)': \(error.message)")
+            throw error.prefixed("'\(path)': ")
         }
     }
 

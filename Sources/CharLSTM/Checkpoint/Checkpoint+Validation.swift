@@ -1,3 +1,5 @@
+import CharLSTMKernels
+
 // A checkpoint's metadata, read and checked in one place: every field against its range (``ValueRange`` and the
 // limits written beside each setting), so that no later arithmetic on it can overflow or produce NaN. Every
 // command that reads a checkpoint (`info`, `generate`, `eval`, `inspect`, `export`, `forecast`, `train --resume`,
@@ -76,8 +78,8 @@ extension Checkpoint {
         private static func modelOnlySummary(_ meta: [String: String]) throws(CharLSTMError) -> TrainingSummary? {
             guard meta["step"] != nil else { return nil }
             return TrainingSummary(step: try ValueRange.integer(meta["step"], field: "step", in: ValueRange.counts),
-                                   validationBPC: try optionalLoss(meta, "val_bpc"),
-                                   bestValidationBPC: try optionalLoss(meta, "best_val_bpc"),
+                                   validationLoss: try optionalLoss(meta, "val_bpc"),
+                                   bestValidationLoss: try optionalLoss(meta, "best_val_bpc"),
                                    elapsedSeconds: try elapsedSeconds(meta))
         }
 
@@ -108,7 +110,7 @@ extension Checkpoint {
         let adamStep: Int
         let step: Int, epoch: Int, position: Int
         let rngState: String
-        let validationBPC: Double?, bestValidationBPC: Double?
+        let validationLoss: Double?, bestValidationLoss: Double?
         let elapsedSeconds: Double
         let streak: ValidationStreak
         let patience: Int?
@@ -149,7 +151,7 @@ extension Checkpoint {
             if let name = tj["lr_schedule"] {
                 guard let shape = name.stringValue.flatMap(LearningRateSchedule.Shape.init(rawValue:)) else {
                     throw .invalidData("training.lr_schedule is not one of "
-                        + LearningRateSchedule.Shape.allCases.map(\.rawValue).joined(separator: ", "))
+                        + "\(LearningRateSchedule.Shape.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 tc.schedule.shape = shape
             }
@@ -164,12 +166,12 @@ extension Checkpoint {
                 throw .invalidData("rng_state is missing or malformed")
             }
             rngState = rng
-            validationBPC = try Metadata.optionalLoss(meta, "val_bpc")
-            bestValidationBPC = try Metadata.optionalLoss(meta, "best_val_bpc")
+            validationLoss = try Metadata.optionalLoss(meta, "val_bpc")
+            bestValidationLoss = try Metadata.optionalLoss(meta, "best_val_bpc")
             elapsedSeconds = try Metadata.elapsedSeconds(meta)
             // Absent in checkpoints written before `--patience`: no count yet, below the best loss.
             streak = meta["validations_without_improvement"] == nil
-                ? ValidationStreak(lowest: bestValidationBPC)
+                ? ValidationStreak(lowest: bestValidationLoss)
                 : ValidationStreak(withoutImprovement: try ValueRange.integer(meta["validations_without_improvement"],
                                                                              field: "validations_without_improvement",
                                                                              in: ValueRange.counts),
@@ -181,8 +183,8 @@ extension Checkpoint {
 
         func state(m: FloatBuffer, v: FloatBuffer, h: FloatBuffer, c: FloatBuffer) -> TrainingState {
             TrainingState(config: config, step: step, epoch: epoch, position: position, rngState: rngState,
-                          adamStep: adamStep, m: m, v: v, h: h, c: c, validationBPC: validationBPC,
-                          bestValidationBPC: bestValidationBPC, elapsedSeconds: elapsedSeconds,
+                          adamStep: adamStep, m: m, v: v, h: h, c: c, validationLoss: validationLoss,
+                          bestValidationLoss: bestValidationLoss, elapsedSeconds: elapsedSeconds,
                           streak: streak, patience: patience)
         }
     }

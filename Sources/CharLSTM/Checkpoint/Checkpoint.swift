@@ -38,12 +38,12 @@ public struct Checkpoint: @unchecked Sendable {
         public var m: FloatBuffer, v: FloatBuffer
         /// Carried state [L, B, H]; `c` empty for cells without one.
         public var h: FloatBuffer, c: FloatBuffer
-        public var validationBPC: Double?
-        public var bestValidationBPC: Double?
+        public var validationLoss: Double?
+        public var bestValidationLoss: Double?
         /// Seconds of training behind this checkpoint, over all resumes.
         public var elapsedSeconds: Double
         /// What `--patience` counts, up to this checkpoint; in files written before it was recorded, no
-        /// validations without improvement below ``bestValidationBPC``.
+        /// validations without improvement below ``bestValidationLoss``.
         public var streak = ValidationStreak()
         /// The run's `--patience`, which a resumed run keeps unless given another; nil: no early stopping.
         public var patience: Int? = nil
@@ -57,12 +57,12 @@ public struct Checkpoint: @unchecked Sendable {
     }
 
     /// A training checkpoint of `trainer` now: its model, configuration and ``Trainer/snapshot()``.
-    public init(trainer: Trainer, vocabulary: Vocabulary, validationBPC: Double?, bestValidationBPC: Double?,
+    public init(trainer: Trainer, vocabulary: Vocabulary, validationLoss: Double?, bestValidationLoss: Double?,
                 elapsedSeconds: Double, streak: ValidationStreak = ValidationStreak(), patience: Int? = nil,
                 initialisedFrom: String? = nil) {
         let snapshot = trainer.snapshot()
-        var state = TrainingState(config: trainer.config, snapshot: snapshot, validationBPC: validationBPC,
-                                  bestValidationBPC: bestValidationBPC, elapsedSeconds: elapsedSeconds)
+        var state = TrainingState(config: trainer.config, snapshot: snapshot, validationLoss: validationLoss,
+                                  bestValidationLoss: bestValidationLoss, elapsedSeconds: elapsedSeconds)
         state.streak = streak
         state.patience = patience
         self.init(config: trainer.model.config, vocabulary: vocabulary, parameters: snapshot.parameters, training: state)
@@ -94,11 +94,11 @@ public struct Checkpoint: @unchecked Sendable {
 
 extension Checkpoint.TrainingState {
     /// The training state of a trainer `snapshot` (sharing its buffers), with the run's configuration and history.
-    public init(config: TrainingConfig, snapshot: Trainer.Snapshot, validationBPC: Double?, bestValidationBPC: Double?,
+    public init(config: TrainingConfig, snapshot: Trainer.Snapshot, validationLoss: Double?, bestValidationLoss: Double?,
                 elapsedSeconds: Double) {
         self.init(config: config, step: snapshot.step, epoch: snapshot.epoch, position: snapshot.position,
                   rngState: snapshot.rng.stateString, adamStep: snapshot.optimizer.step, m: snapshot.optimizer.m,
-                  v: snapshot.optimizer.v, h: snapshot.h, c: snapshot.c, validationBPC: validationBPC,
-                  bestValidationBPC: bestValidationBPC, elapsedSeconds: elapsedSeconds)
+                  v: snapshot.optimizer.v, h: snapshot.h, c: snapshot.c, validationLoss: validationLoss,
+                  bestValidationLoss: bestValidationLoss, elapsedSeconds: elapsedSeconds)
     }
 }

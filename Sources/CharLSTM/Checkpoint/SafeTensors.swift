@@ -128,7 +128,7 @@ extension SafeTensors {
         do {
             return try SafeTensors(reading: reader)
         } catch {
-            throw CharLSTMError(error.kind, "'\(path)': \(error.message)")
+            throw error.prefixed("'\(path)': ")
         }
     }
 

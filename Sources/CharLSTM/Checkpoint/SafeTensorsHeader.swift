@@ -25,7 +25,7 @@ struct SafeTensorsHeader {
     /// malformed JSON (these first), a malformed entry or metadata value, more than ``maximumTensorCount``
     /// tensors, overlapping tensors, gaps, and bytes after the last tensor.
     init(parsing bytes: [UInt8], dataCount: Int) throws(CharLSTMError) {
-        func invalid(_ message: String) -> CharLSTMError { .invalidData(message) }
+        func invalid(_ message: CharLSTMError.Message) -> CharLSTMError { .invalidData(message) }
         var metadata: [String: String] = [:]
         var entries: [Entry] = []
         // Problems inside well-formed JSON are reported after the whole text is known to be JSON.
@@ -93,7 +93,7 @@ struct SafeTensorsHeader {
 
     /// Checks one tensor entry and returns its shape and data byte range.
     private static func entry(name: String, _ entry: JSONValue, dataCount: Int) throws(CharLSTMError) -> Entry {
-        func invalid(_ message: String) -> CharLSTMError { .invalidData("tensor '\(name)': \(message)") }
+        func invalid(_ message: CharLSTMError.Message) -> CharLSTMError { .invalidData("tensor '\(name)': \(message)") }
         guard case .object(let fields) = entry else { throw invalid("header entry is not a JSON object") }
         for key in fields.keys where !["dtype", "shape", "data_offsets"].contains(key) {
             throw invalid("unknown field '\(key)'")

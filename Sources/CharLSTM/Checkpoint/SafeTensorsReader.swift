@@ -46,14 +46,14 @@ public struct SafeTensorsReader: TensorSource {
         do {
             try self.init(source: file, verifyChecksum: verifyChecksum)
         } catch {
-            throw CharLSTMError(error.kind, "'\(path)': \(error.message)")
+            throw error.prefixed("'\(path)': ")
         }
     }
 
     /// Reads and checks the header of `source`. Throws `.invalidData` for anything that is not a well-formed
     /// safetensors header of `F32` tensors.
     init(source: any ByteSource, verifyChecksum: Bool = true) throws(CharLSTMError) {
-        func invalid(_ message: String) -> CharLSTMError { .invalidData(message) }
+        func invalid(_ message: CharLSTMError.Message) -> CharLSTMError { .invalidData(message) }
         let count = source.count
         guard count > 0 else { throw invalid("the file is empty, not a safetensors checkpoint") }
         guard count >= 8 else { throw invalid("the file is too short (\(count) bytes) to be a safetensors checkpoint") }

@@ -1,3 +1,14 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// What a model does over a text, character by character: how surprised it is, what it expected, what its
 /// cells do, which cells follow simple properties of the text, and how often its gates saturate. Made by
 /// ``Checkpoint/inspect(_:named:limit:threads:)``; drawn by ``InspectionPage``, written for scripts by
@@ -58,7 +69,7 @@ public struct Inspection: Sendable {
         throw .unavailable("inspecting \(InspectionPage.grouped(n)) characters of a \(config.layers) × \(config.hidden) model "
             + "keeps \(Files.sizeText(Double((n - 1) * cells))) of cell activity, more than the "
             + "\(Files.sizeText(Double(activityByteLimit))) a report may hold: inspect at most "
-            + "\(InspectionPage.grouped(activityByteLimit / cells + 1)) characters (--max-chars)")
+            + "\(InspectionPage.grouped(activityByteLimit / cells + 1)) characters (\(setting: .maximumCharacters))")
     }
 
     /// The cell with the largest |r| over all properties, if any property varies.

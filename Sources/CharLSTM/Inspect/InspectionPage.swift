@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// An ``Inspection`` as one self-contained HTML page (`charlstm inspect`): no network, no external scripts,
 /// styles or fonts; it opens from disk in any browser.
 ///
@@ -91,13 +97,13 @@ public enum InspectionPage {
         return out
     }
 
-    static func textFacts(_ i: Inspection) -> String {
+    package static func textFacts(_ i: Inspection) -> String {
         i.isCut ? "the first \(grouped(i.text.count)) of \(grouped(i.totalCharacters)) characters (raise the cap with --max-chars)"
             : "\(grouped(i.text.count)) characters"
     }
 
     /// `+0.62`.
-    static func signed(_ r: Double) -> String { String(r, fractionDigits: 2, alwaysSigned: true) }
+    package static func signed(_ r: Double) -> String { String(r, fractionDigits: 2, alwaysSigned: true) }
 
     static func foundCells(_ i: Inspection) -> String {
         var rows = ""

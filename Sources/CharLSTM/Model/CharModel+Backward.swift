@@ -6,7 +6,7 @@ extension CharModel {
     /// taken in pieces of streams, see ``Workspace/streamsPerPass(config:sequenceLength:batchSize:)``). The
     /// gradient is cut at the carried-in state (truncated BPTT). Each layer's gates are overwritten by their
     /// gradients. O(T·B·L·G·H²), no allocation.
-    public func backward(_ batch: TokenBatch, workspace ws: Workspace, accumulate: Bool = false) {
+    func backward(_ batch: TokenBatch, workspace ws: Workspace, accumulate: Bool = false) {
         batch.inputs.withUnsafeBufferPointer { tokens in
             backpropagate(first: .tokens(tokens.baseAddress!), steps: batch.sequenceLength, batch: batch.batchSize,
                           workspace: ws, accumulate: accumulate)

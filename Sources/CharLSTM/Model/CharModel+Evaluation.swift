@@ -10,7 +10,7 @@ extension CharModel {
     ///
     /// An `observer` sees each layer's activations and each row's logits and loss as they are made (see
     /// ``ForwardObserver``); the numbers are the same with or without one.
-    public func evaluate(_ batch: TokenBatch, state: RecurrentState, workspace ws: InferenceWorkspace,
+    func evaluate(_ batch: TokenBatch, state: RecurrentState, workspace ws: InferenceWorkspace,
                          observer: (any ForwardObserver)? = nil) -> ForwardResult {
         let V = config.vocabularySize
         var total = ForwardResult.zero
@@ -84,7 +84,7 @@ extension CharModel {
     /// streams, or shorter chunks, when the text is short (``evaluationShape(characters:batchSize:sequenceLength:)``).
     /// `workspace` is used when it fits that shape, else one is allocated. Throws `.io` when the file behind
     /// the text changed since it was scanned. O(n·L·G·H²).
-    public func evaluateStreams(_ text: TextSlice, batchSize: Int, sequenceLength: Int,
+    func evaluateStreams(_ text: TextSlice, batchSize: Int, sequenceLength: Int,
                                 workspace: InferenceWorkspace? = nil) throws(CharLSTMError) -> ForwardResult {
         guard let (B, T) = Self.evaluationShape(characters: text.count, batchSize: batchSize, sequenceLength: sequenceLength),
               let streams = try? BatchStreams(text: text, batchSize: B, sequenceLength: T) else { return .zero }
@@ -106,7 +106,7 @@ extension CharModel {
     ///
     /// An `observer` sees every step's activations, logits and loss in text order (see ``ForwardObserver``);
     /// the result is the same, bit for bit.
-    public func evaluateContinuous(_ text: [Int32], chunk: Int = 256, observer: (any ForwardObserver)? = nil) -> ForwardResult {
+    func evaluateContinuous(_ text: [Int32], chunk: Int = 256, observer: (any ForwardObserver)? = nil) -> ForwardResult {
         do {
             return try evaluateContinuous(TokenText(tokens: text).whole, chunk: chunk, observer: observer)
         } catch {
@@ -117,7 +117,7 @@ extension CharModel {
     /// ``evaluateContinuous(_:chunk:observer:)`` of a text read as it goes (a file is streamed through a 64 KiB
     /// buffer: memory independent of n). `progress` is called after each chunk with the characters predicted so far.
     /// Throws `.io` when the file behind the text changed since it was scanned. O(n·L·G·H²).
-    public func evaluateContinuous(_ text: TextSlice, chunk: Int = 256, observer: (any ForwardObserver)? = nil,
+    func evaluateContinuous(_ text: TextSlice, chunk: Int = 256, observer: (any ForwardObserver)? = nil,
                                    progress: ((Int) -> Void)? = nil) throws(CharLSTMError) -> ForwardResult {
         var total = ForwardResult.zero
         guard text.count >= 2 else { return total }

@@ -2,18 +2,18 @@ import CharLSTMKernels
 
 extension CharModel {
     /// Result of a forward pass: summed loss in nats over the T·B predictions, and how many ranked the target first.
-    public struct ForwardResult: Sendable {
-        public var nats: Double
-        public var correct: Int
-        public var count: Int
-        public var meanNats: Double { nats / Double(max(count, 1)) }
-        public var bitsPerCharacter: Double { meanNats / 0.693_147_180_559_945_3 }
+    struct ForwardResult: Sendable {
+        var nats: Double
+        var correct: Int
+        var count: Int
+        var meanNats: Double { nats / Double(max(count, 1)) }
+        var bitsPerCharacter: Double { meanNats / 0.693_147_180_559_945_3 }
 
         /// Nothing measured yet.
-        public static let zero = ForwardResult(nats: 0, correct: 0, count: 0)
+        static let zero = ForwardResult(nats: 0, correct: 0, count: 0)
 
         /// Adds `other`'s counts to these (nats summed in call order).
-        public mutating func add(_ other: ForwardResult) {
+        mutating func add(_ other: ForwardResult) {
             nats += other.nats
             correct += other.correct
             count += other.count
@@ -29,7 +29,7 @@ extension CharModel {
     /// Without it, this evaluates (dropout off); ``evaluate(_:state:workspace:)`` does the same with far less
     /// memory. O(T·B·L·G·H²), no allocation.
     @discardableResult
-    public func forward(_ batch: TokenBatch, state: RecurrentState, workspace ws: Workspace,
+    func forward(_ batch: TokenBatch, state: RecurrentState, workspace ws: Workspace,
                         training: Bool, dropout rng: inout RandomGenerator, gradientRows: Int? = nil) -> ForwardResult {
         let T = batch.sequenceLength, B = batch.batchSize, TB = T * B, V = config.vocabularySize
         precondition(ws.sequenceLength == T && ws.batchSize == B && state.batch == B, "workspace does not fit the batch")

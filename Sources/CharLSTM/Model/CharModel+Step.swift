@@ -1,4 +1,9 @@
 import CharLSTMKernels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Runs a model one character at a time (batch 1) with carried state: the engine of generation.
 ///

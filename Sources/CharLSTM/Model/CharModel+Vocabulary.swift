@@ -2,6 +2,16 @@
 @_spi(_Unicode) import Swift  // String._nfd: the standard library's canonical decomposition
 #endif
 import CharLSTMKernels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// How a model's vocabulary grows to cover a new corpus: the characters it adds, where every known character
 /// moves (the vocabulary stays in ascending order), and how each new character's rows start.

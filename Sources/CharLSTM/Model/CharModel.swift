@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CharLSTMKernels
 
 /// A character-level language model: one-hot input → stacked recurrent layers → dropout → linear decoder.

@@ -13,7 +13,7 @@ public struct ModelConfig: Equatable, Sendable {
     /// How many hidden units a layer may have: 1…8192.
     public static let hiddenRange = 1...8192
     /// The dropout probabilities allowed: [0, 1), also once rounded to a `Float` (``validate()`` checks that).
-    static let dropoutInterval = RealInterval.closedOpen(0, 1)
+    public static let dropoutInterval = RealInterval.closedOpen(0, 1)
 
     public init(cell: CellKind = .lstm, vocabularySize: Int, hidden: Int, layers: Int, dropout: Float = 0) {
         self.cell = cell

@@ -1,19 +1,19 @@
 /// One training batch: B streams × T steps of input indices and the target indices one character later,
 /// time-major (`inputs[t * B + b]`).
-public struct TokenBatch: Sendable {
-    public let sequenceLength: Int
-    public let batchSize: Int
-    public var inputs: [Int32]
-    public var targets: [Int32]
+struct TokenBatch: Sendable {
+    let sequenceLength: Int
+    let batchSize: Int
+    var inputs: [Int32]
+    var targets: [Int32]
 
-    public init(sequenceLength: Int, batchSize: Int) {
+    init(sequenceLength: Int, batchSize: Int) {
         self.sequenceLength = sequenceLength
         self.batchSize = batchSize
         inputs = .init(repeating: 0, count: sequenceLength * batchSize)
         targets = inputs
     }
 
-    public init(sequenceLength: Int, batchSize: Int, inputs: [Int32], targets: [Int32]) {
+    init(sequenceLength: Int, batchSize: Int, inputs: [Int32], targets: [Int32]) {
         precondition(inputs.count == sequenceLength * batchSize && targets.count == inputs.count)
         self.sequenceLength = sequenceLength
         self.batchSize = batchSize

@@ -10,9 +10,9 @@ import CharLSTMKernels
 /// recomputed where they are read: elementwise work, small next to the matrix products. The buffers
 /// and their sizes are one list, ``plan(config:sequenceLength:batchSize:)``, which both allocates them and
 /// counts their memory. For evaluation, ``InferenceWorkspace`` needs a small fraction of this.
-public final class Workspace: @unchecked Sendable {
-    public let sequenceLength: Int
-    public let batchSize: Int
+final class Workspace: @unchecked Sendable {
+    let sequenceLength: Int
+    let batchSize: Int
     let config: ModelConfig
     private let buffers: BufferSet<Role>
 
@@ -81,7 +81,7 @@ public final class Workspace: @unchecked Sendable {
     }
 
     /// Bytes the buffers of a [T, B] workspace take. O(1).
-    public static func bytesNeeded(config: ModelConfig, sequenceLength T: Int, batchSize B: Int) -> Int {
+    static func bytesNeeded(config: ModelConfig, sequenceLength T: Int, batchSize B: Int) -> Int {
         BufferSet.bytes(plan(config: config, sequenceLength: T, batchSize: B))
     }
 
@@ -91,7 +91,7 @@ public final class Workspace: @unchecked Sendable {
     /// (the per-step recurrent products of 16 rows per thread run as fast as those of 32) and gives the same
     /// gradient up to rounding, with a fraction of the memory: config M (2×512, 100×64) 85 MB instead of
     /// 169 MB. Depends only on the shapes, so a run is the same whatever the thread count. O(B).
-    public static func streamsPerPass(config: ModelConfig, sequenceLength T: Int, batchSize B: Int) -> Int {
+    static func streamsPerPass(config: ModelConfig, sequenceLength T: Int, batchSize B: Int) -> Int {
         var streams = B
         for pieces in stride(from: 2, through: B, by: 1) where B % pieces == 0 {
             guard bytesNeeded(config: config, sequenceLength: T, batchSize: streams) > passBudget,
@@ -102,11 +102,11 @@ public final class Workspace: @unchecked Sendable {
     }
 
     /// Workspace size above which a batch is taken in pieces (``streamsPerPass(config:sequenceLength:batchSize:)``).
-    public static let passBudget = 64 << 20
+    static let passBudget = 64 << 20
     /// Fewest streams a piece of a batch keeps.
-    public static let minimumStreamsPerPass = 32
+    static let minimumStreamsPerPass = 32
 
-    public init(config: ModelConfig, sequenceLength T: Int, batchSize B: Int) {
+    init(config: ModelConfig, sequenceLength T: Int, batchSize B: Int) {
         self.config = config
         sequenceLength = T
         batchSize = B

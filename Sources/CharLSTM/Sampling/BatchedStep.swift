@@ -1,4 +1,9 @@
 import CharLSTMKernels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// One character for each of up to ``capacity`` streams at once: the engine of ``GenerationBatch``.
 ///

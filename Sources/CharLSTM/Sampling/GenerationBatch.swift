@@ -1,3 +1,5 @@
+import CharLSTMKernels
+
 /// What one stream of a ``GenerationBatch`` generates: its prime, how it samples, and when it ends.
 public struct GenerationRequest: Sendable, Equatable {
     /// Text the model reads first (not part of the generated text); may be empty (the zero state).
@@ -110,7 +112,7 @@ public final class GenerationBatch: @unchecked Sendable {
     /// not know (as ``TextGenerator/prime(_:)``), and `.busy` when ``capacity`` streams are running. O(prime + L·H + V).
     public func add(_ request: GenerationRequest) throws(CharLSTMError) -> StreamID {
         let missing = vocabulary.missingCharacters(in: request.prime.unicodeScalars)
-        guard missing.isEmpty else { throw .usage(Vocabulary.lacking(missing, in: "the prime text")) }
+        guard missing.isEmpty else { throw .usage(.init(Vocabulary.lacking(missing, in: "the prime text"))) }
         guard streams.count < capacity else { throw .busy("all \(capacity) generation streams are in use") }
         let id = StreamID(value: nextID)
         nextID += 1

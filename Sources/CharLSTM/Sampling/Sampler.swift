@@ -1,3 +1,14 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 // How a next character is chosen from the model's logits ℓ₀ … ℓₙ₋₁:
 //
 //     T = 0:   argmax ℓᵢ (ties → lowest index)

@@ -35,11 +35,13 @@ public final class TextGenerator: Sequence, IteratorProtocol, @unchecked Sendabl
     /// The last `stopScalars.count` generated characters.
     private var tail: [Unicode.Scalar] = []
 
-    /// A generator over `model`, whose vocabulary is `vocabulary`. Throws `.usage` for a negative `length` or an
-    /// empty `stop`.
+    /// A generator over `model`, whose vocabulary is `vocabulary`. Throws `.usage` for a model and vocabulary of
+    /// different sizes, a negative `length` or an empty `stop`.
     public init(model: CharModel, vocabulary: Vocabulary, sampler: Sampler, seed: UInt64? = nil, length: Int? = nil,
                 stop: String? = nil) throws(CharLSTMError) {
-        precondition(model.config.vocabularySize == vocabulary.count, "model and vocabulary disagree")
+        guard model.config.vocabularySize == vocabulary.count else {
+            throw .usage("the model reads \(model.config.vocabularySize) characters, the vocabulary holds \(vocabulary.count)")
+        }
         if let length, length < 0 { throw .usage("length must be at least 0, got \(length)") }
         if stop?.isEmpty == true { throw .usage("the stop text must not be empty") }
         self.vocabulary = vocabulary
@@ -69,7 +71,7 @@ public final class TextGenerator: Sequence, IteratorProtocol, @unchecked Sendabl
     /// `.usage`, naming them, for characters the vocabulary lacks, before reading anything. O(n) steps.
     public func prime(_ text: String) throws(CharLSTMError) {
         let missing = vocabulary.missingCharacters(in: text.unicodeScalars)
-        guard missing.isEmpty else { throw .usage(Vocabulary.lacking(missing, in: "the prime text")) }
+        guard missing.isEmpty else { throw .usage(.init(Vocabulary.lacking(missing, in: "the prime text"))) }
         for s in text.unicodeScalars { feed(vocabulary.index(of: s)!) }
     }
 

@@ -49,7 +49,7 @@ extension CharModel {
     /// from `rng`) and the predictions are replaced by ∂(mean squared error)/∂predictions for
     /// ``backward(_:workspace:)-(SeriesBatch,_)``. O(T·B·L·G·H²), no allocation.
     @discardableResult
-    public func forward(_ batch: SeriesBatch, state: RecurrentState, workspace ws: Workspace,
+    func forward(_ batch: SeriesBatch, state: RecurrentState, workspace ws: Workspace,
                         training: Bool, dropout rng: inout RandomGenerator) -> SeriesLoss {
         let T = batch.sequenceLength, B = batch.batchSize, F = config.vocabularySize, n = T * B * F
         precondition(batch.width == F && ws.sequenceLength == T && ws.batchSize == B && state.batch == B,
@@ -75,7 +75,7 @@ extension CharModel {
 
     /// Backpropagation through time over the batch of the preceding training forward: overwrites ``gradients``
     /// with ∂(mean squared error)/∂parameters, the gradient cut at the carried-in state. O(T·B·L·G·H²).
-    public func backward(_ batch: SeriesBatch, workspace ws: Workspace) {
+    func backward(_ batch: SeriesBatch, workspace ws: Workspace) {
         batch.inputs.withUnsafeBufferPointer { x in
             backpropagate(first: .values(x.baseAddress!), steps: batch.sequenceLength, batch: batch.batchSize, workspace: ws)
         }

@@ -1,14 +1,14 @@
 /// One training batch of a series model: B streams × T steps of input rows of F standardised values and the
 /// target rows one step later, time-major (`inputs[(t * B + b) * F + j]`).
-public struct SeriesBatch: Sendable {
-    public let sequenceLength: Int
-    public let batchSize: Int
+struct SeriesBatch: Sendable {
+    let sequenceLength: Int
+    let batchSize: Int
     /// Values per row, F: the columns the model reads.
-    public let width: Int
-    public var inputs: [Float]
-    public var targets: [Float]
+    let width: Int
+    var inputs: [Float]
+    var targets: [Float]
 
-    public init(sequenceLength: Int, batchSize: Int, width: Int) {
+    init(sequenceLength: Int, batchSize: Int, width: Int) {
         self.sequenceLength = sequenceLength
         self.batchSize = batchSize
         self.width = width
@@ -20,27 +20,27 @@ public struct SeriesBatch: Sendable {
 /// Cuts a standardised series of n rows into B parallel streams for truncated BPTT, as ``BatchStreams`` does
 /// a text: stream b reads rows [b·S, b·S + S) with S = (n − 1) / B as inputs and the rows one step later as
 /// targets, and batch p takes steps [p·T, p·T + T) of every stream, so that the carried state stays meaningful.
-public struct SeriesStreams: Sendable {
+struct SeriesStreams: Sendable {
     /// The rows, row-major [n, width].
-    public let values: [Float]
-    public let width: Int
-    public let batchSize: Int
-    public let sequenceLength: Int
+    let values: [Float]
+    let width: Int
+    let batchSize: Int
+    let sequenceLength: Int
     /// Rows per stream, S.
-    public let streamLength: Int
+    let streamLength: Int
     /// Batches per epoch, S / T.
-    public let batchesPerEpoch: Int
+    let batchesPerEpoch: Int
 
     /// Rows a series needs for one batch of B streams × T steps: B·T inputs, and one more row for the last target.
-    public static func rowsNeeded(batchSize: Int, sequenceLength: Int) -> Int { batchSize * sequenceLength + 1 }
+    static func rowsNeeded(batchSize: Int, sequenceLength: Int) -> Int { batchSize * sequenceLength + 1 }
 
     /// Throws `.invalidData`, saying how many values are needed, when the series is too short for one batch.
-    public init(values: [Float], width: Int, batchSize: Int, sequenceLength: Int) throws(CharLSTMError) {
+    init(values: [Float], width: Int, batchSize: Int, sequenceLength: Int) throws(CharLSTMError) {
         let n = values.count / width, needed = Self.rowsNeeded(batchSize: batchSize, sequenceLength: sequenceLength)
         guard n >= needed else {
             throw .invalidData("the training part of the series has \(n) values, but one batch of \(batchSize) streams × "
-                + "\(sequenceLength) steps needs \(needed): use a longer series, a smaller --val-fraction, "
-                + "or lower --batch-size / --seq-length")
+                + "\(sequenceLength) steps needs \(needed): use a longer series, a smaller \(setting: .validationFraction), "
+                + "or lower \(setting: .batchSize) / \(setting: .sequenceLength)")
         }
         self.values = values
         self.width = width
@@ -51,7 +51,7 @@ public struct SeriesStreams: Sendable {
     }
 
     /// Fills `batch` (T × B × width) with batch number `p` of the epoch. O(T·B·F).
-    public func fill(_ batch: inout SeriesBatch, position p: Int) {
+    func fill(_ batch: inout SeriesBatch, position p: Int) {
         precondition(p >= 0 && p < batchesPerEpoch && batch.batchSize == batchSize && batch.sequenceLength == sequenceLength
             && batch.width == width)
         let B = batchSize, F = width

@@ -14,12 +14,22 @@ public struct SeriesForecaster: Sendable {
         model = checkpoint.makeModel(threads: threads)
     }
 
+    /// Throws `.usage` unless `table` holds the model's columns, in its order, and more than `rows` rows.
+    private func check(_ table: SeriesTable, moreThan rows: Int) throws(CharLSTMError) {
+        guard table.columns == scaling.columns else {
+            throw .usage("the table's columns (\(table.columns.joined(separator: ", "))) are not the model's "
+                + "(\(scaling.columns.joined(separator: ", ")))")
+        }
+        guard table.count > rows else { throw .usage("the table has \(table.count) rows, more than \(rows) are needed") }
+    }
+
     /// Reads the history `table` (the model's columns; more than ``SeriesScaling/lag`` rows) and calls
     /// `emit(k, value)` for forecast steps k = 1…`steps` with the predicted series value in its units, as each is
-    /// made. O((n + steps)·L·G·H²).
-    public func forecast(_ table: SeriesTable, steps: Int, emit: (Int, Double) throws -> Void) rethrows {
+    /// made. Throws `.usage` for another table or a negative `steps`, and what `emit` throws. O((n + steps)·L·G·H²).
+    public func forecast(_ table: SeriesTable, steps: Int, emit: (Int, Double) throws -> Void) throws {
         let F = scaling.columns.count, lag = scaling.lag
-        precondition(table.columns == scaling.columns && table.count > lag && steps >= 0)
+        try check(table, moreThan: lag)
+        guard steps >= 0 else { throw CharLSTMError.usage("steps must be at least 0, got \(steps)") }
         let history = scaling.standardize(table)
         let state = RecurrentState(config: model.config, batch: 1)
         let ws = InferenceWorkspace(config: model.config, batchSize: 1)
@@ -47,20 +57,29 @@ public struct SeriesForecaster: Sendable {
         }
     }
 
-    /// The forecast as an array, in the series' units.
-    public func forecast(_ table: SeriesTable, steps: Int) -> [Double] {
+    /// The forecast as an array, in the series' units. Throws as ``forecast(_:steps:emit:)`` does.
+    public func forecast(_ table: SeriesTable, steps: Int) throws(CharLSTMError) -> [Double] {
         var values: [Double] = []
-        forecast(table, steps: steps) { _, v in values.append(v) }
+        do {
+            try forecast(table, steps: steps) { _, v in values.append(v) }
+        } catch let error as CharLSTMError {
+            throw error
+        } catch {
+            preconditionFailure("appending to an array throws nothing")
+        }
         return values
     }
 
     /// One-step-ahead errors over `table` after reading its first `warmup` values (more than ``SeriesScaling/lag``):
     /// each value from row `warmup`
     /// on is predicted from the values before it, and compared with the naive forecast (the previous value) and,
-    /// with a `season`, the seasonal-naive forecast (the value one season before). O(n·L·G·H²).
-    public func evaluate(_ table: SeriesTable, warmup: Int, season: Int? = nil) -> SeriesEvaluation {
+    /// with a `season`, the seasonal-naive forecast (the value one season before). Throws `.usage` for another
+    /// table, a `warmup` of at most the lag or not below the table's rows, or a `season` below 1. O(n·L·G·H²).
+    public func evaluate(_ table: SeriesTable, warmup: Int, season: Int? = nil) throws(CharLSTMError) -> SeriesEvaluation {
         let F = scaling.columns.count, n = table.count, lag = scaling.lag
-        precondition(table.columns == scaling.columns && warmup > lag && warmup < n)
+        try check(table, moreThan: warmup)
+        guard warmup > lag else { throw .usage("the warm-up must be longer than the differencing lag \(lag), got \(warmup)") }
+        if let season, season < 1 { throw .usage("the season must be at least 1, got \(season)") }
         // Prediction i forecasts model row i + 1, which stands for table row i + 1 + lag.
         let predictions = SeriesPass.oneStepAhead(model: model, rows: scaling.standardize(table))
         var model = ErrorSums(), naive = ErrorSums(), seasonal = ErrorSums()

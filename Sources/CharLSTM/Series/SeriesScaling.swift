@@ -88,19 +88,20 @@ extension Checkpoint {
     /// Whether this checkpoint holds a series model (``series`` is set) rather than a character model.
     public var isSeriesModel: Bool { series != nil }
 
-    /// Throws `.conflict` when this is a series model, which a text command (`what`, e.g. "generate") cannot use.
-    public func requireTextModel(for what: String) throws(CharLSTMError) {
+    /// Throws `.conflict` (reason ``CharLSTMError/Reason/wrongModelKind(found:needed:)``) when this is a series
+    /// model, which `what` (e.g. "generating text") cannot use.
+    func requireTextModel(for what: String) throws(CharLSTMError) {
         guard let series else { return }
-        throw .conflict("this checkpoint holds a series model (column '\(series.target)'), not a text model: "
-            + "\(what) needs a model trained on text; use 'charlstm forecast' or 'charlstm eval SERIES.csv' with it")
+        throw CharLSTMError(.conflict, "this checkpoint holds a series model (column '\(series.target)'), not a text model: "
+            + "\(what) needs a model trained on text", reason: .wrongModelKind(found: .series, needed: .text))
     }
 
-    /// The series facts of a series model; throws `.conflict` for a text model, which a series command (`what`)
-    /// cannot use.
-    public func requireSeriesModel(for what: String) throws(CharLSTMError) -> SeriesScaling {
+    /// The series facts of a series model; throws `.conflict` (reason
+    /// ``CharLSTMError/Reason/wrongModelKind(found:needed:)``) for a text model, which `what` cannot use.
+    func requireSeriesModel(for what: String) throws(CharLSTMError) -> SeriesScaling {
         guard let series else {
-            throw .conflict("this checkpoint holds a text model, not a series model: \(what) needs a model trained with "
-                + "'charlstm train SERIES.csv --column NAME'")
+            throw CharLSTMError(.conflict, "this checkpoint holds a text model, not a series model: \(what) needs a model trained "
+                + "on a series", reason: .wrongModelKind(found: .text, needed: .series))
         }
         return series
     }

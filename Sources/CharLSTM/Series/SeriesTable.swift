@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Numeric columns read from a CSV file with a header row: the series a series model trains on, forecasts or
 /// is evaluated on.
 ///
@@ -59,7 +65,7 @@ public struct SeriesTable: Equatable, Sendable {
         do {
             return try parse(bytes, columns: columns, gaps: gaps)
         } catch {
-            throw CharLSTMError(error.kind, "'\(path)' \(error.message)")
+            throw error.prefixed("'\(path)' ")
         }
     }
 
@@ -116,7 +122,7 @@ public struct SeriesTable: Equatable, Sendable {
                 } else if Self.isMissing(field) {
                     guard gaps == .interpolate else {
                         throw .invalidData("line \(reader.line), column \(shown[c]) has no value"
-                            + (field.isEmpty ? "" : " (\(ValueRange.quoted(field, quote: "'")))") + ": fill it in, or give --interpolate to fill gaps linearly")
+                            + (field.isEmpty ? "" : " (\(ValueRange.quoted(field, quote: "'")))") + ": fill it in, or give \(setting: .gaps) to fill gaps linearly")
                     }
                     gapCount += 1
                     values.append(.nan)

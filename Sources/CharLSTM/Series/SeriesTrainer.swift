@@ -10,17 +10,17 @@ public final class SeriesTrainer: RecurrentTrainer, @unchecked Sendable {
     public let optimizer: Adam
     public let state: RecurrentState
     public var config: TrainingConfig
-    public let streams: SeriesStreams
+    let streams: SeriesStreams
     /// The held-out end of the series, predicted one step ahead after a warm-up on the end of the training part.
     public let validation: SeriesHoldout
     /// Optimizer steps done.
-    public var step: Int = 0
+    public internal(set) var step: Int = 0
     /// Completed epochs.
-    public var epoch: Int = 0
+    public internal(set) var epoch: Int = 0
     /// Next batch within the epoch, 0..<batchesPerEpoch.
-    public var position: Int = 0
+    public internal(set) var position: Int = 0
     /// Draws the dropout masks.
-    public var rng: RandomGenerator
+    var rng: RandomGenerator
     private var batch: SeriesBatch
     private let workspace: Workspace
     private let validationWorkspace: InferenceWorkspace
@@ -57,15 +57,29 @@ public final class SeriesTrainer: RecurrentTrainer, @unchecked Sendable {
 
     public var batchesPerEpoch: Int { streams.batchesPerEpoch }
 
-    /// The learning rate the next step uses.
-    public var currentLearningRate: Float { config.learningRate(completedEpochs: epoch) }
+    /// Bytes a trainer for a model of `config` with `training`'s batch shape allocates beyond the series:
+    /// parameters, gradients, both Adam moments, the training workspace (the whole batch in one pass) and the
+    /// one-stream validation workspace. O(1).
+    static func bytesNeeded(config: ModelConfig, training: TrainingConfig) -> Int {
+        let parameters = BufferSize.product(BufferSize.floats(ParameterLayout(config).totalCount).bytes, 4)
+        return BufferSize.sum(parameters, BufferSize.sum(
+            Workspace.bytesNeeded(config: config, sequenceLength: training.sequenceLength, batchSize: training.batchSize),
+            InferenceWorkspace.bytesNeeded(config: config, batchSize: 1)))
+    }
 
-    /// One optimizer step on the next batch. Allocates nothing. O(T·B·L·G·H²).
+    /// The learning rate the next step uses when `progress` of the budget is spent (`nil`: a budget without end):
+    /// the schedule of ``TrainingConfig`` (constant by default for a series, see ``SeriesDefaults``).
+    public func learningRate(progress: Double?) -> Float {
+        config.learningRate(stepsDone: step, completedEpochs: epoch, progress: progress)
+    }
+
+    /// One optimizer step on the next batch, at the learning rate for `progress` of the budget spent. Allocates
+    /// nothing. O(T·B·L·G·H²).
     @discardableResult
-    public func trainStep() -> StepResult {
+    func trainStep(progress: Double? = nil) -> StepResult {
         if position == 0 { state.reset() }
         streams.fill(&batch, position: position)
-        let lr = currentLearningRate
+        let lr = learningRate(progress: progress)
         let loss = model.forward(batch, state: state, workspace: workspace, training: true, dropout: &rng)
         model.backward(batch, workspace: workspace)
         let norm = applyUpdate(learningRate: lr)

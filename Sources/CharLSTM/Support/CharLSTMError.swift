@@ -3,6 +3,11 @@
 /// Every failure the library can meet (a bad option, an unreadable corpus, a damaged checkpoint, a full disk)
 /// is thrown as a `CharLSTMError`. The library never prints and never exits: the entry point prints
 /// `error: <message>` on stderr and exits with ``exitCode`` (the BSD `sysexits.h` codes, all below 128).
+///
+/// A message states facts. Where it names a setting (one to lower, or one that conflicts with a checkpoint) it names
+/// it as a ``Setting``: ``message`` spells it as the library's property (`batchSize`), and a front end spells it its
+/// own way with ``message(naming:)`` (the command line: `--batch-size`). ``reason`` says, for the failures a front
+/// end may want to answer with advice of its own, what was found.
 public struct CharLSTMError: Error, Equatable, CustomStringConvertible, Sendable {
     /// What kind of failure this is; it decides the exit code.
     public enum Kind: Equatable, Sendable {
@@ -26,16 +31,42 @@ public struct CharLSTMError: Error, Equatable, CustomStringConvertible, Sendable
         case diverged
     }
 
-    public let kind: Kind
-    /// One line, without the `error: ` prefix.
-    public let message: String
-
-    public init(_ kind: Kind, _ message: String) {
-        self.kind = kind
-        self.message = message
+    /// A failure a front end may answer with advice of its own (the command line names the command to use).
+    public enum Reason: Equatable, Sendable {
+        /// The checkpoint holds a model of another kind than the operation needs.
+        case wrongModelKind(found: ModelKind, needed: ModelKind)
     }
 
+    public let kind: Kind
+    /// The message, its settings marked (see ``Message``).
+    let text: Message
+    /// What was found, for the failures that have a structured form; nil for the others.
+    public let reason: Reason?
+
+    public init(_ kind: Kind, _ message: Message, reason: Reason? = nil) {
+        self.kind = kind
+        text = message
+        self.reason = reason
+    }
+
+    /// One line, without the `error: ` prefix, settings named as the library's properties (``Setting/name``).
+    public var message: String { text.rendered { $0.name } }
+
+    /// The message with every setting it names spelled by `name` (e.g. as a command-line flag).
+    public func message(naming name: (Setting) -> String) -> String { text.rendered(name) }
+
     public var description: String { message }
+
+    /// Errors are equal when they are of one kind, read the same (settings named by the library) and give one reason.
+    public static func == (a: CharLSTMError, b: CharLSTMError) -> Bool {
+        a.kind == b.kind && a.message == b.message && a.reason == b.reason
+    }
+
+    /// This error with `suffix` after its message (e.g. what was kept when a save failed).
+    func adding(_ suffix: Message) -> CharLSTMError { CharLSTMError(kind, text + suffix, reason: reason) }
+
+    /// This error with `prefix` before its message (e.g. the file it concerns).
+    func prefixed(_ prefix: Message) -> CharLSTMError { CharLSTMError(kind, prefix + text, reason: reason) }
 
     /// The process exit code for this error (sysexits.h), always in 64...78.
     public var exitCode: Int32 {
@@ -52,12 +83,83 @@ public struct CharLSTMError: Error, Equatable, CustomStringConvertible, Sendable
         }
     }
 
-    public static func usage(_ message: String) -> CharLSTMError { .init(.usage, message) }
-    public static func invalidData(_ message: String) -> CharLSTMError { .init(.invalidData, message) }
-    public static func noInput(_ message: String) -> CharLSTMError { .init(.noInput, message) }
-    public static func cannotCreate(_ message: String) -> CharLSTMError { .init(.cannotCreate, message) }
-    public static func io(_ message: String) -> CharLSTMError { .init(.io, message) }
-    public static func conflict(_ message: String) -> CharLSTMError { .init(.conflict, message) }
-    public static func unavailable(_ message: String) -> CharLSTMError { .init(.unavailable, message) }
-    public static func busy(_ message: String) -> CharLSTMError { .init(.busy, message) }
+    public static func usage(_ message: Message) -> CharLSTMError { .init(.usage, message) }
+    public static func invalidData(_ message: Message) -> CharLSTMError { .init(.invalidData, message) }
+    public static func noInput(_ message: Message) -> CharLSTMError { .init(.noInput, message) }
+    public static func cannotCreate(_ message: Message) -> CharLSTMError { .init(.cannotCreate, message) }
+    public static func io(_ message: Message) -> CharLSTMError { .init(.io, message) }
+    public static func conflict(_ message: Message) -> CharLSTMError { .init(.conflict, message) }
+    public static func unavailable(_ message: Message) -> CharLSTMError { .init(.unavailable, message) }
+    public static func busy(_ message: Message) -> CharLSTMError { .init(.busy, message) }
+}
+
+extension CharLSTMError {
+    /// A message whose settings are marked, so that each front end can name them its own way: written as a string
+    /// literal, with `\(setting: .batchSize)` where it names a setting and `\(error)` where it quotes another error.
+    public struct Message: Equatable, Sendable, ExpressibleByStringInterpolation {
+        /// Text, and settings between the marks `\u{1}` and `\u{2}` (characters no message holds otherwise).
+        private var marked: String
+
+        public init(stringLiteral value: String) { marked = Self.unmarked(value) }
+
+        public init(stringInterpolation: Interpolation) { marked = stringInterpolation.marked }
+
+        /// Plain text, as it is.
+        public init(_ text: String) { marked = Self.unmarked(text) }
+
+        public struct Interpolation: StringInterpolationProtocol {
+            var marked = ""
+            public init(literalCapacity: Int, interpolationCount: Int) { marked.reserveCapacity(literalCapacity) }
+            public mutating func appendLiteral(_ literal: String) { marked += unmarked(literal) }
+            public mutating func appendInterpolation<T>(_ value: T) { marked += unmarked("\(value)") }
+            /// A setting, named by whoever renders the message.
+            public mutating func appendInterpolation(setting: Setting) { marked += "\u{1}\(setting.rawValue)\u{2}" }
+            /// Another error's message, its settings still marked.
+            public mutating func appendInterpolation(_ error: CharLSTMError) { marked += error.text.marked }
+            /// A message made elsewhere (a list of settings), its settings still marked.
+            public mutating func appendInterpolation(_ message: Message) { marked += message.marked }
+            private func unmarked(_ text: String) -> String { Message.unmarked(text) }
+        }
+
+        /// The text with every setting named by `name`. O(length).
+        func rendered(_ name: (Setting) -> String) -> String {
+            guard marked.contains("\u{1}") else { return marked }
+            var out = "", rest = marked[...]
+            while let open = rest.firstIndex(of: "\u{1}"), let close = rest[open...].firstIndex(of: "\u{2}") {
+                out += rest[..<open]
+                let raw = String(rest[rest.index(after: open)..<close])
+                out += Setting(rawValue: raw).map(name) ?? raw
+                rest = rest[rest.index(after: close)...]
+            }
+            return out + rest
+        }
+
+        /// `a` followed by `b`.
+        public static func + (a: Message, b: Message) -> Message {
+            var joined = a
+            joined.marked += b.marked
+            return joined
+        }
+
+        /// `text` with any stray mark removed, so that quoted input cannot pose as a setting.
+        private static func unmarked(_ text: String) -> String {
+            text.contains(where: { $0 == "\u{1}" || $0 == "\u{2}" }) ? String(text.filter { $0 != "\u{1}" && $0 != "\u{2}" }) : text
+        }
+    }
+
+    /// A setting of a training run, forecast or inspection that a message may name: the
+    /// ``TrainingRun/Configuration`` property (or the parameter) of that name.
+    public enum Setting: String, Sendable, CaseIterable {
+        case corpus, folder, resume, initFrom, patience, overwrite, threads
+        case cell, layers, hidden, dropout, sequenceLength, batchSize, validationFraction, validationCharacters
+        case learningRate, learningRateSchedule, warmupSteps, learningRateDecay, decayAfter, weightDecay, clip, seed
+        case allowChangedCorpus, evaluateEvery, checkpointEvery, logEvery
+        /// Series: the column of the series, further input columns, differencing, gap filling.
+        case column, inputs, difference, gaps
+        /// Inspection: most characters inspected.
+        case maximumCharacters
+
+        /// The name the library's messages use: the property's (`gaps = .interpolate` for the gap policy that helps).
+        public var name: String { self == .gaps ? "gaps = .interpolate" : rawValue }
+    }
 }

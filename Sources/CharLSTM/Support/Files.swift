@@ -5,6 +5,11 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// What is on disk at a path, through plain POSIX calls (no Foundation path handling, which traps on some
 /// paths in this toolchain). Symbolic links are followed unless a function says otherwise.

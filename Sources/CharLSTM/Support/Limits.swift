@@ -1,24 +1,30 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 // Limits of settings, written once beside the setting they limit (e.g. ``ModelConfig/hiddenRange``) and used
 // both by the library's checks and by the command line's parsing and help.
 
 /// An interval of finite numbers, open or closed at each end, possibly without an upper end.
-struct RealInterval: Sendable {
-    let lower: Double
-    let lowerClosed: Bool
-    let upper: Double?
-    let upperClosed: Bool
+public struct RealInterval: Sendable {
+    public let lower: Double
+    public let lowerClosed: Bool
+    public let upper: Double?
+    public let upperClosed: Bool
 
     /// `[lower, ...)`: at least `lower`.
-    static func atLeast(_ lower: Double) -> RealInterval { .init(lower: lower, lowerClosed: true, upper: nil, upperClosed: false) }
+    public static func atLeast(_ lower: Double) -> RealInterval { .init(lower: lower, lowerClosed: true, upper: nil, upperClosed: false) }
     /// `(lower, ...)`: greater than `lower`.
-    static func greaterThan(_ lower: Double) -> RealInterval { .init(lower: lower, lowerClosed: false, upper: nil, upperClosed: false) }
-    static func closed(_ lower: Double, _ upper: Double) -> RealInterval { .init(lower: lower, lowerClosed: true, upper: upper, upperClosed: true) }
+    public static func greaterThan(_ lower: Double) -> RealInterval { .init(lower: lower, lowerClosed: false, upper: nil, upperClosed: false) }
+    public static func closed(_ lower: Double, _ upper: Double) -> RealInterval { .init(lower: lower, lowerClosed: true, upper: upper, upperClosed: true) }
     /// `[lower, upper)`.
-    static func closedOpen(_ lower: Double, _ upper: Double) -> RealInterval { .init(lower: lower, lowerClosed: true, upper: upper, upperClosed: false) }
+    public static func closedOpen(_ lower: Double, _ upper: Double) -> RealInterval { .init(lower: lower, lowerClosed: true, upper: upper, upperClosed: false) }
     /// `(lower, upper]`.
-    static func openClosed(_ lower: Double, _ upper: Double) -> RealInterval { .init(lower: lower, lowerClosed: false, upper: upper, upperClosed: true) }
+    public static func openClosed(_ lower: Double, _ upper: Double) -> RealInterval { .init(lower: lower, lowerClosed: false, upper: upper, upperClosed: true) }
 
-    func contains(_ x: Double) -> Bool {
+    public func contains(_ x: Double) -> Bool {
         guard x.isFinite else { return false }
         let aboveLower = lowerClosed ? x >= lower : x > lower
         guard let upper else { return aboveLower }
@@ -26,7 +32,7 @@ struct RealInterval: Sendable {
     }
 
     /// `in [0, 1)`, `at least 0` or `greater than 0`.
-    var phrase: String {
+    public var phrase: String {
         guard let upper else {
             return (lowerClosed ? "at least " : "greater than ") + formatLimit(lower)
         }
@@ -35,20 +41,20 @@ struct RealInterval: Sendable {
 }
 
 /// `from 1 to 8192`, `from 1 to 10^15`, or `at least 1` when the range has no real upper end.
-func integerPhrase(_ range: ClosedRange<Int>) -> String {
+package func integerPhrase(_ range: ClosedRange<Int>) -> String {
     range.upperBound == Int.max ? "at least \(range.lowerBound)"
         : "from \(range.lowerBound) to \(formatLimit(Double(range.upperBound)))"
 }
 
 /// A range's end as a person reads it: `10^15` for a power of ten from a million up, else as ``formatNumber(_:)``.
-func formatLimit(_ x: Double) -> String {
+package func formatLimit(_ x: Double) -> String {
     let exponent = log10(x).rounded()
     if x >= 1e6, exponent <= 308, pow(10, exponent) == x { return "10^\(Int(exponent))" }
     return formatNumber(x)
 }
 
 /// A number as a person writes it: `256`, `0.5`, `0.002`, `1e-08`.
-func formatNumber(_ x: Double) -> String {
+package func formatNumber(_ x: Double) -> String {
     if x.rounded() == x && abs(x) < 1e15 { return String(Int64(x)) }
     return String(x)
 }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Numbers as text the way C's `printf` writes them in the "C" locale (a '.' decimal point, no grouping), without
 /// Foundation's `String(format:)`, which on Linux links the whole of Foundation and its ICU data (about 6 MiB of
 /// resident memory in every `charlstm` process). Each initialiser is one `vsnprintf` call: the text is

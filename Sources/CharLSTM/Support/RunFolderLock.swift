@@ -101,6 +101,6 @@ public final class RunFolderLock {
 
     private static func busy(_ folder: String, owner: Int32?) -> CharLSTMError {
         .busy("'\(folder)' is in use by another training process\(owner.map { " (pid \($0))" } ?? ""): wait for it to "
-            + "end or stop it, then try again, or train into another --out")
+            + "end or stop it, then try again, or train into another \(setting: .folder)")
     }
 }

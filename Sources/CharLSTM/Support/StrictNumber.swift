@@ -3,28 +3,28 @@
 ///
 /// Only plain decimal ASCII is accepted: an optional leading `-`, digits, and for real numbers one optional
 /// fraction and exponent. Rejected: `+5`, `0x10`, `nan`, `inf`, `1_000`, spaces, non-ASCII digits, trailing junk.
-enum StrictNumber {
+package enum StrictNumber {
     /// The result of reading a whole number.
-    enum WholeNumber: Equatable {
+    package enum WholeNumber: Equatable {
         case value(Int)
         /// Well-formed but outside `Int` (or `UInt64` for ``unsigned(_:)``).
         case overflow
         case malformed
     }
 
-    static func integer(_ text: String) -> WholeNumber {
+    package static func integer(_ text: String) -> WholeNumber {
         guard isInteger(text) else { return .malformed }
         return Int(text).map(WholeNumber.value) ?? .overflow
     }
 
     /// A `UInt64`; `nil` when malformed or out of range (negative or too large); `isInteger` tells which.
-    static func unsigned(_ text: String) -> UInt64? {
+    package static func unsigned(_ text: String) -> UInt64? {
         guard isInteger(text), !text.hasPrefix("-") else { return nil }
         return UInt64(text)
     }
 
     /// `-?[0-9]+`
-    static func isInteger(_ text: String) -> Bool {
+    package static func isInteger(_ text: String) -> Bool {
         var bytes = Substring(text).utf8[...]
         if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
         return !bytes.isEmpty && bytes.allSatisfy(isDigit)
@@ -32,7 +32,7 @@ enum StrictNumber {
 
     /// A finite or infinite Double from `-?(digits[.digits*] | .digits)([eE][+-]?digits)?`; nil when malformed.
     /// Values too large for a Double come back infinite, for the caller's range check to reject.
-    static func real(_ text: String) -> Double? {
+    package static func real(_ text: String) -> Double? {
         let bytes = Array(text.utf8)
         var i = 0
         func digits() -> Int {

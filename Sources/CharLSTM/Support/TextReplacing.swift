@@ -5,7 +5,7 @@ extension StringProtocol {
     /// ("aaa" with "aa" → "b" is "ba"). Occurrences are found in the UTF-8 bytes, so the match is literal, scalar by
     /// scalar: "\r" matches inside a "\r\n" line break (one `Character` to Swift's own `replacing(_:with:)`) and "<"
     /// matches even when a combining mark follows it. An empty `target` changes nothing. O(n · target length).
-    func replacingAll(_ target: String, with replacement: String) -> String {
+    package func replacingAll(_ target: String, with replacement: String) -> String {
         let needle = Array(target.utf8)
         guard let firstByte = needle.first else { return String(self) }
         let bytes = Array(utf8)

@@ -17,9 +17,9 @@ public enum ValueRange {
     public static let positiveCounts = 1...countLimit
     /// Budgets in epochs or minutes, and the epoch after which the learning rate decays: up to 10^9, so that such a
     /// number rounded up is an exact `Int`.
-    static let epochLimit = 1e9
+    public static let epochLimit = 1e9
     /// A budget in epochs or minutes: (0, 10^9].
-    static let realBudget = RealInterval.openClosed(0, epochLimit)
+    public static let realBudget = RealInterval.openClosed(0, epochLimit)
     /// The seconds of training a checkpoint records: [0, 10^12], some 31,700 years.
     static let trainingSeconds = RealInterval.closed(0, 1e12)
     /// A validation loss a checkpoint records (bits per character, or a series' RMSE): finite and at least 0.

@@ -4,15 +4,15 @@
 /// inputs text[b·S ..< b·S + S] and targets one character later. Batch p (0 ≤ p < S / T) takes characters
 /// [p·T, p·T + T) of every stream, so batch p + 1 continues exactly where batch p stopped and the carried
 /// state stays meaningful. The last (n − 1) mod B and S mod T characters of each epoch are not used.
-public final class BatchStreams: @unchecked Sendable {
+final class BatchStreams: @unchecked Sendable {
     /// The text the streams are cut from.
-    public let text: TextSlice
-    public let batchSize: Int
-    public let sequenceLength: Int
+    let text: TextSlice
+    let batchSize: Int
+    let sequenceLength: Int
     /// Characters per stream, S.
-    public let streamLength: Int
+    let streamLength: Int
     /// Batches per epoch, S / T.
-    public let batchesPerEpoch: Int
+    let batchesPerEpoch: Int
     /// One reader per stream (for a file: a buffer of a few KiB each, the only memory the text costs).
     private let readers: [TokenReader]
     /// Per stream: the batch its reader stands just after the first input of (`carried`), or -1.
@@ -22,11 +22,11 @@ public final class BatchStreams: @unchecked Sendable {
     private var row: [Int32]
 
     /// Throws when the text is too short for even one batch.
-    public init(text: TextSlice, batchSize: Int, sequenceLength: Int, what: String = "training text") throws(CharLSTMError) {
+    init(text: TextSlice, batchSize: Int, sequenceLength: Int, what: String = "training text") throws(CharLSTMError) {
         let needed = batchSize * sequenceLength + 1
         guard text.count >= needed else {
             throw .invalidData("the \(what) has \(text.count) characters, but one batch of \(batchSize) streams × "
-                + "\(sequenceLength) characters needs \(needed): use a longer corpus or lower --batch-size / --seq-length")
+                + "\(sequenceLength) characters needs \(needed): use a longer corpus or lower \(setting: .batchSize) / \(setting: .sequenceLength)")
         }
         self.text = text
         self.batchSize = batchSize
@@ -41,14 +41,14 @@ public final class BatchStreams: @unchecked Sendable {
     }
 
     /// Streams of tokens in memory.
-    public convenience init(text: [Int32], batchSize: Int, sequenceLength: Int, what: String = "training text") throws(CharLSTMError) {
+    convenience init(text: [Int32], batchSize: Int, sequenceLength: Int, what: String = "training text") throws(CharLSTMError) {
         try self.init(text: TokenText(tokens: text).whole, batchSize: batchSize, sequenceLength: sequenceLength, what: what)
     }
 
     /// Fills `batch` (which must be T × B) with batch number `position` of the epoch. Each stream's reader goes on
     /// from the previous batch, or seeks when the position jumps (a resume, a new epoch). Throws `.io` when the file
     /// behind the text changed since it was scanned. O(T·B), no allocation.
-    public func fill(_ batch: inout TokenBatch, position p: Int) throws(CharLSTMError) {
+    func fill(_ batch: inout TokenBatch, position p: Int) throws(CharLSTMError) {
         precondition(p >= 0 && p < batchesPerEpoch && batch.batchSize == batchSize && batch.sequenceLength == sequenceLength)
         let B = batchSize, T = sequenceLength, S = streamLength
         try text.text.checkUnchanged()
@@ -78,26 +78,26 @@ public final class BatchStreams: @unchecked Sendable {
 }
 
 /// A corpus divided into training and validation text: the last `validationFraction` of it is held out.
-public struct CorpusSplit: Sendable {
-    public let training: TextSlice
-    public let validation: TextSlice
+struct CorpusSplit: Sendable {
+    let training: TextSlice
+    let validation: TextSlice
 
     /// Holds out the last ⌊n · fraction⌋ characters, `fraction` in (0, 0.5] (else `.usage`). Both parts must be
     /// usable: the validation part at least two characters (one prediction); the training part is checked by
     /// ``BatchStreams``. O(1).
-    public init(_ text: TokenText, validationFraction: Double) throws(CharLSTMError) {
+    init(_ text: TokenText, validationFraction: Double) throws(CharLSTMError) {
         try requireSetting("validation fraction", validationFraction, in: TrainingConfig.validationFractionInterval)
         let held = Int(Double(text.count) * validationFraction)
         guard held >= 2 else {
             throw .invalidData("the corpus has \(text.count) characters: a validation split of \(validationFraction) "
-                + "leaves \(held) for validation, at least 2 are needed: use a longer corpus or a larger --val-fraction")
+                + "leaves \(held) for validation, at least 2 are needed: use a longer corpus or a larger \(setting: .validationFraction)")
         }
         training = TextSlice(text: text, start: 0, count: text.count - held)
         validation = TextSlice(text: text, start: text.count - held, count: held)
     }
 
     /// The split of tokens in memory.
-    public init(_ tokens: [Int32], validationFraction: Double) throws(CharLSTMError) {
+    init(_ tokens: [Int32], validationFraction: Double) throws(CharLSTMError) {
         try self.init(TokenText(tokens: tokens), validationFraction: validationFraction)
     }
 }

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// A text held in memory: the Unicode scalars of a UTF-8 file (for `bench` and short texts; `train` and `eval`
 /// stream their files through ``CorpusFile`` instead).
 ///
@@ -27,7 +33,7 @@ public struct Corpus: Equatable, Sendable {
         do {
             return Corpus(text: try bytes.withUnsafeBytes { try decode($0) })
         } catch let error as CharLSTMError {
-            throw CharLSTMError(error.kind, "'\(path)' \(error.message)")
+            throw error.prefixed("'\(path)' ")
         }
     }
 

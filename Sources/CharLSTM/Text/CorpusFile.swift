@@ -54,7 +54,7 @@ public final class CorpusFile: @unchecked Sendable {
         do {
             return try scan(source, path: path)
         } catch {
-            throw CharLSTMError(error.kind, "'\(path)' \(error.message)")
+            throw error.prefixed("'\(path)' ")
         }
     }
 

@@ -26,7 +26,7 @@ public final class TokenText: @unchecked Sendable {
     public init(file: CorpusFile, vocabulary: Vocabulary, vocabularyOf owner: String = "the model") throws(CharLSTMError) {
         let table = vocabulary.denseIndexTable()
         let missing = file.scalars.filter { Int($0.value) >= table.count || table[Int($0.value)] < 0 }
-        guard missing.isEmpty else { throw .invalidData(Vocabulary.lacking(missing, in: "'\(file.path)'", vocabularyOf: owner)) }
+        guard missing.isEmpty else { throw .invalidData(.init(Vocabulary.lacking(missing, in: "'\(file.path)'", vocabularyOf: owner))) }
         storage = .file(file, table: table)
         count = file.characterCount
     }

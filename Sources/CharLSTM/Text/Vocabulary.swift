@@ -61,7 +61,7 @@ public struct Vocabulary: Equatable, Sendable {
                 missing.append(s)
             }
         }
-        if !missing.isEmpty { throw .invalidData(Vocabulary.lacking(missing, in: "the text")) }
+        if !missing.isEmpty { throw .invalidData(.init(Vocabulary.lacking(missing, in: "the text"))) }
         return out
     }
 

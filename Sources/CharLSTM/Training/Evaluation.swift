@@ -37,7 +37,7 @@ extension Checkpoint {
     /// vocabulary lacks (naming them, with `name` for the text) or fewer than 2 characters. O(n).
     func encodeForPass(_ text: [Unicode.Scalar], named name: String) throws(CharLSTMError) -> [Int32] {
         let missing = vocabulary.missingCharacters(in: text)
-        guard missing.isEmpty else { throw .invalidData(Vocabulary.lacking(missing, in: name)) }
+        guard missing.isEmpty else { throw .invalidData(.init(Vocabulary.lacking(missing, in: name))) }
         guard text.count >= 2 else {
             throw .invalidData("\(name) has \(text.count) character: at least 2 are needed to predict one")
         }

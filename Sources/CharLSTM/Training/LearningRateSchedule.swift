@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// How the learning rate moves over a training budget: a short linear warm-up, then a decay that reaches zero
 /// where the budget ends.
 ///

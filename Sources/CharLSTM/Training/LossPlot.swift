@@ -1,3 +1,14 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Draws the training curve of a run, train and validation bits per character against step, as a
 /// self-contained SVG (no scripts, no external fonts or files) that any browser shows.
 ///
@@ -17,22 +28,15 @@ public enum LossPlot {
     public static let valueLimit = 1e150
 
     /// What the losses are measured in: the y axis's label and the summary's short unit.
-    public struct Unit: Sendable {
-        public var axis: String
-        public var short: String
-        /// A text run's losses.
-        public static let bitsPerCharacter = Unit(axis: "bits per character", short: "bpc")
-        /// A series run's losses: root mean squared error in the series' units.
-        public static let rootMeanSquaredError = Unit(axis: "RMSE (series units)", short: "RMSE")
-    }
+    public typealias Unit = LossUnit
 
     /// The SVG document for `rows`, headed by `title` (e.g. corpus and model), its losses in `unit`.
     public static func svg(rows: [MetricsRow], title: String, unit: Unit = .bitsPerCharacter) -> String {
         let rows = currentHistory(rows)
-        let rawTrain = rows.compactMap { point($0.step, $0.trainBPC) }
+        let rawTrain = rows.compactMap { point($0.step, $0.trainLoss) }
         let train = thin(rawTrain)
         let smoothed = rawTrain.count >= smoothingThreshold ? thin(movingAverage(rawTrain)) : []
-        let val = thin(rows.compactMap { row in row.valBPC.flatMap { point(row.step, $0) } })
+        let val = thin(rows.compactMap { row in row.validationLoss.flatMap { point(row.step, $0) } })
         let frame = Frame(train: train, val: val)
 
         var svg = SVGWriter(width: Frame.width, height: Frame.height)

@@ -1,40 +1,53 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One line of `metrics.csv`: the state of training at one logged step.
 public struct MetricsRow: Equatable, Sendable {
     /// Optimiser steps done so far.
     public var step: Int
-    /// Passes over the training text so far, fractional.
+    /// Passes over the training data so far, fractional.
     public var epoch: Double
-    /// Training loss in bits per character (may be NaN after divergence).
-    public var trainBPC: Double
-    /// Validation loss in bits per character; `nil` when validation did not run at this step.
-    public var valBPC: Double?
+    /// Training loss in the run's ``LossUnit`` (bits per character, or RMSE in the series' units), the mean over
+    /// the steps since the previous row (may be NaN after divergence).
+    public var trainLoss: Double
+    /// Validation loss in the run's unit; `nil` when validation did not run at this step.
+    public var validationLoss: Double?
     public var learningRate: Double
     /// Gradient norm before clipping.
-    public var gradNorm: Double
-    public var charsPerSecond: Double
+    public var gradientNorm: Double
+    /// Characters (text) or values (series) trained on per second of training-step time.
+    public var itemsPerSecond: Double
     /// Wall time since the run started, over all resumes.
     public var elapsedSeconds: Double
 
     public init(
-        step: Int, epoch: Double, trainBPC: Double, valBPC: Double? = nil, learningRate: Double,
-        gradNorm: Double, charsPerSecond: Double, elapsedSeconds: Double
+        step: Int, epoch: Double, trainLoss: Double, validationLoss: Double? = nil, learningRate: Double,
+        gradientNorm: Double, itemsPerSecond: Double, elapsedSeconds: Double
     ) {
         self.step = step
         self.epoch = epoch
-        self.trainBPC = trainBPC
-        self.valBPC = valBPC
+        self.trainLoss = trainLoss
+        self.validationLoss = validationLoss
         self.learningRate = learningRate
-        self.gradNorm = gradNorm
-        self.charsPerSecond = charsPerSecond
+        self.gradientNorm = gradientNorm
+        self.itemsPerSecond = itemsPerSecond
         self.elapsedSeconds = elapsedSeconds
     }
 
     /// The CSV line without its newline. Numbers are written in Swift's shortest round-trip form (`1.912`,
-    /// `3e-05`, `nan`), so reading them back gives the same `Double`; a missing `valBPC` is an empty field.
+    /// `3e-05`, `nan`), so reading them back gives the same `Double`; a missing `validationLoss` is an empty field.
     public var csvLine: String {
         let fields: [String] = [
-            String(step), "\(epoch)", "\(trainBPC)", valBPC.map { "\($0)" } ?? "", "\(learningRate)",
-            "\(gradNorm)", "\(charsPerSecond)", "\(elapsedSeconds)",
+            String(step), "\(epoch)", "\(trainLoss)", validationLoss.map { "\($0)" } ?? "", "\(learningRate)",
+            "\(gradientNorm)", "\(itemsPerSecond)", "\(elapsedSeconds)",
         ]
         return fields.joined(separator: ",")
     }
@@ -52,8 +65,8 @@ public struct MetricsRow: Equatable, Sendable {
             guard let v = Double(f[3]) else { return nil }
             val = v
         }
-        self.init(step: step, epoch: epoch, trainBPC: train, valBPC: val, learningRate: lr, gradNorm: grad,
-                  charsPerSecond: rate, elapsedSeconds: elapsed)
+        self.init(step: step, epoch: epoch, trainLoss: train, validationLoss: val, learningRate: lr, gradientNorm: grad,
+                  itemsPerSecond: rate, elapsedSeconds: elapsed)
     }
 }
 
@@ -64,12 +77,12 @@ public struct MetricsRow: Equatable, Sendable {
 /// The file is opened and read without following symbolic links, and must be a regular file; it is read back
 /// (for the plot) with a bound, ``readLimit``.
 public final class MetricsLog {
-    /// The first line of every metrics file.
-    public static let header = "step,epoch,train_bpc,val_bpc,learning_rate,grad_norm,chars_per_sec,elapsed_seconds"
+    /// The first line of a text run's metrics file.
+    public static let header = LossUnit.bitsPerCharacter.metricsHeader
 
     /// The header of a series run's metrics: the same fields, losses as RMSE in the series' units and the
     /// rate in values per second.
-    public static let seriesHeader = "step,epoch,train_rmse,val_rmse,learning_rate,grad_norm,values_per_sec,elapsed_seconds"
+    public static let seriesHeader = LossUnit.rootMeanSquaredError.metricsHeader
 
     public let path: String
     /// This file's first line: ``header`` or ``seriesHeader``.
@@ -142,7 +155,7 @@ public final class MetricsLog {
             guard let row = MetricsRow(csvLine: Substring(String(decoding: line, as: UTF8.self))) else {
                 let place = from > headerLine.count ? "a line near its end" : "line \(number + 2)"
                 throw CharLSTMError(.invalidData, "\(path) \(place) is not a metrics row: "
-                    + ValueRange.quoted(String(decoding: line, as: UTF8.self)))
+                    + "\(ValueRange.quoted(String(decoding: line, as: UTF8.self)))")
             }
             rows.append(row)
         }

@@ -2,7 +2,7 @@
 /// the carried state and the counters of truncated-BPTT training, and with them the bookkeeping of an
 /// optimizer step and the ``Trainer/Snapshot`` that lets a run continue bit for bit. Each trainer brings its
 /// own data, batches and loss.
-public protocol RecurrentTrainer: AnyObject {
+protocol RecurrentTrainer: AnyObject {
     var model: CharModel { get }
     var optimizer: Adam { get }
     /// The carried state of the batch's streams.
@@ -22,7 +22,7 @@ public protocol RecurrentTrainer: AnyObject {
 
 extension RecurrentTrainer {
     /// Fractional epochs done: completed epochs plus the share of the current one.
-    public var epochProgress: Double { Double(epoch) + Double(position) / Double(batchesPerEpoch) }
+    var epochProgress: Double { Double(epoch) + Double(position) / Double(batchesPerEpoch) }
 
     /// Updates the weights from the gradients the step just computed, at `learningRate` with the configured
     /// weight decay and clipping, and moves on to the next batch; returns the gradient norm before clipping.
@@ -42,7 +42,7 @@ extension RecurrentTrainer {
     }
 
     /// The trainer's state now. Shares its buffers (no copy): use it before the next step. O(1).
-    public func snapshot() -> Trainer.Snapshot {
+    func snapshot() -> Trainer.Snapshot {
         Trainer.Snapshot(step: step, epoch: epoch, position: position, rng: rng, parameters: model.parameters,
                          optimizer: optimizer.snapshot(), h: state.h, c: state.c)
     }
@@ -50,7 +50,7 @@ extension RecurrentTrainer {
     /// Continues from `snapshot`: copies its buffers in, so that the next step is the one that followed it.
     /// Throws, changing nothing, when it does not fit this trainer (``Trainer/Snapshot/check(batchesPerEpoch:parameters:state:)``).
     /// O(parameters).
-    public func restore(_ snapshot: Trainer.Snapshot) throws(CharLSTMError) {
+    func restore(_ snapshot: Trainer.Snapshot) throws(CharLSTMError) {
         try snapshot.check(batchesPerEpoch: batchesPerEpoch, parameters: model.parameters.count, state: state)
         try optimizer.restore(snapshot.optimizer)
         snapshot.copyWeightsAndState(into: model, state: state)

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The folder a training run writes into, and the rules that keep one run from overwriting another.
 ///
 /// It holds `latest.safetensors` (saved every few steps, at the end and when stopped), `best.safetensors` (the
@@ -22,15 +28,38 @@ public struct RunFolder: Equatable, Sendable {
 
     private func file(_ name: String) -> String { FilePath(path).appending(name).string }
 
+    /// The folder a checkpoint path belongs to: the path itself when it is a folder, else the folder holding the
+    /// file (written plainly: `r/./latest.safetensors` → `r`). Needs no checkpoint to exist.
+    public init(holding checkpoint: String) {
+        self.init(Files.isFolder(checkpoint) ? checkpoint : FilePath(checkpoint).parent.cleaned.string)
+    }
+
+    /// The checkpoint file a path names: the path when it is a file; for a run folder its `best.safetensors`, else
+    /// its `latest.safetensors` (the other order when `preferBest` is false), which must be regular files (a symbolic
+    /// link or anything else there is refused with `.noInput`). Throws `.noInput` when there is none.
+    public static func checkpointFile(_ path: String, preferBest: Bool) throws(CharLSTMError) -> String {
+        guard Files.exists(path) else { throw .noInput("no such checkpoint file or folder: '\(path)'") }
+        guard Files.isFolder(path) else { return path }
+        let order = preferBest ? ["best.safetensors", "latest.safetensors"] : ["latest.safetensors", "best.safetensors"]
+        for name in order {
+            let file = FilePath(path).appending(name).string
+            switch Files.kind(file, followingLinks: false) {
+            case nil: continue
+            case .regular?: return file
+            case let other?: throw .noInput("'\(file)' is \(other.described): the checkpoints of a run folder must be regular files")
+            }
+        }
+        throw .noInput("the folder '\(path)' holds no checkpoint (no best.safetensors or latest.safetensors)")
+    }
+
+    /// `best` when a validation has saved it, else nil.
+    var bestIfSaved: String? { Files.exists(best) ? best : nil }
+
     /// Whether `path` is this folder on disk (through links, `.` and `..`).
     func isSameFolder(as path: String) -> Bool { Files.sameFile(path, self.path) }
 
-    /// Refuses the shipped pretrained model's folder, which no run writes to, and a folder another training
-    /// process holds (`.busy`, naming its process id). Creates and changes nothing.
+    /// Refuses a folder another training process holds (`.busy`, naming its process id). Creates and changes nothing.
     func checkUsable() throws(CharLSTMError) {
-        if Paths.isPretrainedFolder(path) {
-            throw .conflict("'\(path)' holds the shipped pretrained model, which training never overwrites: choose another --out")
-        }
         try RunFolderLock.checkFree(path)
     }
 
@@ -51,14 +80,17 @@ public struct RunFolder: Equatable, Sendable {
     /// Temporary files that a crash left of the run's own files are removed (``isStaleTemporary(_:)``). Returns
     /// the lock, which the caller holds for as long as it writes into the folder.
     func prepare(continuing: Bool, overwrite: Bool, holding held: RunFolderLock? = nil) throws(CharLSTMError) -> RunFolderLock {
-        try Paths.prepareFolder(path)
+        try Files.makeFolders(path, role: "the output folder")
+        guard access(path, W_OK) == 0 else {
+            throw .cannotCreate("cannot write to the output folder '\(path)': permission denied")
+        }
         let lock: RunFolderLock
         if let held { lock = held } else { lock = try RunFolderLock(folder: path) }
         if !continuing && !overwrite {
-            for file in [latest, best] where Paths.exists(file) {
+            for file in [latest, best] where Files.exists(file) {
                 lock.release()
                 throw .conflict("'\(path)' already holds a training run (\(FilePath(file).lastComponent ?? file)): continue it "
-                    + "with '--resume \(path)', choose another --out, or start over with --force")
+                    + "with '\(setting: .resume) \(path)', choose another \(setting: .folder), or start over with \(setting: .overwrite)")
             }
         }
         if !continuing && overwrite {

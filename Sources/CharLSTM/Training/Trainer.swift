@@ -9,17 +9,17 @@ public final class Trainer: RecurrentTrainer, @unchecked Sendable {
     public let optimizer: Adam
     public let state: RecurrentState
     public var config: TrainingConfig
-    public let streams: BatchStreams
+    let streams: BatchStreams
     /// The held-out text; a periodic validation reads its first ``TrainingConfig/validationCharacters``.
     public let validation: TextSlice
     /// Optimizer steps done.
-    public var step: Int = 0
+    public internal(set) var step: Int = 0
     /// Completed epochs.
-    public var epoch: Int = 0
+    public internal(set) var epoch: Int = 0
     /// Next batch within the epoch, 0..<batchesPerEpoch.
-    public var position: Int = 0
+    public internal(set) var position: Int = 0
     /// Draws the dropout masks.
-    public var rng: RandomGenerator
+    var rng: RandomGenerator
     private var batch: TokenBatch
     /// The training workspace, for ``Workspace/streamsPerPass(config:sequenceLength:batchSize:)`` streams.
     private let workspace: Workspace
@@ -39,7 +39,7 @@ public final class Trainer: RecurrentTrainer, @unchecked Sendable {
     /// A trainer for `model` on `split`. `rng` continues from wherever model initialisation left it.
     /// `streamsPerPass` (tests) overrides ``Workspace/streamsPerPass(config:sequenceLength:batchSize:)`` with
     /// a divisor of the batch size.
-    public init(model: CharModel, config: TrainingConfig, split: CorpusSplit, rng: RandomGenerator,
+    init(model: CharModel, config: TrainingConfig, split: CorpusSplit, rng: RandomGenerator,
                 streamsPerPass: Int? = nil) throws(CharLSTMError) {
         try config.validate()
         self.model = model
@@ -123,7 +123,7 @@ public final class Trainer: RecurrentTrainer, @unchecked Sendable {
     /// Validation loss: the first ``TrainingConfig/validationCharacters`` of the held-out text (all of it when
     /// that is 0) as parallel streams from a zero state, dropout off. Runs the forward-only pass in a workspace
     /// allocated once with the trainer. Throws `.io` when the corpus file changed since it was scanned.
-    public func validate() throws(CharLSTMError) -> CharModel.ForwardResult {
+    func validate() throws(CharLSTMError) -> CharModel.ForwardResult {
         try model.evaluateStreams(Self.measured(validation, config), batchSize: config.batchSize,
                                   sequenceLength: config.sequenceLength, workspace: validationWorkspace)
     }

@@ -26,7 +26,7 @@ public struct TrainingConfig: Equatable, Sendable {
     /// --val-fraction, such as the bundled 5 MB Shakespeare.
     public static let defaultValidationCharacters = 300_000
     /// Validation characters allowed: 0 (all) and up. A run refuses 1 (one prediction needs 2); a checkpoint's 1 reads 2.
-    static let validationCharactersRange = ValueRange.counts
+    public static let validationCharactersRange = ValueRange.counts
 
     public init() {}
 
@@ -34,15 +34,15 @@ public struct TrainingConfig: Equatable, Sendable {
     public static let sequenceLengthRange = 1...100_000
     /// Sequences per batch allowed: 1…100,000.
     public static let batchSizeRange = 1...100_000
-    static let learningRateInterval = RealInterval.openClosed(0, 10)
-    static let learningRateDecayInterval = RealInterval.openClosed(0, 1)
+    public static let learningRateInterval = RealInterval.openClosed(0, 10)
+    public static let learningRateDecayInterval = RealInterval.openClosed(0, 1)
     /// Up to 10^9 epochs, so that the epoch the decay starts at is an exact `Int`.
-    static let decayAfterInterval = RealInterval.closed(0, ValueRange.epochLimit)
+    public static let decayAfterInterval = RealInterval.closed(0, ValueRange.epochLimit)
     /// Finite as a `Float`, with room: [0, 1000].
-    static let weightDecayInterval = RealInterval.closed(0, 1000)
+    public static let weightDecayInterval = RealInterval.closed(0, 1000)
     /// Finite as a `Float`, with room: [0, 10^6].
-    static let clipInterval = RealInterval.closed(0, 1e6)
-    static let validationFractionInterval = RealInterval.openClosed(0, 0.5)
+    public static let clipInterval = RealInterval.closed(0, 1e6)
+    public static let validationFractionInterval = RealInterval.openClosed(0, 0.5)
 
     /// Throws `.usage` naming the first setting outside its limits (the same limits `train`'s options and a
     /// checkpoint's metadata are held to), so that no setting can make training's arithmetic overflow. O(1).
@@ -75,3 +75,8 @@ public struct TrainingConfig: Equatable, Sendable {
     }
 }
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -8,15 +8,17 @@ public struct TrainingProgress: Sendable {
     public var step: Int
     /// The step the budget ends at, when its steps or epochs fix it.
     public var totalSteps: Int?
-    /// Passes over the training text done, fractional.
+    /// Passes over the training data done, fractional.
     public var epoch: Double
-    /// Training loss of this step's batch, in bits per character.
-    public var trainBitsPerCharacter: Double
+    /// What the losses are measured in (bits per character, or RMSE in the series' units) and what a step trains on.
+    public var unit: LossUnit
+    /// Training loss of this step's batch, in ``unit``.
+    public var trainLoss: Double
     /// Learning rate used by this step.
     public var learningRate: Float
     /// Global gradient norm of this step, before clipping.
     public var gradientNorm: Double
-    /// Validation loss measured at this step, in bits per character; `nil` when validation did not run now.
+    /// Validation loss measured at this step, in ``unit``; `nil` when validation did not run now.
     public var validation: Double?
     /// The most recent validation loss of the run (over all resumes), or `nil` when none was measured yet.
     public var lastValidation: Double?
@@ -26,9 +28,9 @@ public struct TrainingProgress: Sendable {
     public var metrics: MetricsRow?
     /// Checkpoint files written at this step (`best.safetensors` and/or `latest.safetensors`).
     public var saved: [String]
-    /// Training characters per second in this call, counting only the time spent in training steps (not in
-    /// validation or saving).
-    public var charactersPerSecond: Double
+    /// Training characters (text) or values (series) per second in this call, counting only the time spent in
+    /// training steps (not in validation or saving).
+    public var itemsPerSecond: Double
     /// Seconds of wall time since this call started.
     public var elapsedSeconds: Double
     /// Estimated seconds until the budget is spent, from the wall time per step so far; `nil` when the budget
@@ -60,7 +62,7 @@ public struct TrainingOutcome: Equatable, Sendable {
     public var step: Int
     /// Passes over the training text done, fractional.
     public var epoch: Double
-    /// The most recent validation loss, in bits per character.
+    /// The most recent validation loss, in the run's ``TrainingRun/unit``.
     public var lastValidation: Double?
     /// The lowest validation loss so far.
     public var bestValidation: Double?

@@ -14,11 +14,10 @@ extension TrainingRun {
     /// let run = try TrainingRun(configuration)
     /// ```
     public struct Configuration: Equatable, Sendable {
-        /// The training text, a UTF-8 file. `nil`: the corpus the resumed run was trained on, else
-        /// ``Paths/bundledCorpus``.
+        /// The training text, a UTF-8 file. `nil`: the corpus the resumed run was trained on (a new run needs one).
         public var corpus: String?
         /// The run folder for checkpoints, `metrics.csv` and `loss.svg`. `nil`: the folder of the checkpoint
-        /// resumed from, else `Checkpoints/<corpus file name without extension>`.
+        /// resumed from (a new run needs one).
         public var folder: String?
         /// A checkpoint file, or a run folder (then its `latest.safetensors`), to continue training from.
         public var resume: String?
@@ -126,17 +125,17 @@ extension TrainingRun {
             try check("threads", threads, Self.threadRange)
             try check("patience", patience, Self.patienceRange)
             if resume != nil && initFrom != nil {
-                throw .usage("--resume and --init-from cannot be combined: --resume continues a run, --init-from starts a new one "
-                    + "from another model's weights")
+                throw .usage("\(setting: .resume) and \(setting: .initFrom) cannot be combined: \(setting: .resume) continues a run, "
+                    + "\(setting: .initFrom) starts a new one from another model's weights")
             }
         }
 
         /// Steps between evaluations, checkpoints or log rows: a count of at least 1.
-        static let intervalRange = ValueRange.positiveCounts
+        public static let intervalRange = ValueRange.positiveCounts
         /// Validations without improvement `patience` may allow: a count of at least 1.
-        static let patienceRange = ValueRange.positiveCounts
+        public static let patienceRange = ValueRange.positiveCounts
         /// Threads a run may use.
-        static let threadRange = 1...256
+        public static let threadRange = 1...256
 
         /// The model of a new run on a corpus of `vocabularySize` characters.
         func newModel(vocabularySize: Int) -> ModelConfig {
@@ -176,26 +175,31 @@ extension TrainingRun {
         func checkCorpus(_ file: CorpusFile, trainedOn training: TrainingConfig) throws(CharLSTMError) {
             guard let saved = training.corpusFingerprint, saved != file.fingerprint, !allowChangedCorpus else { return }
             throw .conflict("'\(file.path)' is not the corpus this run was trained on (\(file.fingerprint); the checkpoint's "
-                + "corpus: \(saved)): resume on that file, or add --allow-changed-corpus to continue on this text "
+                + "corpus: \(saved)): resume on that file, or add \(setting: .allowChangedCorpus) to continue on this text "
                 + "(e.g. after appending to it)")
         }
 
         /// Settings that fix the model, the batches or the random streams must match the checkpoint resumed from.
         func checkResumable(model: ModelConfig, training: TrainingConfig) throws(CharLSTMError) {
-            var conflicts: [String] = []
-            func compare<T: Equatable>(_ option: String, _ given: T?, _ saved: T, _ text: (T) -> String) {
-                if let given, given != saved { conflicts.append("\(option) \(text(given)) (checkpoint: \(text(saved)))") }
+            var conflicts: [CharLSTMError.Message] = []
+            func compare<T: Equatable>(_ setting: CharLSTMError.Setting, _ given: T?, _ saved: T, _ text: (T) -> String) {
+                if let given, given != saved { conflicts.append("\(setting: setting) \(text(given)) (checkpoint: \(text(saved)))") }
             }
-            compare("--cell", cell, model.cell, \.rawValue)
-            compare("--layers", layers, model.layers, String.init)
-            compare("--hidden", hidden, model.hidden, String.init)
-            compare("--seq-length", sequenceLength, training.sequenceLength, String.init)
-            compare("--batch-size", batchSize, training.batchSize, String.init)
-            compare("--seed", seed, training.seed, String.init)
+            compare(.cell, cell, model.cell, \.rawValue)
+            compare(.layers, layers, model.layers, String.init)
+            compare(.hidden, hidden, model.hidden, String.init)
+            compare(.sequenceLength, sequenceLength, training.sequenceLength, String.init)
+            compare(.batchSize, batchSize, training.batchSize, String.init)
+            compare(.seed, seed, training.seed, String.init)
             guard conflicts.isEmpty else {
-                throw .conflict("cannot resume with \(conflicts.joined(separator: ", ")): these are fixed by the checkpoint; "
-                    + "leave them out, or start a new run with another --out")
+                throw .conflict("cannot resume with \(Self.list(conflicts)): these are fixed by the checkpoint; "
+                    + "leave them out, or start a new run with another \(setting: .folder)")
             }
+        }
+
+        /// `a, b, c`.
+        static func list(_ parts: [CharLSTMError.Message]) -> CharLSTMError.Message {
+            parts.dropFirst().reduce(parts.first ?? "") { $0 + ", " + $1 }
         }
     }
 }

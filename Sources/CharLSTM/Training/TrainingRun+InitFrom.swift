@@ -2,16 +2,16 @@ extension TrainingRun.Configuration {
     /// The model of a run started from `source` (``initFrom``): its shape, with ``dropout`` when it is set.
     /// Throws `.conflict` naming every shape option that differs from the checkpoint's.
     func initialisedModel(_ source: ModelConfig, checkpoint path: String) throws(CharLSTMError) -> ModelConfig {
-        var conflicts: [String] = []
-        func compare<T: Equatable>(_ option: String, _ given: T?, _ saved: T, _ text: (T) -> String) {
-            if let given, given != saved { conflicts.append("\(option) \(text(given)) (checkpoint: \(text(saved)))") }
+        var conflicts: [CharLSTMError.Message] = []
+        func compare<T: Equatable>(_ setting: CharLSTMError.Setting, _ given: T?, _ saved: T, _ text: (T) -> String) {
+            if let given, given != saved { conflicts.append("\(setting: setting) \(text(given)) (checkpoint: \(text(saved)))") }
         }
-        compare("--cell", cell, source.cell, \.rawValue)
-        compare("--layers", layers, source.layers, String.init)
-        compare("--hidden", hidden, source.hidden, String.init)
+        compare(.cell, cell, source.cell, \.rawValue)
+        compare(.layers, layers, source.layers, String.init)
+        compare(.hidden, hidden, source.hidden, String.init)
         guard conflicts.isEmpty else {
-            throw .conflict("cannot start from '\(path)' with \(conflicts.joined(separator: ", ")): --init-from takes the "
-                + "model's shape from the checkpoint; leave these options out, or train from scratch without --init-from")
+            throw .conflict("cannot start from '\(path)' with \(Self.list(conflicts)): \(setting: .initFrom) takes the "
+                + "model's shape from the checkpoint; leave these options out, or train from scratch without \(setting: .initFrom)")
         }
         return resumedModel(source)
     }
@@ -31,11 +31,11 @@ extension TrainingRun {
         /// Throws `.noInput` when there is nothing there, `.invalidData` when it is not a CharLSTM model,
         /// `.conflict` for shape options that differ from it. O(file + text).
         init(_ given: String, text: [Unicode.Scalar], configuration: Configuration) throws {
-            path = try Paths.checkpointFile(given, preferBest: true)
+            path = try RunFolder.checkpointFile(given, preferBest: true)
             do {
                 checkpoint = try Checkpoint.load(path: path)
             } catch let error as CharLSTMError {
-                throw CharLSTMError(error.kind, "--init-from needs a CharLSTM model: \(error.message)")
+                throw error.prefixed("\(setting: .initFrom) needs a CharLSTM model: ")
             }
             do {
                 try checkpoint.requireTextModel(for: "--init-from")

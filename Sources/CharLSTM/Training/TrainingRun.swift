@@ -1,5 +1,14 @@
-/// A whole training job: a model, its corpus and its run folder, trained step by step until a budget is spent or
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A whole training job: a model, its data and its run folder, trained step by step until a budget is spent or
 /// it is stopped, with validation, a kept best model, checkpoints, `metrics.csv` and the `loss.svg` plot.
+///
+/// The data is a text corpus (a character model: bits per character) or a column of a CSV file (a series model:
+/// RMSE in the series' units); both go through this one loop, over the ``TrainingObjective`` of their kind.
 ///
 /// ```swift
 /// var configuration = TrainingRun.Configuration(corpus: "Corpora/shakespeare.txt", folder: "Checkpoints/demo")
@@ -8,11 +17,11 @@
 /// let outcome = try run.train(budget: .minutes(5)) { progress in
 ///     if let bpc = progress.validation { print("step \(progress.step): \(bpc) bits/char") }
 /// }
-/// // Later, or in another process: continue where it stopped.
+/// // Later, or in another process: continue where it stopped (a text or a series run alike).
 /// let resumed = try TrainingRun(TrainingRun.Configuration(resume: "Checkpoints/demo"))
 /// ```
 ///
-/// Creating a run checks everything before any file in its folder is touched: the corpus, the settings, a
+/// Creating a run checks everything before any file in its folder is touched: the data, the settings, a
 /// resumed checkpoint's compatibility, the memory the model needs, and the folder (one that holds another run is
 /// refused unless ``Configuration/overwrite`` is set). Training then writes only into ``folder``, and every
 /// checkpoint atomically, so a crash, a full disk or a diverging loss never leaves a broken or half-written
@@ -25,24 +34,13 @@ public final class TrainingRun: @unchecked Sendable {
     public let configuration: Configuration
     /// Where checkpoints, metrics and the plot are written.
     public let folder: RunFolder
-    /// The path of the training text.
+    /// The training data: a UTF-8 text, or the CSV file of a series.
     public let corpus: String
     /// The checkpoint the run continues from, or `nil` for a new run.
     public let resumedFrom: String?
-    /// The checkpoint the run's model started from (`--init-from`), kept over resumes; nil for a model trained
-    /// from scratch.
-    public let initialisedFrom: String?
-    /// How the vocabulary of the model started from grew to cover the corpus: set when this run was created
-    /// with ``Configuration/initFrom``.
-    public let vocabularyGrowth: VocabularyGrowth?
-    /// The characters the model knows: those of the corpus of the run's first start (and, for a run started
-    /// from another model, that model's).
-    public let vocabulary: Vocabulary
-    /// The optimiser, model and batches; ``train(budget:stopToken:onProgress:)`` steps it.
-    public let trainer: Trainer
     /// Threads the matrix products use.
     public let threads: Int
-    /// The most recent validation loss in bits per character (over all resumes), if any was measured.
+    /// The most recent validation loss in the run's ``unit`` (over all resumes), if any was measured.
     public private(set) var lastValidation: Double?
     /// The lowest validation loss so far: the one `best.safetensors` holds.
     public private(set) var bestValidation: Double?
@@ -51,11 +49,13 @@ public final class TrainingRun: @unchecked Sendable {
     public let patience: Int?
     /// What ``patience`` counts, over all resumes.
     public private(set) var streak = ValidationStreak()
+    /// What the run trains: the data, batches, loss and checkpoints of its kind of model.
+    let objective: any TrainingObjective
 
     /// Where checkpoints and the plot are written; tests inject failures (a full disk) here.
-    var fileSystem: any FileSystem = POSIXFileSystem()
-    /// Called before every training step; tests use it to inject faults (e.g. a NaN weight).
-    var beforeStep: ((Trainer) -> Void)? = nil
+    package var fileSystem: any FileSystem = POSIXFileSystem()
+    /// Called before every training step with the steps done and the model; tests inject faults (a NaN weight).
+    package var beforeStep: ((_ step: Int, _ model: CharModel) -> Void)? = nil
     /// Seconds on a monotonic clock; tests replace it to control time.
     var clock: () -> Double = TrainingRun.systemClock()
     /// Wall time of training behind this run before the current call, over all resumes.
@@ -63,129 +63,95 @@ public final class TrainingRun: @unchecked Sendable {
     /// Makes this run the folder's one writer for as long as the run exists.
     private let lock: RunFolderLock
 
+    /// Text or series.
+    public var kind: ModelKind { objective.kind }
+    /// What the losses are measured in, and what a step trains on.
+    public var unit: LossUnit { objective.unit }
     /// The model being trained.
-    public var model: ModelConfig { trainer.model.config }
+    public var model: ModelConfig { objective.model.config }
     /// Batching, optimiser and schedule in effect.
-    public var training: TrainingConfig { trainer.config }
+    public var training: TrainingConfig { objective.config }
     /// Steps done since the start of training.
-    public var step: Int { trainer.step }
-    /// Passes over the training text done, fractional.
-    public var epoch: Double { trainer.epochProgress }
-    /// Characters of the corpus trained on, and held out for validation.
-    public var characterCounts: (training: Int, validation: Int) { (trainer.streams.text.count, trainer.validation.count) }
+    public var step: Int { objective.step }
+    /// Passes over the training data done, fractional.
+    public var epoch: Double { objective.epochProgress }
+    /// Characters (text) or values (series) trained on, and held out for validation.
+    public var dataCounts: (training: Int, validation: Int) { objective.dataCounts }
+    /// A text run's characters: those of the corpus of its first start (and, for a run started from another model,
+    /// that model's); nil for a series run.
+    public var vocabulary: Vocabulary? { (objective as? TextObjective)?.vocabulary }
+    /// The checkpoint a text run's model started from (``Configuration/initFrom``), kept over resumes.
+    public var initialisedFrom: String? { (objective as? TextObjective)?.initialisedFrom }
+    /// How the vocabulary of the model started from grew to cover the corpus, for a run created with
+    /// ``Configuration/initFrom``.
+    public var vocabularyGrowth: VocabularyGrowth? { (objective as? TextObjective)?.growth }
+    /// A series run's columns and standardisation (from the training part of its first start); nil for text.
+    public var series: SeriesScaling? { (objective as? SeriesObjective)?.scaling }
+    /// Gaps of a series filled by interpolation; 0 for text.
+    public var interpolated: Int { (objective as? SeriesObjective)?.interpolated ?? 0 }
+    /// A text run's trainer (for tests that look inside).
+    var textTrainer: Trainer? { (objective as? TextObjective)?.trainer }
 
-    /// Checks everything, builds the model (restoring the checkpoint when resuming) and prepares the run folder.
+    /// A run on `configuration`: a text run, or the series run a resumed series checkpoint continues (its columns
+    /// and differencing from the checkpoint, gaps refused). See ``init(_:series:)``.
+    public convenience init(_ configuration: Configuration) throws {
+        try self.init(configuration, series: nil)
+    }
+
+    /// Checks everything, builds the model (straight from the checkpoint when resuming) and prepares the run folder.
     ///
-    /// Throws `.usage` for a setting out of range, `.noInput`/`.invalidData` for a missing or unusable corpus or
-    /// checkpoint (also one to start from, ``Configuration/initFrom``), `.conflict` for a resume that cannot be
-    /// honoured, shape settings that differ from the model started from or a folder that holds another run,
-    /// `.unavailable` for a model too large for memory, `.cannotCreate` for a folder that cannot be made. Nothing
-    /// in the folder is touched unless every check passes. O(corpus + parameters).
-    public init(_ configuration: Configuration) throws {
+    /// With `series` the run trains a series model on a CSV column (``SeriesSource``); a resumed series checkpoint
+    /// makes a series run also without it. Throws `.usage` for a setting out of range, `.noInput`/`.invalidData`
+    /// for missing or unusable data or checkpoint (also one to start from, ``Configuration/initFrom``),
+    /// `.conflict` for a resume that cannot be honoured (a checkpoint of the other kind, settings it fixes), shape
+    /// settings that differ from the model started from or a folder that holds another run, `.unavailable` for a
+    /// model too large for memory, `.cannotCreate` for a folder that cannot be made. Nothing in the folder is
+    /// touched unless every check passes. O(data + parameters).
+    public init(_ configuration: Configuration, series source: SeriesSource?) throws {
         try configuration.validate()
         self.configuration = configuration
         threads = configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
         // The folder is known before anything is read, so that one another process trains in is refused at once.
-        let resumedFolder = configuration.resume.map(Paths.runFolder(ofCheckpoint:))
-        folder = RunFolder(configuration.folder ?? resumedFolder
-            ?? Paths.defaultRunFolder(forCorpus: configuration.corpus ?? Paths.bundledCorpus))
+        let resumedFolder = configuration.resume.map(RunFolder.init(holding:))
+        guard let folderPath = configuration.folder ?? resumedFolder?.path else {
+            throw CharLSTMError.usage("name the run folder (\(setting: .folder)) of a new run")
+        }
+        folder = RunFolder(folderPath)
         try folder.checkUsable()
         // Taken before anything in the folder is read, so that two resumes of one folder can never both train.
         let held = try folder.lockIfPresent()
-        let resumed: (path: String, checkpoint: Checkpoint, state: Checkpoint.TrainingState)? = try configuration.resume.map { given in
-            let path = try Paths.checkpointFile(given, preferBest: false)
-            let checkpoint = try Checkpoint.load(path: path)
-            if let series = checkpoint.series {
-                throw CharLSTMError.conflict("'\(path)' holds a series model (column '\(series.target)'): continue it with "
-                    + "'charlstm train SERIES.csv --column \(series.target) --resume \(given)'")
-            }
-            guard let state = checkpoint.training else {
-                throw CharLSTMError.invalidData("'\(path)' holds a model but no training state, so it cannot be resumed")
-            }
-            return (path, checkpoint, state)
-        }
+        let resumed = try configuration.resume.map(ResumedRun.init(given:))
         resumedFrom = resumed?.path
         patience = configuration.patience ?? resumed?.state.patience
-        corpus = configuration.corpus ?? resumed?.state.config.corpus.nonEmpty ?? Paths.bundledCorpus
-        if configuration.corpus == nil && !Paths.exists(corpus) {
-            throw CharLSTMError.noInput("no corpus given and '\(corpus)' is not there: name a UTF-8 text file, "
-                + "e.g. 'charlstm train my.txt' (run from the repository folder to use the bundled corpus)")
+        let isSeries = source != nil || resumed?.checkpoint.series != nil
+        guard let corpus = configuration.corpus ?? resumed?.state.config.corpus.nonEmpty else {
+            throw CharLSTMError.usage(isSeries ? "name the CSV file of the series (\(setting: .corpus))"
+                : "name the \(setting: .corpus) of a new run (a UTF-8 text file)")
         }
-
-        // Model and training configuration: the checkpoint's when resuming, else the defaults; then the settings given.
-        // The corpus is scanned once (validated, its alphabet and fingerprint taken) and then read as batches need it.
-        let file = try CorpusFile.scan(path: corpus)
-        // Growing a vocabulary needs each new character's count; `--init-from` serves small corpora, so their text
-        // is read into memory once for that.
-        var initialisation: Initialisation? = nil
-        if let source = configuration.initFrom {
-            initialisation = try Initialisation(source, text: try Corpus.load(path: corpus).text, configuration: configuration)
-        }
-        initialisedFrom = initialisation?.path ?? resumed?.checkpoint.initialisedFrom
-        vocabularyGrowth = initialisation?.growth
-        let model: ModelConfig
-        let training: TrainingConfig
-        let text: TokenText
-        if let (_, checkpoint, state) = resumed {
-            try configuration.checkResumable(model: checkpoint.config, training: state.config)
-            model = configuration.resumedModel(checkpoint.config)
-            training = configuration.training(from: state.config, corpus: file)
-            vocabulary = checkpoint.vocabulary
-            do {
-                text = try TokenText(file: file, vocabulary: vocabulary, vocabularyOf: "the checkpoint")
-            } catch {
-                throw CharLSTMError(error.kind, error.message + "; resume on the corpus the run was trained on")
-            }
-            try configuration.checkCorpus(file, trainedOn: state.config)
-        } else if let initialisation {
-            vocabulary = initialisation.growth.new
-            model = initialisation.config
-            training = configuration.training(from: TrainingConfig(), corpus: file)
-            text = try TokenText(file: file, vocabulary: vocabulary)
-        } else {
-            vocabulary = try Vocabulary(scalars: file.scalars)
-            model = configuration.newModel(vocabularySize: vocabulary.count)
-            training = configuration.training(from: TrainingConfig(), corpus: file)
-            text = try TokenText(file: file, vocabulary: vocabulary)
-        }
-        try model.validate()
-        try Self.checkMemory(model: model, training: training)
-
-        let split = try CorpusSplit(text, validationFraction: training.validationFraction)
-        var rng = RandomGenerator(seed: training.seed)
-        let network: CharModel
-        if let initialisation {
-            network = initialisation.makeModel(threads: threads)
-        } else {
-            network = CharModel(config: model, rng: &rng, threads: threads)
-            // A new model starts out predicting the training text's character frequencies (a resumed one is
-            // restored below), counted on its first 8 Mi characters: plenty for the estimate, in bounded memory.
-            if resumed == nil { network.setDecoderBiasToFrequencies(of: try split.training.prefix(1 << 23).tokens()) }
-        }
-        trainer = try Trainer(model: network, config: training, split: split, rng: rng)
-        if let (_, checkpoint, state) = resumed {
-            try checkpoint.restore(into: trainer)
-            lastValidation = state.validationBPC
-            bestValidation = state.bestValidationBPC
+        self.corpus = corpus
+        objective = isSeries
+            ? try SeriesObjective(configuration, source: source, file: corpus, resumed: resumed, threads: threads)
+            : try TextObjective(configuration, corpus: corpus, resumed: resumed, threads: threads)
+        if let state = resumed?.state {
+            lastValidation = state.validationLoss
+            bestValidation = state.bestValidationLoss
             streak = state.streak
             elapsedBefore = state.elapsedSeconds
         }
-
         // Only now is the folder touched. A run never overwrites another: a new run, or a resumed one sent to
         // another folder, needs one without checkpoints (or `overwrite`).
-        lock = try folder.prepare(continuing: resumedFolder.map(folder.isSameFolder) ?? false, overwrite: configuration.overwrite,
-                                  holding: held)
+        let continuing = resumedFolder.map { Files.sameFile($0.path, folderPath) } ?? false
+        lock = try folder.prepare(continuing: continuing, overwrite: configuration.overwrite, holding: held)
     }
 
     /// Trains until `budget` is spent, ``patience`` scheduled validations in a row find no new lowest loss, or
     /// `stopToken` (or the current task's cancellation) stops the run, and returns how it ended.
     ///
     /// After every step `onProgress` is called on this thread with a ``TrainingProgress``. Every
-    /// ``Configuration/evaluateEvery`` steps, and at the last step, the validation text is measured (its first
-    /// ``Configuration/validationCharacters``); a new lowest loss is saved to `best.safetensors` and `loss.svg`
-    /// is redrawn. `latest.safetensors` is saved every
+    /// ``Configuration/evaluateEvery`` steps, and at the last step, the validation data is measured; a new lowest
+    /// loss is saved to `best.safetensors` and `loss.svg` is redrawn. `latest.safetensors` is saved every
     /// ``Configuration/checkpointEvery`` steps, at the last step, and when stopped. `metrics.csv` gets a row every
-    /// ``Configuration/logEvery`` steps, at every validation and at the last step.
+    /// ``Configuration/logEvery`` steps, at every validation and at the last step. Losses are in ``unit``.
     ///
     /// Call it again to train further (with a larger budget). Throws `.diverged` when the loss is not finite (nothing
     /// from that step is saved), `.io` when a save fails (the file keeps its previous checkpoint), and whatever
@@ -198,59 +164,59 @@ public final class TrainingRun: @unchecked Sendable {
         /// Wall time of training over all resumes, now.
         func totalElapsed() -> Double { runBefore + clock() - start }
         defer { elapsedBefore = totalElapsed() }
-        if budget.isSpent(step: trainer.step, epoch: trainer.epochProgress, elapsed: 0) { return outcome(.nothingToDo) }
+        if budget.isSpent(step: step, epoch: epoch, elapsed: 0) { return outcome(.nothingToDo) }
         if streak.isExhausted(patience: patience) { return outcome(.noImprovement) }
 
-        let metrics = try MetricsLog(path: folder.metrics)
-        let config = configuration, charsPerStep = Double(training.sequenceLength * training.batchSize)
-        let startStep = trainer.step, totalSteps = budget.totalSteps(batchesPerEpoch: trainer.streams.batchesPerEpoch)
-        var trainingSeconds = 0.0, window = MetricsWindow(), latestStep: Int? = nil
+        let metrics = try MetricsLog(path: folder.metrics, header: unit.metricsHeader)
+        let config = configuration, itemsPerStep = Double(training.sequenceLength * training.batchSize)
+        let startStep = step, totalSteps = budget.totalSteps(batchesPerEpoch: objective.batchesPerEpoch)
+        var trainingSeconds = 0.0, window = MetricsWindow(unit: unit), latestStep: Int? = nil
         while true {
             if stopToken?.isStopRequested == true || Task.isCancelled {
-                if latestStep != trainer.step { try save(to: folder.latest, elapsed: totalElapsed()) }
+                if latestStep != step { try save(to: folder.latest, elapsed: totalElapsed()) }
                 return outcome(.stopped)
             }
-            beforeStep?(trainer)
+            beforeStep?(step, objective.model)
             let progress = budgetProgress(totalSteps: totalSteps, seconds: budget.seconds, runBefore: runBefore,
                                           elapsed: budget.seconds == nil ? 0 : clock() - start)
             let before = clock()
-            let result = try trainer.trainStep(progress: progress)
+            let result = try objective.trainStep(progress: progress)
             let after = clock()
-            guard result.bitsPerCharacter.isFinite, result.gradientNorm.isFinite else {
-                throw CharLSTMError(.diverged, "training diverged at step \(trainer.step): the loss is not finite. "
-                    + "Nothing was saved from this step; the last good checkpoint (\(Paths.exists(folder.latest) ? "'\(folder.latest)'" : "none yet")) "
-                    + "is untouched. Try a lower --learning-rate (now \(training.learningRate)) or --clip")
+            guard result.loss.isFinite, result.gradientNorm.isFinite else {
+                throw CharLSTMError(.diverged, "training diverged at step \(step): the loss is not finite. "
+                    + "Nothing was saved from this step; the last good checkpoint (\(Files.exists(folder.latest) ? "'\(folder.latest)'" : "none yet")) "
+                    + "is untouched. Try a lower \(setting: .learningRate) (now \(training.learningRate)) or \(setting: .clip)")
             }
             trainingSeconds += after - before
             window.add(result, seconds: after - before)
-            let step = trainer.step
+            let step = self.step
             // The budget is decided here, once per step: the step that spends it is the last and is saved.
-            var isLast = budget.isSpent(step: step, epoch: trainer.epochProgress, elapsed: after - start)
+            var isLast = budget.isSpent(step: step, epoch: epoch, elapsed: after - start)
             var stoppedEarly = false
 
             var saved: [String] = []
             var validation: Double? = nil
             if step % config.evaluateEvery == 0 || isLast {
-                let bpc = try trainer.validate().bitsPerCharacter
-                validation = bpc
-                lastValidation = bpc
+                let loss = try objective.validate()
+                validation = loss
+                lastValidation = loss
                 if step % config.evaluateEvery == 0 {
-                    streak.record(bpc)
+                    streak.record(loss)
                     stoppedEarly = streak.isExhausted(patience: patience)
                     isLast = isLast || stoppedEarly
                 }
-                if bpc < (bestValidation ?? .infinity) {
-                    bestValidation = bpc
+                if loss < (bestValidation ?? .infinity) {
+                    bestValidation = loss
                     try save(to: folder.best, elapsed: totalElapsed())
                     saved.append(folder.best)
                 }
             }
             var row: MetricsRow? = nil
             if step % config.logEvery == 0 || validation != nil || isLast {
-                row = window.row(step: step, epoch: trainer.epochProgress, validation: validation, learningRate: result.learningRate,
-                                 charsPerStep: charsPerStep, elapsedSeconds: totalElapsed())
+                row = window.row(step: step, epoch: epoch, validation: validation, learningRate: result.learningRate,
+                                 itemsPerStep: itemsPerStep, elapsedSeconds: totalElapsed())
                 try metrics.append(row!)
-                window = MetricsWindow()
+                window = MetricsWindow(unit: unit)
             }
             if validation != nil { try drawPlot() }
             if step % config.checkpointEvery == 0 || isLast {
@@ -262,10 +228,10 @@ public final class TrainingRun: @unchecked Sendable {
             let remaining = budget.secondsRemaining(elapsed: elapsed, stepsTaken: step - startStep,
                                                     stepsLeft: totalSteps.map { max(0, $0 - step) })
             try onProgress(TrainingProgress(
-                step: step, totalSteps: totalSteps, epoch: trainer.epochProgress, trainBitsPerCharacter: result.bitsPerCharacter,
+                step: step, totalSteps: totalSteps, epoch: epoch, unit: unit, trainLoss: result.loss,
                 learningRate: result.learningRate, gradientNorm: result.gradientNorm, validation: validation,
                 lastValidation: lastValidation, bestValidation: bestValidation, metrics: row, saved: saved,
-                charactersPerSecond: Double(step - startStep) * charsPerStep / max(trainingSeconds, 1e-9),
+                itemsPerSecond: Double(step - startStep) * itemsPerStep / max(trainingSeconds, 1e-9),
                 elapsedSeconds: elapsed, secondsRemaining: remaining, isLast: isLast))
             if isLast { return outcome(stoppedEarly ? .noImprovement : .budgetSpent) }
         }
@@ -276,44 +242,44 @@ public final class TrainingRun: @unchecked Sendable {
     /// whichever is further; `nil` for a budget without end. Derived from the saved step and training time, so a
     /// resumed step budget gives the same shares as a run that never stopped. Allocates nothing. O(1).
     private func budgetProgress(totalSteps: Int?, seconds: Double?, runBefore: Double, elapsed: Double) -> Double? {
-        var share = totalSteps.map { Double(trainer.step) / Double(max($0, 1)) }
+        var share = totalSteps.map { Double(step) / Double(max($0, 1)) }
         if let seconds { share = max(share ?? 0, (runBefore + elapsed) / max(runBefore + seconds, 1e-9)) }
         return share
     }
 
     private func outcome(_ reason: TrainingOutcome.Reason) -> TrainingOutcome {
-        TrainingOutcome(reason: reason, step: trainer.step, epoch: trainer.epochProgress, lastValidation: lastValidation,
-                        bestValidation: bestValidation, latest: folder.latest, best: Paths.exists(folder.best) ? folder.best : nil)
+        TrainingOutcome(reason: reason, step: step, epoch: epoch, lastValidation: lastValidation,
+                        bestValidation: bestValidation, latest: folder.latest, best: folder.bestIfSaved)
     }
 
     /// Saves a checkpoint of now to `path` atomically; on failure the error says that the file there (if any)
     /// still holds the previous checkpoint, and training stops.
     private func save(to path: String, elapsed: Double) throws {
-        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationBPC: lastValidation,
-                                    bestValidationBPC: bestValidation, elapsedSeconds: elapsed, streak: streak,
-                                    patience: patience, initialisedFrom: initialisedFrom)
+        let history = RunHistory(validationLoss: lastValidation, bestValidationLoss: bestValidation, elapsedSeconds: elapsed,
+                                 streak: streak, patience: patience)
         do {
-            try checkpoint.save(to: path, fileSystem: fileSystem)
+            try objective.checkpoint(history).save(to: path, fileSystem: fileSystem)
         } catch let error as CharLSTMError {
-            let kept = Paths.exists(path) ? "'\(path)' still holds the previous checkpoint" : "no checkpoint was saved"
-            throw CharLSTMError(error.kind, "\(error.message); training stopped at step \(trainer.step), \(kept)")
+            let kept = Files.exists(path) ? "'\(path)' still holds the previous checkpoint" : "no checkpoint was saved"
+            throw error.adding("; training stopped at step \(step), \(kept)")
         }
     }
 
     private func drawPlot() throws {
-        let title = "\(FilePath(corpus).lastComponent ?? corpus) · \(model.cell.rawValue) \(model.layers)×\(model.hidden)"
-        let svg = LossPlot.svg(rows: try MetricsLog.read(path: folder.metrics), title: title)
+        let title = "\(FilePath(corpus).lastComponent ?? corpus) · " + objective.plotSubject
+            + "\(model.cell.rawValue) \(model.layers)×\(model.hidden)"
+        let svg = LossPlot.svg(rows: try MetricsLog.read(path: folder.metrics, header: unit.metricsHeader), title: title, unit: unit)
         try AtomicFile.write(Array(svg.utf8), to: folder.plot, fileSystem: fileSystem)
     }
 
-    /// Refuses, before allocating, a model whose training buffers would not fit in memory.
-    static func checkMemory(model: ModelConfig, training: TrainingConfig) throws(CharLSTMError) {
-        let needed = Double(Trainer.bytesNeeded(config: model, training: training))
-        let available = Double(Paths.physicalMemory)
+    /// Refuses, before allocating, a model whose training would need more than 80% of the machine's memory
+    /// (`needed` bytes: what the objective's trainer allocates).
+    static func checkMemory(needed: Int, model: ModelConfig, training: TrainingConfig) throws(CharLSTMError) {
+        let needed = Double(needed), available = Double(ProcessInfo.processInfo.physicalMemory)
         if needed > 0.8 * available {
-            throw CharLSTMError(.unavailable, "this model would need about \(Paths.bytes(needed)) of memory to train "
+            throw CharLSTMError(.unavailable, "this model would need about \(Files.sizeText(needed)) of memory to train "
                 + "(\(model.parameterCount) parameters, batch \(training.batchSize) × \(training.sequenceLength)), but the machine has "
-                + "\(Paths.bytes(available)): lower --hidden, --layers, --batch-size or --seq-length")
+                + "\(Files.sizeText(available)): lower \(setting: .hidden), \(setting: .layers), \(setting: .batchSize) or \(setting: .sequenceLength)")
         }
     }
 
@@ -327,25 +293,49 @@ public final class TrainingRun: @unchecked Sendable {
     }
 }
 
-/// The steps since the last row of `metrics.csv`: their mean loss and gradient norm, and their training time.
-private struct MetricsWindow {
-    var steps = 0, bitsPerCharacter = 0.0, gradientNorm = 0.0, seconds = 0.0
+/// A checkpoint a run resumes from: its file, contents and training state.
+struct ResumedRun {
+    let path: String
+    let checkpoint: Checkpoint
+    let state: Checkpoint.TrainingState
 
-    mutating func add(_ result: Trainer.StepResult, seconds: Double) {
+    /// Loads the checkpoint `given` names (a file, or a run folder's latest). Throws `.invalidData` when it holds a
+    /// model without training state.
+    init(given: String) throws {
+        path = try RunFolder.checkpointFile(given, preferBest: false)
+        checkpoint = try Checkpoint.load(path: path)
+        guard let state = checkpoint.training else {
+            throw CharLSTMError.invalidData("'\(path)' holds a model but no training state, so it cannot be resumed")
+        }
+        self.state = state
+    }
+}
+
+/// The steps since the last row of `metrics.csv`: their loss (mean, or root mean square for RMSE), gradient norm
+/// and training time.
+private struct MetricsWindow {
+    let unit: LossUnit
+    var steps = 0, loss = 0.0, gradientNorm = 0.0, seconds = 0.0
+
+    init(unit: LossUnit) { self.unit = unit }
+
+    mutating func add(_ result: TrainingStep, seconds: Double) {
         steps += 1
-        bitsPerCharacter += result.bitsPerCharacter
+        loss += unit.isRootMeanSquare ? result.loss * result.loss : result.loss
         gradientNorm += result.gradientNorm
         self.seconds += seconds
     }
 
     /// The row for these steps; its rate counts training-step time only.
-    func row(step: Int, epoch: Double, validation: Double?, learningRate: Float, charsPerStep: Double,
+    func row(step: Int, epoch: Double, validation: Double?, learningRate: Float, itemsPerStep: Double,
              elapsedSeconds: Double) -> MetricsRow {
-        MetricsRow(step: step, epoch: epoch, trainBPC: bitsPerCharacter / Double(steps), valBPC: validation,
-                   // The Float's shortest text, so the CSV shows 0.002 and not 0.0020000000949949026.
-                   learningRate: Double("\(learningRate)") ?? Double(learningRate),
-                   gradNorm: gradientNorm / Double(steps), charsPerSecond: Double(steps) * charsPerStep / max(seconds, 1e-9),
-                   elapsedSeconds: elapsedSeconds)
+        let mean = loss / Double(steps)
+        return MetricsRow(step: step, epoch: epoch, trainLoss: unit.isRootMeanSquare ? mean.squareRoot() : mean,
+                          validationLoss: validation,
+                          // The Float's shortest text, so the CSV shows 0.002 and not 0.0020000000949949026.
+                          learningRate: Double("\(learningRate)") ?? Double(learningRate),
+                          gradientNorm: gradientNorm / Double(steps), itemsPerSecond: Double(steps) * itemsPerStep / max(seconds, 1e-9),
+                          elapsedSeconds: elapsedSeconds)
     }
 }
 

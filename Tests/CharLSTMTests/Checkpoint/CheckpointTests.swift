@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import CharLSTM
 import CharLSTMKernels
+@testable import CharLSTMTestSupport
 
 @Suite struct CheckpointTests {
     static let text = String(repeating: "To be, or not to be, that is the question: whether 'tis nobler in the mind to suffer. ", count: 12)
@@ -38,13 +39,13 @@ import CharLSTMKernels
         let (first, vocabulary) = try Self.makeTrainer(cell: cell)
         for _ in 0..<(steps / 2) { try first.trainStep() }
         let path = Self.temporaryPath("latest.safetensors")
-        try Checkpoint(trainer: first, vocabulary: vocabulary, validationBPC: 2.5, bestValidationBPC: 2.4, elapsedSeconds: 1)
+        try Checkpoint(trainer: first, vocabulary: vocabulary, validationLoss: 2.5, bestValidationLoss: 2.4, elapsedSeconds: 1)
             .save(to: path)
 
         let loaded = try Checkpoint.load(path: path)
         #expect(loaded.vocabulary == vocabulary)
         #expect(loaded.config == first.model.config)
-        #expect(loaded.training?.bestValidationBPC == 2.4)
+        #expect(loaded.training?.bestValidationLoss == 2.4)
         let (resumed, _) = try Self.makeTrainer(cell: cell, seed: 999)  // different init, overwritten by restore
         try loaded.restore(into: resumed)
         for _ in (steps / 2)..<steps { try resumed.trainStep() }
@@ -59,7 +60,7 @@ import CharLSTMKernels
     /// The shipped pretrained model was written before saves streamed: loading and saving it again, and
     /// decoding and encoding it in memory, give the same bytes.
     @Test func savingALoadedCheckpointReproducesTheFileByteForByte() throws {
-        let pretrained = Executable.packageRoot + "/" + Paths.pretrainedFolder + "/best.safetensors"
+        let pretrained = Executable.packageRoot + "/Checkpoints/pretrained/best.safetensors"
         let original = try #require(FileManager.default.contents(atPath: pretrained).map { [UInt8]($0) })
         let folder = TemporaryFolder()
         try Checkpoint.load(path: pretrained).save(to: folder.path + "/copy.safetensors")
@@ -68,7 +69,7 @@ import CharLSTMKernels
         // A training checkpoint too: the streamed file equals the in-memory encoding.
         let (trainer, vocabulary) = try Self.makeTrainer(cell: .lstm)
         try trainer.trainStep()
-        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationBPC: 2.5, bestValidationBPC: nil,
+        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationLoss: 2.5, bestValidationLoss: nil,
                                     elapsedSeconds: 1.25)
         try checkpoint.save(to: folder.path + "/latest.safetensors")
         #expect(folder.contents("latest.safetensors") == checkpoint.safeTensors().encoded())
@@ -76,7 +77,7 @@ import CharLSTMKernels
 
     @Test func savesHandTheFileSystemBoundedPieces() throws {
         let (trainer, vocabulary) = try Self.makeTrainer(cell: .gru, hidden: 300)
-        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationBPC: nil, bestValidationBPC: nil,
+        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationLoss: nil, bestValidationLoss: nil,
                                     elapsedSeconds: 0)
         let folder = TemporaryFolder()
         let recorder = WriteRecordingFileSystem()
@@ -103,7 +104,7 @@ import CharLSTMKernels
 
     @Test func rejectsInconsistentFiles() throws {
         let (trainer, vocabulary) = try Self.makeTrainer(cell: .lstm)
-        let good = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationBPC: nil, bestValidationBPC: nil, elapsedSeconds: 0).safeTensors()
+        let good = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationLoss: nil, bestValidationLoss: nil, elapsedSeconds: 0).safeTensors()
         func expectRejected(_ message: String, _ mutate: (inout SafeTensors) -> Void) {
             var file = good
             mutate(&file)

@@ -1,5 +1,6 @@
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// A small valid file: two tensors (one empty), metadata with characters JSON must escape.
 func sampleSafeTensors() -> SafeTensors {

@@ -1,4 +1,5 @@
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// Random damage to a file's bytes, for fuzz tests.
 enum ByteDamage {

@@ -1,4 +1,5 @@
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// Seeded mutations of checkpoint bytes, from raw byte damage to structural edits re-encoded with a valid checksum.
 struct CheckpointMutator {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// The page in a real browser: headless Chromium runs its script (the DOM it leaves holds every character,
 /// as text, in both views) and renders it to a screenshot. Skipped, saying why, where Chromium is absent.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// The HTML page and the JSON: self-contained, text that can never be read as markup, the data the script draws.
 @Suite struct InspectionPageTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import CharLSTM
 import CharLSTMKernels
+@testable import CharLSTMTestSupport
 
 /// `charlstm inspect`'s numbers: the same pass as `eval`, and every figure checked against an independent
 /// computation (the double-precision reference model, run one character at a time, and naive statistics).
@@ -199,7 +200,7 @@ import CharLSTMKernels
         let big = ModelConfig(vocabularySize: 80, hidden: 8192, layers: 16)    // 131,072 cells: 2,048 characters fit
         try Inspection.requireActivityFits(characters: 2_049, config: big)
         #expect(throws: CharLSTMError(.unavailable, "inspecting 2,050 characters of a 16 × 8192 model keeps 256.1 MiB of cell "
-                + "activity, more than the 256.0 MiB a report may hold: inspect at most 2,049 characters (--max-chars)")) {
+                + "activity, more than the 256.0 MiB a report may hold: inspect at most 2,049 characters (maximumCharacters)")) {
             try Inspection.requireActivityFits(characters: 2_050, config: big)
         }
         try Inspection.requireActivityFits(characters: Inspection.limitRange.upperBound, config: ModelConfig(vocabularySize: 80, hidden: 512, layers: 2))

@@ -1,5 +1,6 @@
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// Small random problems shared by the model tests.
 struct TinyProblem {

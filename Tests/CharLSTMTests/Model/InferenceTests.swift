@@ -1,6 +1,7 @@
 import Testing
 @testable import CharLSTM
 import CharLSTMKernels
+@testable import CharLSTMTestSupport
 
 @Suite struct InferenceTests {
     /// The forward-only pass gives the training forward's loss, count and final state bit for bit: chunk

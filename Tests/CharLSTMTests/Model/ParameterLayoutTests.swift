@@ -1,5 +1,6 @@
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 @Suite struct ParameterLayoutTests {
     /// PyTorch's state-dict names, shapes and order, packed back to back: layer by layer weight_ih, weight_hh,

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import CharLSTM
 import CharLSTMKernels
+@testable import CharLSTMTestSupport
 
 /// Agreement with PyTorch on committed reference numbers (`benchmarks/fixtures/make_fixtures.py`, float64):
 /// loss, final state, every gradient, and the weights after three clipped Adam steps.

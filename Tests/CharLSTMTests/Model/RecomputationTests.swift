@@ -1,6 +1,7 @@
 import Testing
 @testable import CharLSTM
 import CharLSTMKernels
+@testable import CharLSTMTestSupport
 
 /// What the training workspace no longer keeps is rebuilt bit for bit.
 @Suite struct RecomputationTests {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// The obviously-correct double-precision twin of `CharModel.forward`: nested loops straight from the
 /// equations of `torch.nn.LSTM` / `GRU` / `RNN`, no dropout. The oracle for the fast model and, through

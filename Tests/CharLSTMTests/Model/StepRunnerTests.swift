@@ -1,6 +1,7 @@
 import CharLSTMKernels
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 @Suite struct StepRunnerTests {
     /// One character at a time gives the same logits as the batched forward over the whole sequence.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import CharLSTM
 import CharLSTMKernels
+@testable import CharLSTMTestSupport
 
 /// Growing a model's vocabulary for `train --init-from`: known characters keep their predictions bit for bit,
 /// new characters get the rows the documentation promises.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 @Suite struct SamplerTests {
     /// Logits whose softmax at T = 1 is exactly `probs` (up to rounding).

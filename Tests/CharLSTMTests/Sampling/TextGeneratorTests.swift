@@ -1,5 +1,6 @@
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// ``TextGenerator`` as a sequence: reproducible, bounded by its length and its stop text, primed by name-checked text.
 @Suite struct TextGeneratorTests {

@@ -1,6 +1,7 @@
 import Testing
 import CharLSTMKernels
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// A small random series problem: F real-valued inputs per row, a carried-in state, and the double-precision
 /// twin of the series model (``ReferenceModel``'s layers, a linear head, the mean squared error).

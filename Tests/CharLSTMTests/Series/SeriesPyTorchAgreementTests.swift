@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import CharLSTM
 import CharLSTMKernels
+@testable import CharLSTMTestSupport
 
 /// Agreement of the series model with PyTorch (`nn.LSTM`/`GRU`/`RNN` over 2 inputs + `nn.Linear` + MSE) on
 /// committed reference numbers (`benchmarks/fixtures/make_series_fixtures.py`, float64): loss, final state, every

@@ -1,5 +1,6 @@
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 @Suite struct SeriesTableTests {
     func parse(_ text: String, _ columns: [String] = ["v"], gaps: SeriesTable.GapPolicy = .refuse) throws(CharLSTMError) -> SeriesTable {
@@ -30,7 +31,7 @@ import Testing
     @Test func badValuesNameTheirLineAndColumn() {
         #expect(message("t,v\n1,2\n2,abc\n") == "line 3, column 'v': 'abc' is not a number")
         #expect(message("t,v\n1,2\n2,inf\n") == "line 3, column 'v': 'inf' is not a number")
-        #expect(message("t,v\n1,\n")?.hasPrefix("line 2, column 'v' has no value: fill it in, or give --interpolate") == true)
+        #expect(message("t,v\n1,\n")?.hasPrefix("line 2, column 'v' has no value: fill it in, or give gaps = .interpolate") == true)
         #expect(message("t,v\n1,NA\n")?.hasPrefix("line 2, column 'v' has no value ('NA')") == true)
         #expect(message("t,v\n1,2\n3\n") == "line 3 has 1 fields, the header 2")
         #expect(message("date,co2,site\n1,2,3\n", ["value"]) == "has no column 'value'; its columns are 'date', 'co2', 'site'")

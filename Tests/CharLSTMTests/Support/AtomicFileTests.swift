@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// The real file system with injected failures.
 struct FaultyFileSystem: FileSystem {
@@ -182,7 +183,7 @@ struct FaultyFileSystem: FileSystem {
         #expect(throws: SystemCallError(EEXIST)) { _ = try fileSystem.create(dangling) }
         #expect(throws: SystemCallError(EEXIST)) { _ = try fileSystem.create(victim) }
         #expect(folder.contents("victim") == Array("keep me".utf8))
-        #expect(!Paths.exists(folder.path + "/created-through-link"))
+        #expect(!Files.exists(folder.path + "/created-through-link"))
     }
 
     @Test func aLinkPlantedAtTheTemporaryNameIsSteppedOver() throws {

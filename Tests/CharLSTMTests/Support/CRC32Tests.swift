@@ -1,5 +1,6 @@
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 @Suite struct CRC32Tests {
     /// Known values, computed with Python's `zlib.crc32`.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 @Suite struct FilePathTests {
     /// path → components, last component, parent, cleaned, normalized, stem.
@@ -57,16 +58,6 @@ import Testing
         #expect(FilePath("/x//y/").prefixes.map(\.string) == ["/x", "/x/y"])
         #expect(FilePath("/").prefixes.isEmpty)
         #expect(FilePath("a\u{0}").containsNUL && !FilePath("a").containsNUL)
-    }
-
-    @Test func defaultRunFoldersAreAlwaysUsableNames() {
-        #expect(Paths.defaultRunFolder(forCorpus: "Corpora/shakespeare.txt") == "Checkpoints/shakespeare")
-        #expect(Paths.defaultRunFolder(forCorpus: "/dev/stdin") == "Checkpoints/stdin")
-        #expect(Paths.defaultRunFolder(forCorpus: "my novel.v2.txt") == "Checkpoints/my novel.v2")
-        for odd in ["", "/", ".", "..", "a/..", "x/"] {
-            let folder = Paths.defaultRunFolder(forCorpus: odd)
-            #expect(folder == "Checkpoints/run" || folder == "Checkpoints/x", "\(odd) → \(folder)")
-        }
     }
 
     /// Random paths of every shape, made into real folders under a deep temporary root (a symbolic link

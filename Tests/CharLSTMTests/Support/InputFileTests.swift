@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 @Suite struct InputFileTests {
     @Test func readsRegularFilesWholeAndAtOffsets() throws {

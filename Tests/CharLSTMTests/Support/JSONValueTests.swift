@@ -1,5 +1,6 @@
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 @Suite struct JSONValueTests {
     @Test func parsesEveryKindOfValue() throws {

@@ -2,6 +2,7 @@ import CharLSTMKernels
 import Foundation  // the reference: the product's helpers must print what Foundation printed before
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// The product's Foundation-free text helpers against the Foundation calls they replace, byte for byte.
 struct TextFormattingTests {

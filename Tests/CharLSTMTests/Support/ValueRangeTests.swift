@@ -1,14 +1,15 @@
 import Foundation
 import Testing
 @testable import CharLSTM
+import CharLSTMKernels
+@testable import CharLSTMTestSupport
 
 /// The validation layer for numbers fed the extremes (0, −1, 2^53, 2^63 − 1, 1e19, 1e300, −1e300, NaN, ±∞, a
 /// string, a missing value) in every place a number comes in: a file's field, every numeric option of every
 /// command, a series CSV value, a `metrics.csv` row; and the arithmetic at the ends of the declared ranges.
 @Suite struct ValueRangeTests {
     /// The extremes, as text; nil stands for a missing value.
-    static let extremes: [String?] = ["0", "-1", "9007199254740992", "9223372036854775807", "1e19", "1e300", "-1e300",
-                                      "nan", "inf", "-inf", "abc", nil]
+    static var extremes: [String?] { ExtremeValues.texts }
 
     /// Checks a field reader's outcome: a value that `isInRange`, or one `.invalidData` line naming the field.
     private func expectValueOrRefusal<T>(_ result: Result<T, CharLSTMError>, _ isInRange: (T) -> Bool, field: String,
@@ -56,65 +57,6 @@ import Testing
         #expect(ValueRange.quoted("a\nb\"c") == "\"a\\u{a}b\\\"c\"")
     }
 
-    /// Every command's numeric options, as ``Invocation/parse(_:)`` reads them.
-    static let commands = [TrainOptions.command, GenerateOptions.command, EvalOptions.command, InfoOptions.command,
-                           BenchOptions.command, ExportOptions.command, InspectOptions.command, ForecastOptions.command,
-                           ServeOptions.command]
-
-    @Test func noOptionAdmitsANumberWhoseArithmeticCouldOverflow() {
-        for command in Self.commands {
-            for option in command.options {
-                switch option.kind {
-                case .integer(let range):
-                    #expect(range.upperBound <= ValueRange.countLimit && range.lowerBound >= 0, "--\(option.name): \(range)")
-                case .real(let interval):
-                    #expect((interval.upper ?? .infinity) <= 1e9 && interval.lower >= 0, "--\(option.name): \(interval.phrase)")
-                default: break
-                }
-            }
-        }
-    }
-
-    @Test func everyNumericOptionOfEveryCommandTakesOnlyValuesInItsRange() {
-        var checked = 0
-        for command in Self.commands {
-            // The command's required arguments and options, with placeholder values.
-            let required = command.arguments.filter(\.isRequired).map { _ in "x" }
-                + command.options.filter(\.isRequired).flatMap { [$0.flagText, "x"] }
-            for option in command.options {
-                var ends: [String] = []
-                switch option.kind {
-                case .integer(let range): ends = ["\(range.lowerBound)", "\(range.upperBound)", "\(range.upperBound + 1)"]
-                case .real(let interval): ends = [String(interval.lower)] + (interval.upper.map { [String($0)] } ?? [])
-                case .unsigned: ends = ["18446744073709551615", "18446744073709551616"]
-                default: continue
-                }
-                for text in Self.extremes + ends.map(Optional.some) {
-                    let arguments = [command.name] + required + [option.flagText] + (text.map { [$0] } ?? [])
-                    let result = Result { () throws(CharLSTMError) in try Invocation.parse(arguments) }
-                    checked += 1
-                    switch result {
-                    case .success:
-                        let text = text ?? ""
-                        switch option.kind {
-                        case .integer(let range):
-                            guard case .value(let n) = StrictNumber.integer(text) else { Issue.record("\(arguments)"); continue }
-                            #expect(range.contains(n), "\(arguments)")
-                        case .real(let interval):
-                            #expect(StrictNumber.real(text).map(interval.contains) == true, "\(arguments)")
-                        default:
-                            #expect(StrictNumber.unsigned(text) != nil, "\(arguments)")
-                        }
-                    case .failure(let error):
-                        #expect(error.kind == .usage && error.message.contains(option.flagText) && !error.message.contains("\n"),
-                                "\(arguments): \(error.message)")
-                    }
-                }
-            }
-        }
-        #expect(checked > 400)
-    }
-
     @Test func arithmeticAtTheEndsOfTheRangesIsExact() throws {
         let n = ValueRange.countLimit
         // Budgets: the largest epoch budget on the largest corpus ends at a step that is a count.
@@ -141,9 +83,6 @@ import Testing
         for i in 0..<3 { gradients.pointer[i] = Float(i) - 1 }
         adam.update(parameters: parameters, gradients: gradients)
         #expect((0..<3).allSatisfy { parameters.pointer[$0].isFinite } && adam.step == n + 1)
-        // Progress at the last count.
-        #expect(!ProgressLine.format(step: n, totalSteps: n, epoch: Double(n), trainBPC: 1, valBPC: 1,
-                                     charsPerSecond: 1e12, eta: 1e12, width: 200).isEmpty)
         // A setting outside its range is refused before anything is built on it.
         for change: (inout TrainingConfig) -> Void in [{ $0.decayAfter = 1e19 }, { $0.validationFraction = 2 }, { $0.clip = .infinity },
                                                        { $0.weightDecay = 1e30 }, { $0.learningRate = 0 }, { $0.validationCharacters = -1 }] {
@@ -197,11 +136,11 @@ import Testing
                 rows.append(row)
             }
         }
-        rows += [MetricsRow(step: 20, epoch: 1, trainBPC: 1e30, valBPC: 1e30, learningRate: 1, gradNorm: 1, charsPerSecond: 1,
+        rows += [MetricsRow(step: 20, epoch: 1, trainLoss: 1e30, validationLoss: 1e30, learningRate: 1, gradientNorm: 1, itemsPerSecond: 1,
                             elapsedSeconds: 1),
-                 MetricsRow(step: 30, epoch: 1, trainBPC: 1e25, valBPC: -1e300, learningRate: 1, gradNorm: 1, charsPerSecond: 1,
+                 MetricsRow(step: 30, epoch: 1, trainLoss: 1e25, validationLoss: -1e300, learningRate: 1, gradientNorm: 1, itemsPerSecond: 1,
                             elapsedSeconds: 1)]
-        for subset in [rows, Array(rows.suffix(2)), Array(rows.suffix(1)), rows.filter { $0.trainBPC > 1e20 }] {
+        for subset in [rows, Array(rows.suffix(2)), Array(rows.suffix(1)), rows.filter { $0.trainLoss > 1e20 }] {
             for unit in [LossPlot.Unit.bitsPerCharacter, .rootMeanSquaredError] {
                 #expect(LossPlotTests.parse(LossPlot.svg(rows: subset, title: "extremes", unit: unit)) != nil)
             }

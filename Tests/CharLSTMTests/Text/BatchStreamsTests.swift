@@ -1,5 +1,6 @@
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// Batches read from a corpus file through the per-stream readers are the batches cut from the same text in
 /// memory: in order, across epochs, and after any jump (a resume), with the offset index sparse enough that

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// The chunked scan of a corpus file agrees with the in-memory decoder (its oracle) on every input, whatever the
 /// chunk size; its fingerprint tells texts apart; a file read back through ``TokenText`` gives the in-memory tokens.

@@ -1,5 +1,6 @@
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// The texts shipped in `Corpora/` load and match the figures in `Corpora/README.md`.
 @Suite struct CorpusFilesTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 @Suite struct CorpusTests {
     func decode(_ bytes: [UInt8]) throws -> [Unicode.Scalar] {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// The learning-rate schedule: its factors, the rates a run takes over step and time budgets, bit-exact resume
 /// under a decaying schedule, and checkpoints with and without a schedule.

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 @Suite struct LossPlotTests {
     /// A realistic run: train loss 4.2 → 1.6 bits with noise, logged every `every` steps, validation every 500.
@@ -13,38 +14,16 @@ import Testing
             let t = Double(step)
             let clean = 1.6 + (start - 1.6) * exp(-t / 600) + 0.25 * exp(-t / 3000)
             let noise = 0.08 * (rng.nextUnitDouble() - 0.5) * 2
-            return MetricsRow(step: step, epoch: t / 2000, trainBPC: clean + noise,
-                              valBPC: step % 500 == 0 ? clean + 0.05 + 0.02 * t / 5000 : nil,
-                              learningRate: 0.002, gradNorm: 1, charsPerSecond: 40000, elapsedSeconds: t / 10)
+            return MetricsRow(step: step, epoch: t / 2000, trainLoss: clean + noise,
+                              validationLoss: step % 500 == 0 ? clean + 0.05 + 0.02 * t / 5000 : nil,
+                              learningRate: 0.002, gradientNorm: 1, itemsPerSecond: 40000, elapsedSeconds: t / 10)
         }
     }
 
     /// Elements and the texts of `<text>` elements of a parsed XML document.
-    final class Collector: NSObject, XMLParserDelegate {
-        var elements: [(name: String, attributes: [String: String])] = []
-        var texts: [String] = []
-        private var inText = false
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
-                    qualifiedName: String?, attributes: [String: String] = [:]) {
-            elements.append((name, attributes))
-            inText = name == "text"
-            if inText { texts.append("") }
-        }
-        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-            inText = false
-        }
-        func parser(_ parser: XMLParser, foundCharacters string: String) {
-            if inText { texts[texts.count - 1] += string }
-        }
-        func mentions(_ fragment: String) -> Bool { texts.contains { $0.contains(fragment) } }
-    }
+    typealias Collector = SVGDocument.Collector
 
-    static func parse(_ svg: String) -> Collector? {
-        let collector = Collector()
-        let parser = XMLParser(data: Data(svg.utf8))
-        parser.delegate = collector
-        return parser.parse() ? collector : nil
-    }
+    static func parse(_ svg: String) -> Collector? { SVGDocument.parse(svg) }
 
     /// The number of vertices of the polyline with this id.
     static func vertexCount(_ doc: Collector, _ id: String) -> Int? {
@@ -83,8 +62,8 @@ import Testing
 
     @Test func largeRunsAreThinnedAndNaNSkipped() throws {
         var rows = Self.fakeRun(steps: 100_000, every: 1)
-        rows[500].trainBPC = .nan
-        rows[501].trainBPC = .infinity
+        rows[500].trainLoss = .nan
+        rows[501].trainLoss = .infinity
         let svg = LossPlot.svg(rows: rows, title: "big")
         let doc = try #require(Self.parse(svg))
         let vertices = try #require(Self.vertexCount(doc, "train"))
@@ -95,10 +74,10 @@ import Testing
     @Test func resumeDropsTheAbandonedStretch() {
         let first = Self.fakeRun(steps: 400, every: 100)
         var redo = first[1]
-        redo.trainBPC = 9
+        redo.trainLoss = 9
         let rows = LossPlot.currentHistory(first + [redo])
         #expect(rows.map(\.step) == [100, 200])
-        #expect(rows[1].trainBPC == 9)
+        #expect(rows[1].trainLoss == 9)
         #expect(LossPlot.currentHistory(first).map(\.step) == [100, 200, 300, 400])
     }
 

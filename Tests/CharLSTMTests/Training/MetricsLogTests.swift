@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 @Suite struct MetricsLogTests {
     /// A fresh path in a new temporary folder.
@@ -11,12 +12,12 @@ import Testing
     }
 
     static let rows = [
-        MetricsRow(step: 100, epoch: 0.0123, trainBPC: 3.1234567891, learningRate: 0.002, gradNorm: 1.5,
-                   charsPerSecond: 48213.7, elapsedSeconds: 12.25),
-        MetricsRow(step: 500, epoch: 0.061, trainBPC: 2.01, valBPC: 2.0987654321, learningRate: 3e-5,
-                   gradNorm: 0.75, charsPerSecond: 50000, elapsedSeconds: 61),
-        MetricsRow(step: 600, epoch: 0.07, trainBPC: .nan, learningRate: 1e-7, gradNorm: .infinity,
-                   charsPerSecond: 0, elapsedSeconds: 70.5),
+        MetricsRow(step: 100, epoch: 0.0123, trainLoss: 3.1234567891, learningRate: 0.002, gradientNorm: 1.5,
+                   itemsPerSecond: 48213.7, elapsedSeconds: 12.25),
+        MetricsRow(step: 500, epoch: 0.061, trainLoss: 2.01, validationLoss: 2.0987654321, learningRate: 3e-5,
+                   gradientNorm: 0.75, itemsPerSecond: 50000, elapsedSeconds: 61),
+        MetricsRow(step: 600, epoch: 0.07, trainLoss: .nan, learningRate: 1e-7, gradientNorm: .infinity,
+                   itemsPerSecond: 0, elapsedSeconds: 70.5),
     ]
 
     /// Rows compare equal including NaN fields (NaN ≠ NaN under ==).
@@ -36,7 +37,7 @@ import Testing
         #expect(lines[2].hasPrefix("500,0.061,2.01,2.0987654321,3e-05,"))
         let back = try MetricsLog.read(path: path)
         #expect(Self.same(back, Self.rows))
-        #expect(back[0].valBPC == nil && back[1].valBPC == 2.0987654321)
+        #expect(back[0].validationLoss == nil && back[1].validationLoss == 2.0987654321)
     }
 
     @Test func appendsAcrossReopensWithOneHeader() throws {
@@ -98,7 +99,7 @@ import Testing
         let path = try Self.temporaryPath()
         let log = try MetricsLog(path: path)
         for step in 1...1000 {
-            try log.append(MetricsRow(step: step, epoch: 0, trainBPC: 2, learningRate: 0.002, gradNorm: 1, charsPerSecond: 1,
+            try log.append(MetricsRow(step: step, epoch: 0, trainLoss: 2, learningRate: 0.002, gradientNorm: 1, itemsPerSecond: 1,
                                       elapsedSeconds: 1))
         }
         #expect(try MetricsLog.read(path: path).count == 1000)
@@ -125,6 +126,6 @@ import Testing
         #expect(try MetricsLog.read(path: partial).map(\.step) == [1])
         // A row whose step is not a count is malformed.
         #expect(MetricsRow(csvLine: "-1,0,2,,0.002,1,1,1") == nil && MetricsRow(csvLine: "1e3,0,2,,0.002,1,1,1") == nil)
-        #expect(MetricsRow(csvLine: "10,0,1e30,1e30,0.002,1,1,1")?.trainBPC == 1e30)
+        #expect(MetricsRow(csvLine: "10,0,1e30,1e30,0.002,1,1,1")?.trainLoss == 1e30)
     }
 }

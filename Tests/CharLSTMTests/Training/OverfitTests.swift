@@ -1,5 +1,6 @@
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 @Suite struct OverfitTests {
     /// A model that can memorise must memorise: a short text is learned to < 0.1 bits/char.

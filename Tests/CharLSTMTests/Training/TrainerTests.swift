@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import CharLSTM
 import CharLSTMKernels
+@testable import CharLSTMTestSupport
 
 @Suite struct TrainerTests {
     static let text = String(repeating: "It was the best of times, it was the worst of times, it was the age of wisdom. ", count: 10)
@@ -51,7 +52,7 @@ import CharLSTMKernels
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("latest.safetensors").path
-        try Checkpoint(trainer: first, vocabulary: vocabulary, validationBPC: nil, bestValidationBPC: nil, elapsedSeconds: 0)
+        try Checkpoint(trainer: first, vocabulary: vocabulary, validationLoss: nil, bestValidationLoss: nil, elapsedSeconds: 0)
             .save(to: path)
 
         let (resumed, _) = try Self.makeTrainer(cell: .lstm, batchSize: 16, threads: 2, seed: 7)

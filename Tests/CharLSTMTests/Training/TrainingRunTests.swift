@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import CharLSTM
+@testable import CharLSTMTestSupport
 
 /// The library's training job: budgets decided once per step, rates of training time only, stopping, calling
 /// `train` again, refusing bad settings.
@@ -56,8 +57,8 @@ import Testing
         // What the outcome reports is what latest.safetensors holds, and the metrics end at that step, validated.
         #expect(try Checkpoint.load(path: run.folder.latest).training?.step == outcome.step)
         let rows = try MetricsLog.read(path: run.folder.metrics)
-        #expect(rows.last?.step == outcome.step && rows.last?.valBPC != nil)
-        #expect(outcome.lastValidation == rows.last?.valBPC)
+        #expect(rows.last?.step == outcome.step && rows.last?.validationLoss != nil)
+        #expect(outcome.lastValidation == rows.last?.validationLoss)
     }
 
     @Test func ratesCountTrainingStepsOnly() throws {
@@ -70,11 +71,11 @@ import Testing
         run.clock = clock.read
         let charsPerStep = Double(run.training.sequenceLength * run.training.batchSize)
         var rates: [Double] = []
-        try run.train(budget: .steps(6)) { rates.append($0.charactersPerSecond) }
+        try run.train(budget: .steps(6)) { rates.append($0.itemsPerSecond) }
         #expect(rates == Array(repeating: charsPerStep, count: 6))
         let rows = try MetricsLog.read(path: run.folder.metrics)
         #expect(rows.map(\.step) == [1, 2, 3, 4, 5, 6])
-        #expect(rows.allSatisfy { $0.charsPerSecond == charsPerStep }, "\(rows.map(\.charsPerSecond))")
+        #expect(rows.allSatisfy { $0.itemsPerSecond == charsPerStep }, "\(rows.map(\.itemsPerSecond))")
         // Wall time goes on: it counts everything.
         #expect(rows.last!.elapsedSeconds > 6 * 1)
     }
@@ -145,7 +146,7 @@ import Testing
         let rows = try MetricsLog.read(path: halves.path + "/run/metrics.csv")
         let straightRows = try MetricsLog.read(path: straight.path + "/run/metrics.csv")
         #expect(rows.map(\.step) == [3, 6, 7, 9, 10, 12, 15, 16])
-        #expect(rows.filter { $0.step != 7 }.map(\.valBPC) == straightRows.map(\.valBPC))
+        #expect(rows.filter { $0.step != 7 }.map(\.validationLoss) == straightRows.map(\.validationLoss))
     }
 
     @Test func aResumedRunAtItsBudgetHasNothingToDo() throws {
@@ -166,7 +167,7 @@ import Testing
         let folder = TemporaryFolder()
         func refused(_ edit: @escaping (inout TrainingRun.Configuration) -> Void, _ message: String,
                      sourceLocation: SourceLocation = #_sourceLocation) {
-            #expect(throws: CharLSTMError(.usage, message), sourceLocation: sourceLocation) { try tinyRun(in: folder, edit) }
+            #expect(throws: CharLSTMError(.usage, .init(message)), sourceLocation: sourceLocation) { try tinyRun(in: folder, edit) }
         }
         refused({ $0.hidden = 0 }, "hidden size must be from 1 to 8192, got 0")
         refused({ $0.layers = 17 }, "layers must be from 1 to 16, got 17")
@@ -174,6 +175,6 @@ import Testing
         refused({ $0.learningRate = .nan }, "learning rate must be in (0, 10], got nan")
         refused({ $0.validationFraction = 0.9 }, "validation fraction must be in (0, 0.5], got 0.9")
         refused({ $0.logEvery = 0 }, "log interval must be from 1 to 10^15, got 0")
-        #expect(!Paths.exists(folder.path + "/run"))
+        #expect(!Files.exists(folder.path + "/run"))
     }
 }

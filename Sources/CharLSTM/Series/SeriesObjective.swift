@@ -1,0 +1,189 @@
+/// Which column of which CSV file a series run trains on, and what to do with gaps.
+public struct SeriesSource: Equatable, Sendable {
+    /// The column holding the series (its header name); `nil`: the resumed checkpoint's (a new run needs one).
+    public var column: String?
+    /// Missing values: an error, or filled linearly.
+    public var gaps: SeriesTable.GapPolicy
+    /// A new model sees changes over this many steps (``SeriesScaling/lag``); `nil`: 0 for a new run, the
+    /// checkpoint's when resuming.
+    public var difference: Int?
+    /// Further columns read as inputs beside the series (and predicted with it, so that forecasts can feed them
+    /// back); `nil`: none for a new run, the checkpoint's when resuming.
+    public var inputs: [String]?
+
+    public init(column: String?, gaps: SeriesTable.GapPolicy = .refuse, difference: Int? = nil, inputs: [String]? = nil) {
+        self.column = column
+        self.gaps = gaps
+        self.difference = difference
+        self.inputs = inputs
+    }
+
+    /// The columns of a new run, or of one resumed from a model that reads `resumed`: the series, then the inputs.
+    func columns(resumed: [String]?) throws(CharLSTMError) -> [String] {
+        guard let column = column ?? resumed?.first else {
+            throw .usage("name the column of the series (\(setting: .column)) of a new series run")
+        }
+        let columns = [column] + (inputs ?? resumed.map { Array($0.dropFirst()) } ?? [])
+        guard Set(columns).count == columns.count, !columns.contains("") else {
+            throw .usage("\(setting: .inputs) must name columns other than \(setting: .column), each once (got \(columns.joined(separator: ", ")))")
+        }
+        return columns
+    }
+}
+
+/// The settings a new series run takes where none is given (a text run's are those of ``TrainingConfig`` and
+/// ``TrainingRun/Configuration``): a small model, short sequences, a batch that fits the series.
+public enum SeriesDefaults {
+    /// Hidden units of a new series model.
+    public static let hidden = 64
+    /// Layers of a new series model.
+    public static let layers = 1
+    /// Steps of backpropagation through time.
+    public static let sequenceLength = 32
+    /// The largest batch chosen (smaller for short series: at least 4 batches per epoch).
+    public static let maxBatchSize = 32
+    /// Share of the series held out.
+    public static let validationFraction = 0.1
+    /// Adam's learning rate (the series defaults were measured at this rate).
+    public static let learningRate: Float = 2e-3
+    /// The step budget of `charlstm train` when no budget is given.
+    public static let steps = 2000
+    /// Most training rows read before the held-out ones when validating.
+    public static let validationWarmup = 1000
+
+    /// The training configuration of a new run on `rows` values, before the settings given: constant learning rate
+    /// (no decay, no schedule), the batch size that gives at least 4 batches per epoch at `sequenceLength`.
+    static func training(rows: Int, sequenceLength: Int?, validationFraction: Double?) -> TrainingConfig {
+        var base = TrainingConfig()
+        base.sequenceLength = Self.sequenceLength
+        base.validationFraction = Self.validationFraction
+        base.learningRateDecay = 1
+        base.learningRate = Self.learningRate
+        base.schedule = .constant
+        let T = sequenceLength ?? base.sequenceLength
+        let held = Int(Double(rows) * (validationFraction ?? base.validationFraction))
+        base.batchSize = min(Self.maxBatchSize, max(1, (rows - held - 1) / (4 * T)))
+        return base
+    }
+}
+
+/// A series model's objective: values in (the series and its input columns, standardised), a linear head,
+/// mean squared error; losses as the series' RMSE in its own units.
+///
+/// Set up from a CSV file read once: the table, its fingerprint, the standardisation fitted on the training part
+/// (``SeriesScaling``, kept in every checkpoint), the held-out end (predicted one step ahead after a warm-up on
+/// the end of the training part) and the ``SeriesTrainer``.
+final class SeriesObjective: TrainingObjective {
+    let trainer: SeriesTrainer
+    /// The columns and their standardisation.
+    let scaling: SeriesScaling
+    /// Gaps filled by interpolation in the file.
+    let interpolated: Int
+
+    /// Reads `file` once, settles the model and training configuration (the checkpoint's when resuming, else the
+    /// series defaults; then the settings given), checks memory and builds the trainer. Throws as
+    /// ``TrainingRun/init(_:series:)`` does, and `.invalidData` for a bad CSV value or a series too short.
+    init(_ configuration: TrainingRun.Configuration, source given: SeriesSource?, file path: String, resumed: ResumedRun?,
+         threads: Int) throws {
+        if configuration.initFrom != nil {
+            throw CharLSTMError.usage("\(setting: .initFrom) applies to text models, not to a series model (\(setting: .column))")
+        }
+        let source = given ?? SeriesSource(column: nil)
+        let resumedScaling = try resumed.map { resumed throws(CharLSTMError) in
+            let scaling = try resumed.checkpoint.requireSeriesModel(for: "resuming a series run")
+            let columns = try source.columns(resumed: scaling.columns)
+            guard columns == scaling.columns, source.difference.map({ $0 == scaling.lag }) ?? true else {
+                func describe(_ columns: [String], _ lag: Int?) -> CharLSTMError.Message {
+                    "\(setting: .column) \(columns[0])"
+                        + (columns.count > 1 ? " \(setting: .inputs) \(columns.dropFirst().joined(separator: ","))" : "")
+                        + (lag.map { $0 > 0 ? " \(setting: .difference) \($0)" : "" } ?? "")
+                }
+                throw .conflict("cannot resume with \(describe(columns, source.difference)) (checkpoint: "
+                    + "\(describe(scaling.columns, scaling.lag))): these are fixed by the checkpoint")
+            }
+            return scaling
+        }
+        // The file is read once: its fingerprint (recorded, and checked on resume as for text) and its columns.
+        let bytes = try SeriesTable.read(path: path)
+        let file: CorpusFile
+        do {
+            file = try CorpusFile.scan(OwnedBytes(bytes), path: path)
+        } catch {
+            throw error.prefixed("'\(path)' ")
+        }
+        // A resumed run's file is the one it was trained on (checked before its columns are looked for).
+        if let resumed { try configuration.checkCorpus(file, trainedOn: resumed.state.config) }
+        let table = try SeriesTable.load(bytes: bytes, path: path, columns: try source.columns(resumed: resumedScaling?.columns),
+                                         gaps: source.gaps)
+        interpolated = table.interpolated
+
+        let model: ModelConfig, training: TrainingConfig
+        if let resumed {
+            try configuration.checkResumable(model: resumed.checkpoint.config, training: resumed.state.config)
+            model = configuration.resumedModel(resumed.checkpoint.config)
+            training = configuration.training(from: resumed.state.config, corpus: file)
+        } else {
+            var defaults = configuration
+            defaults.hidden = defaults.hidden ?? SeriesDefaults.hidden
+            defaults.layers = defaults.layers ?? SeriesDefaults.layers
+            model = defaults.newModel(vocabularySize: table.columns.count)
+            training = configuration.training(from: SeriesDefaults.training(rows: table.count, sequenceLength: configuration.sequenceLength,
+                                                                             validationFraction: configuration.validationFraction),
+                                              corpus: file)
+        }
+        try model.validate()
+        try TrainingRun.checkMemory(needed: SeriesTrainer.bytesNeeded(config: model, training: training), model: model,
+                                    training: training)
+
+        let held = Int(Double(table.count) * training.validationFraction), trainCount = table.count - held
+        guard held >= 2 else {
+            throw CharLSTMError.invalidData("'\(path)' has \(table.count) values: a validation split of \(training.validationFraction) "
+                + "holds out \(held), at least 2 are needed: use a longer series or a larger \(setting: .validationFraction)")
+        }
+        let lag = resumedScaling?.lag ?? source.difference ?? 0
+        guard trainCount > lag + 1 else {
+            throw CharLSTMError.invalidData("'\(path)' has \(trainCount) training values: differencing over \(lag) steps needs more than \(lag + 1)")
+        }
+        scaling = resumedScaling ?? SeriesScaling(fitting: table, rows: trainCount, lag: lag)
+        // Model row i stands for table row i + lag.
+        let z = scaling.standardize(table), F = table.columns.count, trainRows = trainCount - lag
+        let warmup = min(trainRows, SeriesDefaults.validationWarmup)
+        let holdout = SeriesHoldout(rows: Array(z[((trainRows - warmup) * F)...]), width: F, warmup: warmup)
+        var rng = RandomGenerator(seed: training.seed)
+        // Resuming: the checkpoint's weights, as they are (no random model to overwrite).
+        let network = resumed.map { CharModel(config: model, parameters: $0.checkpoint.parameters, threads: threads) }
+            ?? CharModel(config: model, rng: &rng, threads: threads)
+        trainer = try SeriesTrainer(model: network, config: training, training: Array(z[..<(trainRows * F)]),
+                                    validation: holdout, rng: rng)
+        if let resumed { try trainer.restore(try resumed.checkpoint.trainerSnapshot()) }
+    }
+
+    var kind: ModelKind { .series }
+    var unit: LossUnit { .rootMeanSquaredError }
+    var dataCounts: (training: Int, validation: Int) {
+        (trainer.streams.values.count / model.config.vocabularySize, trainer.validation.count)
+    }
+    var plotSubject: String { "\(scaling.target) · " }
+
+    func trainStep(progress: Double?) throws(CharLSTMError) -> TrainingStep {
+        let result = trainer.trainStep(progress: progress)
+        return TrainingStep(loss: result.seriesRootMeanSquaredError * scaling.deviation[0], gradientNorm: result.gradientNorm,
+                            learningRate: result.learningRate)
+    }
+
+    func validate() throws(CharLSTMError) -> Double { trainer.validate().seriesRootMeanSquaredError * scaling.deviation[0] }
+
+    /// The series checkpoint of now: the model, its ``SeriesScaling`` and the trainer's snapshot (a series model
+    /// has no vocabulary: its inputs are the scaling's columns).
+    func checkpoint(_ history: RunHistory) -> Checkpoint {
+        let snapshot = trainer.snapshot()
+        var state = Checkpoint.TrainingState(config: trainer.config, snapshot: snapshot, validationLoss: history.validationLoss,
+                                             bestValidationLoss: history.bestValidationLoss, elapsedSeconds: history.elapsedSeconds)
+        state.streak = history.streak
+        state.patience = history.patience
+        var checkpoint = Checkpoint(config: model.config, vocabulary: Vocabulary(of: [Unicode.Scalar]()), parameters: snapshot.parameters,
+                                    training: state)
+        checkpoint.series = scaling
+        return checkpoint
+    }
+}

@@ -1,0 +1,27 @@
+import CharLSTM
+/// Options that several commands share, described once.
+enum CommonOptions {
+    static let threads = OptionSpec("threads", .integer(TrainingRun.Configuration.threadRange), value: "n",
+                                    "Worker threads", default: "all cores")
+    static let json = OptionSpec("json", .flag, "Print the result as one JSON object per line.")
+
+    static let column = OptionSpec("column", .text(allowEmpty: false), value: "name",
+                                   "Train a series model on this column of a CSV corpus (see README, Numeric series)")
+    static let interpolate = OptionSpec("interpolate", .flag,
+                                        "Series: fill missing values (empty, NA, NaN, null) linearly instead of refusing them.")
+
+    static func cell(default cell: CellKind) -> OptionSpec {
+        OptionSpec("cell", .choice(CellKind.allCases.map(\.rawValue)), value: "cell",
+                   "Recurrent cell", default: cell.rawValue)
+    }
+
+    static func dropout(default dropout: Double) -> OptionSpec {
+        OptionSpec("dropout", .real(ModelConfig.dropoutInterval), value: "p",
+                   "Dropout probability after every recurrent layer (between layers and before the decoder)",
+                   default: formatNumber(dropout))
+    }
+
+    static func checkpoint(_ help: String, required: Bool) -> OptionSpec {
+        OptionSpec("checkpoint", .text(allowEmpty: false), value: "path", help, required: required)
+    }
+}

@@ -1,0 +1,51 @@
+import CharLSTM
+/// The options of `charlstm eval <file> --checkpoint <path>`.
+struct EvalOptions: Equatable, Sendable {
+    /// The text to measure bits per character on.
+    var file: String
+    /// The checkpoint file or training folder of the model.
+    var checkpoint: String
+    var json = false
+    /// Worker threads; nil means all cores.
+    var threads: Int?
+    /// Series checkpoints: values read before the first prediction (default: the training sequence length).
+    var warmup: Int?
+    /// Series checkpoints: also report the seasonal-naive forecast of this period.
+    var season: Int?
+    /// Series checkpoints: fill missing values linearly.
+    var interpolate = false
+
+    init(file: String, checkpoint: String) {
+        self.file = file
+        self.checkpoint = checkpoint
+    }
+
+    /// Every option, bound to the field it sets.
+    static var options: [BoundOption<EvalOptions>] {
+        [
+            .init(CommonOptions.checkpoint("The checkpoint file or training folder of the model.", required: true), \.checkpoint),
+            .init(CommonOptions.json, flag: \.json),
+            .init(CommonOptions.threads, \.threads),
+            .init(OptionSpec("warmup", .integer(ValueRange.positiveCounts), value: "n",
+                             "Series: values read before the first prediction", default: "the training sequence length"), \.warmup),
+            .init(OptionSpec("season", .integer(ValueRange.positiveCounts), value: "n",
+                             "Series: also report the seasonal-naive forecast of this period"), \.season),
+            .init(CommonOptions.interpolate, flag: \.interpolate),
+        ]
+    }
+
+    static let command = CommandSpec(
+        name: "eval",
+        abstract: "Measure a model's bits per character on a text file, or a series model's errors on a CSV file.",
+        arguments: [ArgumentSpec(name: "file", help: "The text to evaluate on, a UTF-8 file (a CSV file for a series model).",
+                                 isRequired: true, defaultText: nil)],
+        options: options.map(\.spec),
+        example: "charlstm eval held-out.txt --checkpoint Checkpoints/shakespeare --json"
+    )
+
+    init(_ args: ParsedArguments) throws(CharLSTMError) {
+        // The scanner has checked that the file and the (required) checkpoint are present.
+        self.init(file: args.positional(0)!, checkpoint: "")
+        try args.apply(Self.options, to: &self)
+    }
+}

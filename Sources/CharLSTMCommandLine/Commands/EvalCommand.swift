@@ -1,0 +1,101 @@
+import CharLSTM
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `charlstm eval`: bits per character and accuracy of a model on a text, one continuous pass from a zero state,
+/// the file streamed (``Checkpoint/evaluate(_:threads:progress:)``); on a terminal, a progress line on standard error.
+struct EvalCommand {
+    let options: EvalOptions
+    let console: Console
+    /// Seconds between redraws of the progress line; tests set 0.
+    var progressInterval = 0.2
+
+    func run() throws -> Int32 {
+        let path = try RunFolder.checkpointFile(options.checkpoint, preferBest: true)
+        let checkpoint = try Checkpoint.load(path: path)
+        if checkpoint.isSeriesModel { return try evaluateSeries(checkpoint, path: path) }
+        if options.warmup != nil || options.season != nil || options.interpolate {
+            throw CharLSTMError.usage("--warmup, --season and --interpolate apply to series models; '\(path)' holds a text model")
+        }
+        let file = try CorpusFile.scan(path: options.file)
+        let shown = ProgressShown(sink: console.err, total: file.characterCount - 1, interval: progressInterval)
+        let result = try checkpoint.evaluate(file, threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                             progress: shown.show)
+        try shown.finish()
+        let characters = file.characterCount
+        if options.json {
+            try console.out.write(JSONValue.object([
+                "checkpoint": .string(path), "file": .string(options.file), "bits_per_char": .double(result.bitsPerCharacter),
+                "accuracy": .double(result.accuracy), "predictions": .int(result.predictions), "chars": .int(characters),
+            ]).encoded + "\n")
+        } else {
+            try console.out.write("\(options.file): " + String(result.bitsPerCharacter, fractionDigits: 4) + " bits/char, "
+                + String(100 * result.accuracy, fractionDigits: 2) + "%"
+                + " of \(result.predictions) predictions ranked first (\(characters) characters)\n")
+        }
+        return 0
+    }
+
+    /// `eval` on a series checkpoint: one-step-ahead errors over the file after a warm-up, against the naive forecasts.
+    private func evaluateSeries(_ checkpoint: Checkpoint, path: String) throws -> Int32 {
+        let forecaster = try SeriesForecaster(checkpoint: checkpoint, threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let table = try SeriesTable.load(path: options.file, columns: forecaster.scaling.columns,
+                                         gaps: options.interpolate ? .interpolate : .refuse)
+        let lag = forecaster.scaling.lag
+        if let given = options.warmup, given <= lag {
+            throw CharLSTMError.usage("--warmup \(given) is too short: the model predicts changes over \(lag) steps, so at least \(lag + 1) values must be read first")
+        }
+        let warmup = options.warmup ?? max(lag + 1, checkpoint.training?.config.sequenceLength ?? SeriesDefaults.sequenceLength)
+        guard table.count > warmup else {
+            throw CharLSTMError.invalidData("'\(options.file)' has \(table.count) values: after a warm-up of \(warmup) none is left "
+                + "to predict; at least \(warmup + 1) are needed (or a smaller --warmup)")
+        }
+        let r = try forecaster.evaluate(table, warmup: warmup, season: options.season)
+        let column = forecaster.scaling.target
+        if options.json {
+            var fields: [String: JSONValue] = [
+                "checkpoint": .string(path), "file": .string(options.file), "column": .string(column), "rmse": .double(r.rmse),
+                "mae": .double(r.mae), "naive_rmse": .double(r.naiveRMSE), "count": .int(r.count), "warmup": .int(r.warmup),
+            ]
+            if let s = r.seasonalNaiveRMSE { fields["seasonal_naive_rmse"] = .double(s) }
+            try console.out.write(JSONValue.object(fields).encoded + "\n")
+        } else {
+            try console.out.write("\(options.file), column '\(column)': RMSE \(formatValue(r.rmse)), MAE \(formatValue(r.mae)), "
+                + "naive RMSE \(formatValue(r.naiveRMSE))" + (r.seasonalNaiveRMSE.map { ", seasonal naive RMSE \(formatValue($0))" } ?? "")
+                + " over \(r.count) one-step predictions (after \(r.warmup) values of warm-up)\n")
+        }
+        return 0
+    }
+}
+
+/// `evaluating 37% (1234567 of 3336669 characters)` on a terminal (standard error), redrawn at most every
+/// `interval` seconds and cleared at the end; nothing elsewhere, so output meant for files and pipes stays clean.
+private final class ProgressShown {
+    let sink: any TextSink
+    let total: Int
+    let interval: Double
+    private var lastDraw = Date()
+    private var drawn = false
+
+    init(sink: any TextSink, total: Int, interval: Double) {
+        self.sink = sink
+        self.total = max(1, total)
+        self.interval = interval
+    }
+
+    func show(_ done: Int) {
+        guard sink.isTerminal, Date().timeIntervalSince(lastDraw) >= interval else { return }
+        lastDraw = Date()
+        drawn = true
+        // A failed progress write is not worth stopping the evaluation for.
+        try? sink.write("\revaluating \(done * 100 / total)% (\(done) of \(total) characters)\u{1B}[K")
+        try? sink.flush()
+    }
+
+    func finish() throws {
+        if drawn { try sink.write("\r\u{1B}[K") }
+    }
+}

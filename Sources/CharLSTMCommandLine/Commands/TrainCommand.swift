@@ -1,0 +1,162 @@
+import CharLSTM
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `charlstm train`: the options are a ``TrainingRun/Configuration``, a series source when the data is a CSV column,
+/// and a budget; the ``TrainingRun`` checks everything (data, options, resume compatibility, memory, output folder)
+/// before any file in the output folder is touched, then trains. This command adds what belongs to a terminal: the
+/// messages, the progress line, and SIGINT/SIGTERM as a stop (exit code 128 + the signal's number). Text and series
+/// runs go through the same run; a series run resumes from its checkpoint alone, as a text run does.
+struct TrainCommand {
+    let options: TrainOptions
+    let console: Console
+    /// Where checkpoints are written; tests inject write failures here. The CLI uses the real file system.
+    var fileSystem: any FileSystem = POSIXFileSystem()
+    /// Called before every training step with the steps done and the model; tests inject faults here.
+    var beforeStep: ((Int, CharModel) -> Void)? = nil
+
+    func run() throws -> Int32 {
+        let seriesOptions = options.column != nil || options.interpolate || options.difference != nil || options.inputs != nil
+        if seriesOptions && options.column == nil && options.run.resume == nil {
+            throw CharLSTMError.usage("--interpolate, --difference and --inputs apply to series runs: give --column too")
+        }
+        let source = seriesOptions
+            ? SeriesSource(column: options.column, gaps: options.interpolate ? .interpolate : .refuse,
+                           difference: options.difference, inputs: options.inputs.map(Self.names))
+            : nil
+        var configuration = options.run
+        if source != nil && configuration.corpus == nil && configuration.resume == nil {
+            throw CharLSTMError.usage("name the CSV file of the series, e.g. 'charlstm train data.csv --column \(options.column ?? "NAME")'")
+        }
+        configuration = try Paths.withDefaults(configuration)
+        let run = try TrainingRun(configuration, series: source)
+        run.fileSystem = fileSystem
+        run.beforeStep = beforeStep
+        try say(describe(run))
+        if let growth = run.vocabularyGrowth {
+            try say(growth.added.isEmpty ? "the corpus uses no character the model lacks"
+                : "added \(growth.added.count) character\(growth.added.count == 1 ? "" : "s") to the model's \(growth.old.count): "
+                    + growth.addedDescription)
+        }
+
+        let stop = StopToken()
+        let watcher = InterruptWatcher(stopping: stop)
+        defer { watcher.stop() }
+        var display = ProgressDisplay(out: console.out)
+        let budget = options.budget(for: run.kind)
+        let outcome = try run.train(budget: budget, stopToken: stop) { try display.show($0) }
+        if display.drewLine { try console.out.write("\n") }
+        let unit = run.unit
+        func format(_ loss: Double?) -> String { loss.map(unit.format) ?? "–" }
+        let validation = run.kind == .text ? "validation \(format(outcome.lastValidation)) bits/char"
+            : "validation RMSE \(format(outcome.lastValidation))"
+        switch outcome.reason {
+        case .nothingToDo:
+            try say("nothing to do: the checkpoint is at step \(outcome.step), epoch \(String(outcome.epoch, fractionDigits: 2)), "
+                + "which the budget already reaches")
+            return 0
+        case .stopped:
+            try say("interrupted at step \(outcome.step): saved '\(outcome.latest)'; continue with: charlstm train "
+                + (run.kind == .series ? "\(run.corpus) " : "") + (options.interpolate ? "--interpolate " : "")
+                + "--resume \(run.folder.path)")
+            return 128 + (watcher.received ?? SIGINT)
+        case .noImprovement:
+            try say("stopped early at step \(outcome.step) (epoch \(String(outcome.epoch, fractionDigits: 2))): "
+                + "\(run.streak.withoutImprovement) validation\(run.streak.withoutImprovement == 1 ? "" : "s") in a row found no loss below "
+                + "\(format(run.streak.lowest)) \(unit.phrase) (--patience \(run.patience ?? 0)); the best model, "
+                + "\(format(outcome.bestValidation)) \(unit.phrase), is in '\(outcome.best ?? run.folder.path)'")
+            return 0
+        case .budgetSpent:
+            try say("done at step \(outcome.step) (epoch \(String(outcome.epoch, fractionDigits: 2))): "
+                + "\(validation), best \(format(outcome.bestValidation)); "
+                + "saved '\(outcome.latest)'" + (outcome.best.map { " and '\($0)'" } ?? ""))
+            return 0
+        }
+    }
+
+    /// The run's first line: what is trained, on what, and where it is written.
+    private func describe(_ run: TrainingRun) -> String {
+        let model = run.model, counts = run.dataCounts
+        let start = run.resumedFrom.map { "resuming '\($0)' at step \(run.step)" }
+            ?? run.initialisedFrom.map { "training a new model from '\($0)'" }
+            ?? (run.kind == .series ? "training a new series model" : "training a new model")
+        let shape = "\(model.cell.rawValue), \(model.layers) layers × \(model.hidden)"
+        guard let s = run.series else {
+            return start + ": \(shape), \(run.vocabulary?.count ?? 0) characters, "
+                + "\(model.parameterCount) parameters; corpus '\(run.corpus)' (\(counts.training) training, "
+                + "\(counts.validation) validation characters); output '\(run.folder.path)'; \(run.threads) threads"
+        }
+        return start + ": \(shape), \(model.parameterCount) parameters; "
+            + "column '\(s.target)'" + (s.columns.count > 1 ? " with inputs " + s.columns.dropFirst().map { "'\($0)'" }.joined(separator: ", ") : "")
+            + " of '\(run.corpus)' (\(counts.training) training, \(counts.validation) validation values"
+            + (run.interpolated > 0 ? ", \(run.interpolated) gaps interpolated" : "")
+            + (s.lag > 0 ? "; changes over \(s.lag) steps" : "")
+            + "; mean \(formatValue(s.mean[0])), std \(formatValue(s.deviation[0]))); batches \(run.training.batchSize) × "
+            + "\(run.training.sequenceLength); output '\(run.folder.path)'; \(run.threads) threads"
+    }
+
+    /// The column names of a comma-separated list, trimmed.
+    static func names(_ list: String) -> [String] {
+        list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpacesAndTabs() }
+    }
+
+    private func say(_ line: String) throws {
+        try console.out.write(line + "\n")
+        try console.out.flush()
+    }
+}
+
+/// A value of a series for people: 6 significant digits.
+func formatValue(_ value: Double) -> String { String(value, significantDigits: 6) }
+
+extension LossUnit {
+    /// A loss for people: bits per character with 4 decimals, a series' RMSE with 6 significant digits.
+    func format(_ loss: Double) -> String {
+        isBitsPerCharacter ? String(loss, fractionDigits: 4) : formatValue(loss)
+    }
+
+    /// What follows a loss in a sentence: `bits/char`, `RMSE`.
+    var phrase: String { isBitsPerCharacter ? "bits/char" : "RMSE" }
+
+    var isBitsPerCharacter: Bool { self == .bitsPerCharacter }
+}
+
+/// Training progress on standard output: on a terminal one status line redrawn in place at most every 0.1 s (and at
+/// the last step); elsewhere (a pipe, a log file) one plain line per row of `metrics.csv`.
+private struct ProgressDisplay {
+    let out: any TextSink
+    /// Whether a terminal status line was drawn (it then needs a newline after the run).
+    private(set) var drewLine = false
+    private var lastDraw = Date.distantPast
+
+    init(out: any TextSink) {
+        self.out = out
+    }
+
+    mutating func show(_ p: TrainingProgress) throws {
+        if !out.isTerminal {
+            guard let row = p.metrics else { return }
+            try out.write(ProgressLine.logLine(step: p.step, totalSteps: p.totalSteps, epoch: p.epoch, unit: p.unit,
+                                               trainLoss: row.trainLoss, validationLoss: p.validation,
+                                               itemsPerSecond: p.itemsPerSecond, eta: p.secondsRemaining) + "\n")
+            try out.flush()
+            return
+        }
+        guard Date().timeIntervalSince(lastDraw) > 0.1 || p.isLast else { return }
+        lastDraw = Date()
+        drewLine = true
+        let line = ProgressLine.format(step: p.step, totalSteps: p.totalSteps, epoch: p.epoch, unit: p.unit, trainLoss: p.trainLoss,
+                                       validationLoss: p.lastValidation, itemsPerSecond: p.itemsPerSecond,
+                                       eta: p.secondsRemaining, width: ProgressLine.terminalWidth() - 1)
+        try out.write("\r" + line + "\u{1B}[K")
+        try out.flush()
+    }
+}

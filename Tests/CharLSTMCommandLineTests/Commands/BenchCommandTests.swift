@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+@testable import CharLSTM
+import CharLSTMKernels
+@testable import CharLSTMCommandLine
+@testable import CharLSTMTestSupport
+
+/// `charlstm bench` runs end to end on a tiny budget (its figures are measured elsewhere, not asserted here).
+@Suite struct BenchCommandTests {
+    @Test func smallConfigurationRunsAsTableAndAsJSON() throws {
+        let folder = TemporaryFolder()
+        let corpus = TestCorpus.write(TestCorpus.english(characters: 20_000), in: folder)
+        let table = Tool.run(["bench", corpus, "--seconds", "0.05", "--config", "S", "--threads", "1"])
+        #expect(table.code == 0 && table.err.isEmpty, "\(table)")
+        let lines = table.out.split(separator: "\n")
+        // The machine first: CPU, ISA and the SGEMM kernel chosen for it, then the SGEMM table of the config.
+        let kernel = GemmKernel.selected
+        #expect(lines.first?.hasPrefix("CPU \(CPUInfo.current.summary), ISA \(CPUInfo.current.isa.rawValue), "
+            + "SGEMM kernel \(kernel.name)") == true, "\(table.out)")
+        #expect(lines.count > 1 && lines[1].contains("corpus '\(corpus)'"), "\(table.out)")
+        #expect(lines.contains { $0.contains("recurrent h·Whhᵀ") && $0.contains("GFLOP/s") }, "\(table.out)")
+        #expect(lines.contains { $0.hasPrefix("config ") } && lines.last?.hasPrefix("S ") == true, "\(table.out)")
+
+        let json = Tool.run(["bench", corpus, "--seconds", "0.05", "--config", "S", "--threads", "1", "--json"])
+        #expect(json.code == 0, "\(json)")
+        guard case .object(let fields) = try JSONValue.parse(json.out.trimmingCharacters(in: .newlines)) else {
+            Issue.record("bench --json printed \(json.out)")
+            return
+        }
+        #expect(fields["config"]?.stringValue == "S" && fields["threads"]?.intValue == 1)
+        #expect((fields["train_chars_per_sec"]?.doubleValue ?? 0) > 0 && (fields["generate_chars_per_sec"]?.doubleValue ?? 0) > 0)
+        #expect(fields["kernel"]?.stringValue == kernel.name && fields["isa"]?.stringValue == CPUInfo.current.isa.rawValue)
+        #expect(fields["cpu"]?.stringValue == CPUInfo.current.summary && (fields["peak_rss_mib"]?.doubleValue ?? 0) > 0)
+        guard case .object(let sgemm)? = fields["sgemm_percent_of_peak"] else {
+            Issue.record("no sgemm_percent_of_peak in \(json.out)")
+            return
+        }
+        #expect(sgemm.count == 6 && sgemm.values.allSatisfy { ($0.doubleValue ?? 0) > 0 }, "\(sgemm)")
+    }
+
+    @Test func kernelOverrideIsUsedOrRefused() throws {
+        let executable = try #require(Executable.path, "\(Executable.missing)")
+        let folder = TemporaryFolder()
+        let corpus = TestCorpus.write(TestCorpus.english(characters: 20_000), in: folder)
+        let script = "CHARLSTM_SGEMM_KERNEL=\"$1\" exec \"$0\" bench \"$2\" --seconds 0.05 --config S --threads 1"
+        let portable = try ChildProcess.runTool("/bin/sh", ["-c", script, executable, "portable-4x8", corpus], in: folder.path)
+        #expect(portable.code == 0 && portable.out.hasPrefix("CPU ") && portable.out.contains("SGEMM kernel portable-4x8 (4×8, "),
+                "\(portable)")
+        let unknown = try ChildProcess.runTool("/bin/sh", ["-c", script, executable, "avx1024", corpus], in: folder.path)
+        #expect(unknown.code == 64 && unknown.out.isEmpty, "\(unknown)")
+        #expect(unknown.err.hasPrefix("error: CHARLSTM_SGEMM_KERNEL='avx1024' names no SGEMM kernel; use one of avx2-6x16, "),
+                "\(unknown)")
+    }
+}

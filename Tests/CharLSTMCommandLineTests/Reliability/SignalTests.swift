@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import CharLSTM
+@testable import CharLSTMCommandLine
+@testable import CharLSTMTestSupport
+
+/// Signals sent to a real `charlstm train` process.
+@Suite struct SignalTests {
+    /// Lines in the file at `path` (0 when it is missing).
+    private func lineCount(_ path: String) -> Int {
+        (FileManager.default.contents(atPath: path) ?? Data()).reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+    }
+
+    @Test(arguments: ModelKind.allCases, [SIGINT, SIGTERM])
+    func signalSavesLatestAndExits(kind: ModelKind, signal: Int32) throws {
+        let executable = try #require(Executable.path, "\(Executable.missing)")
+        let folder = TemporaryFolder()
+        let training = try EndlessTraining(executable, in: folder, kind: kind)
+        let (child, run) = (training.child, training.run)
+        // Two metrics rows: the loop (and its signal watcher) is running.
+        #expect(waitUntil(timeout: 30) { lineCount(run + "/metrics.csv") >= 3 }, "training did not start")
+        let sent = Date()
+        child.signal(signal)
+        let status = child.wait(timeout: 5)
+        let seconds = Date().timeIntervalSince(sent)
+        let out = String(decoding: folder.contents("out.txt") ?? [], as: UTF8.self)
+        let err = String(decoding: folder.contents("err.txt") ?? [], as: UTF8.self)
+        try #require(status != nil, "the child did not exit within 5 s of the signal")
+        #expect(child.exitCode == 128 + signal, "stdout: \(out)\nstderr: \(err)")
+        #expect(seconds < 5)
+        #expect(err.isEmpty)
+
+        // It says where it saved, and that checkpoint loads and resumes.
+        let latest = run + "/latest.safetensors"
+        let checkpoint = try Checkpoint.load(path: latest)
+        let step = try #require(checkpoint.training?.step)
+        #expect(step >= 2)
+        #expect(out.contains("interrupted at step \(step): saved '\(latest)'"), "\(out)")
+        #expect(out.contains("charlstm train " + (kind == .series ? training.corpus + " " : "") + "--resume \(run)"), "\(out)")
+        let resumed = Tool.run(["train", "--resume", run, "--steps", "\(step + 3)", "--threads", "1"])
+        #expect(resumed.code == 0, "\(resumed)")
+        #expect(resumed.out.contains("resuming '\(latest)' at step \(step)"))
+        #expect(try Checkpoint.load(path: latest).training?.step == step + 3)
+    }
+
+    /// Kills a training child with SIGKILL at seeded random moments, resuming each time from what it left.
+    /// Each child is killed only after it has saved a checkpoint beyond the last one seen, at a random moment
+    /// of its next steps and saves. Every `latest.safetensors` left behind must load, its step must have
+    /// advanced past the previous kill's, at most the one interrupted temporary file may be left, and the
+    /// next run clears it: after a last clean run no temporary file remains. Slow (about 20 s): runs only
+    /// with `CHARLSTM_SLOW_TESTS=1`.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["CHARLSTM_SLOW_TESTS"] == "1", "set CHARLSTM_SLOW_TESTS=1"),
+          arguments: ModelKind.allCases)
+    func sigkillAtRandomMomentsNeverLeavesABrokenCheckpoint(kind: ModelKind) throws {
+        let executable = try #require(Executable.path, "\(Executable.missing)")
+        let folder = TemporaryFolder()
+        let corpus = kind.writeData(in: folder, size: 20_000)
+        let run = folder.path + "/run"
+        let latest = run + "/latest.safetensors", best = run + "/best.safetensors"
+        func temporaryFiles() -> [String] { Files.names(inFolder: run).filter { $0.contains(".tmp-") } }
+        func savedStep() -> Int? { (try? Checkpoint.load(path: latest))?.training?.step }
+        var rng = RandomGenerator(seed: 0x5EED_C1A5)
+        var lastStep = 0
+        let kills = 20
+        let saving = ["--log-every", "1", "--checkpoint-every", "3", "--eval-every", "7"]
+        for kill in 0..<kills {
+            let arguments = Files.exists(latest)
+                ? ["train", "--resume", run, "--threads", "1", "--steps", "1000000000"] + saving
+                : kind.tinyArguments(corpus, out: run, steps: 1_000_000_000) + ["--force"] + saving
+            let child = try ChildProcess(executable, arguments, output: .file(folder.path + "/out.txt"),
+                                         errorFile: folder.path + "/err.txt")
+            // Once it has saved beyond the last kill, kill it at a random moment of what follows.
+            let advanced = waitUntil(timeout: 60) { (savedStep() ?? -1) > lastStep }
+            usleep(UInt32(rng.nextUnitDouble() * 300_000))
+            child.signal(SIGKILL)
+            try #require(child.wait(timeout: 10) != nil)
+            let err = String(decoding: folder.contents("err.txt") ?? [], as: UTF8.self)
+            try #require(advanced, "kill \(kill): no checkpoint beyond step \(lastStep) was saved: \(err)")
+            if let code = child.exitCode { Issue.record("run \(kill) exited with \(code) before being killed: \(err)") }
+            let step = try #require(try Checkpoint.load(path: latest).training?.step, "kill \(kill)")
+            #expect(step > lastStep, "kill \(kill): step went from \(lastStep) to \(step)")
+            lastStep = step
+            #expect(temporaryFiles().count <= 1, "kill \(kill): \(temporaryFiles())")
+            if Files.exists(best) { _ = try Checkpoint.load(path: best) }
+            if Files.exists(run + "/metrics.csv") {
+                _ = try MetricsLog.read(path: run + "/metrics.csv", header: kind == .text ? MetricsLog.header : MetricsLog.seriesHeader)
+            }
+        }
+        // A last run to its end clears what the kills left.
+        let last = Tool.run(["train", "--resume", run, "--threads", "1", "--steps", "\(lastStep + 2)"])
+        #expect(last.code == 0, "\(last)")
+        #expect(temporaryFiles().isEmpty, "\(temporaryFiles())")
+        #expect(!Files.exists(run + "/" + RunFolderLock.fileName))
+        #expect(try Checkpoint.load(path: latest).training?.step == lastStep + 2)
+    }
+}
