@@ -17,6 +17,7 @@ let package = Package(
     products: [
         .executable(name: "charlstm", targets: ["CharLSTMTool"]),
         .library(name: "CharLSTM", targets: ["CharLSTM"]),
+        .library(name: "CharLSTMServer", targets: ["CharLSTMServer"]),
     ],
     targets: [
         .target(
@@ -28,10 +29,16 @@ let package = Package(
             dependencies: ["CharLSTMKernels"],
             swiftSettings: nativeCPU
         ),
+        // The HTTP server above the library: charlstm serve's HTTP/1.1 layer, OpenAI-compatible API and playground.
+        .target(
+            name: "CharLSTMServer",
+            dependencies: ["CharLSTM", "CharLSTMKernels"],
+            swiftSettings: nativeCPU
+        ),
         // The command line above the library: options, help, the terminal, the repository's default paths, the commands.
         .target(
             name: "CharLSTMCommandLine",
-            dependencies: ["CharLSTM", "CharLSTMKernels"],
+            dependencies: ["CharLSTM", "CharLSTMKernels", "CharLSTMServer"],
             swiftSettings: nativeCPU
         ),
         .executableTarget(
@@ -48,6 +55,11 @@ let package = Package(
         .testTarget(
             name: "CharLSTMKernelsTests",
             dependencies: ["CharLSTMKernels"],
+            swiftSettings: nativeCPU
+        ),
+        .testTarget(
+            name: "CharLSTMServerTests",
+            dependencies: ["CharLSTMServer", "CharLSTM"],
             swiftSettings: nativeCPU
         ),
         .testTarget(

@@ -208,7 +208,7 @@ public struct GateRowsView: @unchecked Sendable {
 }
 
 /// Loading packed weights as floats.
-private protocol WeightLoad {
+protocol WeightLoad {
     static var bytes: Int { get }
     /// The 16 weights at p.
     static func load16(_ p: UnsafeRawPointer) -> SIMD16<Float>
@@ -216,7 +216,7 @@ private protocol WeightLoad {
     static func load1(_ p: UnsafeRawPointer, _ i: Int) -> Float
 }
 
-private enum F32Weights: WeightLoad {
+enum F32Weights: WeightLoad {
     static var bytes: Int { 4 }
     @inline(__always) static func load16(_ p: UnsafeRawPointer) -> SIMD16<Float> { p.loadUnaligned(as: SIMD16<Float>.self) }
     @inline(__always) static func load1(_ p: UnsafeRawPointer, _ i: Int) -> Float {
@@ -224,7 +224,7 @@ private enum F32Weights: WeightLoad {
     }
 }
 
-private enum BF16Weights: WeightLoad {
+enum BF16Weights: WeightLoad {
     static var bytes: Int { 2 }
     /// A block stored as pairs (w_i, w_{i+8}): each 32-bit word shifted left by 16 is w_i's float, masked to its
     /// upper half w_{i+8}'s.

@@ -207,7 +207,6 @@ public enum InspectionPage {
             "maxBits": .double(maxBits),
             "initial": .array([.int(layer), .int(cell)]),
         ])
-        // In JSON a "<" can only be inside a string, where \u003c means the same.
-        return value.encoded.replacingAll("<", with: "\\u003c")
+        return Markup.scriptJSON(value)
     }
 }

@@ -265,10 +265,6 @@ final class StepPlan: @unchecked Sendable {
         logits = FloatBuffer(count: V)
         logitsOut = logits.pointer
         var packs = [PackedGateRows]()
-        func pack(_ columns: Int, _ row: (Int, UnsafeMutablePointer<Float>) -> Void) -> GateRowsView {
-            packs.append(PackedGateRows(gates: gc, hidden: H, columns: columns, precision: weights, row: row))
-            return packs.last!.view
-        }
         // The decoder's V rows of H, four rows to a group.
         let decoderWeight = p + model.layout.decoder.weight
         packs.append(PackedGateRows(gates: 1, hidden: V, columns: H, precision: weights) { r, row in
@@ -277,17 +273,9 @@ final class StepPlan: @unchecked Sendable {
         decoder = packs.last!.view
         layers = .allocate(capacity: L)
         for k in 0..<L {
-            let o = model.layout.layer(k)
-            var input: GateRowsView?, recurrent: GateRowsView?
-            if sums && k > 0 {
-                input = pack(2 * H) { r, row in
-                    row.update(from: p + o.weightIH + r * H, count: H)
-                    (row + H).update(from: p + o.weightHH + r * H, count: H)
-                }
-            } else {
-                if k > 0 { input = pack(H) { r, row in row.update(from: p + o.weightIH + r * H, count: H) } }
-                recurrent = pack(H) { r, row in row.update(from: p + o.weightHH + r * H, count: H) }
-            }
+            let o = model.layout.layer(k), packed = model.packedStepWeights(layer: k, precision: weights)
+            packs += [packed.input, packed.recurrent].compactMap { $0 }
+            let input = packed.input?.view, recurrent = packed.recurrent?.view
             layers.initializeElement(at: k, to: LayerStep(
                 bias: biases[k].pointer, recurrentBias: sums ? nil : p + o.biasHH, input: input, recurrent: recurrent,
                 vector: vectors[k].pointer, next: k + 1 < L ? vectors[k + 1].pointer : nil,

@@ -1,9 +1,9 @@
 /// Text for HTML and SVG/XML documents.
-enum Markup {
+public enum Markup {
     /// `text` safe inside an element or a quoted attribute of an HTML or XML document: the five characters that
     /// mean something there written as references (`&#39;` for `'`, which both read), and control characters other
     /// than tab, line feed and carriage return, which XML 1.0 does not allow, as spaces. O(n).
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -19,5 +19,11 @@ enum Markup {
             }
         }
         return out
+    }
+
+    /// `value` as JSON for an inert `<script type="application/json">` element: every `<` written `\u003c` (in
+    /// JSON a `<` can only be inside a string, where that means the same), so no text can end the element.
+    public static func scriptJSON(_ value: JSONValue) -> String {
+        value.encoded.replacingAll("<", with: "\\u003c")
     }
 }

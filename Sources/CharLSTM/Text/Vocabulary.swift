@@ -109,7 +109,7 @@ public struct Vocabulary: Equatable, Sendable {
 
     /// The sentence for characters of a text that a vocabulary lacks, e.g. `'notes.txt' has 2 characters that are
     /// not in the model's vocabulary: 'ß' (U+00DF), 'é' (U+00E9)`; it lists at most 10.
-    static func lacking(_ missing: [Unicode.Scalar], in text: String, vocabularyOf owner: String = "the model") -> String {
+    public static func lacking(_ missing: [Unicode.Scalar], in text: String, vocabularyOf owner: String = "the model") -> String {
         let shown = missing.prefix(10).map { describe($0) }.joined(separator: ", ")
         let more = missing.count > 10 ? " and \(missing.count - 10) more" : ""
         let count = missing.count == 1 ? "a character that is" : "\(missing.count) characters that are"

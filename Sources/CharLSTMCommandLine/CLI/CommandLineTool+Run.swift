@@ -17,6 +17,7 @@ extension CommandLineTool {
         case .export(let options): return try ExportCommand(options: options, console: console).run()
         case .inspect(let options): return try InspectCommand(options: options, console: console).run()
         case .forecast(let options): return try ForecastCommand(options: options, console: console).run()
+        case .serve(let options): return try ServeCommand(options: options, console: console).run()
         }
     }
 }

@@ -21,6 +21,13 @@ enum CommonOptions {
                    default: formatNumber(dropout))
     }
 
+    /// `--weights auto|f32|bf16` of the commands that generate.
+    static func weights(default choice: GenerateOptions.Weights) -> OptionSpec {
+        OptionSpec("weights", .choice(GenerateOptions.Weights.allCases.map(\.rawValue)), value: "format",
+                   "How the weights are stored while generating: f32 (exact), bf16 (half the memory to read, "
+                       + "faster on large models), or auto (bf16 above 4 MiB of weights)", default: choice.rawValue)
+    }
+
     static func checkpoint(_ help: String, required: Bool) -> OptionSpec {
         OptionSpec("checkpoint", .text(allowEmpty: false), value: "path", help, required: required)
     }

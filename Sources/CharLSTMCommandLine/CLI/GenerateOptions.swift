@@ -40,6 +40,9 @@ struct GenerateOptions: Equatable, Sendable {
         }
     }
 
+    /// Samples to generate, all advanced together in one batched step; sample i uses seed + i.
+    var samples = 1
+
     init() {}
 
     /// Every option, bound to the field it sets.
@@ -59,11 +62,11 @@ struct GenerateOptions: Equatable, Sendable {
                              "Sample only among the most likely characters whose probabilities add up to p"), \.topP),
             .init(OptionSpec("seed", .unsigned, value: "seed", "Random seed", default: "a fresh random seed"), \.seed),
             .init(OptionSpec("stop", .text(allowEmpty: false), value: "text", "Stop once this text has been generated."), \.stop),
+            .init(OptionSpec("samples", .integer(1...256), value: "n",
+                             "Samples to generate together in one batched step, with seeds seed, seed + 1, …",
+                             default: "\(d.samples)"), \.samples),
             .init(CommonOptions.threads, \.threads),
-            .init(OptionSpec("weights", .choice(Weights.allCases.map(\.rawValue)), value: "format",
-                             "How the weights are stored while generating: f32 (exact), bf16 (half the memory to read, "
-                                 + "faster on large models), or auto (bf16 above 4 MiB of weights)", default: d.weights.rawValue),
-                  \.weights),
+            .init(CommonOptions.weights(default: d.weights), \.weights),
         ]
     }
 

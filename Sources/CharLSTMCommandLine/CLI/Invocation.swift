@@ -13,6 +13,7 @@ enum Invocation: Equatable, Sendable {
     case export(ExportOptions)
     case inspect(InspectOptions)
     case forecast(ForecastOptions)
+    case serve(ServeOptions)
 
     /// The command words, in the order help lists them.
     static var commandNames: [String] { commands.map(\.spec.name) }
@@ -26,6 +27,7 @@ enum Invocation: Equatable, Sendable {
         (ExportOptions.command, { args in .export(ExportOptions(args)) }),
         (InspectOptions.command, { args throws(CharLSTMError) in .inspect(try InspectOptions(args)) }),
         (ForecastOptions.command, { args throws(CharLSTMError) in .forecast(try ForecastOptions(args)) }),
+        (ServeOptions.command, { args throws(CharLSTMError) in .serve(try ServeOptions(args)) }),
     ]
 
     /// Parses the arguments after the program name.

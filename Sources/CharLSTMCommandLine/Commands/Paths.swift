@@ -64,6 +64,17 @@ enum Paths {
         return filled
     }
 
+    /// The checkpoint a sampling command (`generate`, `serve`) uses: the one `given` (a file, or a folder's best),
+    /// else ``newestCheckpoint()``; throws `.noInput` when there is none.
+    static func checkpointToSample(_ given: String?) throws(CharLSTMError) -> String {
+        if let given { return try RunFolder.checkpointFile(given, preferBest: true) }
+        guard let newest = newestCheckpoint() else {
+            throw .noInput("no checkpoint given and none found under '\(checkpointsFolder)/': "
+                + "train one with 'charlstm train' or name one with --checkpoint")
+        }
+        return newest
+    }
+
     /// The most recently written `*.safetensors` of a text model under `Checkpoints/` (any depth 1 folder; series
     /// models are passed over), else the pretrained model; nil when there is neither.
     static func newestCheckpoint() -> String? {

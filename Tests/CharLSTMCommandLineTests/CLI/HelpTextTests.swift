@@ -27,6 +27,8 @@ import Testing
       inspect                 Draw a model's surprise and cells over a text as HTML.
       forecast                Forecast the next values of a numeric series with a
                               series model.
+      serve                   Serve a model over HTTP: OpenAI-compatible completions
+                              and a playground page.
       help                    Show help for a command.
 
       See 'charlstm help <command>' for detailed help.
@@ -127,6 +129,32 @@ import Testing
 
     """
 
+    static let serveHelp = """
+    OVERVIEW: Serve a model over HTTP: OpenAI-compatible completions and a
+    playground page.
+
+    USAGE: charlstm serve [<options>]
+
+    OPTIONS:
+      --checkpoint <path>     The checkpoint file or training folder to serve.
+      --host <address>        Address to listen on; anything but loopback lets other
+                              machines in. (default: 127.0.0.1)
+      --port <port>           Port to listen on; 0 picks a free one.
+                              (from 0 to 65535; default: 8080)
+      --max-streams <n>       Streams generated at once in one batched step; more
+                              get 503. (from 1 to 256; default: 64)
+      --max-connections <n>   Connections open at once; more get 503.
+                              (from 1 to 4096; default: 256)
+      --api-key <key>         Require 'Authorization: Bearer <key>' on every /v1
+                              request. (default: none)
+      --threads <n>           Worker threads. (from 1 to 256; default: all cores)
+      -h, --help              Show help information.
+
+    EXAMPLE:
+      charlstm serve --checkpoint Checkpoints/pretrained --port 8080
+
+    """
+
     static let generateHelp = """
     OVERVIEW: Generate text from a trained model.
 
@@ -146,6 +174,8 @@ import Testing
                               probabilities add up to p. (in (0, 1])
       --seed <seed>           Random seed. (default: a fresh random seed)
       --stop <text>           Stop once this text has been generated.
+      --samples <n>           Samples to generate together in one batched step, with
+                              seeds seed, seed + 1, …. (from 1 to 256; default: 1)
       --threads <n>           Worker threads. (from 1 to 256; default: all cores)
       --weights <format>      How the weights are stored while generating: f32
                               (exact), bf16 (half the memory to read, faster on
@@ -323,6 +353,7 @@ import Testing
         (["help", "train"], trainHelp), (["train", "--help"], trainHelp), (["train", "-h"], trainHelp),
         (["train", "--hidden", "9", "-h"], trainHelp), (["train", "--bogus", "--help"], trainHelp),
         (["-h", "generate"], generateHelp), (["generate", "--help"], generateHelp),
+        (["help", "serve"], serveHelp), (["serve", "-h"], serveHelp),
         (["help", "eval"], evalHelp), (["eval", "-h"], evalHelp),
         (["help", "forecast"], forecastHelp), (["forecast", "--help"], forecastHelp),
         (["help", "info"], infoHelp), (["info", "--help"], infoHelp),

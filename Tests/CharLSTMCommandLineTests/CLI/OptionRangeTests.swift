@@ -7,7 +7,8 @@ import Testing
 @Suite struct OptionRangeTests {
     /// Every command's numeric options, as ``Invocation/parse(_:)`` reads them.
     static let commands = [TrainOptions.command, GenerateOptions.command, EvalOptions.command, InfoOptions.command,
-                           BenchOptions.command, ExportOptions.command, InspectOptions.command, ForecastOptions.command]
+                           BenchOptions.command, ExportOptions.command, InspectOptions.command, ForecastOptions.command,
+                           ServeOptions.command]
 
     @Test func noOptionAdmitsANumberWhoseArithmeticCouldOverflow() {
         for command in Self.commands {

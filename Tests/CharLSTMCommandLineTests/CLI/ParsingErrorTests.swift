@@ -73,6 +73,11 @@ import Testing
         ("generate", "length", ["0", "1000000000"], ["-1", "1000000001"], "from 0 to 10^9"),
         ("generate", "top-k", ["1", "65"], ["0", "9223372036854775807"], "from 1 to 10^15"),
         ("generate", "threads", ["1"], ["0"], "from 1 to 256"),
+        ("generate", "samples", ["1", "256"], ["0", "257"], "from 1 to 256"),
+        ("serve", "port", ["0", "65535"], ["-1", "65536"], "from 0 to 65535"),
+        ("serve", "max-streams", ["1", "256"], ["0", "257"], "from 1 to 256"),
+        ("serve", "max-connections", ["1", "4096"], ["0", "4097"], "from 1 to 4096"),
+        ("serve", "threads", ["2"], ["0"], "from 1 to 256"),
         ("eval", "threads", ["2"], ["300"], "from 1 to 256"),
         ("eval", "warmup", ["1"], ["0", "9223372036854775807"], "from 1 to 10^15"),
         ("eval", "season", ["52"], ["0"], "from 1 to 10^15"),
@@ -123,7 +128,8 @@ import Testing
 
     @Test func everyNumericOptionIsInATable() {
         let tested = Set((Self.ranges + Self.realRanges).map { "\($0.command) \($0.option)" })
-        for command in [TrainOptions.command, GenerateOptions.command, EvalOptions.command, BenchOptions.command, ForecastOptions.command] {
+        for command in [TrainOptions.command, GenerateOptions.command, EvalOptions.command, BenchOptions.command,
+                        ForecastOptions.command, ServeOptions.command] {
             for option in command.options {
                 switch option.kind {
                 case .integer, .real: #expect(tested.contains("\(command.name) \(option.name)"), "\(command.name) --\(option.name)")

@@ -139,3 +139,28 @@ import Testing
         #expect(output.unicodeScalars.contains { $0.value > 0x3000 }, "mostly CJK text was expected")
     }
 }
+
+/// `generate --samples N`: N streams in one batched step, sample i the text of a single run with seed + i − 1.
+@Suite struct GenerateSamplesTests {
+    @Test func eachSampleIsTheSingleRunOfItsSeed() {
+        let folder = TemporaryFolder()
+        let path = folder.file("model.safetensors", SharedRun.files.latest)
+        let options = ["--checkpoint", path, "--threads", "2", "--length", "150", "--temperature", "0.9", "--prime", "Th"]
+        let batch = Tool.run(["generate", "--samples", "3", "--seed", "41"] + options)
+        #expect(batch.code == 0, "\(batch)")
+        #expect(batch.err == "generating 3 samples from '\(path)' (seeds 41 to 43)\n")
+        var expected = ""
+        for i in 0..<3 {
+            let single = Tool.run(["generate", "--seed", "\(41 + i)"] + options)
+            #expect(single.code == 0, "\(single)")
+            expected += (i > 0 ? "\n" : "") + "--- sample \(i + 1) of 3 (seed \(41 + i)) ---\n" + single.out
+            if !single.out.hasSuffix("\n") { expected += "\n" }
+        }
+        #expect(batch.out == expected)
+        // With a stop text each sample ends right after it, as a single run does.
+        let stopped = Tool.run(["generate", "--samples", "2", "--seed", "41", "--stop", "e"] + options)
+        let one = Tool.run(["generate", "--seed", "42", "--stop", "e"] + options)
+        #expect(stopped.code == 0 && stopped.out.hasSuffix("--- sample 2 of 2 (seed 42) ---\n" + one.out + "\n"), "\(stopped)")
+        withExtendedLifetime(folder) {}
+    }
+}
