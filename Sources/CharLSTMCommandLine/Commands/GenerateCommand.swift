@@ -33,7 +33,10 @@ struct GenerateCommand {
             // As after the end of a line: the model starts a fresh one (the newline itself is not printed).
             try generator.prime("\n")
         }
-        try console.err.write("generating from '\(path)' (seed \(generator.seed))\n")
+        let chosen = o.checkpoint == nil
+            ? (Paths.isPretrainedFolder(FilePath(path).parent.string) ? "; no run under \(Paths.checkpointsFolder)/, so the shipped model" : "; the newest run, --checkpoint chooses another")
+            : ""
+        try console.err.write("generating from '\(path)' (seed \(generator.seed)\(chosen))\n")
         try console.err.flush()
 
         let isTerminal = console.out.isTerminal
