@@ -93,20 +93,25 @@ extension Checkpoint {
     /// print(inspection.evaluation.bitsPerCharacter, inspection.cellsByProperty[0].cells.first as Any)
     /// ```
     ///
-    /// Throws `.invalidData` when the inspected text has characters the vocabulary lacks (naming them, with
-    /// `name` for the text) or fewer than 2 characters; `.unavailable` when its cell activity would pass
+    /// Characters the vocabulary lacks are refused (`.invalidData` naming them, with `name` for the text), left out
+    /// or replaced, as `unknown` says (``Evaluation/unknown`` counts them over the whole text). Throws
+    /// `.invalidData` for fewer than 2 characters; `.unavailable` when the cell activity would pass
     /// ``Inspection/activityByteLimit``. O(n·L·G·H² + n·V + n·P·L·H) time, O(n·(L·H + k)) memory.
     public func inspect(_ text: [Unicode.Scalar], named name: String = "the text", limit: Int = Inspection.defaultLimit,
-                        threads: Int = 1) throws(CharLSTMError) -> Inspection {
+                        unknown: UnknownCharacters = .refuse, threads: Int = 1) throws(CharLSTMError) -> Inspection {
         try requireTextModel(for: "inspecting a text")
+        let adapted = try vocabulary.adapting(text, unknown: unknown, named: name)
+        let text = adapted.text
         let kept = Array(text.prefix(max(limit, 2)))
         let tokens = try encodeForPass(kept, named: name)
         try Inspection.requireActivityFits(characters: kept.count, config: config)
         let recorder = InspectionRecorder(config: config, text: kept)
         let result = makeModel(threads: threads).evaluateContinuous(tokens, observer: recorder)
         let steps = kept.count - 1, correlations = recorder.correlations.all(steps: steps)
+        var evaluation = Evaluation(result)
+        evaluation.unknown = adapted.unknown
         return Inspection(
-            config: config, vocabulary: vocabulary, text: kept, totalCharacters: text.count, evaluation: Evaluation(result),
+            config: config, vocabulary: vocabulary, text: kept, totalCharacters: text.count, evaluation: evaluation,
             surprisal: recorder.surprisal, topCharacters: recorder.topCharacters, topProbabilities: recorder.topProbabilities,
             activity: recorder.activity,
             cellsByProperty: recorder.correlations.ranked(correlations, steps: steps, count: Inspection.rankedCount),

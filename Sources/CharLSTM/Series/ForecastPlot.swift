@@ -3,8 +3,10 @@
 /// the time step (0 = the first forecast step's predecessor, the history's last value).
 public enum ForecastPlot {
     /// The SVG document. `history` is the tail shown (its last value just before the first forecast), `forecast`
-    /// and `actual` the values after it (`actual` may be shorter or empty).
-    public static func svg(history: [Double], forecast: [Double], actual: [Double], title: String, column: String) -> String {
+    /// and `actual` the values after it (`actual` may be shorter or empty). The value axis is labelled with
+    /// `column` and, when given, its `unit` (`co2 (ppm)`); the time axis runs from the first value shown to the last.
+    public static func svg(history: [Double], forecast: [Double], actual: [Double], title: String, column: String,
+                           unit: String? = nil) -> String {
         typealias Point = LossPlot.Point
         let h = history.count
         let past = history.enumerated().map { Point(x: Double($0.offset - h + 1), y: $0.element) }
@@ -19,7 +21,8 @@ public enum ForecastPlot {
         svg.text(title, x: LossPlot.Frame.left, y: 28, size: 18, attributes: "font-weight=\"600\" fill=\"#1a1a1a\"")
         svg.text("\(h) values of history, \(forecast.count) forecast" + (actual.isEmpty ? "" : ", \(actual.count) held out"),
                  x: LossPlot.Frame.left, y: 48, size: 12, attributes: "fill=\"#666666\"")
-        LossPlot.drawAxes(frame, xLabel: "step (0 = last value read)", yLabel: column, into: &svg)
+        LossPlot.drawAxes(frame, xLabel: "step (0 = last value read)", yLabel: column + (unit.map { " (\($0))" } ?? ""),
+                          into: &svg)
         svg.raw("<g fill=\"none\" stroke-linejoin=\"round\" stroke-linecap=\"round\">")
         svg.polyline(id: "history", past.map(frame.position), stroke: LossPlot.Style.train, width: 1.6)
         if actual.count > 0 { svg.polyline(id: "actual", held.map(frame.position), stroke: "#2ca02c", width: 1.6) }
@@ -41,7 +44,7 @@ extension LossPlot.Frame {
     init(points: [LossPlot.Point]) {
         let xs = points.map(\.x), ys = points.map(\.y)
         let lo = ys.min() ?? 0, hi = ys.max() ?? 1, room = max(0.04 * (hi - lo), 1e-9 * max(1, abs(hi)))
-        xTicks = LossPlot.Ticks(lo: xs.min() ?? 0, hi: xs.max() ?? 1)
+        xTicks = LossPlot.Ticks(lo: xs.min() ?? 0, hi: xs.max() ?? 1, target: 8, tight: true)
         yTicks = LossPlot.Ticks(lo: lo - room, hi: hi + room)
         hiddenMaximum = nil
     }

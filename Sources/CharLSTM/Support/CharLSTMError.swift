@@ -158,8 +158,16 @@ extension CharLSTMError {
         case column, inputs, difference, gaps
         /// Inspection: most characters inspected.
         case maximumCharacters
+        /// Evaluation and inspection: what to do with characters the model lacks (``UnknownCharacters``).
+        case unknownCharacters
 
         /// The name the library's messages use: the property's (`gaps = .interpolate` for the gap policy that helps).
-        public var name: String { self == .gaps ? "gaps = .interpolate" : rawValue }
+        public var name: String {
+            switch self {
+            case .gaps: "gaps = .interpolate"
+            case .unknownCharacters: "unknown: .skip or .replace(_:)"
+            default: rawValue
+            }
+        }
     }
 }

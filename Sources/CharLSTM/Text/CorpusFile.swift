@@ -95,6 +95,43 @@ public final class CorpusFile: @unchecked Sendable {
                           characterOffsets: scanner.characterOffsets, indexStride: indexStride)
     }
 
+    /// How often each of `characters` occurs in the text, in their order: one pass over the bytes, ``chunkSize``
+    /// at a time. Throws `.io` when the file changed since the scan. O(bytes).
+    func occurrences(of characters: [Unicode.Scalar]) throws(CharLSTMError) -> [Int] {
+        var slot = [Int32](repeating: -1, count: Int(characters.map(\.value).max() ?? 0) + 1)
+        for (k, s) in characters.enumerated() { slot[Int(s.value)] = Int32(k) }
+        var counts = [Int](repeating: 0, count: characters.count)
+        let chunk = CorpusFile.chunkSize, total = source.count
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk + 4, alignment: 16)
+        defer { buffer.deallocate() }
+        // buffer[0..<carry]: the start of a sequence cut by the previous chunk; then the chunk. The text starts
+        // after the byte-order mark, where character 0 is.
+        var carry = 0, offset = characterOffsets.first ?? 0
+        while offset < total {
+            let n = min(chunk, total - offset)
+            try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[carry..<(carry + n)]), at: offset)
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<(carry + n)])
+            var i = 0
+            while i < bytes.count {
+                let lead = bytes[i]
+                let length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+                guard i + length <= bytes.count else { break }
+                var scalar = UInt32(lead)
+                if lead >= 0x80 {
+                    scalar &= 0x7F >> UInt32(length)
+                    for j in 1..<length { scalar = scalar << 6 | UInt32(bytes[i + j] & 0x3F) }
+                }
+                if Int(scalar) < slot.count, slot[Int(scalar)] >= 0 { counts[Int(slot[Int(scalar)])] += 1 }
+                i += length
+            }
+            carry = bytes.count - i
+            if carry > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + i, byteCount: carry) }
+            offset += n
+        }
+        try source.checkUnchanged()
+        return counts
+    }
+
     private static func bomLength(_ bytes: UnsafeRawBufferPointer) -> Int {
         bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
     }

@@ -13,11 +13,19 @@ public final class TokenText: @unchecked Sendable {
     let storage: Storage
     /// Characters in the text.
     public let count: Int
+    /// The characters of the file the vocabulary lacks, left out or replaced, and how often each occurred.
+    public let unknown: [UnknownCharacterCount]
+    /// Whether characters of the file are left out, so that a character's index is not its place in the file.
+    var leavesOut: Bool {
+        guard case .file(let file, _) = storage else { return false }
+        return count != file.characterCount
+    }
 
     /// Tokens held in memory.
     public init(tokens: [Int32]) {
         storage = .tokens(tokens)
         count = tokens.count
+        unknown = []
     }
 
     /// The characters of `file` as indices of `vocabulary`. Throws `.invalidData` naming the characters of the
@@ -29,6 +37,30 @@ public final class TokenText: @unchecked Sendable {
         guard missing.isEmpty else { throw .invalidData(.init(Vocabulary.lacking(missing, in: "'\(file.path)'", vocabularyOf: owner))) }
         storage = .file(file, table: table)
         count = file.characterCount
+        unknown = []
+    }
+
+    /// The characters of `file` as indices of `vocabulary`, those it lacks left out or replaced as `policy` says
+    /// (``unknown`` counts them; one extra pass over the file when there are any). Throws as
+    /// ``Vocabulary/readings(of:under:in:)`` does, and `.io` when the file changed since it was scanned. A text
+    /// with characters left out is read from its start only (``TokenReader/seek(to:)`` then decodes from there).
+    /// O(bytes) when the file has characters the vocabulary lacks, else O(vocabulary + largest scalar).
+    public init(file: CorpusFile, vocabulary: Vocabulary, unknown policy: UnknownCharacters) throws(CharLSTMError) {
+        var table = vocabulary.denseIndexTable()
+        let missing = file.scalars.filter { Int($0.value) >= table.count || table[Int($0.value)] < 0 }
+        guard !missing.isEmpty else {
+            storage = .file(file, table: table)
+            count = file.characterCount
+            unknown = []
+            return
+        }
+        let readings = try vocabulary.readings(of: missing, under: policy, in: "'\(file.path)'")
+        table += [Int32](repeating: -1, count: max(0, Int(missing.last!.value) + 1 - table.count))
+        for (s, reading) in zip(missing, readings) { table[Int(s.value)] = reading ?? TokenReader.leftOut }
+        let counts = try file.occurrences(of: missing)
+        storage = .file(file, table: table)
+        count = file.characterCount - zip(readings, counts).reduce(0) { $0 + ($1.0 == nil ? $1.1 : 0) }
+        unknown = UnknownCharacterCount.tally(missing, counts)
     }
 
     /// All of the text.
@@ -73,6 +105,9 @@ public struct TextSlice: Sendable {
 /// Reads a ``TokenText`` forward from any character. A file's reader keeps a buffer of its bytes, decodes them as
 /// it goes and re-checks what the scan found, so a file changed since is reported (`.io`), never trusted.
 final class TokenReader {
+    /// A file's table entry for a character that is read past (``UnknownCharacters/skip``); -1 marks one that the
+    /// scan did not see, so that finding it means the file changed.
+    static let leftOut: Int32 = -2
     let text: TokenText
     /// The next character ``read(_:into:)`` gives.
     private(set) var position = 0
@@ -104,6 +139,19 @@ final class TokenReader {
             position = index
             return
         }
+        if text.leavesOut {
+            // Indices skip the characters left out: start at the beginning and read forward.
+            head = 0
+            end = 0
+            fileOffset = file.characterOffsets.first ?? 0
+            position = 0
+            if index > 0 {
+                let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: min(index, 1 << 12))
+                defer { scratch.deallocate() }
+                while position < index { try read(min(index - position, 1 << 12), into: scratch) }
+            }
+            return
+        }
         let entry = index / file.indexStride
         head = 0
         end = 0
@@ -132,7 +180,8 @@ final class TokenReader {
             tokens.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + position, count: n) }
         case .file(let file, let table):
             try table.withUnsafeBufferPointer { (table) throws(CharLSTMError) in
-                for k in 0..<n {
+                var k = 0
+                while k < n {
                     if end - head < 4 { try refill(file) }
                     guard head < end else { throw changed(file) }
                     let lead = buffer[head]
@@ -147,9 +196,15 @@ final class TokenReader {
                             scalar = scalar << 6 | UInt32(byte & 0x3F)
                         }
                     }
-                    guard Int(scalar) < table.count, table[Int(scalar)] >= 0 else { throw changed(file) }
-                    out[k] = table[Int(scalar)]
+                    guard Int(scalar) < table.count else { throw changed(file) }
+                    let token = table[Int(scalar)]
                     head += length
+                    if token >= 0 {
+                        out[k] = token
+                        k += 1
+                    } else if token != Self.leftOut {
+                        throw changed(file)
+                    }
                 }
             }
         }

@@ -6,8 +6,11 @@ public struct Evaluation: Equatable, Sendable {
     public var bitsPerCharacter: Double
     /// Share of the predictions whose most likely character was the right one.
     public var accuracy: Double
-    /// Characters predicted: all of the text but its first.
+    /// Characters predicted: all of the text but its first (characters left out not counted).
     public var predictions: Int
+    /// The characters of the text the model lacks, left out or replaced (``UnknownCharacters``), and how often
+    /// each occurred; empty when the model knows every character.
+    public var unknown: [UnknownCharacterCount] = []
 }
 
 extension Evaluation {
@@ -28,11 +31,15 @@ extension Checkpoint {
     /// print(result.bitsPerCharacter)
     /// ```
     ///
-    /// Throws `.invalidData` when the text has characters the vocabulary lacks (naming them, with `name` for the
-    /// text) or fewer than 2 characters. O(n·L·G·H²) on up to `threads` threads.
-    public func evaluate(_ text: [Unicode.Scalar], named name: String = "the text", threads: Int = 1) throws(CharLSTMError) -> Evaluation {
+    /// Characters the vocabulary lacks are refused (`.invalidData` naming them, with `name` for the text), left out
+    /// or replaced, as `unknown` says; fewer than 2 characters are refused. O(n·L·G·H²) on up to `threads` threads.
+    public func evaluate(_ text: [Unicode.Scalar], named name: String = "the text", unknown: UnknownCharacters = .refuse,
+                         threads: Int = 1) throws(CharLSTMError) -> Evaluation {
         try requireTextModel(for: "measuring bits per character")
-        return Evaluation(makeModel(threads: threads).evaluateContinuous(try encodeForPass(text, named: name)))
+        let adapted = try vocabulary.adapting(text, unknown: unknown, named: name)
+        var result = Evaluation(makeModel(threads: threads).evaluateContinuous(try encodeForPass(adapted.text, named: name)))
+        result.unknown = adapted.unknown
+        return result
     }
 
     /// `text` as vocabulary indices for a continuous pass; throws `.invalidData` when it has characters the
@@ -55,30 +62,35 @@ extension Checkpoint {
     /// let result = try checkpoint.evaluate(file)
     /// ```
     ///
-    /// Throws `.invalidData` when the file has characters the vocabulary lacks (naming them) or fewer than 2
-    /// characters, `.io` when it changes while it is read. O(n·L·G·H²) on up to `threads` threads.
-    public func evaluate(_ file: CorpusFile, threads: Int = 1, progress: ((Int) -> Void)? = nil) throws(CharLSTMError) -> Evaluation {
+    /// Characters the vocabulary lacks are refused (`.invalidData` naming them), left out or replaced, as `unknown`
+    /// says (one more pass over the file then counts them); fewer than 2 characters are refused, and a file that
+    /// changes while it is read (`.io`). O(n·L·G·H²) on up to `threads` threads.
+    public func evaluate(_ file: CorpusFile, unknown: UnknownCharacters = .refuse, threads: Int = 1,
+                         progress: ((Int) -> Void)? = nil) throws(CharLSTMError) -> Evaluation {
         try requireTextModel(for: "measuring bits per character")
-        let text = try TokenText(file: file, vocabulary: vocabulary)
+        let text = try TokenText(file: file, vocabulary: vocabulary, unknown: unknown)
         guard text.count >= 2 else {
             throw .invalidData("'\(file.path)' has \(text.count) character: at least 2 are needed to predict one")
         }
         let result = try makeModel(threads: threads).evaluateContinuous(text.whole, progress: progress)
         return Evaluation(bitsPerCharacter: result.bitsPerCharacter, accuracy: Double(result.correct) / Double(result.count),
-                          predictions: result.count)
+                          predictions: result.count, unknown: text.unknown)
     }
 
     /// The model's bits per character on `file` read one character at a time by generation's step
     /// (``StepRunner``), its weights stored as `weights`: what compact generation weights cost in quality, against
     /// ``evaluate(_:unknown:threads:progress:)``'s fp32 figure. The text is held in memory as tokens. Throws as
     /// that does. O(n·L·G·H²).
-    public func evaluateStepwise(_ file: CorpusFile, weights: WeightPrecision, threads: Int = 1) throws(CharLSTMError) -> Evaluation {
+    public func evaluateStepwise(_ file: CorpusFile, weights: WeightPrecision, unknown: UnknownCharacters = .refuse,
+                                 threads: Int = 1) throws(CharLSTMError) -> Evaluation {
         try requireTextModel(for: "measuring bits per character")
-        let tokens = try TokenText(file: file, vocabulary: vocabulary).whole.tokens()
+        let text = try TokenText(file: file, vocabulary: vocabulary, unknown: unknown)
+        let tokens = try text.whole.tokens()
         guard tokens.count >= 2 else {
             throw .invalidData("'\(file.path)' has \(tokens.count) character: at least 2 are needed to predict one")
         }
         let runner = StepRunner(model: makeModel(threads: threads), weights: weights)
-        return Evaluation(bitsPerCharacter: runner.bitsPerCharacter(of: tokens), accuracy: .nan, predictions: tokens.count - 1)
+        return Evaluation(bitsPerCharacter: runner.bitsPerCharacter(of: tokens), accuracy: .nan, predictions: tokens.count - 1,
+                          unknown: text.unknown)
     }
 }

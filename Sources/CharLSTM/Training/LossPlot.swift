@@ -262,7 +262,10 @@ extension LossPlot {
         let hi: Double
         let step: Double
 
-        init(lo: Double, hi: Double, target: Double = 6, minStep: Double = 0) {
+        /// Round ticks about `target` of them apart over `lo…hi`. The axis runs from the tick at or below `lo` to
+        /// the one at or above `hi`, or, `tight`, exactly from `lo` to `hi` with the round ticks inside (a time axis
+        /// that should not run on past its data).
+        init(lo: Double, hi: Double, target: Double = 6, minStep: Double = 0, tight: Bool = false) {
             func bounded(_ x: Double) -> Double { x.isNaN ? 0 : min(1e300, max(-1e300, x)) }
             let lo = bounded(lo), hi = bounded(hi)
             let span = max(hi > lo ? hi - lo : max(abs(lo), 1), 1e-200)
@@ -270,13 +273,20 @@ extension LossPlot {
             let magnitude = pow(10, (log10(raw)).rounded(.down))
             let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw * 0.999 } ?? 10 * magnitude
             self.step = max(step, minStep)
-            self.lo = (lo / self.step).rounded(.down) * self.step
-            self.hi = max((hi / self.step).rounded(.up) * self.step, self.lo + self.step)
+            if tight && hi > lo {
+                self.lo = lo
+                self.hi = hi
+            } else {
+                self.lo = (lo / self.step).rounded(.down) * self.step
+                self.hi = max((hi / self.step).rounded(.up) * self.step, self.lo + self.step)
+            }
         }
 
+        /// The ticks: the multiples of ``step`` from ``lo`` to ``hi`` (at most 101).
         var values: [Double] {
-            let count = min(100, max(0, ((hi - lo) / step).rounded()))
-            return (0...Int(count)).map { lo + Double($0) * step }
+            let first = (lo / step - 1e-9).rounded(.up) * step
+            let count = min(100, max(0, ((hi - first) / step + 1e-9).rounded(.down)))
+            return (0...Int(count)).map { first + Double($0) * step }
         }
 
         /// The tick value as text: as many decimals as the step needs; thousands as `k` when the step is ≥ 1000;

@@ -1,7 +1,12 @@
 import CharLSTM
 extension CommandLineTool {
-    /// Carries out a parsed command and returns its exit code.
-    static func run(_ invocation: Invocation, console: Console) throws -> Int32 {
+    /// Carries out a parsed command and returns its exit code. A command that computes (all but help, version,
+    /// info and export) starts with a warning on standard error when `build` is a debug build.
+    static func run(_ invocation: Invocation, console: Console, build: BuildConfiguration = .current) throws -> Int32 {
+        if invocation.computes, let warning = build.warning {
+            try console.err.write(warning + "\n")
+            try console.err.flush()
+        }
         switch invocation {
         case .help(let text):
             try console.out.write(text)

@@ -28,7 +28,28 @@ enum CommonOptions {
                        + "faster on large models), or auto (bf16 above 4 MiB of weights)", default: choice.rawValue)
     }
 
-    static func checkpoint(_ help: String, required: Bool) -> OptionSpec {
-        OptionSpec("checkpoint", .text(allowEmpty: false), value: "path", help, required: required)
+    static let skipUnknown = OptionSpec("skip-unknown", .flag,
+                                        "Leave out the characters the model lacks (counted and named) instead of refusing the text.")
+    static let replaceUnknown = OptionSpec("replace-unknown", .text(allowEmpty: false), value: "char",
+                                           "Read each character the model lacks as this one, which it knows")
+
+    /// `--skip-unknown` and `--replace-unknown C` as the library's policy; throws `.usage` for both at once or a
+    /// replacement that is not one character.
+    static func unknownCharacters(skip: Bool, replace: String?) throws(CharLSTMError) -> UnknownCharacters {
+        switch (skip, replace) {
+        case (false, nil): return .refuse
+        case (true, nil): return .skip
+        case (false, let text?):
+            guard text.unicodeScalars.count == 1, let scalar = text.unicodeScalars.first else {
+                throw .usage("'--replace-unknown' takes one character, got \(text.unicodeScalars.count)")
+            }
+            return .replace(scalar)
+        case (true, _?):
+            throw .usage("'--skip-unknown' and '--replace-unknown' exclude each other: leave the characters out, or read them as another")
+        }
+    }
+
+    static func checkpoint(_ help: String, required: Bool, default defaultText: String? = nil) -> OptionSpec {
+        OptionSpec("checkpoint", .text(allowEmpty: false), value: "path", help, default: defaultText, required: required)
     }
 }

@@ -53,6 +53,7 @@ extension CharLSTMError.Setting {
         case .difference: "--difference"
         case .gaps: "--interpolate"
         case .maximumCharacters: "--max-chars"
+        case .unknownCharacters: "--skip-unknown, or --replace-unknown C"
         }
     }
 }

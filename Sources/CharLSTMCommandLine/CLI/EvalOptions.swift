@@ -19,6 +19,11 @@ struct EvalOptions: Equatable, Sendable {
     /// batched evaluation, fp32).
     var weights: WeightPrecision?
 
+    /// Text models: what to do with the characters the model lacks (`--skip-unknown`, `--replace-unknown C`).
+    var unknown = UnknownCharacters.refuse
+    var skipUnknown = false
+    var replaceUnknown: String?
+
     init(file: String, checkpoint: String) {
         self.file = file
         self.checkpoint = checkpoint
@@ -28,6 +33,8 @@ struct EvalOptions: Equatable, Sendable {
     static var options: [BoundOption<EvalOptions>] {
         [
             .init(CommonOptions.checkpoint("The checkpoint file or training folder of the model.", required: true), \.checkpoint),
+            .init(CommonOptions.skipUnknown, flag: \.skipUnknown),
+            .init(CommonOptions.replaceUnknown, \.replaceUnknown),
             .init(CommonOptions.json, flag: \.json),
             .init(CommonOptions.threads, \.threads),
             .init(OptionSpec("warmup", .integer(ValueRange.positiveCounts), value: "n",
@@ -54,5 +61,6 @@ struct EvalOptions: Equatable, Sendable {
         // The scanner has checked that the file and the (required) checkpoint are present.
         self.init(file: args.positional(0)!, checkpoint: "")
         try args.apply(Self.options, to: &self)
+        unknown = try CommonOptions.unknownCharacters(skip: skipUnknown, replace: replaceUnknown)
     }
 }

@@ -49,7 +49,8 @@ struct GenerateOptions: Equatable, Sendable {
     static var options: [BoundOption<GenerateOptions>] {
         let d = GenerateOptions()
         return [
-            .init(CommonOptions.checkpoint("The checkpoint file or training folder to sample from.", required: false), \.checkpoint),
+            .init(CommonOptions.checkpoint("The checkpoint file or training folder (its best model) to sample from.", required: false,
+                                           default: "the newest run under Checkpoints/, else Checkpoints/pretrained"), \.checkpoint),
             .init(OptionSpec("prime", .text(allowEmpty: true), value: "text",
                              "Text to start from; it is printed before the generated text."), \.prime),
             .init(OptionSpec("length", .integer(0...1_000_000_000), value: "n", "Characters to generate", default: "\(d.length)"),

@@ -17,6 +17,11 @@ struct InspectOptions: Equatable, Sendable {
     /// Worker threads; nil means all cores.
     var threads: Int?
 
+    /// Text models: what to do with the characters the model lacks (`--skip-unknown`, `--replace-unknown C`).
+    var unknown = UnknownCharacters.refuse
+    var skipUnknown = false
+    var replaceUnknown: String?
+
     init(file: String, checkpoint: String) {
         self.file = file
         self.checkpoint = checkpoint
@@ -26,6 +31,8 @@ struct InspectOptions: Equatable, Sendable {
     static var options: [BoundOption<InspectOptions>] {
         [
             .init(CommonOptions.checkpoint("The checkpoint file or training folder of the model.", required: true), \.checkpoint),
+            .init(CommonOptions.skipUnknown, flag: \.skipUnknown),
+            .init(CommonOptions.replaceUnknown, \.replaceUnknown),
             .init(OptionSpec("out", .text(allowEmpty: false), value: "path", "Where to write the HTML page",
                              default: "notes.inspect.html for notes.txt, in the current folder"), \.out),
             .init(OptionSpec("json", .flag, "Print the data as one JSON object instead of writing the page (also the page when --out is given)."),
@@ -53,5 +60,6 @@ struct InspectOptions: Equatable, Sendable {
         // The scanner has checked that the file and the (required) checkpoint are present.
         self.init(file: args.positional(0)!, checkpoint: "")
         try args.apply(Self.options, to: &self)
+        unknown = try CommonOptions.unknownCharacters(skip: skipUnknown, replace: replaceUnknown)
     }
 }

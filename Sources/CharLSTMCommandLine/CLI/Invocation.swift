@@ -15,6 +15,15 @@ enum Invocation: Equatable, Sendable {
     case forecast(ForecastOptions)
     case serve(ServeOptions)
 
+    /// Whether the command computes with a model (and is then slow in a debug build): all but help, version,
+    /// info and export.
+    var computes: Bool {
+        switch self {
+        case .help, .version, .info, .export: false
+        case .train, .generate, .eval, .bench, .inspect, .forecast, .serve: true
+        }
+    }
+
     /// The command words, in the order help lists them.
     static var commandNames: [String] { commands.map(\.spec.name) }
 

@@ -17,14 +17,20 @@ struct EvalCommand {
     func run() throws -> Int32 {
         let path = try RunFolder.checkpointFile(options.checkpoint, preferBest: true)
         let checkpoint = try Checkpoint.load(path: path)
-        if checkpoint.isSeriesModel { return try evaluateSeries(checkpoint, path: path) }
+        if checkpoint.isSeriesModel {
+            if options.unknown != .refuse {
+                throw CharLSTMError.usage("--skip-unknown and --replace-unknown apply to text models; '\(path)' holds a series model")
+            }
+            return try evaluateSeries(checkpoint, path: path)
+        }
         if options.warmup != nil || options.season != nil || options.interpolate {
             throw CharLSTMError.usage("--warmup, --season and --interpolate apply to series models; '\(path)' holds a text model")
         }
         let file = try CorpusFile.scan(path: options.file)
         if let weights = options.weights { return try evaluateSteps(checkpoint, path: path, file: file, weights: weights) }
         let shown = ProgressShown(sink: console.err, total: file.characterCount - 1, interval: progressInterval)
-        let result = try checkpoint.evaluate(file, threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount,
+        let result = try checkpoint.evaluate(file, unknown: options.unknown,
+                                             threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount,
                                              progress: shown.show)
         try shown.finish()
         let characters = file.characterCount
@@ -32,11 +38,13 @@ struct EvalCommand {
             try console.out.write(JSONValue.object([
                 "checkpoint": .string(path), "file": .string(options.file), "bits_per_char": .double(result.bitsPerCharacter),
                 "accuracy": .double(result.accuracy), "predictions": .int(result.predictions), "chars": .int(characters),
+                "unknown": .object(Dictionary(uniqueKeysWithValues: result.unknown.map { (String($0.character), .int($0.count)) })),
             ]).encoded + "\n")
         } else {
             try console.out.write("\(options.file): " + String(result.bitsPerCharacter, fractionDigits: 4) + " bits/char, "
                 + String(100 * result.accuracy, fractionDigits: 2) + "%"
                 + " of \(result.predictions) predictions ranked first (\(characters) characters)\n")
+            if let note = Self.unknownNote(result.unknown, options.unknown) { try console.err.write(note + "\n") }
         }
         return 0
     }
@@ -44,8 +52,9 @@ struct EvalCommand {
     /// `eval --weights`: the text read one character at a time by generation's step, its weights stored as `weights`
     /// (the whole text in memory, as tokens).
     private func evaluateSteps(_ checkpoint: Checkpoint, path: String, file: CorpusFile, weights: WeightPrecision) throws -> Int32 {
-        let result = try checkpoint.evaluateStepwise(file, weights: weights,
+        let result = try checkpoint.evaluateStepwise(file, weights: weights, unknown: options.unknown,
                                                      threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        if let note = Self.unknownNote(result.unknown, options.unknown) { try console.err.write(note + "\n") }
         if options.json {
             try console.out.write(JSONValue.object([
                 "checkpoint": .string(path), "file": .string(options.file), "bits_per_char": .double(result.bitsPerCharacter),
@@ -56,6 +65,18 @@ struct EvalCommand {
                 + "step with \(weights.rawValue) weights (\(file.characterCount) characters)\n")
         }
         return 0
+    }
+
+    /// `left out 3 characters the model lacks: '<' ×2, '>' ×1`, or nil when there were none.
+    static func unknownNote(_ counts: [UnknownCharacterCount], _ policy: UnknownCharacters) -> String? {
+        guard !counts.isEmpty else { return nil }
+        let total = counts.reduce(0) { $0 + $1.count }
+        let done: String
+        switch policy {
+        case .replace(let scalar): done = "read \(counted(total, "character")) the model lacks as \(Vocabulary.describe(scalar))"
+        case .skip, .refuse: done = "left out \(counted(total, "character")) the model lacks"
+        }
+        return done + ": " + UnknownCharacterCount.describe(counts)
     }
 
     /// `eval` on a series checkpoint: one-step-ahead errors over the file after a warm-up, against the naive forecasts.

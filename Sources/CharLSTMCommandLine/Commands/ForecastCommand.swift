@@ -45,7 +45,8 @@ struct ForecastCommand {
         if let plot = o.plot {
             let past = history.column(0).suffix(max(4 * steps, 100))
             let svg = ForecastPlot.svg(history: Array(past), forecast: forecast, actual: actual,
-                                       title: "\(FilePath(o.file).lastComponent ?? o.file) · \(column) · forecast", column: column)
+                                       title: "\(FilePath(o.file).lastComponent ?? o.file) · \(column) · forecast", column: column,
+                                       unit: o.unit)
             try AtomicFile.write(Array(svg.utf8), to: plot)
         }
         return 0

@@ -23,7 +23,11 @@ struct GenerateCommand {
         // Checked before the first character is written.
         // Without a prime, as after the end of a line: the model starts a fresh one (the newline is not printed).
         try generator.prime(o.prime ?? checkpoint.vocabulary.freshLinePrime)
-        try console.err.write("generating from '\(path)' (seed \(generator.seed))\n")
+        let chosen = o.checkpoint == nil
+            ? (Paths.isPretrainedFolder(FilePath(path).parent.string) ? "; no run under \(Paths.checkpointsFolder)/, so the shipped model"
+                : "; the newest run, --checkpoint chooses another")
+            : ""
+        try console.err.write("generating from '\(path)' (seed \(generator.seed)\(chosen))\n")
         try console.err.flush()
 
         let isTerminal = console.out.isTerminal

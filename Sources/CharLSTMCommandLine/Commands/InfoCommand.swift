@@ -54,9 +54,11 @@ struct InfoCommand {
         }
         var lines = [
             "checkpoint    \(path) (\(Files.sizeText(Double(size))))",
-            "model         \(c.cell.rawValue), \(c.layers) layers × \(c.hidden) hidden, dropout \(c.dropout)",
+            "model         \(c.shapeDescription) hidden, dropout \(c.dropout)",
             "parameters    \(c.parameterCount)",
-            "vocabulary    \(c.vocabularySize) characters: \(preview.debugDescription)\(c.vocabularySize > 80 ? " …" : "")",
+            "vocabulary    \(c.vocabularySize) characters: \(preview.debugDescription)"
+                + (c.vocabularySize > preview.unicodeScalars.count
+                    ? " … (the first \(preview.unicodeScalars.count); 'charlstm info \(options.path) --json' lists all)" : ""),
         ]
         if let series = checkpoint.series {
             lines[3] = "series model  column '\(series.target)'"

@@ -22,8 +22,9 @@ struct InspectCommand {
             throw CharLSTMError.usage("'--cell' must be from 0 to \(config.hidden - 1) for this model (\(config.hidden) cells a layer), got \(cell)")
         }
         let text = try Corpus.load(path: options.file).text
-        let inspection = try checkpoint.inspect(text, named: "'\(options.file)'", limit: options.maxCharacters,
+        let inspection = try checkpoint.inspect(text, named: "'\(options.file)'", limit: options.maxCharacters, unknown: options.unknown,
                                                 threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        if let note = EvalCommand.unknownNote(inspection.evaluation.unknown, options.unknown) { try console.err.write(note + "\n") }
         let out = options.out ?? (options.json ? nil : Self.defaultOutput(for: options.file))
         if let out {
             let page = InspectionPage.html(inspection, checkpoint: path, file: options.file, layer: options.layer, cell: options.cell)

@@ -57,9 +57,18 @@ struct TrainCommand {
                                  threads: run.threads, budget: ProductPlanning.budget(for: budget), cache: planCache)
 
         let stop = StopToken()
-        let watcher = InterruptWatcher(stopping: stop)
+        let latest = run.folder.latest
+        let watcher = InterruptWatcher(stopping: stop) { signal in
+            // A second Ctrl-C: stop now, mid-step. Every checkpoint is written atomically, so what is on disk is
+            // the last one saved, whole (a save cut short leaves only a temporary file, removed by the next run).
+            let saved = Files.exists(latest)
+                ? "'\(latest)' holds the last checkpoint saved; the steps since it are lost"
+                : "no checkpoint of this run was saved"
+            Console.writeImmediately("\nerror: interrupted again: stopped at once, mid-step; \(saved)\n")
+            _exit(128 + signal)
+        }
         defer { watcher.stop() }
-        var display = ProgressDisplay(out: console.out)
+        var display = ProgressDisplay(out: console.out, mayStopEarly: run.patience != nil)
         let outcome = try run.train(budget: budget, stopToken: stop) { try display.show($0) }
         if display.drewLine { try console.out.write("\n") }
         let unit = run.unit
@@ -96,7 +105,7 @@ struct TrainCommand {
         let start = run.resumedFrom.map { "resuming '\($0)' at step \(run.step)" }
             ?? run.initialisedFrom.map { "training a new model from '\($0)'" }
             ?? (run.kind == .series ? "training a new series model" : "training a new model")
-        let shape = "\(model.cell.rawValue), \(model.layers) layers × \(model.hidden)"
+        let shape = model.shapeDescription
         guard let s = run.series else {
             return start + ": \(shape), \(run.vocabulary?.count ?? 0) characters, "
                 + "\(model.parameterCount) parameters; corpus '\(run.corpus)' (\(counts.training) training, "
@@ -138,23 +147,32 @@ extension LossUnit {
 }
 
 /// Training progress on standard output: on a terminal one status line redrawn in place at most every 0.1 s (and at
-/// the last step); elsewhere (a pipe, a log file) one plain line per row of `metrics.csv`.
+/// the last step); elsewhere (a pipe, a log file) one plain line per row of `metrics.csv`. Both show the rate of the
+/// latest row of `metrics.csv` (the steps since the row before, training time only), so that the two agree; with
+/// `--patience` the time left is an upper bound and says so.
 private struct ProgressDisplay {
     let out: any TextSink
+    /// Whether the run may stop before its budget is spent.
+    let mayStopEarly: Bool
     /// Whether a terminal status line was drawn (it then needs a newline after the run).
     private(set) var drewLine = false
     private var lastDraw = Date.distantPast
+    /// The rate of the latest row of `metrics.csv`; until the first, the run's rate so far.
+    private var recentRate: Double?
 
-    init(out: any TextSink) {
+    init(out: any TextSink, mayStopEarly: Bool) {
         self.out = out
+        self.mayStopEarly = mayStopEarly
     }
 
     mutating func show(_ p: TrainingProgress) throws {
+        if let row = p.metrics { recentRate = row.itemsPerSecond }
+        let rate = recentRate ?? p.itemsPerSecond
         if !out.isTerminal {
             guard let row = p.metrics else { return }
             try out.write(ProgressLine.logLine(step: p.step, totalSteps: p.totalSteps, epoch: p.epoch, unit: p.unit,
                                                trainLoss: row.trainLoss, validationLoss: p.validation,
-                                               itemsPerSecond: p.itemsPerSecond, eta: p.secondsRemaining) + "\n")
+                                               itemsPerSecond: rate, eta: p.secondsRemaining, etaIsUpperBound: mayStopEarly) + "\n")
             try out.flush()
             return
         }
@@ -162,9 +180,17 @@ private struct ProgressDisplay {
         lastDraw = Date()
         drewLine = true
         let line = ProgressLine.format(step: p.step, totalSteps: p.totalSteps, epoch: p.epoch, unit: p.unit, trainLoss: p.trainLoss,
-                                       validationLoss: p.lastValidation, itemsPerSecond: p.itemsPerSecond,
-                                       eta: p.secondsRemaining, width: ProgressLine.terminalWidth() - 1)
+                                       validationLoss: p.lastValidation, itemsPerSecond: rate, eta: p.secondsRemaining,
+                                       etaIsUpperBound: mayStopEarly, width: ProgressLine.terminalWidth() - 1)
         try out.write("\r" + line + "\u{1B}[K")
         try out.flush()
     }
+}
+
+/// `1 layer`, `2 layers`: a count and its noun for people.
+func counted(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+
+extension ModelConfig {
+    /// `lstm, 2 layers × 256`: the cell and the shape, as the commands print them.
+    var shapeDescription: String { "\(cell.rawValue), \(counted(layers, "layer")) × \(hidden)" }
 }

@@ -142,6 +142,17 @@ public struct Console: Sendable {
         self.err = err
     }
 
+    /// Writes `text` to standard error at once, past any ``TextSink`` (for a message from another thread just
+    /// before the process exits).
+    static func writeImmediately(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            guard written > 0 else { return }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+
     /// Standard output (buffered) and standard error (written through).
     public static func standard() -> Console {
         Console(

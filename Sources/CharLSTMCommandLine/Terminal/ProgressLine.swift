@@ -19,10 +19,11 @@ import Darwin
 struct ProgressLine {
     /// The status for a terminal, at most `width` characters: when it is too long, whole fields are left out
     /// (epoch first, then validation, rate, ETA and loss) and then the rest is cut with `…`.
-    /// `nil` values are left out; `eta` is in seconds.
+    /// `nil` values are left out; `eta` is in seconds, shown as `ETA ≤ 3m12s` when it is only an upper bound (a run
+    /// that may stop early, `--patience`).
     static func format(
         step: Int, totalSteps: Int?, epoch: Double, unit: LossUnit = .bitsPerCharacter, trainLoss: Double?, validationLoss: Double?,
-        itemsPerSecond: Double, eta: Double?, width: Int
+        itemsPerSecond: Double, eta: Double?, etaIsUpperBound: Bool = false, width: Int
     ) -> String {
         guard width > 0 else { return "" }
         var stepField = "step \(step)"
@@ -34,7 +35,7 @@ struct ProgressLine {
         if let trainLoss { fields.append(("loss " + short(trainLoss, unit) + " " + unit.short, 5)) }
         if let validationLoss { fields.append(("val " + short(validationLoss, unit), 2)) }
         fields.append(("\(rate(itemsPerSecond)) \(unit.items)/s", 3))
-        if let eta { fields.append(("ETA \(duration(eta))", 4)) }
+        if let eta { fields.append(("ETA \(etaIsUpperBound ? "≤ " : "")\(duration(eta))", 4)) }
 
         func joined() -> String { fields.map(\.text).joined(separator: " │ ") }
         var line = joined()
@@ -46,17 +47,18 @@ struct ProgressLine {
     }
 
     /// The status for logs: plain ASCII `key=value` fields, never cut, e.g.
-    /// `step=1200/5000 epoch=1.37 train_bpc=1.912 val_bpc=1.954 chars_per_sec=48213 eta=3m12s`.
+    /// `step=1200/5000 epoch=1.37 train_bpc=1.912 val_bpc=1.954 chars_per_sec=48213 eta=3m12s` (`eta<=3m12s` for
+    /// an upper bound).
     static func logLine(
         step: Int, totalSteps: Int?, epoch: Double, unit: LossUnit = .bitsPerCharacter, trainLoss: Double?, validationLoss: Double?,
-        itemsPerSecond: Double, eta: Double?
+        itemsPerSecond: Double, eta: Double?, etaIsUpperBound: Bool = false
     ) -> String {
         var fields = ["step=\(step)" + (totalSteps.map { "/\($0)" } ?? ""), "epoch=" + String(epoch, fractionDigits: 2)]
         let key = unit.short.lowercased(), rateKey = "\(unit.items)_per_sec="
         if let trainLoss { fields.append("train_\(key)=" + short(trainLoss, unit)) }
         if let validationLoss { fields.append("val_\(key)=" + short(validationLoss, unit)) }
         fields.append(itemsPerSecond.isFinite ? rateKey + String(itemsPerSecond, fractionDigits: 0) : rateKey + "-")
-        if let eta { fields.append("eta=\(duration(eta))") }
+        if let eta { fields.append("eta\(etaIsUpperBound ? "<=" : "=")\(duration(eta))") }
         return fields.joined(separator: " ")
     }
 

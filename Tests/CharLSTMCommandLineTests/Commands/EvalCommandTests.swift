@@ -11,13 +11,34 @@ import Testing
         let checkpoint = folder.file("model.safetensors", SharedRun.files.latest)
         let file = TestCorpus.write("To be, or not to be: ßé ß", "held-out.txt", in: folder)
         let run = Tool.expectFailure(["eval", file, "--checkpoint", checkpoint], code: 65)
-        #expect(run.err == "error: '\(file)' has 2 characters that are not in the model's vocabulary: 'ß' (U+00DF), 'é' (U+00E9)\n")
+        #expect(run.err == "error: '\(file)' has 2 characters that are not in the model's vocabulary: 'ß' (U+00DF), 'é' (U+00E9): "
+            + "leave them out or read them as a character the model knows (--skip-unknown, or --replace-unknown C)\n")
         #expect(run.out.isEmpty)
         let one = TestCorpus.write("To be\u{7}", "bell.txt", in: folder)
         Tool.expectFailure(["eval", one, "--checkpoint", checkpoint], code: 65,
                            mentions: ["has a character that is not in the model's vocabulary: '\\u{07}' (U+0007)"])
         let short = TestCorpus.write("T", "short.txt", in: folder)
         Tool.expectFailure(["eval", short, "--checkpoint", checkpoint], code: 65, mentions: ["at least 2"])
+    }
+
+    /// `--skip-unknown` and `--replace-unknown C` read such a file, and say what they left out or replaced; `inspect`
+    /// takes the same options.
+    @Test func unknownCharactersCanBeLeftOutOrReplaced() throws {
+        let folder = TemporaryFolder()
+        let checkpoint = folder.file("model.safetensors", SharedRun.files.latest)
+        let file = TestCorpus.write("To be, or not to be: ßé ß", "held-out.txt", in: folder)
+        let skipped = Tool.run(["eval", file, "--checkpoint", checkpoint, "--skip-unknown"])
+        #expect(skipped.code == 0 && skipped.out.contains("of 21 predictions"), "\(skipped)")
+        #expect(skipped.err == "left out 3 characters the model lacks: 'ß' (U+00DF) ×2, 'é' (U+00E9) ×1\n")
+        let replaced = Tool.run(["eval", file, "--checkpoint", checkpoint, "--replace-unknown", "s"])
+        #expect(replaced.code == 0 && replaced.out.contains("of 24 predictions"), "\(replaced)")
+        #expect(replaced.err == "read 3 characters the model lacks as 's' (U+0073): 'ß' (U+00DF) ×2, 'é' (U+00E9) ×1\n")
+        Tool.expectFailure(["eval", file, "--checkpoint", checkpoint, "--skip-unknown", "--replace-unknown", "s"], code: 64,
+                           mentions: ["exclude each other"])
+        Tool.expectFailure(["eval", file, "--checkpoint", checkpoint, "--replace-unknown", "ss"], code: 64, mentions: ["one character"])
+        let page = folder.path + "/page.html"
+        let inspected = Tool.run(["inspect", file, "--checkpoint", checkpoint, "--skip-unknown", "--out", page])
+        #expect(inspected.code == 0 && inspected.err.hasPrefix("left out 3 characters"), "\(inspected)")
     }
 
     @Test func evalAndInfoPrintOneCompactJSONObjectNamingTheCheckpoint() throws {

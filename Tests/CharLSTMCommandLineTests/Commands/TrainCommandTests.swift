@@ -93,7 +93,7 @@ import Testing
         let parameters = ParameterLayout(checkpoint.config).totalCount
         let info = Tool.run(["info", run])
         #expect(info.code == 0, "\(info)")
-        for line in ["checkpoint    \(run)/latest.safetensors", "model         lstm, 1 layers × 16 hidden, dropout 0.0",
+        for line in ["checkpoint    \(run)/latest.safetensors", "model         lstm, 1 layer × 16 hidden, dropout 0.0",
                      "parameters    \(parameters)", "vocabulary    \(checkpoint.vocabulary.count) characters",
                      "trained       step 30, epoch", "corpus        \(corpus)", "4 streams × 12 characters, learning rate 0.01"] {
             #expect(info.out.contains(line), "'\(line)' not in:\n\(info.out)")
