@@ -113,7 +113,7 @@ import Testing
       --allow-changed-corpus  With --resume: continue on a corpus that differs from
                               the checkpoint's (e.g. appended to).
       --column <name>         Train a series model on this column of a CSV corpus
-                              (see README, Numeric series).
+                              (see docs/series.md).
       --interpolate           Series: fill missing values (empty, NA, NaN, null)
                               linearly instead of refusing them.
       --inputs <names>        Series: further columns read as inputs beside
