@@ -72,8 +72,11 @@ extension TrainingRun {
         /// Without it such a resume is refused. The characters must still all be in the checkpoint's vocabulary.
         public var allowChangedCorpus = false
 
-        /// Steps between validation passes (and updates of `best.safetensors` and `loss.svg`).
-        public var evaluateEvery = 500
+        /// Steps between validation passes (and updates of `best.safetensors` and `loss.svg`); nil: the default of
+        /// the run's kind, ``defaultEvaluateEvery`` for text, ``SeriesDefaults/evaluateEvery`` for a series.
+        public var evaluateEvery: Int?
+        /// Steps between validation passes of a text run when none is given.
+        public static let defaultEvaluateEvery = 500
         /// Steps between saves of `latest.safetensors`.
         public var checkpointEvery = 500
         /// Steps between rows of `metrics.csv`.

@@ -45,8 +45,10 @@ public final class TrainingRun: @unchecked Sendable {
     /// The lowest validation loss so far: the one `best.safetensors` holds.
     public private(set) var bestValidation: Double?
     /// Scheduled validations in a row without a new lowest loss that stop the run: ``Configuration/patience``,
-    /// else a resumed checkpoint's; nil: no early stopping.
+    /// else a resumed checkpoint's, else ``SeriesDefaults/patience`` for a series; nil: no early stopping.
     public let patience: Int?
+    /// Steps between validations: ``Configuration/evaluateEvery``, else the default of the run's kind.
+    public let evaluateEvery: Int
     /// What ``patience`` counts, over all resumes.
     public private(set) var streak = ValidationStreak()
     /// What the run trains: the data, batches, loss and checkpoints of its kind of model.
@@ -122,8 +124,10 @@ public final class TrainingRun: @unchecked Sendable {
         let held = try folder.lockIfPresent()
         let resumed = try configuration.resume.map(ResumedRun.init(given:))
         resumedFrom = resumed?.path
-        patience = configuration.patience ?? resumed?.state.patience
         let isSeries = source != nil || resumed?.checkpoint.series != nil
+        // A series validates often and stops when it overfits: it learns in a few hundred steps (see SeriesDefaults).
+        patience = configuration.patience ?? resumed?.state.patience ?? (isSeries ? SeriesDefaults.patience : nil)
+        evaluateEvery = configuration.evaluateEvery ?? (isSeries ? SeriesDefaults.evaluateEvery : Configuration.defaultEvaluateEvery)
         guard let corpus = configuration.corpus ?? resumed?.state.config.corpus.nonEmpty else {
             throw CharLSTMError.usage(isSeries ? "name the CSV file of the series (\(setting: .corpus))"
                 : "name the \(setting: .corpus) of a new run (a UTF-8 text file)")
@@ -196,11 +200,11 @@ public final class TrainingRun: @unchecked Sendable {
 
             var saved: [String] = []
             var validation: Double? = nil
-            if step % config.evaluateEvery == 0 || isLast {
+            if step % evaluateEvery == 0 || isLast {
                 let loss = try objective.validate()
                 validation = loss
                 lastValidation = loss
-                if step % config.evaluateEvery == 0 {
+                if step % evaluateEvery == 0 {
                     streak.record(loss)
                     stoppedEarly = streak.isExhausted(patience: patience)
                     isLast = isLast || stoppedEarly

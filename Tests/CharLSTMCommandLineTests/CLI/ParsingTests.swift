@@ -21,7 +21,7 @@ import Testing
         #expect(r.cell == nil && r.layers == nil && r.hidden == nil && r.dropout == nil && r.sequenceLength == nil)
         #expect(r.batchSize == nil && r.learningRate == nil && r.learningRateDecay == nil && r.decayAfter == nil)
         #expect(r.weightDecay == nil && r.clip == nil && r.validationFraction == nil && r.seed == nil)
-        #expect(r.evaluateEvery == 500 && r.checkpointEvery == 500 && r.logEvery == 10)
+        #expect(r.evaluateEvery == nil && r.checkpointEvery == 500 && r.logEvery == 10)
         #expect(o.steps == nil && o.epochs == nil && o.minutes == nil)
         #expect(o.budget(for: .text) == TrainingBudget(epochs: 50))
         // The library's defaults for a new run.
