@@ -188,6 +188,9 @@ enum TestSeries {
         }
         for key in ["rmse", "mae", "naive_rmse", "seasonal_naive_rmse", "count", "column"] { #expect(fields[key] != nil, "\(key)") }
         #expect(fields["count"]?.intValue == 200 - 32)
+        // Two steps of training lose to the previous value one step ahead: said, on standard error, with what to try.
+        let human = Tool.run(["eval", csv, "--checkpoint", series])
+        #expect(human.code == 0 && human.out.contains("naive RMSE") && human.err.contains(EvalCommand.naiveNote), "\(human)")
         let info = Tool.run(["info", series])
         #expect(info.code == 0 && info.out.contains("series model  column 'y'") && info.out.contains("RMSE"), "\(info)")
     }
