@@ -4,20 +4,29 @@ import Testing
 /// The commands the program prints for people to run: its own name as it was called, words quoted for the shell.
 @Suite struct CommandWordsTests {
     @Test func theProgramIsNamedAsItWasCalled() {
-        func words(_ argument0: String?, in folder: String, _ configuration: BuildConfiguration = .release) -> [String] {
-            CommandWords.program(invokedAs: argument0, currentFolder: folder, configuration: configuration)
+        func words(_ argument0: String?, in folder: String, by launcher: String? = nil) -> [String] {
+            CommandWords.program(invokedAs: argument0, currentFolder: folder, launcher: launcher)
         }
-        #expect(words("charlstm", in: "/home/me/CharLSTM") == ["charlstm"])
-        #expect(words(".build/release/charlstm", in: "/home/me/CharLSTM") == [".build/release/charlstm"])
-        // `swift run` starts the build's executable by its absolute path: the command says `swift run` again.
-        #expect(words("/home/me/CharLSTM/.build/x86_64-unknown-linux-gnu/release/charlstm", in: "/home/me/CharLSTM/")
+        let home = "/home/me/CharLSTM"
+        #expect(words("charlstm", in: home, by: "/usr/local/bin/charlstm") == ["charlstm"])
+        #expect(words(".build/release/charlstm", in: home, by: ".build/release/charlstm") == [".build/release/charlstm"])
+        // `swift run` starts the build's executable by its path (as on this toolchain: relative, under the triple's
+        // folder; the shell's `$_` is then `swift`): the command says `swift run` again.
+        let swift = "/opt/swift/usr/bin/swift"
+        #expect(words(".build/x86_64-unknown-linux-gnu/release/charlstm", in: home, by: swift)
                 == ["swift", "run", "-c", "release", "charlstm"])
-        #expect(words("/home/me/CharLSTM/.build/release/charlstm", in: "/home/me/CharLSTM") == ["swift", "run", "-c", "release", "charlstm"])
-        #expect(words("/home/me/CharLSTM/.build/debug/charlstm", in: "/home/me/CharLSTM", .debug) == ["swift", "run", "charlstm"])
-        // Other absolute paths stay as they are.
-        #expect(words("/home/me/CharLSTM/bin/charlstm", in: "/home/me/CharLSTM") == ["/home/me/CharLSTM/bin/charlstm"])
-        #expect(words("/home/me/CharLSTM/.build/release/charlstm", in: "/home/me") == ["/home/me/CharLSTM/.build/release/charlstm"])
+        #expect(words(".build/x86_64-unknown-linux-gnu/release/charlstm", in: home) == ["swift", "run", "-c", "release", "charlstm"])
+        #expect(words(home + "/.build/aarch64-unknown-linux-gnu/release/charlstm", in: home + "/")
+                == ["swift", "run", "-c", "release", "charlstm"])
+        #expect(words(".build/x86_64-unknown-linux-gnu/debug/charlstm", in: home, by: swift) == ["swift", "run", "charlstm"])
+        #expect(words(".build/release/charlstm", in: home, by: swift) == ["swift", "run", "-c", "release", "charlstm"])
+        // Other paths stay as they are.
+        #expect(words(home + "/.build/release/charlstm", in: home) == [home + "/.build/release/charlstm"])
+        #expect(words(home + "/bin/charlstm", in: home) == [home + "/bin/charlstm"])
+        #expect(words(home + "/.build/x86_64-unknown-linux-gnu/release/charlstm", in: "/home/me")
+                == [home + "/.build/x86_64-unknown-linux-gnu/release/charlstm"])
         #expect(words("/usr/local/bin/charlstm", in: "/home/me") == ["/usr/local/bin/charlstm"])
+        #expect(words("./charlstm", in: "/home/me", by: swift) == ["./charlstm"])
         #expect(words("/charlstm", in: "/") == ["/charlstm"])
         #expect(words(nil, in: "/") == ["charlstm"])
         #expect(words("", in: "/") == ["charlstm"])

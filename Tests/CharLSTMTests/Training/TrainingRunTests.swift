@@ -92,17 +92,24 @@ import Testing
         #expect(outcome.best == nil)
     }
 
-    /// A run is handed to another task as a whole (it is not `Sendable`: one thread at a time) and stopped from here.
-    @Test func stopTokenWorksFromAnotherThread() async throws {
+    /// A run trains on another thread (handed over as a whole: it is not `Sendable`, one thread at a time) and is
+    /// stopped from this one. A thread of its own, not a task: a task training without end would hold one of the
+    /// few threads of the test's concurrency pool, which the other tests need.
+    @Test func stopTokenWorksFromAnotherThread() throws {
         let folder = TemporaryFolder()
-        let run = try tinyRun(in: folder) { $0.checkpointEvery = 1000; $0.evaluateEvery = 1000 }
+        nonisolated(unsafe) let run = try tinyRun(in: folder) { $0.checkpointEvery = 1000; $0.evaluateEvery = 1000 }
         let stop = StopToken()
         let counter = StepCounter()
-        let task = Task.detached { try run.train(budget: .unlimited, stopToken: stop, onProgress: { counter.record($0) }) }
-        for _ in 0..<12_000 where counter.step < 2 { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(counter.step >= 2)
+        let finished = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<TrainingOutcome, any Error>?
+        DispatchQueue.global().async {
+            result = Result { try run.train(budget: .unlimited, stopToken: stop, onProgress: { counter.record($0) }) }
+            finished.signal()
+        }
+        #expect(waitUntil(timeout: 60) { counter.step >= 2 })
         stop.requestStop()
-        let outcome = try await task.value
+        finished.wait()
+        let outcome = try #require(try result?.get())
         #expect(outcome.reason == .stopped && outcome.step >= 2)
         #expect(try Checkpoint.load(path: outcome.latest).training?.step == outcome.step)
     }
