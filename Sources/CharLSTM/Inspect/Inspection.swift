@@ -93,16 +93,20 @@ extension Checkpoint {
     /// print(inspection.evaluation.bitsPerCharacter, inspection.cellsByProperty[0].cells.first as Any)
     /// ```
     ///
-    /// Characters the vocabulary lacks are refused (`.invalidData` naming them, with `name` for the text), left out
+    /// Characters the vocabulary lacks are refused in the inspected part (`.invalidData` naming them, with `name`), left out
     /// or replaced, as `unknown` says (``Evaluation/unknown`` counts them over the whole text). Throws
     /// `.invalidData` for fewer than 2 characters; `.unavailable` when the cell activity would pass
     /// ``Inspection/activityByteLimit``. O(n·L·G·H² + n·V + n·P·L·H) time, O(n·(L·H + k)) memory.
     public func inspect(_ text: [Unicode.Scalar], named name: String = "the text", limit: Int = Inspection.defaultLimit,
                         unknown: UnknownCharacters = .refuse, threads: Int = 1) throws(CharLSTMError) -> Inspection {
         try requireTextModel(for: "inspecting a text")
-        let adapted = try vocabulary.adapting(text, unknown: unknown, named: name)
-        let text = adapted.text
-        let kept = Array(text.prefix(max(limit, 2)))
+        // Refusing, only the inspected part must be readable: characters past the limit are never read. Skipping
+        // or replacing, the whole text is adapted, so the count of unknown characters covers all of it.
+        let limit = max(limit, 2)
+        let adapted = try vocabulary.adapting(unknown == .refuse ? Array(text.prefix(limit)) : text, unknown: unknown,
+                                              named: name)
+        let total = unknown == .refuse ? text.count : adapted.text.count
+        let kept = Array(adapted.text.prefix(limit))
         let tokens = try encodeForPass(kept, named: name)
         try Inspection.requireActivityFits(characters: kept.count, config: config)
         let recorder = InspectionRecorder(config: config, text: kept)
@@ -111,7 +115,7 @@ extension Checkpoint {
         var evaluation = Evaluation(result)
         evaluation.unknown = adapted.unknown
         return Inspection(
-            config: config, vocabulary: vocabulary, text: kept, totalCharacters: text.count, evaluation: evaluation,
+            config: config, vocabulary: vocabulary, text: kept, totalCharacters: total, evaluation: evaluation,
             surprisal: recorder.surprisal, topCharacters: recorder.topCharacters, topProbabilities: recorder.topProbabilities,
             activity: recorder.activity,
             cellsByProperty: recorder.correlations.ranked(correlations, steps: steps, count: Inspection.rankedCount),

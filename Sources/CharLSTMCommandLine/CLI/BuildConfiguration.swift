@@ -5,7 +5,13 @@ enum BuildConfiguration {
     case debug, release
 
     /// The configuration of the running executable.
-    static var current: BuildConfiguration { _isDebugAssertConfiguration() ? .debug : .release }
+    static var current: BuildConfiguration {
+        #if DEBUG
+        .debug
+        #else
+        .release
+        #endif
+    }
 
     /// The line a computing command prints on standard error first, or nil for a release build.
     var warning: String? {

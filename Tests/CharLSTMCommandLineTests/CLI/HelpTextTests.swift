@@ -148,6 +148,10 @@ import Testing
       --api-key <key>         Require 'Authorization: Bearer <key>' on every /v1
                               request. (default: none)
       --threads <n>           Worker threads. (from 1 to 256; default: all cores)
+      --weights <format>      How the weights are stored while generating: f32
+                              (exact), bf16 (half the memory to read, faster on
+                              large models), or auto (bf16 above 4 MiB of weights).
+                              (values: auto, f32, bf16; default: auto)
       -h, --help              Show help information.
 
     EXAMPLE:
@@ -161,7 +165,9 @@ import Testing
     USAGE: charlstm generate [<options>]
 
     OPTIONS:
-      --checkpoint <path>     The checkpoint file or training folder to sample from.
+      --checkpoint <path>     The checkpoint file or training folder (its best
+                              model) to sample from. (default: the newest run under
+                              Checkpoints/, else Checkpoints/pretrained)
       --prime <text>          Text to start from; it is printed before the generated
                               text.
       --length <n>            Characters to generate. (from 0 to 10^9;
@@ -200,6 +206,11 @@ import Testing
 
     OPTIONS:
       --checkpoint <path>     The checkpoint file or training folder of the model.
+      --skip-unknown          Leave out the characters the model lacks (counted and
+                              named) instead of refusing the text.
+      --replace-unknown <char>
+                              Read each character the model lacks as this one, which
+                              it knows.
       --json                  Print the result as one JSON object per line.
       --threads <n>           Worker threads. (from 1 to 256; default: all cores)
       --warmup <n>            Series: values read before the first prediction.
@@ -288,6 +299,8 @@ import Testing
                               forecasting. (from 1 to 10^15; default: all)
       --plot <file.svg>       Draw the history's tail, the forecast and the held-out
                               values.
+      --unit <text>           The unit of the series' values, shown on the plot's
+                              value axis (e.g. ppm).
       --interpolate           Series: fill missing values (empty, NA, NaN, null)
                               linearly instead of refusing them.
       --threads <n>           Worker threads. (from 1 to 256; default: all cores)
@@ -327,6 +340,11 @@ import Testing
 
     OPTIONS:
       --checkpoint <path>     The checkpoint file or training folder of the model.
+      --skip-unknown          Leave out the characters the model lacks (counted and
+                              named) instead of refusing the text.
+      --replace-unknown <char>
+                              Read each character the model lacks as this one, which
+                              it knows.
       --out <path>            Where to write the HTML page. (default:
                               notes.inspect.html for notes.txt, in the current
                               folder)
@@ -373,7 +391,7 @@ import Testing
     }
 
     @Test func everyLineFitsIn80Columns() {
-        for text in [Self.overviewHelp, Self.trainHelp, Self.generateHelp, Self.evalHelp, Self.infoHelp, Self.benchHelp, Self.exportHelp, Self.inspectHelp, Self.forecastHelp] {
+        for text in [Self.overviewHelp, Self.trainHelp, Self.generateHelp, Self.serveHelp, Self.evalHelp, Self.infoHelp, Self.benchHelp, Self.exportHelp, Self.inspectHelp, Self.forecastHelp] {
             for line in text.split(separator: "\n") { #expect(line.count <= 80, "\(line)") }
         }
     }

@@ -74,7 +74,7 @@ import CharLSTMKernels
         // The tiny options say --hidden 16 --layers 1: the checkpoint's own shape, so allowed.
         let train = Tool.trainTiny(corpus, out: out, steps: 3, ["--init-from", model])
         #expect(train.code == 0, "\(train)")
-        #expect(train.out.hasPrefix("training a new model from '\(model)': lstm, 1 layers × 16"), "\(train.out)")
+        #expect(train.out.hasPrefix("training a new model from '\(model)': lstm, 1 layer × 16"), "\(train.out)")
         let lacking = Set(Self.german.unicodeScalars).subtracting(SharedRun.latest.vocabulary.scalars).count
         #expect(train.out.contains("added \(lacking) characters to the model's \(SharedRun.latest.vocabulary.count): "), "\(train.out)")
         let eval = Tool.run(["eval", corpus, "--checkpoint", out, "--threads", "1"])
