@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
-# Builds and runs README.md's "Using CharLSTM from Swift" examples exactly as written: the ```swift block after the
-# line "<!-- swift-example-package -->" becomes the Package.swift of a package next to a folder `CharLSTM` (a link
-# to this repository), and the ```swift block after "<!-- swift-example -->" its main.swift; the block after
-# "<!-- swift-example-series -->" is the main.swift of a second such package. The program runs in a
+# Builds and runs the Swift examples of README.md ("From Swift") and docs/library.md exactly as written: the ```swift
+# block after the line "<!-- swift-example-package -->" becomes the Package.swift of a package next to a folder
+# `CharLSTM` (a link to this repository), and the ```swift block after "<!-- swift-example -->" its main.swift; the
+# block after "<!-- swift-example-series -->" (in docs/library.md) is the main.swift of a second such package. The program runs in a
 # scratch folder whose Corpora/ is the repository's, so the run it trains never touches the repository's
 # Checkpoints/. Fails when the README's code no longer compiles against the library, or when it fails at run time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 block() {
   awk -v mark="<!-- $1 -->" '$0 == mark {found=1; next} found && /^```swift/ {inblock=1; next} inblock && /^```/ {exit} inblock' \
-    "$root/README.md"
+    "$root/README.md" "$root/docs/library.md"
 }
 manifest=$(block swift-example-package)
 program=$(block swift-example)
 series=$(block swift-example-series)
 [ -n "$manifest" ] && [ -n "$program" ] && [ -n "$series" ] \
-  || { echo "README.md has no Swift example (see .ci/swift-example.sh)"; exit 1; }
+  || { echo "README.md or docs/library.md has no Swift example (see .ci/swift-example.sh)"; exit 1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -72,8 +72,9 @@ extension TrainingRun {
         /// Without it such a resume is refused. The characters must still all be in the checkpoint's vocabulary.
         public var allowChangedCorpus = false
 
-        /// Steps between validation passes (and updates of `best.safetensors` and `loss.svg`); `nil`: 500 for a new
-        /// run, the checkpoint's when resuming (``TrainingConfig/evaluateEvery``).
+        /// Steps between validation passes (and updates of `best.safetensors` and `loss.svg`); `nil`: the default of
+        /// the run's kind for a new run (``TrainingConfig/evaluateEvery``, 500, for text; ``SeriesDefaults/evaluateEvery``
+        /// for a series), the checkpoint's when resuming.
         public var evaluateEvery: Int?
         /// Steps between saves of `latest.safetensors`; `nil`: 500, or the checkpoint's.
         public var checkpointEvery: Int?

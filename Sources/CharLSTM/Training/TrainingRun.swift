@@ -76,7 +76,7 @@ public final class TrainingRun {
     /// The lowest validation loss so far: the one `best.safetensors` holds.
     public var bestValidation: Double? { trainer.state.bestValidationLoss }
     /// Scheduled validations in a row without a new lowest loss that stop the run: ``Configuration/patience``,
-    /// else a resumed checkpoint's; nil: no early stopping.
+    /// else a resumed checkpoint's, else ``SeriesDefaults/patience`` for a series; nil: no early stopping.
     public var patience: Int? { trainer.state.patience }
     /// What ``patience`` counts, over all resumes.
     public var streak: ValidationStreak { trainer.state.streak }
@@ -144,7 +144,13 @@ public final class TrainingRun {
             let (objective, model, state) = try TextObjective.setUp(configuration, corpus: corpus, resumed: resumed, threads: threads)
             trainer = try Trainer(objective: objective, model: model, state: state)
         }
-        if let patience = configuration.patience { trainer.state.patience = patience }
+        // A series validates often (SeriesDefaults.evaluateEvery) and stops when it overfits: it learns in a few
+        // hundred steps. Patience given, else the checkpoint's, else a series' default.
+        if let patience = configuration.patience {
+            trainer.state.patience = patience
+        } else if isSeries && trainer.state.patience == nil {
+            trainer.state.patience = SeriesDefaults.patience
+        }
         // Only now is the folder touched. A run never overwrites another: a new run, or a resumed one sent to
         // another folder, needs one without checkpoints (or `overwrite`).
         let continuing = resumedFolder.map { Files.sameFile($0.path, folderPath) } ?? false

@@ -6,7 +6,7 @@ enum CommonOptions {
     static let json = OptionSpec("json", .flag, "Print the result as one JSON object per line.")
 
     static let column = OptionSpec("column", .text(allowEmpty: false), value: "name",
-                                   "Train a series model on this column of a CSV corpus (see README, Numeric series)")
+                                   "Train a series model on this column of a CSV corpus (see docs/series.md)")
     static let interpolate = OptionSpec("interpolate", .flag,
                                         "Series: fill missing values (empty, NA, NaN, null) linearly instead of refusing them.")
 

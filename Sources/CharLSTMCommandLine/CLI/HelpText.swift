@@ -10,13 +10,7 @@ enum HelpText {
     static let glue: Character = "\u{1}"
 
     static func command(_ spec: CommandSpec) -> String {
-        var usage = "charlstm \(spec.name)"
-        for argument in spec.arguments {
-            usage += argument.isRequired ? " <\(argument.name)>" : " [<\(argument.name)>]"
-        }
-        for option in spec.options where option.isRequired { usage += " \(option.label)" }
-        usage += " [<options>]"
-
+        let usage = "charlstm \(spec.name)" + usageTail(spec)
         var sections = [wrap("OVERVIEW: " + spec.abstract, indent: 0).joined(separator: "\n"), "USAGE: " + usage]
         if !spec.arguments.isEmpty {
             sections.append("ARGUMENTS:\n" + spec.arguments.map { row("<\($0.name)>", describe($0)) }.joined())

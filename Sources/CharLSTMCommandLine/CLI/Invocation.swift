@@ -42,7 +42,7 @@ enum Invocation: Equatable, Sendable {
     /// Parses the arguments after the program name.
     ///
     /// No arguments, `--help`, `-h` and `help` give the overview; `help <command>`, `<command> --help` and
-    /// `<command> -h` give the command's help. Every mistake throws `CharLSTMError(.usage, ...)` with a
+    /// `<command> -h` give the command's help; `help --markdown` (not listed) gives all of them as docs/commands.md. Every mistake throws `CharLSTMError(.usage, ...)` with a
     /// message naming the option and what it accepts.
     static func parse(_ arguments: [String]) throws(CharLSTMError) -> Invocation {
         guard let first = arguments.first else { return .help(HelpText.overview(commands.map(\.spec))) }
@@ -50,6 +50,8 @@ enum Invocation: Equatable, Sendable {
         switch first {
         case "help", "-h", "--help":
             if rest.count > 1 { throw .usage("unexpected argument '\(rest[1])'") }
+            // Hidden: docs/commands.md, every command's help as Markdown (HelpText.markdown).
+            if rest == ["--markdown"] { return .help(HelpText.markdown(commands.map(\.spec))) }
             guard let name = rest.first, !["help", "-h", "--help"].contains(name) else {
                 return .help(HelpText.overview(commands.map(\.spec)))
             }

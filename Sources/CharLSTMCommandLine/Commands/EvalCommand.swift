@@ -79,6 +79,12 @@ struct EvalCommand {
         return done + ": " + UnknownCharacterCount.describe(counts)
     }
 
+    /// What `eval` says when the model does not beat the previous value one step ahead, which on a smooth series
+    /// (weekly CO₂) is the usual case and no sign of a broken model.
+    static let naiveNote = "note: one step ahead, the naive forecast (each value predicted by the one before it) is hard "
+        + "to beat on a smooth series; a model's worth shows over many steps, where the naive forecast drifts: "
+        + "'charlstm forecast FILE --checkpoint RUN/latest.safetensors --holdout N' compares both over the last N values"
+
     /// `eval` on a series checkpoint: one-step-ahead errors over the file after a warm-up, against the naive forecasts.
     private func evaluateSeries(_ checkpoint: Checkpoint, path: String) throws -> Int32 {
         let forecaster = try SeriesForecaster(checkpoint: checkpoint, threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -106,6 +112,7 @@ struct EvalCommand {
             try console.out.write("\(options.file), column '\(column)': RMSE \(formatValue(r.rmse)), MAE \(formatValue(r.mae)), "
                 + "naive RMSE \(formatValue(r.naiveRMSE))" + (r.seasonalNaiveRMSE.map { ", seasonal naive RMSE \(formatValue($0))" } ?? "")
                 + " over \(r.count) one-step predictions (after \(r.warmup) values of warm-up)\n")
+            if r.rmse >= r.naiveRMSE { try console.err.write(Self.naiveNote + "\n") }
         }
         return 0
     }

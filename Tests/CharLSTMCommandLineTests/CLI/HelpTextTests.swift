@@ -90,10 +90,10 @@ import Testing
       --steps <n>             Stop after this many steps. (from 1 to 10^15)
       --epochs <x>            Stop after this many epochs. (in (0, 10^9]; default:
                               50 when no budget option is given; series: --steps
-                              2000 instead)
+                              2000 instead, usually stopped earlier by --patience)
       --minutes <m>           Stop after this many minutes. (in (0, 10^9])
       --eval-every <n>        Steps between validation runs. (from 1 to 10^15;
-                              default: 500)
+                              default: 500; series: 50)
       --checkpoint-every <n>  Steps between checkpoints. (from 1 to 10^15;
                               default: 500)
       --log-every <n>         Steps between progress lines. (from 1 to 10^15;
@@ -108,12 +108,13 @@ import Testing
                               checkpoint, or a folder's best); the corpus's new
                               characters are added to its vocabulary.
       --patience <n>          Stop early after this many validations in a row
-                              without a new best. (from 1 to 10^15)
+                              without a new best. (from 1 to 10^15;
+                              default: none; series: 10)
       --force                 Overwrite checkpoints already in the output folder.
       --allow-changed-corpus  With --resume: continue on a corpus that differs from
                               the checkpoint's (e.g. appended to).
       --column <name>         Train a series model on this column of a CSV corpus
-                              (see README, Numeric series).
+                              (see docs/series.md).
       --interpolate           Series: fill missing values (empty, NA, NaN, null)
                               linearly instead of refusing them.
       --inputs <names>        Series: further columns read as inputs beside

@@ -78,7 +78,7 @@ import Testing
     }
 }
 
-/// The figures README.md's "Look inside" quotes, on the shipped model and the corpus's last 20,000 bytes
+/// The figures docs/inspect.md quotes, on the shipped model and the corpus's last 20,000 bytes
 /// (`tail -c 20000 Corpora/shakespeare.txt`, ASCII, so as many characters).
 @Suite struct InspectReadmeTests {
     @Test func theShippedModelsCellsAreTheOnesTheReadmeNames() throws {

@@ -46,6 +46,24 @@ enum TestSeries {
         #expect(String(decoding: folder.contents("run/loss.svg") ?? [], as: UTF8.self).contains("RMSE (series units)"))
     }
 
+    /// With no budget, validation interval or patience given, a series run validates every
+    /// `SeriesDefaults.evaluateEvery` steps and stops after `SeriesDefaults.patience` validations without a new
+    /// best, well before its step budget, when it has stopped learning: here on noise, which has nothing to learn.
+    @Test func aSeriesRunStopsEarlyByDefault() throws {
+        let folder = TemporaryFolder()
+        var rng = RandomGenerator(seed: 7)
+        let noise = "t,y\n" + (0..<400).map { "\($0),\(Double(rng.next() % 10_000) / 10_000)" }.joined(separator: "\n") + "\n"
+        let csv = TestSeries.write(noise, in: folder)
+        let run = Tool.run(["train", csv, "--column", "y", "--out", folder.path + "/run"] + TestSeries.tinyModel)
+        #expect(run.code == 0, "\(run)")
+        #expect(run.out.contains("stopped early at step") && run.out.contains("(--patience \(SeriesDefaults.patience))"), "\(run.out)")
+        let rows = try MetricsLog.read(path: folder.path + "/run/metrics.csv", header: MetricsLog.seriesHeader)
+        let validated = rows.filter { $0.validationLoss != nil }.map(\.step)
+        #expect(validated.allSatisfy { $0 % SeriesDefaults.evaluateEvery == 0 }, "\(validated)")
+        let last = try #require(rows.last?.step)
+        #expect(last < SeriesDefaults.steps && validated.count > SeriesDefaults.patience, "stopped at \(last)")
+    }
+
     /// The same file, checkpoint and options give the same numbers, and forecasting is streamed as CSV.
     @Test func forecastsAreDeterministic() throws {
         let folder = TemporaryFolder()
@@ -170,6 +188,9 @@ enum TestSeries {
         }
         for key in ["rmse", "mae", "naive_rmse", "seasonal_naive_rmse", "count", "column"] { #expect(fields[key] != nil, "\(key)") }
         #expect(fields["count"]?.intValue == 200 - 32)
+        // Two steps of training lose to the previous value one step ahead: said, on standard error, with what to try.
+        let human = Tool.run(["eval", csv, "--checkpoint", series])
+        #expect(human.code == 0 && human.out.contains("naive RMSE") && human.err.contains(EvalCommand.naiveNote), "\(human)")
         let info = Tool.run(["info", series])
         #expect(info.code == 0 && info.out.contains("series model  column 'y'") && info.out.contains("RMSE"), "\(info)")
     }
