@@ -63,7 +63,8 @@ import Testing
         var rng = RandomGenerator(seed: 0x5EED_C1A5)
         var lastStep = 0
         let kills = 20
-        let saving = ["--log-every", "1", "--checkpoint-every", "3", "--eval-every", "7"]
+        // Patience beyond reach: a series run would otherwise stop by itself when it stops improving (its default).
+        let saving = ["--log-every", "1", "--checkpoint-every", "3", "--eval-every", "7", "--patience", "1000000"]
         for kill in 0..<kills {
             let arguments = Files.exists(latest)
                 ? ["train", "--resume", run, "--threads", "1", "--steps", "1000000000"] + saving
