@@ -76,7 +76,7 @@ public enum Benchmark {
         let split = try CorpusSplit(try TokenText(file: corpus, vocabulary: vocabulary), validationFraction: 0.05)
         var rng = RandomGenerator(seed: 1)
         let model = CharModel(config: config, rng: &rng, threads: threads)
-        let trainer = try Trainer(model: model, config: training, split: split, rng: rng)
+        let trainer = try Trainer(model: model, vocabulary: vocabulary, split: split, config: training, rng: rng)
         for _ in 0..<2 { try trainer.trainStep() }
         let clock = ContinuousClock()
         var steps = 0
@@ -89,7 +89,7 @@ public enum Benchmark {
         let chars = Double(steps * shape.sequenceLength * shape.batchSize)
         // What a `train` run adds to the steps: a validation pass and a checkpoint save.
         _ = try trainer.validate()
-        try saveCheckpoint(of: trainer, vocabulary: vocabulary)
+        try save(trainer.checkpoint())
         let peak = peakRSSMiB()
 
         let weights = StepRunner.automaticWeights(for: config)
@@ -109,13 +109,11 @@ public enum Benchmark {
                       generateCharsPerSecond: Double(generated) / genSeconds, generationWeights: weights, peakRSSMiB: peak)
     }
 
-    /// Saves a checkpoint of `trainer` to a temporary file, as `train` does, and deletes it.
-    private static func saveCheckpoint(of trainer: Trainer, vocabulary: Vocabulary) throws(CharLSTMError) {
+    /// Saves `checkpoint` to a temporary file, as `train` does, and deletes it.
+    private static func save(_ checkpoint: Checkpoint) throws(CharLSTMError) {
         let folder = FileManager.default.temporaryDirectory.path
         let path = "\(folder)/charlstm-bench-\(getpid()).safetensors"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationLoss: nil, bestValidationLoss: nil,
-                                    elapsedSeconds: 0)
         do {
             try checkpoint.save(to: path)
         } catch let error as CharLSTMError {

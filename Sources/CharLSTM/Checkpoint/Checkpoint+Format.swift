@@ -47,8 +47,8 @@ extension Checkpoint {
         if let series { metadata["series"] = series.metadata }
         if let t = training {
             for e in layout.entries {
-                slice("optimizer.exp_avg.\(e.name)", t.m, e)
-                slice("optimizer.exp_avg_sq.\(e.name)", t.v, e)
+                slice("optimizer.exp_avg.\(e.name)", t.optimizer.m, e)
+                slice("optimizer.exp_avg_sq.\(e.name)", t.optimizer.v, e)
             }
             let stateShape = [config.layers, t.config.batchSize, config.hidden]
             tensors.append(.init(name: "state.h", shape: stateShape, values: .buffer(t.h, offset: 0, count: t.h.count)))
@@ -61,9 +61,10 @@ extension Checkpoint {
                 "learning_rate": .number("\(c.learningRate)"), "learning_rate_decay": .number("\(c.learningRateDecay)"),
                 "decay_after": .double(c.decayAfter), "weight_decay": .number("\(c.weightDecay)"),
                 "clip": .number("\(c.clip)"), "val_fraction": .double(c.validationFraction),
-                "seed": .number(String(c.seed)), "corpus": .string(c.corpus), "adam_step": .int(t.adamStep),
+                "seed": .number(String(c.seed)), "corpus": .string(c.corpus), "adam_step": .int(t.optimizer.step),
                 "val_chars": .int(c.validationCharacters),
                 "lr_schedule": .string(c.schedule.shape.rawValue), "warmup_steps": .int(c.schedule.warmupSteps),
+                "eval_every": .int(c.evaluateEvery), "checkpoint_every": .int(c.checkpointEvery), "log_every": .int(c.logEvery),
             ]
             if let f = c.corpusFingerprint {
                 members["corpus_bytes"] = .int(f.bytes)
@@ -72,10 +73,11 @@ extension Checkpoint {
             metadata["training"] = JSONValue.object(members).encoded
             metadata["epoch"] = String(t.epoch)
             metadata["data_position"] = String(t.position)
-            metadata["rng_state"] = t.rngState
+            metadata["rng_state"] = t.rng.stateString
             metadata["validations_without_improvement"] = String(t.streak.withoutImprovement)
             metadata["lowest_scheduled_val_bpc"] = t.streak.lowest.map { String($0) } ?? ""
             if let patience = t.patience { metadata["patience"] = String(patience) }
+            if let budget = t.budget { metadata["budget"] = budget.metadata }
         }
         if let initialisedFrom { metadata["initialised_from"] = initialisedFrom }
         if let s = trainingSummary {
@@ -173,7 +175,7 @@ extension Checkpoint {
             let c = FloatBuffer(count: cell.hasCellState ? stateCount : 0)
             place("state.h", h, at: 0, count: h.count)
             if cell.hasCellState { place("state.c", c, at: 0, count: c.count) }
-            state = training.state(m: m, v: v, h: h, c: c)
+            state = training.state(optimizer: AdamMoments(step: training.adamStep, m: m, v: v), h: h, c: c)
         }
         try source.readTensors(into: destinations)
         for (name, _) in wanted where !destinations[name]!.allSatisfy({ $0.isFinite }) {

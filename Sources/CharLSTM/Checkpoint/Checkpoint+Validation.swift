@@ -109,11 +109,12 @@ extension Checkpoint {
         let stateShape: [Int]
         let adamStep: Int
         let step: Int, epoch: Int, position: Int
-        let rngState: String
+        let rng: RandomGenerator
         let validationLoss: Double?, bestValidationLoss: Double?
         let elapsedSeconds: Double
         let streak: ValidationStreak
         let patience: Int?
+        let budget: TrainingBudget?
 
         init(_ meta: [String: String], config model: ModelConfig) throws(CharLSTMError) {
             let tj = try Metadata.object(meta, "training")
@@ -156,16 +157,20 @@ extension Checkpoint {
                 tc.schedule.shape = shape
             }
             if tj["warmup_steps"] != nil { tc.schedule.warmupSteps = try int("warmup_steps", LearningRateSchedule.warmupRange) }
+            // Recorded since a resume keeps them; older checkpoints resume with the defaults.
+            if tj["eval_every"] != nil { tc.evaluateEvery = try int("eval_every", TrainingConfig.intervalRange) }
+            if tj["checkpoint_every"] != nil { tc.checkpointEvery = try int("checkpoint_every", TrainingConfig.intervalRange) }
+            if tj["log_every"] != nil { tc.logEvery = try int("log_every", TrainingConfig.intervalRange) }
             config = tc
             adamStep = try int("adam_step", ValueRange.counts)
             stateShape = [model.layers, tc.batchSize, model.hidden]
             step = try ValueRange.integer(meta["step"], field: "step", in: ValueRange.counts)
             epoch = try ValueRange.integer(meta["epoch"], field: "epoch", in: ValueRange.counts)
             position = try ValueRange.integer(meta["data_position"], field: "data_position", in: ValueRange.counts)
-            guard let rng = meta["rng_state"], RandomGenerator(stateString: rng) != nil else {
+            guard let rng = meta["rng_state"].flatMap(RandomGenerator.init(stateString:)) else {
                 throw .invalidData("rng_state is missing or malformed")
             }
-            rngState = rng
+            self.rng = rng
             validationLoss = try Metadata.optionalLoss(meta, "val_bpc")
             bestValidationLoss = try Metadata.optionalLoss(meta, "best_val_bpc")
             elapsedSeconds = try Metadata.elapsedSeconds(meta)
@@ -179,13 +184,16 @@ extension Checkpoint {
             patience = try meta["patience"].map { text throws(CharLSTMError) in
                 try ValueRange.integer(text, field: "patience", in: TrainingRun.Configuration.patienceRange)
             }
+            // Absent in checkpoints written before the budget was recorded.
+            budget = try meta["budget"].map { text throws(CharLSTMError) in try TrainingBudget(metadata: text) }
         }
 
-        func state(m: FloatBuffer, v: FloatBuffer, h: FloatBuffer, c: FloatBuffer) -> TrainingState {
-            TrainingState(config: config, step: step, epoch: epoch, position: position, rngState: rngState,
-                          adamStep: adamStep, m: m, v: v, h: h, c: c, validationLoss: validationLoss,
-                          bestValidationLoss: bestValidationLoss, elapsedSeconds: elapsedSeconds,
-                          streak: streak, patience: patience)
+        /// The state these fields and the buffers read describe.
+        func state(optimizer: AdamMoments, h: FloatBuffer, c: FloatBuffer) -> TrainingState {
+            TrainingState(config: config, budget: budget, step: step, epoch: epoch, position: position, rng: rng,
+                          optimizer: optimizer, h: h, c: c, validationLoss: validationLoss,
+                          bestValidationLoss: bestValidationLoss, elapsedSeconds: elapsedSeconds, streak: streak,
+                          patience: patience)
         }
     }
 }

@@ -87,11 +87,29 @@ public final class RecurrentState: @unchecked Sendable {
     public let c: FloatBuffer
 
     public init(config: ModelConfig, batch: Int) {
+        let count = Self.count(config: config, batch: batch)
         layers = config.layers
         self.batch = batch
         hidden = config.hidden
-        h = FloatBuffer(count: layers * batch * hidden)
-        c = FloatBuffer(count: config.cell.hasCellState ? layers * batch * hidden : 0)
+        h = FloatBuffer(count: count.h)
+        c = FloatBuffer(count: count.c)
+    }
+
+    /// The state held in `h` and `c` (a training state's carried state, ``TrainingState/h``), shared, not copied;
+    /// their sizes must be ``count(config:batch:)``'s.
+    init(config: ModelConfig, batch: Int, h: FloatBuffer, c: FloatBuffer) {
+        precondition((h.count, c.count) == Self.count(config: config, batch: batch), "the carried state does not fit the model")
+        layers = config.layers
+        self.batch = batch
+        hidden = config.hidden
+        self.h = h
+        self.c = c
+    }
+
+    /// The values `h` and `c` hold for a model of `config` and `batch` streams: L·B·H each, `c` none without a cell state.
+    static func count(config: ModelConfig, batch: Int) -> (h: Int, c: Int) {
+        let n = config.layers * batch * config.hidden
+        return (n, config.cell.hasCellState ? n : 0)
     }
 
     /// Back to zero, as at the start of an epoch.

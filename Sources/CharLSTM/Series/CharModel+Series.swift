@@ -47,10 +47,12 @@ extension CharModel {
     /// Runs the batch forward from `state`, keeping what the backward needs in `ws`, leaves the final state in
     /// `state`, and returns the squared error of the predictions. With `training`, dropout is applied (masks
     /// from `rng`) and the predictions are replaced by ∂(mean squared error)/∂predictions for
-    /// ``backward(_:workspace:)-(SeriesBatch,_)``. O(T·B·L·G·H²), no allocation.
+    /// ``backward(_:workspace:accumulate:)-(SeriesBatch,_,_)``, the mean taken over the F values of `gradientRows`
+    /// rows (default: this batch's T·B; a batch taken in pieces of streams passes the whole batch's).
+    /// O(T·B·L·G·H²), no allocation.
     @discardableResult
     func forward(_ batch: SeriesBatch, state: RecurrentState, workspace ws: Workspace,
-                        training: Bool, dropout rng: inout RandomGenerator) -> SeriesLoss {
+                 training: Bool, dropout rng: inout RandomGenerator, gradientRows: Int? = nil) -> SeriesLoss {
         let T = batch.sequenceLength, B = batch.batchSize, F = config.vocabularySize, n = T * B * F
         precondition(batch.width == F && ws.sequenceLength == T && ws.batchSize == B && state.batch == B,
                      "workspace does not fit the batch")
@@ -68,16 +70,19 @@ extension CharModel {
                     first += d * d
                 }
             }
-            let sse = squaredError(predictions: ws.logits, targets: y.baseAddress!, count: n, gradientScale: training ? 1 / Float(n) : nil)
+            let gradientScale = training ? 1 / Float((gradientRows ?? T * B) * F) : nil
+            let sse = squaredError(predictions: ws.logits, targets: y.baseAddress!, count: n, gradientScale: gradientScale)
             return SeriesLoss(squaredError: sse, count: n, seriesSquaredError: F > 1 ? first : sse, seriesCount: T * B)
         }
     }
 
     /// Backpropagation through time over the batch of the preceding training forward: overwrites ``gradients``
-    /// with ∂(mean squared error)/∂parameters, the gradient cut at the carried-in state. O(T·B·L·G·H²).
-    func backward(_ batch: SeriesBatch, workspace ws: Workspace) {
+    /// with ∂(mean squared error)/∂parameters, or adds it to them with `accumulate` (a batch taken in pieces), the
+    /// gradient cut at the carried-in state. O(T·B·L·G·H²).
+    func backward(_ batch: SeriesBatch, workspace ws: Workspace, accumulate: Bool = false) {
         batch.inputs.withUnsafeBufferPointer { x in
-            backpropagate(first: .values(x.baseAddress!), steps: batch.sequenceLength, batch: batch.batchSize, workspace: ws)
+            backpropagate(first: .values(x.baseAddress!), steps: batch.sequenceLength, batch: batch.batchSize, workspace: ws,
+                          accumulate: accumulate)
         }
     }
 

@@ -15,6 +15,25 @@ struct SeriesBatch: Sendable {
         inputs = .init(repeating: 0, count: sequenceLength * batchSize * width)
         targets = inputs
     }
+
+    /// Makes this batch (B′ streams) streams `first ..< first + B′` of `batch`, which has as many steps and columns.
+    /// O(T·B′·F), no allocation.
+    mutating func copyStreams(from batch: SeriesBatch, first: Int) {
+        precondition(batch.sequenceLength == sequenceLength && batch.width == width && first + batchSize <= batch.batchSize)
+        let n = batchSize * width, offset = first * width, stride = batch.batchSize * width
+        inputs.withUnsafeMutableBufferPointer { x in
+            targets.withUnsafeMutableBufferPointer { y in
+                batch.inputs.withUnsafeBufferPointer { sx in
+                    batch.targets.withUnsafeBufferPointer { sy in
+                        for t in 0..<sequenceLength {
+                            (x.baseAddress! + t * n).update(from: sx.baseAddress! + t * stride + offset, count: n)
+                            (y.baseAddress! + t * n).update(from: sy.baseAddress! + t * stride + offset, count: n)
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Cuts a standardised series of n rows into B parallel streams for truncated BPTT, as ``BatchStreams`` does

@@ -59,7 +59,8 @@ public enum SeriesDefaults {
     public static let validationWarmup = 1000
 
     /// The training configuration of a new run on `rows` values, before the settings given: constant learning rate
-    /// (no decay, no schedule), the batch size that gives at least 4 batches per epoch at `sequenceLength`.
+    /// (no decay, no schedule), validated every ``evaluateEvery`` steps, the batch size that gives at least 4 batches
+    /// per epoch at `sequenceLength`.
     static func training(rows: Int, sequenceLength: Int?, validationFraction: Double?) -> TrainingConfig {
         var base = TrainingConfig()
         base.sequenceLength = Self.sequenceLength
@@ -67,6 +68,7 @@ public enum SeriesDefaults {
         base.learningRateDecay = 1
         base.learningRate = Self.learningRate
         base.schedule = .constant
+        base.evaluateEvery = Self.evaluateEvery
         let T = sequenceLength ?? base.sequenceLength
         let held = Int(Double(rows) * (validationFraction ?? base.validationFraction))
         base.batchSize = min(Self.maxBatchSize, max(1, (rows - held - 1) / (4 * T)))
@@ -77,21 +79,76 @@ public enum SeriesDefaults {
 /// A series model's objective: values in (the series and its input columns, standardised), a linear head,
 /// mean squared error; losses as the series' RMSE in its own units.
 ///
-/// Set up from a CSV file read once: the table, its fingerprint, the standardisation fitted on the training part
-/// (``SeriesScaling``, kept in every checkpoint), the held-out end (predicted one step ahead after a warm-up on
-/// the end of the training part) and the ``SeriesTrainer``.
-final class SeriesObjective: TrainingObjective {
-    let trainer: SeriesTrainer
+/// Its data is a CSV file read once: the standardised training rows cut into ``SeriesStreams``, and the held-out
+/// end (``SeriesHoldout``), predicted one step ahead after a warm-up on the end of the training part. Its
+/// checkpoints carry the columns and their standardisation (``SeriesScaling``).
+struct SeriesObjective: TrainingObjective {
     /// The columns and their standardisation.
     let scaling: SeriesScaling
     /// Gaps filled by interpolation in the file.
     let interpolated: Int
+    /// The standardised training rows as batches.
+    let streams: SeriesStreams
+    /// The held-out end of the series.
+    let holdout: SeriesHoldout
 
-    /// Reads `file` once, settles the model and training configuration (the checkpoint's when resuming, else the
-    /// series defaults; then the settings given), checks memory and builds the trainer. Throws as
-    /// ``TrainingRun/init(_:series:)`` does, and `.invalidData` for a bad CSV value or a series too short.
-    init(_ configuration: TrainingRun.Configuration, source given: SeriesSource?, file path: String, resumed: ResumedRun?,
-         threads: Int) throws {
+    var kind: ModelKind { .series }
+    var unit: LossUnit { .rootMeanSquaredError }
+    var dataCounts: (training: Int, validation: Int) { (streams.values.count / streams.width, holdout.count) }
+    var plotSubject: String { "\(scaling.target) · " }
+    var batchesPerEpoch: Int { streams.batchesPerEpoch }
+
+    func makeBatch(streams: Int, config: TrainingConfig) -> SeriesBatch {
+        SeriesBatch(sequenceLength: config.sequenceLength, batchSize: streams, width: self.streams.width)
+    }
+
+    func fill(_ batch: inout SeriesBatch, position: Int) throws(CharLSTMError) {
+        streams.fill(&batch, position: position)
+    }
+
+    /// The series' own column's RMSE, in its units.
+    func loss(_ loss: SeriesLoss) -> Double { loss.seriesRootMeanSquaredError * scaling.deviation[0] }
+
+    func validationStreams(config: TrainingConfig) -> Int { 1 }
+
+    func validate(_ model: CharModel, config: TrainingConfig, workspace: InferenceWorkspace) throws(CharLSTMError) -> Double {
+        loss(holdout.loss(of: model, workspace: workspace))
+    }
+
+    /// The series checkpoint: the model and its ``SeriesScaling`` (a series model has no vocabulary: its inputs are
+    /// the scaling's columns).
+    func checkpoint(_ model: CharModel, state: TrainingState) -> Checkpoint {
+        var checkpoint = Checkpoint(config: model.config, vocabulary: Vocabulary(of: [Unicode.Scalar]()),
+                                    parameters: model.parameters, training: state)
+        checkpoint.series = scaling
+        return checkpoint
+    }
+}
+
+extension SeriesBatch: TrainingBatch {
+    func forward(_ model: CharModel, state: RecurrentState, workspace: Workspace, dropout rng: inout RandomGenerator,
+                 gradientRows: Int) -> SeriesLoss {
+        model.forward(self, state: state, workspace: workspace, training: true, dropout: &rng, gradientRows: gradientRows)
+    }
+
+    func backward(_ model: CharModel, workspace: Workspace, accumulate: Bool) {
+        model.backward(self, workspace: workspace, accumulate: accumulate)
+    }
+}
+
+extension SeriesLoss: SummedLoss {
+    static var zero: SeriesLoss { SeriesLoss() }
+}
+
+extension SeriesObjective {
+    /// The objective, model and state of a series run on the CSV file at `path`: read once (its fingerprint, checked
+    /// on resume as for text, and its columns), the model and training configuration settled (the checkpoint's when
+    /// resuming, else the series defaults; then the settings given), the standardisation fitted on the training part
+    /// (or the checkpoint's), memory checked, and the model built (the checkpoint's weights and state as they are
+    /// when resuming). Throws as ``TrainingRun/init(_:series:)`` does, and `.invalidData` for a bad CSV value or a
+    /// series too short. O(values + parameters).
+    static func setUp(_ configuration: TrainingRun.Configuration, source given: SeriesSource?, file path: String,
+                      resumed: ResumedRun?, threads: Int) throws -> (SeriesObjective, CharModel, TrainingState) {
         if configuration.initFrom != nil {
             throw CharLSTMError.usage("\(setting: .initFrom) applies to text models, not to a series model (\(setting: .column))")
         }
@@ -122,7 +179,6 @@ final class SeriesObjective: TrainingObjective {
         if let resumed { try configuration.checkCorpus(file, trainedOn: resumed.state.config) }
         let table = try SeriesTable.load(bytes: bytes, path: path, columns: try source.columns(resumed: resumedScaling?.columns),
                                          gaps: source.gaps)
-        interpolated = table.interpolated
 
         let model: ModelConfig, training: TrainingConfig
         if let resumed {
@@ -139,8 +195,7 @@ final class SeriesObjective: TrainingObjective {
                                               corpus: file)
         }
         try model.validate()
-        try TrainingRun.checkMemory(needed: SeriesTrainer.bytesNeeded(config: model, training: training), model: model,
-                                    training: training)
+        try training.validate()
 
         let held = Int(Double(table.count) * training.validationFraction), trainCount = table.count - held
         guard held >= 2 else {
@@ -151,46 +206,24 @@ final class SeriesObjective: TrainingObjective {
         guard trainCount > lag + 1 else {
             throw CharLSTMError.invalidData("'\(path)' has \(trainCount) training values: differencing over \(lag) steps needs more than \(lag + 1)")
         }
-        scaling = resumedScaling ?? SeriesScaling(fitting: table, rows: trainCount, lag: lag)
+        try TrainingRun.checkMemory(needed: Trainer<Self>.bytesNeeded(model: model, config: training, validationStreams: 1),
+                                    model: model, training: training)
+        let scaling = resumedScaling ?? SeriesScaling(fitting: table, rows: trainCount, lag: lag)
         // Model row i stands for table row i + lag.
         let z = scaling.standardize(table), F = table.columns.count, trainRows = trainCount - lag
         let warmup = min(trainRows, SeriesDefaults.validationWarmup)
-        let holdout = SeriesHoldout(rows: Array(z[((trainRows - warmup) * F)...]), width: F, warmup: warmup)
+        let objective = SeriesObjective(
+            scaling: scaling, interpolated: table.interpolated,
+            streams: try SeriesStreams(values: Array(z[..<(trainRows * F)]), width: F, batchSize: training.batchSize,
+                                       sequenceLength: training.sequenceLength),
+            holdout: SeriesHoldout(rows: Array(z[((trainRows - warmup) * F)...]), width: F, warmup: warmup))
+        if let resumed {
+            // The checkpoint's weights and state, as they are: no random model to overwrite.
+            return (objective, CharModel(config: model, parameters: resumed.checkpoint.parameters, threads: threads),
+                    resumed.state(with: training))
+        }
         var rng = RandomGenerator(seed: training.seed)
-        // Resuming: the checkpoint's weights, as they are (no random model to overwrite).
-        let network = resumed.map { CharModel(config: model, parameters: $0.checkpoint.parameters, threads: threads) }
-            ?? CharModel(config: model, rng: &rng, threads: threads)
-        trainer = try SeriesTrainer(model: network, config: training, training: Array(z[..<(trainRows * F)]),
-                                    validation: holdout, rng: rng)
-        if let resumed { try trainer.restore(try resumed.checkpoint.trainerSnapshot()) }
-    }
-
-    var kind: ModelKind { .series }
-    var unit: LossUnit { .rootMeanSquaredError }
-    var dataCounts: (training: Int, validation: Int) {
-        (trainer.streams.values.count / model.config.vocabularySize, trainer.validation.count)
-    }
-    var plotSubject: String { "\(scaling.target) · " }
-
-    func trainStep(progress: Double?) throws(CharLSTMError) -> TrainingStep {
-        let result = trainer.trainStep(progress: progress)
-        return TrainingStep(loss: result.seriesRootMeanSquaredError * scaling.deviation[0], gradientNorm: result.gradientNorm,
-                            learningRate: result.learningRate)
-    }
-
-    func validate() throws(CharLSTMError) -> Double { trainer.validate().seriesRootMeanSquaredError * scaling.deviation[0] }
-
-    /// The series checkpoint of now: the model, its ``SeriesScaling`` and the trainer's snapshot (a series model
-    /// has no vocabulary: its inputs are the scaling's columns).
-    func checkpoint(_ history: RunHistory) -> Checkpoint {
-        let snapshot = trainer.snapshot()
-        var state = Checkpoint.TrainingState(config: trainer.config, snapshot: snapshot, validationLoss: history.validationLoss,
-                                             bestValidationLoss: history.bestValidationLoss, elapsedSeconds: history.elapsedSeconds)
-        state.streak = history.streak
-        state.patience = history.patience
-        var checkpoint = Checkpoint(config: model.config, vocabulary: Vocabulary(of: [Unicode.Scalar]()), parameters: snapshot.parameters,
-                                    training: state)
-        checkpoint.series = scaling
-        return checkpoint
+        let network = CharModel(config: model, rng: &rng, threads: threads)
+        return (objective, network, TrainingState(starting: training, model: model, rng: rng, patience: nil))
     }
 }

@@ -1,196 +1,142 @@
 import CharLSTMKernels
 
-/// Truncated-BPTT training of a ``CharModel`` on one corpus: batching, carried state, Adam, learning-rate schedule.
+/// Truncated-BPTT training of a model on one objective's data (``TextObjective``, ``SeriesObjective``): batches
+/// (taken in pieces of streams when a whole batch would not fit the pass budget), the carried state, Adam with
+/// clipping and weight decay, the learning-rate schedule, and validation in memory borrowed from the training
+/// workspace.
 ///
-/// Everything that decides the next step (weights, optimizer moments, carried state, data position, epoch,
-/// random generator) is in its ``Snapshot``, so a trainer restored from one continues bit for bit.
-public final class Trainer: RecurrentTrainer, @unchecked Sendable {
-    public let model: CharModel
-    public let optimizer: Adam
-    public let state: RecurrentState
-    public var config: TrainingConfig
-    let streams: BatchStreams
-    /// The held-out text; a periodic validation reads its first ``TrainingConfig/validationCharacters``.
-    public let validation: TextSlice
-    /// Optimizer steps done.
-    public internal(set) var step: Int = 0
-    /// Completed epochs.
-    public internal(set) var epoch: Int = 0
-    /// Next batch within the epoch, 0..<batchesPerEpoch.
-    public internal(set) var position: Int = 0
-    /// Draws the dropout masks.
-    var rng: RandomGenerator
-    private var batch: TokenBatch
+/// Everything that decides the next step besides the weights is its ``state``, the ``TrainingState`` a training
+/// checkpoint holds: a trainer made from a checkpoint's weights and state continues bit for bit. Used from one
+/// thread at a time.
+final class Trainer<Objective: TrainingObjective> {
+    let objective: Objective
+    let model: CharModel
+    /// The step, data position, random generator, Adam moments and carried state, which each step advances, and
+    /// the run's record (validation losses, time, patience, budget), which ``TrainingRun`` keeps here.
+    var state: TrainingState
+    /// The carried state of the batch's streams: ``TrainingState/h`` and ``TrainingState/c``, shared.
+    private let carried: RecurrentState
+    private var batch: Objective.Batch
     /// The training workspace, for ``Workspace/streamsPerPass(config:sequenceLength:batchSize:)`` streams.
     private let workspace: Workspace
-    /// When a batch is taken in pieces: one piece's tokens and carried state.
-    private var piece: (batch: TokenBatch, state: RecurrentState)?
+    /// When a batch is taken in pieces: one piece's inputs and carried state.
+    private var piece: (batch: Objective.Batch, state: RecurrentState)?
+    /// Validation runs between steps, when the training workspace is idle: it borrows that memory.
     private let validationWorkspace: InferenceWorkspace
 
-    /// Result of one optimizer step.
-    public struct StepResult: Sendable {
-        /// Training loss of the batch, before the update.
-        public var bitsPerCharacter: Double
-        /// Global gradient norm before clipping.
-        public var gradientNorm: Double
-        public var learningRate: Float
-    }
-
-    /// A trainer for `model` on `split`. `rng` continues from wherever model initialisation left it.
-    /// `streamsPerPass` (tests) overrides ``Workspace/streamsPerPass(config:sequenceLength:batchSize:)`` with
-    /// a divisor of the batch size.
-    init(model: CharModel, config: TrainingConfig, split: CorpusSplit, rng: RandomGenerator,
-                streamsPerPass: Int? = nil) throws(CharLSTMError) {
+    /// A trainer of `model` (its weights as they are) continuing from `state` (a new run's, or a checkpoint's,
+    /// whose buffers it takes over). Throws `.usage` for settings out of range, `.conflict` or `.invalidData` for
+    /// a state that does not fit the model or the data (``TrainingState/check(fits:batchesPerEpoch:)``).
+    /// `streamsPerPass` (tests) overrides ``Workspace/streamsPerPass(config:sequenceLength:batchSize:)`` with a
+    /// divisor of the batch size. O(workspace).
+    init(objective: Objective, model: CharModel, state: TrainingState, streamsPerPass: Int? = nil) throws(CharLSTMError) {
+        let config = state.config, T = config.sequenceLength, B = config.batchSize
         try config.validate()
+        try state.check(fits: model.config, batchesPerEpoch: objective.batchesPerEpoch)
+        self.objective = objective
         self.model = model
-        self.config = config
-        streams = try BatchStreams(text: split.training, batchSize: config.batchSize, sequenceLength: config.sequenceLength)
-        validation = split.validation
-        optimizer = Adam(parameterCount: model.parameters.count, learningRate: config.learningRate,
-                         weightDecay: config.weightDecay, clipNorm: config.clip)
-        state = RecurrentState(config: model.config, batch: config.batchSize)
-        self.rng = rng
-        batch = TokenBatch(sequenceLength: config.sequenceLength, batchSize: config.batchSize)
-        let T = config.sequenceLength, B = config.batchSize
+        self.state = state
+        carried = RecurrentState(config: model.config, batch: B, h: state.h, c: state.c)
+        batch = objective.makeBatch(streams: B, config: config)
         let streams = streamsPerPass ?? Workspace.streamsPerPass(config: model.config, sequenceLength: T, batchSize: B)
         precondition(streams > 0 && B % streams == 0, "a batch is taken in equal pieces")
         workspace = Workspace(config: model.config, sequenceLength: T, batchSize: streams)
         if streams < B {
-            piece = (TokenBatch(sequenceLength: T, batchSize: streams), RecurrentState(config: model.config, batch: streams))
+            piece = (objective.makeBatch(streams: streams, config: config), RecurrentState(config: model.config, batch: streams))
         }
-        let shape = CharModel.evaluationShape(characters: Self.measured(split.validation, config).count, batchSize: config.batchSize,
-                                              sequenceLength: config.sequenceLength)
-        // Validation runs between steps, when the training workspace is idle: it borrows that memory.
-        validationWorkspace = InferenceWorkspace(config: model.config, batchSize: shape?.batchSize ?? 1,
+        validationWorkspace = InferenceWorkspace(config: model.config, batchSize: objective.validationStreams(config: config),
                                                  borrowing: workspace.spares)
     }
 
-    /// Bytes a trainer for a model of `config` with `training`'s batch shape allocates beyond the corpus:
-    /// parameters, gradients, both Adam moments, the training workspace and the validation workspace. O(1).
-    public static func bytesNeeded(config: ModelConfig, training: TrainingConfig) -> Int {
-        let T = training.sequenceLength, B = training.batchSize
-        let parameters = BufferSize.product(BufferSize.floats(ParameterLayout(config).totalCount).bytes, 4)
-        let streams = Workspace.streamsPerPass(config: config, sequenceLength: T, batchSize: B)
-        let workspaces = BufferSize.sum(Workspace.bytesNeeded(config: config, sequenceLength: T, batchSize: streams),
-                                        InferenceWorkspace.bytesNeeded(config: config, batchSize: B, borrowing:
-                                            Workspace.spareSizes(config: config, sequenceLength: T, batchSize: streams)))
+    /// Bytes a trainer of a `model` with `config`'s batch shape allocates beyond its objective's data: parameters,
+    /// gradients, both Adam moments, the training workspace and the workspace of a validation of `validationStreams`
+    /// streams (what of it the training workspace cannot lend). O(1).
+    static func bytesNeeded(model: ModelConfig, config: TrainingConfig, validationStreams: Int) -> Int {
+        let T = config.sequenceLength, B = config.batchSize
+        let parameters = BufferSize.product(BufferSize.floats(ParameterLayout(model).totalCount).bytes, 4)
+        let streams = Workspace.streamsPerPass(config: model, sequenceLength: T, batchSize: B)
+        let workspaces = BufferSize.sum(
+            Workspace.bytesNeeded(config: model, sequenceLength: T, batchSize: streams),
+            InferenceWorkspace.bytesNeeded(config: model, batchSize: validationStreams,
+                                           borrowing: Workspace.spareSizes(config: model, sequenceLength: T, batchSize: streams)))
         return BufferSize.sum(parameters, workspaces)
     }
 
-    public var batchesPerEpoch: Int { streams.batchesPerEpoch }
+    /// Batches in one pass over the training data.
+    var batchesPerEpoch: Int { objective.batchesPerEpoch }
 
-    /// The learning rate the next step uses when `progress` of the budget is spent (`nil`: a budget without end).
-    public func learningRate(progress: Double?) -> Float {
-        config.learningRate(stepsDone: step, completedEpochs: epoch, progress: progress)
+    /// The learning rate the next step uses when `progress` of the budget is spent (`nil`: a budget without end;
+    /// see ``LearningRateSchedule``).
+    func learningRate(progress: Double?) -> Float {
+        state.config.learningRate(stepsDone: state.step, completedEpochs: state.epoch, progress: progress)
     }
 
-    /// One optimizer step on the next batch, at the learning rate for `progress`, the share of the budget spent
-    /// (`nil`: a budget without end; see ``LearningRateSchedule``). Allocates nothing. Throws `.io`, changing
-    /// nothing, when the corpus file changed since it was scanned. O(T·B·L·G·H²).
+    /// One optimizer step on the next batch, at the learning rate for `progress`, the share of the budget spent,
+    /// with the configured weight decay and clipping; then on to the next batch. Returns the batch's loss in the
+    /// objective's unit. Allocates nothing. Throws `.io`, changing nothing, when the data file changed since it
+    /// was read. O(T·B·L·G·H²).
     @discardableResult
-    public func trainStep(progress: Double? = nil) throws(CharLSTMError) -> StepResult {
-        try streams.fill(&batch, position: position)
-        if position == 0 { state.reset() }
-        let lr = learningRate(progress: progress)
-        let result = forwardAndBackward()
-        let norm = applyUpdate(learningRate: lr)
-        return StepResult(bitsPerCharacter: result.bitsPerCharacter, gradientNorm: norm, learningRate: lr)
+    func trainStep(progress: Double? = nil) throws(CharLSTMError) -> TrainingStep {
+        try objective.fill(&batch, position: state.position)
+        if state.position == 0 { carried.reset() }
+        let learningRate = learningRate(progress: progress)
+        let loss = forwardAndBackward()
+        let adam = Adam(learningRate: learningRate, weightDecay: state.config.weightDecay, clipNorm: state.config.clip)
+        let norm = adam.update(parameters: model.parameters, gradients: model.gradients, moments: &state.optimizer)
+        state.step += 1
+        state.position += 1
+        if state.position == batchesPerEpoch {
+            state.position = 0
+            state.epoch += 1
+        }
+        return TrainingStep(loss: objective.loss(loss), gradientNorm: norm, learningRate: learningRate)
     }
 
-    /// The loss of the batch, and the gradient of its mean in the model's gradients: in one pass, or piece
-    /// by piece (streams in order, each with its share of the carried state, gradients summed).
-    private func forwardAndBackward() -> CharModel.ForwardResult {
+    /// The loss of the batch, and the gradient of its mean in the model's gradients: in one pass, or piece by piece
+    /// (streams in order, each with its share of the carried state, gradients summed).
+    private func forwardAndBackward() -> Objective.Batch.Loss {
+        let rows = batch.sequenceLength * batch.batchSize
         guard var piece else {
-            let result = model.forward(batch, state: state, workspace: workspace, training: true, dropout: &rng)
-            model.backward(batch, workspace: workspace)
-            return result
+            let loss = batch.forward(model, state: carried, workspace: workspace, dropout: &state.rng, gradientRows: rows)
+            batch.backward(model, workspace: workspace, accumulate: false)
+            return loss
         }
         self.piece = nil  // the local copy is then the only one, and fills without copying its arrays
-        var total = CharModel.ForwardResult.zero
-        let rows = batch.sequenceLength * batch.batchSize
+        var total = Objective.Batch.Loss.zero
         for first in stride(from: 0, to: batch.batchSize, by: piece.batch.batchSize) {
             piece.batch.copyStreams(from: batch, first: first)
-            state.exchangeStreams(with: piece.state, first: first, toPiece: true)
-            total.add(model.forward(piece.batch, state: piece.state, workspace: workspace, training: true, dropout: &rng,
-                                    gradientRows: rows))
-            model.backward(piece.batch, workspace: workspace, accumulate: first > 0)
-            state.exchangeStreams(with: piece.state, first: first, toPiece: false)
+            carried.exchangeStreams(with: piece.state, first: first, toPiece: true)
+            total.add(piece.batch.forward(model, state: piece.state, workspace: workspace, dropout: &state.rng, gradientRows: rows))
+            piece.batch.backward(model, workspace: workspace, accumulate: first > 0)
+            carried.exchangeStreams(with: piece.state, first: first, toPiece: false)
         }
         self.piece = piece
         return total
     }
 
-    /// Validation loss: the first ``TrainingConfig/validationCharacters`` of the held-out text (all of it when
-    /// that is 0) as parallel streams from a zero state, dropout off. Runs the forward-only pass in a workspace
-    /// allocated once with the trainer. Throws `.io` when the corpus file changed since it was scanned.
-    func validate() throws(CharLSTMError) -> CharModel.ForwardResult {
-        try model.evaluateStreams(Self.measured(validation, config), batchSize: config.batchSize,
-                                  sequenceLength: config.sequenceLength, workspace: validationWorkspace)
+    /// The validation loss in the objective's unit, dropout off, in the workspace borrowed from training. Throws
+    /// `.io` when the data file changed since it was read.
+    func validate() throws(CharLSTMError) -> Double {
+        try objective.validate(model, config: state.config, workspace: validationWorkspace)
     }
 
-    /// The part of `validation` a validation reads under `config` (at least 2 characters: one prediction).
-    private static func measured(_ validation: TextSlice, _ config: TrainingConfig) -> TextSlice {
-        config.validationCharacters > 0 ? validation.prefix(max(2, config.validationCharacters)) : validation
-    }
+    /// The training checkpoint of now: the model, the objective's head and ``state`` (sharing their buffers: save it
+    /// before the next step). O(1).
+    func checkpoint() -> Checkpoint { objective.checkpoint(model, state: state) }
 }
 
-extension Trainer {
-    /// Everything that decides a trainer's next step besides its configuration: the weights, the optimizer
-    /// state, the carried state, where it is in the data, and the random generator.
-    public struct Snapshot: @unchecked Sendable {
-        /// Optimizer steps done.
-        public var step: Int
-        /// Completed epochs.
-        public var epoch: Int
-        /// Next batch within the epoch.
-        public var position: Int
-        /// The generator that draws the dropout masks, as it is now.
-        public var rng: RandomGenerator
-        /// The model's parameters, in ``ParameterLayout`` order.
-        public var parameters: FloatBuffer
-        public var optimizer: Adam.Snapshot
-        /// The carried state [L, B, H]; `c` is empty for cells without a cell state.
-        public var h: FloatBuffer, c: FloatBuffer
-
-        public init(step: Int, epoch: Int, position: Int, rng: RandomGenerator, parameters: FloatBuffer,
-                    optimizer: Adam.Snapshot, h: FloatBuffer, c: FloatBuffer) {
-            self.step = step
-            self.epoch = epoch
-            self.position = position
-            self.rng = rng
-            self.parameters = parameters
-            self.optimizer = optimizer
-            self.h = h
-            self.c = c
-        }
-    }
+/// A ``Trainer`` with the type of its objective erased: what a ``TrainingRun`` drives, whatever it trains.
+protocol ErasedTrainer: AnyObject {
+    var model: CharModel { get }
+    var state: TrainingState { get set }
+    var batchesPerEpoch: Int { get }
+    /// The objective, for what the run reports of it (its kind, unit, data).
+    var erasedObjective: any TrainingObjective { get }
+    func trainStep(progress: Double?) throws(CharLSTMError) -> TrainingStep
+    func validate() throws(CharLSTMError) -> Double
+    func checkpoint() -> Checkpoint
 }
 
-extension Trainer.Snapshot {
-    /// Throws when this snapshot does not fit a trainer with `batchesPerEpoch` batches, `parameters` parameters
-    /// and carried `state`: `.conflict` when its data position lies beyond the epoch, `.invalidData` when its
-    /// counters are negative or its buffers are shaped otherwise.
-    func check(batchesPerEpoch: Int, parameters: Int, state: RecurrentState) throws(CharLSTMError) {
-        guard step >= 0, epoch >= 0, position >= 0 else {
-            throw .invalidData("the training state has a negative step, epoch or data position")
-        }
-        guard position < batchesPerEpoch else {
-            throw .conflict("the checkpoint stopped at batch \(position) of an epoch, but this corpus and batch shape "
-                + "give only \(batchesPerEpoch) batches per epoch: resume on the corpus the run was started on")
-        }
-        guard self.parameters.count == parameters else {
-            throw .invalidData("the training state has \(self.parameters.count) parameters, this model \(parameters)")
-        }
-        guard h.count == state.h.count, c.count == state.c.count else {
-            throw .invalidData("the carried state holds \(h.count) and \(c.count) values, "
-                + "this model and batch size need \(state.h.count) and \(state.c.count)")
-        }
-    }
-
-    /// Copies the weights into `model` and the carried state into `state` (shapes checked by ``check``).
-    func copyWeightsAndState(into model: CharModel, state: RecurrentState) {
-        model.parameters.pointer.update(from: parameters.pointer, count: model.parameters.count)
-        state.h.pointer.update(from: h.pointer, count: state.h.count)
-        state.c.pointer.update(from: c.pointer, count: state.c.count)
-    }
+extension Trainer: ErasedTrainer {
+    var erasedObjective: any TrainingObjective { objective }
 }

@@ -65,3 +65,42 @@ extension TrainingBudget {
         }
     }
 }
+
+extension TrainingBudget {
+    /// Throws `.usage` naming the first limit out of range: steps beyond ``ValueRange/counts``, epochs beyond
+    /// [0, 10^9], seconds beyond [0, 10^12] (NaN in none). O(1).
+    func validate() throws(CharLSTMError) {
+        if let steps { try requireSetting("the budget's steps", steps, in: ValueRange.counts) }
+        if let epochs { try requireSetting("the budget's epochs", epochs, in: .closed(0, ValueRange.epochLimit)) }
+        if let seconds { try requireSetting("the budget's seconds", seconds, in: ValueRange.trainingSeconds) }
+    }
+
+    /// The `budget` metadata of a training checkpoint: a JSON object with a member for each limit set (`steps`,
+    /// `epochs`, and `seconds`, the time that was left), `{}` for a budget without end.
+    var metadata: String {
+        var members: [String: JSONValue] = [:]
+        if let steps { members["steps"] = .int(steps) }
+        if let epochs { members["epochs"] = .double(epochs) }
+        if let seconds { members["seconds"] = .double(seconds) }
+        return JSONValue.object(members).encoded
+    }
+
+    /// Reads ``metadata``, each limit checked as ``validate()`` checks it. Throws `.invalidData` naming the field.
+    init(metadata text: String) throws(CharLSTMError) {
+        guard case .object(let o)? = try? JSONValue.parse(text) else {
+            throw .invalidData("malformed budget metadata (a JSON object with steps, epochs or seconds)")
+        }
+        if let unknown = o.keys.sorted().first(where: { !["steps", "epochs", "seconds"].contains($0) }) {
+            throw .invalidData("budget.\(unknown) is not a budget's limit (steps, epochs or seconds)")
+        }
+        self.init(steps: try o["steps"].map { value throws(CharLSTMError) in
+                      try ValueRange.integer(value, field: "budget.steps", in: ValueRange.counts)
+                  },
+                  epochs: try o["epochs"].map { value throws(CharLSTMError) in
+                      try ValueRange.real(value, field: "budget.epochs", in: .closed(0, ValueRange.epochLimit))
+                  },
+                  seconds: try o["seconds"].map { value throws(CharLSTMError) in
+                      try ValueRange.real(value, field: "budget.seconds", in: ValueRange.trainingSeconds)
+                  })
+    }
+}

@@ -1,4 +1,4 @@
-/// How a model is trained: batching, optimizer and schedule. Saved in every checkpoint.
+/// How a model is trained: batching, optimizer, schedule and the run's intervals. Saved in every checkpoint.
 public struct TrainingConfig: Equatable, Sendable {
     public var sequenceLength: Int = 100
     public var batchSize: Int = 64
@@ -20,6 +20,15 @@ public struct TrainingConfig: Equatable, Sendable {
     public var corpus: String = ""
     /// Size and hash of the corpus the run last trained on; nil in checkpoints written before it was recorded.
     public var corpusFingerprint: CorpusFingerprint? = nil
+    /// Steps between validations (and updates of `best.safetensors` and `loss.svg`); what `patience` counts in.
+    public var evaluateEvery: Int = 500
+    /// Steps between saves of `latest.safetensors`.
+    public var checkpointEvery: Int = 500
+    /// Steps between rows of `metrics.csv`.
+    public var logEvery: Int = 10
+
+    /// Steps between validations, checkpoints or log rows: a count of at least 1.
+    public static let intervalRange = ValueRange.positiveCounts
 
     /// ``validationCharacters`` by default: 300,000, several seconds of forward passes on two cores for the default
     /// model (its standard error is about 0.004 bits/char); the whole split of a corpus up to 6 MB at the default
@@ -57,6 +66,9 @@ public struct TrainingConfig: Equatable, Sendable {
         try requireSetting("validation fraction", validationFraction, in: Self.validationFractionInterval)
         try requireSetting("validation characters", validationCharacters, in: Self.validationCharactersRange)
         try requireSetting("warm-up steps", schedule.warmupSteps, in: LearningRateSchedule.warmupRange)
+        try requireSetting("evaluation interval", evaluateEvery, in: Self.intervalRange)
+        try requireSetting("checkpoint interval", checkpointEvery, in: Self.intervalRange)
+        try requireSetting("log interval", logEvery, in: Self.intervalRange)
     }
 
     /// The learning rate once `completedEpochs` epochs are done, before the ``schedule``: base · decay^(number of

@@ -5,7 +5,7 @@ extension TrainingRun {
     /// ``defaultLayers``, ``defaultHidden``, ``defaultDropout`` and the defaults of ``TrainingConfig``), and a run
     /// that resumes keeps the checkpoint's value. A resumed run refuses a `cell`, `layers`, `hidden`,
     /// `sequenceLength`, `batchSize` or `seed` that differs from the checkpoint's (they fix the model, the batches
-    /// and the random streams); `dropout` and the optimiser and schedule settings may change.
+    /// and the random streams); `dropout`, the optimiser and schedule settings and the intervals may change.
     ///
     /// ```swift
     /// var configuration = TrainingRun.Configuration(corpus: "notes.txt", folder: "Checkpoints/notes")
@@ -72,15 +72,14 @@ extension TrainingRun {
         /// Without it such a resume is refused. The characters must still all be in the checkpoint's vocabulary.
         public var allowChangedCorpus = false
 
-        /// Steps between validation passes (and updates of `best.safetensors` and `loss.svg`); nil: the default of
-        /// the run's kind, ``defaultEvaluateEvery`` for text, ``SeriesDefaults/evaluateEvery`` for a series.
+        /// Steps between validation passes (and updates of `best.safetensors` and `loss.svg`); `nil`: the default of
+        /// the run's kind for a new run (``TrainingConfig/evaluateEvery``, 500, for text; ``SeriesDefaults/evaluateEvery``
+        /// for a series), the checkpoint's when resuming.
         public var evaluateEvery: Int?
-        /// Steps between validation passes of a text run when none is given.
-        public static let defaultEvaluateEvery = 500
-        /// Steps between saves of `latest.safetensors`.
-        public var checkpointEvery = 500
-        /// Steps between rows of `metrics.csv`.
-        public var logEvery = 10
+        /// Steps between saves of `latest.safetensors`; `nil`: 500, or the checkpoint's.
+        public var checkpointEvery: Int?
+        /// Steps between rows of `metrics.csv`; `nil`: 10, or the checkpoint's.
+        public var logEvery: Int?
 
         /// The cell of a new run when ``cell`` is `nil`.
         public static let defaultCell = CellKind.lstm
@@ -122,9 +121,9 @@ extension TrainingRun {
             try check("decay-after epochs", decayAfter, TrainingConfig.decayAfterInterval)
             try check("weight decay", weightDecay, TrainingConfig.weightDecayInterval)
             try check("clip", clip, TrainingConfig.clipInterval)
-            try check("evaluation interval", evaluateEvery, Self.intervalRange)
-            try check("checkpoint interval", checkpointEvery, Self.intervalRange)
-            try check("log interval", logEvery, Self.intervalRange)
+            try check("evaluation interval", evaluateEvery, TrainingConfig.intervalRange)
+            try check("checkpoint interval", checkpointEvery, TrainingConfig.intervalRange)
+            try check("log interval", logEvery, TrainingConfig.intervalRange)
             try check("threads", threads, Self.threadRange)
             try check("patience", patience, Self.patienceRange)
             if resume != nil && initFrom != nil {
@@ -133,8 +132,6 @@ extension TrainingRun {
             }
         }
 
-        /// Steps between evaluations, checkpoints or log rows: a count of at least 1.
-        public static let intervalRange = ValueRange.positiveCounts
         /// Validations without improvement `patience` may allow: a count of at least 1.
         public static let patienceRange = ValueRange.positiveCounts
         /// Threads a run may use.
@@ -168,6 +165,9 @@ extension TrainingRun {
             if let clip { t.clip = Float(clip) }
             if let validationFraction { t.validationFraction = validationFraction }
             if let validationCharacters { t.validationCharacters = validationCharacters }
+            if let evaluateEvery { t.evaluateEvery = evaluateEvery }
+            if let checkpointEvery { t.checkpointEvery = checkpointEvery }
+            if let logEvery { t.logEvery = logEvery }
             t.corpus = corpus.path
             t.corpusFingerprint = corpus.fingerprint
             return t

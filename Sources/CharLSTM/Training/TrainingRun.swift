@@ -27,9 +27,9 @@ import Foundation
 /// checkpoint atomically, so a crash, a full disk or a diverging loss never leaves a broken or half-written
 /// checkpoint. A resumed run continues bit for bit as if it had never stopped.
 ///
-/// A run is used from one thread at a time (it may move between threads, e.g. into a detached task); a
-/// ``StopToken`` stops it from any thread. Errors are ``CharLSTMError``s.
-public final class TrainingRun: @unchecked Sendable {
+/// A run is used from one thread at a time; it may be handed to another task (e.g. a detached one) as a whole.
+/// A ``StopToken`` stops it from any thread. Errors are ``CharLSTMError``s.
+public final class TrainingRun {
     /// The configuration the run was created with.
     public let configuration: Configuration
     /// Where checkpoints, metrics and the plot are written.
@@ -38,21 +38,15 @@ public final class TrainingRun: @unchecked Sendable {
     public let corpus: String
     /// The checkpoint the run continues from, or `nil` for a new run.
     public let resumedFrom: String?
+    /// The budget the resumed checkpoint was trained towards, as a budget for the rest of its run: the same step
+    /// and epoch limits (counted from the start of training) and the time that was left of a time limit. Training
+    /// to it ends where the stopped run would have ended, with the same learning-rate schedule. `nil` for a new
+    /// run, or a checkpoint written before budgets were recorded.
+    public let resumedBudget: TrainingBudget?
     /// Threads the matrix products use.
     public let threads: Int
-    /// The most recent validation loss in the run's ``unit`` (over all resumes), if any was measured.
-    public private(set) var lastValidation: Double?
-    /// The lowest validation loss so far: the one `best.safetensors` holds.
-    public private(set) var bestValidation: Double?
-    /// Scheduled validations in a row without a new lowest loss that stop the run: ``Configuration/patience``,
-    /// else a resumed checkpoint's, else ``SeriesDefaults/patience`` for a series; nil: no early stopping.
-    public let patience: Int?
-    /// Steps between validations: ``Configuration/evaluateEvery``, else the default of the run's kind.
-    public let evaluateEvery: Int
-    /// What ``patience`` counts, over all resumes.
-    public private(set) var streak = ValidationStreak()
-    /// What the run trains: the data, batches, loss and checkpoints of its kind of model.
-    let objective: any TrainingObjective
+    /// The model, its state and its objective (the data, batches, loss and checkpoints of its kind of model).
+    let trainer: any ErasedTrainer
 
     /// Where checkpoints and the plot are written; tests inject failures (a full disk) here.
     package var fileSystem: any FileSystem = POSIXFileSystem()
@@ -60,23 +54,32 @@ public final class TrainingRun: @unchecked Sendable {
     package var beforeStep: ((_ step: Int, _ model: CharModel) -> Void)? = nil
     /// Seconds on a monotonic clock; tests replace it to control time.
     var clock: () -> Double = TrainingRun.systemClock()
-    /// Wall time of training behind this run before the current call, over all resumes.
-    private var elapsedBefore: Double = 0
     /// Makes this run the folder's one writer for as long as the run exists.
     private let lock: RunFolderLock
 
+    /// What the run trains.
+    private var objective: any TrainingObjective { trainer.erasedObjective }
     /// Text or series.
     public var kind: ModelKind { objective.kind }
     /// What the losses are measured in, and what a step trains on.
     public var unit: LossUnit { objective.unit }
     /// The model being trained.
-    public var model: ModelConfig { objective.model.config }
-    /// Batching, optimiser and schedule in effect.
-    public var training: TrainingConfig { objective.config }
+    public var model: ModelConfig { trainer.model.config }
+    /// Batching, optimiser, schedule and intervals in effect.
+    public var training: TrainingConfig { trainer.state.config }
     /// Steps done since the start of training.
-    public var step: Int { objective.step }
+    public var step: Int { trainer.state.step }
     /// Passes over the training data done, fractional.
-    public var epoch: Double { objective.epochProgress }
+    public var epoch: Double { trainer.state.epochProgress(batchesPerEpoch: trainer.batchesPerEpoch) }
+    /// The most recent validation loss in the run's ``unit`` (over all resumes), if any was measured.
+    public var lastValidation: Double? { trainer.state.validationLoss }
+    /// The lowest validation loss so far: the one `best.safetensors` holds.
+    public var bestValidation: Double? { trainer.state.bestValidationLoss }
+    /// Scheduled validations in a row without a new lowest loss that stop the run: ``Configuration/patience``,
+    /// else a resumed checkpoint's, else ``SeriesDefaults/patience`` for a series; nil: no early stopping.
+    public var patience: Int? { trainer.state.patience }
+    /// What ``patience`` counts, over all resumes.
+    public var streak: ValidationStreak { trainer.state.streak }
     /// Characters (text) or values (series) trained on, and held out for validation.
     public var dataCounts: (training: Int, validation: Int) { objective.dataCounts }
     /// A text run's characters: those of the corpus of its first start (and, for a run started from another model,
@@ -92,7 +95,9 @@ public final class TrainingRun: @unchecked Sendable {
     /// Gaps of a series filled by interpolation; 0 for text.
     public var interpolated: Int { (objective as? SeriesObjective)?.interpolated ?? 0 }
     /// A text run's trainer (for tests that look inside).
-    var textTrainer: Trainer? { (objective as? TextObjective)?.trainer }
+    var textTrainer: Trainer<TextObjective>? { trainer as? Trainer<TextObjective> }
+    /// A series run's trainer (for tests that look inside).
+    var seriesTrainer: Trainer<SeriesObjective>? { trainer as? Trainer<SeriesObjective> }
 
     /// A run on `configuration`: a text run, or the series run a resumed series checkpoint continues (its columns
     /// and differencing from the checkpoint, gaps refused). See ``init(_:series:)``.
@@ -124,23 +129,27 @@ public final class TrainingRun: @unchecked Sendable {
         let held = try folder.lockIfPresent()
         let resumed = try configuration.resume.map(ResumedRun.init(given:))
         resumedFrom = resumed?.path
+        resumedBudget = resumed?.state.budget
         let isSeries = source != nil || resumed?.checkpoint.series != nil
-        // A series validates often and stops when it overfits: it learns in a few hundred steps (see SeriesDefaults).
-        patience = configuration.patience ?? resumed?.state.patience ?? (isSeries ? SeriesDefaults.patience : nil)
-        evaluateEvery = configuration.evaluateEvery ?? (isSeries ? SeriesDefaults.evaluateEvery : Configuration.defaultEvaluateEvery)
         guard let corpus = configuration.corpus ?? resumed?.state.config.corpus.nonEmpty else {
             throw CharLSTMError.usage(isSeries ? "name the CSV file of the series (\(setting: .corpus))"
                 : "name the \(setting: .corpus) of a new run (a UTF-8 text file)")
         }
         self.corpus = corpus
-        objective = isSeries
-            ? try SeriesObjective(configuration, source: source, file: corpus, resumed: resumed, threads: threads)
-            : try TextObjective(configuration, corpus: corpus, resumed: resumed, threads: threads)
-        if let state = resumed?.state {
-            lastValidation = state.validationLoss
-            bestValidation = state.bestValidationLoss
-            streak = state.streak
-            elapsedBefore = state.elapsedSeconds
+        if isSeries {
+            let (objective, model, state) = try SeriesObjective.setUp(configuration, source: source, file: corpus,
+                                                                      resumed: resumed, threads: threads)
+            trainer = try Trainer(objective: objective, model: model, state: state)
+        } else {
+            let (objective, model, state) = try TextObjective.setUp(configuration, corpus: corpus, resumed: resumed, threads: threads)
+            trainer = try Trainer(objective: objective, model: model, state: state)
+        }
+        // A series validates often (SeriesDefaults.evaluateEvery) and stops when it overfits: it learns in a few
+        // hundred steps. Patience given, else the checkpoint's, else a series' default.
+        if let patience = configuration.patience {
+            trainer.state.patience = patience
+        } else if isSeries && trainer.state.patience == nil {
+            trainer.state.patience = SeriesDefaults.patience
         }
         // Only now is the folder touched. A run never overwrites another: a new run, or a resumed one sent to
         // another folder, needs one without checkpoints (or `overwrite`).
@@ -152,44 +161,56 @@ public final class TrainingRun: @unchecked Sendable {
     /// `stopToken` (or the current task's cancellation) stops the run, and returns how it ended.
     ///
     /// After every step `onProgress` is called on this thread with a ``TrainingProgress``. Every
-    /// ``Configuration/evaluateEvery`` steps, and at the last step, the validation data is measured; a new lowest
+    /// ``TrainingConfig/evaluateEvery`` steps, and at the last step, the validation data is measured; a new lowest
     /// loss is saved to `best.safetensors` and `loss.svg` is redrawn. `latest.safetensors` is saved every
-    /// ``Configuration/checkpointEvery`` steps, at the last step, and when stopped. `metrics.csv` gets a row every
-    /// ``Configuration/logEvery`` steps, at every validation and at the last step. Losses are in ``unit``.
+    /// ``TrainingConfig/checkpointEvery`` steps, at the last step, and when stopped. `metrics.csv` gets a row every
+    /// ``TrainingConfig/logEvery`` steps, at every validation and at the last step. Losses are in ``unit``. Every
+    /// checkpoint records `budget` (its time limit as the time left), so that a resume trains to the same end
+    /// (``resumedBudget``).
     ///
-    /// Call it again to train further (with a larger budget). Throws `.diverged` when the loss is not finite (nothing
-    /// from that step is saved), `.io` when a save fails (the file keeps its previous checkpoint), and whatever
-    /// `onProgress` throws. Each step costs O(T·B·L·G·H²) and allocates nothing; a validation O(n·L·G·H²).
+    /// Call it again to train further (with a larger budget). Throws `.usage` for a budget out of range,
+    /// `.diverged` when the loss is not finite (nothing from that step is saved), `.io` when a save fails (the file
+    /// keeps its previous checkpoint), and whatever `onProgress` throws. Each step costs O(T·B·L·G·H²) and
+    /// allocates nothing; a validation O(n·L·G·H²).
     @discardableResult
     public func train(budget: TrainingBudget, stopToken: StopToken? = nil,
                       onProgress: (TrainingProgress) throws -> Void = { _ in }) throws -> TrainingOutcome {
-        let start = clock()
-        let runBefore = elapsedBefore
+        try budget.validate()
+        let start = clock(), runBefore = trainer.state.elapsedSeconds
         /// Wall time of training over all resumes, now.
         func totalElapsed() -> Double { runBefore + clock() - start }
-        defer { elapsedBefore = totalElapsed() }
+        defer { trainer.state.elapsedSeconds = totalElapsed() }
         if budget.isSpent(step: step, epoch: epoch, elapsed: 0) { return outcome(.nothingToDo) }
         if streak.isExhausted(patience: patience) { return outcome(.noImprovement) }
 
         let metrics = try MetricsLog(path: folder.metrics, header: unit.metricsHeader)
-        let config = configuration, itemsPerStep = Double(training.sequenceLength * training.batchSize)
-        let startStep = step, totalSteps = budget.totalSteps(batchesPerEpoch: objective.batchesPerEpoch)
+        let config = training, itemsPerStep = Double(config.sequenceLength * config.batchSize)
+        let startStep = step, totalSteps = budget.totalSteps(batchesPerEpoch: trainer.batchesPerEpoch)
         var trainingSeconds = 0.0, window = MetricsWindow(unit: unit), latestStep: Int? = nil
+        /// Saves a checkpoint of now to `path`, recording the training time and the budget with the time left of its
+        /// time limit (the two add up to the time limit's end, so a resume ends where this call would have).
+        func save(to path: String) throws {
+            let now = clock() - start
+            trainer.state.elapsedSeconds = runBefore + now
+            trainer.state.budget = budget
+            trainer.state.budget?.seconds = budget.seconds.map { max(0, $0 - now) }
+            try self.save(to: path)
+        }
         while true {
             if stopToken?.isStopRequested == true || Task.isCancelled {
-                if latestStep != step { try save(to: folder.latest, elapsed: totalElapsed()) }
+                if latestStep != step { try save(to: folder.latest) }
                 return outcome(.stopped)
             }
-            beforeStep?(step, objective.model)
+            beforeStep?(step, trainer.model)
             let progress = budgetProgress(totalSteps: totalSteps, seconds: budget.seconds, runBefore: runBefore,
                                           elapsed: budget.seconds == nil ? 0 : clock() - start)
             let before = clock()
-            let result = try objective.trainStep(progress: progress)
+            let result = try trainer.trainStep(progress: progress)
             let after = clock()
             guard result.loss.isFinite, result.gradientNorm.isFinite else {
                 throw CharLSTMError(.diverged, "training diverged at step \(step): the loss is not finite. "
                     + "Nothing was saved from this step; the last good checkpoint (\(Files.exists(folder.latest) ? "'\(folder.latest)'" : "none yet")) "
-                    + "is untouched. Try a lower \(setting: .learningRate) (now \(training.learningRate)) or \(setting: .clip)")
+                    + "is untouched. Try a lower \(setting: .learningRate) (now \(config.learningRate)) or \(setting: .clip)")
             }
             trainingSeconds += after - before
             window.add(result, seconds: after - before)
@@ -200,18 +221,18 @@ public final class TrainingRun: @unchecked Sendable {
 
             var saved: [String] = []
             var validation: Double? = nil
-            if step % evaluateEvery == 0 || isLast {
-                let loss = try objective.validate()
+            if step % config.evaluateEvery == 0 || isLast {
+                let loss = try trainer.validate()
                 validation = loss
-                lastValidation = loss
-                if step % evaluateEvery == 0 {
-                    streak.record(loss)
+                trainer.state.validationLoss = loss
+                if step % config.evaluateEvery == 0 {
+                    trainer.state.streak.record(loss)
                     stoppedEarly = streak.isExhausted(patience: patience)
                     isLast = isLast || stoppedEarly
                 }
                 if loss < (bestValidation ?? .infinity) {
-                    bestValidation = loss
-                    try save(to: folder.best, elapsed: totalElapsed())
+                    trainer.state.bestValidationLoss = loss
+                    try save(to: folder.best)
                     saved.append(folder.best)
                 }
             }
@@ -224,7 +245,7 @@ public final class TrainingRun: @unchecked Sendable {
             }
             if validation != nil { try drawPlot() }
             if step % config.checkpointEvery == 0 || isLast {
-                try save(to: folder.latest, elapsed: totalElapsed())
+                try save(to: folder.latest)
                 saved.append(folder.latest)
                 latestStep = step
             }
@@ -256,13 +277,11 @@ public final class TrainingRun: @unchecked Sendable {
                         bestValidation: bestValidation, latest: folder.latest, best: folder.bestIfSaved)
     }
 
-    /// Saves a checkpoint of now to `path` atomically; on failure the error says that the file there (if any)
-    /// still holds the previous checkpoint, and training stops.
-    private func save(to path: String, elapsed: Double) throws {
-        let history = RunHistory(validationLoss: lastValidation, bestValidationLoss: bestValidation, elapsedSeconds: elapsed,
-                                 streak: streak, patience: patience)
+    /// Saves the trainer's checkpoint of now to `path` atomically; on failure the error says that the file there
+    /// (if any) still holds the previous checkpoint, and training stops.
+    private func save(to path: String) throws {
         do {
-            try objective.checkpoint(history).save(to: path, fileSystem: fileSystem)
+            try trainer.checkpoint().save(to: path, fileSystem: fileSystem)
         } catch let error as CharLSTMError {
             let kept = Files.exists(path) ? "'\(path)' still holds the previous checkpoint" : "no checkpoint was saved"
             throw error.adding("; training stopped at step \(step), \(kept)")
@@ -301,7 +320,7 @@ public final class TrainingRun: @unchecked Sendable {
 struct ResumedRun {
     let path: String
     let checkpoint: Checkpoint
-    let state: Checkpoint.TrainingState
+    let state: TrainingState
 
     /// Loads the checkpoint `given` names (a file, or a run folder's latest). Throws `.invalidData` when it holds a
     /// model without training state.
@@ -312,6 +331,13 @@ struct ResumedRun {
             throw CharLSTMError.invalidData("'\(path)' holds a model but no training state, so it cannot be resumed")
         }
         self.state = state
+    }
+
+    /// The checkpoint's state, continued under `config` (its settings with those given for the resume).
+    func state(with config: TrainingConfig) -> TrainingState {
+        var state = self.state
+        state.config = config
+        return state
     }
 }
 

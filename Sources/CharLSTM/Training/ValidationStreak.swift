@@ -1,4 +1,4 @@
-/// What `--patience` counts: how many scheduled validations in a row (those every ``TrainingRun/Configuration/evaluateEvery``
+/// What `--patience` counts: how many scheduled validations in a row (those every ``TrainingConfig/evaluateEvery``
 /// steps) found no loss lower than the lowest of the earlier scheduled ones.
 ///
 /// Only scheduled validations count: the extra one at the step that spends a budget happens where a run

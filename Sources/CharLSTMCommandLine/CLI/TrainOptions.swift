@@ -26,13 +26,17 @@ struct TrainOptions: Equatable, Sendable {
 
     init() {}
 
-    /// The budget in effect for a run of `kind`: the options given; when none is, ``defaultEpochs`` epochs of text
-    /// or ``SeriesDefaults/steps`` steps of a series.
-    func budget(for kind: ModelKind) -> TrainingBudget {
-        let none = steps == nil && epochs == nil && minutes == nil
-        guard none else { return TrainingBudget(steps: steps, epochs: epochs, seconds: minutes.map { $0 * 60 }) }
+    /// The budget in effect for a run of `kind`: the options given; when none is, the budget a resumed checkpoint
+    /// recorded (`resumed`: the same end, the time that was left), else ``defaultEpochs`` epochs of text or
+    /// ``SeriesDefaults/steps`` steps of a series.
+    func budget(for kind: ModelKind, resumed: TrainingBudget? = nil) -> TrainingBudget {
+        guard !hasBudget else { return TrainingBudget(steps: steps, epochs: epochs, seconds: minutes.map { $0 * 60 }) }
+        if let resumed { return resumed }
         return kind == .text ? TrainingBudget(epochs: Self.defaultEpochs) : TrainingBudget(steps: SeriesDefaults.steps)
     }
+
+    /// Whether `--steps`, `--epochs` or `--minutes` was given.
+    var hasBudget: Bool { steps != nil || epochs != nil || minutes != nil }
 
     /// A default, and a series run's where it differs: `256; series: 64`.
     private static func series(_ text: String, _ series: String) -> String { "\(text); series: \(series)" }
@@ -40,7 +44,7 @@ struct TrainOptions: Equatable, Sendable {
     /// Every option, bound to the field it sets.
     static var options: [BoundOption<TrainOptions>] {
         typealias Run = TrainingRun.Configuration
-        let d = TrainingConfig(), intervals = Run(), every = Run.intervalRange
+        let d = TrainingConfig(), every = TrainingConfig.intervalRange
         return [
             .init(CommonOptions.cell(default: Run.defaultCell), \.run.cell),
             .init(OptionSpec("layers", .integer(ModelConfig.layerRange), value: "n", "Recurrent layers",
@@ -87,11 +91,11 @@ struct TrainOptions: Equatable, Sendable {
                   \.epochs),
             .init(OptionSpec("minutes", .real(ValueRange.realBudget), value: "m", "Stop after this many minutes"), \.minutes),
             .init(OptionSpec("eval-every", .integer(every), value: "n", "Steps between validation runs",
-                             default: series("\(Run.defaultEvaluateEvery)", "\(SeriesDefaults.evaluateEvery)")), \.run.evaluateEvery),
+                             default: series("\(d.evaluateEvery)", "\(SeriesDefaults.evaluateEvery)")), \.run.evaluateEvery),
             .init(OptionSpec("checkpoint-every", .integer(every), value: "n", "Steps between checkpoints",
-                             default: "\(intervals.checkpointEvery)"), \.run.checkpointEvery),
+                             default: "\(d.checkpointEvery)"), \.run.checkpointEvery),
             .init(OptionSpec("log-every", .integer(every), value: "n", "Steps between progress lines",
-                             default: "\(intervals.logEvery)"), \.run.logEvery),
+                             default: "\(d.logEvery)"), \.run.logEvery),
             .init(OptionSpec("out", .text(allowEmpty: false), value: "dir", "Folder for checkpoints and logs"), \.run.folder),
             .init(OptionSpec("seed", .unsigned, value: "seed", "Random seed", default: "\(d.seed)"), \.run.seed),
             .init(CommonOptions.threads, \.run.threads),

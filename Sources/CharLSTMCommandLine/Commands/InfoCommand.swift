@@ -48,6 +48,10 @@ struct InfoCommand {
                 fields["corpus"] = .string(t.config.corpus)
                 fields["patience"] = t.patience.map { .int($0) } ?? .null
                 fields["validations_without_improvement"] = .int(t.streak.withoutImprovement)
+                fields["budget"] = t.budget.map { budget in
+                    .object(["steps": budget.steps.map { .int($0) } ?? .null, "epochs": budget.epochs.map { .double($0) } ?? .null,
+                             "seconds_left": budget.seconds.map { .double($0) } ?? .null])
+                } ?? .null
             }
             try console.out.write(JSONValue.object(fields).encoded + "\n")
             return 0
@@ -76,6 +80,7 @@ struct InfoCommand {
                 "corpus        \(t.config.corpus)",
                 "batches       \(t.config.batchSize) streams × \(t.config.sequenceLength) \(checkpoint.isSeriesModel ? "steps" : "characters"), learning rate \(t.config.learningRate)",
             ]
+            if let budget = t.budget { lines.append("budget        \(budget.summary); --resume continues to it") }
             if let patience = t.patience {
                 lines.append("patience      \(patience) validations; \(t.streak.withoutImprovement) in a row without a new best so far")
             }
@@ -91,5 +96,18 @@ struct InfoCommand {
         }
         try console.out.write(lines.joined(separator: "\n") + "\n")
         return 0
+    }
+}
+
+extension TrainingBudget {
+    /// The budget for people: `to step 2000`, `to epoch 1.5 or 4m10s more, whichever comes first`, `until stopped`.
+    var summary: String {
+        let parts = [steps.map { "to step \($0)" }, epochs.map { "to epoch \(formatNumber($0))" },
+                     seconds.map { "for \(ProgressLine.duration($0)) more" }].compactMap { $0 }
+        switch parts.count {
+        case 0: return "until stopped"
+        case 1: return parts[0]
+        default: return parts.joined(separator: " or ") + ", whichever comes first"
+        }
     }
 }

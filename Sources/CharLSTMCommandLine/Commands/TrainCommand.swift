@@ -26,6 +26,10 @@ struct TrainCommand {
     /// Where plans of the matrix products are remembered; tests inject a temporary folder. The CLI uses the
     /// user's cache folder.
     var planCache: PlanCache? = Paths.planCache()
+    /// Stops the run: requested by SIGINT and SIGTERM (tests request it themselves).
+    var stop = StopToken()
+    /// The words that call the program as it was called, for the command printed to continue a stopped run.
+    var program = CommandWords.program()
 
     func run() throws -> Int32 {
         let seriesOptions = options.column != nil || options.interpolate || options.difference != nil || options.inputs != nil
@@ -52,11 +56,11 @@ struct TrainCommand {
         }
 
         // The fastest kernels and blocking for this model's products on this machine (the same bits whichever).
-        let budget = options.budget(for: run.kind)
+        let budget = options.budget(for: run.kind, resumed: run.resumedBudget)
+        if let note = budgetNote(run, budget: budget) { try console.err.write(note + "\n") }
         ProductPlanning.activate(config: run.model, sequenceLength: run.training.sequenceLength, batchSize: run.training.batchSize,
                                  threads: run.threads, budget: ProductPlanning.budget(for: budget), cache: planCache)
 
-        let stop = StopToken()
         let latest = run.folder.latest
         let watcher = InterruptWatcher(stopping: stop) { signal in
             // A second Ctrl-C: stop now, mid-step. Every checkpoint is written atomically, so what is on disk is
@@ -81,9 +85,8 @@ struct TrainCommand {
                 + "which the budget already reaches")
             return 0
         case .stopped:
-            try say("interrupted at step \(outcome.step): saved '\(outcome.latest)'; continue with: charlstm train "
-                + (run.kind == .series ? "\(run.corpus) " : "") + (options.interpolate ? "--interpolate " : "")
-                + "--resume \(run.folder.path)")
+            try say("interrupted at step \(outcome.step): saved '\(outcome.latest)'; continue with: "
+                + CommandWords.line(continuation(of: run)))
             return 128 + (watcher.received ?? SIGINT)
         case .noImprovement:
             try say("stopped early at step \(outcome.step) (epoch \(String(outcome.epoch, fractionDigits: 2))): "
@@ -97,6 +100,27 @@ struct TrainCommand {
                 + "saved '\(outcome.latest)'" + (outcome.best.map { " and '\($0)'" } ?? ""))
             return 0
         }
+    }
+
+    /// The command that continues `run` from its latest checkpoint to the end it was training towards, with the same
+    /// schedule: the checkpoint records the budget, the settings and the intervals, so it needs only the folder, and
+    /// what is not recorded (a series' gap policy, the threads asked for).
+    func continuation(of run: TrainingRun) -> [String] {
+        program + ["train", "--resume", run.folder.path] + (options.interpolate ? ["--interpolate"] : [])
+            + (options.run.threads.map { ["--threads", "\($0)"] } ?? [])
+    }
+
+    /// What standard error says of a resumed run's `budget` when it is not the one the checkpoint recorded: one given
+    /// on the command line replaces it; a checkpoint written before budgets were recorded gets the default.
+    func budgetNote(_ run: TrainingRun, budget: TrainingBudget) -> String? {
+        guard let checkpoint = run.resumedFrom else { return nil }
+        guard let recorded = run.resumedBudget else {
+            return options.hasBudget ? nil : "note: '\(checkpoint)' does not record the budget it was trained towards (it was "
+                + "written by an older version): training \(budget.summary), the default; give --steps, --epochs or --minutes "
+                + "for another end"
+        }
+        guard options.hasBudget, budget != recorded else { return nil }
+        return "note: training \(budget.summary), as given, instead of \(recorded.summary) as the stopped run was"
     }
 
     /// The run's first line: what is trained, on what, and where it is written.

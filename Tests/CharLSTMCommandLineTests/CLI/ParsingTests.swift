@@ -21,13 +21,14 @@ import Testing
         #expect(r.cell == nil && r.layers == nil && r.hidden == nil && r.dropout == nil && r.sequenceLength == nil)
         #expect(r.batchSize == nil && r.learningRate == nil && r.learningRateDecay == nil && r.decayAfter == nil)
         #expect(r.weightDecay == nil && r.clip == nil && r.validationFraction == nil && r.seed == nil)
-        #expect(r.evaluateEvery == nil && r.checkpointEvery == 500 && r.logEvery == 10)
+        #expect(r.evaluateEvery == nil && r.checkpointEvery == nil && r.logEvery == nil)
         #expect(o.steps == nil && o.epochs == nil && o.minutes == nil)
         #expect(o.budget(for: .text) == TrainingBudget(epochs: 50))
         // The library's defaults for a new run.
         typealias Run = TrainingRun.Configuration
         #expect(Run.defaultCell == .lstm && Run.defaultLayers == 2 && Run.defaultHidden == 256 && Run.defaultDropout == 0)
         let t = TrainingConfig()
+        #expect(t.evaluateEvery == 500 && t.checkpointEvery == 500 && t.logEvery == 10)
         #expect(t.sequenceLength == 100 && t.batchSize == 64 && t.learningRate == 0.004 && t.learningRateDecay == 0.97)
         #expect(t.decayAfter == 10 && t.weightDecay == 0 && t.clip == 5 && t.validationFraction == 0.05 && t.seed == 1234)
         #expect(t.schedule == LearningRateSchedule.standard && r.learningRateSchedule == nil && r.warmupSteps == nil)

@@ -33,7 +33,7 @@ import CharLSTMKernels
         do {
             let source = SharedRun.latest
             let run = try TrainingRun(configuration(corpus, model, out: folder.path + "/de"))
-            #expect(run.step == 0 && run.textTrainer!.optimizer.snapshot().step == 0 && run.epoch == 0)
+            #expect(run.step == 0 && run.textTrainer!.state.optimizer.step == 0 && run.epoch == 0)
             #expect(run.model.hidden == 16 && run.model.layers == 1 && run.model.cell == .lstm && run.model.dropout == source.config.dropout)
             #expect(run.initialisedFrom == model && run.resumedFrom == nil)
             let growth = try #require(run.vocabularyGrowth)

@@ -36,7 +36,8 @@ import Testing
         let step = try #require(checkpoint.training?.step)
         #expect(step >= 2)
         #expect(out.contains("interrupted at step \(step): saved '\(latest)'"), "\(out)")
-        #expect(out.contains("charlstm train " + (kind == .series ? training.corpus + " " : "") + "--resume \(run)"), "\(out)")
+        // The command to continue: the program as it was called, the folder, and the threads asked for.
+        #expect(out.contains("; continue with: \(CommandWords.line(CommandWords.program(invokedAs: executable))) train --resume \(run) --threads 1\n"), "\(out)")
         let resumed = Tool.run(["train", "--resume", run, "--steps", "\(step + 3)", "--threads", "1"])
         #expect(resumed.code == 0, "\(resumed)")
         #expect(resumed.out.contains("resuming '\(latest)' at step \(step)"))
@@ -62,7 +63,8 @@ import Testing
         var rng = RandomGenerator(seed: 0x5EED_C1A5)
         var lastStep = 0
         let kills = 20
-        let saving = ["--log-every", "1", "--checkpoint-every", "3", "--eval-every", "7"]
+        // Patience beyond reach: a series run would otherwise stop by itself when it stops improving (its default).
+        let saving = ["--log-every", "1", "--checkpoint-every", "3", "--eval-every", "7", "--patience", "1000000"]
         for kill in 0..<kills {
             let arguments = Files.exists(latest)
                 ? ["train", "--resume", run, "--threads", "1", "--steps", "1000000000"] + saving

@@ -25,7 +25,8 @@ import Testing
         #expect(folder.contents("err.txt")?.isEmpty == true)
         let step = try #require(try Checkpoint.load(path: latest).training?.step)
         // The series run resumes from its checkpoint alone, as a text run does: no --column.
-        #expect(out.contains("interrupted at step \(step): saved '\(latest)'; continue with: charlstm train \(csv) --resume \(run)"), "\(out)")
+        #expect(out.contains("interrupted at step \(step): saved '\(latest)'; continue with: \(CommandWords.line(CommandWords.program(invokedAs: executable))) train --resume \(run) --threads 1"),
+                "\(out)")
         let resumed = Tool.run(["train", csv, "--resume", run, "--steps", "\(step + 3)", "--threads", "1"])
         #expect(resumed.code == 0 && resumed.out.contains("resuming '\(latest)' at step \(step)"), "\(resumed)")
         #expect(try Checkpoint.load(path: latest).training?.step == step + 3)

@@ -26,14 +26,14 @@ import CharLSTMKernels
     }
 
     /// Today's in-memory path, as before the file was streamed: decode, encode, split in memory.
-    static func inMemoryTrainer(_ text: String, like run: TrainingRun) throws -> Trainer {
+    static func inMemoryTrainer(_ text: String, like run: TrainingRun) throws -> Trainer<TextObjective> {
         let vocabulary = Vocabulary(of: text.unicodeScalars)
         #expect(vocabulary == run.vocabulary)
         let split = try CorpusSplit(try vocabulary.encode(text.unicodeScalars), validationFraction: run.training.validationFraction)
         var rng = RandomGenerator(seed: run.training.seed)
         let model = CharModel(config: run.model, rng: &rng, threads: 1)
         model.setDecoderBiasToFrequencies(of: try split.training.tokens())  // as a new run starts
-        return try Trainer(model: model, config: run.training, split: split, rng: rng)
+        return try Trainer(model: model, vocabulary: vocabulary, split: split, config: run.training, rng: rng)
     }
 
     static func bits(_ buffer: FloatBuffer) -> [UInt32] { buffer.array.map(\.bitPattern) }
@@ -44,11 +44,11 @@ import CharLSTMKernels
         let folder = TemporaryFolder()
         let text = TestCorpus.english(characters: 2000) + TestCorpus.chinese(characters: 600)
         let corpus = TestCorpus.write(text, in: folder)
-        let reference: Trainer, steps: Int
+        let reference: Trainer<TextObjective>, steps: Int
         do {
             let first = try TrainingRun(Self.configuration(corpus, folder))
             reference = try Self.inMemoryTrainer(text, like: first)
-            steps = reference.streams.batchesPerEpoch + 10
+            steps = reference.batchesPerEpoch + 10
             try first.train(budget: .steps(steps / 2))
         }
         var resumedConfiguration = TrainingRun.Configuration(resume: folder.path + "/run")
@@ -61,12 +61,12 @@ import CharLSTMKernels
         var expected: [Double] = []
         for step in 1...steps {
             try reference.trainStep()
-            if step > steps / 2 && (step % 25 == 0 || step == steps) { expected.append(try reference.validate().bitsPerCharacter) }
+            if step > steps / 2 && (step % 25 == 0 || step == steps) { expected.append(try reference.validate()) }
         }
         let trainer = resumed.textTrainer!
-        #expect(trainer.step == steps && trainer.epoch == 1)
+        #expect(trainer.state.step == steps && trainer.state.epoch == 1)
         #expect(Self.bits(trainer.model.parameters) == Self.bits(reference.model.parameters))
-        #expect(Self.bits(trainer.optimizer.m) == Self.bits(reference.optimizer.m))
+        #expect(Self.bits(trainer.state.optimizer.m) == Self.bits(reference.state.optimizer.m))
         #expect(Self.bits(trainer.state.h) == Self.bits(reference.state.h) && Self.bits(trainer.state.c) == Self.bits(reference.state.c))
         #expect(validations.map(\.bitPattern) == expected.map(\.bitPattern))
     }
@@ -155,15 +155,16 @@ import CharLSTMKernels
         var configuration = Self.configuration(corpus, folder)
         configuration.validationCharacters = 100
         let capped = try TrainingRun(configuration).textTrainer!
-        #expect(capped.validation.count == 600)
-        let model = capped.model, config = capped.config
-        let expected = try model.evaluateStreams(capped.validation.prefix(100), batchSize: config.batchSize,
+        let validation = capped.objective.validation
+        #expect(validation.count == 600)
+        let model = capped.model, config = capped.state.config
+        let expected = try model.evaluateStreams(validation.prefix(100), batchSize: config.batchSize,
                                                  sequenceLength: config.sequenceLength)
         let result = try capped.validate()
-        #expect(result.count == 96 && result.nats.bitPattern == expected.nats.bitPattern)
-        capped.config.validationCharacters = 0
-        let all = try capped.validate(), whole = try model.evaluateStreams(capped.validation, batchSize: 4, sequenceLength: 12)
-        #expect(all.count == 576 && all.nats.bitPattern == whole.nats.bitPattern)
+        #expect(expected.count == 96 && result.bitPattern == expected.bitsPerCharacter.bitPattern)
+        capped.state.config.validationCharacters = 0
+        let all = try capped.validate(), whole = try model.evaluateStreams(validation, batchSize: 4, sequenceLength: 12)
+        #expect(whole.count == 576 && all.bitPattern == whole.bitsPerCharacter.bitPattern)
         #expect(TrainingConfig().validationCharacters == 300_000)
         Tool.expectFailure(["train", corpus, "--val-chars", "-1"], code: 64, mentions: ["--val-chars"])
         Tool.expectFailure(["train", corpus, "--val-chars", "1"], code: 64, mentions: ["at least 2"])

@@ -13,10 +13,9 @@ import Testing
         #expect(checkpoint.parameters.count == total, sourceLocation: sourceLocation)
         #expect(checkpoint.vocabulary.count == c.vocabularySize, sourceLocation: sourceLocation)
         if let t = checkpoint.training {
-            #expect(t.m.count == total && t.v.count == total, sourceLocation: sourceLocation)
+            #expect(t.optimizer.m.count == total && t.optimizer.v.count == total, sourceLocation: sourceLocation)
             #expect(t.h.count == c.layers * t.config.batchSize * c.hidden, sourceLocation: sourceLocation)
             #expect(t.c.count == (c.cell.hasCellState ? t.h.count : 0), sourceLocation: sourceLocation)
-            #expect(RandomGenerator(stateString: t.rngState) != nil, sourceLocation: sourceLocation)
         }
         let logits = StepRunner(model: checkpoint.makeModel()).step(0)
         #expect(logits.count == c.vocabularySize, sourceLocation: sourceLocation)

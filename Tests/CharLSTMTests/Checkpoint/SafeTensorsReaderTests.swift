@@ -108,16 +108,15 @@ final class CountingBytes: ByteSource, @unchecked Sendable {
 
     @Test func aCheckpointIsReadOnceInBoundedPiecesIntoItsBuffers() throws {
         // A checkpoint with more than a megabyte of data, so that pieces matter.
-        let (trainer, vocabulary) = try CheckpointTests.makeTrainer(cell: .lstm, hidden: 300)
-        let checkpoint = Checkpoint(trainer: trainer, vocabulary: vocabulary, validationLoss: 2, bestValidationLoss: 1.5,
-                                    elapsedSeconds: 3)
+        let (trainer, _) = try CheckpointTests.makeTrainer(cell: .lstm, hidden: 300)
+        let checkpoint = CheckpointTests.checkpoint(of: trainer, validationLoss: 2, bestValidationLoss: 1.5, elapsedSeconds: 3)
         let bytes = checkpoint.safeTensors().encoded()
         let dataStart = Self.dataStart(bytes)
         #expect(bytes.count - dataStart > 3 * SafeTensorsReader.pieceBytes)
         let source = CountingBytes(bytes)
         let loaded = try Checkpoint(reading: SafeTensorsReader(source: source))
         #expect(loaded.parameters.array == checkpoint.parameters.array)
-        #expect(loaded.training?.v.array == checkpoint.training?.v.array)
+        #expect(loaded.training?.optimizer.v.array == checkpoint.training?.optimizer.v.array)
         // The header once, then every data byte exactly once, in order, in pieces of at most a megabyte.
         #expect(source.reads.first == 0..<8 && source.reads.dropFirst().first == 8..<dataStart)
         let dataReads = Array(source.reads.dropFirst(2))

@@ -62,7 +62,7 @@ import Testing
         let run = try TrainingRun(configuration)
         var rng = RandomGenerator(seed: run.training.seed)
         let expected = CharModel(config: run.model, rng: &rng)
-        expected.setDecoderBiasToFrequencies(of: try run.textTrainer!.streams.text.tokens())
+        expected.setDecoderBiasToFrequencies(of: try run.textTrainer!.objective.streams.text.tokens())
         #expect(run.textTrainer!.model.parameters.array == expected.parameters.array)
     }
 }

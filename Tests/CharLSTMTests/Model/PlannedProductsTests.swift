@@ -64,9 +64,9 @@ import CharLSTMKernels
             var plan = GemmPlan()
             for product in products { plan.entries[product.problem] = .init(choice: .standard(kernel), candidates: []) }
             GemmPlan.activate(plan)
-            let trainer = try Trainer(model: model, config: training, split: split, rng: rng)
+            let trainer = try Trainer(model: model, vocabulary: vocabulary, split: split, config: training, rng: rng)
             for _ in 0..<5 { try trainer.trainStep() }
-            let now = (TrainerTests.bits(model.parameters), TrainerTests.bits(trainer.optimizer.m), TrainerTests.bits(trainer.state.h))
+            let now = (TrainerTests.bits(model.parameters), TrainerTests.bits(trainer.state.optimizer.m), TrainerTests.bits(trainer.state.h))
             if let first {
                 #expect(now.0 == first.parameters && now.1 == first.m && now.2 == first.h, "\(kernel)")
             } else {

@@ -85,7 +85,8 @@ import CharLSTMKernels
         // Three clipped Adam steps with weight decay, each from the same batch and initial state.
         let adamConfig = f.json["adam"] as! [String: Any]
         func number(_ k: String) -> Float { (adamConfig[k] as! NSNumber).floatValue }
-        let adam = Adam(parameterCount: model.parameters.count, learningRate: number("learning_rate"), beta1: number("beta1"),
+        var moments = AdamMoments(parameterCount: model.parameters.count)
+        let adam = Adam(learningRate: number("learning_rate"), beta1: number("beta1"),
                         beta2: number("beta2"), epsilon: number("eps"), weightDecay: number("weight_decay"),
                         clipNorm: number("clip"))
         let losses = f.nested("losses"), norms = f.nested("grad_norms")
@@ -93,7 +94,7 @@ import CharLSTMKernels
             let r = model.forward(batch, state: initialState(), workspace: ws, training: true, dropout: &rng)
             #expect(abs(r.meanNats - losses[s]) < 1e-5 * losses[s], "loss at step \(s)")
             model.backward(batch, workspace: ws)
-            let norm = adam.update(parameters: model.parameters, gradients: model.gradients)
+            let norm = adam.update(parameters: model.parameters, gradients: model.gradients, moments: &moments)
             #expect(abs(norm - norms[s]) < 1e-5 * norms[s], "gradient norm at step \(s)")
         }
         for (name, expected) in f.tensors("params_after_adam") {

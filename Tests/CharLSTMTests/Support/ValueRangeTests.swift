@@ -77,12 +77,12 @@ import CharLSTMKernels
         config.learningRateDecay = Float(TrainingConfig.learningRateDecayInterval.upper!)
         #expect(config.learningRate(completedEpochs: n) == config.learningRate)
         // Adam at the last count of steps, with the largest learning rate, weight decay and clip.
-        let adam = Adam(parameterCount: 3, learningRate: 10, weightDecay: 1000, clipNorm: 1e6)
-        try adam.restore(Adam.Snapshot(step: n, m: FloatBuffer(count: 3), v: FloatBuffer(count: 3)))
+        let adam = Adam(learningRate: 10, weightDecay: 1000, clipNorm: 1e6)
+        var moments = AdamMoments(step: n, m: FloatBuffer(count: 3), v: FloatBuffer(count: 3))
         let parameters = FloatBuffer(count: 3), gradients = FloatBuffer(count: 3)
         for i in 0..<3 { gradients.pointer[i] = Float(i) - 1 }
-        adam.update(parameters: parameters, gradients: gradients)
-        #expect((0..<3).allSatisfy { parameters.pointer[$0].isFinite } && adam.step == n + 1)
+        adam.update(parameters: parameters, gradients: gradients, moments: &moments)
+        #expect((0..<3).allSatisfy { parameters.pointer[$0].isFinite } && moments.step == n + 1)
         // A setting outside its range is refused before anything is built on it.
         for change: (inout TrainingConfig) -> Void in [{ $0.decayAfter = 1e19 }, { $0.validationFraction = 2 }, { $0.clip = .infinity },
                                                        { $0.weightDecay = 1e30 }, { $0.learningRate = 0 }, { $0.validationCharacters = -1 }] {

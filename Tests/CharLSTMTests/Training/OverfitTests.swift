@@ -17,7 +17,7 @@ import Testing
         config.learningRateDecay = 1
         config.learningRate = 1e-2
         let split = CorpusSplit(training: encoded, validation: Array(encoded.prefix(8)))
-        let trainer = try Trainer(model: model, config: config, split: split, rng: rng)
+        let trainer = try Trainer(model: model, vocabulary: vocabulary, split: split, config: config, rng: rng)
         for _ in 0..<300 { try trainer.trainStep() }
         let bpc = model.evaluateContinuous(encoded).bitsPerCharacter
         // One stream through the whole text: the continuous evaluation sees exactly what training saw.

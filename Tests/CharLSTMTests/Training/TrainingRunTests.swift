@@ -92,9 +92,12 @@ import Testing
         #expect(outcome.best == nil)
     }
 
+    /// A run trains on another thread (handed over as a whole: it is not `Sendable`, one thread at a time) and is
+    /// stopped from this one. A thread of its own, not a task: a task training without end would hold one of the
+    /// few threads of the test's concurrency pool, which the other tests need.
     @Test func stopTokenWorksFromAnotherThread() throws {
         let folder = TemporaryFolder()
-        let run = try tinyRun(in: folder) { $0.checkpointEvery = 1000; $0.evaluateEvery = 1000 }
+        nonisolated(unsafe) let run = try tinyRun(in: folder) { $0.checkpointEvery = 1000; $0.evaluateEvery = 1000 }
         let stop = StopToken()
         let counter = StepCounter()
         let finished = DispatchSemaphore(value: 0)
