@@ -2,9 +2,10 @@
 """README's "Your own small corpus": fine-tuning the shipped model on Corpora/faust.txt against training from
 scratch, with the README's commands (below, in one place), in temporary folders:
 
-- `patience`: the README's first command as written (`--init-from Checkpoints/pretrained --minutes 10 --patience 5
-  --eval-every 10 --val-fraction 0.1`), which stops itself; where it stopped, its best step and loss, its sample.
-- `init` and `scratch`: 90 seconds each (`--minutes 1.5 --val-fraction 0.1 --eval-every 10`), the same held-out last
+- `patience`: the README's first command as written (`--init-from Checkpoints/pretrained --dropout 0.3 --minutes 10
+  --patience 5 --eval-every 10 --val-fraction 0.1`), which stops itself; where it stopped, its best step and loss,
+  its sample.
+- `init` and `scratch`: 90 seconds each (`--dropout 0.3 --minutes 1.5 --val-fraction 0.1 --eval-every 10`), the same held-out last
   10 %, one after the other in both orders (init first, then scratch first: the machine's load drifts); steps,
   held-out bits/char (the run's best validation), and a sample of each run with a fixed seed.
 
@@ -29,12 +30,13 @@ from runs import DEFAULT_CHARLSTM, PRETRAINED, held_out_tail, metrics, run_summa
 CORPUS = "Corpora/faust.txt"
 VAL_FRACTION = 0.1
 # The README's commands; `--out` is added, and `{minutes}` is the budget (README: 10 and 1.5).
-PATIENCE_RUN = ["train", CORPUS, "--init-from", "Checkpoints/pretrained", "--minutes", "{minutes}", "--patience", "5",
-                "--eval-every", "10", "--val-fraction", str(VAL_FRACTION)]
+PATIENCE_RUN = ["train", CORPUS, "--init-from", "Checkpoints/pretrained", "--dropout", "0.3", "--minutes", "{minutes}",
+                "--patience", "5", "--eval-every", "10", "--val-fraction", str(VAL_FRACTION)]
 COMPARED_RUNS = {
-    "init": ["train", CORPUS, "--init-from", "Checkpoints/pretrained", "--minutes", "{minutes}",
+    "init": ["train", CORPUS, "--init-from", "Checkpoints/pretrained", "--dropout", "0.3", "--minutes", "{minutes}",
              "--val-fraction", str(VAL_FRACTION), "--eval-every", "10"],
-    "scratch": ["train", CORPUS, "--minutes", "{minutes}", "--val-fraction", str(VAL_FRACTION), "--eval-every", "10"],
+    "scratch": ["train", CORPUS, "--dropout", "0.3", "--minutes", "{minutes}", "--val-fraction", str(VAL_FRACTION),
+                "--eval-every", "10"],
 }
 PATIENCE_MINUTES, COMPARED_MINUTES = 10.0, 1.5
 SAMPLE = {"prime": "FAUST:\n", "temperature": 0.8, "seed": 7, "length": 240}

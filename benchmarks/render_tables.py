@@ -328,7 +328,7 @@ def finetune(t: Tables, machine: str) -> str:
     orders = r["compared"]
     first = orders[0]["runs"]
     minutes = first["init"]["minutes"]
-    t.check_defaults(first["scratch"]["settings"], d, given=("val_fraction",))
+    t.check_defaults(first["scratch"]["settings"], d, given=("val_fraction", "dropout"))
     budget = f"{minutes * 60:.0f} s" if minutes < 2 else f"{minutes:g} min"
     header = [""]
     for order in orders:
