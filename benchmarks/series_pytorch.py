@@ -98,7 +98,7 @@ def charlstm_run(charlstm: str, difference: int | None, seed, threads: int, extr
         one_step = json.loads(subprocess.run([charlstm, *filled(EVAL, run=folder)], cwd=REPO, check=True,
                                              capture_output=True, text=True).stdout)
         if plot is not None:
-            subprocess.run([charlstm, *filled(FORECAST, checkpoint=str(Path(folder) / PLOT_FROM)), "--plot", str(plot)],
+            subprocess.run([charlstm, *filled(FORECAST, checkpoint=str(Path(folder) / PLOT_FROM)), "--plot", str(plot), "--unit", "ppm"],
                            cwd=REPO, check=True, capture_output=True)
         return {"difference": difference, "seed": seed, "threads": threads, "train_seconds": round(seconds, 2),
                 "steps": about.get("step"), "best_val_rmse": about.get("best_val_rmse", about.get("best_val_bpc")),
