@@ -59,7 +59,7 @@ public final class Server: @unchecked Sendable {
         self.configuration = configuration
         modelName = name
         config = checkpoint.config
-        let batch = try GenerationBatch(checkpoint: checkpoint, capacity: configuration.maxStreams,
+        let batch = try GenerationBatch(model: checkpoint.textModel(for: "serving text"), capacity: configuration.maxStreams,
                                         threads: configuration.threads, weights: configuration.weights)
         scheduler = GenerationScheduler(batch: batch)
         listener = try Listener(host: configuration.host, port: configuration.port)

@@ -163,9 +163,9 @@ enum TestServer {
     static let checkpoint: Checkpoint = {
         let vocabulary = Vocabulary(of: alphabet.unicodeScalars)
         var rng = RandomGenerator(seed: 3)
-        let model = CharModel(config: ModelConfig(cell: .lstm, vocabularySize: vocabulary.count, hidden: 48, layers: 2), rng: &rng)
+        let model = RecurrentNetwork(config: ModelConfig(cell: .lstm, vocabularySize: vocabulary.count, hidden: 48, layers: 2), rng: &rng)
         for i in 0..<model.parameters.count { model.parameters[i] *= 3 }
-        return Checkpoint(config: model.config, vocabulary: vocabulary, parameters: model.parameters)
+        return try! Checkpoint(config: model.config, vocabulary: vocabulary, parameters: model.parameters)
     }()
 
     static func start(_ adjust: (inout ServerConfiguration) -> Void = { _ in }) throws -> Server {
@@ -180,7 +180,7 @@ enum TestServer {
 
     /// What `charlstm generate` gives for this prime, seed and sampler (the same ``TextGenerator``).
     static func generated(prime: String, seed: UInt64, length: Int, sampler: Sampler, stop: String? = nil) throws -> String {
-        let generator = try TextGenerator(checkpoint: checkpoint, sampler: sampler, seed: seed, length: length, stop: stop)
+        let generator = try TextGenerator(model: checkpoint.textModel(), sampler: sampler, seed: seed, length: length, stop: stop)
         try generator.prime(prime.isEmpty ? checkpoint.vocabulary.freshLinePrime : prime)
         return String(String.UnicodeScalarView(generator))
     }

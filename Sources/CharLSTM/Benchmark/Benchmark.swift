@@ -13,35 +13,35 @@ import Darwin
 /// The standard throughput measurements behind `charlstm bench`: training and generation speed of the
 /// S, M and L configurations on a corpus, the peak resident memory of what a `train` run does (training
 /// steps, a validation pass, a checkpoint save), and the SGEMM speed on the products a training step makes.
-public enum Benchmark {
+package enum Benchmark {
     /// A standard configuration: layers × hidden, sequence length, batch size.
-    public struct Shape: Sendable {
-        public let name: String, layers: Int, hidden: Int, sequenceLength: Int, batchSize: Int
+    package struct Shape: Sendable {
+        package let name: String, layers: Int, hidden: Int, sequenceLength: Int, batchSize: Int
     }
 
-    public static let shapes: [Shape] = [
+    package static let shapes: [Shape] = [
         Shape(name: "S", layers: 2, hidden: 128, sequenceLength: 50, batchSize: 50),
         Shape(name: "M", layers: 2, hidden: 512, sequenceLength: 100, batchSize: 64),
         Shape(name: "L", layers: 3, hidden: 512, sequenceLength: 100, batchSize: 64),
     ]
 
-    public struct Result: Sendable {
-        public var shape: Shape
-        public var cell: CellKind
-        public var dropout: Float
-        public var threads: Int
-        public var trainCharsPerSecond: Double
-        public var trainGFLOPS: Double
-        public var generateCharsPerSecond: Double
+    package struct Result: Sendable {
+        package var shape: Shape
+        package var cell: CellKind
+        package var dropout: Float
+        package var threads: Int
+        package var trainCharsPerSecond: Double
+        package var trainGFLOPS: Double
+        package var generateCharsPerSecond: Double
         /// How the weights were stored for generation (``StepRunner/automaticWeights(for:)``, `generate`'s default).
-        public var generationWeights: WeightPrecision
+        package var generationWeights: WeightPrecision
         /// Peak RSS over training steps, one validation pass and one checkpoint save, as in `train`.
-        public var peakRSSMiB: Double
+        package var peakRSSMiB: Double
     }
 
     /// The products of one training step of `shape` (vocabulary `V`) with `threads` threads
     /// (``TrainingProduct/ofTrainingStep(config:sequenceLength:batchSize:threads:)``).
-    public static func products(_ shape: Shape, cell: CellKind, vocabulary V: Int, threads: Int) -> [TrainingProduct] {
+    package static func products(_ shape: Shape, cell: CellKind, vocabulary V: Int, threads: Int) -> [TrainingProduct] {
         let config = ModelConfig(cell: cell, vocabularySize: V, hidden: shape.hidden, layers: shape.layers, dropout: 0)
         return TrainingProduct.ofTrainingStep(config: config, sequenceLength: shape.sequenceLength, batchSize: shape.batchSize,
                                               threads: threads)
@@ -50,7 +50,7 @@ public enum Benchmark {
     /// GFLOP/s of `sgemm` on `problem` with the active plan's choice, timed over about `seconds`. When the product
     /// runs on fewer threads than `threads` (the per-step products, one per thread), that many copies run at once,
     /// one per thread, as in training, and the figure is their sum.
-    public static func measure(_ problem: GemmProblem, threads: Int, seconds: Double) -> Double {
+    package static func measure(_ problem: GemmProblem, threads: Int, seconds: Double) -> Double {
         let copies = max(1, threads / problem.threads)
         @Sendable func one() -> Double {
             measureSgemm(m: problem.m, n: problem.n, k: problem.k, threads: problem.threads, seconds: seconds,
@@ -64,7 +64,7 @@ public enum Benchmark {
 
     /// Trains `shape` for about `seconds` (after two warm-up steps) and generates for about `seconds / 2`.
     /// Resets the process's peak-RSS mark first (Linux), so the figure is this configuration's own.
-    public static func run(_ shape: Shape, cell: CellKind, dropout: Float, threads: Int, corpus: CorpusFile,
+    package static func run(_ shape: Shape, cell: CellKind, dropout: Float, threads: Int, corpus: CorpusFile,
                            vocabulary: Vocabulary, seconds: Double, planCache: PlanCache? = nil) throws(CharLSTMError) -> Result {
         resetPeakRSS()
         let config = ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: shape.hidden,
@@ -75,7 +75,7 @@ public enum Benchmark {
         training.batchSize = shape.batchSize
         let split = try CorpusSplit(try TokenText(file: corpus, vocabulary: vocabulary), validationFraction: 0.05)
         var rng = RandomGenerator(seed: 1)
-        let model = CharModel(config: config, rng: &rng, threads: threads)
+        let model = RecurrentNetwork(config: config, rng: &rng, threads: threads)
         let trainer = try Trainer(model: model, vocabulary: vocabulary, split: split, config: training, rng: rng)
         for _ in 0..<2 { try trainer.trainStep() }
         let clock = ContinuousClock()
@@ -93,7 +93,7 @@ public enum Benchmark {
         let peak = peakRSSMiB()
 
         let weights = StepRunner.automaticWeights(for: config)
-        let generator = try TextGenerator(model: model, vocabulary: vocabulary, sampler: try! Sampler(), seed: 1, weights: weights)
+        let generator = try TextGenerator(network: model, vocabulary: vocabulary, sampler: try! Sampler(), seed: 1, weights: weights)
         generator.planSteps(cache: planCache)
         for _ in 0..<20 { _ = generator.next() }
         var generated = 0
@@ -124,7 +124,7 @@ public enum Benchmark {
     }
 
     /// Peak resident set size of this process in MiB (VmHWM), 0 where unknown.
-    public static func peakRSSMiB() -> Double {
+    package static func peakRSSMiB() -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
         for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
             let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0

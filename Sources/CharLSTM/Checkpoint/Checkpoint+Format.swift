@@ -75,15 +75,15 @@ extension Checkpoint {
             metadata["data_position"] = String(t.position)
             metadata["rng_state"] = t.rng.stateString
             metadata["validations_without_improvement"] = String(t.streak.withoutImprovement)
-            metadata["lowest_scheduled_val_bpc"] = t.streak.lowest.map { String($0) } ?? ""
+            metadata["lowest_scheduled_val_\(kind.lossKey)"] = t.streak.lowest.map { String($0) } ?? ""
             if let patience = t.patience { metadata["patience"] = String(patience) }
             if let budget = t.budget { metadata["budget"] = budget.metadata }
         }
         if let initialisedFrom { metadata["initialised_from"] = initialisedFrom }
         if let s = trainingSummary {
             metadata["step"] = String(s.step)
-            metadata["val_bpc"] = s.validationLoss.map { String($0) } ?? ""
-            metadata["best_val_bpc"] = s.bestValidationLoss.map { String($0) } ?? ""
+            metadata["val_\(kind.lossKey)"] = s.validationLoss.map { String($0) } ?? ""
+            metadata["best_val_\(kind.lossKey)"] = s.bestValidationLoss.map { String($0) } ?? ""
             metadata["elapsed_seconds"] = String(s.elapsedSeconds)
         }
         return (tensors, metadata)
@@ -102,7 +102,12 @@ extension Checkpoint {
     /// allocates no copy of them. Its metadata is first checked as loading checks it (``Metadata``), so that a
     /// checkpoint that could not be loaded again (a setting out of range, a NaN loss) is never written: that is
     /// `.invalidData` naming the file and the field, with `path` untouched.
-    public func save(to path: String, fileSystem: some FileSystem = POSIXFileSystem()) throws {
+    public func save(to path: String) throws {
+        try save(to: path, fileSystem: POSIXFileSystem())
+    }
+
+    /// ``save(to:)`` through `fileSystem` (tests inject faults there).
+    package func save(to path: String, fileSystem: some FileSystem) throws {
         let (tensors, metadata) = contents
         do {
             _ = try Metadata(metadata)
@@ -181,7 +186,7 @@ extension Checkpoint {
         for (name, _) in wanted where !destinations[name]!.allSatisfy({ $0.isFinite }) {
             throw .invalidData("tensor \(name) holds NaN or infinite values")
         }
-        self.init(config: config, vocabulary: meta.vocabulary, parameters: parameters, training: state)
+        self.init(checked: config, vocabulary: meta.vocabulary, parameters: parameters, training: state)
         summary = meta.summary
         initialisedFrom = meta.initialisedFrom
         series = meta.series

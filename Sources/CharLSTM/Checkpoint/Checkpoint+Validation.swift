@@ -67,24 +67,27 @@ extension Checkpoint {
             guard vocabulary.count == inputs || series != nil else {
                 throw .invalidData("the vocabulary has \(vocabulary.count) characters but config.vocab_size is \(inputs)")
             }
-            let model = config
-            training = try meta["training"].map { _ throws(CharLSTMError) in try TrainingMetadata(meta, config: model) }
-            summary = meta["training"] == nil ? try Self.modelOnlySummary(meta) : nil
+            let model = config, kind: ModelKind = series == nil ? .text : .series
+            training = try meta["training"].map { _ throws(CharLSTMError) in try TrainingMetadata(meta, config: model, kind: kind) }
+            summary = meta["training"] == nil ? try Self.modelOnlySummary(meta, kind: kind) : nil
             initialisedFrom = meta["initialised_from"]
         }
 
         /// What a model-only checkpoint says of its training: nil when it has no `step` (files written before
         /// `export` kept it, and PyTorch's model-only files).
-        private static func modelOnlySummary(_ meta: [String: String]) throws(CharLSTMError) -> TrainingSummary? {
+        private static func modelOnlySummary(_ meta: [String: String], kind: ModelKind) throws(CharLSTMError) -> TrainingSummary? {
             guard meta["step"] != nil else { return nil }
             return TrainingSummary(step: try ValueRange.integer(meta["step"], field: "step", in: ValueRange.counts),
-                                   validationLoss: try optionalLoss(meta, "val_bpc"),
-                                   bestValidationLoss: try optionalLoss(meta, "best_val_bpc"),
+                                   validationLoss: try optionalLoss(meta, "val", kind: kind),
+                                   bestValidationLoss: try optionalLoss(meta, "best_val", kind: kind),
                                    elapsedSeconds: try elapsedSeconds(meta))
         }
 
-        /// A validation loss: absent or empty for none.
-        static func optionalLoss(_ meta: [String: String], _ key: String) throws(CharLSTMError) -> Double? {
+        /// The validation loss `name`_`unit` (`val_bpc`, `best_val_rmse`, …, in the unit of `kind`'s losses); a series
+        /// checkpoint written before its losses had their own name keeps them under `_bpc`. Absent or empty for none.
+        static func optionalLoss(_ meta: [String: String], _ name: String, kind: ModelKind) throws(CharLSTMError) -> Double? {
+            var key = "\(name)_\(kind.lossKey)"
+            if meta[key] == nil && kind == .series { key = "\(name)_\(ModelKind.text.lossKey)" }
             guard let text = meta[key], !text.isEmpty else { return nil }
             return try ValueRange.real(text, field: key, in: ValueRange.loss)
         }
@@ -116,7 +119,7 @@ extension Checkpoint {
         let patience: Int?
         let budget: TrainingBudget?
 
-        init(_ meta: [String: String], config model: ModelConfig) throws(CharLSTMError) {
+        init(_ meta: [String: String], config model: ModelConfig, kind: ModelKind) throws(CharLSTMError) {
             let tj = try Metadata.object(meta, "training")
             func int(_ key: String, _ range: ClosedRange<Int>) throws(CharLSTMError) -> Int {
                 try ValueRange.integer(tj[key], field: "training.\(key)", in: range)
@@ -171,8 +174,8 @@ extension Checkpoint {
                 throw .invalidData("rng_state is missing or malformed")
             }
             self.rng = rng
-            validationLoss = try Metadata.optionalLoss(meta, "val_bpc")
-            bestValidationLoss = try Metadata.optionalLoss(meta, "best_val_bpc")
+            validationLoss = try Metadata.optionalLoss(meta, "val", kind: kind)
+            bestValidationLoss = try Metadata.optionalLoss(meta, "best_val", kind: kind)
             elapsedSeconds = try Metadata.elapsedSeconds(meta)
             // Absent in checkpoints written before `--patience`: no count yet, below the best loss.
             streak = meta["validations_without_improvement"] == nil
@@ -180,7 +183,7 @@ extension Checkpoint {
                 : ValidationStreak(withoutImprovement: try ValueRange.integer(meta["validations_without_improvement"],
                                                                              field: "validations_without_improvement",
                                                                              in: ValueRange.counts),
-                                   lowest: try Metadata.optionalLoss(meta, "lowest_scheduled_val_bpc"))
+                                   lowest: try Metadata.optionalLoss(meta, "lowest_scheduled_val", kind: kind))
             patience = try meta["patience"].map { text throws(CharLSTMError) in
                 try ValueRange.integer(text, field: "patience", in: TrainingRun.Configuration.patienceRange)
             }
@@ -230,6 +233,6 @@ extension SeriesScaling {
         let lag = try o["lag"].map { value throws(CharLSTMError) in
             try ValueRange.integer(value, field: "series.lag", in: Self.lagRange)
         } ?? 0
-        self.init(columns: columns, mean: mean, deviation: deviation, lag: lag)
+        self.init(fitted: columns, mean: mean, deviation: deviation, lag: lag)
     }
 }

@@ -11,10 +11,10 @@ public struct Checkpoint: Sendable {
     /// The format this version writes, and the newest it reads.
     public static let formatVersion = 1
 
-    public var config: ModelConfig
-    public var vocabulary: Vocabulary
+    public internal(set) var config: ModelConfig
+    public internal(set) var vocabulary: Vocabulary
     /// Parameter values in ``ParameterLayout`` order.
-    public var parameters: FloatBuffer
+    public internal(set) var parameters: FloatBuffer
     /// What a training checkpoint adds: the state a run continues from (``TrainingState``); nil for a model-only
     /// checkpoint (`export`).
     public var training: TrainingState?
@@ -27,17 +27,37 @@ public struct Checkpoint: Sendable {
     /// For a series model, its columns and standardisation (metadata `series`); nil for a character model,
     /// whose inputs are the ``vocabulary``. A series model's ``vocabulary`` is empty and its
     /// ``ModelConfig/vocabularySize`` is the number of columns it reads.
-    public var series: SeriesScaling? = nil
+    public internal(set) var series: SeriesScaling? = nil
 
-    public init(config: ModelConfig, vocabulary: Vocabulary, parameters: FloatBuffer, training: TrainingState? = nil) {
+    /// A text model's checkpoint. Throws `.usage` when `parameters` does not hold ``ParameterLayout``'s count for
+    /// `config` or `vocabulary` is not `config`'s size. O(1): the buffer is shared, not copied.
+    public init(config: ModelConfig, vocabulary: Vocabulary, parameters: FloatBuffer, training: TrainingState? = nil) throws(CharLSTMError) {
+        guard parameters.count == ParameterLayout(config).totalCount else {
+            throw .usage("the model config takes \(ParameterLayout(config).totalCount) parameters, got \(parameters.count)")
+        }
+        guard vocabulary.count == config.vocabularySize else {
+            throw .usage("the model reads \(config.vocabularySize) characters, the vocabulary holds \(vocabulary.count)")
+        }
+        self.init(checked: config, vocabulary: vocabulary, parameters: parameters, training: training)
+    }
+
+    /// The checkpoint of `network` (its config and parameters, shared), whose inputs are `vocabulary`'s characters
+    /// (empty for a series model, which then sets ``series``).
+    init(network: RecurrentNetwork, vocabulary: Vocabulary, training: TrainingState?) {
+        self.init(checked: network.config, vocabulary: vocabulary, parameters: network.parameters, training: training)
+    }
+
+    /// A checkpoint of parts whose sizes agree (checked by the caller, or by loading).
+    init(checked config: ModelConfig, vocabulary: Vocabulary, parameters: FloatBuffer, training: TrainingState?) {
         self.config = config
         self.vocabulary = vocabulary
         self.parameters = parameters
         self.training = training
     }
 
-    /// A model holding (sharing) these parameters.
-    public func makeModel(threads: Int = 1) -> CharModel {
-        CharModel(config: config, parameters: parameters, threads: threads)
+    /// A network holding (sharing) these parameters, of either kind (resuming a run); a program's operations take
+    /// the typed ``model`` instead.
+    func makeNetwork(threads: Int = 1) -> RecurrentNetwork {
+        RecurrentNetwork(config: config, sharing: parameters, threads: threads)
     }
 }

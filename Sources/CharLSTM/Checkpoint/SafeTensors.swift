@@ -132,8 +132,13 @@ extension SafeTensors {
         }
     }
 
-    /// Writes the file crash-safely with ``AtomicFile/write(to:fileSystem:_:)``, without an image of it.
-    public func save(to path: String, fileSystem: some FileSystem = POSIXFileSystem()) throws {
+    /// Writes the file crash-safely (to a temporary file, synced, then renamed over `path`), without an image of it.
+    public func save(to path: String) throws {
+        try save(to: path, fileSystem: POSIXFileSystem())
+    }
+
+    /// ``save(to:)`` through `fileSystem` (tests inject faults there).
+    package func save(to path: String, fileSystem: some FileSystem) throws {
         let writer = SafeTensorsWriter(tensors: writerTensors, metadata: metadata)
         try AtomicFile.write(to: path, fileSystem: fileSystem) { output in try writer.write(to: output) }
     }

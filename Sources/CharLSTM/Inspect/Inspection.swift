@@ -83,13 +83,13 @@ public struct Inspection: Sendable {
     }
 }
 
-extension Checkpoint {
+extension TextModel {
     /// Runs the model over `text` (its first `limit` characters) in one continuous pass from a zero state, as
     /// ``evaluate(_:named:threads:)`` does, and records what ``Inspection`` holds.
     ///
     /// ```swift
-    /// let checkpoint = try Checkpoint.load(path: "Checkpoints/pretrained/best.safetensors")
-    /// let inspection = try checkpoint.inspect(Array("To be, or not to be".unicodeScalars))
+    /// let model = try Checkpoint.load(path: "Checkpoints/pretrained/best.safetensors").textModel()
+    /// let inspection = try model.inspect(Array("To be, or not to be".unicodeScalars))
     /// print(inspection.evaluation.bitsPerCharacter, inspection.cellsByProperty[0].cells.first as Any)
     /// ```
     ///
@@ -99,7 +99,6 @@ extension Checkpoint {
     /// ``Inspection/activityByteLimit``. O(n·L·G·H² + n·V + n·P·L·H) time, O(n·(L·H + k)) memory.
     public func inspect(_ text: [Unicode.Scalar], named name: String = "the text", limit: Int = Inspection.defaultLimit,
                         unknown: UnknownCharacters = .refuse, threads: Int = 1) throws(CharLSTMError) -> Inspection {
-        try requireTextModel(for: "inspecting a text")
         // Refusing, only the inspected part must be readable: characters past the limit are never read. Skipping
         // or replacing, the whole text is adapted, so the count of unknown characters covers all of it.
         let limit = max(limit, 2)
@@ -110,7 +109,7 @@ extension Checkpoint {
         let tokens = try encodeForPass(kept, named: name)
         try Inspection.requireActivityFits(characters: kept.count, config: config)
         let recorder = InspectionRecorder(config: config, text: kept)
-        let result = makeModel(threads: threads).evaluateContinuous(tokens, observer: recorder)
+        let result = makeNetwork(threads: threads).evaluateContinuous(tokens, observer: recorder)
         let steps = kept.count - 1, correlations = recorder.correlations.all(steps: steps)
         var evaluation = Evaluation(result)
         evaluation.unknown = adapted.unknown

@@ -1,6 +1,6 @@
 import CharLSTMKernels
 
-/// The buffers of a forward-only pass (evaluation) over B streams, for ``CharModel/evaluate(_:state:workspace:)``.
+/// The buffers of a forward-only pass (evaluation) over B streams, for ``RecurrentNetwork/evaluate(_:state:workspace:)``.
 ///
 /// Nothing is kept for a backward pass: the layers run a chunk of up to ``chunkLength`` time steps at a
 /// time, each layer keeping only what the next layer and the next time step need (one h buffer that each

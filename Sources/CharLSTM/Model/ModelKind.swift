@@ -5,4 +5,13 @@ public enum ModelKind: String, Equatable, Sendable, CaseIterable {
 
     /// `a text model`, `a series model`.
     public var described: String { "a \(rawValue) model" }
+
+    /// The unit of its losses in a checkpoint's metadata names (`val_bpc`, `val_rmse`): bits per character, or the
+    /// root mean squared error in the series' units.
+    public var lossKey: String {
+        switch self {
+        case .text: "bpc"
+        case .series: "rmse"
+        }
+    }
 }

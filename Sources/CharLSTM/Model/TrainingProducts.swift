@@ -11,12 +11,12 @@ public struct TrainingProduct: Sendable {
     /// The products of a training step of `config` on batches of `batchSize` streams × `sequenceLength` steps
     /// with `threads` threads, in the order of their share of the step's work: those of one pass over the streams
     /// a pass takes (``Workspace/streamsPerPass(config:sequenceLength:batchSize:)``), the per-step ones split as
-    /// the recurrence splits them (``CharModel/streamGroups(batch:threads:)``). Character models. O(layers).
+    /// the recurrence splits them (``RecurrentNetwork/streamGroups(batch:threads:)``). Character models. O(layers).
     public static func ofTrainingStep(config: ModelConfig, sequenceLength T: Int, batchSize: Int, threads: Int) -> [TrainingProduct] {
         let streams = Workspace.streamsPerPass(config: config, sequenceLength: T, batchSize: batchSize)
         let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize, L = config.layers
         let TB = T * streams, separate = config.cell.separateRecurrentGates * H, shared = G - separate
-        let groups = CharModel.streamGroups(batch: streams, threads: threads)
+        let groups = RecurrentNetwork.streamGroups(batch: streams, threads: threads)
         let rows = (streams + groups - 1) / groups, stepThreads = groups == 1 ? threads : 1
         func product(_ name: String, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, packed: Bool = false,
                      calls: Int) -> TrainingProduct {

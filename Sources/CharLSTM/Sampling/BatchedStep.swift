@@ -41,7 +41,7 @@ final class BatchedStep: @unchecked Sendable {
     private let separatePart: UnsafeMutablePointer<Float>
     private let decoder: GateRowsView, decoderBias: UnsafePointer<Float>, logitsOut: UnsafeMutablePointer<Float>
     /// Owners of the memory the pointers above point into.
-    private let buffers: [FloatBuffer], packs: [PackedGateRows], model: CharModel
+    private let buffers: [FloatBuffer], packs: [PackedGateRows], model: RecurrentNetwork
     private let team: ChunkTeam?
     private let streamTile: Int
     /// Steps whose streams times weights reach this many bytes run on the team; smaller ones on the caller.
@@ -52,7 +52,7 @@ final class BatchedStep: @unchecked Sendable {
     /// Buffers for `capacity` streams over `model`'s current weights (a snapshot: build again after they change),
     /// stored at `weights` as ``StepRunner`` stores them, its steps on up to `threads` threads.
     /// O(parameters + capacity·(L·H + G + V)) memory.
-    init(model: CharModel, capacity: Int, threads: Int, weights: WeightPrecision = .f32,
+    init(model: RecurrentNetwork, capacity: Int, threads: Int, weights: WeightPrecision = .f32,
          streamTile: Int = GateRowsView.preferredStreamTile, parallelMinimumBytes: Int = BatchedStep.parallelMinimumBytes) {
         precondition(capacity >= 1, "a batch holds at least one stream")
         let config = model.config

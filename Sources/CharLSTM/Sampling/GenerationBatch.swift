@@ -82,20 +82,22 @@ public final class GenerationBatch: @unchecked Sendable {
     private var streams: [Stream] = []
     private var nextID = 0
 
-    /// A batch of up to `capacity` (≥ 1) streams over `model`, whose vocabulary is `vocabulary`, its weights stored
-    /// as `weights` (as ``TextGenerator`` stores them: the same seed gives the same text), its steps on up to
-    /// `threads` threads. Throws `.usage` for a capacity below 1.
-    public convenience init(model: CharModel, vocabulary: Vocabulary, capacity: Int, threads: Int = 1,
+    /// A batch of up to `capacity` (≥ 1) streams over `network`, whose vocabulary is `vocabulary`, its weights
+    /// stored as `weights` (as ``TextGenerator`` stores them: the same seed gives the same text), its steps on up to
+    /// `threads` threads. Throws `.usage` for a capacity below 1 or a network and vocabulary of different sizes.
+    public convenience init(network: RecurrentNetwork, vocabulary: Vocabulary, capacity: Int, threads: Int = 1,
                             weights: WeightPrecision = .f32) throws(CharLSTMError) {
-        try self.init(model: model, vocabulary: vocabulary, capacity: capacity, threads: threads, weights: weights,
+        try self.init(network: network, vocabulary: vocabulary, capacity: capacity, threads: threads, weights: weights,
                       streamTile: GateRowsView.preferredStreamTile, parallelMinimumBytes: BatchedStep.parallelMinimumBytes)
     }
 
-    /// As ``init(model:vocabulary:capacity:threads:)`` with the kernel's stream tile and the bytes of arithmetic
+    /// As ``init(network:vocabulary:capacity:threads:weights:)`` with the kernel's stream tile and the bytes of arithmetic
     /// from which a step is shared between threads given (tests run every tile, and small models threaded).
-    init(model: CharModel, vocabulary: Vocabulary, capacity: Int, threads: Int, weights: WeightPrecision = .f32,
+    init(network model: RecurrentNetwork, vocabulary: Vocabulary, capacity: Int, threads: Int, weights: WeightPrecision = .f32,
          streamTile: Int, parallelMinimumBytes: Int) throws(CharLSTMError) {
-        precondition(model.config.vocabularySize == vocabulary.count, "model and vocabulary disagree")
+        guard model.config.vocabularySize == vocabulary.count else {
+            throw .usage("the model reads \(model.config.vocabularySize) characters, the vocabulary holds \(vocabulary.count)")
+        }
         guard capacity >= 1 else { throw .usage("a generation batch holds at least 1 stream, got \(capacity)") }
         self.vocabulary = vocabulary
         engine = BatchedStep(model: model, capacity: capacity, threads: threads, weights: weights, streamTile: streamTile,
@@ -103,11 +105,10 @@ public final class GenerationBatch: @unchecked Sendable {
         streams.reserveCapacity(capacity)
     }
 
-    /// A batch over the model of `checkpoint` (a text model), its weights stored as `weights`.
-    public convenience init(checkpoint: Checkpoint, capacity: Int, threads: Int = 1,
+    /// A batch over a text model (``Checkpoint/textModel(for:)``), its weights stored as `weights`.
+    public convenience init(model: TextModel, capacity: Int, threads: Int = 1,
                             weights: WeightPrecision = .f32) throws(CharLSTMError) {
-        try checkpoint.requireTextModel(for: "generating text")
-        try self.init(model: checkpoint.makeModel(threads: threads), vocabulary: checkpoint.vocabulary,
+        try self.init(network: model.makeNetwork(threads: threads), vocabulary: model.vocabulary,
                       capacity: capacity, threads: threads, weights: weights)
     }
 

@@ -37,11 +37,11 @@ public final class TextGenerator: Sequence, IteratorProtocol, @unchecked Sendabl
     /// The last `stopScalars.count` generated characters.
     private var tail: [Unicode.Scalar] = []
 
-    /// A generator over `model`, whose vocabulary is `vocabulary`, its weights stored as `weights` (fp32: exactly
+    /// A generator over `network`, whose vocabulary is `vocabulary`, its weights stored as `weights` (fp32: exactly
     /// the model; bf16: half the memory read per character, see ``WeightPrecision``). Throws `.usage` for a model
     /// and vocabulary of different sizes, a negative `length` or an empty `stop`.
-    public init(model: CharModel, vocabulary: Vocabulary, sampler: Sampler, seed: UInt64? = nil, length: Int? = nil,
-                stop: String? = nil, weights: WeightPrecision = .f32) throws(CharLSTMError) {
+    public init(network model: RecurrentNetwork, vocabulary: Vocabulary, sampler: Sampler, seed: UInt64? = nil,
+                length: Int? = nil, stop: String? = nil, weights: WeightPrecision = .f32) throws(CharLSTMError) {
         guard model.config.vocabularySize == vocabulary.count else {
             throw .usage("the model reads \(model.config.vocabularySize) characters, the vocabulary holds \(vocabulary.count)")
         }
@@ -62,11 +62,10 @@ public final class TextGenerator: Sequence, IteratorProtocol, @unchecked Sendabl
         isFinished = length == 0
     }
 
-    /// A generator over the model of `checkpoint`, its matrix products on up to `threads` threads.
-    public convenience init(checkpoint: Checkpoint, sampler: Sampler, seed: UInt64? = nil, length: Int? = nil,
+    /// A generator over a text model (``Checkpoint/textModel(for:)``), its matrix products on up to `threads` threads.
+    public convenience init(model: TextModel, sampler: Sampler, seed: UInt64? = nil, length: Int? = nil,
                             stop: String? = nil, threads: Int = 1, weights: WeightPrecision = .f32) throws(CharLSTMError) {
-        try checkpoint.requireTextModel(for: "generating text")
-        try self.init(model: checkpoint.makeModel(threads: threads), vocabulary: checkpoint.vocabulary, sampler: sampler,
+        try self.init(network: model.makeNetwork(threads: threads), vocabulary: model.vocabulary, sampler: sampler,
                       seed: seed, length: length, stop: stop, weights: weights)
     }
 

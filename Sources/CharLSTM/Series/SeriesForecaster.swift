@@ -1,18 +1,21 @@
 /// Runs a series model over a history and forecasts past its end: what `charlstm forecast` and `charlstm eval`
 /// do with a series checkpoint.
 ///
-/// The model reads the history from the zero state, one stream, dropout off (``CharModel/predict(_:rows:state:workspace:into:)``);
+/// The model reads the history from the zero state, one stream, dropout off (``RecurrentNetwork/predict(_:rows:state:workspace:into:)``);
 /// each forecast step feeds the previous prediction back as the next input. Same model, same history → the
 /// same numbers, bit for bit.
 public struct SeriesForecaster: Sendable {
-    public let model: CharModel
-    public let scaling: SeriesScaling
+    public let model: SeriesModel
+    private let network: RecurrentNetwork
 
-    /// A forecaster for `checkpoint`; throws `.conflict` for a text checkpoint.
-    public init(checkpoint: Checkpoint, threads: Int = 1) throws(CharLSTMError) {
-        scaling = try checkpoint.requireSeriesModel(for: "forecasting")
-        model = checkpoint.makeModel(threads: threads)
+    /// A forecaster for a series model (``Checkpoint/seriesModel(for:)``), its products on up to `threads` threads.
+    public init(model: SeriesModel, threads: Int = 1) {
+        self.model = model
+        network = model.makeNetwork(threads: threads)
     }
+
+    /// The model's columns and standardisation.
+    public var scaling: SeriesScaling { model.scaling }
 
     /// Throws `.usage` unless `table` holds the model's columns, in its order, and more than `rows` rows.
     private func check(_ table: SeriesTable, moreThan rows: Int) throws(CharLSTMError) {
@@ -31,12 +34,12 @@ public struct SeriesForecaster: Sendable {
         try check(table, moreThan: lag)
         guard steps >= 0 else { throw CharLSTMError.usage("steps must be at least 0, got \(steps)") }
         let history = scaling.standardize(table)
-        let state = RecurrentState(config: model.config, batch: 1)
-        let ws = InferenceWorkspace(config: model.config, batchSize: 1)
+        let state = RecurrentState(config: network.config, batch: 1)
+        let ws = InferenceWorkspace(config: network.config, batchSize: 1)
         var predictions = [Float](repeating: 0, count: history.count), next = [Float](repeating: 0, count: F)
         history.withUnsafeBufferPointer { x in
             predictions.withUnsafeMutableBufferPointer { p in
-                model.predict(x.baseAddress!, rows: history.count / F, state: state, workspace: ws, into: p.baseAddress!)
+                network.predict(x.baseAddress!, rows: history.count / F, state: state, workspace: ws, into: p.baseAddress!)
             }
         }
         guard steps > 0 else { return }
@@ -50,7 +53,7 @@ public struct SeriesForecaster: Sendable {
             guard k < steps else { break }
             row.withUnsafeBufferPointer { x in
                 next.withUnsafeMutableBufferPointer { p in
-                    model.predict(x.baseAddress!, rows: 1, state: state, workspace: ws, into: p.baseAddress!)
+                    network.predict(x.baseAddress!, rows: 1, state: state, workspace: ws, into: p.baseAddress!)
                 }
             }
             swap(&row, &next)
@@ -81,17 +84,17 @@ public struct SeriesForecaster: Sendable {
         guard warmup > lag else { throw .usage("the warm-up must be longer than the differencing lag \(lag), got \(warmup)") }
         if let season, season < 1 { throw .usage("the season must be at least 1, got \(season)") }
         // Prediction i forecasts model row i + 1, which stands for table row i + 1 + lag.
-        let predictions = SeriesPass.oneStepAhead(model: model, rows: scaling.standardize(table))
-        var model = ErrorSums(), naive = ErrorSums(), seasonal = ErrorSums()
+        let predictions = SeriesPass.oneStepAhead(model: network, rows: scaling.standardize(table))
+        var errors = ErrorSums(), naive = ErrorSums(), seasonal = ErrorSums()
         for r in warmup..<n {
             let actual = table.values[r * F]
-            model.add(scaling.unstandardize(predictions[(r - lag - 1) * F], base: lag > 0 ? table.values[(r - lag) * F] : 0) - actual)
+            errors.add(scaling.unstandardize(predictions[(r - lag - 1) * F], base: lag > 0 ? table.values[(r - lag) * F] : 0) - actual)
             naive.add(table.values[(r - 1) * F] - actual)
             if let season, r >= season { seasonal.add(table.values[(r - season) * F] - actual) }
         }
-        return SeriesEvaluation(rmse: model.rmse, mae: model.mae, naiveRMSE: naive.rmse,
+        return SeriesEvaluation(rmse: errors.rmse, mae: errors.mae, naiveRMSE: naive.rmse,
                                 seasonalNaiveRMSE: season == nil || seasonal.count == 0 ? nil : seasonal.rmse,
-                                count: model.count, warmup: warmup)
+                                count: errors.count, warmup: warmup)
     }
 }
 

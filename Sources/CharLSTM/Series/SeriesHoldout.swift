@@ -19,7 +19,7 @@ struct SeriesHoldout: Sendable {
 
     /// Squared error of the model's one-step-ahead predictions of the held-out rows' first value, computed in
     /// `workspace` (one stream). O(rows·L·G·H²).
-    func loss(of model: CharModel, workspace: InferenceWorkspace) -> SeriesLoss {
+    func loss(of model: RecurrentNetwork, workspace: InferenceWorkspace) -> SeriesLoss {
         let predictions = SeriesPass.oneStepAhead(model: model, rows: rows, workspace: workspace)
         var loss = SeriesLoss()
         for r in warmup..<(rows.count / width) {
@@ -34,7 +34,7 @@ struct SeriesHoldout: Sendable {
 enum SeriesPass {
     /// Predictions [n, F] of the n rows of `rows` read from the zero state: prediction r is the model's
     /// forecast of row r + 1 after reading rows 0…r. O(n·L·G·H²).
-    static func oneStepAhead(model: CharModel, rows: [Float], workspace: InferenceWorkspace? = nil) -> [Float] {
+    static func oneStepAhead(model: RecurrentNetwork, rows: [Float], workspace: InferenceWorkspace? = nil) -> [Float] {
         let ws = workspace ?? InferenceWorkspace(config: model.config, batchSize: 1)
         let state = RecurrentState(config: model.config, batch: 1)
         var predictions = [Float](repeating: 0, count: rows.count)

@@ -111,27 +111,26 @@ struct SeriesObjective: TrainingObjective {
 
     func validationStreams(config: TrainingConfig) -> Int { 1 }
 
-    func validate(_ model: CharModel, config: TrainingConfig, workspace: InferenceWorkspace) throws(CharLSTMError) -> Double {
+    func validate(_ model: RecurrentNetwork, config: TrainingConfig, workspace: InferenceWorkspace) throws(CharLSTMError) -> Double {
         loss(holdout.loss(of: model, workspace: workspace))
     }
 
     /// The series checkpoint: the model and its ``SeriesScaling`` (a series model has no vocabulary: its inputs are
     /// the scaling's columns).
-    func checkpoint(_ model: CharModel, state: TrainingState) -> Checkpoint {
-        var checkpoint = Checkpoint(config: model.config, vocabulary: Vocabulary(of: [Unicode.Scalar]()),
-                                    parameters: model.parameters, training: state)
+    func checkpoint(_ model: RecurrentNetwork, state: TrainingState) -> Checkpoint {
+        var checkpoint = Checkpoint(network: model, vocabulary: Vocabulary(of: [Unicode.Scalar]()), training: state)
         checkpoint.series = scaling
         return checkpoint
     }
 }
 
 extension SeriesBatch: TrainingBatch {
-    func forward(_ model: CharModel, state: RecurrentState, workspace: Workspace, dropout rng: inout RandomGenerator,
+    func forward(_ model: RecurrentNetwork, state: RecurrentState, workspace: Workspace, dropout rng: inout RandomGenerator,
                  gradientRows: Int) -> SeriesLoss {
         model.forward(self, state: state, workspace: workspace, training: true, dropout: &rng, gradientRows: gradientRows)
     }
 
-    func backward(_ model: CharModel, workspace: Workspace, accumulate: Bool) {
+    func backward(_ model: RecurrentNetwork, workspace: Workspace, accumulate: Bool) {
         model.backward(self, workspace: workspace, accumulate: accumulate)
     }
 }
@@ -148,13 +147,13 @@ extension SeriesObjective {
     /// when resuming). Throws as ``TrainingRun/init(_:series:)`` does, and `.invalidData` for a bad CSV value or a
     /// series too short. O(values + parameters).
     static func setUp(_ configuration: TrainingRun.Configuration, source given: SeriesSource?, file path: String,
-                      resumed: ResumedRun?, threads: Int) throws -> (SeriesObjective, CharModel, TrainingState) {
+                      resumed: ResumedRun?, threads: Int) throws -> (SeriesObjective, RecurrentNetwork, TrainingState) {
         if configuration.initFrom != nil {
             throw CharLSTMError.usage("\(setting: .initFrom) applies to text models, not to a series model (\(setting: .column))")
         }
         let source = given ?? SeriesSource(column: nil)
         let resumedScaling = try resumed.map { resumed throws(CharLSTMError) in
-            let scaling = try resumed.checkpoint.requireSeriesModel(for: "resuming a series run")
+            let scaling = try resumed.checkpoint.seriesModel(for: "resuming a series run").scaling
             let columns = try source.columns(resumed: scaling.columns)
             guard columns == scaling.columns, source.difference.map({ $0 == scaling.lag }) ?? true else {
                 func describe(_ columns: [String], _ lag: Int?) -> CharLSTMError.Message {
@@ -219,11 +218,11 @@ extension SeriesObjective {
             holdout: SeriesHoldout(rows: Array(z[((trainRows - warmup) * F)...]), width: F, warmup: warmup))
         if let resumed {
             // The checkpoint's weights and state, as they are: no random model to overwrite.
-            return (objective, CharModel(config: model, parameters: resumed.checkpoint.parameters, threads: threads),
+            return (objective, RecurrentNetwork(config: model, sharing: resumed.checkpoint.parameters, threads: threads),
                     resumed.state(with: training))
         }
         var rng = RandomGenerator(seed: training.seed)
-        let network = CharModel(config: model, rng: &rng, threads: threads)
+        let network = RecurrentNetwork(config: model, rng: &rng, threads: threads)
         return (objective, network, TrainingState(starting: training, model: model, rng: rng, patience: nil))
     }
 }

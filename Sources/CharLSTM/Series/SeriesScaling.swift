@@ -8,18 +8,37 @@
 /// differences). A prediction d̂_t of a differenced series becomes x̂_t = d̂_t + x_{t−lag}.
 public struct SeriesScaling: Equatable, Sendable {
     /// Column names; the first is the series forecast.
-    public var columns: [String]
+    public private(set) var columns: [String]
     /// Per column: the mean of the training values (of their differences when ``lag`` > 0).
-    public var mean: [Double]
+    public private(set) var mean: [Double]
     /// Per column: their standard deviation (1 for a constant column).
-    public var deviation: [Double]
+    public private(set) var deviation: [Double]
     /// Steps over which the model sees changes; 0: it sees the values themselves.
-    public var lag: Int
+    public private(set) var lag: Int
 
     /// Longest differencing lag accepted.
     public static let lagRange = 0...100_000
 
-    public init(columns: [String], mean: [Double], deviation: [Double], lag: Int = 0) {
+    /// The scaling of `columns` (at least one; distinct, non-empty names) with these statistics, one a column: each
+    /// mean within ±``statisticLimit``, each deviation in (0, ``statisticLimit``], the lag in ``lagRange``, as a
+    /// checkpoint's are checked. Throws `.usage` otherwise.
+    public init(columns: [String], mean: [Double], deviation: [Double], lag: Int = 0) throws(CharLSTMError) {
+        guard !columns.isEmpty, mean.count == columns.count, deviation.count == columns.count,
+              !columns.contains(""), Set(columns).count == columns.count else {
+            throw .usage("a series scaling takes distinct, non-empty column names and one mean and one deviation a "
+                + "column: \(columns.count) columns, \(mean.count) means, \(deviation.count) deviations")
+        }
+        let limit = Self.statisticLimit
+        guard mean.allSatisfy({ abs($0) <= limit }), deviation.allSatisfy({ $0 > 0 && $0 <= limit }),
+              Self.lagRange.contains(lag) else {
+            throw .usage("a series scaling needs means within ±\(limit), deviations in (0, \(limit)] and a lag in "
+                + "\(Self.lagRange.lowerBound)...\(Self.lagRange.upperBound)")
+        }
+        self.init(fitted: columns, mean: mean, deviation: deviation, lag: lag)
+    }
+
+    /// A scaling whose statistics its caller guarantees (fitted, or read from a checked checkpoint).
+    init(fitted columns: [String], mean: [Double], deviation: [Double], lag: Int) {
         precondition(columns.count == mean.count && columns.count == deviation.count && lag >= 0)
         self.columns = columns
         self.mean = mean
@@ -43,7 +62,7 @@ public struct SeriesScaling: Equatable, Sendable {
             mean[j] = m
             deviation[j] = sd > 1e-12 * max(1, abs(m)) ? sd : 1
         }
-        self.init(columns: table.columns, mean: mean, deviation: deviation, lag: lag)
+        self.init(fitted: table.columns, mean: mean, deviation: deviation, lag: lag)
     }
 
     /// x_t − x_{t−lag} for t ≥ lag (the values themselves for lag 0), row-major. O(values).
@@ -81,28 +100,5 @@ public struct SeriesScaling: Equatable, Sendable {
             "mean": .array(mean.map { .double($0) }),
             "std": .array(deviation.map { .double($0) }), "lag": .int(lag),
         ]).encoded
-    }
-}
-
-extension Checkpoint {
-    /// Whether this checkpoint holds a series model (``series`` is set) rather than a character model.
-    public var isSeriesModel: Bool { series != nil }
-
-    /// Throws `.conflict` (reason ``CharLSTMError/Reason/wrongModelKind(found:needed:)``) when this is a series
-    /// model, which `what` (e.g. "generating text") cannot use.
-    func requireTextModel(for what: String) throws(CharLSTMError) {
-        guard let series else { return }
-        throw CharLSTMError(.conflict, "this checkpoint holds a series model (column '\(series.target)'), not a text model: "
-            + "\(what) needs a model trained on text", reason: .wrongModelKind(found: .series, needed: .text))
-    }
-
-    /// The series facts of a series model; throws `.conflict` (reason
-    /// ``CharLSTMError/Reason/wrongModelKind(found:needed:)``) for a text model, which `what` cannot use.
-    func requireSeriesModel(for what: String) throws(CharLSTMError) -> SeriesScaling {
-        guard let series else {
-            throw CharLSTMError(.conflict, "this checkpoint holds a text model, not a series model: \(what) needs a model trained "
-                + "on a series", reason: .wrongModelKind(found: .text, needed: .series))
-        }
-        return series
     }
 }

@@ -35,7 +35,18 @@ public struct SeriesTable: Equatable, Sendable {
         case interpolate
     }
 
-    public init(columns: [String], values: [Double], interpolated: Int = 0) {
+    /// A table of `columns` holding `values` row-major (a whole number of rows), `interpolated` of them gap fills.
+    /// Throws `.usage` for no columns or a count of values that is not a whole number of rows.
+    public init(columns: [String], values: [Double], interpolated: Int = 0) throws(CharLSTMError) {
+        guard !columns.isEmpty, values.count % columns.count == 0, interpolated >= 0 else {
+            throw .usage("a series table needs at least one column and a whole number of rows: \(values.count) values "
+                + "in \(columns.count) columns")
+        }
+        self.init(rows: columns, values: values, interpolated: interpolated)
+    }
+
+    /// A table whose shape its caller guarantees (read from a file, or rows of another table).
+    init(rows columns: [String], values: [Double], interpolated: Int = 0) {
         precondition(!columns.isEmpty && values.count % columns.count == 0)
         self.columns = columns
         self.values = values
@@ -134,7 +145,7 @@ public struct SeriesTable: Equatable, Sendable {
         }
         guard !lines.isEmpty else { throw .invalidData("has a header but no rows of values") }
         try fillGaps(&values, width: wanted.count, lines: lines, names: shown)
-        return SeriesTable(columns: wanted, values: values, interpolated: gapCount)
+        return SeriesTable(rows: wanted, values: values, interpolated: gapCount)
     }
 
     /// Whether a field stands for a missing value.
@@ -261,7 +272,7 @@ extension SeriesTable {
     /// Rows `range` of the table (interpolation count kept). O(rows in range · columns).
     public func rows(_ range: Range<Int>) -> SeriesTable {
         let F = columns.count
-        return SeriesTable(columns: columns, values: Array(values[(range.lowerBound * F)..<(range.upperBound * F)]),
+        return SeriesTable(rows: columns, values: Array(values[(range.lowerBound * F)..<(range.upperBound * F)]),
                            interpolated: interpolated)
     }
 }

@@ -8,7 +8,7 @@ import Darwin
 import Synchronization
 
 /// Crash-safe file writes: whatever happens, the file holds either its old complete contents or the new ones.
-public enum AtomicFile {
+package enum AtomicFile {
     /// Distinguishes temporary files of concurrent writes within one process.
     private static let counter = Atomic<Int>(0)
     /// How many taken temporary names a write steps over before giving up.
@@ -24,7 +24,7 @@ public enum AtomicFile {
     }
 
     /// Replaces the file at `path` with `bytes`; see ``write(to:fileSystem:_:)``.
-    public static func write(_ bytes: [UInt8], to path: String,
+    package static func write(_ bytes: [UInt8], to path: String,
                              fileSystem: some FileSystem = POSIXFileSystem()) throws {
         try write(to: path, fileSystem: fileSystem) { output in try bytes.withUnsafeBytes { try output($0) } }
     }
@@ -38,7 +38,7 @@ public enum AtomicFile {
     /// `path` is untouched, and a `CharLSTMError` names the path and the reason: `.cannotCreate` when `path`
     /// is not a file name or the temporary file cannot be created, `.io` for a failed write, sync or rename
     /// (and for an error `produce` throws).
-    public static func write(to path: String, fileSystem: some FileSystem = POSIXFileSystem(),
+    package static func write(to path: String, fileSystem: some FileSystem = POSIXFileSystem(),
                              _ produce: (_ output: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         guard FilePath(path).namesAFile else {
             throw CharLSTMError.cannotCreate("cannot write '\(path)': it does not name a file")

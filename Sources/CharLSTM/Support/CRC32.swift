@@ -7,7 +7,7 @@
 /// bytes fold into the register with eight independent lookups:
 ///     c = T7[b0 ^ c0] ^ T6[b1 ^ c1] ^ T5[b2 ^ c2] ^ T4[b3 ^ c3] ^ T3[b4] ^ T2[b5] ^ T1[b6] ^ T0[b7]
 /// where c0...c3 are the register's bytes, low first.
-public enum CRC32 {
+package enum CRC32 {
     /// The eight 256-entry slicing tables, T0 first, flattened.
     private static let tables: [UInt32] = {
         var t = [UInt32](repeating: 0, count: 8 * 256)
@@ -26,7 +26,7 @@ public enum CRC32 {
     }()
 
     /// The CRC-32 of `bytes`; pass a previous result as `crc` to continue a checksum over several pieces.
-    public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+    package static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         var c = ~crc
         tables.withUnsafeBufferPointer { t in
             let n = bytes.count
@@ -49,7 +49,7 @@ public enum CRC32 {
     }
 
     /// The CRC-32 of `bytes`.
-    public static func checksum(_ bytes: [UInt8], continuing crc: UInt32 = 0) -> UInt32 {
+    package static func checksum(_ bytes: [UInt8], continuing crc: UInt32 = 0) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0, continuing: crc) }
     }
 
@@ -64,7 +64,7 @@ public enum CRC32 {
     }
 
     /// `"crc32:"` followed by the checksum as 8 lowercase hexadecimal digits, the form stored in checkpoints.
-    public static func label(_ crc: UInt32) -> String {
+    package static func label(_ crc: UInt32) -> String {
         let hex = String(crc, radix: 16)
         return "crc32:" + String(repeating: "0", count: 8 - hex.count) + hex
     }

@@ -5,29 +5,29 @@
 /// disk: ``parent`` and ``cleaned`` keep what the kernel would resolve (they never fold `x/..` away, which is
 /// wrong when `x` is a symbolic link), while ``normalized`` folds `x/..` lexically, for display and
 /// comparison of names only. ``Files`` answers what is actually on disk.
-public struct FilePath: Hashable, Sendable, CustomStringConvertible {
+package struct FilePath: Hashable, Sendable, CustomStringConvertible {
     /// The path exactly as given.
-    public let string: String
+    package let string: String
 
-    public init(_ string: String) { self.string = string }
+    package init(_ string: String) { self.string = string }
 
-    public var description: String { string }
+    package var description: String { string }
 
-    public var isAbsolute: Bool { string.utf8.first == UInt8(ascii: "/") }
+    package var isAbsolute: Bool { string.utf8.first == UInt8(ascii: "/") }
 
     /// The non-empty pieces between slashes, `.` and `..` included. O(length).
-    public var components: [String] {
+    package var components: [String] {
         string.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
     }
 
     /// The last component; nil when there is none (`""`, `"/"`, `"//"`).
-    public var lastComponent: String? {
+    package var lastComponent: String? {
         string.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init)
     }
 
     /// Whether the path is usable as a file's name: a last component that is not `.` or `..`, no trailing
     /// slash (which would make it a folder), no NUL character (which the system would cut the path at).
-    public var namesAFile: Bool {
+    package var namesAFile: Bool {
         guard let last = lastComponent, last != ".", last != "..", string.utf8.last != UInt8(ascii: "/") else {
             return false
         }
@@ -35,12 +35,12 @@ public struct FilePath: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Whether the text holds a NUL character: the C string handed to the system would end there.
-    public var containsNUL: Bool { string.utf8.contains(0) }
+    package var containsNUL: Bool { string.utf8.contains(0) }
 
     /// The last component without its extension (the part from its last `.`, unless that `.` starts the
     /// name): `shakespeare.txt` → `shakespeare`, `a.tar.gz` → `a.tar`, `.profile` → `.profile`. Nil when
     /// there is no last component; `.` and `..` are their own stems.
-    public var stem: String? {
+    package var stem: String? {
         guard let name = lastComponent else { return nil }
         guard name != ".", name != "..", let dot = name.lastIndex(of: "."), dot != name.startIndex else {
             return name
@@ -51,7 +51,7 @@ public struct FilePath: Hashable, Sendable, CustomStringConvertible {
     /// The folder holding the path's last component, as the kernel would resolve it: the path without its
     /// last component (`a/b/c` → `a/b`, `a` → `.`, `/a` → `/`, `runs/` → `.`), or the path followed by `..`
     /// when it ends in `.` or `..` (`a/..` → `a/../..`). The parent of `/` is `/`.
-    public var parent: FilePath {
+    package var parent: FilePath {
         var parts = components
         guard let last = parts.last, last != ".", last != ".." else {
             if parts.isEmpty { return FilePath(isAbsolute ? "/" : "..") }
@@ -64,14 +64,14 @@ public struct FilePath: Hashable, Sendable, CustomStringConvertible {
 
     /// `component` (one name, or a relative path) inside this folder: `runs/` + `x` → `runs/x`, `/` + `x` →
     /// `/x`, `` + `x`→ `x`. The folder is kept as written.
-    public func appending(_ component: String) -> FilePath {
+    package func appending(_ component: String) -> FilePath {
         if string.isEmpty { return FilePath(component) }
         if string.utf8.last == UInt8(ascii: "/") { return FilePath(string + component) }
         return FilePath(string + "/" + component)
     }
 
     /// The path without trailing slashes, as written otherwise: `runs/` → `runs`, `a//` → `a`; `/` stays.
-    public var withoutTrailingSlashes: FilePath {
+    package var withoutTrailingSlashes: FilePath {
         var text = Substring(string)
         while text.utf8.count > 1 && text.utf8.last == UInt8(ascii: "/") { text = text.dropLast() }
         return FilePath(String(text))
@@ -79,7 +79,7 @@ public struct FilePath: Hashable, Sendable, CustomStringConvertible {
 
     /// The same place written plainly: no empty components (duplicate or trailing slashes) and no `.`
     /// components; `..` is kept. `./a//b/./` → `a/b`; `""` and `"."` → `.`; `"/"` → `/`.
-    public var cleaned: FilePath {
+    package var cleaned: FilePath {
         let parts = components.filter { $0 != "." }
         if parts.isEmpty { return FilePath(isAbsolute ? "/" : ".") }
         return FilePath(Self.join(parts, absolute: isAbsolute))
@@ -88,7 +88,7 @@ public struct FilePath: Hashable, Sendable, CustomStringConvertible {
     /// ``cleaned`` with every `name/..` folded lexically (`a/b/../c` → `a/c`, `/..` → `/`, `../a` stays). This
     /// is a statement about names: through a symbolic link `x/..` is not where `x`'s folder is, so use it to
     /// compare or show paths, and ``Files/sameFile(_:_:)`` to ask whether two paths are one folder.
-    public var normalized: FilePath {
+    package var normalized: FilePath {
         var parts: [String] = []
         for part in components where part != "." {
             if part == "..", let last = parts.last, last != ".." {
@@ -105,7 +105,7 @@ public struct FilePath: Hashable, Sendable, CustomStringConvertible {
 
     /// The path of each folder on the way to this path, itself last: `a/b/c` → `a`, `a/b`, `a/b/c`;
     /// `/x/y` → `/x`, `/x/y`. Components are kept as written (`.` and `..` included).
-    public var prefixes: [FilePath] {
+    package var prefixes: [FilePath] {
         var result: [FilePath] = []
         var parts: [String] = []
         for part in components {

@@ -7,15 +7,15 @@ import Darwin
 #endif
 
 /// A failed system call: its `errno`.
-public struct SystemCallError: Error, Equatable, Sendable, CustomStringConvertible {
-    public let code: Int32
-    public init(_ code: Int32) { self.code = code }
+package struct SystemCallError: Error, Equatable, Sendable, CustomStringConvertible {
+    package let code: Int32
+    package init(_ code: Int32) { self.code = code }
     /// `strerror(code)`, e.g. "No space left on device".
-    public var description: String { String(cString: strerror(code)) }
+    package var description: String { String(cString: strerror(code)) }
 }
 
 /// The file-system calls ``AtomicFile`` makes to write a file, so tests can inject failures.
-public protocol FileSystem: Sendable {
+package protocol FileSystem: Sendable {
     /// Creates a new file at `path` for writing (mode 0644 before the umask) and returns its descriptor. The
     /// file must not exist: anything already at `path`, a symbolic link included (which is not followed),
     /// fails with `EEXIST`.
@@ -34,19 +34,19 @@ public protocol FileSystem: Sendable {
 }
 
 /// The real file system, through POSIX calls.
-public struct POSIXFileSystem: FileSystem {
-    public init() {}
+package struct POSIXFileSystem: FileSystem {
+    package init() {}
 
     /// `open` with `O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC`: never opens an existing file, and never
     /// writes through a symbolic link planted at `path`.
-    public func create(_ path: String) throws(SystemCallError) -> Int32 {
+    package func create(_ path: String) throws(SystemCallError) -> Int32 {
         guard !FilePath(path).containsNUL else { throw SystemCallError(EINVAL) }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SystemCallError(errno) }
         return fd
     }
 
-    public func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemCallError) -> Int {
+    package func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemCallError) -> Int {
         while true {
             let n = systemWrite(descriptor, bytes.baseAddress, bytes.count)
             if n > 0 || bytes.isEmpty { return max(n, 0) }
@@ -55,21 +55,21 @@ public struct POSIXFileSystem: FileSystem {
         }
     }
 
-    public func sync(_ descriptor: Int32) throws(SystemCallError) {
+    package func sync(_ descriptor: Int32) throws(SystemCallError) {
         guard fsync(descriptor) == 0 else { throw SystemCallError(errno) }
     }
 
-    public func close(_ descriptor: Int32) throws(SystemCallError) {
+    package func close(_ descriptor: Int32) throws(SystemCallError) {
         guard systemClose(descriptor) == 0 else { throw SystemCallError(errno) }
     }
 
-    public func rename(_ source: String, _ destination: String) throws(SystemCallError) {
+    package func rename(_ source: String, _ destination: String) throws(SystemCallError) {
         guard systemRename(source, destination) == 0 else { throw SystemCallError(errno) }
     }
 
-    public func remove(_ path: String) { Files.remove(path) }
+    package func remove(_ path: String) { Files.remove(path) }
 
-    public func syncFolder(_ path: String) throws(SystemCallError) {
+    package func syncFolder(_ path: String) throws(SystemCallError) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemCallError(errno) }
         defer { _ = systemClose(fd) }

@@ -13,9 +13,9 @@ import Foundation
 
 /// What is on disk at a path, through plain POSIX calls (no Foundation path handling, which traps on some
 /// paths in this toolchain). Symbolic links are followed unless a function says otherwise.
-public enum Files {
+package enum Files {
     /// The kinds of file the commands tell apart.
-    public enum Kind: Equatable, Sendable {
+    package enum Kind: Equatable, Sendable {
         case regular, folder, pipe, characterDevice, blockDevice, socket, symbolicLink, other
 
         init(mode: mode_t) {
@@ -32,7 +32,7 @@ public enum Files {
         }
 
         /// "a folder", "a pipe", …: for messages.
-        public var described: String {
+        package var described: String {
             switch self {
             case .regular: "a file"
             case .folder: "a folder"
@@ -55,24 +55,24 @@ public enum Files {
     }
 
     /// The kind of file at `path`; nil when there is none (or it cannot be looked at).
-    public static func kind(_ path: String, followingLinks: Bool = true) -> Kind? {
+    package static func kind(_ path: String, followingLinks: Bool = true) -> Kind? {
         guard case .success(let info) = status(path, followingLinks: followingLinks) else { return nil }
         return Kind(mode: info.st_mode)
     }
 
     /// Whether something is at `path` (a symbolic link counts only when its target exists).
-    public static func exists(_ path: String) -> Bool { kind(path) != nil }
+    package static func exists(_ path: String) -> Bool { kind(path) != nil }
 
-    public static func isFolder(_ path: String) -> Bool { kind(path) == .folder }
+    package static func isFolder(_ path: String) -> Bool { kind(path) == .folder }
 
     /// The size in bytes of the file at `path`; nil when there is none.
-    public static func size(_ path: String) -> Int? {
+    package static func size(_ path: String) -> Int? {
         guard case .success(let info) = status(path) else { return nil }
         return Int(info.st_size)
     }
 
     /// The modification time of the file at `path` in seconds since 1970; nil when there is none.
-    public static func modificationTime(_ path: String) -> Double? {
+    package static func modificationTime(_ path: String) -> Double? {
         guard case .success(let info) = status(path) else { return nil }
         #if canImport(Darwin)
         let time = info.st_mtimespec
@@ -84,13 +84,13 @@ public enum Files {
 
     /// Whether `a` and `b` are the same file or folder on disk (same device and inode, links followed); false
     /// when either is missing.
-    public static func sameFile(_ a: String, _ b: String) -> Bool {
+    package static func sameFile(_ a: String, _ b: String) -> Bool {
         guard case .success(let x) = status(a), case .success(let y) = status(b) else { return false }
         return x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 
     /// The names in the folder at `path`, without `.` and `..`, unsorted; empty when it cannot be read.
-    public static func names(inFolder path: String) -> [String] {
+    package static func names(inFolder path: String) -> [String] {
         guard !FilePath(path).containsNUL, let folder = opendir(path) else { return [] }
         defer { closedir(folder) }
         var names: [String] = []
@@ -104,7 +104,7 @@ public enum Files {
     }
 
     /// Removes the file (not folder) at `path`, ignoring failure; a symbolic link is removed, not its target.
-    public static func remove(_ path: String) {
+    package static func remove(_ path: String) {
         guard !FilePath(path).containsNUL else { return }
         unlink(path)
     }
@@ -112,7 +112,7 @@ public enum Files {
     /// Creates the folder at `path` and every missing folder on the way (as `mkdir -p`), mode 0777 before
     /// the umask. Throws `.cannotCreate` naming the first component that is not a folder, or the system's
     /// reason; `role` says what the folder is for in the message ("the output folder").
-    public static func makeFolders(_ path: String, role: String = "the folder") throws(CharLSTMError) {
+    package static func makeFolders(_ path: String, role: String = "the folder") throws(CharLSTMError) {
         let target = FilePath(path)
         guard !path.isEmpty, !target.containsNUL else {
             throw .cannotCreate("cannot create \(role) '\(path)': not a folder name")
@@ -137,7 +137,7 @@ public enum Files {
     }
 
     /// `12.3 MiB`, `1.50 GiB`: a size for messages.
-    public static func sizeText(_ bytes: Double) -> String {
+    package static func sizeText(_ bytes: Double) -> String {
         let mib = 1_048_576.0
         return bytes >= 1024 * mib ? String(bytes / (1024 * mib), fractionDigits: 2) + " GiB"
             : String(bytes / mib, fractionDigits: 1) + " MiB"

@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// Random access to a run of bytes: a file read at offsets, or bytes in memory.
-public protocol ByteSource {
+package protocol ByteSource {
     /// How many bytes there are.
     var count: Int { get }
     /// Fills `buffer` with the bytes from `offset` on; throws a `CharLSTMError` when they cannot all be read.
@@ -18,7 +18,7 @@ public protocol ByteSource {
 }
 
 extension ByteSource {
-    public func checkUnchanged() throws(CharLSTMError) {}
+    package func checkUnchanged() throws(CharLSTMError) {}
 
     /// The `count` bytes from `offset` on.
     func bytes(_ count: Int, at offset: Int) throws(CharLSTMError) -> [UInt8] {
@@ -54,21 +54,21 @@ struct MemoryBytes: ByteSource {
 /// at once, since opening it would wait for a writer that may never come. Folders, devices (`/dev/zero`,
 /// `/dev/urandom`, a terminal) and sockets are refused with `.noInput` before they are opened, so opening and
 /// reading never hang on them or fill the memory.
-public final class InputFile: ByteSource {
+package final class InputFile: ByteSource {
     /// Whether a pipe may stand for a file.
-    public enum Accepting: Sendable {
+    package enum Accepting: Sendable {
         case regularFiles
         case regularFilesAndPipes
     }
 
     /// The most bytes read from a pipe (256 MiB); a text that is larger must be given as a file.
-    public static let pipeLimit = 256 << 20
+    package static let pipeLimit = 256 << 20
 
-    public let path: String
+    package let path: String
     /// `.regular` or `.pipe`.
-    public let kind: Files.Kind
+    package let kind: Files.Kind
     /// A regular file's size when it was opened; 0 for a pipe.
-    public let count: Int
+    package let count: Int
     private let descriptor: Int32
     /// The regular file's modification time when it was opened.
     private let modified: timespec
@@ -76,7 +76,7 @@ public final class InputFile: ByteSource {
     /// Opens `path` for reading. Throws `.noInput` naming the path for a missing or unreadable file, a folder,
     /// a device, a socket, a named pipe, and standard input's pipe unless `accepting` allows it. With
     /// `followingLinks` false (the files of a run folder), a symbolic link is refused too.
-    public init(path: String, accepting: Accepting = .regularFiles, followingLinks: Bool = true) throws(CharLSTMError) {
+    package init(path: String, accepting: Accepting = .regularFiles, followingLinks: Bool = true) throws(CharLSTMError) {
         self.path = path
         guard !FilePath(path).containsNUL else { throw .noInput("'\(path)': a path cannot hold a NUL character") }
         let info: stat
@@ -132,7 +132,7 @@ public final class InputFile: ByteSource {
 
     /// Throws `.io` when the regular file's size or modification time is no longer what it was when it was
     /// opened. One `fstat`: cheap enough to call before every batch read from the file.
-    public func checkUnchanged() throws(CharLSTMError) {
+    package func checkUnchanged() throws(CharLSTMError) {
         guard kind == .regular else { return }
         var now = stat()
         guard fstat(descriptor, &now) == 0 else { throw .io("cannot check '\(path)': \(SystemCallError(errno))") }
@@ -148,7 +148,7 @@ public final class InputFile: ByteSource {
 
     /// Fills `buffer` with the regular file's bytes from `offset` on. Throws `.io` when reading fails or the
     /// file ends early (it shrank after it was opened).
-    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(CharLSTMError) {
+    package func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(CharLSTMError) {
         var done = 0
         while done < buffer.count {
             let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
@@ -167,7 +167,7 @@ public final class InputFile: ByteSource {
     ///
     /// Throws `.unavailable` for a regular file larger than `memoryLimit`, and `.invalidData` when a pipe
     /// brings more than `min(memoryLimit, pipeLimit)` bytes (it stops reading there).
-    public func readAll(memoryLimit: Int, pipeLimit: Int = InputFile.pipeLimit) throws(CharLSTMError) -> [UInt8] {
+    package func readAll(memoryLimit: Int, pipeLimit: Int = InputFile.pipeLimit) throws(CharLSTMError) -> [UInt8] {
         if kind == .pipe { return try readPipe(limit: min(memoryLimit, pipeLimit)) }
         guard count <= memoryLimit else {
             throw .unavailable("'\(path)' is \(Files.sizeText(Double(count))), more than the "

@@ -13,7 +13,7 @@ extension String {
     /// exact binary value, ties to even): `String(2.345, fractionDigits: 1)` is "2.3", `String(-0.004,
     /// fractionDigits: 2)` is "-0.00". With `alwaysSigned`, positive values and +0 get a '+' (`%+.Nf`).
     /// O(digits of the result).
-    public init(_ value: Double, fractionDigits: Int, alwaysSigned: Bool = false) {
+    package init(_ value: Double, fractionDigits: Int, alwaysSigned: Bool = false) {
         precondition(fractionDigits >= 0, "fractionDigits must not be negative")
         self = printfConversion(alwaysSigned ? "%+.*f" : "%.*f", Int32(clamping: fractionDigits), value)
     }
@@ -22,7 +22,7 @@ extension String {
     /// and a trailing point dropped, exponent notation (`1e-05`, `1.5e+07`) when the decimal exponent is below −4
     /// or at least `significantDigits`. `String(0.5, significantDigits: 6)` is "0.5", `String(1234567,
     /// significantDigits: 6)` is "1.23457e+06". C's `%g` is `significantDigits: 6`. O(1).
-    public init(_ value: Double, significantDigits: Int) {
+    package init(_ value: Double, significantDigits: Int) {
         precondition(significantDigits >= 0, "significantDigits must not be negative")
         self = printfConversion("%.*g", Int32(clamping: significantDigits), value)
     }

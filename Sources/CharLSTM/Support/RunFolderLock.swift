@@ -12,17 +12,17 @@ import Darwin
 /// kernel drops the lock when its process ends in any way, `kill -9` included, so a stale lock file never
 /// blocks a later run: only a live owner does. Readers (`generate`, `eval`, `info`, `export`) take no lock.
 /// The owner removes the file when it lets go; the file is hidden and touches no other rule of the folder.
-public final class RunFolderLock {
+package final class RunFolderLock {
     /// The lock file's name inside the run folder.
-    public static let fileName = ".train.lock"
+    package static let fileName = ".train.lock"
 
-    public let folder: String
+    package let folder: String
     private let lockPath: String
     private var descriptor: Int32
 
     /// Throws `.busy`, naming the folder and the owner's process id, when another process holds the lock of
     /// `folder`; creates and changes nothing. A missing folder or lock file is free.
-    public static func checkFree(_ folder: String) throws(CharLSTMError) {
+    package static func checkFree(_ folder: String) throws(CharLSTMError) {
         let path = FilePath(folder).appending(fileName).string
         guard !FilePath(path).containsNUL else { return }
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
@@ -38,7 +38,7 @@ public final class RunFolderLock {
 
     /// Takes the lock of the existing folder `folder`, creating its lock file and writing this process's id
     /// into it. Throws `.busy` when another process holds it, `.cannotCreate` when the lock file cannot be made.
-    public init(folder: String) throws(CharLSTMError) {
+    package init(folder: String) throws(CharLSTMError) {
         self.folder = folder
         lockPath = FilePath(folder).appending(Self.fileName).string
         descriptor = -1
@@ -82,7 +82,7 @@ public final class RunFolderLock {
     deinit { release() }
 
     /// Removes the lock file and lets go of the lock; later calls do nothing.
-    public func release() {
+    package func release() {
         guard descriptor >= 0 else { return }
         // Removed while still held, so that no other process can lock the file just before it goes.
         unlink(lockPath)

@@ -92,8 +92,8 @@ struct CorpusSplit: Sendable {
             throw .invalidData("the corpus has \(text.count) characters: a validation split of \(validationFraction) "
                 + "leaves \(held) for validation, at least 2 are needed: use a longer corpus or a larger \(setting: .validationFraction)")
         }
-        training = TextSlice(text: text, start: 0, count: text.count - held)
-        validation = TextSlice(text: text, start: text.count - held, count: held)
+        training = TextSlice(uncheckedText: text, start: 0, count: text.count - held)
+        validation = TextSlice(uncheckedText: text, start: text.count - held, count: held)
     }
 
     /// The split of tokens in memory.

@@ -36,7 +36,7 @@ public struct CorpusFingerprint: Equatable, Hashable, Sendable, CustomStringConv
 /// f is a bijection, so a change to one word always changes its lane's final value. The 0–31 bytes left at the
 /// end are zero-padded into words; the result mixes the four lanes and the byte count. About 8 bytes per cycle
 /// per core: far faster than the disk.
-public struct FingerprintHasher: Sendable {
+package struct FingerprintHasher: Sendable {
     private var lanes: (UInt64, UInt64, UInt64, UInt64) =
         (0x243F_6A88_85A3_08D3, 0x1319_8A2E_0370_7344, 0xA409_3822_299F_31D0, 0x082E_FA98_EC4E_6C89)
     private var count = 0

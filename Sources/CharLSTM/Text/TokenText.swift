@@ -64,7 +64,7 @@ public final class TokenText: @unchecked Sendable {
     }
 
     /// All of the text.
-    public var whole: TextSlice { TextSlice(text: self, start: 0, count: count) }
+    public var whole: TextSlice { TextSlice(uncheckedText: self, start: 0, count: count) }
 
     /// Throws `.io` when the file behind the text was changed since it was scanned; nothing for tokens in memory.
     func checkUnchanged() throws(CharLSTMError) {
@@ -80,7 +80,16 @@ public struct TextSlice: Sendable {
     /// Characters in the slice.
     public let count: Int
 
-    public init(text: TokenText, start: Int, count: Int) {
+    /// Characters `start ..< start + count` of `text`. Throws `.usage` for a range outside the text.
+    public init(text: TokenText, start: Int, count: Int) throws(CharLSTMError) {
+        guard start >= 0, count >= 0, start <= text.count - count else {
+            throw .usage("characters \(start) ..< \(start) + \(count) are outside a text of \(text.count)")
+        }
+        self.init(uncheckedText: text, start: start, count: count)
+    }
+
+    /// A slice whose range its caller guarantees.
+    init(uncheckedText text: TokenText, start: Int, count: Int) {
         precondition(start >= 0 && count >= 0 && start + count <= text.count, "slice outside the text")
         self.text = text
         self.start = start
@@ -88,7 +97,7 @@ public struct TextSlice: Sendable {
     }
 
     /// The first `n` characters (all when `n ≥ count`).
-    public func prefix(_ n: Int) -> TextSlice { TextSlice(text: text, start: start, count: min(n, count)) }
+    public func prefix(_ n: Int) -> TextSlice { TextSlice(uncheckedText: text, start: start, count: max(0, min(n, count))) }
 
     /// The slice's tokens, in memory: for tests and short texts. O(count).
     public func tokens() throws(CharLSTMError) -> [Int32] {

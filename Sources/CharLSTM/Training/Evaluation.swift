@@ -15,19 +15,19 @@ public struct Evaluation: Equatable, Sendable {
 
 extension Evaluation {
     /// The figures of a pass's summed loss and counts.
-    init(_ result: CharModel.ForwardResult) {
+    init(_ result: RecurrentNetwork.ForwardResult) {
         self.init(bitsPerCharacter: result.bitsPerCharacter, accuracy: Double(result.correct) / Double(result.count),
                   predictions: result.count)
     }
 }
 
-extension Checkpoint {
+extension TextModel {
     /// The model's bits per character and top-1 accuracy on `text`, read in one continuous pass from a zero state,
     /// predicting every character after the first.
     ///
     /// ```swift
-    /// let checkpoint = try Checkpoint.load(path: "Checkpoints/shakespeare/best.safetensors")
-    /// let result = try checkpoint.evaluate(Array("To be, or not to be".unicodeScalars))
+    /// let model = try Checkpoint.load(path: "Checkpoints/shakespeare/best.safetensors").textModel()
+    /// let result = try model.evaluate(Array("To be, or not to be".unicodeScalars))
     /// print(result.bitsPerCharacter)
     /// ```
     ///
@@ -35,9 +35,8 @@ extension Checkpoint {
     /// or replaced, as `unknown` says; fewer than 2 characters are refused. O(n·L·G·H²) on up to `threads` threads.
     public func evaluate(_ text: [Unicode.Scalar], named name: String = "the text", unknown: UnknownCharacters = .refuse,
                          threads: Int = 1) throws(CharLSTMError) -> Evaluation {
-        try requireTextModel(for: "measuring bits per character")
         let adapted = try vocabulary.adapting(text, unknown: unknown, named: name)
-        var result = Evaluation(makeModel(threads: threads).evaluateContinuous(try encodeForPass(adapted.text, named: name)))
+        var result = Evaluation(makeNetwork(threads: threads).evaluateContinuous(try encodeForPass(adapted.text, named: name)))
         result.unknown = adapted.unknown
         return result
     }
@@ -59,7 +58,7 @@ extension Checkpoint {
     ///
     /// ```swift
     /// let file = try CorpusFile.scan(path: "held-out.txt")
-    /// let result = try checkpoint.evaluate(file)
+    /// let result = try model.evaluate(file)
     /// ```
     ///
     /// Characters the vocabulary lacks are refused (`.invalidData` naming them), left out or replaced, as `unknown`
@@ -67,12 +66,11 @@ extension Checkpoint {
     /// changes while it is read (`.io`). O(n·L·G·H²) on up to `threads` threads.
     public func evaluate(_ file: CorpusFile, unknown: UnknownCharacters = .refuse, threads: Int = 1,
                          progress: ((Int) -> Void)? = nil) throws(CharLSTMError) -> Evaluation {
-        try requireTextModel(for: "measuring bits per character")
         let text = try TokenText(file: file, vocabulary: vocabulary, unknown: unknown)
         guard text.count >= 2 else {
             throw .invalidData("'\(file.path)' has \(text.count) character: at least 2 are needed to predict one")
         }
-        let result = try makeModel(threads: threads).evaluateContinuous(text.whole, progress: progress)
+        let result = try makeNetwork(threads: threads).evaluateContinuous(text.whole, progress: progress)
         return Evaluation(bitsPerCharacter: result.bitsPerCharacter, accuracy: Double(result.correct) / Double(result.count),
                           predictions: result.count, unknown: text.unknown)
     }
@@ -83,13 +81,12 @@ extension Checkpoint {
     /// that does. O(n·L·G·H²).
     public func evaluateStepwise(_ file: CorpusFile, weights: WeightPrecision, unknown: UnknownCharacters = .refuse,
                                  threads: Int = 1) throws(CharLSTMError) -> Evaluation {
-        try requireTextModel(for: "measuring bits per character")
         let text = try TokenText(file: file, vocabulary: vocabulary, unknown: unknown)
         let tokens = try text.whole.tokens()
         guard tokens.count >= 2 else {
             throw .invalidData("'\(file.path)' has \(tokens.count) character: at least 2 are needed to predict one")
         }
-        let runner = StepRunner(model: makeModel(threads: threads), weights: weights)
+        let runner = StepRunner(model: makeNetwork(threads: threads), weights: weights)
         return Evaluation(bitsPerCharacter: runner.bitsPerCharacter(of: tokens), accuracy: .nan, predictions: tokens.count - 1,
                           unknown: text.unknown)
     }

@@ -40,19 +40,19 @@ struct TextObjective: TrainingObjective {
         try streams.fill(&batch, position: position)
     }
 
-    func loss(_ loss: CharModel.ForwardResult) -> Double { loss.bitsPerCharacter }
+    func loss(_ loss: RecurrentNetwork.ForwardResult) -> Double { loss.bitsPerCharacter }
 
     func validationStreams(config: TrainingConfig) -> Int { Self.validationStreams(validation, config: config) }
 
     /// The streams a validation of `validation` reads side by side under `config`.
     static func validationStreams(_ validation: TextSlice, config: TrainingConfig) -> Int {
-        CharModel.evaluationShape(characters: measured(validation, config).count, batchSize: config.batchSize,
+        RecurrentNetwork.evaluationShape(characters: measured(validation, config).count, batchSize: config.batchSize,
                                   sequenceLength: config.sequenceLength)?.batchSize ?? 1
     }
 
     /// Bits per character on the first ``TrainingConfig/validationCharacters`` of the held-out text (all of it when
     /// that is 0), read as parallel streams from a zero state. O(n·L·G·H²).
-    func validate(_ model: CharModel, config: TrainingConfig, workspace: InferenceWorkspace) throws(CharLSTMError) -> Double {
+    func validate(_ model: RecurrentNetwork, config: TrainingConfig, workspace: InferenceWorkspace) throws(CharLSTMError) -> Double {
         try model.evaluateStreams(measured(config), batchSize: config.batchSize, sequenceLength: config.sequenceLength,
                                   workspace: workspace).bitsPerCharacter
     }
@@ -64,30 +64,30 @@ struct TextObjective: TrainingObjective {
         config.validationCharacters > 0 ? validation.prefix(max(2, config.validationCharacters)) : validation
     }
 
-    func checkpoint(_ model: CharModel, state: TrainingState) -> Checkpoint {
-        var checkpoint = Checkpoint(config: model.config, vocabulary: vocabulary, parameters: model.parameters, training: state)
+    func checkpoint(_ model: RecurrentNetwork, state: TrainingState) -> Checkpoint {
+        var checkpoint = Checkpoint(network: model, vocabulary: vocabulary, training: state)
         checkpoint.initialisedFrom = initialisedFrom
         return checkpoint
     }
 }
 
 extension TokenBatch: TrainingBatch {
-    func forward(_ model: CharModel, state: RecurrentState, workspace: Workspace, dropout rng: inout RandomGenerator,
-                 gradientRows: Int) -> CharModel.ForwardResult {
+    func forward(_ model: RecurrentNetwork, state: RecurrentState, workspace: Workspace, dropout rng: inout RandomGenerator,
+                 gradientRows: Int) -> RecurrentNetwork.ForwardResult {
         model.forward(self, state: state, workspace: workspace, training: true, dropout: &rng, gradientRows: gradientRows)
     }
 
-    func backward(_ model: CharModel, workspace: Workspace, accumulate: Bool) {
+    func backward(_ model: RecurrentNetwork, workspace: Workspace, accumulate: Bool) {
         model.backward(self, workspace: workspace, accumulate: accumulate)
     }
 }
 
-extension CharModel.ForwardResult: SummedLoss {}
+extension RecurrentNetwork.ForwardResult: SummedLoss {}
 
 extension Trainer where Objective == TextObjective {
     /// A trainer of a new `model` on `split` (encoded with `vocabulary`), from step 0 with `rng` as the model's
     /// initialisation left it: what the benchmark and tests train without a run.
-    convenience init(model: CharModel, vocabulary: Vocabulary, split: CorpusSplit, config: TrainingConfig, rng: RandomGenerator,
+    convenience init(model: RecurrentNetwork, vocabulary: Vocabulary, split: CorpusSplit, config: TrainingConfig, rng: RandomGenerator,
                      streamsPerPass: Int? = nil) throws(CharLSTMError) {
         try self.init(objective: try TextObjective(split: split, vocabulary: vocabulary, config: config), model: model,
                       state: TrainingState(starting: config, model: model.config, rng: rng, patience: nil),
@@ -103,23 +103,12 @@ extension TextObjective {
     /// characters with ``TrainingRun/Configuration/initFrom``, else a new one. Throws as
     /// ``TrainingRun/init(_:series:)`` does. O(corpus + parameters).
     static func setUp(_ configuration: TrainingRun.Configuration, corpus: String, resumed: ResumedRun?,
-                      threads: Int) throws -> (TextObjective, CharModel, TrainingState) {
+                      threads: Int) throws -> (TextObjective, RecurrentNetwork, TrainingState) {
         // The corpus is scanned once (validated, its alphabet and fingerprint taken) and then read as batches need
-        // it. Growing a vocabulary needs each new character's count: `initFrom` serves small corpora, so their
-        // bytes are read into memory once, and scanned and counted there.
-        let file: CorpusFile
-        var initialisation: TrainingRun.Initialisation? = nil
-        if let source = configuration.initFrom {
-            let bytes = try InputFile(path: corpus, accepting: .regularFilesAndPipes).readAll(memoryLimit: Corpus.memoryLimit)
-            do {
-                file = try CorpusFile.scan(OwnedBytes(bytes), path: corpus)
-            } catch {
-                throw error.prefixed("'\(corpus)' ")
-            }
-            let text = try bytes.withUnsafeBytes { try Corpus.decode($0) }
-            initialisation = try TrainingRun.Initialisation(source, text: text, configuration: configuration)
-        } else {
-            file = try CorpusFile.scan(path: corpus)
+        // it; growing a vocabulary (`initFrom`) counts its characters in one more pass through a small buffer.
+        let file = try CorpusFile.scan(path: corpus)
+        let initialisation = try configuration.initFrom.map { source throws in
+            try TrainingRun.Initialisation(source, corpus: file, configuration: configuration)
         }
         let model: ModelConfig, training: TrainingConfig, text: TokenText, vocabulary: Vocabulary
         if let resumed {
@@ -156,15 +145,15 @@ extension TextObjective {
 
         if let resumed {
             // The checkpoint's weights and state, as they are: no random model to overwrite.
-            return (objective, CharModel(config: model, parameters: resumed.checkpoint.parameters, threads: threads),
+            return (objective, RecurrentNetwork(config: model, sharing: resumed.checkpoint.parameters, threads: threads),
                     resumed.state(with: training))
         }
         var rng = RandomGenerator(seed: training.seed)
-        let network: CharModel
+        let network: RecurrentNetwork
         if let initialisation {
-            network = initialisation.makeModel(threads: threads)
+            network = initialisation.makeNetwork(threads: threads)
         } else {
-            network = CharModel(config: model, rng: &rng, threads: threads)
+            network = RecurrentNetwork(config: model, rng: &rng, threads: threads)
             // A new model starts out predicting the training text's character frequencies, counted on its first
             // 8 Mi characters: plenty for the estimate, in bounded memory.
             network.setDecoderBiasToFrequencies(of: try split.training.prefix(1 << 23).tokens())

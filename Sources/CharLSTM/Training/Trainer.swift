@@ -10,7 +10,7 @@ import CharLSTMKernels
 /// thread at a time.
 final class Trainer<Objective: TrainingObjective> {
     let objective: Objective
-    let model: CharModel
+    let model: RecurrentNetwork
     /// The step, data position, random generator, Adam moments and carried state, which each step advances, and
     /// the run's record (validation losses, time, patience, budget), which ``TrainingRun`` keeps here.
     var state: TrainingState
@@ -29,7 +29,7 @@ final class Trainer<Objective: TrainingObjective> {
     /// a state that does not fit the model or the data (``TrainingState/check(fits:batchesPerEpoch:)``).
     /// `streamsPerPass` (tests) overrides ``Workspace/streamsPerPass(config:sequenceLength:batchSize:)`` with a
     /// divisor of the batch size. O(workspace).
-    init(objective: Objective, model: CharModel, state: TrainingState, streamsPerPass: Int? = nil) throws(CharLSTMError) {
+    init(objective: Objective, model: RecurrentNetwork, state: TrainingState, streamsPerPass: Int? = nil) throws(CharLSTMError) {
         let config = state.config, T = config.sequenceLength, B = config.batchSize
         try config.validate()
         try state.check(fits: model.config, batchesPerEpoch: objective.batchesPerEpoch)
@@ -127,7 +127,7 @@ final class Trainer<Objective: TrainingObjective> {
 
 /// A ``Trainer`` with the type of its objective erased: what a ``TrainingRun`` drives, whatever it trains.
 protocol ErasedTrainer: AnyObject {
-    var model: CharModel { get }
+    var model: RecurrentNetwork { get }
     var state: TrainingState { get set }
     var batchesPerEpoch: Int { get }
     /// The objective, for what the run reports of it (its kind, unit, data).

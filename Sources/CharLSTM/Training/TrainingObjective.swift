@@ -31,11 +31,11 @@ protocol TrainingObjective {
     func validationStreams(config: TrainingConfig) -> Int
     /// The validation loss of `model` in ``unit``, computed in `workspace` (``validationStreams(config:)`` streams),
     /// dropout off. Throws `.io` when the data changed since it was read.
-    func validate(_ model: CharModel, config: TrainingConfig, workspace: InferenceWorkspace) throws(CharLSTMError) -> Double
+    func validate(_ model: RecurrentNetwork, config: TrainingConfig, workspace: InferenceWorkspace) throws(CharLSTMError) -> Double
 
     /// A training checkpoint of `model` with `state`: the model and what reads its inputs (a vocabulary, or a
     /// series' columns and scaling). Shares their buffers.
-    func checkpoint(_ model: CharModel, state: TrainingState) -> Checkpoint
+    func checkpoint(_ model: RecurrentNetwork, state: TrainingState) -> Checkpoint
 }
 
 /// A batch one objective trains on, and the training passes of a model over it.
@@ -51,11 +51,11 @@ protocol TrainingBatch {
     /// The training forward pass over this batch from `state` (dropout masks from `rng`), leaving the final state
     /// in `state`, the activations in `workspace` and the loss's gradient for ``backward(_:workspace:accumulate:)``,
     /// the mean taken over `gradientRows` rows (this batch's T·B, or the whole batch's when this is a piece).
-    func forward(_ model: CharModel, state: RecurrentState, workspace: Workspace, dropout rng: inout RandomGenerator,
+    func forward(_ model: RecurrentNetwork, state: RecurrentState, workspace: Workspace, dropout rng: inout RandomGenerator,
                  gradientRows: Int) -> Loss
     /// Backpropagation through time of the preceding forward: writes the model's gradients, or adds to them with
     /// `accumulate`.
-    func backward(_ model: CharModel, workspace: Workspace, accumulate: Bool)
+    func backward(_ model: RecurrentNetwork, workspace: Workspace, accumulate: Bool)
 }
 
 /// A loss summed over rows, in any order of pieces.

@@ -27,10 +27,11 @@ extension TrainingRun {
         /// The model of the run: the checkpoint's shape with the grown vocabulary.
         let config: ModelConfig
 
-        /// Loads the model at `given` (a file, or a folder's best checkpoint) and plans its growth to cover `text`.
-        /// Throws `.noInput` when there is nothing there, `.invalidData` when it is not a CharLSTM model,
-        /// `.conflict` for shape options that differ from it. O(file + text).
-        init(_ given: String, text: [Unicode.Scalar], configuration: Configuration) throws {
+        /// Loads the model at `given` (a file, or a folder's best checkpoint) and plans its growth to cover the
+        /// characters of `corpus`, counted in one pass over the file. Throws `.noInput` when there is nothing there,
+        /// `.invalidData` when it is not a CharLSTM model, `.conflict` for shape options that differ from it.
+        /// O(checkpoint + corpus bytes).
+        init(_ given: String, corpus: CorpusFile, configuration: Configuration) throws {
             path = try RunFolder.checkpointFile(given, preferBest: true)
             do {
                 checkpoint = try Checkpoint.load(path: path)
@@ -38,19 +39,19 @@ extension TrainingRun {
                 throw error.prefixed("\(setting: .initFrom) needs a CharLSTM model: ")
             }
             do {
-                try checkpoint.requireTextModel(for: "--init-from")
+                _ = try checkpoint.textModel(for: "--init-from")
             } catch {
                 throw CharLSTMError(error.kind, "'\(path)': \(error.message)")
             }
             var shape = try configuration.initialisedModel(checkpoint.config, checkpoint: path)
-            growth = VocabularyGrowth(of: checkpoint.vocabulary, toCover: text)
+            growth = try VocabularyGrowth(of: checkpoint.vocabulary, toCover: corpus)
             shape.vocabularySize = growth.new.count
             config = shape
         }
 
         /// The checkpoint's model grown as planned. O(parameters).
-        func makeModel(threads: Int) -> CharModel {
-            checkpoint.makeModel(threads: threads).growingVocabulary(growth, dropout: config.dropout)
+        func makeNetwork(threads: Int) -> RecurrentNetwork {
+            checkpoint.makeNetwork(threads: threads).growingVocabulary(growth, dropout: config.dropout)
         }
     }
 }

@@ -51,7 +51,7 @@ public final class TrainingRun {
     /// Where checkpoints and the plot are written; tests inject failures (a full disk) here.
     package var fileSystem: any FileSystem = POSIXFileSystem()
     /// Called before every training step with the steps done and the model; tests inject faults (a NaN weight).
-    package var beforeStep: ((_ step: Int, _ model: CharModel) -> Void)? = nil
+    package var beforeStep: ((_ step: Int, _ model: RecurrentNetwork) -> Void)? = nil
     /// Seconds on a monotonic clock; tests replace it to control time.
     var clock: () -> Double = TrainingRun.systemClock()
     /// Makes this run the folder's one writer for as long as the run exists.

@@ -17,20 +17,23 @@ struct EvalCommand {
     func run() throws -> Int32 {
         let path = try RunFolder.checkpointFile(options.checkpoint, preferBest: true)
         let checkpoint = try Checkpoint.load(path: path)
-        if checkpoint.isSeriesModel {
+        let model: TextModel
+        switch checkpoint.model {
+        case .text(let text): model = text
+        case .series(let series):
             if options.unknown != .refuse {
                 throw CharLSTMError.usage("--skip-unknown and --replace-unknown apply to text models; '\(path)' holds a series model")
             }
-            return try evaluateSeries(checkpoint, path: path)
+            return try evaluateSeries(series, trainedOn: checkpoint.training?.config, path: path)
         }
         if options.warmup != nil || options.season != nil || options.interpolate {
             throw CharLSTMError.usage("--warmup, --season and --interpolate apply to series models; '\(path)' holds a text model")
         }
         let file = try CorpusFile.scan(path: options.file)
-        if let weights = options.weights { return try evaluateSteps(checkpoint, path: path, file: file, weights: weights) }
+        if let weights = options.weights { return try evaluateSteps(model, path: path, file: file, weights: weights) }
         let shown = ProgressShown(sink: console.err, total: file.characterCount - 1, interval: progressInterval)
-        let result = try checkpoint.evaluate(file, unknown: options.unknown,
-                                             threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount,
+        let result = try model.evaluate(file, unknown: options.unknown,
+                                        threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount,
                                              progress: shown.show)
         try shown.finish()
         let characters = file.characterCount
@@ -51,8 +54,8 @@ struct EvalCommand {
 
     /// `eval --weights`: the text read one character at a time by generation's step, its weights stored as `weights`
     /// (the whole text in memory, as tokens).
-    private func evaluateSteps(_ checkpoint: Checkpoint, path: String, file: CorpusFile, weights: WeightPrecision) throws -> Int32 {
-        let result = try checkpoint.evaluateStepwise(file, weights: weights, unknown: options.unknown,
+    private func evaluateSteps(_ model: TextModel, path: String, file: CorpusFile, weights: WeightPrecision) throws -> Int32 {
+        let result = try model.evaluateStepwise(file, weights: weights, unknown: options.unknown,
                                                      threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
         if let note = Self.unknownNote(result.unknown, options.unknown) { try console.err.write(note + "\n") }
         if options.json {
@@ -86,15 +89,15 @@ struct EvalCommand {
         + "'charlstm forecast FILE --checkpoint RUN/latest.safetensors --holdout N' compares both over the last N values"
 
     /// `eval` on a series checkpoint: one-step-ahead errors over the file after a warm-up, against the naive forecasts.
-    private func evaluateSeries(_ checkpoint: Checkpoint, path: String) throws -> Int32 {
-        let forecaster = try SeriesForecaster(checkpoint: checkpoint, threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    private func evaluateSeries(_ model: SeriesModel, trainedOn training: TrainingConfig?, path: String) throws -> Int32 {
+        let forecaster = SeriesForecaster(model: model, threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let table = try SeriesTable.load(path: options.file, columns: forecaster.scaling.columns,
                                          gaps: options.interpolate ? .interpolate : .refuse)
         let lag = forecaster.scaling.lag
         if let given = options.warmup, given <= lag {
             throw CharLSTMError.usage("--warmup \(given) is too short: the model predicts changes over \(lag) steps, so at least \(lag + 1) values must be read first")
         }
-        let warmup = options.warmup ?? max(lag + 1, checkpoint.training?.config.sequenceLength ?? SeriesDefaults.sequenceLength)
+        let warmup = options.warmup ?? max(lag + 1, training?.sequenceLength ?? SeriesDefaults.sequenceLength)
         guard table.count > warmup else {
             throw CharLSTMError.invalidData("'\(options.file)' has \(table.count) values: after a warm-up of \(warmup) none is left "
                 + "to predict; at least \(warmup + 1) are needed (or a smaller --warmup)")

@@ -17,7 +17,7 @@ struct ForecastCommand {
         if o.season != nil && o.holdout == nil { throw CharLSTMError.usage("--season compares forecasts with held-out values: give --holdout too") }
         let path = try RunFolder.checkpointFile(o.checkpoint, preferBest: true)
         let checkpoint = try Checkpoint.load(path: path)
-        let forecaster = try SeriesForecaster(checkpoint: checkpoint, threads: o.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let forecaster = try SeriesForecaster(model: checkpoint.seriesModel(for: "forecasting"), threads: o.threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let column = forecaster.scaling.target
         let table = try SeriesTable.load(path: o.file, columns: forecaster.scaling.columns, gaps: o.interpolate ? .interpolate : .refuse)
         let held = o.holdout ?? 0

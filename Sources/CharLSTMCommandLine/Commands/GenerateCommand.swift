@@ -17,7 +17,7 @@ struct GenerateCommand {
         let checkpoint = try Checkpoint.load(path: path)
         if o.samples > 1 { return try runSamples(checkpoint: checkpoint, path: path, sampler: sampler) }
         let weights = o.weights.precision(for: checkpoint.config)
-        let generator = try TextGenerator(checkpoint: checkpoint, sampler: sampler, seed: o.seed, length: o.length, stop: o.stop,
+        let generator = try TextGenerator(model: checkpoint.textModel(for: "generating text"), sampler: sampler, seed: o.seed, length: o.length, stop: o.stop,
                                           threads: o.threads ?? ProcessInfo.processInfo.activeProcessorCount, weights: weights)
         generator.planSteps(cache: Paths.planCache())
         // Checked before the first character is written.
@@ -58,7 +58,7 @@ struct GenerateCommand {
     /// live, the others are held until those before them are done (they are generated all the while).
     private func runSamples(checkpoint: Checkpoint, path: String, sampler: Sampler) throws -> Int32 {
         let o = options, n = o.samples, seed = o.seed ?? TextGenerator.freshSeed()
-        let batch = try GenerationBatch(checkpoint: checkpoint, capacity: n,
+        let batch = try GenerationBatch(model: checkpoint.textModel(for: "generating text"), capacity: n,
                                         threads: o.threads ?? ProcessInfo.processInfo.activeProcessorCount,
                                         weights: o.weights.precision(for: checkpoint.config))
         let prime = o.prime ?? checkpoint.vocabulary.freshLinePrime

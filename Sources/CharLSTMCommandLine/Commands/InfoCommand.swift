@@ -26,8 +26,8 @@ struct InfoCommand {
             fields["initialised_from"] = checkpoint.initialisedFrom.map { .string($0) } ?? .null
             if let summary {
                 fields["step"] = .int(summary.step)
-                fields["val_bpc"] = summary.validationLoss.map { .double($0) } ?? .null
-                fields["best_val_bpc"] = summary.bestValidationLoss.map { .double($0) } ?? .null
+                fields["val_\(checkpoint.kind.lossKey)"] = summary.validationLoss.map { .double($0) } ?? .null
+                fields["best_val_\(checkpoint.kind.lossKey)"] = summary.bestValidationLoss.map { .double($0) } ?? .null
                 fields["elapsed_seconds"] = .double(summary.elapsedSeconds)
             }
             if let series = checkpoint.series {
@@ -35,10 +35,6 @@ struct InfoCommand {
                                             "mean": .array(series.mean.map { .double($0) }), "std": .array(series.deviation.map { .double($0) }),
                                             "lag": .int(series.lag)])
                 fields["vocabulary"] = nil
-                if summary != nil {
-                    fields["val_rmse"] = fields.removeValue(forKey: "val_bpc")
-                    fields["best_val_rmse"] = fields.removeValue(forKey: "best_val_bpc")
-                }
             }
             if let t {
                 fields["epoch"] = .int(t.epoch)
@@ -70,15 +66,15 @@ struct InfoCommand {
                 + (series.lag > 0 ? ", changes over \(series.lag) steps" : "")
                 + " (standardised with mean \(formatValue(series.mean[0])), std \(formatValue(series.deviation[0])))"
         }
-        let unit = checkpoint.isSeriesModel ? "RMSE" : "bits/char"
+        let unit = checkpoint.kind == .series ? "RMSE" : "bits/char"
         let fmt = { (v: Double?) in
-            v.map { (checkpoint.isSeriesModel ? formatValue($0) : String($0, fractionDigits: 4)) + " " + unit } ?? "not measured"
+            v.map { (checkpoint.kind == .series ? formatValue($0) : String($0, fractionDigits: 4)) + " " + unit } ?? "not measured"
         }
         if let t {
             lines += [
                 "trained       step \(t.step), epoch \(t.epoch) + batch \(t.position), \(ProgressLine.duration(t.elapsedSeconds)) of training",
                 "corpus        \(t.config.corpus)",
-                "batches       \(t.config.batchSize) streams × \(t.config.sequenceLength) \(checkpoint.isSeriesModel ? "steps" : "characters"), learning rate \(t.config.learningRate)",
+                "batches       \(t.config.batchSize) streams × \(t.config.sequenceLength) \(checkpoint.kind == .series ? "steps" : "characters"), learning rate \(t.config.learningRate)",
             ]
             if let budget = t.budget { lines.append("budget        \(budget.summary); --resume continues to it") }
             if let patience = t.patience {

@@ -22,7 +22,7 @@ struct InspectCommand {
             throw CharLSTMError.usage("'--cell' must be from 0 to \(config.hidden - 1) for this model (\(config.hidden) cells a layer), got \(cell)")
         }
         let text = try Corpus.load(path: options.file).text
-        let inspection = try checkpoint.inspect(text, named: "'\(options.file)'", limit: options.maxCharacters, unknown: options.unknown,
+        let inspection = try checkpoint.textModel(for: "inspecting a text").inspect(text, named: "'\(options.file)'", limit: options.maxCharacters, unknown: options.unknown,
                                                 threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
         if let note = EvalCommand.unknownNote(inspection.evaluation.unknown, options.unknown) { try console.err.write(note + "\n") }
         let out = options.out ?? (options.json ? nil : Self.defaultOutput(for: options.file))

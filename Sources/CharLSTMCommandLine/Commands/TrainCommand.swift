@@ -22,7 +22,7 @@ struct TrainCommand {
     /// Where checkpoints are written; tests inject write failures here. The CLI uses the real file system.
     var fileSystem: any FileSystem = POSIXFileSystem()
     /// Called before every training step with the steps done and the model; tests inject faults here.
-    var beforeStep: ((Int, CharModel) -> Void)? = nil
+    var beforeStep: ((Int, RecurrentNetwork) -> Void)? = nil
     /// Where plans of the matrix products are remembered; tests inject a temporary folder. The CLI uses the
     /// user's cache folder.
     var planCache: PlanCache? = Paths.planCache()

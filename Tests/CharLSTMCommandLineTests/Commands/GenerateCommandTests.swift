@@ -38,7 +38,7 @@ import Testing
 
         // The same by hand: feed the prime, then always the most likely character (lowest index on ties).
         let checkpoint = try Checkpoint.load(path: path)
-        let runner = StepRunner(model: checkpoint.makeModel())
+        let runner = StepRunner(model: checkpoint.makeNetwork())
         var logits: [Float] = []
         for s in prime.unicodeScalars { logits = Array(runner.step(checkpoint.vocabulary.index(of: s)!)) }
         var expected = String.UnicodeScalarView(prime.unicodeScalars)

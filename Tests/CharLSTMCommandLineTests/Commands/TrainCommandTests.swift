@@ -84,7 +84,7 @@ import Testing
             return
         }
         let checkpoint = try Checkpoint.load(path: run + "/latest.safetensors")
-        let expected = checkpoint.makeModel(threads: 1).evaluateContinuous(try checkpoint.vocabulary.encode(text.unicodeScalars))
+        let expected = checkpoint.makeNetwork(threads: 1).evaluateContinuous(try checkpoint.vocabulary.encode(text.unicodeScalars))
         #expect(abs(try #require(fields["bits_per_char"]?.doubleValue) - expected.bitsPerCharacter) <= 1e-6)
         #expect(abs(try #require(fields["accuracy"]?.doubleValue) - Double(expected.correct) / Double(expected.count)) <= 1e-9)
         #expect(fields["chars"]?.intValue == text.unicodeScalars.count)

@@ -85,7 +85,7 @@ import Testing
         let root = Executable.packageRoot
         let corpus = try Corpus.load(path: root + "/Corpora/shakespeare.txt").text
         let checkpoint = try Checkpoint.load(path: root + "/Checkpoints/pretrained/best.safetensors")
-        let inspection = try checkpoint.inspect(Array(corpus.suffix(20_000)), threads: 2)
+        let inspection = try checkpoint.textModel().inspect(Array(corpus.suffix(20_000)), threads: 2)
         let page = InspectionPage.html(inspection, checkpoint: "Checkpoints/pretrained/best.safetensors", file: "held-out.txt", layer: 1, cell: 30)
         #expect(inspection.isCut && inspection.text.count == 5_000)
         func r(_ property: TextProperty, _ layer: Int, _ cell: Int) -> Double? {

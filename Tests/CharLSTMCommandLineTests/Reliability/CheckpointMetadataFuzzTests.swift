@@ -123,10 +123,10 @@ import Testing
                 #expect(t.map { $0.h.count == c.layers * $0.config.batchSize * c.hidden } ?? true)
                 // It runs, and what was loaded saves (as `save` checks it) into a file that loads again.
                 if let series = checkpoint.series {
-                    let history = SeriesTable(columns: series.columns, values: table.values)
-                    #expect(try SeriesForecaster(checkpoint: checkpoint).forecast(history, steps: 2).count == 2)
+                    let history = try SeriesTable(columns: series.columns, values: table.values)
+                    #expect(try SeriesForecaster(model: checkpoint.seriesModel()).forecast(history, steps: 2).count == 2)
                 } else {
-                    #expect(try checkpoint.evaluate(text).bitsPerCharacter.isFinite)
+                    #expect(try checkpoint.textModel().evaluate(text).bitsPerCharacter.isFinite)
                 }
                 let again = checkpoint.safeTensors()
                 _ = try Checkpoint.Metadata(again.metadata)

@@ -9,7 +9,7 @@ import Testing
 @Suite struct RuntimeFaultTests {
     /// `train` options parsed from the command line, run in-process with injected faults.
     private func trainCommand(_ arguments: [String], fileSystem: any FileSystem = POSIXFileSystem(),
-                              beforeStep: ((Int, CharModel) -> Void)? = nil) throws -> (TrainCommand, MemorySink) {
+                              beforeStep: ((Int, RecurrentNetwork) -> Void)? = nil) throws -> (TrainCommand, MemorySink) {
         guard case .train(let options) = try Invocation.parse(arguments) else { fatalError("not a train invocation") }
         let out = MemorySink()
         return (TrainCommand(options: options, console: Console(out: out, err: MemorySink()),

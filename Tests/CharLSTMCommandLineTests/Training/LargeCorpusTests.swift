@@ -31,7 +31,7 @@ import CharLSTMKernels
         #expect(vocabulary == run.vocabulary)
         let split = try CorpusSplit(try vocabulary.encode(text.unicodeScalars), validationFraction: run.training.validationFraction)
         var rng = RandomGenerator(seed: run.training.seed)
-        let model = CharModel(config: run.model, rng: &rng, threads: 1)
+        let model = RecurrentNetwork(config: run.model, rng: &rng, threads: 1)
         model.setDecoderBiasToFrequencies(of: try split.training.tokens())  // as a new run starts
         return try Trainer(model: model, vocabulary: vocabulary, split: split, config: run.training, rng: rng)
     }
@@ -178,8 +178,8 @@ import CharLSTMKernels
         let text = TestCorpus.english(characters: 1500)
         let path = TestCorpus.write(text, "held-out.txt", in: folder)
         var seen: [Int] = []
-        let streamed = try checkpoint.evaluate(try CorpusFile.scan(path: path), progress: { seen.append($0) })
-        let inMemory = try checkpoint.evaluate(Array(text.unicodeScalars))
+        let streamed = try checkpoint.textModel().evaluate(try CorpusFile.scan(path: path), progress: { seen.append($0) })
+        let inMemory = try checkpoint.textModel().evaluate(Array(text.unicodeScalars))
         #expect(streamed.bitsPerCharacter.bitPattern == inMemory.bitsPerCharacter.bitPattern)
         #expect(streamed.accuracy == inMemory.accuracy && streamed.predictions == 1499)
         #expect(seen.last == 1499 && seen == seen.sorted() && seen.count == 6)

@@ -17,7 +17,7 @@ import Testing
             #expect(t.h.count == c.layers * t.config.batchSize * c.hidden, sourceLocation: sourceLocation)
             #expect(t.c.count == (c.cell.hasCellState ? t.h.count : 0), sourceLocation: sourceLocation)
         }
-        let logits = StepRunner(model: checkpoint.makeModel()).step(0)
+        let logits = StepRunner(model: checkpoint.makeNetwork()).step(0)
         #expect(logits.count == c.vocabularySize, sourceLocation: sourceLocation)
     }
 

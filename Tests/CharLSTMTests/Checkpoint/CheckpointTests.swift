@@ -13,7 +13,7 @@ import CharLSTMKernels
         let split = try CorpusSplit(try vocabulary.encode(text.unicodeScalars), validationFraction: 0.1)
         var rng = RandomGenerator(seed: seed)
         let modelConfig = ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: hidden, layers: 2, dropout: 0.25)
-        let model = CharModel(config: modelConfig, rng: &rng)
+        let model = RecurrentNetwork(config: modelConfig, rng: &rng)
         var config = TrainingConfig()
         config.sequenceLength = 10
         config.batchSize = 5
@@ -57,7 +57,7 @@ import CharLSTMKernels
         #expect(loaded.config == first.model.config)
         #expect(loaded.training?.bestValidationLoss == 2.4)
         // The checkpoint's weights and state, as they are: nothing random to overwrite.
-        let resumed = try Trainer(objective: first.objective, model: loaded.makeModel(), state: try #require(loaded.training))
+        let resumed = try Trainer(objective: first.objective, model: loaded.makeNetwork(), state: try #require(loaded.training))
         for _ in (steps / 2)..<steps { try resumed.trainStep() }
         TrainerTests.expectSameState(resumed, straight)
     }
@@ -95,7 +95,7 @@ import CharLSTMKernels
 
     @Test func modelOnlyCheckpointLoadsWithTorchNames() throws {
         let (trainer, vocabulary) = try Self.makeTrainer(cell: .gru)
-        let file = Checkpoint(config: trainer.model.config, vocabulary: vocabulary, parameters: trainer.model.parameters).safeTensors()
+        let file = try Checkpoint(config: trainer.model.config, vocabulary: vocabulary, parameters: trainer.model.parameters).safeTensors()
         #expect(Set(file.tensors.keys) == Set(["gru.weight_ih_l0", "gru.weight_hh_l0", "gru.bias_ih_l0", "gru.bias_hh_l0",
                                                "gru.weight_ih_l1", "gru.weight_hh_l1", "gru.bias_ih_l1", "gru.bias_hh_l1",
                                                "decoder.weight", "decoder.bias"]))

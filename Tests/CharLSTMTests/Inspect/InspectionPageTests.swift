@@ -12,8 +12,8 @@ import Testing
         let vocabulary = Vocabulary(of: text.unicodeScalars)
         let config = ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: 8, layers: 2)
         var rng = RandomGenerator(seed: 3)
-        let model = CharModel(config: config, rng: &rng)
-        return try Checkpoint(config: config, vocabulary: vocabulary, parameters: model.parameters).inspect(Array(text.unicodeScalars))
+        let model = RecurrentNetwork(config: config, rng: &rng)
+        return try Checkpoint(config: config, vocabulary: vocabulary, parameters: model.parameters).textModel().inspect(Array(text.unicodeScalars))
     }
 
     /// The text of the page's data element.

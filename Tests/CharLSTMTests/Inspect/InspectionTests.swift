@@ -21,17 +21,17 @@ import CharLSTMKernels
         let vocabulary = Vocabulary(of: text.unicodeScalars)
         let config = ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: hidden, layers: layers)
         var rng = RandomGenerator(seed: seed)
-        let model = CharModel(config: config, rng: &rng)
+        let model = RecurrentNetwork(config: config, rng: &rng)
         for i in 0..<model.parameters.count { model.parameters[i] *= 4 }
-        return Checkpoint(config: config, vocabulary: vocabulary, parameters: model.parameters)
+        return Checkpoint(network: model, vocabulary: vocabulary, training: nil)
     }
 
     @Test(arguments: CellKind.allCases)
     func meanSurprisalIsEvalsBitsPerCharacter(cell: CellKind) throws {
         let checkpoint = Self.checkpoint(cell), text = Array(Self.text.unicodeScalars)
         for limit in [text.count, 57, 2] {
-            let inspection = try checkpoint.inspect(text, limit: limit, threads: 2)
-            let eval = try checkpoint.evaluate(Array(text.prefix(limit)), threads: 1)
+            let inspection = try checkpoint.textModel().inspect(text, limit: limit, threads: 2)
+            let eval = try checkpoint.textModel().evaluate(Array(text.prefix(limit)), threads: 1)
             // The header is eval's own figures; the per-character surprisal averages to them.
             #expect(inspection.evaluation == eval)
             #expect(inspection.surprisal.count == limit - 1 && inspection.text.count == limit)
@@ -42,7 +42,7 @@ import CharLSTMKernels
     }
 
     @Test func anObserverDoesNotChangeTheNumbers() {
-        let checkpoint = Self.checkpoint(.lstm), model = checkpoint.makeModel(threads: 2)
+        let checkpoint = Self.checkpoint(.lstm), model = checkpoint.makeNetwork(threads: 2)
         let tokens = try! checkpoint.vocabulary.encode(Self.text.unicodeScalars)
         final class Nothing: ForwardObserver {
             func layerDidRun(_ k: Int, rows: Int, gates: UnsafePointer<Float>, hidden: UnsafePointer<Float>, cellStates: UnsafePointer<Float>?) {}
@@ -63,7 +63,7 @@ import CharLSTMKernels
 
     static func referenceRun(_ checkpoint: Checkpoint, _ tokens: [Int32]) -> ReferenceRun {
         let config = checkpoint.config, L = config.layers, H = config.hidden
-        let reference = ReferenceModel(checkpoint.makeModel())
+        let reference = ReferenceModel(checkpoint.makeNetwork())
         var h = Array(repeating: [Array(repeating: 0.0, count: H)], count: L), c = h
         var run = ReferenceRun()
         for t in 0..<(tokens.count - 1) {
@@ -94,7 +94,7 @@ import CharLSTMKernels
     func everyFigureMatchesTheReferenceModel(cell: CellKind) throws {
         let checkpoint = Self.checkpoint(cell), text = Array(Self.text.unicodeScalars), n = text.count - 1
         let config = checkpoint.config, H = config.hidden, L = config.layers, k = Inspection.topCount
-        let inspection = try checkpoint.inspect(text, threads: 1)
+        let inspection = try checkpoint.textModel().inspect(text, threads: 1)
         let reference = Self.referenceRun(checkpoint, try checkpoint.vocabulary.encode(text))
         #expect(inspection.activityName == (cell == .lstm ? "tanh(c)" : "h"))
         for t in 0..<n {
@@ -153,7 +153,7 @@ import CharLSTMKernels
 
     @Test func aPropertyThatNeverChangesHasNoCells() throws {
         let checkpoint = Self.checkpoint(.gru)
-        let inspection = try checkpoint.inspect(Array("hello world, said the cat\nto the dog".unicodeScalars))
+        let inspection = try checkpoint.textModel().inspect(Array("hello world, said the cat\nto the dog".unicodeScalars))
         let quotes = inspection.cellsByProperty.first { $0.property == .insideQuotes }!
         #expect(!quotes.varies && quotes.cells.isEmpty)
         #expect(inspection.correlations[0].allSatisfy { $0 == nil })
@@ -175,8 +175,8 @@ import CharLSTMKernels
                 parameters[o.biasHH + row] = bias[(row % H) % 3]
             }
         }
-        let checkpoint = Checkpoint(config: config, vocabulary: vocabulary, parameters: parameters)
-        let inspection = try checkpoint.inspect(Array("abba abab".unicodeScalars.filter { $0 != " " }))
+        let checkpoint = try Checkpoint(config: config, vocabulary: vocabulary, parameters: parameters)
+        let inspection = try checkpoint.textModel().inspect(Array("abba abab".unicodeScalars.filter { $0 != " " }))
         #expect(inspection.gateSaturation.layers.count == 2)
         for gates in inspection.gateSaturation.layers {
             #expect(gates.map(\.block) == cell.gateBlocks)
@@ -208,9 +208,9 @@ import CharLSTMKernels
 
     @Test func aTextWithCharactersTheModelLacksOrTooShortIsRefused() {
         let checkpoint = Self.checkpoint(.rnn)
-        #expect(throws: CharLSTMError.self) { try checkpoint.inspect(Array("Zebra".unicodeScalars), named: "'z.txt'") }
-        #expect(throws: CharLSTMError.self) { try checkpoint.inspect(Array("a".unicodeScalars)) }
+        #expect(throws: CharLSTMError.self) { try checkpoint.textModel().inspect(Array("Zebra".unicodeScalars), named: "'z.txt'") }
+        #expect(throws: CharLSTMError.self) { try checkpoint.textModel().inspect(Array("a".unicodeScalars)) }
         // Only the inspected part must be readable: characters past the limit are never read.
-        #expect((try? checkpoint.inspect(Array("Hello Zebra".unicodeScalars), limit: 5)) != nil)
+        #expect((try? checkpoint.textModel().inspect(Array("Hello Zebra".unicodeScalars), limit: 5)) != nil)
     }
 }

@@ -57,7 +57,7 @@ struct TinyProblem {
     func forwardMatchesReference(cell: CellKind, shape: (hidden: Int, batch: Int)) {
         let problem = TinyProblem(cell: cell, hidden: shape.hidden, B: shape.batch)
         var rng = RandomGenerator(seed: 3)
-        let model = CharModel(config: problem.config, rng: &rng)
+        let model = RecurrentNetwork(config: problem.config, rng: &rng)
         let state = problem.makeState()
         let ws = Workspace(config: problem.config, sequenceLength: problem.batch.sequenceLength, batchSize: problem.batch.batchSize)
         let result = model.forward(problem.batch, state: state, workspace: ws, training: false, dropout: &rng)
@@ -91,7 +91,7 @@ struct TinyProblem {
 
     static func checkGradients(_ problem: TinyProblem) {
         var rng = RandomGenerator(seed: 5)
-        let model = CharModel(config: problem.config, rng: &rng)
+        let model = RecurrentNetwork(config: problem.config, rng: &rng)
         let ws = Workspace(config: problem.config, sequenceLength: problem.batch.sequenceLength, batchSize: problem.batch.batchSize)
         let loss = model.forward(problem.batch, state: problem.makeState(), workspace: ws, training: true, dropout: &rng)
         let masks: [[Double]]? = problem.config.dropout > 0 ? problem.dropoutFactors(ws) : nil

@@ -11,7 +11,7 @@ import CharLSTMKernels
     func evaluateEqualsTheTrainingForward(cell: CellKind, run: (chunk: Int, threads: Int)) {
         let problem = TinyProblem(cell: cell, layers: 3, hidden: 21, T: 7, B: 20, dropout: 0.5)
         var rng = RandomGenerator(seed: 8)
-        let model = CharModel(config: problem.config, rng: &rng, threads: run.threads)
+        let model = RecurrentNetwork(config: problem.config, rng: &rng, threads: run.threads)
         let trainingState = problem.makeState(), inferenceState = problem.makeState()
         let ws = Workspace(config: problem.config, sequenceLength: 7, batchSize: 20)
         let expected = model.forward(problem.batch, state: trainingState, workspace: ws, training: false, dropout: &rng)

@@ -9,7 +9,7 @@ import Testing
     func forgetGateBiasStartsAtOneAndEverythingElseIsUniform(cell: CellKind) throws {
         let config = ModelConfig(cell: cell, vocabularySize: 7, hidden: 12, layers: 2)
         var rng = RandomGenerator(seed: 5)
-        let model = CharModel(config: config, rng: &rng)
+        let model = RecurrentNetwork(config: config, rng: &rng)
         let H = config.hidden, bound = 1 / Float(H).squareRoot()
         #expect(cell.forgetGate == (cell == .lstm ? 1 : nil))
         var forgetRange: Range<Int>? = nil
@@ -28,7 +28,7 @@ import Testing
         }
         // The draws are PyTorch's order and count whatever the cell: the same seed gives the same weights.
         var again = RandomGenerator(seed: 5)
-        #expect(CharModel(config: config, rng: &again).parameters.array == model.parameters.array)
+        #expect(RecurrentNetwork(config: config, rng: &again).parameters.array == model.parameters.array)
         #expect(again == rng)
     }
 
@@ -37,7 +37,7 @@ import Testing
     @Test func decoderBiasFromFrequenciesPredictsTheUnigramDistribution() throws {
         let config = ModelConfig(cell: .gru, vocabularySize: 4, hidden: 6, layers: 1)
         var rng = RandomGenerator(seed: 3)
-        let model = CharModel(config: config, rng: &rng)
+        let model = RecurrentNetwork(config: config, rng: &rng)
         let before = model.parameters.array
         let text: [Int32] = [0, 0, 0, 1, 1, 2, 0, 0, 1, 0]  // counts 6, 3, 1, 0 → smoothed 7, 4, 2, 1 of 14
         model.setDecoderBiasToFrequencies(of: text)
@@ -61,7 +61,7 @@ import Testing
         configuration.sequenceLength = 12
         let run = try TrainingRun(configuration)
         var rng = RandomGenerator(seed: run.training.seed)
-        let expected = CharModel(config: run.model, rng: &rng)
+        let expected = RecurrentNetwork(config: run.model, rng: &rng)
         expected.setDecoderBiasToFrequencies(of: try run.textTrainer!.objective.streams.text.tokens())
         #expect(run.textTrainer!.model.parameters.array == expected.parameters.array)
     }

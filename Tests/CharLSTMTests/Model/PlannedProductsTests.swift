@@ -56,7 +56,7 @@ import CharLSTMKernels
             let split = try CorpusSplit(try vocabulary.encode(text.unicodeScalars), validationFraction: 0.1)
             var rng = RandomGenerator(seed: 3)
             let config = ModelConfig(cell: .lstm, vocabularySize: vocabulary.count, hidden: 96, layers: 2, dropout: 0.2)
-            let model = CharModel(config: config, rng: &rng, threads: 2)
+            let model = RecurrentNetwork(config: config, rng: &rng, threads: 2)
             var training = TrainingConfig()
             training.sequenceLength = 25
             training.batchSize = 32

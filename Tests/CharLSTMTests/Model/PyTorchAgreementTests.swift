@@ -26,7 +26,7 @@ import CharLSTMKernels
         }
         func nested(_ key: String) -> [Double] { flatten(json[key] as Any) }
         /// A model of `config` with the fixture's `params`, each tensor present and of its layout's size.
-        func model(_ config: ModelConfig) throws -> CharModel {
+        func model(_ config: ModelConfig) throws -> RecurrentNetwork {
             let params = tensors("params")
             let values = FloatBuffer(count: ParameterLayout(config).totalCount)
             for e in ParameterLayout(config).entries {
@@ -34,7 +34,7 @@ import CharLSTMKernels
                 #expect(p.count == e.count)
                 for i in 0..<e.count { values[e.offset + i] = Float(p[i]) }
             }
-            return CharModel(config: config, parameters: values)
+            return try RecurrentNetwork(config: config, parameters: values)
         }
         /// The fixture's initial state `h0` (and `c0` for cells with a cell state) for `batch` rows.
         func initialState(_ config: ModelConfig, batch: Int) -> RecurrentState {

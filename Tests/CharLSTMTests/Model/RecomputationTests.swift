@@ -12,14 +12,14 @@ import CharLSTMKernels
     func lowerLayerHiddenIsRebuiltBitForBit(cell: CellKind, threads: Int) {
         let problem = TinyProblem(cell: cell, layers: 2, hidden: 19, T: 5, B: 16, dropout: 0.3)
         var rng = RandomGenerator(seed: 4)
-        let model = CharModel(config: problem.config, rng: &rng, threads: threads)
+        let model = RecurrentNetwork(config: problem.config, rng: &rng, threads: threads)
         let ws = Workspace(config: problem.config, sequenceLength: 5, batchSize: 16)
         model.forward(problem.batch, state: problem.makeState(), workspace: ws, training: true, dropout: &rng)
         model.backward(problem.batch, workspace: ws)
 
         var one = problem.config
         one.layers = 1
-        let lower = CharModel(config: one, parameters: FloatBuffer(count: ParameterLayout(one).totalCount), threads: threads)
+        let lower = RecurrentNetwork(config: one, sharing: FloatBuffer(count: ParameterLayout(one).totalCount), threads: threads)
         for e in lower.layout.entries {  // layer 0 and the decoder: the same names and shapes
             lower.parameter(e.name)!.baseAddress!.update(from: model.parameter(e.name)!.baseAddress!, count: e.count)
         }
@@ -43,7 +43,7 @@ import CharLSTMKernels
         let floatMask = (0..<count).map { _ in floatRNG.nextUnitFloat() < keep ? scale : 0 }
         let words = UnsafeMutablePointer<UInt16>.allocate(capacity: (count + 15) / 16)
         defer { words.deallocate() }
-        CharModel.drawDropoutMask(words, count: count, keep: keep, rng: &rng)
+        RecurrentNetwork.drawDropoutMask(words, count: count, keep: keep, rng: &rng)
         #expect(rng == floatRNG, "one draw per element")
         var source = RandomGenerator(seed: 99)
         let x = FloatBuffer((0..<count).map { _ in Float(source.nextUnitDouble() * 4 - 2) })

@@ -2,7 +2,7 @@ import Foundation
 @testable import CharLSTM
 @testable import CharLSTMTestSupport
 
-/// The obviously-correct double-precision twin of `CharModel.forward`: nested loops straight from the
+/// The obviously-correct double-precision twin of `RecurrentNetwork.forward`: nested loops straight from the
 /// equations of `torch.nn.LSTM` / `GRU` / `RNN`, no dropout. The oracle for the fast model and, through
 /// finite differences, for its backward pass.
 struct ReferenceModel {
@@ -16,7 +16,7 @@ struct ReferenceModel {
     }
 
     /// Copies the parameters out of a fast model.
-    init(_ model: CharModel) {
+    init(_ model: RecurrentNetwork) {
         config = model.config
         var p: [String: [Double]] = [:]
         for e in model.layout.entries { p[e.name] = model.parameter(e.name)!.map(Double.init) }

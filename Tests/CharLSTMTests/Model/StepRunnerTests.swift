@@ -9,7 +9,7 @@ import Testing
     func stepsMatchTheSequenceForward(cell: CellKind) {
         let config = ModelConfig(cell: cell, vocabularySize: 7, hidden: 19, layers: 3)
         var rng = RandomGenerator(seed: 21)
-        let model = CharModel(config: config, rng: &rng)
+        let model = RecurrentNetwork(config: config, rng: &rng)
         let tokens: [Int32] = [3, 1, 4, 1, 5, 2, 6, 0, 2, 6]
         let T = tokens.count - 1
         let batch = TokenBatch(sequenceLength: T, batchSize: 1, inputs: Array(tokens.dropLast()), targets: Array(tokens.dropFirst()))
@@ -28,9 +28,9 @@ import Testing
 @Suite struct StepRunnerThreadingTests {
     /// The model of these tests: H not a multiple of 16 (leftover columns), 3 layers, and a vocabulary whose
     /// decoder splits into row blocks.
-    static func model(_ cell: CellKind, threads: Int) -> CharModel {
+    static func model(_ cell: CellKind, threads: Int) -> RecurrentNetwork {
         var rng = RandomGenerator(seed: 5)
-        return CharModel(config: ModelConfig(cell: cell, vocabularySize: 23, hidden: 45, layers: 3), rng: &rng, threads: threads)
+        return RecurrentNetwork(config: ModelConfig(cell: cell, vocabularySize: 23, hidden: 45, layers: 3), rng: &rng, threads: threads)
     }
 
     static let tokens: [Int32] = (0..<60).map { Int32(($0 * 7 + $0 / 3) % 23) }
@@ -104,7 +104,7 @@ import Testing
 @Suite struct CompactGenerationTests {
     /// The threading tests' model; `rounded`: the matrices generation packs (every W_hh, W_ih of the layers
     /// above the first, the decoder's weight) rounded to bf16. Biases and the first layer's W_ih (a lookup) stay fp32.
-    static func model(_ cell: CellKind, threads: Int, rounded: Bool = false) -> CharModel {
+    static func model(_ cell: CellKind, threads: Int, rounded: Bool = false) -> RecurrentNetwork {
         let model = StepRunnerThreadingTests.model(cell, threads: threads)
         guard rounded else { return model }
         let c = model.config, G = c.cell.gateCount * c.hidden, p = model.parameters.pointer
@@ -179,8 +179,8 @@ import Testing
         let heldOut = corpus.suffix(corpus.count / 20).prefix(3_000)
         let tokens = heldOut.compactMap { checkpoint.vocabulary.index(of: $0) }
         #expect(tokens.count == heldOut.count)
-        let exact = StepRunner(model: checkpoint.makeModel(), weights: .f32).bitsPerCharacter(of: tokens)
-        let compact = StepRunner(model: checkpoint.makeModel(), weights: .bf16).bitsPerCharacter(of: tokens)
+        let exact = StepRunner(model: checkpoint.makeNetwork(), weights: .f32).bitsPerCharacter(of: tokens)
+        let compact = StepRunner(model: checkpoint.makeNetwork(), weights: .bf16).bitsPerCharacter(of: tokens)
         #expect(exact > 1 && exact < 3, "\(exact)")
         #expect(abs(compact - exact) < 0.002, "f32 \(exact), bf16 \(compact)")
     }

@@ -8,11 +8,11 @@ import CharLSTMKernels
 /// new characters get the rows the documentation promises.
 @Suite struct VocabularyGrowthTests {
     /// A model on an English vocabulary, with a random (seeded) nonzero decoder so that every row differs.
-    private func model(_ cell: CellKind, layers: Int = 2, hidden: Int = 24) -> (CharModel, Vocabulary) {
+    private func model(_ cell: CellKind, layers: Int = 2, hidden: Int = 24) -> (RecurrentNetwork, Vocabulary) {
         let vocabulary = Vocabulary(of: "To be, or not to be: that is the question! Exit.\n".unicodeScalars)
         var rng = RandomGenerator(seed: 7)
         let config = ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: hidden, layers: layers)
-        return (CharModel(config: config, rng: &rng, threads: 1), vocabulary)
+        return (RecurrentNetwork(config: config, rng: &rng, threads: 1), vocabulary)
     }
 
     /// A corpus with characters the model lacks: variants of known ones (`ä`, `É`), one without a base (`ß`),
@@ -38,14 +38,14 @@ import CharLSTMKernels
     }
 
     /// Logits of every position of `text` through the step-by-step runner (matrix–vector decoder).
-    private func stepLogits(_ model: CharModel, _ tokens: [Int32]) -> [[Float]] {
+    private func stepLogits(_ model: RecurrentNetwork, _ tokens: [Int32]) -> [[Float]] {
         let runner = StepRunner(model: model)
         return tokens.map { Array(runner.step($0)) }
     }
 
     /// Logits of every position of `tokens` (as `batch` streams) through the batched forward-only pass (matrix–matrix
     /// decoder), rows in time-major order.
-    private func batchedLogits(_ model: CharModel, _ tokens: [Int32], batch B: Int) -> [[Float]] {
+    private func batchedLogits(_ model: RecurrentNetwork, _ tokens: [Int32], batch B: Int) -> [[Float]] {
         let T = tokens.count / B, V = model.config.vocabularySize
         let batch = TokenBatch(sequenceLength: T, batchSize: B, inputs: Array(tokens.prefix(T * B)),
                                targets: Array(tokens.prefix(T * B)))

@@ -6,10 +6,10 @@ import Testing
     static let alphabet = "abcdefghijklmnopqrstuvwxyz .,;:!?'\nABCDEFGH"
 
     /// A random model of `cell` with leftover columns and units (hidden 37) and 44 characters.
-    static func model(_ cell: CellKind, hidden: Int = 37, layers: Int = 2, threads: Int = 1) -> (CharModel, Vocabulary) {
+    static func model(_ cell: CellKind, hidden: Int = 37, layers: Int = 2, threads: Int = 1) -> (RecurrentNetwork, Vocabulary) {
         let vocabulary = Vocabulary(of: alphabet.unicodeScalars)
         var rng = RandomGenerator(seed: 5)
-        let model = CharModel(config: ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: hidden, layers: layers),
+        let model = RecurrentNetwork(config: ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: hidden, layers: layers),
                               rng: &rng, threads: threads)
         // Larger weights than the initialisation's, so that the logits are far from uniform and any difference shows.
         for i in 0..<model.parameters.count { model.parameters[i] *= 3 }
@@ -39,8 +39,8 @@ import Testing
         }
     }
 
-    private static func alone(_ model: CharModel, _ vocabulary: Vocabulary, _ request: GenerationRequest) throws -> String {
-        let generator = try TextGenerator(model: model, vocabulary: vocabulary, sampler: request.sampler, seed: request.seed,
+    private static func alone(_ model: RecurrentNetwork, _ vocabulary: Vocabulary, _ request: GenerationRequest) throws -> String {
+        let generator = try TextGenerator(network: model, vocabulary: vocabulary, sampler: request.sampler, seed: request.seed,
                                           length: request.length, stop: request.stops.first)
         try generator.prime(request.prime)
         return String(String.UnicodeScalarView(generator))
@@ -59,7 +59,7 @@ import Testing
             try GenerationRequest(prime: "\n", sampler: Sampler(temperature: 1), seed: 5, length: 0),
             try GenerationRequest(prime: "x", sampler: Sampler(temperature: 1), seed: 1, length: 90),
         ]
-        let batch = try GenerationBatch(model: model, vocabulary: vocabulary, capacity: 4, threads: 2, streamTile: 4,
+        let batch = try GenerationBatch(network: model, vocabulary: vocabulary, capacity: 4, threads: 2, streamTile: 4,
                                         parallelMinimumBytes: 0)
         var texts = [GenerationBatch.StreamID: String](), finished = [GenerationBatch.StreamID: FinishReason]()
         var ids = [GenerationBatch.StreamID](), pending = requests[...], steps = 0
@@ -93,7 +93,7 @@ import Testing
         let second = full.unicodeScalars.dropFirst(10).first!
         var stopped = free
         stopped.stops = ["ZZZZZZ", String(first), String(second)]
-        let batch = try GenerationBatch(model: model, vocabulary: vocabulary, capacity: 2)
+        let batch = try GenerationBatch(network: model, vocabulary: vocabulary, capacity: 2)
         let a = try batch.add(stopped), b = try batch.add(free)
         var text = "", reason: FinishReason?
         batch.step { if $0.stream == a { text.unicodeScalars.append($0.character!); reason = $0.finish } }
@@ -110,7 +110,7 @@ import Testing
 
     @Test func badRequestsAreRefusedInASentence() throws {
         let (model, vocabulary) = Self.model(.gru, hidden: 16, layers: 1)
-        let batch = try GenerationBatch(model: model, vocabulary: vocabulary, capacity: 1)
+        let batch = try GenerationBatch(network: model, vocabulary: vocabulary, capacity: 1)
         #expect(throws: CharLSTMError(.usage, "the prime text has a character that is not in the model's vocabulary: 'ß' (U+00DF)")) {
             try batch.add(GenerationRequest(prime: "aßb", sampler: Sampler(), seed: 1, length: 5))
         }
@@ -122,7 +122,7 @@ import Testing
             try GenerationRequest(prime: "", sampler: Sampler(), seed: 1, length: 5, stops: ["x", ""])
         }
         #expect(throws: CharLSTMError(.usage, "a generation batch holds at least 1 stream, got 0")) {
-            try GenerationBatch(model: model, vocabulary: vocabulary, capacity: 0)
+            try GenerationBatch(network: model, vocabulary: vocabulary, capacity: 0)
         }
     }
 }

@@ -5,7 +5,7 @@ import Testing
 /// ``TextGenerator`` as a sequence: reproducible, bounded by its length and its stop text, primed by name-checked text.
 @Suite struct TextGeneratorTests {
     private func generator(seed: UInt64? = 9, length: Int? = nil, stop: String? = nil) throws -> TextGenerator {
-        try TextGenerator(checkpoint: SharedRun.latest, sampler: Sampler(temperature: 0.9, topK: 12), seed: seed,
+        try TextGenerator(model: SharedRun.latest.textModel(), sampler: Sampler(temperature: 0.9, topK: 12), seed: seed,
                           length: length, stop: stop)
     }
 

@@ -1,3 +1,4 @@
+import CharLSTMKernels
 import Foundation
 import Testing
 @testable import CharLSTM
@@ -13,7 +14,7 @@ import Testing
         configuration.hidden = 8
         configuration.threads = 1
         let outcome = try TrainingRun(configuration, series: SeriesSource(column: "y")).train(budget: .steps(2))
-        let forecaster = try SeriesForecaster(checkpoint: try Checkpoint.load(path: outcome.latest))
+        let forecaster = try SeriesForecaster(model: Checkpoint.load(path: outcome.latest).seriesModel())
         let table = try SeriesTable.load(path: csv, columns: ["y"]), other = try SeriesTable.load(path: csv, columns: ["t"])
         #expect(throws: CharLSTMError.self) { try forecaster.forecast(other, steps: 3) }
         #expect(throws: CharLSTMError.self) { try forecaster.forecast(table, steps: -1) }
@@ -25,8 +26,39 @@ import Testing
 
     @Test func aTextGeneratorThrowsForAVocabularyOfAnotherSize() throws {
         var rng = RandomGenerator(seed: 1)
-        let model = CharModel(config: ModelConfig(cell: .lstm, vocabularySize: 3, hidden: 4, layers: 1, dropout: 0), rng: &rng, threads: 1)
+        let model = RecurrentNetwork(config: ModelConfig(cell: .lstm, vocabularySize: 3, hidden: 4, layers: 1, dropout: 0), rng: &rng, threads: 1)
         let vocabulary = try Vocabulary(scalars: ["a", "b"])
-        #expect(throws: CharLSTMError.self) { _ = try TextGenerator(model: model, vocabulary: vocabulary, sampler: Sampler(temperature: 1)) }
+        #expect(throws: CharLSTMError.self) { _ = try TextGenerator(network: model, vocabulary: vocabulary, sampler: Sampler(temperature: 1)) }
+        #expect(throws: CharLSTMError.self) { _ = try GenerationBatch(network: model, vocabulary: vocabulary, capacity: 2) }
+    }
+
+    @Test func modelsAndCheckpointsOfInconsistentPartsAreRefused() throws {
+        var rng = RandomGenerator(seed: 1)
+        let config = ModelConfig(cell: .lstm, vocabularySize: 3, hidden: 4, layers: 1, dropout: 0)
+        let network = RecurrentNetwork(config: config, rng: &rng, threads: 1)
+        let three = try Vocabulary(scalars: ["a", "b", "c"]), two = try Vocabulary(scalars: ["a", "b"])
+        let short = FloatBuffer(count: network.parameters.count - 1)
+        #expect(throws: CharLSTMError.self) { _ = try RecurrentNetwork(config: config, parameters: short) }
+        #expect(throws: CharLSTMError.self) { _ = try Checkpoint(config: config, vocabulary: three, parameters: short) }
+        #expect(throws: CharLSTMError.self) { _ = try Checkpoint(config: config, vocabulary: two, parameters: network.parameters) }
+        #expect(try RecurrentNetwork(config: config, parameters: network.parameters).parameters === network.parameters)
+        #expect(try Checkpoint(config: config, vocabulary: three, parameters: network.parameters).kind == .text)
+    }
+
+    @Test func seriesTablesScalingsAndSlicesOutOfShapeAreRefused() throws {
+        #expect(throws: CharLSTMError.self) { _ = try SeriesTable(columns: ["a", "b"], values: [1, 2, 3]) }
+        #expect(throws: CharLSTMError.self) { _ = try SeriesTable(columns: [], values: []) }
+        #expect(try SeriesTable(columns: ["a", "b"], values: [1, 2, 3, 4]).count == 2)
+        #expect(throws: CharLSTMError.self) { _ = try SeriesScaling(columns: ["a"], mean: [0], deviation: [0]) }
+        #expect(throws: CharLSTMError.self) { _ = try SeriesScaling(columns: ["a"], mean: [.nan], deviation: [1]) }
+        #expect(throws: CharLSTMError.self) { _ = try SeriesScaling(columns: ["a", "a"], mean: [0, 0], deviation: [1, 1]) }
+        #expect(throws: CharLSTMError.self) { _ = try SeriesScaling(columns: ["a"], mean: [0, 1], deviation: [1]) }
+        #expect(throws: CharLSTMError.self) { _ = try SeriesScaling(columns: ["a"], mean: [0], deviation: [1], lag: -1) }
+        #expect(try SeriesScaling(columns: ["a"], mean: [2], deviation: [3], lag: 1).lag == 1)
+        let text = TokenText(tokens: [0, 1, 2, 1])
+        #expect(throws: CharLSTMError.self) { _ = try TextSlice(text: text, start: 2, count: 3) }
+        #expect(throws: CharLSTMError.self) { _ = try TextSlice(text: text, start: -1, count: 1) }
+        #expect(throws: CharLSTMError.self) { _ = try TextSlice(text: text, start: 1, count: Int.max) }
+        #expect(try TextSlice(text: text, start: 1, count: 3).count == 3)
     }
 }

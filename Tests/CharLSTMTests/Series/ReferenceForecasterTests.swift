@@ -81,7 +81,7 @@ struct ReferenceForecaster {
         configuration.learningRate = 0.01
         let run = try TrainingRun(configuration, series: SeriesSource(column: "y", difference: difference, inputs: inputs))
         let outcome = try run.train(budget: .steps(20))
-        let forecaster = try SeriesForecaster(checkpoint: try Checkpoint.load(path: outcome.latest))
+        let forecaster = try SeriesForecaster(model: Checkpoint.load(path: outcome.latest).seriesModel())
         return (forecaster, try SeriesTable.load(path: path, columns: forecaster.scaling.columns))
     }
 
@@ -92,7 +92,7 @@ struct ReferenceForecaster {
         let folder = TemporaryFolder()
         let (forecaster, table) = try Self.forecaster(difference: lag > 0 ? lag : nil, inputs: withInput ? ["u"] : nil, in: folder)
         #expect(forecaster.scaling.lag == lag && forecaster.scaling.columns.count == (withInput ? 2 : 1))
-        let reference = ReferenceForecaster(model: ReferenceModel(forecaster.model), scaling: forecaster.scaling)
+        let reference = ReferenceForecaster(model: ReferenceModel(forecaster.model.makeNetwork()), scaling: forecaster.scaling)
         let history = table.rows(0..<200)
         let fast = try forecaster.forecast(history, steps: 24), slow = reference.forecast(history, steps: 24)
         for (k, (a, b)) in zip(fast, slow).enumerated() {

@@ -51,7 +51,7 @@ struct TinySeriesProblem {
     func everyParameterGradientMatchesFiniteDifferences(cell: CellKind, dropout: Float) {
         let problem = TinySeriesProblem(cell: cell, hidden: dropout > 0 ? 9 : 6, B: dropout > 0 ? 2 : 3, dropout: dropout)
         var rng = RandomGenerator(seed: 5)
-        let model = CharModel(config: problem.config, rng: &rng)
+        let model = RecurrentNetwork(config: problem.config, rng: &rng)
         let ws = Workspace(config: problem.config, sequenceLength: problem.batch.sequenceLength, batchSize: problem.batch.batchSize)
         let loss = model.forward(problem.batch, state: problem.tokens.makeState(), workspace: ws, training: true, dropout: &rng)
         let masks: [[Double]]? = dropout > 0 ? problem.tokens.dropoutFactors(ws) : nil
@@ -82,7 +82,7 @@ struct TinySeriesProblem {
     func predictionsEqualTheTrainingForward(cell: CellKind) {
         let problem = TinySeriesProblem(cell: cell, layers: 2, width: 1, hidden: 7, T: 9, B: 1)
         var rng = RandomGenerator(seed: 8)
-        let model = CharModel(config: problem.config, rng: &rng)
+        let model = RecurrentNetwork(config: problem.config, rng: &rng)
         let ws = Workspace(config: problem.config, sequenceLength: 9, batchSize: 1)
         model.forward(problem.batch, state: RecurrentState(config: problem.config, batch: 1), workspace: ws, training: false, dropout: &rng)
         var predictions = [Float](repeating: 0, count: 9)

@@ -104,7 +104,7 @@ import CharLSTMKernels
         }
         let limit = SeriesTable.valueLimit
         let values = (0..<200).map { i in (i % 2 == 0 ? 1.0 : -1.0) * limit * (i % 3 == 0 ? 1 : 0.5) }
-        let table = SeriesTable(columns: ["v"], values: values)
+        let table = try SeriesTable(columns: ["v"], values: values)
         for lag in [0, 1, 7] {
             let scaling = SeriesScaling(fitting: table, rows: 150, lag: lag)
             #expect(scaling.mean.allSatisfy { $0.isFinite } && scaling.deviation.allSatisfy { $0.isFinite && $0 > 0 })
@@ -114,8 +114,8 @@ import CharLSTMKernels
             #expect(scaling.unstandardize(.greatestFiniteMagnitude, base: limit).isFinite)
         }
         // A constant training part and far-off values afterwards: standardised values stay finite.
-        let far = SeriesScaling(fitting: SeriesTable(columns: ["v"], values: [5, 5, 5, -limit, limit]), rows: 3)
-        #expect(far.standardize(SeriesTable(columns: ["v"], values: [5, 5, 5, -limit, limit])).allSatisfy { $0.isFinite })
+        let far = SeriesScaling(fitting: try SeriesTable(columns: ["v"], values: [5, 5, 5, -limit, limit]), rows: 3)
+        #expect(far.standardize(try SeriesTable(columns: ["v"], values: [5, 5, 5, -limit, limit])).allSatisfy { $0.isFinite })
         // Statistics beyond the limit, or not finite, are refused in a checkpoint's metadata.
         for (mean, std) in [("1e300", "1"), ("0", "0"), ("0", "-1"), ("null", "1"), ("0", "1e300"), ("\"1\"", "1")] {
             let text = "{\"columns\":[\"v\"],\"mean\":[\(mean)],\"std\":[\(std)],\"lag\":0}"

@@ -16,8 +16,8 @@ import CharLSTMKernels
         let vocabulary = Vocabulary(of: known)
         let config = ModelConfig(cell: .lstm, vocabularySize: vocabulary.count, hidden: 8, layers: 1)
         var rng = RandomGenerator(seed: 3)
-        let model = CharModel(config: config, rng: &rng)
-        return Checkpoint(config: config, vocabulary: vocabulary, parameters: model.parameters)
+        let model = RecurrentNetwork(config: config, rng: &rng)
+        return Checkpoint(network: model, vocabulary: vocabulary, training: nil)
     }
 
     /// About 70,000 known characters (more than a reader's 64 KiB buffer) with the unknown ones sprinkled in,
@@ -49,8 +49,8 @@ import CharLSTMKernels
         let stripped = text.filter { !Self.unknown.contains($0) }
         let without = try CorpusFile.scan(path: folder.file("without.txt", Self.bytes(stripped, bom: bom)))
 
-        let skipped = try checkpoint.evaluate(with, unknown: .skip, threads: 2)
-        let plain = try checkpoint.evaluate(without, threads: 2)
+        let skipped = try checkpoint.textModel().evaluate(with, unknown: .skip, threads: 2)
+        let plain = try checkpoint.textModel().evaluate(without, threads: 2)
         #expect(skipped.bitsPerCharacter == plain.bitsPerCharacter && skipped.accuracy == plain.accuracy)
         #expect(skipped.predictions == plain.predictions && skipped.predictions == stripped.count - 1)
         #expect(plain.unknown.isEmpty)
@@ -58,7 +58,7 @@ import CharLSTMKernels
         #expect(skipped.unknown.map(\.count) == skipped.unknown.map(\.count).sorted(by: >), "most frequent first")
 
         // The same from memory.
-        let inMemory = try checkpoint.evaluate(text, unknown: .skip, threads: 1)
+        let inMemory = try checkpoint.textModel().evaluate(text, unknown: .skip, threads: 1)
         #expect(inMemory.bitsPerCharacter == skipped.bitsPerCharacter && inMemory.unknown == skipped.unknown)
     }
 
@@ -67,8 +67,8 @@ import CharLSTMKernels
         let with = try CorpusFile.scan(path: folder.file("with.txt", Self.bytes(text)))
         let replaced = text.map { Self.unknown.contains($0) ? " " : $0 }
         let edited = try CorpusFile.scan(path: folder.file("edited.txt", Self.bytes(replaced)))
-        let result = try checkpoint.evaluate(with, unknown: .replace(" "), threads: 2)
-        let plain = try checkpoint.evaluate(edited, threads: 2)
+        let result = try checkpoint.textModel().evaluate(with, unknown: .replace(" "), threads: 2)
+        let plain = try checkpoint.textModel().evaluate(edited, threads: 2)
         #expect(result.bitsPerCharacter == plain.bitsPerCharacter && result.predictions == text.count - 1)
         #expect(result.unknown.reduce(0) { $0 + $1.count } == text.count - text.filter { !Self.unknown.contains($0) }.count)
     }
@@ -77,7 +77,7 @@ import CharLSTMKernels
         let folder = TemporaryFolder(), checkpoint = Self.checkpoint()
         let file = try CorpusFile.scan(path: folder.file("t.txt", Array("abc<de".utf8)))
         do {
-            _ = try checkpoint.evaluate(file)
+            _ = try checkpoint.textModel().evaluate(file)
             Issue.record("refused nothing")
         } catch {
             #expect(error.kind == .invalidData)
@@ -85,21 +85,21 @@ import CharLSTMKernels
         }
         #expect(throws: CharLSTMError.usage(
             "the replacement for unknown characters, '~' (U+007E), is not in the model's vocabulary either (\(setting: .unknownCharacters))")) {
-            _ = try checkpoint.evaluate(file, unknown: .replace("~"))
+            _ = try checkpoint.textModel().evaluate(file, unknown: .replace("~"))
         }
         // A text the model knows whole is read as it is, whatever the policy.
         let known = try CorpusFile.scan(path: folder.file("k.txt", Array("abc de".utf8)))
         for policy in [UnknownCharacters.refuse, .skip, .replace("a")] {
-            #expect(try checkpoint.evaluate(known, unknown: policy).unknown.isEmpty)
+            #expect(try checkpoint.textModel().evaluate(known, unknown: policy).unknown.isEmpty)
         }
     }
 
     @Test func inspectionReadsTheSameText() throws {
         let checkpoint = Self.checkpoint(), (text, _) = Self.text()
         let short = Array(text.prefix(3_000)) + ["ẞ", "a", "b"]
-        let inspection = try checkpoint.inspect(short, limit: 2_000, unknown: .skip, threads: 2)
+        let inspection = try checkpoint.textModel().inspect(short, limit: 2_000, unknown: .skip, threads: 2)
         let stripped = short.filter { !Self.unknown.contains($0) }
-        let eval = try checkpoint.evaluate(Array(stripped.prefix(2_000)), threads: 1)
+        let eval = try checkpoint.textModel().evaluate(Array(stripped.prefix(2_000)), threads: 1)
         #expect(inspection.evaluation.bitsPerCharacter == eval.bitsPerCharacter)
         #expect(inspection.totalCharacters == stripped.count)
         #expect(inspection.evaluation.unknown.contains { $0.character == "ẞ" })

@@ -10,7 +10,7 @@ import Testing
         let vocabulary = Vocabulary(of: text.unicodeScalars)
         let encoded = try vocabulary.encode(text.unicodeScalars)
         var rng = RandomGenerator(seed: 11)
-        let model = CharModel(config: ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: 48, layers: 2), rng: &rng)
+        let model = RecurrentNetwork(config: ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: 48, layers: 2), rng: &rng)
         var config = TrainingConfig()
         config.sequenceLength = 21
         config.batchSize = 1

@@ -12,7 +12,7 @@ import CharLSTMKernels
         let (objective, training) = try makeObjective(batchSize: batchSize)
         var rng = RandomGenerator(seed: seed)
         let config = ModelConfig(cell: cell, vocabularySize: objective.vocabulary.count, hidden: 20, layers: 2, dropout: dropout)
-        let model = CharModel(config: config, rng: &rng, threads: threads)
+        let model = RecurrentNetwork(config: config, rng: &rng, threads: threads)
         let state = TrainingState(starting: training, model: config, rng: rng, patience: nil)
         return (try Trainer(objective: objective, model: model, state: state, streamsPerPass: streamsPerPass), objective.vocabulary)
     }
@@ -34,7 +34,7 @@ import CharLSTMKernels
     static func resumedTrainer(_ checkpoint: Checkpoint, threads: Int, streamsPerPass: Int? = nil) throws -> Trainer<TextObjective> {
         let state = try #require(checkpoint.training)
         let (objective, _) = try makeObjective(batchSize: state.config.batchSize)
-        return try Trainer(objective: objective, model: checkpoint.makeModel(threads: threads), state: state,
+        return try Trainer(objective: objective, model: checkpoint.makeNetwork(threads: threads), state: state,
                            streamsPerPass: streamsPerPass)
     }
 
@@ -46,7 +46,7 @@ import CharLSTMKernels
     }
 
     /// Everything two models and training states hold, compared bit for bit.
-    static func expectSameState(_ modelA: CharModel, _ a: TrainingState, _ modelB: CharModel, _ b: TrainingState,
+    static func expectSameState(_ modelA: RecurrentNetwork, _ a: TrainingState, _ modelB: RecurrentNetwork, _ b: TrainingState,
                                 sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(a.step == b.step && a.epoch == b.epoch && a.position == b.position, sourceLocation: sourceLocation)
         #expect(a.rng == b.rng, sourceLocation: sourceLocation)
@@ -178,13 +178,13 @@ import CharLSTMKernels
         let (trainer, _) = try Self.makeTrainer(cell: cell, batchSize: 4, threads: 2)
         for _ in 0..<3 { try trainer.trainStep() }
         let model = trainer.model, config = trainer.state.config, validation = trainer.objective.validation
-        let (B, T) = try #require(CharModel.evaluationShape(characters: validation.count, batchSize: config.batchSize,
+        let (B, T) = try #require(RecurrentNetwork.evaluationShape(characters: validation.count, batchSize: config.batchSize,
                                                             sequenceLength: config.sequenceLength))
         let streams = try BatchStreams(text: validation, batchSize: B, sequenceLength: T)
         let ws = Workspace(config: model.config, sequenceLength: T, batchSize: B)
         let state = RecurrentState(config: model.config, batch: B)
         var batch = TokenBatch(sequenceLength: T, batchSize: B), unused = RandomGenerator(seed: 1)
-        var expected = CharModel.ForwardResult.zero
+        var expected = RecurrentNetwork.ForwardResult.zero
         for p in 0..<streams.batchesPerEpoch {
             try streams.fill(&batch, position: p)
             expected.add(model.forward(batch, state: state, workspace: ws, training: false, dropout: &unused))

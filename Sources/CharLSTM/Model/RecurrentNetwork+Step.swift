@@ -28,8 +28,8 @@ import Darwin
 /// decoder's rows last). Every gate row is summed in one fixed order whatever the thread count, split or chunk
 /// size, so the logits are the same bit for bit on 1 thread or many. Small models (weights under 256 KiB) run on
 /// the calling thread. Per character O(L·G·H² + H·V), no allocation.
-public final class StepRunner: @unchecked Sendable {
-    public let model: CharModel
+package final class StepRunner: @unchecked Sendable {
+    public let model: RecurrentNetwork
     /// The carried state of the single stream.
     public let state: RecurrentState
     /// How the weights are stored.
@@ -46,14 +46,14 @@ public final class StepRunner: @unchecked Sendable {
     /// Takes a snapshot of the model's current weights (call again after they change), stored as `weights`.
     /// Uses up to `model.threads` threads (no more than the cores) when the weights are big enough to pay for it.
     /// O(parameters).
-    public convenience init(model: CharModel, weights: WeightPrecision = .f32) {
+    public convenience init(model: RecurrentNetwork, weights: WeightPrecision = .f32) {
         self.init(model: model, weights: weights, parallelMinimumBytes: StepPlan.parallelMinimumBytes)
     }
 
     /// As ``init(model:weights:)``, sharing the work between threads once the packed weights reach
     /// `parallelMinimumBytes`, on at most `cores` threads (tests force small models onto the threaded path
     /// with 0, and more threads than this machine has cores), in chunks of about `chunkBytes`.
-    init(model: CharModel, weights: WeightPrecision = .f32, parallelMinimumBytes: Int,
+    init(model: RecurrentNetwork, weights: WeightPrecision = .f32, parallelMinimumBytes: Int,
          cores: Int = ProcessInfo.processInfo.activeProcessorCount, chunkBytes: Int = StepChunks.defaultBytes) {
         self.model = model
         self.weights = weights
@@ -243,7 +243,7 @@ final class StepPlan: @unchecked Sendable {
     private let embedding: UnsafePointer<Float>  // [V, G·H]: W_ih0ᵀ + input bias
     private var token = 0
 
-    init(model: CharModel, state: RecurrentState, weights: WeightPrecision) {
+    init(model: RecurrentNetwork, state: RecurrentState, weights: WeightPrecision) {
         self.state = state
         self.weights = weights
         let config = model.config, H = config.hidden, gc = config.cell.gateCount, G = gc * H, V = config.vocabularySize

@@ -1,6 +1,6 @@
 import CharLSTMKernels
 
-extension CharModel {
+extension RecurrentNetwork {
     /// Backpropagation through time over the batch of the preceding training ``forward(_:state:workspace:training:dropout:)``:
     /// overwrites ``gradients`` with ∂(mean loss)/∂parameters, or adds it to them with `accumulate` (a batch
     /// taken in pieces of streams, see ``Workspace/streamsPerPass(config:sequenceLength:batchSize:)``). The

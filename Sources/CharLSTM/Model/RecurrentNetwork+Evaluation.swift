@@ -1,6 +1,6 @@
 import CharLSTMKernels
 
-extension CharModel {
+extension RecurrentNetwork {
     /// Loss of the batch from `state`, dropout off, leaving the final state in `state`: the forward-only
     /// pass, which keeps no activations (see ``InferenceWorkspace``).
     ///
@@ -152,7 +152,7 @@ extension CharModel {
     }
 }
 
-/// Sees a forward-only pass (``CharModel/evaluate(_:state:workspace:observer:)``) as it runs, for tools that look
+/// Sees a forward-only pass (``RecurrentNetwork/evaluate(_:state:workspace:observer:)``) as it runs, for tools that look
 /// inside a model (`charlstm inspect`). Called on the evaluating thread, chunk by chunk; the pointers are valid
 /// only during the call. Rows are time-major: row r of a chunk is step r / B of stream r % B.
 public protocol ForwardObserver: AnyObject {

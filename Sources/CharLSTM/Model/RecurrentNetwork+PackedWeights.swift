@@ -1,6 +1,6 @@
 import CharLSTMKernels
 
-extension CharModel {
+extension RecurrentNetwork {
     /// Layer `k`'s weights packed unit by unit for steps of generation (``PackedGateRows``): [W_ih | W_hh] as one
     /// matrix for layers ≥ 1 of cells that sum their parts (`input`, with `recurrent` nil); else W_ih (nil for
     /// layer 0, whose input is a lookup) and W_hh apart, stored at `precision`. A snapshot of the current weights.

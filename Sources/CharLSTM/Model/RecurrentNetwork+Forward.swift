@@ -1,6 +1,6 @@
 import CharLSTMKernels
 
-extension CharModel {
+extension RecurrentNetwork {
     /// Result of a forward pass: summed loss in nats over the T·B predictions, and how many ranked the target first.
     struct ForwardResult: Sendable {
         var nats: Double

@@ -18,7 +18,7 @@ import Darwin
 ///
 /// A new character starts from the known character it is a variant of, when there is one: the first scalar of
 /// its canonical decomposition (`ä` → `a`, `É` → `E`, `ñ` → `n`). Otherwise (`ß`, `€`, an emoji) it starts
-/// from nothing. See ``CharModel/growingVocabulary(_:)`` for what that means for the weights.
+/// from nothing. See ``RecurrentNetwork/growingVocabulary(_:)`` for what that means for the weights.
 public struct VocabularyGrowth: Sendable {
     /// The model's vocabulary.
     public let old: Vocabulary
@@ -36,6 +36,19 @@ public struct VocabularyGrowth: Sendable {
     public init(of old: Vocabulary, toCover text: some Sequence<Unicode.Scalar>) {
         var counts: [UInt32: Int] = [:]
         for s in text { counts[s.value, default: 0] += 1 }
+        self.init(of: old, counts: counts)
+    }
+
+    /// The growth of `old` that covers the characters of a scanned text file, counted in one pass over the file
+    /// through a small buffer (the text is not held in memory). Throws `.io` when the file changed since it was
+    /// scanned. O(bytes + V log V).
+    public init(of old: Vocabulary, toCover file: CorpusFile) throws(CharLSTMError) {
+        let counts = try file.occurrences(of: file.scalars)
+        self.init(of: old, counts: Dictionary(zip(file.scalars.map(\.value), counts), uniquingKeysWith: +))
+    }
+
+    /// The growth of `old` that covers the characters counted in `counts` (scalar value → occurrences).
+    private init(of old: Vocabulary, counts: [UInt32: Int]) {
         let new = old.adding(charactersOf: counts.keys.sorted().map { Unicode.Scalar($0)! })
         self.old = old
         self.new = new
@@ -79,7 +92,7 @@ public struct VocabularyGrowth: Sendable {
     }
 }
 
-extension CharModel {
+extension RecurrentNetwork {
     /// This model with its vocabulary grown as `growth` says: the same weights, every known character's rows
     /// moved to its new index, and new rows for the added characters. Dropout is `dropout`. O(parameters).
     ///
@@ -98,12 +111,12 @@ extension CharModel {
     /// Either way no known character's computation reads a new row, so before training every known logit is the
     /// same number as in this model (the tests check it bit for bit): the new model predicts what this one did,
     /// with a little probability moved to the new characters.
-    public func growingVocabulary(_ growth: VocabularyGrowth, dropout: Float) -> CharModel {
+    public func growingVocabulary(_ growth: VocabularyGrowth, dropout: Float) -> RecurrentNetwork {
         precondition(growth.old.count == config.vocabularySize, "the growth starts from another vocabulary")
         var grownConfig = config
         grownConfig.vocabularySize = growth.new.count
         grownConfig.dropout = dropout
-        let grown = CharModel(config: grownConfig, parameters: FloatBuffer(count: ParameterLayout(grownConfig).totalCount),
+        let grown = RecurrentNetwork(config: grownConfig, sharing: FloatBuffer(count: ParameterLayout(grownConfig).totalCount),
                               threads: threads)
         let source = parameters.pointer, target = grown.parameters.pointer
         let oldV = config.vocabularySize, newV = grownConfig.vocabularySize, H = config.hidden

@@ -5,7 +5,10 @@ import Darwin
 #endif
 import CharLSTMKernels
 
-/// A character-level language model: one-hot input → stacked recurrent layers → dropout → linear decoder.
+/// The network of every model: input → stacked recurrent layers (LSTM, GRU or RNN) → dropout → linear decoder.
+/// A text model feeds it one-hot characters and reads a distribution over the next character from the decoder
+/// (``TextModel``); a series model feeds it rows of F real values and reads the next row (``SeriesModel``; see
+/// RecurrentNetwork+Series), and its ``ModelConfig/vocabularySize`` is F.
 ///
 /// All parameters live in one flat ``parameters`` buffer laid out by ``layout`` (PyTorch's state-dict names
 /// and shapes); ``gradients`` has the same layout and is overwritten by every ``backward(_:workspace:)``.
@@ -13,7 +16,7 @@ import CharLSTMKernels
 /// with `training: true`, then ``backward(_:workspace:)``, then step an optimizer (``Adam``) on the buffers
 /// (``Trainer`` does all of this). Evaluation: ``evaluate(_:state:workspace:)`` with an ``InferenceWorkspace``;
 /// generation: ``StepRunner``.
-public final class CharModel: @unchecked Sendable {
+public final class RecurrentNetwork: @unchecked Sendable {
     public let config: ModelConfig
     public let layout: ParameterLayout
     public let parameters: FloatBuffer
@@ -58,8 +61,17 @@ public final class CharModel: @unchecked Sendable {
         for j in 0..<V { parameters[bias + j] = Float(logs[j] - mean) }
     }
 
-    /// A model with the given parameter values (e.g. from a checkpoint). `values.count` must match the layout.
-    public init(config: ModelConfig, parameters values: FloatBuffer, threads: Int = 1) {
+    /// A model with the given parameter values (shared, not copied). Throws `.usage` when `values` does not hold
+    /// ``ParameterLayout``'s count for `config`.
+    public convenience init(config: ModelConfig, parameters values: FloatBuffer, threads: Int = 1) throws(CharLSTMError) {
+        guard values.count == ParameterLayout(config).totalCount else {
+            throw .usage("the model config takes \(ParameterLayout(config).totalCount) parameters, got \(values.count)")
+        }
+        self.init(config: config, sharing: values, threads: threads)
+    }
+
+    /// A model sharing `values`, whose count its callers guarantee (a checked checkpoint's, a fresh buffer).
+    init(config: ModelConfig, sharing values: FloatBuffer, threads: Int = 1) {
         self.config = config
         layout = ParameterLayout(config)
         precondition(values.count == layout.totalCount, "parameter count does not match the model config")

@@ -38,12 +38,12 @@ public struct SeriesLoss: Equatable, Sendable {
     }
 }
 
-// A series model is a ``CharModel`` whose vocabulary size is the number of columns F it reads: the same
+// A series model is a ``RecurrentNetwork`` whose vocabulary size is the number of columns F it reads: the same
 // recurrent layers fed rows of F real values through W_ih [G, F] (no one-hot lookup), and the same linear
 // decoder [F, H] + [F] as a regression head that predicts the next row, with the mean squared error
 //     loss = 1/(T·B·F) Σ_{t,b,j} (ŷ_{t,b,j} − y_{t,b,j})²,   ∂loss/∂ŷ = 2(ŷ − y)/(T·B·F).
 // Its PyTorch twin is nn.LSTM(F, H) (or GRU/RNN) + nn.Linear(H, F) + nn.MSELoss, with the same tensor names.
-extension CharModel {
+extension RecurrentNetwork {
     /// Runs the batch forward from `state`, keeping what the backward needs in `ws`, leaves the final state in
     /// `state`, and returns the squared error of the predictions. With `training`, dropout is applied (masks
     /// from `rng`) and the predictions are replaced by ∂(mean squared error)/∂predictions for
