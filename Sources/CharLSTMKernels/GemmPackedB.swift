@@ -81,9 +81,11 @@ public final class SgemmPackedB: @unchecked Sendable {
 
     /// Packs op(B) for the products C[m×n] = op(A)[m×k]·op(B) of `rows` = m rows on `threads` threads, with the
     /// choice the active plan has for them (``GemmPlan``): B stored k×n with row stride ldb, or (transB) Bᵀ with
-    /// B stored n×k. O(k·n).
-    public func pack(transB: Bool, b: UnsafePointer<Float>, ldb: Int, rows: Int, threads: Int = 1) {
-        let problem = GemmProblem(transA: false, transB: transB, m: rows, n: n, k: k, prepackedB: true, threads: threads)
+    /// B stored n×k. `columns`, when given, is the width of each product (a range of columns, see
+    /// ``columnRanges(parts:)``) that the plan is looked up for. O(k·n).
+    public func pack(transB: Bool, b: UnsafePointer<Float>, ldb: Int, rows: Int, columns: Int? = nil, threads: Int = 1) {
+        let problem = GemmProblem(transA: false, transB: transB, m: rows, n: columns ?? n, k: k, prepackedB: true,
+                                  threads: threads)
         pack(transB: transB, b: b, ldb: ldb, choice: GemmPlan.choice(for: problem))
     }
 
@@ -113,4 +115,32 @@ public func sgemm(transA: Bool, m: Int, alpha: Float, a: UnsafePointer<Float>, l
                          choice: packedB.choice)
     g.packedB = PackedPanels(base: packedB.data, paddedN: packedB.paddedN, firstSliver: 0)
     withExtendedLifetime(packedB) { sgemmRun(g, threads: threads) }
+}
+
+/// ``sgemm(transA:m:alpha:a:lda:packedB:beta:c:ldc:threads:)`` restricted to the columns `columns` of op(B) and
+/// of C, on the calling thread: C[:, columns] = alpha · op(A) · op(B)[:, columns] + beta · C[:, columns], `c`
+/// being C's column 0. `columns` must start at a multiple of the packed kernel's `nr` (``columnRanges(of:parts:)``
+/// cuts such ranges). Each element is the same chain as in the whole product, so a product cut into column ranges,
+/// on any threads, gives the whole product's bits.
+public func sgemm(transA: Bool, m: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, packedB: SgemmPackedB,
+                  columns: Range<Int>, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    precondition(columns.lowerBound % packedB.choice.kernel.nr == 0 && columns.lowerBound >= 0
+                 && columns.upperBound <= packedB.n, "a column range of a packed product starts at a whole panel")
+    guard !columns.isEmpty else { return }
+    var g = GemmOperands(transA: transA, transB: false, m: m, n: packedB.n, k: packedB.k, alpha: alpha,
+                         a: a, lda: lda, b: packedB.data, ldb: 0, beta: beta, c: c, ldc: ldc,
+                         choice: packedB.choice)
+    g.packedB = PackedPanels(base: packedB.data, paddedN: packedB.paddedN, firstSliver: 0)
+    withExtendedLifetime(packedB) { sgemmRun(g.columns(columns), threads: 1) }
+}
+
+extension SgemmPackedB {
+    /// op(B)'s columns cut into `parts` ranges as even as whole panels of the packed kernel allow, each starting
+    /// at a multiple of its `nr` (some may be empty when there are fewer panels than parts). O(parts).
+    public func columnRanges(parts: Int) -> [Range<Int>] {
+        let nr = choice.kernel.nr, panels = (n + nr - 1) / nr
+        return (0..<parts).map { part in
+            min(n, panels * part / parts * nr)..<min(n, panels * (part + 1) / parts * nr)
+        }
+    }
 }

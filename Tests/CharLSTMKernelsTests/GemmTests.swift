@@ -196,4 +196,36 @@ import Testing
             #expect(panels.k == k && panels.n == n)
         }
     }
+
+    /// A packed product cut into column ranges (the training recurrence's split between threads) gives the whole
+    /// product's bits with every kernel, on widths that do and do not fill the last panel.
+    @Test(arguments: GemmKernel.all, [84, 2048])
+    func columnRangesOfAPackedProductGiveTheWholeProductsBits(kernel: GemmKernel, n: Int) {
+        let m = 20, k = 21
+        var rng = TestRandom(seed: UInt64(n))
+        let a = rng.floats(m * k), b = rng.floats(n * k), c0 = rng.floats(m * n)
+        let packed = SgemmPackedB(k: k, n: n)
+        b.withUnsafeBufferPointer { packed.pack(transB: true, b: $0.baseAddress!, ldb: k, choice: GemmChoice(kernel: kernel)) }
+        var whole = c0, cut = c0
+        for parts in [2, 3] {
+            let ranges = packed.columnRanges(parts: parts)
+            #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == n)
+            #expect(ranges.allSatisfy { $0.lowerBound % kernel.nr == 0 })
+            #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+            cut = c0
+            a.withUnsafeBufferPointer { ap in
+                whole = c0
+                whole.withUnsafeMutableBufferPointer {
+                    sgemm(transA: false, m: m, alpha: 1, a: ap.baseAddress!, lda: k, packedB: packed, beta: 1, c: $0.baseAddress!, ldc: n)
+                }
+                cut.withUnsafeMutableBufferPointer { cp in
+                    for range in ranges.reversed() {
+                        sgemm(transA: false, m: m, alpha: 1, a: ap.baseAddress!, lda: k, packedB: packed, columns: range, beta: 1,
+                              c: cp.baseAddress!, ldc: n)
+                    }
+                }
+            }
+            #expect(whole.map(\.bitPattern) == cut.map(\.bitPattern), "\(kernel.name), \(parts) parts: \(ranges)")
+        }
+    }
 }

@@ -60,31 +60,42 @@ extension RecurrentNetwork {
             dC?.update(repeating: 0, count: B * H)
             let recurrent = ws.packedRecurrent
             recurrent.reshape(k: G, n: H)
-            let (groupRows, groupThreads) = streamGroupProducts(batch: B)
-            recurrent.pack(transB: false, b: p + o.weightHH, ldb: H, rows: groupRows, threads: groupThreads)
+            let split = RecurrenceSplit(cell: cell, batch: B, threads: threads)
+            let product = split.products(batch: B, columns: H)
+            recurrent.pack(transB: false, b: p + o.weightHH, ldb: H, rows: product.rows, columns: product.columns,
+                           threads: product.threads)
             // Through time, last step first. dH[t] is complete when step t is reached: the layer above and
             // step t+1 have both added into it. The gates of step t become their gradients.
-            forEachStreamGroup(batch: B) { b0, n, gemmThreads in
-                for t in stride(from: T - 1, through: 0, by: -1) {
-                    let row = t * B + b0
-                    let dh = dH + row * H, dPrev: UnsafeMutablePointer<Float>? = t > 0 ? dH + (row - B) * H : nil
-                    let h: UnsafeMutablePointer<Float>? = rebuildInStep ? hs + (row + B) * H : nil
-                    switch cell {
-                    case .lstm:
-                        lstmCellBackward(dh: dh, dc: dC! + b0 * H, gates: dA + row * G, cPrev: cellState! + row * H,
-                                         c: cellState! + (row + B) * H, h: h, batch: n, hidden: H)
-                    case .rnn:
-                        rnnCellBackward(dh: dh, gates: dA + row * G, h: h, batch: n, hidden: H)
-                    case .gru:
-                        gruCellBackward(dh: dh, gates: dA + row * G, nPart: separatePart! + row * H, hPrev: hs + row * H,
-                                        recurrentGradient: recurrentPart! + b0 * G, dhPrev: dPrev, batch: n, hidden: H)
-                    }
-                    if let dPrev {
-                        // dh_{t−1} += ∂(recurrent part)·W_hh: the gate gradients themselves when the cell sums
-                        // its parts.
-                        let dPart = cell.sumsInputAndRecurrentParts ? dA + row * G : recurrentPart! + b0 * G
-                        sgemm(transA: false, m: n, alpha: 1, a: dPart, lda: G, packedB: recurrent,
-                              beta: 1, c: dPrev, ldc: H, threads: gemmThreads)
+            if case .columns(let parts) = split {
+                let steps = ColumnSplitRecurrence(cell: cell, batch: B, hidden: H, parts: parts, packed: recurrent, gates: dA,
+                                                  hiddenStates: hs, cellState: cellState, cellStride: B * H)
+                steps.hiddenGradient = dH
+                steps.cellGradient = dC
+                steps.rebuildsHidden = rebuildInStep
+                steps.run(steps: stride(from: T - 1, through: 0, by: -1), threads: threads) { $0.backward($1) }
+            } else {
+                forEachStreamGroup(batch: B) { b0, n, gemmThreads in
+                    for t in stride(from: T - 1, through: 0, by: -1) {
+                        let row = t * B + b0
+                        let dh = dH + row * H, dPrev: UnsafeMutablePointer<Float>? = t > 0 ? dH + (row - B) * H : nil
+                        let h: UnsafeMutablePointer<Float>? = rebuildInStep ? hs + (row + B) * H : nil
+                        switch cell {
+                        case .lstm:
+                            lstmCellBackward(dh: dh, dc: dC! + b0 * H, gates: dA + row * G, cPrev: cellState! + row * H,
+                                             c: cellState! + (row + B) * H, h: h, batch: n, hidden: H)
+                        case .rnn:
+                            rnnCellBackward(dh: dh, gates: dA + row * G, h: h, batch: n, hidden: H)
+                        case .gru:
+                            gruCellBackward(dh: dh, gates: dA + row * G, nPart: separatePart! + row * H, hPrev: hs + row * H,
+                                            recurrentGradient: recurrentPart! + b0 * G, dhPrev: dPrev, batch: n, hidden: H)
+                        }
+                        if let dPrev {
+                            // dh_{t−1} += ∂(recurrent part)·W_hh: the gate gradients themselves when the cell sums
+                            // its parts.
+                            let dPart = cell.sumsInputAndRecurrentParts ? dA + row * G : recurrentPart! + b0 * G
+                            sgemm(transA: false, m: n, alpha: 1, a: dPart, lda: G, packedB: recurrent,
+                                  beta: 1, c: dPrev, ldc: H, threads: gemmThreads)
+                        }
                     }
                 }
             }

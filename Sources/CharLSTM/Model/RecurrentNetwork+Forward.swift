@@ -153,8 +153,16 @@ extension RecurrentNetwork {
         let H = config.hidden, G = config.cell.gateCount * H, cell = config.cell
         let p = parameters.pointer, o = layout.layer(k)
         packed.reshape(k: H, n: G)
-        let (rows, gemmThreads) = streamGroupProducts(batch: B)
-        packed.pack(transB: true, b: p + o.weightHH, ldb: H, rows: rows, threads: gemmThreads)
+        let split = RecurrenceSplit(cell: cell, batch: B, threads: threads)
+        let product = split.products(batch: B, columns: G)
+        packed.pack(transB: true, b: p + o.weightHH, ldb: H, rows: product.rows, columns: product.columns,
+                    threads: product.threads)
+        if case .columns(let parts) = split {
+            ColumnSplitRecurrence(cell: cell, batch: B, hidden: H, parts: parts, packed: packed, gates: gates,
+                                  hiddenStates: hidden, cellState: cellState.base, cellStride: cellState.stepStride)
+                .run(steps: 0..<T, threads: threads) { $0.forward($1) }
+            return
+        }
         // The streams are independent through time, so each thread runs the whole recurrence for its own
         // rows b0 ..< b0 + n: no synchronisation per time step.
         forEachStreamGroup(batch: B) { b0, n, gemmThreads in
@@ -210,25 +218,14 @@ extension RecurrentNetwork {
 
     /// Runs `body(firstStream, streams, gemmThreads)` over the batch's streams: one group using every
     /// thread inside its products when the batch is small, else one group per thread, each single-threaded
-    /// (``streamGroups(batch:threads:)``).
+    /// (what ``RecurrenceSplit`` does with a GRU's recurrence, and with the rebuild of its hidden states).
     func forEachStreamGroup(batch B: Int, _ body: (Int, Int, Int) -> Void) {
-        let groups = Self.streamGroups(batch: B, threads: threads)
+        let groups = B >= 8 * threads ? threads : 1
         if groups == 1 { return body(0, B, threads) }
         Parallel.forEachDisjoint(groups, threads: groups) { g in
             let b0 = B * g / groups, b1 = B * (g + 1) / groups
             body(b0, b1 - b0, 1)
         }
-    }
-
-    /// How many groups the recurrence splits a batch of B streams into on `threads` threads: one per thread
-    /// once each gets at least 8 streams (a whole micro-tile of rows), else one. O(1).
-    static func streamGroups(batch B: Int, threads: Int) -> Int { B >= 8 * threads ? threads : 1 }
-
-    /// The per-step products of a stream group of a batch of B: its rows (the largest group's) and the threads
-    /// each product may use (the plan is looked up by both). O(1).
-    func streamGroupProducts(batch B: Int) -> (rows: Int, threads: Int) {
-        let groups = Self.streamGroups(batch: B, threads: threads)
-        return ((B + groups - 1) / groups, groups == 1 ? threads : 1)
     }
 }
 

@@ -11,21 +11,22 @@ public struct TrainingProduct: Sendable {
     /// The products of a training step of `config` on batches of `batchSize` streams × `sequenceLength` steps
     /// with `threads` threads, in the order of their share of the step's work: those of one pass over the streams
     /// a pass takes (``Workspace/streamsPerPass(config:sequenceLength:batchSize:)``), the per-step ones split as
-    /// the recurrence splits them (``RecurrentNetwork/streamGroups(batch:threads:)``). Character models. O(layers).
+    /// the recurrence splits them (``RecurrenceSplit``). Character models. O(layers).
     public static func ofTrainingStep(config: ModelConfig, sequenceLength T: Int, batchSize: Int, threads: Int) -> [TrainingProduct] {
         let streams = Workspace.streamsPerPass(config: config, sequenceLength: T, batchSize: batchSize)
         let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize, L = config.layers
         let TB = T * streams, separate = config.cell.separateRecurrentGates * H, shared = G - separate
-        let groups = RecurrentNetwork.streamGroups(batch: streams, threads: threads)
-        let rows = (streams + groups - 1) / groups, stepThreads = groups == 1 ? threads : 1
+        let split = RecurrenceSplit(cell: config.cell, batch: streams, threads: threads)
+        let forward = split.products(batch: streams, columns: G), backward = split.products(batch: streams, columns: H)
+        let stepThreads = forward.threads
         func product(_ name: String, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, packed: Bool = false,
                      calls: Int) -> TrainingProduct {
             TrainingProduct(name: name, problem: GemmProblem(transA: transA, transB: transB, m: m, n: n, k: k, prepackedB: packed,
                                                              threads: packed ? stepThreads : threads), callsPerPass: calls)
         }
         var products = [
-            product("recurrent h·Whhᵀ", false, true, rows, G, H, packed: true, calls: T * L),
-            product("recurrent dG·Whh", false, false, rows, H, G, packed: true, calls: (T - 1) * L),
+            product("recurrent h·Whhᵀ", false, true, forward.rows, forward.columns, H, packed: true, calls: T * L),
+            product("recurrent dG·Whh", false, false, backward.rows, backward.columns, G, packed: true, calls: (T - 1) * L),
             product("weights dGᵀ·h", true, false, shared, H, TB, calls: 2 * L - 1),
         ]
         if L > 1 {

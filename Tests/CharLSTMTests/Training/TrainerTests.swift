@@ -155,9 +155,22 @@ import CharLSTMKernels
         #expect(Workspace.bytesNeeded(config: m, sequenceLength: 100, batchSize: 32) < 90_000_000)
     }
 
+    /// How a recurrence is shared: whole below 8 streams a thread, then by columns for the cells that sum their
+    /// parts and by streams for the GRU; the products of a column split are each thread's share of the columns.
+    @Test func theRecurrenceIsSplitByColumnsWhereTheCellSumsItsParts() {
+        #expect(RecurrenceSplit(cell: .lstm, batch: 15, threads: 2) == .whole(threads: 2))
+        #expect(RecurrenceSplit(cell: .lstm, batch: 64, threads: 1) == .whole(threads: 1))
+        #expect(RecurrenceSplit(cell: .lstm, batch: 16, threads: 2) == .columns(2))
+        #expect(RecurrenceSplit(cell: .rnn, batch: 32, threads: 2) == .columns(2))
+        #expect(RecurrenceSplit(cell: .gru, batch: 32, threads: 2) == .streamGroups(2))
+        #expect(RecurrenceSplit.columns(2).products(batch: 32, columns: 2048) == (32, 1024, 1))
+        #expect(RecurrenceSplit.streamGroups(2).products(batch: 33, columns: 1536) == (17, 1536, 1))
+        #expect(RecurrenceSplit.whole(threads: 2).products(batch: 4, columns: 512) == (4, 512, 2))
+    }
+
     /// One and two threads train the same bits, and validate to the same bits: every product sums in the
-    /// same order however it is split. Batch 4 runs each step's products on two threads, batch 16 one
-    /// stream group per thread.
+    /// same order however it is split. Batch 4 runs each step's products on two threads; batch 16 cuts each
+    /// step's recurrence by columns (LSTM, RNN) or by streams (GRU), ``RecurrenceSplit``.
     @Test(arguments: CellKind.allCases, [4, 16])
     func twoThreadsTrainTheSameBitsAsOne(cell: CellKind, batchSize: Int) throws {
         let (one, _) = try Self.makeTrainer(cell: cell, batchSize: batchSize, threads: 1)

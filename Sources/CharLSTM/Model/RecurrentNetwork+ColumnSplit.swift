@@ -1,0 +1,135 @@
+import CharLSTMKernels
+
+/// How a training pass shares a layer's recurrence between threads. Each step's recurrent product reads the
+/// whole of W_hh (4H × H) for the streams it serves: with every thread taking its own streams (``streamGroups``),
+/// every thread reads all of it every step, for half the rows; cut by columns (``columns``), each thread reads
+/// its part of W_hh for all the rows, half the weight traffic for twice the rows, which on a 2-core Emerald
+/// Rapids ran the 2×512 product 1.3–1.7× faster (2-thread microbenchmark, 2026-12-07). The columns cost two
+/// synchronisations a step (one ``ChunkTeam`` job of two phases), which the streams do without. Every split gives
+/// the same bits: each element of a product is one chain whatever rows or columns it is computed with, and the
+/// cell kernels work row by row.
+enum RecurrenceSplit: Equatable {
+    /// One group of all the streams, its products on the given threads (a batch too small to share).
+    case whole(threads: Int)
+    /// `groups` groups of streams, one a thread, each running its own recurrence with single-threaded products.
+    case streamGroups(Int)
+    /// Every step's product cut into `parts` column ranges and its cell update into `parts` stream ranges,
+    /// run as the two phases of a ``ChunkTeam`` job (cells that sum their parts: LSTM, RNN).
+    case columns(Int)
+
+    /// The split of a recurrence of `B` streams on `threads` threads: shared once each thread gets at least 8
+    /// streams (a whole micro-tile of rows); by columns for cells that sum their input and recurrent parts, by
+    /// streams for the others (GRU keeps its recurrent part apart). O(1).
+    init(cell: CellKind, batch B: Int, threads: Int) {
+        if B < 8 * threads || threads < 2 {
+            self = .whole(threads: threads)
+        } else {
+            self = cell.sumsInputAndRecurrentParts ? .columns(threads) : .streamGroups(threads)
+        }
+    }
+
+    /// The shape of each per-step product of a recurrence of `B` streams whose whole product is `n` columns
+    /// wide: its rows, its columns and the threads it runs on (the plan is looked up by all three). O(1).
+    func products(batch B: Int, columns n: Int) -> (rows: Int, columns: Int, threads: Int) {
+        switch self {
+        case .whole(let threads): (B, n, threads)
+        case .streamGroups(let groups): ((B + groups - 1) / groups, n, 1)
+        case .columns(let parts): (B, (n + parts - 1) / parts, 1)
+        }
+    }
+}
+
+/// One layer's recurrence cut by columns (``RecurrenceSplit/columns(_:)``): each time step is one job of a
+/// ``ChunkTeam`` in two phases of `parts` chunks. Forward: the product h_{t−1}·W_hhᵀ added into the gates, cut
+/// into column ranges of the 4H gate columns, then the cell update, cut into stream ranges. Backward (steps in
+/// reverse): the cell backward by stream ranges, then dh_{t−1} += dG_t·W_hh by column ranges of H.
+/// Holds raw pointers into the workspace; lives for one call of the recurrence.
+final class ColumnSplitRecurrence: @unchecked Sendable {
+    let cell: CellKind, B: Int, H: Int, G: Int
+    let packed: SgemmPackedB
+    let columns: [Range<Int>], streams: [Range<Int>]
+    /// [T·B, G]: the gates (their gradients in the backward).
+    let gates: UnsafeMutablePointer<Float>
+    /// [(T + 1)·B, H]: h_0…h_T.
+    let hidden: UnsafeMutablePointer<Float>
+    /// c_t (LSTM) at cellState + t·cellStride, [B, H] each; nil for cells without a cell state. A stride of 0 is
+    /// one block updated in place (a forward that keeps no steps).
+    let cellState: UnsafeMutablePointer<Float>?, cellStride: Int
+    /// Backward: [T·B, H] ∂L/∂h_t, and [B, H] ∂L/∂c carried back (LSTM); whether h_t is rebuilt in the step.
+    var hiddenGradient: UnsafeMutablePointer<Float>? = nil, cellGradient: UnsafeMutablePointer<Float>? = nil
+    var rebuildsHidden = false
+    /// The step the team's next job is.
+    var t = 0
+
+    init(cell: CellKind, batch B: Int, hidden H: Int, parts: Int, packed: SgemmPackedB, gates: UnsafeMutablePointer<Float>,
+         hiddenStates: UnsafeMutablePointer<Float>, cellState: UnsafeMutablePointer<Float>?, cellStride: Int) {
+        self.cell = cell
+        self.B = B
+        self.H = H
+        G = cell.gateCount * H
+        self.packed = packed
+        columns = packed.columnRanges(parts: parts)
+        streams = (0..<parts).map { B * $0 / parts..<B * ($0 + 1) / parts }
+        self.gates = gates
+        hidden = hiddenStates
+        self.cellState = cellState
+        self.cellStride = cellStride
+    }
+
+    /// Runs `order`'s steps, each one job of `work(chunk)` on a team of `threads`.
+    func run(steps order: some Sequence<Int>, threads: Int, work: @escaping @Sendable (ColumnSplitRecurrence, Int) -> Void) {
+        let parts = columns.count
+        let team = ChunkTeam(threads: threads, phases: [parts, parts]) { [self] chunk in work(self, chunk) }
+        for step in order {
+            t = step
+            team.run()
+        }
+    }
+
+    /// Chunk `chunk` of forward step t: a column range of the product, then a stream range of the cell update.
+    func forward(_ chunk: Int) {
+        let parts = columns.count, rows = t * B
+        if chunk < parts {
+            sgemm(transA: false, m: B, alpha: 1, a: hidden + rows * H, lda: H, packedB: packed, columns: columns[chunk],
+                  beta: 1, c: gates + rows * G, ldc: G)
+            return
+        }
+        let s = streams[chunk - parts], row = rows + s.lowerBound, n = s.count
+        guard n > 0 else { return }
+        switch cell {
+        case .lstm:
+            let c = cellState! + s.lowerBound * H
+            lstmCellForward(gates: gates + row * G, cPrev: c + t * cellStride, c: c + (t + 1) * cellStride,
+                            h: hidden + (row + B) * H, batch: n, hidden: H)
+        case .rnn:
+            rnnCellForward(gates: gates + row * G, h: hidden + (row + B) * H, batch: n, hidden: H)
+        case .gru:
+            preconditionFailure("a GRU's recurrence is split by streams")
+        }
+    }
+
+    /// Chunk `chunk` of backward step t: a stream range of the cell backward, then a column range of
+    /// dh_{t−1} += dG_t·W_hh (none at t = 0).
+    func backward(_ chunk: Int) {
+        let parts = streams.count, rows = t * B, dH = hiddenGradient!
+        if chunk < parts {
+            let s = streams[chunk], row = rows + s.lowerBound, n = s.count
+            guard n > 0 else { return }
+            let h: UnsafeMutablePointer<Float>? = rebuildsHidden ? hidden + (row + B) * H : nil
+            switch cell {
+            case .lstm:
+                let c = cellState! + s.lowerBound * H
+                lstmCellBackward(dh: dH + row * H, dc: cellGradient! + s.lowerBound * H, gates: gates + row * G,
+                                 cPrev: c + t * cellStride, c: c + (t + 1) * cellStride, h: h, batch: n, hidden: H)
+            case .rnn:
+                rnnCellBackward(dh: dH + row * H, gates: gates + row * G, h: h, batch: n, hidden: H)
+            case .gru:
+                preconditionFailure("a GRU's recurrence is split by streams")
+            }
+            return
+        }
+        guard t > 0 else { return }
+        sgemm(transA: false, m: B, alpha: 1, a: gates + rows * G, lda: G, packedB: packed, columns: columns[chunk - parts],
+              beta: 1, c: dH + (rows - B) * H, ldc: H)
+    }
+}
