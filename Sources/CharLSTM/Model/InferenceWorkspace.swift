@@ -7,7 +7,7 @@ import CharLSTMKernels
 /// layer overwrites after the layer above has read it, one gate buffer, the cell state updated in place
 /// in the carried ``RecurrentState``). Allocate once, reuse for every batch. Like ``Workspace``, its buffers
 /// are one list that both allocates them and counts their memory.
-public final class InferenceWorkspace: @unchecked Sendable {
+public final class InferenceWorkspace {
     public let batchSize: Int
     /// Most time steps run per layer at a time.
     public let chunkLength: Int

@@ -92,7 +92,7 @@ public final class RecurrentNetwork: @unchecked Sendable {
 }
 
 /// The hidden (and, for LSTM, cell) state carried between batches: [layers, batch, hidden] each.
-public final class RecurrentState: @unchecked Sendable {
+public final class RecurrentState {
     public let layers: Int, batch: Int, hidden: Int
     public let h: FloatBuffer
     /// Empty for cells without a cell state.

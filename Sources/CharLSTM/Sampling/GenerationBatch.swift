@@ -37,7 +37,7 @@ public enum FinishReason: String, Sendable, Equatable {
 /// (``add(_:)``) and leave (finishing, or ``remove(_:)``) between steps — continuous batching.
 ///
 /// ```swift
-/// let batch = try GenerationBatch(checkpoint: checkpoint, capacity: 8)
+/// let batch = try GenerationBatch(model: checkpoint.textModel(), capacity: 8)
 /// for seed in 0..<8 as Range<UInt64> {
 ///     _ = try batch.add(GenerationRequest(prime: "ROMEO:", sampler: Sampler(temperature: 0.8), seed: seed, length: 200))
 /// }
@@ -53,7 +53,7 @@ public enum FinishReason: String, Sendable, Equatable {
 /// and whenever it joined. A prime of n characters takes the stream's first n steps. A step costs
 /// O(B·(L·G·H² + H·V)) arithmetic for B streams but one pass over the weights, so B streams cost far less than
 /// B separate generators. Used from one thread at a time.
-public final class GenerationBatch: @unchecked Sendable {
+public final class GenerationBatch {
     /// Names a stream for its whole life (never reused by this batch).
     public struct StreamID: Hashable, Sendable, Comparable, CustomStringConvertible {
         public let value: Int

@@ -3,8 +3,8 @@ import CharLSTMKernels
 /// Streams text sampled from a trained model, one character (Unicode scalar) at a time: a single-pass `Sequence`.
 ///
 /// ```swift
-/// let checkpoint = try Checkpoint.load(path: "Checkpoints/shakespeare/best.safetensors")
-/// let generator = try TextGenerator(checkpoint: checkpoint, sampler: Sampler(temperature: 0.8, topK: 20),
+/// let model = try Checkpoint.load(path: "Checkpoints/shakespeare/best.safetensors").textModel()
+/// let generator = try TextGenerator(model: model, sampler: Sampler(temperature: 0.8, topK: 20),
 ///                                   seed: 7, length: 500, stop: "\n\n")
 /// try generator.prime("ROMEO:")
 /// for character in generator { print(character, terminator: "") }
@@ -13,7 +13,7 @@ import CharLSTMKernels
 /// The sequence ends after ``length`` characters, or right after the generated text ends with ``stop``; with
 /// neither it never ends. The same model, prime, sampler and seed always give the same text. Each character costs
 /// one step of the model, O(L·G·H² + H·V), and allocates nothing. Used from one thread at a time.
-public final class TextGenerator: Sequence, IteratorProtocol, @unchecked Sendable {
+public final class TextGenerator: Sequence, IteratorProtocol {
     /// The characters the model knows, which are all it generates and all a prime may hold.
     public let vocabulary: Vocabulary
     /// How each next character is chosen from the model's logits.
