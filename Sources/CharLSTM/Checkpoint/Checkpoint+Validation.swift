@@ -67,7 +67,7 @@ extension Checkpoint {
             guard vocabulary.count == inputs || series != nil else {
                 throw .invalidData("the vocabulary has \(vocabulary.count) characters but config.vocab_size is \(inputs)")
             }
-            let model = config, kind: ModelKind = series == nil ? .text : .series
+            let model = config, kind = ModelKind(series: series)
             training = try meta["training"].map { _ throws(CharLSTMError) in try TrainingMetadata(meta, config: model, kind: kind) }
             summary = meta["training"] == nil ? try Self.modelOnlySummary(meta, kind: kind) : nil
             initialisedFrom = meta["initialised_from"]

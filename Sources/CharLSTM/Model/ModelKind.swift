@@ -3,6 +3,9 @@
 public enum ModelKind: String, Equatable, Sendable, CaseIterable {
     case text, series
 
+    /// The kind of a model that has `series` facts (a series model) or none (text).
+    init(series: SeriesScaling?) { self = series == nil ? .text : .series }
+
     /// `a text model`, `a series model`.
     public var described: String { "a \(rawValue) model" }
 

@@ -59,20 +59,14 @@ extension RecurrentNetwork {
             let recurrentPart = ws.recurrentPart
             dC?.update(repeating: 0, count: B * H)
             let recurrent = ws.packedRecurrent
-            recurrent.reshape(k: G, n: H)
-            let split = RecurrenceSplit(cell: cell, batch: B, threads: threads)
-            let product = split.products(batch: B, columns: H)
-            recurrent.pack(transB: false, b: p + o.weightHH, ldb: H, rows: product.rows, columns: product.columns,
-                           threads: product.threads)
+            let split = packRecurrentWeights(layer: k, forward: false, batch: B, into: recurrent)
             // Through time, last step first. dH[t] is complete when step t is reached: the layer above and
             // step t+1 have both added into it. The gates of step t become their gradients.
             if case .columns(let parts) = split {
-                let steps = ColumnSplitRecurrence(cell: cell, batch: B, hidden: H, parts: parts, packed: recurrent, gates: dA,
-                                                  hiddenStates: hs, cellState: cellState, cellStride: B * H)
-                steps.hiddenGradient = dH
-                steps.cellGradient = dC
-                steps.rebuildsHidden = rebuildInStep
-                steps.run(steps: stride(from: T - 1, through: 0, by: -1), threads: threads) { $0.backward($1) }
+                ColumnSplitRecurrence(cell: cell, batch: B, hidden: H, parts: parts, packed: recurrent, gates: dA,
+                                      hiddenStates: hs, cellState: cellState, cellStride: B * H,
+                                      backward: .init(hidden: dH, cell: dC, rebuildsHidden: rebuildInStep))
+                    .run(steps: stride(from: T - 1, through: 0, by: -1), threads: threads) { $0.backward($1) }
             } else {
                 forEachStreamGroup(batch: B) { b0, n, gemmThreads in
                     for t in stride(from: T - 1, through: 0, by: -1) {

@@ -55,14 +55,21 @@ final class ColumnSplitRecurrence: @unchecked Sendable {
     /// c_t (LSTM) at cellState + t·cellStride, [B, H] each; nil for cells without a cell state. A stride of 0 is
     /// one block updated in place (a forward that keeps no steps).
     let cellState: UnsafeMutablePointer<Float>?, cellStride: Int
-    /// Backward: [T·B, H] ∂L/∂h_t, and [B, H] ∂L/∂c carried back (LSTM); whether h_t is rebuilt in the step.
-    var hiddenGradient: UnsafeMutablePointer<Float>? = nil, cellGradient: UnsafeMutablePointer<Float>? = nil
-    var rebuildsHidden = false
+    /// What a backward recurrence adds: [T·B, H] ∂L/∂h_t, [B, H] ∂L/∂c carried back (LSTM; nil without a cell
+    /// state), and whether the step rebuilds h_t into the hidden states (a lower layer's, from its activations).
+    struct Gradients {
+        let hidden: UnsafeMutablePointer<Float>
+        let cell: UnsafeMutablePointer<Float>?
+        let rebuildsHidden: Bool
+    }
+    /// Given for a backward recurrence, nil for a forward one.
+    let gradients: Gradients?
     /// The step the team's next job is.
     var t = 0
 
     init(cell: CellKind, batch B: Int, hidden H: Int, parts: Int, packed: SgemmPackedB, gates: UnsafeMutablePointer<Float>,
-         hiddenStates: UnsafeMutablePointer<Float>, cellState: UnsafeMutablePointer<Float>?, cellStride: Int) {
+         hiddenStates: UnsafeMutablePointer<Float>, cellState: UnsafeMutablePointer<Float>?, cellStride: Int,
+         backward gradients: Gradients? = nil) {
         self.cell = cell
         self.B = B
         self.H = H
@@ -74,6 +81,7 @@ final class ColumnSplitRecurrence: @unchecked Sendable {
         hidden = hiddenStates
         self.cellState = cellState
         self.cellStride = cellStride
+        self.gradients = gradients
     }
 
     /// Runs `order`'s steps, each one job of `work(chunk)` on a team of `threads`.
@@ -111,15 +119,15 @@ final class ColumnSplitRecurrence: @unchecked Sendable {
     /// Chunk `chunk` of backward step t: a stream range of the cell backward, then a column range of
     /// dh_{t−1} += dG_t·W_hh (none at t = 0).
     func backward(_ chunk: Int) {
-        let parts = streams.count, rows = t * B, dH = hiddenGradient!
+        let parts = streams.count, rows = t * B, gradients = gradients!, dH = gradients.hidden
         if chunk < parts {
             let s = streams[chunk], row = rows + s.lowerBound, n = s.count
             guard n > 0 else { return }
-            let h: UnsafeMutablePointer<Float>? = rebuildsHidden ? hidden + (row + B) * H : nil
+            let h: UnsafeMutablePointer<Float>? = gradients.rebuildsHidden ? hidden + (row + B) * H : nil
             switch cell {
             case .lstm:
                 let c = cellState! + s.lowerBound * H
-                lstmCellBackward(dh: dH + row * H, dc: cellGradient! + s.lowerBound * H, gates: gates + row * G,
+                lstmCellBackward(dh: dH + row * H, dc: gradients.cell! + s.lowerBound * H, gates: gates + row * G,
                                  cPrev: c + t * cellStride, c: c + (t + 1) * cellStride, h: h, batch: n, hidden: H)
             case .rnn:
                 rnnCellBackward(dh: dH + row * H, gates: gates + row * G, h: h, batch: n, hidden: H)
@@ -131,5 +139,20 @@ final class ColumnSplitRecurrence: @unchecked Sendable {
         guard t > 0 else { return }
         sgemm(transA: false, m: B, alpha: 1, a: gates + rows * G, lda: G, packedB: packed, columns: columns[chunk - parts],
               beta: 1, c: dH + (rows - B) * H, ldc: H)
+    }
+}
+
+extension RecurrentNetwork {
+    /// Packs layer `k`'s W_hh for the per-step products of a recurrence of `B` streams (the forward's W_hhᵀ
+    /// [H, G], or the backward's W_hh [G, H]) with the plan for the products this network's split makes of them,
+    /// and returns that split. O(G·H).
+    func packRecurrentWeights(layer k: Int, forward: Bool, batch B: Int, into packed: SgemmPackedB) -> RecurrenceSplit {
+        let H = config.hidden, G = config.cell.gateCount * H
+        let split = RecurrenceSplit(cell: config.cell, batch: B, threads: threads)
+        let product = split.products(batch: B, columns: forward ? G : H)
+        packed.reshape(k: forward ? H : G, n: forward ? G : H)
+        packed.pack(transB: forward, b: parameters.pointer + layout.layer(k).weightHH, ldb: H, rows: product.rows,
+                    columns: product.columns, threads: product.threads)
+        return split
     }
 }

@@ -152,11 +152,7 @@ extension RecurrentNetwork {
                        recurrentPart: UnsafeMutablePointer<Float>?, packed: SgemmPackedB) {
         let H = config.hidden, G = config.cell.gateCount * H, cell = config.cell
         let p = parameters.pointer, o = layout.layer(k)
-        packed.reshape(k: H, n: G)
-        let split = RecurrenceSplit(cell: cell, batch: B, threads: threads)
-        let product = split.products(batch: B, columns: G)
-        packed.pack(transB: true, b: p + o.weightHH, ldb: H, rows: product.rows, columns: product.columns,
-                    threads: product.threads)
+        let split = packRecurrentWeights(layer: k, forward: true, batch: B, into: packed)
         if case .columns(let parts) = split {
             ColumnSplitRecurrence(cell: cell, batch: B, hidden: H, parts: parts, packed: packed, gates: gates,
                                   hiddenStates: hidden, cellState: cellState.base, cellStride: cellState.stepStride)

@@ -61,7 +61,7 @@ public struct SeriesModel: TrainedNetwork {
 
 extension Checkpoint {
     /// Which kind of model this checkpoint holds: a series model when it has ``series``, text otherwise.
-    public var kind: ModelKind { series == nil ? .text : .series }
+    public var kind: ModelKind { ModelKind(series: series) }
 
     /// The model this checkpoint holds, typed by its kind. O(1): it shares the parameters.
     public var model: TrainedModel {
