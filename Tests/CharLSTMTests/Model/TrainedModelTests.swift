@@ -6,18 +6,6 @@ import Testing
 /// A checkpoint gives a typed model: text or series, each with its own operations, and the wrong kind is refused
 /// in one error that names both.
 @Suite struct TrainedModelTests {
-    /// A two-step series run on a sine wave (column `y`), and its latest checkpoint.
-    private static func seriesCheckpoint(in folder: TemporaryFolder) throws -> (checkpoint: Checkpoint, path: String, csv: String) {
-        let rows = (0..<300).map { "\($0),\(sin(Double($0) / 4))" }.joined(separator: "\n")
-        let csv = folder.file("s.csv", Array(("t,y\n" + rows + "\n").utf8))
-        var configuration = TrainingRun.Configuration(corpus: csv, folder: folder.path + "/run")
-        configuration.hidden = 8
-        configuration.threads = 1
-        configuration.evaluateEvery = 1
-        let outcome = try TrainingRun(configuration, series: SeriesSource(column: "y")).train(budget: .steps(2))
-        return (try Checkpoint.load(path: outcome.latest), outcome.latest, csv)
-    }
-
     private static func textCheckpoint() throws -> Checkpoint {
         var rng = RandomGenerator(seed: 3)
         let vocabulary = try Vocabulary(scalars: Array(" abc".unicodeScalars))
@@ -52,7 +40,7 @@ import Testing
 
     @Test func aSeriesCheckpointGivesASeriesModelAndRefusesTextUse() throws {
         let folder = TemporaryFolder()
-        let (checkpoint, _, csv) = try Self.seriesCheckpoint(in: folder)
+        let (checkpoint, _, csv) = try sineSeriesRun(in: folder)
         guard case .series(let model) = checkpoint.model else { Issue.record("expected a series model"); return }
         #expect(checkpoint.kind == .series && model.scaling.columns == ["y"] && model.config.vocabularySize == 1)
         let forecast = try SeriesForecaster(model: model).forecast(try SeriesTable.load(path: csv, columns: ["y"]), steps: 4)
@@ -65,7 +53,7 @@ import Testing
 
     @Test func aSeriesCheckpointNamesItsLossesInItsUnitAndReadsTheOlderNames() throws {
         let folder = TemporaryFolder()
-        let (checkpoint, path, _) = try Self.seriesCheckpoint(in: folder)
+        let (checkpoint, path, _) = try sineSeriesRun(in: folder)
         let state = try #require(checkpoint.training)
         let validation = try #require(state.validationLoss)
         var file = try SafeTensors.decode(Array(try Data(contentsOf: URL(fileURLWithPath: path))))

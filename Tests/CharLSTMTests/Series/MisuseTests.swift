@@ -8,13 +8,8 @@ import Testing
 @Suite struct MisuseTests {
     @Test func aSeriesForecasterThrowsOnAnotherTableOrImpossibleCounts() throws {
         let folder = TemporaryFolder()
-        let rows = (0..<300).map { "\($0),\(sin(Double($0) / 4))" }.joined(separator: "\n")
-        let csv = folder.file("s.csv", Array(("t,y\n" + rows + "\n").utf8))
-        var configuration = TrainingRun.Configuration(corpus: csv, folder: folder.path + "/run")
-        configuration.hidden = 8
-        configuration.threads = 1
-        let outcome = try TrainingRun(configuration, series: SeriesSource(column: "y")).train(budget: .steps(2))
-        let forecaster = try SeriesForecaster(model: Checkpoint.load(path: outcome.latest).seriesModel())
+        let (checkpoint, _, csv) = try sineSeriesRun(in: folder)
+        let forecaster = try SeriesForecaster(model: checkpoint.seriesModel())
         let table = try SeriesTable.load(path: csv, columns: ["y"]), other = try SeriesTable.load(path: csv, columns: ["t"])
         #expect(throws: CharLSTMError.self) { try forecaster.forecast(other, steps: 3) }
         #expect(throws: CharLSTMError.self) { try forecaster.forecast(table, steps: -1) }
