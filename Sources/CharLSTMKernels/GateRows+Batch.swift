@@ -37,6 +37,8 @@ extension GateRowsView {
                               streamTile: streamTile)
         case .bf16: accumulate(BF16Weights.self, batch: batch, x, xStride: xStride, into: y, yStride: yStride, units: units,
                                streamTile: streamTile)
+        case .int8: accumulate(Int8Weights.self, batch: batch, x, xStride: xStride, into: y, yStride: yStride, units: units,
+                               streamTile: streamTile)
         }
     }
 
@@ -47,12 +49,13 @@ extension GateRowsView {
         let H = hidden, n = columns
         var j = units.lowerBound
         while j < units.upperBound {
-            let count = min(unitsPerGroup, H - j), r = count * gates, a = pointer + j * gates * n * W.bytes
+            let count = min(unitsPerGroup, H - j), r = count * gates, a = pointer + j * gates * W.rowBytes(n)
+            let scale = scales + j * gates
             var b = 0
             if r == 4 || r == 3 {
                 // Where each of the r rows lands in y: one unit's gates (stride H) or consecutive units (stride 1).
                 let stride = gates == 1 ? 1 : H
-                let rows = RowTargets(r: r, first: j, stride: stride)
+                let rows = RowTargets(r: r, first: j, stride: stride, scale: scale)
                 if streamTile == 4 {
                     while b + 4 <= batch {
                         Self.tile4(W.self, a, r: r, n: n, x + b * xStride, xStride, y + b * yStride, yStride, rows)
@@ -78,6 +81,8 @@ extension GateRowsView {
     /// Where the r = 3 or 4 rows of a group are added in each y_b: first + q·stride for row q.
     struct RowTargets {
         let r: Int, first: Int, stride: Int
+        /// The group's row scales (int8).
+        let scale: UnsafePointer<Float>
         @inline(__always) func offset(_ q: Int) -> Int { first + q * stride }
     }
 
@@ -86,7 +91,7 @@ extension GateRowsView {
     private static func tile4<W: WeightLoad>(_: W.Type, _ a: UnsafeRawPointer, r: Int, n: Int, _ x: UnsafePointer<Float>,
                                              _ xs: Int, _ y: UnsafeMutablePointer<Float>, _ ys: Int, _ rows: RowTargets) {
         typealias V = SIMD16<Float>
-        let n16 = n & ~15, block = 16 * W.bytes, last = block * (r - 1), step = block * r
+        let n16 = n & ~15, block = W.blockBytes, last = block * (r - 1), step = block * r
         var s00 = V(), s01 = V(), s02 = V(), s03 = V(), s10 = V(), s11 = V(), s12 = V(), s13 = V()
         var s20 = V(), s21 = V(), s22 = V(), s23 = V(), s30 = V(), s31 = V(), s32 = V(), s33 = V()
         var p = a
@@ -117,7 +122,7 @@ extension GateRowsView {
     private static func tile2<W: WeightLoad>(_: W.Type, _ a: UnsafeRawPointer, r: Int, n: Int, _ x: UnsafePointer<Float>,
                                              _ xs: Int, _ y: UnsafeMutablePointer<Float>, _ ys: Int, _ rows: RowTargets) {
         typealias V = SIMD16<Float>
-        let n16 = n & ~15, block = 16 * W.bytes, last = block * (r - 1), step = block * r
+        let n16 = n & ~15, block = W.blockBytes, last = block * (r - 1), step = block * r
         var s00 = V(), s01 = V(), s10 = V(), s11 = V(), s20 = V(), s21 = V(), s30 = V(), s31 = V()
         var p = a
         let x0 = UnsafeRawPointer(x), x1 = UnsafeRawPointer(x + xs)
@@ -142,9 +147,11 @@ extension GateRowsView {
     private static func finish<W: WeightLoad>(_: W.Type, _ a: UnsafeRawPointer, r: Int, n: Int, row q: Int, _ sums: InlineSums,
                                               _ x: UnsafePointer<Float>, _ xs: Int, _ y: UnsafeMutablePointer<Float>, _ ys: Int,
                                               _ rows: RowTargets) {
-        let n16 = n & ~15, tail = n - n16, t = a + (r * n16 + q * tail) * W.bytes, i = rows.offset(q)
+        let n16 = n & ~15, tail = n - n16, t = a + r * (n16 / 16) * W.blockBytes + q * tail * W.tailBytes
+        let i = rows.offset(q)
         for b in 0..<sums.count {
             var s = sums[b]
+            if W.hasRowScales { s *= rows.scale[q] }
             let xb = x + b * xs
             for k in n16..<n { s += W.load1(t, k - n16) * xb[k] }
             y[b * ys + i] = s + y[b * ys + i]

@@ -5,13 +5,13 @@ import Testing
     /// Each stream of a batched product gets the bits the single-vector product gives it, with every stream tile,
     /// batch size (tiles and leftovers) and shape (leftover columns, a last group of fewer units), and the rows of
     /// other units and the padding between a stream's rows are left alone.
-    @Test(arguments: [1, 3, 4])
-    func everyStreamGetsTheSingleVectorBits(gates: Int) {
+    @Test(arguments: [1, 3, 4], WeightPrecision.allCases)
+    func everyStreamGetsTheSingleVectorBits(gates: Int, precision: WeightPrecision) {
         var rng = TestRandom(seed: UInt64(70 + gates))
         for hidden in [1, 5, 19, 32] {
             for columns in [1, 15, 16, 33, 64] {
                 let m = gates * hidden, a = rng.floats(m * columns)
-                let packed = PackedGateRows(gates: gates, hidden: hidden, columns: columns) { r, row in
+                let packed = PackedGateRows(gates: gates, hidden: hidden, columns: columns, precision: precision) { r, row in
                     for c in 0..<columns { row[c] = a[r * columns + c] }
                 }
                 let xStride = columns + 3, yStride = m + 2

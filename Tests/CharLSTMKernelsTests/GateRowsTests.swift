@@ -45,6 +45,68 @@ import Testing
         }
     }
 
+    /// Compact weights compute what their stored values compute: bf16 exactly `sgemv`'s bits on each weight rounded
+    /// to bf16; int8 the naive product on each row's bytes times its scale (its leftover columns exact), within
+    /// fp32 rounding. Both take the bytes they promise.
+    @Test(arguments: [1, 3, 4], [WeightPrecision.bf16, .int8])
+    func compactRowsComputeWithTheValuesTheyStore(gates: Int, precision: WeightPrecision) {
+        var rng = TestRandom(seed: UInt64(50 + gates))
+        for hidden in [1, 5, 19] {
+            for columns in [1, 15, 16, 17, 38, 64, 70] {
+                let m = gates * hidden, x = rng.floats(columns), y0 = rng.floats(m)
+                var a = rng.floats(m * columns)
+                // A row of zeros, and a row with one large weight among small ones.
+                for c in 0..<columns { a[c] = 0 }
+                if m > 1 { a[columns] = 40 }
+                let packed = PackedGateRows(gates: gates, hidden: hidden, columns: columns, precision: precision) { r, row in
+                    for c in 0..<columns { row[c] = a[r * columns + c] }
+                }
+                #expect(packed.bytes == m * precision.rowBytes(columns) + (precision == .int8 ? 4 * m : 0))
+                var stored = a
+                for r in 0..<m {
+                    if precision == .bf16 {
+                        for c in 0..<columns { stored[r * columns + c] = WeightPrecision.bf16Rounded(a[r * columns + c]) }
+                        continue
+                    }
+                    let (bytes, scale) = a.withUnsafeBufferPointer {
+                        WeightPrecision.int8Row(UnsafeBufferPointer(rebasing: $0[(r * columns)..<((r + 1) * columns)]))
+                    }
+                    for (c, q) in bytes.enumerated() { stored[r * columns + c] = Float(q) * scale }
+                }
+                var expected = y0, naive = y0, y = y0
+                sgemv(trans: false, m: m, n: columns, alpha: 1, a: stored, lda: columns, x: x, beta: 1, y: &expected)
+                naiveSgemv(trans: false, m: m, n: columns, alpha: 1, a: stored, lda: columns, x: x, beta: 1, y: &naive)
+                packed.accumulate(x, into: &y, units: 0..<hidden)
+                if precision == .bf16 {
+                    #expect(y.map(\.bitPattern) == expected.map(\.bitPattern), "H \(hidden) n \(columns)")
+                } else {
+                    for i in 0..<m {
+                        let size = (0..<columns).reduce(abs(y0[i])) { $0 + abs(stored[i * columns + $1] * x[$1]) }
+                        #expect(abs(y[i] - naive[i]) <= 1e-6 * Float(columns + 2) * size, "H \(hidden) n \(columns) row \(i)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// int8 rows: each weight of the whole blocks within half a step (max|w| / 254) of its value, the largest kept
+    /// to rounding, zeros exact; the leftover columns are not quantized.
+    @Test func int8RowsStayWithinHalfAStep() {
+        var rng = TestRandom(seed: 9)
+        for spread: Float in [1e-6, 0.05, 1, 300] {
+            var row = rng.floats(37).map { $0 * spread }
+            row[5] = 3 * spread
+            let (bytes, scale) = row.withUnsafeBufferPointer { WeightPrecision.int8Row($0) }
+            #expect(bytes.count == 32 && abs(scale - 3 * spread / 127) <= scale * 1e-6)
+            for i in 0..<32 { #expect(abs(Float(bytes[i]) * scale - row[i]) <= scale / 2 * 1.0001, "\(spread) \(i)") }
+            #expect(bytes[5] == 127)
+        }
+        let zeros = [Float](repeating: 0, count: 20).withUnsafeBufferPointer { WeightPrecision.int8Row($0) }
+        #expect(zeros.bytes == [Int8](repeating: 0, count: 16) && zeros.scale == 0)
+        let bad = ([Float](repeating: 1, count: 15) + [.nan]).withUnsafeBufferPointer { WeightPrecision.int8Row($0) }
+        #expect(bad.scale.isNaN)
+    }
+
     /// The cells on a range of units give the same bits as on all units at once.
     @Test func cellsOnUnitRangesMatchTheWholeStep() {
         var rng = TestRandom(seed: 77)

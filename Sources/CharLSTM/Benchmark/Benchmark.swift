@@ -62,10 +62,12 @@ package enum Benchmark {
         return results.sum
     }
 
-    /// Trains `shape` for about `seconds` (after two warm-up steps) and generates for about `seconds / 2`.
-    /// Resets the process's peak-RSS mark first (Linux), so the figure is this configuration's own.
+    /// Trains `shape` for about `seconds` (after two warm-up steps) and generates for about `seconds / 2`, with the
+    /// weights stored as `weights` says for the model. Resets the process's peak-RSS mark first (Linux), so the
+    /// figure is this configuration's own.
     package static func run(_ shape: Shape, cell: CellKind, dropout: Float, threads: Int, corpus: CorpusFile,
-                           vocabulary: Vocabulary, seconds: Double, planCache: PlanCache? = nil) throws(CharLSTMError) -> Result {
+                           vocabulary: Vocabulary, seconds: Double, planCache: PlanCache? = nil,
+                           weights: (ModelConfig) -> WeightPrecision = StepRunner.automaticWeights(for:)) throws(CharLSTMError) -> Result {
         resetPeakRSS()
         let config = ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: shape.hidden,
                                  layers: shape.layers, dropout: dropout)
@@ -92,7 +94,7 @@ package enum Benchmark {
         try save(trainer.checkpoint())
         let peak = peakRSSMiB()
 
-        let weights = StepRunner.automaticWeights(for: config)
+        let weights = weights(config)
         let generator = try TextGenerator(network: model, vocabulary: vocabulary, sampler: try! Sampler(), seed: 1, weights: weights)
         generator.planSteps(cache: planCache)
         for _ in 0..<20 { _ = generator.next() }

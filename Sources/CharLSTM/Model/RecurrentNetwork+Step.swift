@@ -118,16 +118,18 @@ package final class StepRunner: @unchecked Sendable {
     /// The chunk sizes ``planChunks(candidates:budget:cache:)`` tries by default: 64 KiB to 512 KiB of weights.
     public static let chunkCandidates = [64 << 10, 128 << 10, 256 << 10, 512 << 10]
 
-    /// fp32 weights (layers and decoder) above which ``automaticWeights(for:)`` stores them as bf16: 4 MiB, the L2 of
+    /// fp32 weights (layers and decoder) above which ``automaticWeights(for:)`` stores them as int8: 4 MiB, the L2 of
     /// the 2-core machines measured (2 × 2 MiB on the Emerald Rapids Xeon, 2 × 1 MiB on the Zen 5), beyond which
     /// reading the weights from L3 sets the speed of generation.
     public static let compactAbove = 4 << 20
 
     /// How generation stores the weights of a model of `config` unless told otherwise (`generate --weights auto`):
-    /// bf16 above ``compactAbove`` bytes of fp32 weights, else f32. A rule on the model's size, not the machine's,
-    /// so that a seed gives the same text on every machine. O(1).
+    /// int8 above ``compactAbove`` bytes of fp32 weights, else f32. A rule on the model's size, not the machine's,
+    /// so that a seed gives the same text on every machine. int8 rather than bf16: on the Emerald Rapids Xeon M
+    /// generates 1.5× as fast with it as with bf16 (its weights then fit the two L2s) and L 1.45×, for +0.0004
+    /// bits/char or less on held-out text (docs/performance.md). O(1).
     public static func automaticWeights(for config: ModelConfig) -> WeightPrecision {
-        StepPlan.weightBytes(config) > compactAbove ? .bf16 : .f32
+        StepPlan.weightBytes(config) > compactAbove ? .int8 : .f32
     }
 
     /// Times steps with chunks of each of `candidates` bytes (interleaved rounds, each keeping its best) within
@@ -287,7 +289,11 @@ final class StepPlan: @unchecked Sendable {
     }
 
     /// Bytes of packed weights per hidden unit of layer k (its gate rows).
-    func bytesPerUnit(layer k: Int) -> Int { weights.bytes * gateCount * (k == 0 && sumsParts ? hidden : 2 * hidden) }
+    func bytesPerUnit(layer k: Int) -> Int {
+        // One matrix H wide (layer 0's W_hh), [W_ih | W_hh] 2H wide, or W_ih and W_hh apart.
+        gateCount * (k == 0 && sumsParts ? weights.rowBytes(hidden)
+                     : sumsParts ? weights.rowBytes(2 * hidden) : 2 * weights.rowBytes(hidden))
+    }
 
     deinit {
         layers.deallocate()

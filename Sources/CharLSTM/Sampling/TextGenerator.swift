@@ -38,8 +38,8 @@ public final class TextGenerator: Sequence, IteratorProtocol {
     private var tail: [Unicode.Scalar] = []
 
     /// A generator over `network`, whose vocabulary is `vocabulary`, its weights stored as `weights` (fp32: exactly
-    /// the model; bf16: half the memory read per character, see ``WeightPrecision``). Throws `.usage` for a model
-    /// and vocabulary of different sizes, a negative `length` or an empty `stop`.
+    /// the model; bf16 and int8: a half and a quarter of the memory read per character, see ``WeightPrecision``).
+    /// Throws `.usage` for a model and vocabulary of different sizes, a negative `length` or an empty `stop`.
     public init(network model: RecurrentNetwork, vocabulary: Vocabulary, sampler: Sampler, seed: UInt64? = nil,
                 length: Int? = nil, stop: String? = nil, weights: WeightPrecision = .f32) throws(CharLSTMError) {
         guard model.config.vocabularySize == vocabulary.count else {

@@ -22,6 +22,8 @@ struct BenchOptions: Equatable, Sendable {
     /// Worker threads; nil means all cores.
     var threads: Int?
     var dropout = 0.0
+    /// How generation's measurement stores the weights.
+    var weights: GenerateOptions.Weights = .auto
     var json = false
     /// Measure the plan anew instead of reading it from the cache (and remember the new one).
     var replan = false
@@ -45,6 +47,7 @@ struct BenchOptions: Equatable, Sendable {
                            "Seconds of measurement per configuration", default: formatNumber(d.seconds)),
                 CommonOptions.threads,
                 CommonOptions.dropout(default: d.dropout),
+                CommonOptions.weights(default: d.weights),
                 CommonOptions.json,
                 OptionSpec("replan", .flag, "Time the candidate kernels anew instead of using the cached plan"),
             ],
@@ -59,6 +62,7 @@ struct BenchOptions: Equatable, Sendable {
         try args.read("seconds", into: &seconds)
         try args.read("threads", into: &threads)
         try args.read("dropout", into: &dropout)
+        try args.read("weights", into: &weights)
         args.read("json", into: &json)
         args.read("replan", into: &replan)
         explicitlySet = args.givenNames

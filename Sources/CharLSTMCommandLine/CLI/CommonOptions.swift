@@ -21,11 +21,12 @@ enum CommonOptions {
                    default: formatNumber(dropout))
     }
 
-    /// `--weights auto|f32|bf16` of the commands that generate.
+    /// `--weights auto|f32|bf16|int8` of the commands that generate.
     static func weights(default choice: GenerateOptions.Weights) -> OptionSpec {
         OptionSpec("weights", .choice(GenerateOptions.Weights.allCases.map(\.rawValue)), value: "format",
                    "How the weights are stored while generating: f32 (exact), bf16 (half the memory to read, "
-                       + "faster on large models), or auto (bf16 above 4 MiB of weights)", default: choice.rawValue)
+                       + "faster on large models), int8 (a quarter: a byte a weight and a scale a row, faster still), "
+                       + "or auto (int8 above 4 MiB of weights)", default: choice.rawValue)
     }
 
     static let skipUnknown = OptionSpec("skip-unknown", .flag,

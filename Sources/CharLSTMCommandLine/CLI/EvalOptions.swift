@@ -43,8 +43,8 @@ struct EvalOptions: Equatable, Sendable {
                              "Series: also report the seasonal-naive forecast of this period"), \.season),
             .init(CommonOptions.interpolate, flag: \.interpolate),
             .init(OptionSpec("weights", .choice(WeightPrecision.allCases.map(\.rawValue)), value: "format",
-                             "Measure what generation computes, one character at a time, with its weights stored as f32 "
-                                 + "or bf16 (the quality cost of `generate --weights bf16`)"), \.weights),
+                             "Measure what generation computes, one character at a time, with its weights stored as f32, "
+                                 + "bf16 or int8 (the quality cost of `generate --weights bf16` or `int8`)"), \.weights),
         ]
     }
 

@@ -25,16 +25,18 @@ struct GenerateOptions: Equatable, Sendable {
 
     /// The weight formats `--weights` offers.
     enum Weights: String, CaseIterable, Equatable, Sendable {
-        /// bf16 for models whose fp32 weights outgrow L2 (``StepRunner/automaticWeights(for:)``), else f32.
+        /// int8 for models whose fp32 weights outgrow L2 (``StepRunner/automaticWeights(for:)``), else f32.
         case auto
         case f32
         case bf16
+        case int8
 
         /// The precision for generating with a model of `config`.
         func precision(for config: ModelConfig) -> WeightPrecision {
             switch self {
             case .f32: .f32
             case .bf16: .bf16
+            case .int8: .int8
             case .auto: StepRunner.automaticWeights(for: config)
             }
         }

@@ -76,7 +76,7 @@ struct BenchCommand {
             }
             let r = try Benchmark.run(shape, cell: o.cell, dropout: Float(o.dropout), threads: threads,
                                      corpus: corpus, vocabulary: vocabulary, seconds: o.seconds,
-                                     planCache: o.replan ? nil : planCache)
+                                     planCache: o.replan ? nil : planCache, weights: o.weights.precision(for:))
             if o.json {
                 let planJSON: [String: JSONValue] = Dictionary(uniqueKeysWithValues: zip(products, rates).map { product, rate in
                     let entry = plan.entries[product.problem]!

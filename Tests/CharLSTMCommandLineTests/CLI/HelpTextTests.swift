@@ -151,8 +151,10 @@ import Testing
       --threads <n>           Worker threads. (from 1 to 256; default: all cores)
       --weights <format>      How the weights are stored while generating: f32
                               (exact), bf16 (half the memory to read, faster on
-                              large models), or auto (bf16 above 4 MiB of weights).
-                              (values: auto, f32, bf16; default: auto)
+                              large models), int8 (a quarter: a byte a weight and a
+                              scale a row, faster still), or auto (int8 above 4 MiB
+                              of weights). (values: auto, f32, bf16, int8;
+                              default: auto)
       -h, --help              Show help information.
 
     EXAMPLE:
@@ -186,8 +188,10 @@ import Testing
       --threads <n>           Worker threads. (from 1 to 256; default: all cores)
       --weights <format>      How the weights are stored while generating: f32
                               (exact), bf16 (half the memory to read, faster on
-                              large models), or auto (bf16 above 4 MiB of weights).
-                              (values: auto, f32, bf16; default: auto)
+                              large models), int8 (a quarter: a byte a weight and a
+                              scale a row, faster still), or auto (int8 above 4 MiB
+                              of weights). (values: auto, f32, bf16, int8;
+                              default: auto)
       -h, --help              Show help information.
 
     EXAMPLE:
@@ -222,9 +226,9 @@ import Testing
       --interpolate           Series: fill missing values (empty, NA, NaN, null)
                               linearly instead of refusing them.
       --weights <format>      Measure what generation computes, one character at a
-                              time, with its weights stored as f32 or bf16 (the
-                              quality cost of `generate --weights bf16`).
-                              (values: f32, bf16)
+                              time, with its weights stored as f32, bf16 or int8
+                              (the quality cost of `generate --weights bf16` or
+                              `int8`). (values: f32, bf16, int8)
       -h, --help              Show help information.
 
     EXAMPLE:
@@ -269,6 +273,12 @@ import Testing
       --dropout <p>           Dropout probability after every recurrent layer
                               (between layers and before the decoder). (in [0, 1);
                               default: 0)
+      --weights <format>      How the weights are stored while generating: f32
+                              (exact), bf16 (half the memory to read, faster on
+                              large models), int8 (a quarter: a byte a weight and a
+                              scale a row, faster still), or auto (int8 above 4 MiB
+                              of weights). (values: auto, f32, bf16, int8;
+                              default: auto)
       --json                  Print the result as one JSON object per line.
       --replan                Time the candidate kernels anew instead of using the
                               cached plan.

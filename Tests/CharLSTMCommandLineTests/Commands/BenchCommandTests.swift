@@ -34,7 +34,7 @@ import CharLSTMKernels
         #expect((fields["train_chars_per_sec"]?.doubleValue ?? 0) > 0 && (fields["generate_chars_per_sec"]?.doubleValue ?? 0) > 0)
         #expect(fields["kernel"].flatMap(\.stringValue).flatMap(GemmKernel.named) != nil
                 && fields["isa"]?.stringValue == CPUInfo.current.isa.rawValue)
-        #expect(["f32", "bf16"].contains(fields["generate_weights"]?.stringValue ?? ""))
+        #expect(["f32", "bf16", "int8"].contains(fields["generate_weights"]?.stringValue ?? ""))
         guard case .object(let plan)? = fields["plan"], case .object(let recurrent)? = plan["recurrent h·Whhᵀ"] else {
             Issue.record("no plan in \(json.out)")
             return

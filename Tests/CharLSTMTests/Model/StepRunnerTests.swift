@@ -100,20 +100,38 @@ import Testing
     }
 }
 
-/// Generation's compact weights (``WeightPrecision/bf16``) and its chunk sizes.
+/// Generation's compact weights (``WeightPrecision/bf16``, ``WeightPrecision/int8``) and its chunk sizes.
 @Suite struct CompactGenerationTests {
     /// The threading tests' model; `rounded`: the matrices generation packs (every W_hh, W_ih of the layers
-    /// above the first, the decoder's weight) rounded to bf16. Biases and the first layer's W_ih (a lookup) stay fp32.
-    static func model(_ cell: CellKind, threads: Int, rounded: Bool = false) -> RecurrentNetwork {
+    /// above the first, the decoder's weight) replaced by the values `precision` stores of them, row by packed row
+    /// (for LSTM and RNN layers above the first, a row of [W_ih | W_hh]): rounded to bf16, or in int8 the row's
+    /// bytes times its scale, its leftover columns kept. Biases and the first layer's W_ih (a lookup) stay fp32.
+    static func model(_ cell: CellKind, threads: Int, rounded precision: WeightPrecision = .f32) -> RecurrentNetwork {
         let model = StepRunnerThreadingTests.model(cell, threads: threads)
-        guard rounded else { return model }
-        let c = model.config, G = c.cell.gateCount * c.hidden, p = model.parameters.pointer
-        func round(_ offset: Int, _ count: Int) { for i in offset..<(offset + count) { p[i] = WeightPrecision.bf16Rounded(p[i]) } }
-        for k in 0..<c.layers {
-            round(model.layout.layer(k).weightHH, G * c.hidden)
-            if k > 0 { round(model.layout.layer(k).weightIH, G * c.hidden) }
+        guard precision != .f32 else { return model }
+        let c = model.config, H = c.hidden, G = c.cell.gateCount * H, p = model.parameters.pointer
+        /// Rounds row r of the matrices at `parts` (each H wide, side by side in the packed row).
+        func round(row r: Int, of parts: [Int], width: Int) {
+            let places = parts.flatMap { base in (0..<width).map { base + r * width + $0 } }
+            if precision == .bf16 {
+                for i in places { p[i] = WeightPrecision.bf16Rounded(p[i]) }
+                return
+            }
+            let (bytes, scale) = places.map { p[$0] }.withUnsafeBufferPointer { WeightPrecision.int8Row($0) }
+            for (i, q) in bytes.enumerated() { p[places[i]] = Float(q) * scale }
         }
-        round(model.layout.decoder.weight, c.vocabularySize * c.hidden)
+        for k in 0..<c.layers {
+            let o = model.layout.layer(k)
+            for r in 0..<G {
+                if k > 0 && c.cell.sumsInputAndRecurrentParts {
+                    round(row: r, of: [o.weightIH, o.weightHH], width: H)
+                } else {
+                    round(row: r, of: [o.weightHH], width: H)
+                    if k > 0 { round(row: r, of: [o.weightIH], width: H) }
+                }
+            }
+        }
+        for r in 0..<c.vocabularySize { round(row: r, of: [model.layout.decoder.weight], width: H) }
         return model
     }
 
@@ -135,9 +153,23 @@ import Testing
     @Test(arguments: CellKind.allCases)
     func bf16StepsEqualF32StepsOnRoundedWeightsBitForBit(cell: CellKind) {
         let compact = StepRunner(model: Self.model(cell, threads: 2), weights: .bf16, parallelMinimumBytes: 0, cores: 2)
-        let rounded = StepRunner(model: Self.model(cell, threads: 1, rounded: true), weights: .f32)
+        let rounded = StepRunner(model: Self.model(cell, threads: 1, rounded: .bf16), weights: .f32)
         for token in StepRunnerThreadingTests.tokens {
             #expect(compact.step(token).map(\.bitPattern) == rounded.step(token).map(\.bitPattern))
+        }
+    }
+
+    /// int8 weights compute what fp32 weights replaced by their bytes times the row's scale compute, up to the order
+    /// of rounding (the scale multiplies a row's sum once): the logits agree to a millionth of their size, through
+    /// every step of a 3-layer model.
+    @Test(arguments: CellKind.allCases)
+    func int8StepsFollowF32StepsOnTheStoredValues(cell: CellKind) {
+        let compact = StepRunner(model: Self.model(cell, threads: 2), weights: .int8, parallelMinimumBytes: 0, cores: 2)
+        let stored = StepRunner(model: Self.model(cell, threads: 1, rounded: .int8), weights: .f32)
+        for token in StepRunnerThreadingTests.tokens {
+            let a = compact.step(token), b = stored.step(token)
+            let size = b.map(abs).max()!
+            for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-5 * max(1, size), "\(x) \(y)") }
         }
     }
 
@@ -170,9 +202,10 @@ import Testing
         #expect(cached.map(\.bytes) == measured.map(\.bytes) && again.chunkBytes == measured[0].bytes)
     }
 
-    /// The shipped model loses less than 0.002 bits/char to bf16 weights on held-out text (the last 5% of its
-    /// corpus; here its first 3,000 characters, the README has the figure on all of it).
-    @Test func bf16CostsTheShippedModelLessThanTwoThousandthsOfABit() throws {
+    /// The shipped model loses less than 0.002 bits/char to bf16 or int8 weights on held-out text (the last 5% of
+    /// its corpus; here its first 3,000 characters, docs/performance.md has the figures on all of it).
+    @Test(arguments: [WeightPrecision.bf16, .int8])
+    func compactWeightsCostTheShippedModelLessThanTwoThousandthsOfABit(precision: WeightPrecision) throws {
         let root = Executable.packageRoot
         let checkpoint = try Checkpoint.load(path: root + "/Checkpoints/pretrained/best.safetensors")
         let corpus = try Corpus.load(path: root + "/Corpora/shakespeare.txt").text
@@ -180,8 +213,8 @@ import Testing
         let tokens = heldOut.compactMap { checkpoint.vocabulary.index(of: $0) }
         #expect(tokens.count == heldOut.count)
         let exact = StepRunner(model: checkpoint.makeNetwork(), weights: .f32).bitsPerCharacter(of: tokens)
-        let compact = StepRunner(model: checkpoint.makeNetwork(), weights: .bf16).bitsPerCharacter(of: tokens)
+        let compact = StepRunner(model: checkpoint.makeNetwork(), weights: precision).bitsPerCharacter(of: tokens)
         #expect(exact > 1 && exact < 3, "\(exact)")
-        #expect(abs(compact - exact) < 0.002, "f32 \(exact), bf16 \(compact)")
+        #expect(abs(compact - exact) < 0.002, "f32 \(exact), \(precision) \(compact)")
     }
 }
