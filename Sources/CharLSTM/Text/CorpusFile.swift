@@ -17,7 +17,7 @@ public final class CorpusFile: @unchecked Sendable {
     /// The distinct scalars of the text, in ascending order.
     public let scalars: [Unicode.Scalar]
     /// Size and hash of the bytes.
-    public let fingerprint: CorpusFingerprint
+    let fingerprint: CorpusFingerprint
     /// Where the bytes are read from: the open file, or a pipe's bytes in memory.
     let source: any ByteSource
     /// `characterOffsets[k]`: the byte offset of character `k · indexStride`.
