@@ -28,7 +28,7 @@ import Darwin
 /// decoder's rows last). Every gate row is summed in one fixed order whatever the thread count, split or chunk
 /// size, so the logits are the same bit for bit on 1 thread or many. Small models (weights under 256 KiB) run on
 /// the calling thread. Per character O(L·G·H² + H·V), no allocation.
-package final class StepRunner: @unchecked Sendable {
+package final class StepRunner {
     let model: RecurrentNetwork
     /// The carried state of the single stream.
     let state: RecurrentState
@@ -180,6 +180,7 @@ package final class StepRunner: @unchecked Sendable {
 /// The chunks of a step: chunk i is a range of hidden units of one layer or of decoder rows; the chunk counts per
 /// phase (one phase per layer, then the decoder) for the ``ChunkTeam``. The ranges are plain memory, so the team's
 /// threads touch no reference count reading them.
+/// @unchecked Sendable: written once at init, then only read by the team's threads.
 final class StepChunks: @unchecked Sendable {
     /// The chunk size used until one is planned: 256 KiB of weights, measured on a 2-core Zen 5 (fewer chunks cost
     /// more waiting at the end of a layer, more cost more claims).
@@ -220,6 +221,7 @@ final class StepChunks: @unchecked Sendable {
 /// disjoint memory; a layer's chunks need every chunk of the layer below done (the team's phases). What the
 /// threads read per chunk is plain values and pointers (`LayerStep`, `ChunkRange`), so no reference count is
 /// touched by two threads at once.
+/// @unchecked Sendable: the team's threads write disjoint unit ranges of a step; `token` is set between steps.
 final class StepPlan: @unchecked Sendable {
     /// Below this many bytes of weights a step stays on one thread. Measured on a 2-core Zen 5 against one
     /// thread: 2×128 (820 KiB) 1.4× faster on two threads, 2×256 1.5×, 2×512 and 3×512 about 2×.
@@ -336,6 +338,7 @@ final class StepPlan: @unchecked Sendable {
 }
 
 /// The chunk table as a plain pointer a team's threads read (the ``StepChunks`` that owns it outlives the team).
+/// @unchecked Sendable: the table is written before the team starts and only read by its threads.
 struct ChunkRanges: @unchecked Sendable {
     let pointer: UnsafePointer<ChunkRange>
 }

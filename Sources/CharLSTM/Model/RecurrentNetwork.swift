@@ -16,13 +16,16 @@ import CharLSTMKernels
 /// with `training: true`, then ``backward(_:workspace:)``, then step an optimizer (``Adam``) on the buffers
 /// (``Trainer`` does all of this). Evaluation: ``evaluate(_:state:workspace:)`` with an ``InferenceWorkspace``;
 /// generation: ``StepRunner``.
-package final class RecurrentNetwork: @unchecked Sendable {
+///
+/// Sendable: its fields are constants (`threads` too); a pass's worker threads read the parameters and write the
+/// gradients in disjoint ranges, and the optimiser updates both between passes.
+package final class RecurrentNetwork: Sendable {
     let config: ModelConfig
     let layout: ParameterLayout
     let parameters: FloatBuffer
     let gradients: FloatBuffer
     /// Most threads the matrix products may use.
-    var threads: Int
+    let threads: Int
 
     /// A model with PyTorch's default initialisation, every parameter uniform in ±1/√H drawn from `rng`, except
     /// the forget gate's bias (``CellKind/forgetGate``), which starts at 1: `bias_ih` 1 and `bias_hh` 0 in its

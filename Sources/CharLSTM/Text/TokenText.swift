@@ -3,7 +3,7 @@
 ///
 /// Both give the same indices for the same text, so batches (and the weights trained on them) do not depend on
 /// where the text lives.
-final class TokenText: @unchecked Sendable {
+final class TokenText: Sendable {
     enum Storage {
         case tokens([Int32])
         /// The file and a scalar → index table (-1: not in the vocabulary).
