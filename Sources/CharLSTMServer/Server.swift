@@ -37,6 +37,8 @@ public struct ServerConfiguration: Sendable {
 /// ``GenerationBatch`` in which every stream of every request advances together, one batched step per character.
 /// Limits and timeouts are ``HTTPLimits`` and ``ServerConfiguration``; a client that goes away ends its streams
 /// at once. ``stop()`` ends open streams, closes every connection and releases the port.
+///
+/// Sendable (checked by hand): its mutable fields are touched holding its monitor; the others never change.
 public final class Server: @unchecked Sendable {
     public let configuration: ServerConfiguration
     /// The model's name in the API (`model`, `/v1/models`).

@@ -1,5 +1,5 @@
 import Testing
-import CharLSTM
+@testable import CharLSTM
 @testable import CharLSTMServer
 
 /// The HTTP/1.x request parser: a table of good and bad requests, any split of the bytes, pipelining, chunked

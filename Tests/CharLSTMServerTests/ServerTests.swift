@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Testing
-import CharLSTM
+@testable import CharLSTM
 @testable import CharLSTMServer
 
 /// The server over real loopback sockets: the API's answers and errors, Server-Sent Events, keep-alive and

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CharLSTM
+@testable import CharLSTM
 @testable import CharLSTMServer
 
 /// A raw HTTP client for the socket-level tests: it writes exactly the bytes a test gives and reads responses

@@ -145,6 +145,7 @@ package enum Benchmark {
 }
 
 /// One slot per concurrent measurement.
+/// @unchecked Sendable: shared by the concurrent measurements, each writing only its own slot; read after they end.
 private final class GemmRates: @unchecked Sendable {
     private var values: [Double]
     init(count: Int) { values = Array(repeating: 0, count: count) }

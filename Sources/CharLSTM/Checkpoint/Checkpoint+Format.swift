@@ -2,14 +2,16 @@ import CharLSTMKernels
 
 /// What a checkpoint records about the training behind its model: enough for `info` to say how far it got.
 public struct TrainingSummary: Equatable, Sendable {
+    /// Optimiser steps done.
     public var step: Int
-    /// The last validation loss in bits per character, when one was measured.
+    /// The last validation loss (bits per character, or a series' RMSE), when one was measured.
     public var validationLoss: Double?
+    /// The lowest validation loss measured: the one `best.safetensors` holds.
     public var bestValidationLoss: Double?
     /// Seconds of training, over all resumes.
     public var elapsedSeconds: Double
 
-    public init(step: Int, validationLoss: Double?, bestValidationLoss: Double?, elapsedSeconds: Double) {
+    init(step: Int, validationLoss: Double?, bestValidationLoss: Double?, elapsedSeconds: Double) {
         self.step = step
         self.validationLoss = validationLoss
         self.bestValidationLoss = bestValidationLoss
@@ -90,7 +92,7 @@ extension Checkpoint {
     }
 
     /// The safetensors form of this checkpoint, in memory (a copy of every value). O(parameters).
-    public func safeTensors() -> SafeTensors {
+    func safeTensors() -> SafeTensors {
         let (tensors, metadata) = contents
         var file = SafeTensors(metadata: metadata)
         for t in tensors { file.tensors[t.name] = .init(shape: t.shape, values: t.withValues { Array($0) }) }
@@ -130,7 +132,7 @@ extension Checkpoint {
     }
 
     /// A checkpoint from a decoded safetensors file; see ``init(reading:)``.
-    public init(_ file: SafeTensors) throws(CharLSTMError) {
+    init(_ file: SafeTensors) throws(CharLSTMError) {
         try self.init(reading: file)
     }
 
@@ -138,7 +140,7 @@ extension Checkpoint {
     /// the tensor shapes alone, before anything is allocated or any value is read: a config that claims a
     /// huge model cannot make loading allocate more than the file holds. Then the values are read straight
     /// into the checkpoint's buffers and checked to be finite.
-    public init(reading source: any TensorSource) throws(CharLSTMError) {
+    init(reading source: any TensorSource) throws(CharLSTMError) {
         let meta = try Metadata(source.metadata)
         let config = meta.config, cell = config.cell
 

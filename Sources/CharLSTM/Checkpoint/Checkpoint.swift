@@ -11,16 +11,18 @@ public struct Checkpoint: Sendable {
     /// The format this version writes, and the newest it reads.
     public static let formatVersion = 1
 
+    /// The model's shape: cell, layers, hidden units, inputs.
     public internal(set) var config: ModelConfig
+    /// The characters a text model reads and predicts; empty for a series model (see ``series``).
     public internal(set) var vocabulary: Vocabulary
-    /// Parameter values in ``ParameterLayout`` order.
+    /// Parameter values, tensor after tensor in PyTorch's state-dict order (the names the file stores them under).
     public internal(set) var parameters: FloatBuffer
     /// What a training checkpoint adds: the state a run continues from (``TrainingState``); nil for a model-only
     /// checkpoint (`export`).
-    public var training: TrainingState?
-    /// For a model-only checkpoint (`export`), what it keeps of the training behind it; a training
+    package var training: TrainingState?
+    /// For a model-only checkpoint (``modelOnly``), what it keeps of the training behind it; a training
     /// checkpoint's comes from ``training`` (see ``trainingSummary``).
-    public var summary: TrainingSummary? = nil
+    var summary: TrainingSummary? = nil
     /// The checkpoint the run behind this model started from (`train --init-from`), as it was given; nil for a
     /// model trained from scratch (and for files written before this was recorded).
     public var initialisedFrom: String? = nil
@@ -31,14 +33,14 @@ public struct Checkpoint: Sendable {
 
     /// A text model's checkpoint. Throws `.usage` when `parameters` does not hold ``ParameterLayout``'s count for
     /// `config` or `vocabulary` is not `config`'s size. O(1): the buffer is shared, not copied.
-    public init(config: ModelConfig, vocabulary: Vocabulary, parameters: FloatBuffer, training: TrainingState? = nil) throws(CharLSTMError) {
+    public init(config: ModelConfig, vocabulary: Vocabulary, parameters: FloatBuffer) throws(CharLSTMError) {
         guard parameters.count == ParameterLayout(config).totalCount else {
             throw .usage("the model config takes \(ParameterLayout(config).totalCount) parameters, got \(parameters.count)")
         }
         guard vocabulary.count == config.vocabularySize else {
             throw .usage("the model reads \(config.vocabularySize) characters, the vocabulary holds \(vocabulary.count)")
         }
-        self.init(checked: config, vocabulary: vocabulary, parameters: parameters, training: training)
+        self.init(checked: config, vocabulary: vocabulary, parameters: parameters, training: nil)
     }
 
     /// The checkpoint of `network` (its config and parameters, shared), whose inputs are `vocabulary`'s characters
@@ -53,6 +55,16 @@ public struct Checkpoint: Sendable {
         self.vocabulary = vocabulary
         self.parameters = parameters
         self.training = training
+    }
+
+    /// This checkpoint without its training state, about a third of its size on disk: the model (its parameters
+    /// shared, not copied), its vocabulary or series facts, and what ``trainingSummary`` says of the training behind
+    /// it (step, validation loss, time). What `charlstm export` writes; it cannot be resumed. O(1).
+    public var modelOnly: Checkpoint {
+        var copy = self
+        copy.summary = trainingSummary
+        copy.training = nil
+        return copy
     }
 
     /// A network holding (sharing) these parameters, of either kind (resuming a run); a program's operations take

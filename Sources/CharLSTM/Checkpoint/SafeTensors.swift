@@ -13,14 +13,14 @@ import CharLSTMKernels
 /// out in ascending name order with no gaps and stores the CRC-32 of the data section under the metadata key
 /// `checksum` (`"crc32:xxxxxxxx"`); ``decode(_:verifyChecksum:)`` checks all of it and throws one clear
 /// `CharLSTMError(.invalidData, ...)` for any malformed input, never trapping.
-public struct SafeTensors: Equatable, Sendable {
+struct SafeTensors: Equatable, Sendable {
     /// One tensor: its shape and its values in row-major order.
-    public struct Tensor: Equatable, Sendable {
-        public let shape: [Int]
-        public let values: [Float]
+    struct Tensor: Equatable, Sendable {
+        let shape: [Int]
+        let values: [Float]
 
         /// A tensor; `values.count` must equal the product of `shape` (all dimensions non-negative).
-        public init(shape: [Int], values: [Float]) {
+        init(shape: [Int], values: [Float]) {
             precondition(Tensor.elementCount(shape) == values.count,
                          "tensor shape \(shape) does not hold \(values.count) values")
             self.shape = shape
@@ -28,7 +28,7 @@ public struct SafeTensors: Equatable, Sendable {
         }
 
         /// The product of the dimensions; `nil` when one is negative or the product overflows `Int`.
-        public static func elementCount(_ shape: [Int]) -> Int? {
+        static func elementCount(_ shape: [Int]) -> Int? {
             var count = 1
             for d in shape {
                 guard d >= 0 else { return nil }
@@ -40,27 +40,27 @@ public struct SafeTensors: Equatable, Sendable {
         }
 
         /// Tensors compare bit for bit, so NaNs with equal payloads are equal and 0 differs from -0.
-        public static func == (a: Tensor, b: Tensor) -> Bool {
+        static func == (a: Tensor, b: Tensor) -> Bool {
             a.shape == b.shape && a.values.elementsEqual(b.values) { $0.bitPattern == $1.bitPattern }
         }
     }
 
     /// The metadata key holding the CRC-32 of the data section.
-    public static let checksumKey = "checksum"
+    static let checksumKey = "checksum"
     /// The largest header accepted, as in the reference implementation (100 MB).
-    public static let maximumHeaderLength = 100_000_000
+    static let maximumHeaderLength = 100_000_000
 
-    public var tensors: [String: Tensor]
+    var tensors: [String: Tensor]
     /// String metadata. ``encoded()`` overwrites the `checksum` key; ``decode(_:verifyChecksum:)`` fills it in.
-    public var metadata: [String: String]
+    var metadata: [String: String]
 
-    public init(tensors: [String: Tensor] = [:], metadata: [String: String] = [:]) {
+    init(tensors: [String: Tensor] = [:], metadata: [String: String] = [:]) {
         self.tensors = tensors
         self.metadata = metadata
     }
 
     /// Tensor names in layout order: ascending Unicode scalar (= UTF-8 byte) order.
-    public var sortedNames: [String] { tensors.keys.sorted(by: JSONValue.scalarOrder) }
+    var sortedNames: [String] { tensors.keys.sorted(by: JSONValue.scalarOrder) }
 
     // MARK: Encoding
 
@@ -70,7 +70,7 @@ public struct SafeTensors: Equatable, Sendable {
     }
 
     /// The file's bytes, with the data section's checksum written into the metadata.
-    public func encoded() -> [UInt8] {
+    func encoded() -> [UInt8] {
         let writer = SafeTensorsWriter(tensors: writerTensors, metadata: metadata)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(writer.byteCount)
@@ -81,13 +81,13 @@ public struct SafeTensors: Equatable, Sendable {
     // MARK: Decoding
 
     /// Decodes a file's bytes. With `verifyChecksum` the metadata must carry a `checksum` matching the data.
-    public static func decode(_ bytes: [UInt8], verifyChecksum: Bool = true) throws -> SafeTensors {
+    static func decode(_ bytes: [UInt8], verifyChecksum: Bool = true) throws -> SafeTensors {
         try bytes.withUnsafeBytes { try decode($0, verifyChecksum: verifyChecksum) }
     }
 
     /// Decodes a file's bytes. With `verifyChecksum` the metadata must carry a `checksum` matching the data.
     /// Throws one clear `CharLSTMError(.invalidData, ...)` for any malformed input, never trapping.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, verifyChecksum: Bool = true) throws -> SafeTensors {
+    static func decode(_ bytes: UnsafeRawBufferPointer, verifyChecksum: Bool = true) throws -> SafeTensors {
         try SafeTensors(reading: SafeTensorsReader(source: MemoryBytes(bytes: bytes), verifyChecksum: verifyChecksum))
     }
 
@@ -109,9 +109,9 @@ public struct SafeTensors: Equatable, Sendable {
 }
 
 extension SafeTensors: TensorSource {
-    public func shape(of name: String) -> [Int]? { tensors[name]?.shape }
+    func shape(of name: String) -> [Int]? { tensors[name]?.shape }
 
-    public func readTensors(into destinations: [String: UnsafeMutableBufferPointer<Float>]) throws(CharLSTMError) {
+    func readTensors(into destinations: [String: UnsafeMutableBufferPointer<Float>]) throws(CharLSTMError) {
         for (name, buffer) in destinations {
             let values = tensors[name]?.values ?? []
             precondition(values.count == buffer.count, "no tensor '\(name)' of \(buffer.count) values to read")
@@ -123,7 +123,7 @@ extension SafeTensors: TensorSource {
 extension SafeTensors {
     /// Reads and decodes the file at `path` (header first, see ``SafeTensorsReader``); errors in its content
     /// are prefixed with the path.
-    public static func load(path: String, verifyChecksum: Bool = true) throws -> SafeTensors {
+    static func load(path: String, verifyChecksum: Bool = true) throws -> SafeTensors {
         let reader = try SafeTensorsReader(path: path, verifyChecksum: verifyChecksum)
         do {
             return try SafeTensors(reading: reader)
@@ -133,7 +133,7 @@ extension SafeTensors {
     }
 
     /// Writes the file crash-safely (to a temporary file, synced, then renamed over `path`), without an image of it.
-    public func save(to path: String) throws {
+    func save(to path: String) throws {
         try save(to: path, fileSystem: POSIXFileSystem())
     }
 

@@ -1,6 +1,6 @@
 /// Named `F32` tensors whose shapes are known before their values are read: a safetensors file read header
 /// first (``SafeTensorsReader``), or one held in memory (``SafeTensors``).
-public protocol TensorSource {
+protocol TensorSource {
     /// The string metadata.
     var metadata: [String: String] { get }
     /// The shape of the tensor `name`; nil when there is none.
@@ -20,7 +20,7 @@ public protocol TensorSource {
 /// ``pieceBytes`` straight into the destination buffers (tensors nobody asked for pass through one
 /// piece-sized buffer), and checks the CRC-32 of all of it against the header's `checksum`. A checkpoint's
 /// loading therefore holds its tensors once, plus the header.
-public struct SafeTensorsReader: TensorSource {
+package struct SafeTensorsReader: TensorSource {
     /// The most bytes read with one call.
     static let pieceBytes = 1 << 20
 
@@ -31,17 +31,17 @@ public struct SafeTensorsReader: TensorSource {
     /// Whether ``readTensors(into:)`` checks the data against the header's checksum.
     let verifyChecksum: Bool
 
-    public var metadata: [String: String] { header.metadata }
+    package var metadata: [String: String] { header.metadata }
 
     /// The tensor names, in data order.
-    public var tensorNames: [String] { header.entries.map(\.name) }
+    var tensorNames: [String] { header.entries.map(\.name) }
 
-    public func shape(of name: String) -> [Int]? { header.positions[name].map { header.entries[$0].shape } }
+    func shape(of name: String) -> [Int]? { header.positions[name].map { header.entries[$0].shape } }
 
     /// Opens the regular file at `path` and reads its header. Errors opening the file name it
     /// (``InputFile``); errors in its content are prefixed with `'path': `. A path that is not a symbolic link
     /// when looked at is opened without following links, so that one swapped in meanwhile is refused.
-    public init(path: String, verifyChecksum: Bool = true) throws(CharLSTMError) {
+    package init(path: String, verifyChecksum: Bool = true) throws(CharLSTMError) {
         let file = try InputFile(path: path, followingLinks: Files.kind(path, followingLinks: false) == .symbolicLink)
         do {
             try self.init(source: file, verifyChecksum: verifyChecksum)
@@ -82,7 +82,7 @@ public struct SafeTensorsReader: TensorSource {
         self.verifyChecksum = verifyChecksum
     }
 
-    public func readTensors(into destinations: [String: UnsafeMutableBufferPointer<Float>]) throws(CharLSTMError) {
+    func readTensors(into destinations: [String: UnsafeMutableBufferPointer<Float>]) throws(CharLSTMError) {
         var stored: String? = nil
         if verifyChecksum {
             guard let checksum = metadata[SafeTensors.checksumKey] else {

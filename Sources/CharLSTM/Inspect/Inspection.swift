@@ -20,11 +20,13 @@ public struct Inspection: Sendable {
     /// The most characters inspected by default: a report of a few pages, a few MB for a 2 × 256 model.
     public static let defaultLimit = 5_000
     /// The most characters that may be inspected at all.
-    public static let limitRange = 2...200_000
+    package static let limitRange = 2...200_000
     /// Predictions kept per character.
     public static let topCount = 5
 
+    /// The inspected model's shape.
     public let config: ModelConfig
+    /// The inspected model's characters (``topCharacters`` are indices into it).
     public let vocabulary: Vocabulary
     /// The characters inspected: the text, cut to the limit.
     public let text: [Unicode.Scalar]

@@ -7,10 +7,10 @@
 ///  "gate_saturation":[{"layer":0,"gates":[{"gate":"i","squash":"sigmoid","mean_left":0.1,"mean_right":0.2,
 ///  "left":[…],"right":[…]},…]},…], …}
 /// ```
-public enum InspectionJSON {
+package enum InspectionJSON {
     /// The JSON value of `inspection`, with the checkpoint's and the text's paths as given. Layers and cells count
     /// from 0; `surprisal_bits[t]` is for character t (null for the first, which is not predicted).
-    public static func value(_ inspection: Inspection, checkpoint: String, file: String) -> JSONValue {
+    package static func value(_ inspection: Inspection, checkpoint: String, file: String) -> JSONValue {
         let i = inspection
         var properties: [String: JSONValue] = [:]
         for entry in i.cellsByProperty {

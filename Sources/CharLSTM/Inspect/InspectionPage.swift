@@ -14,10 +14,10 @@ import Foundation
 /// `application/json` script (every `<` escaped, so no text can end it); the page's script puts characters
 /// in with `textContent` only, so no text is ever read as HTML. Large texts stay responsive: characters are
 /// drawn in blocks, and a block gets its coloured spans only when it scrolls into view.
-public enum InspectionPage {
+package enum InspectionPage {
     /// The page for `inspection`, naming the checkpoint and text paths as given. `layer` and `cell` choose
     /// the cell shown first (default: the best-correlated cell, in `layer` when given).
-    public static func html(_ inspection: Inspection, checkpoint: String, file: String,
+    package static func html(_ inspection: Inspection, checkpoint: String, file: String,
                             layer: Int? = nil, cell: Int? = nil) -> String {
         let i = inspection, c = i.config
         let best = layer.flatMap { i.bestCell(inLayer: $0) } ?? (layer == nil ? i.bestCell : nil)

@@ -37,7 +37,7 @@ public enum TextProperty: String, CaseIterable, Sendable {
     }
 
     /// The property's value after each character of `text`. O(n).
-    public func values(in text: [Unicode.Scalar]) -> [Float] {
+    func values(in text: [Unicode.Scalar]) -> [Float] {
         var out = [Float](repeating: 0, count: text.count)
         switch self {
         case .insideQuotes:

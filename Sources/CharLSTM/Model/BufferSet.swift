@@ -2,7 +2,7 @@ import CharLSTMKernels
 
 /// The buffers of a workspace, allocated from one list of descriptions: the same list their memory is
 /// counted from (``bytes(_:borrowing:)``), so a memory check made before allocating cannot drift from what is allocated.
-struct BufferSet<Role: Hashable & Sendable>: @unchecked Sendable {
+struct BufferSet<Role: Hashable & Sendable>: Sendable {
     /// What a buffer holds (its role), how many there are (e.g. one per layer) and the size of each.
     struct Description: Sendable {
         let role: Role
@@ -189,6 +189,7 @@ enum BufferSize: Sendable {
 }
 
 /// A zeroed, fixed-size array of bits in 16-bit words: a dropout mask (see `applyDropoutMask`).
+/// @unchecked Sendable: a fixed allocation, shared as part of a `Workspace`; only the thread running the pass draws and applies it.
 final class MaskBuffer: @unchecked Sendable {
     let bits: Int
     let words: UnsafeMutablePointer<UInt16>

@@ -11,7 +11,7 @@ public enum CellKind: String, CaseIterable, Sendable {
     case rnn
 
     /// How many H-sized blocks the stacked gate matrices have: 4, 3 or 1.
-    public var gateCount: Int {
+    var gateCount: Int {
         switch self {
         case .lstm: 4
         case .gru: 3
@@ -21,7 +21,7 @@ public enum CellKind: String, CaseIterable, Sendable {
 
     /// Whether the cell carries a cell state c beside h (carried between batches, and kept for every time
     /// step of a training pass).
-    public var hasCellState: Bool {
+    var hasCellState: Bool {
         switch self {
         case .lstm: true
         case .gru, .rnn: false
@@ -32,7 +32,7 @@ public enum CellKind: String, CaseIterable, Sendable {
     /// `nil` for cells without one. A forget gate open from the start lets the cell state carry information
     /// across time steps before the gate has learned to (Gers et al. 2000; Jozefowicz et al. 2015; Keras's
     /// `unit_forget_bias`), which shortens the plateau at the start of training.
-    public var forgetGate: Int? {
+    var forgetGate: Int? {
         switch self {
         case .lstm: 1
         case .gru, .rnn: nil
@@ -43,7 +43,7 @@ public enum CellKind: String, CaseIterable, Sendable {
     /// than through its sum with the input part x·W_ihᵀ + b_ih: GRU's n (its reset gate scales the recurrent
     /// part of n), none for LSTM and RNN. A training pass keeps that part for every time step, since the
     /// backward needs it, and its gradient differs from the gate gradient there.
-    public var separateRecurrentGates: Int {
+    var separateRecurrentGates: Int {
         switch self {
         case .lstm, .rnn: 0
         case .gru: 1
@@ -54,11 +54,11 @@ public enum CellKind: String, CaseIterable, Sendable {
     /// ``separateRecurrentGates``). Then b_hh folds into the input bias, one product over [x; h] can make
     /// both parts, and one gate gradient serves both. Otherwise the recurrent part is made apart, with b_hh,
     /// in a per-step buffer.
-    public var sumsInputAndRecurrentParts: Bool { separateRecurrentGates == 0 }
+    var sumsInputAndRecurrentParts: Bool { separateRecurrentGates == 0 }
 
     /// The gate blocks of the stacked gate matrices, in PyTorch's order, with the function that squashes each:
     /// i, f, g, o (g by tanh), r, z, n (n by tanh), or the plain RNN's one tanh block, its h.
-    public var gateBlocks: [GateBlock] {
+    var gateBlocks: [GateBlock] {
         switch self {
         case .lstm: [.init("i", .sigmoid), .init("f", .sigmoid), .init("g", .tanh), .init("o", .sigmoid)]
         case .gru: [.init("r", .sigmoid), .init("z", .sigmoid), .init("n", .tanh)]
@@ -67,18 +67,18 @@ public enum CellKind: String, CaseIterable, Sendable {
     }
 
     /// The tensors of one recurrent layer, in PyTorch's state-dict order.
-    public var layerTensors: [LayerTensor] { [.weightIH, .weightHH, .biasIH, .biasHH] }
+    var layerTensors: [LayerTensor] { [.weightIH, .weightHH, .biasIH, .biasHH] }
 
     /// The prefix of the layers' tensor names in a PyTorch state dict (`lstm.weight_ih_l0`).
-    public var tensorPrefix: String { rawValue }
+    var tensorPrefix: String { rawValue }
 }
 
 /// One tensor of a recurrent layer, named as PyTorch names it.
-public enum LayerTensor: String, CaseIterable, Sendable {
+enum LayerTensor: String, CaseIterable, Sendable {
     case weightIH = "weight_ih", weightHH = "weight_hh", biasIH = "bias_ih", biasHH = "bias_hh"
 
     /// Its shape for a layer of `gates` stacked gate rows (gate count × H), input width `input` and `hidden` units.
-    public func shape(gates: Int, input: Int, hidden: Int) -> [Int] {
+    func shape(gates: Int, input: Int, hidden: Int) -> [Int] {
         switch self {
         case .weightIH: [gates, input]
         case .weightHH: [gates, hidden]
@@ -89,6 +89,7 @@ public enum LayerTensor: String, CaseIterable, Sendable {
 
 /// One H-sized block of a cell's gates: its name and the function that squashes its activation.
 public struct GateBlock: Equatable, Sendable {
+    /// The function that squashes a block's pre-activation.
     public enum Squash: String, Sendable {
         /// Values in (0, 1).
         case sigmoid

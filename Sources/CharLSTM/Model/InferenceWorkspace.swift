@@ -7,10 +7,10 @@ import CharLSTMKernels
 /// layer overwrites after the layer above has read it, one gate buffer, the cell state updated in place
 /// in the carried ``RecurrentState``). Allocate once, reuse for every batch. Like ``Workspace``, its buffers
 /// are one list that both allocates them and counts their memory.
-public final class InferenceWorkspace {
-    public let batchSize: Int
+final class InferenceWorkspace {
+    let batchSize: Int
     /// Most time steps run per layer at a time.
-    public let chunkLength: Int
+    let chunkLength: Int
     let config: ModelConfig
     private let buffers: BufferSet<Role>
 
@@ -38,7 +38,7 @@ public final class InferenceWorkspace {
     }
 
     /// Rows (steps × streams) a chunk aims at by default: enough for efficient matrix products.
-    public static let defaultChunkRows = 512
+    static let defaultChunkRows = 512
 
     static func plan(config: ModelConfig, batchSize B: Int, chunkLength C: Int,
                      keepsCellStates: Bool = false) -> [BufferSet<Role>.Description] {
@@ -60,10 +60,10 @@ public final class InferenceWorkspace {
     }
 
     /// The chunk length used when none is given: about ``defaultChunkRows`` rows.
-    public static func defaultChunkLength(batchSize B: Int) -> Int { max(1, defaultChunkRows / max(B, 1)) }
+    static func defaultChunkLength(batchSize B: Int) -> Int { max(1, defaultChunkRows / max(B, 1)) }
 
     /// Bytes the buffers take. O(1).
-    public static func bytesNeeded(config: ModelConfig, batchSize B: Int, chunkLength: Int? = nil) -> Int {
+    static func bytesNeeded(config: ModelConfig, batchSize B: Int, chunkLength: Int? = nil) -> Int {
         bytesNeeded(config: config, batchSize: B, chunkLength: chunkLength, borrowing: .none)
     }
 
@@ -78,7 +78,7 @@ public final class InferenceWorkspace {
     /// Buffers for `batchSize` streams, run `chunkLength` steps at a time (default: about ``defaultChunkRows`` rows).
     /// With `keepsCellStates`, a cell with a cell state keeps every step's c of a chunk for a ``ForwardObserver``
     /// (one more [(C+1)·B, H] buffer; the numbers are the same).
-    public convenience init(config: ModelConfig, batchSize B: Int, chunkLength: Int? = nil, keepsCellStates: Bool = false) {
+    convenience init(config: ModelConfig, batchSize B: Int, chunkLength: Int? = nil, keepsCellStates: Bool = false) {
         self.init(config: config, batchSize: B, chunkLength: chunkLength, keepsCellStates: keepsCellStates, borrowing: .none)
     }
 

@@ -1,20 +1,25 @@
 /// The shape of a character model: one-hot input of `vocabularySize`, `layers` stacked recurrent layers of
 /// `hidden` units, dropout after every layer (between layers and before the decoder), a linear decoder.
 public struct ModelConfig: Equatable, Sendable {
+    /// The recurrent cell of every layer: LSTM, GRU or plain RNN.
     public var cell: CellKind
+    /// Inputs and outputs: the vocabulary's size for a text model, the number of columns for a series model.
     public var vocabularySize: Int
+    /// Hidden units per layer.
     public var hidden: Int
+    /// Stacked recurrent layers.
     public var layers: Int
     /// Inverted dropout probability in [0, 1), used only while training.
     public var dropout: Float
 
     /// How many recurrent layers a model may have: 1…16.
-    public static let layerRange = 1...16
+    package static let layerRange = 1...16
     /// How many hidden units a layer may have: 1…8192.
-    public static let hiddenRange = 1...8192
+    package static let hiddenRange = 1...8192
     /// The dropout probabilities allowed: [0, 1), also once rounded to a `Float` (``validate()`` checks that).
-    public static let dropoutInterval = RealInterval.closedOpen(0, 1)
+    package static let dropoutInterval = RealInterval.closedOpen(0, 1)
 
+    /// A shape as given; ``validate()`` checks it (a checkpoint and a training run check theirs).
     public init(cell: CellKind = .lstm, vocabularySize: Int, hidden: Int, layers: Int, dropout: Float = 0) {
         self.cell = cell
         self.vocabularySize = vocabularySize
@@ -24,10 +29,10 @@ public struct ModelConfig: Equatable, Sendable {
     }
 
     /// Input width of layer `k`: the vocabulary for the first layer, the hidden size after.
-    public func inputSize(layer k: Int) -> Int { k == 0 ? vocabularySize : hidden }
+    func inputSize(layer k: Int) -> Int { k == 0 ? vocabularySize : hidden }
 
     /// Whether `other` has the same parameters and activations: it differs at most in dropout.
-    public func hasSameShape(as other: ModelConfig) -> Bool {
+    func hasSameShape(as other: ModelConfig) -> Bool {
         cell == other.cell && vocabularySize == other.vocabularySize && hidden == other.hidden && layers == other.layers
     }
 
@@ -36,7 +41,7 @@ public struct ModelConfig: Equatable, Sendable {
 
     /// Multiply-adds × 2 per character for one forward and backward pass (training), for GFLOP/s figures.
     /// The first layer's one-hot input product is a lookup and not counted.
-    public var trainingFLOPsPerCharacter: Double {
+    package var trainingFLOPsPerCharacter: Double {
         let g = Double(cell.gateCount * hidden), h = Double(hidden), v = Double(vocabularySize)
         var forward = 2 * g * h * Double(layers)            // recurrent products
         forward += 2 * g * h * Double(layers - 1)           // input products of layers ≥ 1
@@ -46,7 +51,7 @@ public struct ModelConfig: Equatable, Sendable {
 
     /// Checks the sizes against ``hiddenRange``, ``layerRange`` and [0, 1) for dropout; throws a `.usage` error
     /// naming the first bad one.
-    public func validate() throws(CharLSTMError) {
+    func validate() throws(CharLSTMError) {
         guard vocabularySize >= 1 else { throw .invalidData("the vocabulary is empty") }
         try requireSetting("hidden size", hidden, in: Self.hiddenRange)
         try requireSetting("layers", layers, in: Self.layerRange)

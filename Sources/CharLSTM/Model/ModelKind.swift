@@ -7,11 +7,11 @@ public enum ModelKind: String, Equatable, Sendable, CaseIterable {
     init(series: SeriesScaling?) { self = series == nil ? .text : .series }
 
     /// `a text model`, `a series model`.
-    public var described: String { "a \(rawValue) model" }
+    var described: String { "a \(rawValue) model" }
 
     /// The unit of its losses in a checkpoint's metadata names (`val_bpc`, `val_rmse`): bits per character, or the
     /// root mean squared error in the series' units.
-    public var lossKey: String {
+    package var lossKey: String {
         switch self {
         case .text: "bpc"
         case .series: "rmse"

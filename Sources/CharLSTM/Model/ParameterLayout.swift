@@ -3,12 +3,12 @@
 /// Names and shapes are PyTorch's state-dict ones (`lstm.weight_ih_l0` [4H, V], …, `decoder.weight` [V, H],
 /// `decoder.bias` [V]), in the order layer by layer (the cell's ``CellKind/layerTensors``: weight_ih,
 /// weight_hh, bias_ih, bias_hh), then the decoder. Gradients and optimizer moments use the same layout.
-public struct ParameterLayout: Sendable, Equatable {
-    public struct Entry: Sendable, Equatable {
-        public let name: String
-        public let shape: [Int]
-        public let offset: Int
-        public var count: Int { shape.reduce(1, *) }
+struct ParameterLayout: Sendable, Equatable {
+    struct Entry: Sendable, Equatable {
+        let name: String
+        let shape: [Int]
+        let offset: Int
+        var count: Int { shape.reduce(1, *) }
     }
 
     /// Offsets of the tensors of one recurrent layer.
@@ -16,13 +16,13 @@ public struct ParameterLayout: Sendable, Equatable {
         var weightIH = 0, weightHH = 0, biasIH = 0, biasHH = 0
     }
 
-    public let entries: [Entry]
-    public let totalCount: Int
+    let entries: [Entry]
+    let totalCount: Int
     private let layers: [Layer]
     /// Offsets of the decoder weight and bias.
     let decoder: (weight: Int, bias: Int)
 
-    public init(_ config: ModelConfig) {
+    init(_ config: ModelConfig) {
         var entries: [Entry] = []
         var offset = 0
         func add(_ name: String, _ shape: [Int]) -> Int {
@@ -50,10 +50,10 @@ public struct ParameterLayout: Sendable, Equatable {
         self.totalCount = offset
     }
 
-    public static func == (a: ParameterLayout, b: ParameterLayout) -> Bool { a.entries == b.entries }
+    static func == (a: ParameterLayout, b: ParameterLayout) -> Bool { a.entries == b.entries }
 
     /// The entry called `name`, if any. O(entries).
-    public func entry(named name: String) -> Entry? { entries.first { $0.name == name } }
+    func entry(named name: String) -> Entry? { entries.first { $0.name == name } }
 
     /// Offsets of the tensors of recurrent layer `k`.
     func layer(_ k: Int) -> Layer { layers[k] }

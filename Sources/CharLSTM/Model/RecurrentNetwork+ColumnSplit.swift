@@ -44,6 +44,7 @@ enum RecurrenceSplit: Equatable {
 /// into column ranges of the 4H gate columns, then the cell update, cut into stream ranges. Backward (steps in
 /// reverse): the cell backward by stream ranges, then dh_{t−1} += dG_t·W_hh by column ranges of H.
 /// Holds raw pointers into the workspace; lives for one call of the recurrence.
+/// @unchecked Sendable: the team's threads write disjoint column and stream ranges of one step; `t` is set between jobs.
 final class ColumnSplitRecurrence: @unchecked Sendable {
     let cell: CellKind, B: Int, H: Int, G: Int
     let packed: SgemmPackedB

@@ -72,7 +72,7 @@ extension RecurrentNetwork {
     /// The streams ``evaluateStreams(_:batchSize:sequenceLength:workspace:)`` reads `count` characters as:
     /// `batchSize` streams of `sequenceLength` steps, fewer streams or one shorter stream when the text is
     /// short; nil below two characters.
-    public static func evaluationShape(characters count: Int, batchSize: Int, sequenceLength: Int)
+    static func evaluationShape(characters count: Int, batchSize: Int, sequenceLength: Int)
         -> (batchSize: Int, sequenceLength: Int)? {
         guard count >= 2 else { return nil }
         let B = min(batchSize, (count - 1) / sequenceLength)
@@ -155,7 +155,7 @@ extension RecurrentNetwork {
 /// Sees a forward-only pass (``RecurrentNetwork/evaluate(_:state:workspace:observer:)``) as it runs, for tools that look
 /// inside a model (`charlstm inspect`). Called on the evaluating thread, chunk by chunk; the pointers are valid
 /// only during the call. Rows are time-major: row r of a chunk is step r / B of stream r % B.
-public protocol ForwardObserver: AnyObject {
+protocol ForwardObserver: AnyObject {
     /// Layer `k` has run a chunk of `rows` rows: `gates` [rows, G] holds the gate activations (after their
     /// sigmoid or tanh, in the order of ``CellKind/gateBlocks``), `hidden` [rows, H] each row's h, and
     /// `cellStates` [rows, H] each row's c (cells with a cell state, when the workspace keeps them).

@@ -28,16 +28,16 @@ import Darwin
 /// decoder's rows last). Every gate row is summed in one fixed order whatever the thread count, split or chunk
 /// size, so the logits are the same bit for bit on 1 thread or many. Small models (weights under 256 KiB) run on
 /// the calling thread. Per character O(L·G·H² + H·V), no allocation.
-package final class StepRunner: @unchecked Sendable {
-    public let model: RecurrentNetwork
+package final class StepRunner {
+    let model: RecurrentNetwork
     /// The carried state of the single stream.
-    public let state: RecurrentState
+    let state: RecurrentState
     /// How the weights are stored.
-    public let weights: WeightPrecision
+    let weights: WeightPrecision
     /// Threads taking part in a step (1: the calling thread alone).
-    public let threads: Int
+    let threads: Int
     /// Bytes of packed weights per chunk of work (the tuning knob of ``planChunks(candidates:budget:cache:)``).
-    public private(set) var chunkBytes: Int
+    private(set) var chunkBytes: Int
     private let plan: StepPlan
     private var chunks: StepChunks
     /// Threads for models big enough to share (nil: the calling thread alone).
@@ -46,7 +46,7 @@ package final class StepRunner: @unchecked Sendable {
     /// Takes a snapshot of the model's current weights (call again after they change), stored as `weights`.
     /// Uses up to `model.threads` threads (no more than the cores) when the weights are big enough to pay for it.
     /// O(parameters).
-    public convenience init(model: RecurrentNetwork, weights: WeightPrecision = .f32) {
+    convenience init(model: RecurrentNetwork, weights: WeightPrecision = .f32) {
         self.init(model: model, weights: weights, parallelMinimumBytes: StepPlan.parallelMinimumBytes)
     }
 
@@ -75,7 +75,7 @@ package final class StepRunner: @unchecked Sendable {
     }
 
     /// Cuts the layers into chunks of about `bytes` of weights from now on (the same logits, another speed). O(L·H).
-    public func useChunks(bytes: Int) {
+    func useChunks(bytes: Int) {
         guard bytes != chunkBytes, threads > 1 else { return }
         chunkBytes = bytes
         team = nil  // stops the old team's workers before their chunk table goes
@@ -85,7 +85,7 @@ package final class StepRunner: @unchecked Sendable {
 
     /// Feeds one character; returns the logits of the next (valid until the next call).
     @discardableResult
-    public func step(_ token: Int32) -> UnsafeBufferPointer<Float> {
+    func step(_ token: Int32) -> UnsafeBufferPointer<Float> {
         plan.begin(token: token)
         if let team {
             team.run()
@@ -96,12 +96,12 @@ package final class StepRunner: @unchecked Sendable {
     }
 
     /// Back to the zero state.
-    public func reset() { state.reset() }
+    func reset() { state.reset() }
 
     /// The model's loss on `tokens` read one at a time from the current state, in bits per character: each
     /// token predicts the next (−log₂ softmax(logits)[next], summed in Double). What generation's weights cost in
     /// quality, measured on held-out text (``WeightPrecision``). O(tokens) steps.
-    public func bitsPerCharacter(of tokens: [Int32]) -> Double {
+    func bitsPerCharacter(of tokens: [Int32]) -> Double {
         guard tokens.count >= 2 else { return 0 }
         var nats = 0.0
         for t in 0..<(tokens.count - 1) {
@@ -116,19 +116,19 @@ package final class StepRunner: @unchecked Sendable {
     }
 
     /// The chunk sizes ``planChunks(candidates:budget:cache:)`` tries by default: 64 KiB to 512 KiB of weights.
-    public static let chunkCandidates = [64 << 10, 128 << 10, 256 << 10, 512 << 10]
+    static let chunkCandidates = [64 << 10, 128 << 10, 256 << 10, 512 << 10]
 
     /// fp32 weights (layers and decoder) above which ``automaticWeights(for:)`` stores them as int8: 4 MiB, the L2 of
     /// the 2-core machines measured (2 × 2 MiB on the Emerald Rapids Xeon, 2 × 1 MiB on the Zen 5), beyond which
     /// reading the weights from L3 sets the speed of generation.
-    public static let compactAbove = 4 << 20
+    static let compactAbove = 4 << 20
 
     /// How generation stores the weights of a model of `config` unless told otherwise (`generate --weights auto`):
     /// int8 above ``compactAbove`` bytes of fp32 weights, else f32. A rule on the model's size, not the machine's,
     /// so that a seed gives the same text on every machine. int8 rather than bf16: on the Emerald Rapids Xeon M
     /// generates 1.5× as fast with it as with bf16 (its weights then fit the two L2s) and L 1.45×, for +0.0004
     /// bits/char or less on held-out text (docs/performance.md). O(1).
-    public static func automaticWeights(for config: ModelConfig) -> WeightPrecision {
+    package static func automaticWeights(for config: ModelConfig) -> WeightPrecision {
         StepPlan.weightBytes(config) > compactAbove ? .int8 : .f32
     }
 
@@ -138,7 +138,7 @@ package final class StepRunner: @unchecked Sendable {
     /// measurement stored). Returns (chunk bytes, steps per second) per candidate, fastest first; empty on one
     /// thread, where there is nothing to choose.
     @discardableResult
-    public func planChunks(candidates: [Int] = StepRunner.chunkCandidates, budget: Duration = .milliseconds(60),
+    func planChunks(candidates: [Int] = StepRunner.chunkCandidates, budget: Duration = .milliseconds(60),
                            cache: PlanCache? = nil) -> [(bytes: Int, stepsPerSecond: Double)] {
         guard threads > 1, !candidates.isEmpty else { return [] }
         let c = model.config
@@ -182,6 +182,7 @@ package final class StepRunner: @unchecked Sendable {
 /// The chunks of a step: chunk i is a range of hidden units of one layer or of decoder rows; the chunk counts per
 /// phase (one phase per layer, then the decoder) for the ``ChunkTeam``. The ranges are plain memory, so the team's
 /// threads touch no reference count reading them.
+/// @unchecked Sendable: written once at init, then only read by the team's threads.
 final class StepChunks: @unchecked Sendable {
     /// The chunk size used until one is planned: 256 KiB of weights, measured on a 2-core Zen 5 (fewer chunks cost
     /// more waiting at the end of a layer, more cost more claims).
@@ -222,6 +223,7 @@ final class StepChunks: @unchecked Sendable {
 /// disjoint memory; a layer's chunks need every chunk of the layer below done (the team's phases). What the
 /// threads read per chunk is plain values and pointers (`LayerStep`, `ChunkRange`), so no reference count is
 /// touched by two threads at once.
+/// @unchecked Sendable: the team's threads write disjoint unit ranges of a step; `token` is set between steps.
 final class StepPlan: @unchecked Sendable {
     /// Below this many bytes of weights a step stays on one thread. Measured on a 2-core Zen 5 against one
     /// thread: 2×128 (820 KiB) 1.4× faster on two threads, 2×256 1.5×, 2×512 and 3×512 about 2×.
@@ -342,6 +344,7 @@ final class StepPlan: @unchecked Sendable {
 }
 
 /// The chunk table as a plain pointer a team's threads read (the ``StepChunks`` that owns it outlives the team).
+/// @unchecked Sendable: the table is written before the team starts and only read by its threads.
 struct ChunkRanges: @unchecked Sendable {
     let pointer: UnsafePointer<ChunkRange>
 }

@@ -25,7 +25,7 @@ public struct VocabularyGrowth: Sendable {
     /// The grown vocabulary: the old one and the corpus's characters it lacked, in ascending order.
     public let new: Vocabulary
     /// For every old index, the index of the same character in ``new``.
-    public let indexMap: [Int]
+    let indexMap: [Int]
     /// The characters added, ascending, each with the known character it starts from (nil: from nothing) and its
     /// count in the corpus.
     public let added: [(character: Unicode.Scalar, base: Unicode.Scalar?, count: Int)]
@@ -33,7 +33,7 @@ public struct VocabularyGrowth: Sendable {
     let counts: [UInt32: Int]
 
     /// The growth of `old` that covers the characters of `text`. O(n + V log V).
-    public init(of old: Vocabulary, toCover text: some Sequence<Unicode.Scalar>) {
+    init(of old: Vocabulary, toCover text: some Sequence<Unicode.Scalar>) {
         var counts: [UInt32: Int] = [:]
         for s in text { counts[s.value, default: 0] += 1 }
         self.init(of: old, counts: counts)
@@ -42,7 +42,7 @@ public struct VocabularyGrowth: Sendable {
     /// The growth of `old` that covers the characters of a scanned text file, counted in one pass over the file
     /// through a small buffer (the text is not held in memory). Throws `.io` when the file changed since it was
     /// scanned. O(bytes + V log V).
-    public init(of old: Vocabulary, toCover file: CorpusFile) throws(CharLSTMError) {
+    init(of old: Vocabulary, toCover file: CorpusFile) throws(CharLSTMError) {
         let counts = try file.occurrences(of: file.scalars)
         self.init(of: old, counts: Dictionary(zip(file.scalars.map(\.value), counts), uniquingKeysWith: +))
     }
@@ -111,7 +111,7 @@ extension RecurrentNetwork {
     /// Either way no known character's computation reads a new row, so before training every known logit is the
     /// same number as in this model (the tests check it bit for bit): the new model predicts what this one did,
     /// with a little probability moved to the new characters.
-    public func growingVocabulary(_ growth: VocabularyGrowth, dropout: Float) -> RecurrentNetwork {
+    func growingVocabulary(_ growth: VocabularyGrowth, dropout: Float) -> RecurrentNetwork {
         precondition(growth.old.count == config.vocabularySize, "the growth starts from another vocabulary")
         var grownConfig = config
         grownConfig.vocabularySize = growth.new.count

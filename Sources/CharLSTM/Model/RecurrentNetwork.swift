@@ -16,18 +16,21 @@ import CharLSTMKernels
 /// with `training: true`, then ``backward(_:workspace:)``, then step an optimizer (``Adam``) on the buffers
 /// (``Trainer`` does all of this). Evaluation: ``evaluate(_:state:workspace:)`` with an ``InferenceWorkspace``;
 /// generation: ``StepRunner``.
-public final class RecurrentNetwork: @unchecked Sendable {
-    public let config: ModelConfig
-    public let layout: ParameterLayout
-    public let parameters: FloatBuffer
-    public let gradients: FloatBuffer
+///
+/// Sendable: its fields are constants (`threads` too); a pass's worker threads read the parameters and write the
+/// gradients in disjoint ranges, and the optimiser updates both between passes.
+package final class RecurrentNetwork: Sendable {
+    let config: ModelConfig
+    let layout: ParameterLayout
+    let parameters: FloatBuffer
+    let gradients: FloatBuffer
     /// Most threads the matrix products may use.
-    public var threads: Int
+    let threads: Int
 
     /// A model with PyTorch's default initialisation, every parameter uniform in ±1/√H drawn from `rng`, except
     /// the forget gate's bias (``CellKind/forgetGate``), which starts at 1: `bias_ih` 1 and `bias_hh` 0 in its
     /// block, so that their sum, the bias the gate sees, is 1. O(parameters).
-    public init(config: ModelConfig, rng: inout RandomGenerator, threads: Int = 1) {
+    init(config: ModelConfig, rng: inout RandomGenerator, threads: Int = 1) {
         self.config = config
         layout = ParameterLayout(config)
         parameters = FloatBuffer(count: layout.totalCount)
@@ -50,7 +53,7 @@ public final class RecurrentNetwork: @unchecked Sendable {
     /// Sets the decoder's bias to the log of each character's frequency in `text` (add-one smoothed, centred on
     /// zero), so that a new model predicts the unigram distribution from its first step instead of spending its
     /// first steps learning it. Softmax ignores the centring. O(text + V).
-    public func setDecoderBiasToFrequencies(of text: [Int32]) {
+    func setDecoderBiasToFrequencies(of text: [Int32]) {
         let V = config.vocabularySize
         var counts = [Double](repeating: 1, count: V)
         for token in text where Int(token) < V && token >= 0 { counts[Int(token)] += 1 }
@@ -63,7 +66,7 @@ public final class RecurrentNetwork: @unchecked Sendable {
 
     /// A model with the given parameter values (shared, not copied). Throws `.usage` when `values` does not hold
     /// ``ParameterLayout``'s count for `config`.
-    public convenience init(config: ModelConfig, parameters values: FloatBuffer, threads: Int = 1) throws(CharLSTMError) {
+    convenience init(config: ModelConfig, parameters values: FloatBuffer, threads: Int = 1) throws(CharLSTMError) {
         guard values.count == ParameterLayout(config).totalCount else {
             throw .usage("the model config takes \(ParameterLayout(config).totalCount) parameters, got \(values.count)")
         }
@@ -81,24 +84,24 @@ public final class RecurrentNetwork: @unchecked Sendable {
     }
 
     /// Pointer to the parameter called `name` (a PyTorch state-dict name).
-    public func parameter(_ name: String) -> UnsafeMutableBufferPointer<Float>? {
+    func parameter(_ name: String) -> UnsafeMutableBufferPointer<Float>? {
         layout.entry(named: name).map { .init(start: parameters.pointer + $0.offset, count: $0.count) }
     }
 
     /// Pointer to the gradient of the parameter called `name`.
-    public func gradient(_ name: String) -> UnsafeMutableBufferPointer<Float>? {
+    func gradient(_ name: String) -> UnsafeMutableBufferPointer<Float>? {
         layout.entry(named: name).map { .init(start: gradients.pointer + $0.offset, count: $0.count) }
     }
 }
 
 /// The hidden (and, for LSTM, cell) state carried between batches: [layers, batch, hidden] each.
-public final class RecurrentState {
-    public let layers: Int, batch: Int, hidden: Int
-    public let h: FloatBuffer
+final class RecurrentState {
+    let layers: Int, batch: Int, hidden: Int
+    let h: FloatBuffer
     /// Empty for cells without a cell state.
-    public let c: FloatBuffer
+    let c: FloatBuffer
 
-    public init(config: ModelConfig, batch: Int) {
+    init(config: ModelConfig, batch: Int) {
         let count = Self.count(config: config, batch: batch)
         layers = config.layers
         self.batch = batch
@@ -125,7 +128,7 @@ public final class RecurrentState {
     }
 
     /// Back to zero, as at the start of an epoch.
-    public func reset() {
+    func reset() {
         h.zero()
         c.zero()
     }

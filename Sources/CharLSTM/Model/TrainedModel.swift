@@ -29,6 +29,7 @@ public enum TrainedModel: Sendable {
 /// What both kinds of trained model hold: the network's shape and its parameters, shared with the checkpoint they
 /// came from (no copy).
 public protocol TrainedNetwork: Sendable {
+    /// The network's shape.
     var config: ModelConfig { get }
     /// Parameter values in ``ParameterLayout`` order.
     var parameters: FloatBuffer { get }
@@ -37,7 +38,7 @@ public protocol TrainedNetwork: Sendable {
 extension TrainedNetwork {
     /// A network holding (sharing) these parameters, its products on up to `threads` threads. O(parameters) for its
     /// gradient buffer.
-    public func makeNetwork(threads: Int = 1) -> RecurrentNetwork {
+    func makeNetwork(threads: Int = 1) -> RecurrentNetwork {
         RecurrentNetwork(config: config, sharing: parameters, threads: threads)
     }
 }
@@ -47,7 +48,11 @@ extension TrainedNetwork {
 /// ``evaluate(_:named:unknown:threads:)`` (bits per character), ``inspect(_:named:limit:unknown:threads:)``, and
 /// generation by ``TextGenerator`` and ``GenerationBatch``.
 public struct TextModel: TrainedNetwork {
-    public let config: ModelConfig, parameters: FloatBuffer
+    /// The network's shape; its ``ModelConfig/vocabularySize`` is the vocabulary's count.
+    public let config: ModelConfig
+    /// Parameter values, shared with the checkpoint the model came from.
+    public let parameters: FloatBuffer
+    /// The characters the model reads and predicts.
     public let vocabulary: Vocabulary
 }
 
@@ -55,7 +60,11 @@ public struct TextModel: TrainedNetwork {
 /// next row (its ``ModelConfig/vocabularySize`` is the number of columns), and the columns and standardisation it
 /// was trained with (``SeriesScaling``). Forecast and evaluate it with ``SeriesForecaster``.
 public struct SeriesModel: TrainedNetwork {
-    public let config: ModelConfig, parameters: FloatBuffer
+    /// The network's shape; its ``ModelConfig/vocabularySize`` is the number of columns.
+    public let config: ModelConfig
+    /// Parameter values, shared with the checkpoint the model came from.
+    public let parameters: FloatBuffer
+    /// The columns the model reads and their standardisation.
     public let scaling: SeriesScaling
 }
 

@@ -2,17 +2,17 @@ import CharLSTMKernels
 
 /// One matrix product a training step makes: its name, the problem as `sgemm` sees it, and how often a pass
 /// over the streams makes it. What the planner times (``GemmPlanner``) and `charlstm bench` reports.
-public struct TrainingProduct: Sendable {
-    public let name: String
-    public let problem: GemmProblem
+package struct TrainingProduct: Sendable {
+    package let name: String
+    package let problem: GemmProblem
     /// Calls per pass (the per-step products: per stream group, of which one runs on each thread).
-    public let callsPerPass: Int
+    package let callsPerPass: Int
 
     /// The products of a training step of `config` on batches of `batchSize` streams × `sequenceLength` steps
     /// with `threads` threads, in the order of their share of the step's work: those of one pass over the streams
     /// a pass takes (``Workspace/streamsPerPass(config:sequenceLength:batchSize:)``), the per-step ones split as
     /// the recurrence splits them (``RecurrenceSplit``). Character models. O(layers).
-    public static func ofTrainingStep(config: ModelConfig, sequenceLength T: Int, batchSize: Int, threads: Int) -> [TrainingProduct] {
+    package static func ofTrainingStep(config: ModelConfig, sequenceLength T: Int, batchSize: Int, threads: Int) -> [TrainingProduct] {
         let streams = Workspace.streamsPerPass(config: config, sequenceLength: T, batchSize: batchSize)
         let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize, L = config.layers
         let TB = T * streams, separate = config.cell.separateRecurrentGates * H, shared = G - separate

@@ -10,7 +10,9 @@ import CharLSTMKernels
 /// recomputed where they are read: elementwise work, small next to the matrix products. The buffers
 /// and their sizes are one list, ``plan(config:sequenceLength:batchSize:)``, which both allocates them and
 /// counts their memory. For evaluation, ``InferenceWorkspace`` needs a small fraction of this.
-final class Workspace: @unchecked Sendable {
+/// Sendable: its fields never change after init; a pass's worker threads (stream groups, the column-split
+/// recurrence) write its buffers in disjoint ranges, one pass at a time.
+final class Workspace: Sendable {
     let sequenceLength: Int
     let batchSize: Int
     let config: ModelConfig

@@ -20,6 +20,7 @@ import Foundation
 /// the order ``StepRunner`` sums it, so a stream's logits are the same bit for bit as generating it alone.
 /// Layers are cut into chunks of units that a ``ChunkTeam`` runs on up to `threads` threads, layer after layer.
 /// Per step O(B·(L·G·H² + H·V)) arithmetic, one pass over the weights, no allocation.
+/// @unchecked Sendable: the team's threads write disjoint unit ranges of a step; `batch` and the tokens are set between steps.
 final class BatchedStep: @unchecked Sendable {
     let capacity: Int
     let config: ModelConfig
@@ -237,6 +238,7 @@ struct BatchLayer {
 
 /// The team's work closure reaches the step through this box, set once the step exists (the closure is made
 /// before `self` is fully initialised). The step owns the team, so the box holds it weakly.
+/// @unchecked Sendable: `step` is set once, before the team's first job.
 private final class BatchedStepBox: @unchecked Sendable {
     weak var step: BatchedStep?
 }

@@ -4,6 +4,7 @@ import CharLSTMKernels
 public struct GenerationRequest: Sendable, Equatable {
     /// Text the model reads first (not part of the generated text); may be empty (the zero state).
     public var prime: String
+    /// How each character is drawn from the model's distribution (temperature, top-k, top-p).
     public var sampler: Sampler
     /// The seed of the stream's own random generator.
     public var seed: UInt64
@@ -56,6 +57,7 @@ public enum FinishReason: String, Sendable, Equatable {
 public final class GenerationBatch {
     /// Names a stream for its whole life (never reused by this batch).
     public struct StreamID: Hashable, Sendable, Comparable, CustomStringConvertible {
+        /// The stream's number, counted from 0 in the order streams were added.
         public let value: Int
         public static func < (a: StreamID, b: StreamID) -> Bool { a.value < b.value }
         public var description: String { "stream \(value)" }
@@ -64,8 +66,11 @@ public final class GenerationBatch {
     /// What a step did for one stream: the character it generated (nil while it reads its prime, or when it
     /// ended with nothing left to generate) and, on its last event, why it ended.
     public struct Event: Sendable, Equatable {
+        /// The stream this event is about.
         public let stream: StreamID
+        /// The character generated in this step; nil while the stream reads its prime, or at an end with nothing generated.
         public let character: Unicode.Scalar?
+        /// Why the stream ended, on its last event; nil before.
         public let finish: FinishReason?
     }
 
@@ -75,6 +80,7 @@ public final class GenerationBatch {
     public var capacity: Int { engine.capacity }
     /// Streams generating now.
     public var count: Int { streams.count }
+    /// Whether no stream is in the batch.
     public var isEmpty: Bool { streams.isEmpty }
 
     private let engine: BatchedStep
@@ -85,7 +91,7 @@ public final class GenerationBatch {
     /// A batch of up to `capacity` (≥ 1) streams over `network`, whose vocabulary is `vocabulary`, its weights
     /// stored as `weights` (as ``TextGenerator`` stores them: the same seed gives the same text), its steps on up to
     /// `threads` threads. Throws `.usage` for a capacity below 1 or a network and vocabulary of different sizes.
-    public convenience init(network: RecurrentNetwork, vocabulary: Vocabulary, capacity: Int, threads: Int = 1,
+    convenience init(network: RecurrentNetwork, vocabulary: Vocabulary, capacity: Int, threads: Int = 1,
                             weights: WeightPrecision = .f32) throws(CharLSTMError) {
         try self.init(network: network, vocabulary: vocabulary, capacity: capacity, threads: threads, weights: weights,
                       streamTile: GateRowsView.preferredStreamTile, parallelMinimumBytes: BatchedStep.parallelMinimumBytes)
@@ -228,5 +234,5 @@ public final class GenerationBatch {
 extension Vocabulary {
     /// The prime that starts a fresh line when none is given: a newline if the model knows one (it is not
     /// printed), else nothing (the zero state).
-    public var freshLinePrime: String { index(of: "\n") != nil ? "\n" : "" }
+    package var freshLinePrime: String { index(of: "\n") != nil ? "\n" : "" }
 }

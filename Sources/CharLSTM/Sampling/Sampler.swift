@@ -57,7 +57,7 @@ public struct Sampler: Sendable, Equatable {
     /// Draws one token index in `0..<logits.count` (see the type's documentation for the rules).
     ///
     /// `logits` must not be empty. `scratch` is reused between calls; it grows once to the vocabulary size.
-    public func sample(
+    func sample(
         logits: UnsafeBufferPointer<Float>, using rng: inout RandomGenerator, scratch: inout SamplerScratch
     ) -> Int {
         precondition(!logits.isEmpty, "Sampler.sample needs at least one logit")
@@ -82,7 +82,7 @@ public struct Sampler: Sendable, Equatable {
 
     /// The distribution ``sample(logits:using:scratch:)`` draws from, normalised to sum 1: after temperature,
     /// top-k and top-p. For temperature 0 it is one-hot at the argmax. Allocates; meant for tests and inspection.
-    public func probabilities(logits: [Float]) -> [Float] {
+    func probabilities(logits: [Float]) -> [Float] {
         precondition(!logits.isEmpty, "Sampler.probabilities needs at least one logit")
         var result = [Float](repeating: 0, count: logits.count)
         if temperature == 0 {
@@ -178,11 +178,11 @@ public struct Sampler: Sendable, Equatable {
 
 /// Reusable buffers for ``Sampler/sample(logits:using:scratch:)``: create one per generation loop and pass it to
 /// every call, so sampling allocates nothing after the first call.
-public struct SamplerScratch: Sendable {
+struct SamplerScratch: Sendable {
     private var probs: [Float] = []
     private var order: [Int32] = []
 
-    public init() {}
+    init() {}
 
     /// Makes room for a vocabulary of `n` tokens; only ever grows.
     mutating func reserve(_ n: Int) {

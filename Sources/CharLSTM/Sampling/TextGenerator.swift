@@ -40,7 +40,7 @@ public final class TextGenerator: Sequence, IteratorProtocol {
     /// A generator over `network`, whose vocabulary is `vocabulary`, its weights stored as `weights` (fp32: exactly
     /// the model; bf16 and int8: a half and a quarter of the memory read per character, see ``WeightPrecision``).
     /// Throws `.usage` for a model and vocabulary of different sizes, a negative `length` or an empty `stop`.
-    public init(network model: RecurrentNetwork, vocabulary: Vocabulary, sampler: Sampler, seed: UInt64? = nil,
+    init(network model: RecurrentNetwork, vocabulary: Vocabulary, sampler: Sampler, seed: UInt64? = nil,
                 length: Int? = nil, stop: String? = nil, weights: WeightPrecision = .f32) throws(CharLSTMError) {
         guard model.config.vocabularySize == vocabulary.count else {
             throw .usage("the model reads \(model.config.vocabularySize) characters, the vocabulary holds \(vocabulary.count)")
@@ -70,12 +70,12 @@ public final class TextGenerator: Sequence, IteratorProtocol {
     }
 
     /// How the model's weights are stored for generation.
-    public var weights: WeightPrecision { runner.weights }
+    var weights: WeightPrecision { runner.weights }
 
     /// Times the step's chunk sizes on this machine and keeps the fastest (``StepRunner/planChunks(candidates:budget:cache:)``);
     /// the text is the same whatever it picks.
     @discardableResult
-    public func planSteps(budget: Duration = .milliseconds(60), cache: PlanCache? = nil) -> [(bytes: Int, stepsPerSecond: Double)] {
+    package func planSteps(budget: Duration = .milliseconds(60), cache: PlanCache? = nil) -> [(bytes: Int, stepsPerSecond: Double)] {
         runner.planChunks(budget: budget, cache: cache)
     }
 
@@ -109,7 +109,7 @@ public final class TextGenerator: Sequence, IteratorProtocol {
     }
 
     /// A seed from the system's random source.
-    public static func freshSeed() -> UInt64 {
+    package static func freshSeed() -> UInt64 {
         var system = SystemRandomNumberGenerator()
         return system.next()
     }

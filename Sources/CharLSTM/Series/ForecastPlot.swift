@@ -1,11 +1,11 @@
 /// Draws a forecast as a self-contained SVG with ``LossPlot``'s axes, ticks and writer: the tail of the history,
 /// the forecast continuing from its last value, and the actual values of a held-out tail when known, against
 /// the time step (0 = the first forecast step's predecessor, the history's last value).
-public enum ForecastPlot {
+package enum ForecastPlot {
     /// The SVG document. `history` is the tail shown (its last value just before the first forecast), `forecast`
     /// and `actual` the values after it (`actual` may be shorter or empty). The value axis is labelled with
     /// `column` and, when given, its `unit` (`co2 (ppm)`); the time axis runs from the first value shown to the last.
-    public static func svg(history: [Double], forecast: [Double], actual: [Double], title: String, column: String,
+    package static func svg(history: [Double], forecast: [Double], actual: [Double], title: String, column: String,
                            unit: String? = nil) -> String {
         typealias Point = LossPlot.Point
         let h = history.count

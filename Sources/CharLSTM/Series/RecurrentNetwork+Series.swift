@@ -2,19 +2,19 @@ import CharLSTMKernels
 
 /// The loss of a series model: squared errors of its standardised predictions, over all the columns it predicts
 /// (the loss trained on) and over the series' own column (the first), which is what is reported.
-public struct SeriesLoss: Equatable, Sendable {
+struct SeriesLoss: Equatable, Sendable {
     /// Σ (prediction − target)² over the predictions, in standardised units.
-    public var squaredError: Double
+    var squaredError: Double
     /// Values predicted.
-    public var count: Int
+    var count: Int
     /// The part of ``squaredError`` and ``count`` that is the first column's (all of it for one column).
-    public var seriesSquaredError: Double, seriesCount: Int
+    var seriesSquaredError: Double, seriesCount: Int
 
-    public init(squaredError: Double = 0, count: Int = 0) {
+    init(squaredError: Double = 0, count: Int = 0) {
         self.init(squaredError: squaredError, count: count, seriesSquaredError: squaredError, seriesCount: count)
     }
 
-    public init(squaredError: Double, count: Int, seriesSquaredError: Double, seriesCount: Int) {
+    init(squaredError: Double, count: Int, seriesSquaredError: Double, seriesCount: Int) {
         self.squaredError = squaredError
         self.count = count
         self.seriesSquaredError = seriesSquaredError
@@ -22,15 +22,15 @@ public struct SeriesLoss: Equatable, Sendable {
     }
 
     /// The first column's root mean squared error, standardised.
-    public var seriesRootMeanSquaredError: Double { (seriesSquaredError / Double(max(seriesCount, 1))).squareRoot() }
+    var seriesRootMeanSquaredError: Double { (seriesSquaredError / Double(max(seriesCount, 1))).squareRoot() }
 
     /// The mean squared error, the loss trained on.
-    public var meanSquaredError: Double { squaredError / Double(max(count, 1)) }
+    var meanSquaredError: Double { squaredError / Double(max(count, 1)) }
     /// Root mean squared error in standardised units.
-    public var rootMeanSquaredError: Double { meanSquaredError.squareRoot() }
+    var rootMeanSquaredError: Double { meanSquaredError.squareRoot() }
 
     /// Adds `other`'s sums to these.
-    public mutating func add(_ other: SeriesLoss) {
+    mutating func add(_ other: SeriesLoss) {
         squaredError += other.squaredError
         count += other.count
         seriesSquaredError += other.seriesSquaredError
@@ -90,7 +90,7 @@ extension RecurrentNetwork {
     /// off): writes the prediction of each next row into `predictions` [rows, F] and leaves the final state in
     /// `state` (batch 1).
     /// O(rows·L·G·H²), no allocation.
-    public func predict(_ inputs: UnsafePointer<Float>, rows: Int, state: RecurrentState, workspace ws: InferenceWorkspace,
+    func predict(_ inputs: UnsafePointer<Float>, rows: Int, state: RecurrentState, workspace ws: InferenceWorkspace,
                         into predictions: UnsafeMutablePointer<Float>) {
         let F = config.vocabularySize
         runChunks(first: .values(inputs), steps: rows, batch: 1, state: state, workspace: ws) { firstRow, count, outputs in

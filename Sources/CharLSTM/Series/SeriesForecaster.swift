@@ -5,6 +5,7 @@
 /// each forecast step feeds the previous prediction back as the next input. Same model, same history → the
 /// same numbers, bit for bit.
 public struct SeriesForecaster: Sendable {
+    /// The model that forecasts.
     public let model: SeriesModel
     private let network: RecurrentNetwork
 

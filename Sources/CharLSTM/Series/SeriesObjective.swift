@@ -11,6 +11,7 @@ public struct SeriesSource: Equatable, Sendable {
     /// back); `nil`: none for a new run, the checkpoint's when resuming.
     public var inputs: [String]?
 
+    /// A source of `column`, gaps refused unless `gaps` says otherwise; `nil` settings as their properties say.
     public init(column: String?, gaps: SeriesTable.GapPolicy = .refuse, difference: Int? = nil, inputs: [String]? = nil) {
         self.column = column
         self.gaps = gaps
@@ -33,30 +34,30 @@ public struct SeriesSource: Equatable, Sendable {
 
 /// The settings a new series run takes where none is given (a text run's are those of ``TrainingConfig`` and
 /// ``TrainingRun/Configuration``): a small model, short sequences, a batch that fits the series.
-public enum SeriesDefaults {
+package enum SeriesDefaults {
     /// Hidden units of a new series model.
-    public static let hidden = 64
+    package static let hidden = 64
     /// Layers of a new series model.
-    public static let layers = 1
+    package static let layers = 1
     /// Steps of backpropagation through time.
-    public static let sequenceLength = 32
+    package static let sequenceLength = 32
     /// The largest batch chosen (smaller for short series: at least 4 batches per epoch).
-    public static let maxBatchSize = 32
+    package static let maxBatchSize = 32
     /// Share of the series held out.
-    public static let validationFraction = 0.1
+    package static let validationFraction = 0.1
     /// Adam's learning rate (the series defaults were measured at this rate).
-    public static let learningRate: Float = 2e-3
+    package static let learningRate: Float = 2e-3
     /// The step budget of `charlstm train` when no budget is given; a run usually stops earlier, by ``patience``.
-    public static let steps = 2000
+    package static let steps = 2000
     /// Steps between validations. A series learns in a few hundred steps and then overfits (the CO₂ example:
     /// validation RMSE lowest at step 100, 0.56 ppm, and 1.13 at step 2,000), so it is validated often.
-    public static let evaluateEvery = 50
+    package static let evaluateEvery = 50
     /// Validations in a row without a new lowest RMSE that stop a series run (500 steps at ``evaluateEvery``):
     /// `best.safetensors` then holds the model of lowest validation RMSE, the one `forecast` and `eval` read
     /// from a run folder.
-    public static let patience = 10
+    package static let patience = 10
     /// Most training rows read before the held-out ones when validating.
-    public static let validationWarmup = 1000
+    package static let validationWarmup = 1000
 
     /// The training configuration of a new run on `rows` values, before the settings given: constant learning rate
     /// (no decay, no schedule), validated every ``evaluateEvery`` steps, the batch size that gives at least 4 batches

@@ -17,12 +17,12 @@ public struct SeriesScaling: Equatable, Sendable {
     public private(set) var lag: Int
 
     /// Longest differencing lag accepted.
-    public static let lagRange = 0...100_000
+    package static let lagRange = 0...100_000
 
     /// The scaling of `columns` (at least one; distinct, non-empty names) with these statistics, one a column: each
     /// mean within ±``statisticLimit``, each deviation in (0, ``statisticLimit``], the lag in ``lagRange``, as a
     /// checkpoint's are checked. Throws `.usage` otherwise.
-    public init(columns: [String], mean: [Double], deviation: [Double], lag: Int = 0) throws(CharLSTMError) {
+    init(columns: [String], mean: [Double], deviation: [Double], lag: Int = 0) throws(CharLSTMError) {
         guard !columns.isEmpty, mean.count == columns.count, deviation.count == columns.count,
               !columns.contains(""), Set(columns).count == columns.count else {
             throw .usage("a series scaling takes distinct, non-empty column names and one mean and one deviation a "
@@ -48,7 +48,7 @@ public struct SeriesScaling: Equatable, Sendable {
 
     /// The statistics of the first `rows` rows of `table` (their differences over `lag` steps when `lag` > 0).
     /// O(rows · columns).
-    public init(fitting table: SeriesTable, rows: Int, lag: Int = 0) {
+    init(fitting table: SeriesTable, rows: Int, lag: Int = 0) {
         let F = table.columns.count, d = Self.differences(table.values, width: F, lag: lag)
         let n = max(1, min(rows, table.count) - lag)
         var mean = [Double](repeating: 0, count: F), deviation = mean
@@ -78,18 +78,18 @@ public struct SeriesScaling: Equatable, Sendable {
     /// row-major [count − lag, columns]. Row i stands for row i + lag of the table. A value further than
     /// ``standardizedLimit`` deviations from the mean (one far outside what the model was trained on) is read as
     /// that far: every cell saturates long before, and the model's arithmetic stays finite. O(values).
-    public func standardize(_ table: SeriesTable) -> [Float] {
+    func standardize(_ table: SeriesTable) -> [Float] {
         let F = columns.count, d = Self.differences(table.values, width: F, lag: lag), limit = Self.standardizedLimit
         return d.indices.map { Float(min(limit, max(-limit, (d[$0] - mean[$0 % F]) / deviation[$0 % F]))) }
     }
 
     /// The most standard deviations from the mean a standardised value is: 10^18. Its square, and the model's
     /// squared errors, stay finite in `Float` arithmetic.
-    public static let standardizedLimit = 1e18
+    static let standardizedLimit = 1e18
 
     /// A model output for column `j` back in the series' units: the value itself, or, when the model sees
     /// differences, the change added to `base`, the value ``lag`` steps before.
-    public func unstandardize(_ z: Float, column j: Int = 0, base: Double = 0) -> Double {
+    func unstandardize(_ z: Float, column j: Int = 0, base: Double = 0) -> Double {
         Double(z) * deviation[j] + mean[j] + (lag > 0 ? base : 0)
     }
 

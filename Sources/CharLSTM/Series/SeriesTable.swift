@@ -83,12 +83,12 @@ public struct SeriesTable: Equatable, Sendable {
     /// The largest magnitude a value may have: 10^100. Their mean, standard deviation and differences then stay
     /// finite (``SeriesScaling``), and so do forecasts mapped back into the series' units; a checkpoint of a
     /// series model is always loadable. Larger values are refused, naming their line, before anything trains.
-    public static let valueLimit = 1e100
+    static let valueLimit = 1e100
 
     /// Reads `columns` from CSV `bytes`; messages read after the file's name ("line 4, column 'co2': …").
     /// The bytes are parsed in place: only the header's names and the fields of the columns read become
     /// strings. O(bytes).
-    public static func parse(_ bytes: [UInt8], columns wanted: [String], gaps: GapPolicy) throws(CharLSTMError) -> SeriesTable {
+    static func parse(_ bytes: [UInt8], columns wanted: [String], gaps: GapPolicy) throws(CharLSTMError) -> SeriesTable {
         var result: Result<SeriesTable, CharLSTMError> = .failure(.invalidData(""))
         bytes.withUnsafeBytes { raw in
             result = Result { () throws(CharLSTMError) in try parse(raw, columns: wanted, gaps: gaps) }

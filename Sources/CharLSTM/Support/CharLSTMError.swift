@@ -37,13 +37,14 @@ public struct CharLSTMError: Error, Equatable, CustomStringConvertible, Sendable
         case wrongModelKind(found: ModelKind, needed: ModelKind)
     }
 
+    /// What kind of failure this is (and so the exit code).
     public let kind: Kind
     /// The message, its settings marked (see ``Message``).
     let text: Message
     /// What was found, for the failures that have a structured form; nil for the others.
     public let reason: Reason?
 
-    public init(_ kind: Kind, _ message: Message, reason: Reason? = nil) {
+    package init(_ kind: Kind, _ message: Message, reason: Reason? = nil) {
         self.kind = kind
         text = message
         self.reason = reason
@@ -83,41 +84,41 @@ public struct CharLSTMError: Error, Equatable, CustomStringConvertible, Sendable
         }
     }
 
-    public static func usage(_ message: Message) -> CharLSTMError { .init(.usage, message) }
-    public static func invalidData(_ message: Message) -> CharLSTMError { .init(.invalidData, message) }
-    public static func noInput(_ message: Message) -> CharLSTMError { .init(.noInput, message) }
-    public static func cannotCreate(_ message: Message) -> CharLSTMError { .init(.cannotCreate, message) }
-    public static func io(_ message: Message) -> CharLSTMError { .init(.io, message) }
-    public static func conflict(_ message: Message) -> CharLSTMError { .init(.conflict, message) }
-    public static func unavailable(_ message: Message) -> CharLSTMError { .init(.unavailable, message) }
-    public static func busy(_ message: Message) -> CharLSTMError { .init(.busy, message) }
+    package static func usage(_ message: Message) -> CharLSTMError { .init(.usage, message) }
+    package static func invalidData(_ message: Message) -> CharLSTMError { .init(.invalidData, message) }
+    package static func noInput(_ message: Message) -> CharLSTMError { .init(.noInput, message) }
+    package static func cannotCreate(_ message: Message) -> CharLSTMError { .init(.cannotCreate, message) }
+    package static func io(_ message: Message) -> CharLSTMError { .init(.io, message) }
+    package static func conflict(_ message: Message) -> CharLSTMError { .init(.conflict, message) }
+    package static func unavailable(_ message: Message) -> CharLSTMError { .init(.unavailable, message) }
+    package static func busy(_ message: Message) -> CharLSTMError { .init(.busy, message) }
 }
 
 extension CharLSTMError {
     /// A message whose settings are marked, so that each front end can name them its own way: written as a string
     /// literal, with `\(setting: .batchSize)` where it names a setting and `\(error)` where it quotes another error.
-    public struct Message: Equatable, Sendable, ExpressibleByStringInterpolation {
+    package struct Message: Equatable, Sendable, ExpressibleByStringInterpolation {
         /// Text, and settings between the marks `\u{1}` and `\u{2}` (characters no message holds otherwise).
         private var marked: String
 
-        public init(stringLiteral value: String) { marked = Self.unmarked(value) }
+        package init(stringLiteral value: String) { marked = Self.unmarked(value) }
 
-        public init(stringInterpolation: Interpolation) { marked = stringInterpolation.marked }
+        package init(stringInterpolation: Interpolation) { marked = stringInterpolation.marked }
 
         /// Plain text, as it is.
-        public init(_ text: String) { marked = Self.unmarked(text) }
+        package init(_ text: String) { marked = Self.unmarked(text) }
 
-        public struct Interpolation: StringInterpolationProtocol {
+        package struct Interpolation: StringInterpolationProtocol {
             var marked = ""
-            public init(literalCapacity: Int, interpolationCount: Int) { marked.reserveCapacity(literalCapacity) }
-            public mutating func appendLiteral(_ literal: String) { marked += unmarked(literal) }
-            public mutating func appendInterpolation<T>(_ value: T) { marked += unmarked("\(value)") }
+            package init(literalCapacity: Int, interpolationCount: Int) { marked.reserveCapacity(literalCapacity) }
+            package mutating func appendLiteral(_ literal: String) { marked += unmarked(literal) }
+            package mutating func appendInterpolation<T>(_ value: T) { marked += unmarked("\(value)") }
             /// A setting, named by whoever renders the message.
-            public mutating func appendInterpolation(setting: Setting) { marked += "\u{1}\(setting.rawValue)\u{2}" }
+            package mutating func appendInterpolation(setting: Setting) { marked += "\u{1}\(setting.rawValue)\u{2}" }
             /// Another error's message, its settings still marked.
-            public mutating func appendInterpolation(_ error: CharLSTMError) { marked += error.text.marked }
+            package mutating func appendInterpolation(_ error: CharLSTMError) { marked += error.text.marked }
             /// A message made elsewhere (a list of settings), its settings still marked.
-            public mutating func appendInterpolation(_ message: Message) { marked += message.marked }
+            package mutating func appendInterpolation(_ message: Message) { marked += message.marked }
             private func unmarked(_ text: String) -> String { Message.unmarked(text) }
         }
 
@@ -135,7 +136,7 @@ extension CharLSTMError {
         }
 
         /// `a` followed by `b`.
-        public static func + (a: Message, b: Message) -> Message {
+        package static func + (a: Message, b: Message) -> Message {
             var joined = a
             joined.marked += b.marked
             return joined

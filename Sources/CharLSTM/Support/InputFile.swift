@@ -54,7 +54,8 @@ struct MemoryBytes: ByteSource {
 /// at once, since opening it would wait for a writer that may never come. Folders, devices (`/dev/zero`,
 /// `/dev/urandom`, a terminal) and sockets are refused with `.noInput` before they are opened, so opening and
 /// reading never hang on them or fill the memory.
-package final class InputFile: ByteSource {
+/// Sendable: its fields never change, and a regular file is read by `pread` at explicit offsets, never by a shared position.
+package final class InputFile: ByteSource, Sendable {
     /// Whether a pipe may stand for a file.
     package enum Accepting: Sendable {
         case regularFiles

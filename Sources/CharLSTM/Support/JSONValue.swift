@@ -4,7 +4,7 @@
 /// Numbers keep their exact text, so integers of any size are read without rounding and rejected cleanly when
 /// they do not fit; objects reject duplicate keys; nesting deeper than ``maximumDepth`` is rejected instead of
 /// exhausting the stack.
-public enum JSONValue: Equatable, Sendable {
+package enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     /// The number's text as written, e.g. `"-12"`, `"0.002"`, `"1e-3"`; always valid JSON number syntax.
@@ -14,37 +14,37 @@ public enum JSONValue: Equatable, Sendable {
     case object([String: JSONValue])
 
     /// The deepest nesting of arrays and objects the parser accepts.
-    public static let maximumDepth = 64
+    package static let maximumDepth = 64
 
     /// An integer number value; `nil` for non-numbers, fractions, exponents and values outside `Int`.
-    public var intValue: Int? {
+    package var intValue: Int? {
         if case .number(let text) = self { return Int(text) }
         return nil
     }
 
     /// A number value as a `Double`; `nil` for non-numbers.
-    public var doubleValue: Double? {
+    package var doubleValue: Double? {
         if case .number(let text) = self { return Double(text) }
         return nil
     }
 
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
     /// A number value for an integer.
-    public static func int(_ value: Int) -> JSONValue { .number(String(value)) }
+    package static func int(_ value: Int) -> JSONValue { .number(String(value)) }
 
     /// A number value for a finite double, in Swift's shortest round-tripping form; `null` for NaN and infinities.
-    public static func double(_ value: Double) -> JSONValue {
+    package static func double(_ value: Double) -> JSONValue {
         guard value.isFinite else { return .null }
         if value == value.rounded(), abs(value) < 1e15 { return .number(String(Int(value))) }
         return .number(String(value))
     }
 
     /// Compact JSON text, object keys in ascending Unicode scalar order.
-    public var encoded: String {
+    package var encoded: String {
         var out = ""
         write(to: &out)
         return out
@@ -76,7 +76,7 @@ public enum JSONValue: Equatable, Sendable {
     }
 
     /// Ascending Unicode scalar order, which equals UTF-8 byte order and Python's `sorted` on `str`.
-    public static func scalarOrder(_ a: String, _ b: String) -> Bool {
+    package static func scalarOrder(_ a: String, _ b: String) -> Bool {
         a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
@@ -102,13 +102,13 @@ public enum JSONValue: Equatable, Sendable {
 
     /// Parses JSON text; the whole input must be one value, optionally surrounded by whitespace.
     /// Throws `CharLSTMError(.invalidData, ...)` naming the problem and its byte offset.
-    public static func parse(_ text: String) throws -> JSONValue {
+    package static func parse(_ text: String) throws -> JSONValue {
         var text = text
         return try text.withUTF8 { try parse(UnsafeRawBufferPointer($0)) }
     }
 
     /// Parses UTF-8 JSON bytes; see ``parse(_:)-swift.type.method``. Invalid UTF-8 is rejected.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
+    package static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
         var value = JSONValue.null
         try parseWhole(bytes) { parser in value = try parser.parseValue(depth: 0) }
         return value
@@ -119,7 +119,7 @@ public enum JSONValue: Equatable, Sendable {
     /// safetensors header of a million entries is read entry by entry). Keys must be distinct. Returns false
     /// when the text is valid JSON but not an object. Errors as ``parse(_:)-swift.type.method``, and whatever
     /// `member` throws, which ends the parse.
-    public static func parseObjectMembers(_ bytes: UnsafeRawBufferPointer,
+    package static func parseObjectMembers(_ bytes: UnsafeRawBufferPointer,
                                           _ member: (String, JSONValue) throws -> Void) throws -> Bool {
         var isObject = false
         try parseWhole(bytes) { parser in

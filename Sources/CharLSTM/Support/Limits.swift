@@ -8,23 +8,23 @@ import Darwin
 // both by the library's checks and by the command line's parsing and help.
 
 /// An interval of finite numbers, open or closed at each end, possibly without an upper end.
-public struct RealInterval: Sendable {
-    public let lower: Double
-    public let lowerClosed: Bool
-    public let upper: Double?
-    public let upperClosed: Bool
+package struct RealInterval: Sendable {
+    package let lower: Double
+    package let lowerClosed: Bool
+    package let upper: Double?
+    package let upperClosed: Bool
 
     /// `[lower, ...)`: at least `lower`.
-    public static func atLeast(_ lower: Double) -> RealInterval { .init(lower: lower, lowerClosed: true, upper: nil, upperClosed: false) }
+    package static func atLeast(_ lower: Double) -> RealInterval { .init(lower: lower, lowerClosed: true, upper: nil, upperClosed: false) }
     /// `(lower, ...)`: greater than `lower`.
-    public static func greaterThan(_ lower: Double) -> RealInterval { .init(lower: lower, lowerClosed: false, upper: nil, upperClosed: false) }
-    public static func closed(_ lower: Double, _ upper: Double) -> RealInterval { .init(lower: lower, lowerClosed: true, upper: upper, upperClosed: true) }
+    package static func greaterThan(_ lower: Double) -> RealInterval { .init(lower: lower, lowerClosed: false, upper: nil, upperClosed: false) }
+    package static func closed(_ lower: Double, _ upper: Double) -> RealInterval { .init(lower: lower, lowerClosed: true, upper: upper, upperClosed: true) }
     /// `[lower, upper)`.
-    public static func closedOpen(_ lower: Double, _ upper: Double) -> RealInterval { .init(lower: lower, lowerClosed: true, upper: upper, upperClosed: false) }
+    package static func closedOpen(_ lower: Double, _ upper: Double) -> RealInterval { .init(lower: lower, lowerClosed: true, upper: upper, upperClosed: false) }
     /// `(lower, upper]`.
-    public static func openClosed(_ lower: Double, _ upper: Double) -> RealInterval { .init(lower: lower, lowerClosed: false, upper: upper, upperClosed: true) }
+    package static func openClosed(_ lower: Double, _ upper: Double) -> RealInterval { .init(lower: lower, lowerClosed: false, upper: upper, upperClosed: true) }
 
-    public func contains(_ x: Double) -> Bool {
+    package func contains(_ x: Double) -> Bool {
         guard x.isFinite else { return false }
         let aboveLower = lowerClosed ? x >= lower : x > lower
         guard let upper else { return aboveLower }
@@ -32,7 +32,7 @@ public struct RealInterval: Sendable {
     }
 
     /// `in [0, 1)`, `at least 0` or `greater than 0`.
-    public var phrase: String {
+    package var phrase: String {
         guard let upper else {
             return (lowerClosed ? "at least " : "greater than ") + formatLimit(lower)
         }

@@ -2,12 +2,12 @@
 ///
 /// Every random choice in CharLSTM (weight initialisation, dropout masks, sampling) draws from one of these,
 /// so a run is reproducible from its seed and resumable exactly from ``state``.
-public struct RandomGenerator: RandomNumberGenerator, Equatable, Sendable {
+struct RandomGenerator: RandomNumberGenerator, Equatable, Sendable {
     /// The four 64-bit words of xoshiro256** state. Never all zero.
-    public private(set) var state: (UInt64, UInt64, UInt64, UInt64)
+    private(set) var state: (UInt64, UInt64, UInt64, UInt64)
 
     /// A generator whose whole sequence is fixed by `seed`.
-    public init(seed: UInt64) {
+    init(seed: UInt64) {
         var x = seed
         func splitMix() -> UInt64 {
             x &+= 0x9E37_79B9_7F4A_7C15
@@ -20,17 +20,17 @@ public struct RandomGenerator: RandomNumberGenerator, Equatable, Sendable {
     }
 
     /// Restores a generator from ``state``; `nil` when the words are all zero (not a valid xoshiro state).
-    public init?(state: (UInt64, UInt64, UInt64, UInt64)) {
+    init?(state: (UInt64, UInt64, UInt64, UInt64)) {
         guard state.0 | state.1 | state.2 | state.3 != 0 else { return nil }
         self.state = state
     }
 
-    public static func == (a: RandomGenerator, b: RandomGenerator) -> Bool {
+    static func == (a: RandomGenerator, b: RandomGenerator) -> Bool {
         a.state.0 == b.state.0 && a.state.1 == b.state.1 && a.state.2 == b.state.2 && a.state.3 == b.state.3
     }
 
     @inline(__always)
-    public mutating func next() -> UInt64 {
+    mutating func next() -> UInt64 {
         let result = rotl(state.1 &* 5, 7) &* 9
         let t = state.1 << 17
         state.2 ^= state.0
@@ -44,23 +44,23 @@ public struct RandomGenerator: RandomNumberGenerator, Equatable, Sendable {
 
     /// A uniform Float in [0, 1) with 24 random bits.
     @inline(__always)
-    public mutating func nextUnitFloat() -> Float {
+    mutating func nextUnitFloat() -> Float {
         Float(next() >> 40) * (1.0 / 16_777_216.0)
     }
 
     /// A uniform Double in [0, 1) with 53 random bits.
     @inline(__always)
-    public mutating func nextUnitDouble() -> Double {
+    mutating func nextUnitDouble() -> Double {
         Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
     }
 
     /// The state as text, `"w0,w1,w2,w3"` in hexadecimal, for checkpoint metadata.
-    public var stateString: String {
+    var stateString: String {
         [state.0, state.1, state.2, state.3].map { String($0, radix: 16) }.joined(separator: ",")
     }
 
     /// Parses ``stateString``; `nil` when malformed.
-    public init?(stateString: String) {
+    init?(stateString: String) {
         let words = stateString.split(separator: ",").compactMap { UInt64($0, radix: 16) }
         guard words.count == 4 else { return nil }
         self.init(state: (words[0], words[1], words[2], words[3]))

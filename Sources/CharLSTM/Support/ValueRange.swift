@@ -7,19 +7,19 @@
 // alike.
 
 /// The ranges that several kinds of number share, and the reading of a number field of a file against its range.
-public enum ValueRange {
+package enum ValueRange {
     /// The largest count: 10^15. Steps, epochs and batches done, characters, values, budgets and intervals in steps
     /// are counts. Below 2^53, so every count is exact as a `Double`; a hundred times a count still fits an `Int`.
-    public static let countLimit = 1_000_000_000_000_000
+    package static let countLimit = 1_000_000_000_000_000
     /// Counts, from 0 to ``countLimit``.
-    public static let counts = 0...countLimit
+    package static let counts = 0...countLimit
     /// Counts from 1 to ``countLimit``: budgets, intervals, periods.
-    public static let positiveCounts = 1...countLimit
+    package static let positiveCounts = 1...countLimit
     /// Budgets in epochs or minutes, and the epoch after which the learning rate decays: up to 10^9, so that such a
     /// number rounded up is an exact `Int`.
-    public static let epochLimit = 1e9
+    package static let epochLimit = 1e9
     /// A budget in epochs or minutes: (0, 10^9].
-    public static let realBudget = RealInterval.openClosed(0, epochLimit)
+    package static let realBudget = RealInterval.openClosed(0, epochLimit)
     /// The seconds of training a checkpoint records: [0, 10^12], some 31,700 years.
     static let trainingSeconds = RealInterval.closed(0, 1e12)
     /// A validation loss a checkpoint records (bits per character, or a series' RMSE): finite and at least 0.

@@ -4,7 +4,7 @@
 /// inputs text[b·S ..< b·S + S] and targets one character later. Batch p (0 ≤ p < S / T) takes characters
 /// [p·T, p·T + T) of every stream, so batch p + 1 continues exactly where batch p stopped and the carried
 /// state stays meaningful. The last (n − 1) mod B and S mod T characters of each epoch are not used.
-final class BatchStreams: @unchecked Sendable {
+final class BatchStreams {
     /// The text the streams are cut from.
     let text: TextSlice
     let batchSize: Int

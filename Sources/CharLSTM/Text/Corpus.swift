@@ -11,11 +11,11 @@ import Foundation
 /// (NUL bytes) with the byte's offset. The file is read once (``InputFile``: a regular file, or a pipe up to
 /// ``InputFile/pipeLimit``; devices and folders are refused) and decoded in one pass straight into the
 /// scalar array, never through a `String`.
-public struct Corpus: Equatable, Sendable {
+package struct Corpus: Equatable, Sendable {
     /// The text, one element per Unicode scalar, without the byte-order mark.
-    public let text: [Unicode.Scalar]
+    package let text: [Unicode.Scalar]
 
-    public init(text: [Unicode.Scalar]) {
+    package init(text: [Unicode.Scalar]) {
         self.text = text
     }
 
@@ -28,7 +28,7 @@ public struct Corpus: Equatable, Sendable {
     /// an empty file, invalid UTF-8, binary data, or more than ``InputFile/pipeLimit`` bytes through a pipe;
     /// `.unavailable` for a file too large for memory; `.io` for a file that changes while it is read. The
     /// messages name the path and, for bad bytes, the offending byte.
-    public static func load(path: String) throws -> Corpus {
+    package static func load(path: String) throws -> Corpus {
         let bytes = try InputFile(path: path, accepting: .regularFilesAndPipes).readAll(memoryLimit: memoryLimit)
         do {
             return Corpus(text: try bytes.withUnsafeBytes { try decode($0) })
@@ -40,7 +40,7 @@ public struct Corpus: Equatable, Sendable {
     /// The scalars of UTF-8 `bytes`, skipping a leading byte-order mark. Throws `.invalidData` with a message
     /// that reads after the text's name: "is empty", "is not valid UTF-8: invalid byte 0xNN at offset N", or
     /// "looks like binary data, not text: NUL byte at offset N". Offsets count from the first byte, BOM included.
-    public static func decode(_ bytes: UnsafeRawBufferPointer) throws -> [Unicode.Scalar] {
+    package static func decode(_ bytes: UnsafeRawBufferPointer) throws -> [Unicode.Scalar] {
         let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         guard bytes.count > start else { throw CharLSTMError.invalidData("is empty") }
         var bad = -1

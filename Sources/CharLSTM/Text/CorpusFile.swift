@@ -7,7 +7,7 @@
 /// ``CorpusFingerprint`` and keeps the byte offset of every ``indexStride``-th character, so that any character
 /// is found by decoding at most that many characters (``TokenText``). Memory: the chunk, a 136 KiB set of the
 /// scalars seen and 8 bytes per 65,536 characters; nothing per character.
-public final class CorpusFile: @unchecked Sendable {
+public final class CorpusFile: Sendable {
     /// The path the file was opened at.
     public let path: String
     /// The file's size in bytes, byte-order mark included.
@@ -17,9 +17,9 @@ public final class CorpusFile: @unchecked Sendable {
     /// The distinct scalars of the text, in ascending order.
     public let scalars: [Unicode.Scalar]
     /// Size and hash of the bytes.
-    public let fingerprint: CorpusFingerprint
+    let fingerprint: CorpusFingerprint
     /// Where the bytes are read from: the open file, or a pipe's bytes in memory.
-    let source: any ByteSource
+    let source: any ByteSource & Sendable
     /// `characterOffsets[k]`: the byte offset of character `k · indexStride`.
     let characterOffsets: [Int]
     /// Characters between two entries of ``characterOffsets``.
@@ -30,7 +30,7 @@ public final class CorpusFile: @unchecked Sendable {
     /// Bytes read at a time during the scan (a multiple of 32, as ``FingerprintHasher`` wants).
     static let chunkSize = 4 << 20
 
-    private init(path: String, source: any ByteSource, characterCount: Int, scalars: [Unicode.Scalar],
+    private init(path: String, source: any ByteSource & Sendable, characterCount: Int, scalars: [Unicode.Scalar],
                  fingerprint: CorpusFingerprint, characterOffsets: [Int], indexStride: Int) {
         self.path = path
         self.source = source
@@ -49,7 +49,7 @@ public final class CorpusFile: @unchecked Sendable {
     /// changes while it is read. Messages start with the quoted path. O(bytes) time, O(1) memory for a file.
     public static func scan(path: String) throws(CharLSTMError) -> CorpusFile {
         let file = try InputFile(path: path, accepting: .regularFilesAndPipes)
-        let source: any ByteSource = file.kind == .pipe
+        let source: any ByteSource & Sendable = file.kind == .pipe
             ? OwnedBytes(try file.readAll(memoryLimit: InputFile.pipeLimit)) : file
         do {
             return try scan(source, path: path)
@@ -60,7 +60,7 @@ public final class CorpusFile: @unchecked Sendable {
 
     /// Scans `source` `chunkSize` bytes at a time (a multiple of 32), keeping the offset of every `indexStride`-th
     /// character (at least 8); errors read after the text's name ("is empty", "is not valid UTF-8: …").
-    static func scan(_ source: any ByteSource, path: String, chunkSize: Int = CorpusFile.chunkSize,
+    static func scan(_ source: any ByteSource & Sendable, path: String, chunkSize: Int = CorpusFile.chunkSize,
                      indexStride: Int = CorpusFile.defaultIndexStride) throws(CharLSTMError) -> CorpusFile {
         precondition(chunkSize > 0 && chunkSize % 32 == 0 && indexStride >= 8)
         let total = source.count
@@ -138,7 +138,7 @@ public final class CorpusFile: @unchecked Sendable {
 }
 
 /// Bytes held in memory (a pipe's) as a ``ByteSource``.
-final class OwnedBytes: ByteSource, @unchecked Sendable {
+final class OwnedBytes: ByteSource, Sendable {
     let bytes: [UInt8]
     var count: Int { bytes.count }
 

@@ -1,31 +1,31 @@
 /// What identifies a corpus cheaply: its size in bytes and a fast 64-bit hash of all its bytes, computed during
 /// the scan that validates it (``CorpusFile``). A checkpoint records it, so that `--resume` on another text of the
 /// same length and alphabet is noticed. Not a cryptographic hash: it tells files apart, it does not authenticate.
-public struct CorpusFingerprint: Equatable, Hashable, Sendable, CustomStringConvertible {
+struct CorpusFingerprint: Equatable, Hashable, Sendable, CustomStringConvertible {
     /// The file's size in bytes (byte-order mark included).
-    public var bytes: Int
+    var bytes: Int
     /// ``FingerprintHasher``'s hash of every byte.
-    public var hash: UInt64
+    var hash: UInt64
 
-    public init(bytes: Int, hash: UInt64) {
+    init(bytes: Int, hash: UInt64) {
         self.bytes = bytes
         self.hash = hash
     }
 
     /// The hash as 16 lowercase hex digits, as checkpoints store it.
-    public var hashText: String {
+    var hashText: String {
         let digits = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
     /// Parses ``hashText``.
-    public init?(bytes: Int, hashText: String) {
+    init?(bytes: Int, hashText: String) {
         guard bytes >= 0, hashText.utf8.count == 16, let hash = UInt64(hashText, radix: 16) else { return nil }
         self.init(bytes: bytes, hash: hash)
     }
 
     /// `1,073,741,824 bytes, hash 3f2a…`: for messages.
-    public var description: String { "\(bytes) bytes, hash \(hashText)" }
+    var description: String { "\(bytes) bytes, hash \(hashText)" }
 }
 
 /// A fast streaming hash of a byte sequence, fed in pieces whose sizes are multiples of 32 bytes (any size for
@@ -42,7 +42,7 @@ package struct FingerprintHasher: Sendable {
     private var count = 0
     private var finished = false
 
-    public init() {}
+    init() {}
 
     @inline(__always) private static func mix(_ x: UInt64) -> UInt64 {
         let m = x &* 0x9E37_79B9_7F4A_7C15
@@ -50,7 +50,7 @@ package struct FingerprintHasher: Sendable {
     }
 
     /// Adds `bytes`; every piece but the last must hold a multiple of 32 bytes. O(n).
-    public mutating func add(_ bytes: UnsafeRawBufferPointer) {
+    mutating func add(_ bytes: UnsafeRawBufferPointer) {
         precondition(!finished, "only the last piece may hold a number of bytes that is not a multiple of 32")
         let n = bytes.count, whole = n & ~31
         var (a, b, c, d) = lanes
@@ -76,7 +76,7 @@ package struct FingerprintHasher: Sendable {
     }
 
     /// The hash of everything added.
-    public var value: UInt64 {
+    var value: UInt64 {
         var h = Self.mix(UInt64(count) ^ 0x6A09_E667_F3BC_C908)
         h = Self.mix(h ^ lanes.0)
         h = Self.mix(h ^ lanes.1)
@@ -86,7 +86,7 @@ package struct FingerprintHasher: Sendable {
     }
 
     /// The hash of `bytes` in one piece.
-    public static func hash(_ bytes: [UInt8]) -> UInt64 {
+    static func hash(_ bytes: [UInt8]) -> UInt64 {
         var hasher = FingerprintHasher()
         bytes.withUnsafeBytes { hasher.add($0) }
         return hasher.value

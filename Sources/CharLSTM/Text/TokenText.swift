@@ -3,7 +3,7 @@
 ///
 /// Both give the same indices for the same text, so batches (and the weights trained on them) do not depend on
 /// where the text lives.
-public final class TokenText: @unchecked Sendable {
+final class TokenText: Sendable {
     enum Storage {
         case tokens([Int32])
         /// The file and a scalar → index table (-1: not in the vocabulary).
@@ -12,9 +12,9 @@ public final class TokenText: @unchecked Sendable {
 
     let storage: Storage
     /// Characters in the text.
-    public let count: Int
+    let count: Int
     /// The characters of the file the vocabulary lacks, left out or replaced, and how often each occurred.
-    public let unknown: [UnknownCharacterCount]
+    let unknown: [UnknownCharacterCount]
     /// Whether characters of the file are left out, so that a character's index is not its place in the file.
     var leavesOut: Bool {
         guard case .file(let file, _) = storage else { return false }
@@ -22,7 +22,7 @@ public final class TokenText: @unchecked Sendable {
     }
 
     /// Tokens held in memory.
-    public init(tokens: [Int32]) {
+    init(tokens: [Int32]) {
         storage = .tokens(tokens)
         count = tokens.count
         unknown = []
@@ -31,7 +31,7 @@ public final class TokenText: @unchecked Sendable {
     /// The characters of `file` as indices of `vocabulary`. Throws `.invalidData` naming the characters of the
     /// file that the vocabulary lacks (``Vocabulary/lacking(_:in:vocabularyOf:)``, the text named by its
     /// quoted path). O(vocabulary + largest scalar).
-    public init(file: CorpusFile, vocabulary: Vocabulary, vocabularyOf owner: String = "the model") throws(CharLSTMError) {
+    init(file: CorpusFile, vocabulary: Vocabulary, vocabularyOf owner: String = "the model") throws(CharLSTMError) {
         let table = vocabulary.denseIndexTable()
         let missing = file.scalars.filter { Int($0.value) >= table.count || table[Int($0.value)] < 0 }
         guard missing.isEmpty else { throw .invalidData(.init(Vocabulary.lacking(missing, in: "'\(file.path)'", vocabularyOf: owner))) }
@@ -45,7 +45,7 @@ public final class TokenText: @unchecked Sendable {
     /// ``Vocabulary/readings(of:under:in:)`` does, and `.io` when the file changed since it was scanned. A text
     /// with characters left out is read from its start only (``TokenReader/seek(to:)`` then decodes from there).
     /// O(bytes) when the file has characters the vocabulary lacks, else O(vocabulary + largest scalar).
-    public init(file: CorpusFile, vocabulary: Vocabulary, unknown policy: UnknownCharacters) throws(CharLSTMError) {
+    init(file: CorpusFile, vocabulary: Vocabulary, unknown policy: UnknownCharacters) throws(CharLSTMError) {
         var table = vocabulary.denseIndexTable()
         let missing = file.scalars.filter { Int($0.value) >= table.count || table[Int($0.value)] < 0 }
         guard !missing.isEmpty else {
@@ -64,7 +64,7 @@ public final class TokenText: @unchecked Sendable {
     }
 
     /// All of the text.
-    public var whole: TextSlice { TextSlice(uncheckedText: self, start: 0, count: count) }
+    var whole: TextSlice { TextSlice(uncheckedText: self, start: 0, count: count) }
 
     /// Throws `.io` when the file behind the text was changed since it was scanned; nothing for tokens in memory.
     func checkUnchanged() throws(CharLSTMError) {
@@ -73,15 +73,15 @@ public final class TokenText: @unchecked Sendable {
 }
 
 /// A run of characters of a ``TokenText``: a corpus's training or validation part.
-public struct TextSlice: Sendable {
-    public let text: TokenText
+struct TextSlice: Sendable {
+    let text: TokenText
     /// The first character's index in ``text``.
-    public let start: Int
+    let start: Int
     /// Characters in the slice.
-    public let count: Int
+    let count: Int
 
     /// Characters `start ..< start + count` of `text`. Throws `.usage` for a range outside the text.
-    public init(text: TokenText, start: Int, count: Int) throws(CharLSTMError) {
+    init(text: TokenText, start: Int, count: Int) throws(CharLSTMError) {
         guard start >= 0, count >= 0, start <= text.count - count else {
             throw .usage("characters \(start) ..< \(start) + \(count) are outside a text of \(text.count)")
         }
@@ -97,10 +97,10 @@ public struct TextSlice: Sendable {
     }
 
     /// The first `n` characters (all when `n ≥ count`).
-    public func prefix(_ n: Int) -> TextSlice { TextSlice(uncheckedText: text, start: start, count: max(0, min(n, count))) }
+    func prefix(_ n: Int) -> TextSlice { TextSlice(uncheckedText: text, start: start, count: max(0, min(n, count))) }
 
     /// The slice's tokens, in memory: for tests and short texts. O(count).
-    public func tokens() throws(CharLSTMError) -> [Int32] {
+    func tokens() throws(CharLSTMError) -> [Int32] {
         let reader = TokenReader(text: text)
         try reader.seek(to: start)
         var out = [Int32](repeating: 0, count: count)

@@ -1,4 +1,4 @@
-/// What a pass over a text (``Checkpoint/evaluate(_:unknown:threads:progress:)``, ``Checkpoint/inspect(_:named:limit:unknown:threads:)``)
+/// What a pass over a text (``TextModel/evaluate(_:unknown:threads:progress:)``, ``TextModel/inspect(_:named:limit:unknown:threads:)``)
 /// does with the characters the model's vocabulary lacks: a held-out file with two stray `<` `>` need not be
 /// refused whole.
 public enum UnknownCharacters: Equatable, Sendable {
@@ -12,16 +12,18 @@ public enum UnknownCharacters: Equatable, Sendable {
 
 /// How often a character the vocabulary lacks occurred in a text that a pass skipped or replaced it in.
 public struct UnknownCharacterCount: Equatable, Sendable {
+    /// A character the vocabulary lacks.
     public let character: Unicode.Scalar
+    /// How often the text holds it.
     public let count: Int
 
-    public init(character: Unicode.Scalar, count: Int) {
+    init(character: Unicode.Scalar, count: Int) {
         self.character = character
         self.count = count
     }
 
     /// `'<' ×3, '>' ×2`: the ten most frequent, then how many more.
-    public static func describe(_ counts: [UnknownCharacterCount]) -> String {
+    package static func describe(_ counts: [UnknownCharacterCount]) -> String {
         let shown = counts.prefix(10).map { "\(Vocabulary.describe($0.character)) ×\($0.count)" }.joined(separator: ", ")
         return shown + (counts.count > 10 ? " and \(counts.count - 10) more" : "")
     }

@@ -30,11 +30,12 @@ public struct Vocabulary: Equatable, Sendable {
 
     public static func == (a: Vocabulary, b: Vocabulary) -> Bool { a.scalars == b.scalars }
 
+    /// The number of characters: the model's inputs and outputs.
     public var count: Int { scalars.count }
 
     /// The most characters a vocabulary may have when it is learned from a corpus: 65,536 (a character model
     /// with more is not a character model, and a token then fits in 16 bits).
-    public static let maximumCount = 1 << 16
+    static let maximumCount = 1 << 16
 
     /// A table from scalar value to index (-1 for scalars it lacks), as long as the largest scalar + 1: a
     /// lookup without hashing for decoding a corpus file. O(largest scalar).
@@ -66,7 +67,7 @@ public struct Vocabulary: Equatable, Sendable {
     }
 
     /// Scalars of `text` that the vocabulary lacks, each once, in order of first appearance.
-    public func missingCharacters<S: Sequence>(in text: S) -> [Unicode.Scalar] where S.Element == Unicode.Scalar {
+    package func missingCharacters<S: Sequence>(in text: S) -> [Unicode.Scalar] where S.Element == Unicode.Scalar {
         var seen = Set<UInt32>(), out: [Unicode.Scalar] = []
         for s in text where indexOf[s.value] == nil && seen.insert(s.value).inserted { out.append(s) }
         return out
@@ -74,14 +75,14 @@ public struct Vocabulary: Equatable, Sendable {
 
     /// This vocabulary grown by the characters of `text` it lacks: still sorted ascending, so a known character
     /// may move to a new index (see ``indexMap(into:)``); characters it knows stay, used or not. O(n + V log V).
-    public func adding<S: Sequence>(charactersOf text: S) -> Vocabulary where S.Element == Unicode.Scalar {
+    func adding<S: Sequence>(charactersOf text: S) -> Vocabulary where S.Element == Unicode.Scalar {
         let missing = missingCharacters(in: text)
         return missing.isEmpty ? self : Vocabulary(sortedUnique: (scalars + missing).sorted { $0.value < $1.value })
     }
 
     /// For every index of this vocabulary, the index of the same character in `larger`, which must hold all of
     /// them (e.g. ``adding(charactersOf:)``); nil when it does not. O(V).
-    public func indexMap(into larger: Vocabulary) -> [Int]? {
+    func indexMap(into larger: Vocabulary) -> [Int]? {
         var map: [Int] = []
         map.reserveCapacity(count)
         for s in scalars {
@@ -99,7 +100,7 @@ public struct Vocabulary: Equatable, Sendable {
     }
 
     /// `'🦓' (U+1F993)`: a character as users should see it in messages, control characters escaped.
-    public static func describe(_ scalar: Unicode.Scalar) -> String {
+    package static func describe(_ scalar: Unicode.Scalar) -> String {
         let hex = String(scalar.value, radix: 16, uppercase: true)
         let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
         let shown = scalar.properties.generalCategory == .control || scalar.properties.isWhitespace
@@ -109,7 +110,7 @@ public struct Vocabulary: Equatable, Sendable {
 
     /// The sentence for characters of a text that a vocabulary lacks, e.g. `'notes.txt' has 2 characters that are
     /// not in the model's vocabulary: 'ß' (U+00DF), 'é' (U+00E9)`; it lists at most 10.
-    public static func lacking(_ missing: [Unicode.Scalar], in text: String, vocabularyOf owner: String = "the model") -> String {
+    package static func lacking(_ missing: [Unicode.Scalar], in text: String, vocabularyOf owner: String = "the model") -> String {
         let shown = missing.prefix(10).map { describe($0) }.joined(separator: ", ")
         let more = missing.count > 10 ? " and \(missing.count - 10) more" : ""
         let count = missing.count == 1 ? "a character that is" : "\(missing.count) characters that are"

@@ -30,11 +30,11 @@ struct Adam: Sendable {
 }
 
 /// What Adam carries from one update to the next (PyTorch's `state['step']`, `exp_avg` and `exp_avg_sq`).
-public struct AdamMoments: Sendable {
+struct AdamMoments: Sendable {
     /// Updates taken so far.
-    public internal(set) var step: Int
+    var step: Int
     /// First and second moments, laid out as the parameters (``ParameterLayout``).
-    public internal(set) var m: FloatBuffer, v: FloatBuffer
+    var m: FloatBuffer, v: FloatBuffer
 
     init(step: Int, m: FloatBuffer, v: FloatBuffer) {
         self.step = step

@@ -79,7 +79,7 @@ extension TextModel {
     /// (``StepRunner``), its weights stored as `weights`: what compact generation weights cost in quality, against
     /// ``evaluate(_:unknown:threads:progress:)``'s fp32 figure. The text is held in memory as tokens. Throws as
     /// that does. O(n·L·G·H²).
-    public func evaluateStepwise(_ file: CorpusFile, weights: WeightPrecision, unknown: UnknownCharacters = .refuse,
+    package func evaluateStepwise(_ file: CorpusFile, weights: WeightPrecision, unknown: UnknownCharacters = .refuse,
                                  threads: Int = 1) throws(CharLSTMError) -> Evaluation {
         let text = try TokenText(file: file, vocabulary: vocabulary, unknown: unknown)
         let tokens = try text.whole.tokens()

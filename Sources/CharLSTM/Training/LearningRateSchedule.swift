@@ -41,7 +41,7 @@ public struct LearningRateSchedule: Equatable, Sendable {
     /// Steps of linear warm-up at the start of training, from 1/W of the rate to all of it; 0 for none.
     public var warmupSteps: Int
 
-    public init(shape: Shape, warmupSteps: Int) {
+    init(shape: Shape, warmupSteps: Int) {
         self.shape = shape
         self.warmupSteps = warmupSteps
     }
@@ -49,19 +49,19 @@ public struct LearningRateSchedule: Equatable, Sendable {
     /// The schedule of a new run: a 20-step warm-up, the base rate, and a straight line to zero over the last 20 %
     /// of the budget (measured on the quick start: decaying from the start, as a cosine does, slows a short run
     /// down while it is still learning fast).
-    public static let standard = LearningRateSchedule(shape: .stableDecay, warmupSteps: 20)
+    static let standard = LearningRateSchedule(shape: .stableDecay, warmupSteps: 20)
     /// The schedule of a checkpoint written before schedules existed: the base rate all along.
-    public static let constant = LearningRateSchedule(shape: .constant, warmupSteps: 0)
+    static let constant = LearningRateSchedule(shape: .constant, warmupSteps: 0)
 
     /// The share of the budget, at its end, over which ``Shape/stableDecay`` decays.
-    public static let decayShare = 0.2
+    static let decayShare = 0.2
 
     /// Warm-up steps allowed.
-    public static let warmupRange = 0...1_000_000_000
+    package static let warmupRange = 0...1_000_000_000
 
     /// The factor on the base rate for the step taken after `stepsDone` steps, with `progress` the share of the
     /// budget spent (clamped to [0, 1]) or `nil` when the budget has no end. O(1).
-    public func factor(stepsDone: Int, progress: Double?) -> Double {
+    func factor(stepsDone: Int, progress: Double?) -> Double {
         let warmup = warmupSteps > 0 ? min(1, Double(stepsDone + 1) / Double(warmupSteps)) : 1
         guard let progress else { return warmup }
         let p = min(1, max(0, progress))

@@ -19,19 +19,19 @@ import Darwin
 /// checkpoint), the rows of the abandoned stretch are left out. NaN and infinite values, and values beyond
 /// ±``valueLimit``, are skipped; each series is thinned to at most ``maxPointsPerSeries`` points keeping every bucket's minimum and maximum. From
 /// ``smoothingThreshold`` train points on, the raw train curve is drawn faint under its moving average.
-public enum LossPlot {
+enum LossPlot {
     /// The most vertices one polyline gets.
-    public static let maxPointsPerSeries = 2000
+    static let maxPointsPerSeries = 2000
 
     /// The largest magnitude drawn: 10^150, far beyond any loss and any forecast of values within
     /// ``SeriesTable/valueLimit``. Sums of such values, spans between them and the ticks stay finite.
-    public static let valueLimit = 1e150
+    static let valueLimit = 1e150
 
     /// What the losses are measured in: the y axis's label and the summary's short unit.
-    public typealias Unit = LossUnit
+    typealias Unit = LossUnit
 
     /// The SVG document for `rows`, headed by `title` (e.g. corpus and model), its losses in `unit`.
-    public static func svg(rows: [MetricsRow], title: String, unit: Unit = .bitsPerCharacter) -> String {
+    static func svg(rows: [MetricsRow], title: String, unit: Unit = .bitsPerCharacter) -> String {
         let rows = currentHistory(rows)
         let rawTrain = rows.compactMap { point($0.step, $0.trainLoss) }
         let train = thin(rawTrain)

@@ -8,7 +8,7 @@ public struct LossUnit: Equatable, Sendable {
     /// What a step trains on, plural: `chars`, `values`.
     public let items: String
     /// The first line of the run's `metrics.csv` (a text run's is the one older runs wrote, so they resume).
-    public let metricsHeader: String
+    let metricsHeader: String
     /// Whether a window of steps is summarised by the root of the mean of the squared losses (RMSE) rather than
     /// by their mean (bits per character).
     let isRootMeanSquare: Bool

@@ -20,6 +20,7 @@ public struct MetricsRow: Equatable, Sendable {
     public var trainLoss: Double
     /// Validation loss in the run's unit; `nil` when validation did not run at this step.
     public var validationLoss: Double?
+    /// The learning rate of the step, schedule and decay applied.
     public var learningRate: Double
     /// Gradient norm before clipping.
     public var gradientNorm: Double
@@ -28,7 +29,7 @@ public struct MetricsRow: Equatable, Sendable {
     /// Wall time since the run started, over all resumes.
     public var elapsedSeconds: Double
 
-    public init(
+    init(
         step: Int, epoch: Double, trainLoss: Double, validationLoss: Double? = nil, learningRate: Double,
         gradientNorm: Double, itemsPerSecond: Double, elapsedSeconds: Double
     ) {
@@ -44,7 +45,7 @@ public struct MetricsRow: Equatable, Sendable {
 
     /// The CSV line without its newline. Numbers are written in Swift's shortest round-trip form (`1.912`,
     /// `3e-05`, `nan`), so reading them back gives the same `Double`; a missing `validationLoss` is an empty field.
-    public var csvLine: String {
+    var csvLine: String {
         let fields: [String] = [
             String(step), "\(epoch)", "\(trainLoss)", validationLoss.map { "\($0)" } ?? "", "\(learningRate)",
             "\(gradientNorm)", "\(itemsPerSecond)", "\(elapsedSeconds)",
@@ -54,7 +55,7 @@ public struct MetricsRow: Equatable, Sendable {
 
     /// Parses ``csvLine``; `nil` when the line is malformed or its step is not a count (``ValueRange/counts``).
     /// The other numbers may be anything a `Double` holds; what draws them skips those it cannot use.
-    public init?(csvLine line: Substring) {
+    init?(csvLine line: Substring) {
         let f = line.split(separator: ",", omittingEmptySubsequences: false)
         guard f.count == 8, case .value(let step) = StrictNumber.integer(String(f[0])), ValueRange.counts.contains(step),
               let epoch = Double(f[1]), let train = Double(f[2]),
@@ -76,17 +77,17 @@ public struct MetricsRow: Equatable, Sendable {
 /// the row being written; a partial last line left by such a crash is removed when the file is opened again.
 /// The file is opened and read without following symbolic links, and must be a regular file; it is read back
 /// (for the plot) with a bound, ``readLimit``.
-public final class MetricsLog {
+final class MetricsLog {
     /// The first line of a text run's metrics file.
-    public static let header = LossUnit.bitsPerCharacter.metricsHeader
+    static let header = LossUnit.bitsPerCharacter.metricsHeader
 
     /// The header of a series run's metrics: the same fields, losses as RMSE in the series' units and the
     /// rate in values per second.
-    public static let seriesHeader = LossUnit.rootMeanSquaredError.metricsHeader
+    static let seriesHeader = LossUnit.rootMeanSquaredError.metricsHeader
 
-    public let path: String
+    let path: String
     /// This file's first line: ``header`` or ``seriesHeader``.
-    public let header: String
+    let header: String
     private let fd: Int32
 
     /// Opens `path` for appending, creating it with `header` when it is missing or empty.
@@ -94,7 +95,7 @@ public final class MetricsLog {
     /// Throws `.cannotCreate` when the file cannot be opened or is not a regular file (a symbolic link, a pipe,
     /// a device), `.conflict` when it starts with a different header (it is not a CharLSTM metrics file, or one
     /// from an incompatible version), `.io` on a failed write.
-    public init(path: String, header: String = MetricsLog.header) throws {
+    init(path: String, header: String = MetricsLog.header) throws {
         self.path = path
         self.header = header
         // Without following links and without blocking: a link or a pipe planted there is refused at once.
@@ -121,13 +122,13 @@ public final class MetricsLog {
     deinit { close(fd) }
 
     /// Appends one row and hands it to the operating system at once.
-    public func append(_ row: MetricsRow) throws {
+    func append(_ row: MetricsRow) throws {
         try writeAll(row.csvLine + "\n")
     }
 
     /// The most bytes of rows ``read(path:header:limit:)`` reads: 16 MiB, some 200,000 rows, ten times more
     /// than a plot draws.
-    public static let readLimit = 16 << 20
+    static let readLimit = 16 << 20
 
     /// The rows of the metrics file at `path`, in file order (after a resume, steps may repeat): all of them, or,
     /// when they take more than `limit` bytes, those in its last `limit` bytes. The file is opened without
@@ -135,7 +136,7 @@ public final class MetricsLog {
     ///
     /// Throws `.noInput` when the file cannot be read or is not a regular file, `.invalidData` when its header or
     /// a row is malformed.
-    public static func read(path: String, header: String = MetricsLog.header, limit: Int = MetricsLog.readLimit) throws -> [MetricsRow] {
+    static func read(path: String, header: String = MetricsLog.header, limit: Int = MetricsLog.readLimit) throws -> [MetricsRow] {
         let file = try InputFile(path: path, followingLinks: false)
         let headerLine = Array((header + "\n").utf8)
         guard file.count > 0 else { return [] }

@@ -13,6 +13,7 @@ public struct RunFolder: Equatable, Sendable {
     /// The folder's path as given, without trailing slashes.
     public let path: String
 
+    /// The run folder at `path` (nothing is read or created).
     public init(_ path: String) {
         self.path = FilePath(path).withoutTrailingSlashes.string
     }
@@ -30,14 +31,14 @@ public struct RunFolder: Equatable, Sendable {
 
     /// The folder a checkpoint path belongs to: the path itself when it is a folder, else the folder holding the
     /// file (written plainly: `r/./latest.safetensors` → `r`). Needs no checkpoint to exist.
-    public init(holding checkpoint: String) {
+    package init(holding checkpoint: String) {
         self.init(Files.isFolder(checkpoint) ? checkpoint : FilePath(checkpoint).parent.cleaned.string)
     }
 
     /// The checkpoint file a path names: the path when it is a file; for a run folder its `best.safetensors`, else
     /// its `latest.safetensors` (the other order when `preferBest` is false), which must be regular files (a symbolic
     /// link or anything else there is refused with `.noInput`). Throws `.noInput` when there is none.
-    public static func checkpointFile(_ path: String, preferBest: Bool) throws(CharLSTMError) -> String {
+    package static func checkpointFile(_ path: String, preferBest: Bool) throws(CharLSTMError) -> String {
         guard Files.exists(path) else { throw .noInput("no such checkpoint file or folder: '\(path)'") }
         guard Files.isFolder(path) else { return path }
         let order = preferBest ? ["best.safetensors", "latest.safetensors"] : ["latest.safetensors", "best.safetensors"]

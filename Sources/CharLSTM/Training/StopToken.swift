@@ -15,6 +15,7 @@ import Synchronization
 public final class StopToken: Sendable {
     private let requested = Atomic<Bool>(false)
 
+    /// A token no stop has been requested of.
     public init() {}
 
     /// Asks the run to stop after its current step. Calling it again changes nothing.

@@ -16,6 +16,7 @@ public struct TrainingBudget: Equatable, Sendable {
     /// Seconds of wall time of this call (training, validation and saving).
     public var seconds: Double?
 
+    /// A budget of every limit given (the first reached ends the call); none: ``unlimited``.
     public init(steps: Int? = nil, epochs: Double? = nil, seconds: Double? = nil) {
         self.steps = steps
         self.epochs = epochs

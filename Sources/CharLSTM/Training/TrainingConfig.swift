@@ -1,25 +1,32 @@
 /// How a model is trained: batching, optimizer, schedule and the run's intervals. Saved in every checkpoint.
 public struct TrainingConfig: Equatable, Sendable {
+    /// Characters (or series steps) per training sequence: the steps of backpropagation through time.
     public var sequenceLength: Int = 100
+    /// Sequences per batch, read as parallel streams.
     public var batchSize: Int = 64
+    /// Adam's learning rate before schedule and decay.
     public var learningRate: Float = 4e-3
     /// Warm-up and decay over the budget, multiplying the rate (and the per-epoch decay below).
     public var schedule = LearningRateSchedule.standard
     /// After each completed epoch numbered ≥ `decayAfter`, the learning rate is multiplied by this (char-rnn).
     public var learningRateDecay: Float = 0.97
+    /// The epoch from which ``learningRateDecay`` applies.
     public var decayAfter: Double = 10
+    /// L2 weight decay, added to the gradient as PyTorch's Adam `weight_decay` does; 0: none.
     public var weightDecay: Float = 0
     /// Global gradient-norm clip; 0 disables it.
     public var clip: Float = 5
+    /// The share of the data held out for validation (its end).
     public var validationFraction: Double = 0.05
     /// Most characters of the validation split a periodic validation reads (its first ones), so that validation
     /// on a huge corpus stays short; 0 reads the whole split.
     public var validationCharacters: Int = TrainingConfig.defaultValidationCharacters
+    /// The seed of initialisation and dropout: a run is reproducible from it.
     public var seed: UInt64 = 1234
     /// The corpus path the run was started on, for the record.
     public var corpus: String = ""
     /// Size and hash of the corpus the run last trained on; nil in checkpoints written before it was recorded.
-    public var corpusFingerprint: CorpusFingerprint? = nil
+    var corpusFingerprint: CorpusFingerprint? = nil
     /// Steps between validations (and updates of `best.safetensors` and `loss.svg`); what `patience` counts in.
     public var evaluateEvery: Int = 500
     /// Steps between saves of `latest.safetensors`.
@@ -28,34 +35,34 @@ public struct TrainingConfig: Equatable, Sendable {
     public var logEvery: Int = 10
 
     /// Steps between validations, checkpoints or log rows: a count of at least 1.
-    public static let intervalRange = ValueRange.positiveCounts
+    package static let intervalRange = ValueRange.positiveCounts
 
     /// ``validationCharacters`` by default: 300,000, several seconds of forward passes on two cores for the default
     /// model (its standard error is about 0.004 bits/char); the whole split of a corpus up to 6 MB at the default
     /// --val-fraction, such as the bundled 5 MB Shakespeare.
-    public static let defaultValidationCharacters = 300_000
+    package static let defaultValidationCharacters = 300_000
     /// Validation characters allowed: 0 (all) and up. A run refuses 1 (one prediction needs 2); a checkpoint's 1 reads 2.
-    public static let validationCharactersRange = ValueRange.counts
+    package static let validationCharactersRange = ValueRange.counts
 
-    public init() {}
+    package init() {}
 
     /// Characters per training sequence allowed: 1…100,000.
-    public static let sequenceLengthRange = 1...100_000
+    package static let sequenceLengthRange = 1...100_000
     /// Sequences per batch allowed: 1…100,000.
-    public static let batchSizeRange = 1...100_000
-    public static let learningRateInterval = RealInterval.openClosed(0, 10)
-    public static let learningRateDecayInterval = RealInterval.openClosed(0, 1)
+    package static let batchSizeRange = 1...100_000
+    package static let learningRateInterval = RealInterval.openClosed(0, 10)
+    package static let learningRateDecayInterval = RealInterval.openClosed(0, 1)
     /// Up to 10^9 epochs, so that the epoch the decay starts at is an exact `Int`.
-    public static let decayAfterInterval = RealInterval.closed(0, ValueRange.epochLimit)
+    package static let decayAfterInterval = RealInterval.closed(0, ValueRange.epochLimit)
     /// Finite as a `Float`, with room: [0, 1000].
-    public static let weightDecayInterval = RealInterval.closed(0, 1000)
+    package static let weightDecayInterval = RealInterval.closed(0, 1000)
     /// Finite as a `Float`, with room: [0, 10^6].
-    public static let clipInterval = RealInterval.closed(0, 1e6)
-    public static let validationFractionInterval = RealInterval.openClosed(0, 0.5)
+    package static let clipInterval = RealInterval.closed(0, 1e6)
+    package static let validationFractionInterval = RealInterval.openClosed(0, 0.5)
 
     /// Throws `.usage` naming the first setting outside its limits (the same limits `train`'s options and a
     /// checkpoint's metadata are held to), so that no setting can make training's arithmetic overflow. O(1).
-    public func validate() throws(CharLSTMError) {
+    func validate() throws(CharLSTMError) {
         try requireSetting("sequence length", sequenceLength, in: Self.sequenceLengthRange)
         try requireSetting("batch size", batchSize, in: Self.batchSizeRange)
         try requireSetting("learning rate", Double(learningRate), in: Self.learningRateInterval)
@@ -73,7 +80,7 @@ public struct TrainingConfig: Equatable, Sendable {
 
     /// The learning rate once `completedEpochs` epochs are done, before the ``schedule``: base · decay^(number of
     /// completed epochs e ≥ decayAfter). A pure function of the epoch, so a resumed run follows the same schedule.
-    public func learningRate(completedEpochs: Int) -> Float {
+    func learningRate(completedEpochs: Int) -> Float {
         let first = max(1, ValueRange.countRoundingUp(decayAfter))
         let decays = max(0, completedEpochs - first + 1)
         return learningRate * Float(pow(Double(learningRateDecay), Double(decays)))
@@ -82,7 +89,7 @@ public struct TrainingConfig: Equatable, Sendable {
     /// The learning rate of the step taken after `stepsDone` steps and `completedEpochs` epochs, with `progress`
     /// the share of the budget spent (`nil`: a budget without end): the per-epoch rate times the ``schedule``'s
     /// factor. A pure function of its arguments, so a resumed run with the same budget takes the same rates. O(1).
-    public func learningRate(stepsDone: Int, completedEpochs: Int, progress: Double?) -> Float {
+    func learningRate(stepsDone: Int, completedEpochs: Int, progress: Double?) -> Float {
         Float(Double(learningRate(completedEpochs: completedEpochs)) * schedule.factor(stepsDone: stepsDone, progress: progress))
     }
 }

@@ -82,13 +82,13 @@ extension TrainingRun {
         public var logEvery: Int?
 
         /// The cell of a new run when ``cell`` is `nil`.
-        public static let defaultCell = CellKind.lstm
+        package static let defaultCell = CellKind.lstm
         /// The layers of a new run when ``layers`` is `nil`.
-        public static let defaultLayers = 2
+        package static let defaultLayers = 2
         /// The hidden size of a new run when ``hidden`` is `nil`.
-        public static let defaultHidden = 256
+        package static let defaultHidden = 256
         /// The dropout of a new run when ``dropout`` is `nil`.
-        public static let defaultDropout = 0.0
+        package static let defaultDropout = 0.0
 
         /// A configuration with every setting at its default.
         public init(corpus: String? = nil, folder: String? = nil, resume: String? = nil) {
@@ -133,9 +133,9 @@ extension TrainingRun {
         }
 
         /// Validations without improvement `patience` may allow: a count of at least 1.
-        public static let patienceRange = ValueRange.positiveCounts
+        package static let patienceRange = ValueRange.positiveCounts
         /// Threads a run may use.
-        public static let threadRange = 1...256
+        package static let threadRange = 1...256
 
         /// The model of a new run on a corpus of `vocabularySize` characters.
         func newModel(vocabularySize: Int) -> ModelConfig {

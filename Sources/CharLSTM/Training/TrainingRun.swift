@@ -79,7 +79,7 @@ public final class TrainingRun {
     /// else a resumed checkpoint's, else ``SeriesDefaults/patience`` for a series; nil: no early stopping.
     public var patience: Int? { trainer.state.patience }
     /// What ``patience`` counts, over all resumes.
-    public var streak: ValidationStreak { trainer.state.streak }
+    package var streak: ValidationStreak { trainer.state.streak }
     /// Characters (text) or values (series) trained on, and held out for validation.
     public var dataCounts: (training: Int, validation: Int) { objective.dataCounts }
     /// A text run's characters: those of the corpus of its first start (and, for a run started from another model,

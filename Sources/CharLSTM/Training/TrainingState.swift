@@ -8,37 +8,37 @@ import CharLSTMKernels
 /// loaded state as it is: the same Adam moments, carried state, data position and random generator, so the next
 /// step is the one the stopped run would have taken. The model's weights are the checkpoint's
 /// ``Checkpoint/parameters``.
-public struct TrainingState: Sendable {
+package struct TrainingState: Sendable {
     /// Batching, optimiser, schedule and intervals in effect.
-    public internal(set) var config: TrainingConfig
+    package internal(set) var config: TrainingConfig
     /// The budget the run was trained towards, as a budget for the rest of the run (``TrainingBudget/seconds`` is
     /// the time left when this state was saved); `nil` when it was not recorded (checkpoints written before it was).
     /// ``TrainingRun/resumedBudget`` is the one of a resumed checkpoint.
-    public internal(set) var budget: TrainingBudget?
+    package internal(set) var budget: TrainingBudget?
     /// Optimiser steps done since the start of training.
-    public internal(set) var step: Int
+    package internal(set) var step: Int
     /// Completed passes over the training data.
-    public internal(set) var epoch: Int
+    package internal(set) var epoch: Int
     /// The next batch within the epoch, 0..<batches per epoch.
-    public internal(set) var position: Int
+    package internal(set) var position: Int
     /// The generator that draws the dropout masks, as it is now.
-    public internal(set) var rng: RandomGenerator
+    var rng: RandomGenerator
     /// Adam's step count and moments.
-    public internal(set) var optimizer: AdamMoments
+    var optimizer: AdamMoments
     /// The state carried from one batch to the next, [layers, batch, hidden]; `c` is empty for cells without a
     /// cell state.
-    public internal(set) var h: FloatBuffer, c: FloatBuffer
+    var h: FloatBuffer, c: FloatBuffer
     /// The most recent validation loss (bits per character, or a series' RMSE), over all resumes.
-    public internal(set) var validationLoss: Double?
+    var validationLoss: Double?
     /// The lowest validation loss: the one `best.safetensors` holds.
-    public internal(set) var bestValidationLoss: Double?
+    var bestValidationLoss: Double?
     /// Seconds of training behind this state, over all resumes.
-    public internal(set) var elapsedSeconds: Double
+    package internal(set) var elapsedSeconds: Double
     /// What `patience` counts; in files written before it was recorded, no validations without improvement below
     /// ``bestValidationLoss``.
-    public internal(set) var streak: ValidationStreak
+    package internal(set) var streak: ValidationStreak
     /// Scheduled validations in a row without a new lowest loss that stop the run; nil: no early stopping.
-    public internal(set) var patience: Int?
+    package internal(set) var patience: Int?
 
     init(config: TrainingConfig, budget: TrainingBudget?, step: Int, epoch: Int, position: Int, rng: RandomGenerator,
          optimizer: AdamMoments, h: FloatBuffer, c: FloatBuffer, validationLoss: Double?, bestValidationLoss: Double?,

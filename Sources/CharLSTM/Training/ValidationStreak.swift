@@ -4,13 +4,13 @@
 /// Only scheduled validations count: the extra one at the step that spends a budget happens where a run
 /// stopped, not where the schedule says, so counting it would make a run that stopped and resumed stop at
 /// another step than one trained straight through. The streak is saved in every training checkpoint.
-public struct ValidationStreak: Equatable, Sendable {
+package struct ValidationStreak: Equatable, Sendable {
     /// Scheduled validations in a row, up to now, without a new lowest loss.
-    public var withoutImprovement = 0
+    package var withoutImprovement = 0
     /// The lowest loss of the scheduled validations so far, in bits per character.
-    public var lowest: Double? = nil
+    package var lowest: Double? = nil
 
-    public init(withoutImprovement: Int = 0, lowest: Double? = nil) {
+    package init(withoutImprovement: Int = 0, lowest: Double? = nil) {
         self.withoutImprovement = withoutImprovement
         self.lowest = lowest
     }

@@ -15,10 +15,7 @@ struct ExportCommand {
         guard Files.kind(output, followingLinks: false) == nil else {
             throw CharLSTMError.conflict("'\(output)' already exists: export never overwrites a file; remove it or choose another name")
         }
-        var checkpoint = try Checkpoint.load(path: path)
-        checkpoint.summary = checkpoint.trainingSummary
-        checkpoint.training = nil
-        try checkpoint.save(to: output)
+        try Checkpoint.load(path: path).modelOnly.save(to: output)
         try console.out.write("wrote '\(output)': the model of '\(path)' without training state\n")
         return 0
     }

@@ -48,6 +48,8 @@ struct ServeCommand {
 }
 
 /// SIGINT and SIGTERM turned into a wake-up of ``wait()`` (they no longer kill the process meanwhile).
+/// @unchecked Sendable: the handlers, on Dispatch's threads, touch only the atomic and the semaphore; `sources` is
+/// the command thread's.
 private final class StopSignal: @unchecked Sendable {
     private let semaphore = DispatchSemaphore(value: 0)
     private let received = Atomic<Int32>(0)

@@ -13,7 +13,7 @@ private func setAction(_ number: Int32, _ action: sig_t?) { _ = Darwin.signal(nu
 /// returns instead of dying mid-write. A second signal calls `onRepeat` at once, mid-step (a step of a large
 /// model, or of a debug build, can take minutes): the command says what is on disk and exits. Signals are the
 /// command line's business; the library only sees the token.
-final class InterruptWatcher: @unchecked Sendable {
+final class InterruptWatcher {
     private final class Flag: Sendable {
         let first = Atomic<Int32>(0)
         let count = Atomic<Int>(0)

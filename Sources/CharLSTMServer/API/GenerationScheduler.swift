@@ -9,6 +9,7 @@ import CharLSTM
 /// while any stream is active, hands each generated character to its stream's ``StreamOutput``, and drops the
 /// streams whose clients went away. Connection threads only ever touch their outputs and the join and cancel
 /// queues, under a lock; the batch is the scheduler thread's alone.
+/// @unchecked Sendable: the fields marked so are touched holding the monitor; the batch and `outputs` by the scheduler thread only.
 final class GenerationScheduler: @unchecked Sendable {
     let vocabulary: Vocabulary
     let capacity: Int
@@ -154,6 +155,8 @@ final class GenerationScheduler: @unchecked Sendable {
 
 /// Where the scheduler puts one stream's characters for its connection thread, which waits on ``waitFD`` (a pipe
 /// that becomes readable when there is news) together with its socket.
+/// @unchecked Sendable: the fields marked so are touched holding its monitor; `streamID` and `cancelledBeforeStart` by
+/// the scheduler thread only.
 final class StreamOutput: @unchecked Sendable {
     let request: GenerationRequest
     /// Set and read by the scheduler thread only.

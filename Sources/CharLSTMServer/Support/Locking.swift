@@ -6,6 +6,7 @@ import Darwin
 
 /// A POSIX mutex with a condition variable: the server's threads wait on it for work (the generation thread for
 /// streams, ``Server/stop()`` for its connections to end).
+/// @unchecked Sendable: the mutex and condition are fixed allocations that pthreads synchronises.
 final class Monitor: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -45,7 +46,7 @@ final class Monitor: @unchecked Sendable {
 /// Starts a detached POSIX thread with a stack of `stackBytes`, running `body` (`name` says what it is for).
 /// Returns false when the system refuses a thread (the caller answers 503 and carries on).
 func startThread(named name: String, stackBytes: Int = 512 << 10, _ body: @escaping @Sendable () -> Void) -> Bool {
-    final class Start: @unchecked Sendable {
+    final class Start: Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }

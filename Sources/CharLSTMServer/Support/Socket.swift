@@ -17,6 +17,7 @@ enum SocketFailure: Error, Equatable {
 
 /// A connected TCP socket, owned by one connection thread: reads and writes with deadlines (poll + recv/send),
 /// never a blocking call without one. The descriptor is closed by ``close()`` (once).
+/// @unchecked Sendable: its thread alone reads, writes and closes it; other threads only call ``shutdownBoth()``.
 final class Connection: @unchecked Sendable {
     let fd: Int32
     private var isClosed = false
@@ -128,6 +129,7 @@ final class Connection: @unchecked Sendable {
 
 /// The listening socket: bound to a numeric address (IPv4 or IPv6) and port, with a wake pipe so that
 /// ``Server/stop()`` interrupts a waiting accept.
+/// @unchecked Sendable: the accept thread alone accepts; others only ``interrupt()`` it, and ``close()`` it once it has ended.
 final class Listener: @unchecked Sendable {
     let fd: Int32
     /// The port bound (the one asked for, or the system's choice for 0).

@@ -38,6 +38,21 @@ import Testing
         }
     }
 
+    @Test func aModelOnlyCopyKeepsTheModelAndTheSummaryAndDropsTheTrainingState() throws {
+        let folder = TemporaryFolder()
+        let (checkpoint, _, _) = try sineSeriesRun(in: folder)
+        let copy = checkpoint.modelOnly
+        #expect(checkpoint.training != nil && copy.training == nil)
+        #expect(copy.parameters === checkpoint.parameters && copy.series == checkpoint.series && copy.config == checkpoint.config)
+        let summary = try #require(checkpoint.trainingSummary)
+        #expect(copy.trainingSummary == summary)
+        let path = folder.path + "/model.safetensors"
+        try copy.save(to: path)
+        let loaded = try Checkpoint.load(path: path)
+        #expect(loaded.training == nil && loaded.trainingSummary == summary && loaded.kind == .series)
+        #expect(loaded.parameters.array == checkpoint.parameters.array)
+    }
+
     @Test func aSeriesCheckpointGivesASeriesModelAndRefusesTextUse() throws {
         let folder = TemporaryFolder()
         let (checkpoint, _, csv) = try sineSeriesRun(in: folder)
