@@ -34,6 +34,33 @@ public struct CPUInfo: Sendable, Equatable {
     /// The processor this process runs on.
     public static let current: CPUInfo = detect()
 
+    /// Bytes of level-2 cache of one core (Linux: /sys/devices/system/cpu/cpu0/cache; 1 MiB where it cannot be
+    /// read): 2 MiB on the Emerald Rapids Xeon, 1 MiB on Zen 4 and Zen 5, 512 KiB on Zen 3.
+    public static let level2CacheBytes: Int = {
+        for index in 0..<8 {
+            let folder = "/sys/devices/system/cpu/cpu0/cache/index\(index)/"
+            guard let level = try? String(contentsOfFile: folder + "level", encoding: .utf8),
+                  level.filter { !$0.isWhitespace } == "2",
+                  let type = try? String(contentsOfFile: folder + "type", encoding: .utf8),
+                  type.filter { !$0.isWhitespace } != "Instruction",
+                  let size = try? String(contentsOfFile: folder + "size", encoding: .utf8),
+                  let bytes = parseCacheSize(size) else { continue }
+            return bytes
+        }
+        return 1 << 20
+    }()
+
+    /// "2048K", "1M" or "524288" as bytes; nil for anything else or a size outside 1 KiB … 1 GiB.
+    package static func parseCacheSize(_ text: String) -> Int? {
+        var digits = String(text.filter { !$0.isWhitespace })
+        var unit = 1
+        if digits.hasSuffix("K") { unit = 1 << 10; digits.removeLast() }
+        else if digits.hasSuffix("M") { unit = 1 << 20; digits.removeLast() }
+        guard let value = Int(digits), value > 0, value <= (1 << 30) / unit else { return nil }
+        let bytes = value * unit
+        return bytes >= 1 << 10 ? bytes : nil
+    }
+
     /// The vector instruction set the kernels use on this processor (see ``VectorISA``).
     public var isa: VectorISA {
         if architecture == "arm64" { return .neon }

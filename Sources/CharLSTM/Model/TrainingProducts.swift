@@ -16,7 +16,7 @@ package struct TrainingProduct: Sendable {
         let streams = Workspace.streamsPerPass(config: config, sequenceLength: T, batchSize: batchSize)
         let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize, L = config.layers
         let TB = T * streams, separate = config.cell.separateRecurrentGates * H, shared = G - separate
-        let split = RecurrenceSplit(cell: config.cell, batch: streams, threads: threads)
+        let split = RecurrenceSplit(cell: config.cell, batch: streams, hidden: H, threads: threads)
         let forward = split.products(batch: streams, columns: G), backward = split.products(batch: streams, columns: H)
         let stepThreads = forward.threads
         func product(_ name: String, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, packed: Bool = false,

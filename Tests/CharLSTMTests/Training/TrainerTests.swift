@@ -156,13 +156,22 @@ import CharLSTMKernels
     }
 
     /// How a recurrence is shared: whole below 8 streams a thread, then by columns for the cells that sum their
-    /// parts and by streams for the GRU; the products of a column split are each thread's share of the columns.
-    @Test func theRecurrenceIsSplitByColumnsWhereTheCellSumsItsParts() {
-        #expect(RecurrenceSplit(cell: .lstm, batch: 15, threads: 2) == .whole(threads: 2))
-        #expect(RecurrenceSplit(cell: .lstm, batch: 64, threads: 1) == .whole(threads: 1))
-        #expect(RecurrenceSplit(cell: .lstm, batch: 16, threads: 2) == .columns(2))
-        #expect(RecurrenceSplit(cell: .rnn, batch: 32, threads: 2) == .columns(2))
-        #expect(RecurrenceSplit(cell: .gru, batch: 32, threads: 2) == .streamGroups(2))
+    /// parts once W_hh outgrows a core's L2, else by streams (always for the GRU); the products of a column split
+    /// are each thread's share of the columns.
+    @Test func theRecurrenceIsSplitByColumnsWhereTheCellSumsItsPartsAndWhhOutgrowsL2() {
+        RecurrenceSplit.$columnsAbove.withValue(2 << 20) {
+            #expect(RecurrenceSplit(cell: .lstm, batch: 15, hidden: 512, threads: 2) == .whole(threads: 2))
+            #expect(RecurrenceSplit(cell: .lstm, batch: 64, hidden: 512, threads: 1) == .whole(threads: 1))
+            #expect(RecurrenceSplit(cell: .lstm, batch: 16, hidden: 512, threads: 2) == .columns(2))
+            #expect(RecurrenceSplit(cell: .lstm, batch: 64, hidden: 256, threads: 2) == .streamGroups(2))
+            #expect(RecurrenceSplit(cell: .rnn, batch: 32, hidden: 1024, threads: 2) == .columns(2))
+            #expect(RecurrenceSplit(cell: .rnn, batch: 32, hidden: 512, threads: 2) == .streamGroups(2))
+            #expect(RecurrenceSplit(cell: .gru, batch: 32, hidden: 2048, threads: 2) == .streamGroups(2))
+        }
+        #expect(CPUInfo.level2CacheBytes >= 64 << 10)
+        #expect(CPUInfo.parseCacheSize("2048K\n") == 2 << 20 && CPUInfo.parseCacheSize("1M") == 1 << 20)
+        #expect(CPUInfo.parseCacheSize("524288") == 512 << 10 && CPUInfo.parseCacheSize("-1K") == nil)
+        #expect(CPUInfo.parseCacheSize("99999999999M") == nil && CPUInfo.parseCacheSize("big") == nil)
         #expect(RecurrenceSplit.columns(2).products(batch: 32, columns: 2048) == (32, 1024, 1))
         #expect(RecurrenceSplit.streamGroups(2).products(batch: 33, columns: 1536) == (17, 1536, 1))
         #expect(RecurrenceSplit.whole(threads: 2).products(batch: 4, columns: 512) == (4, 512, 2))
@@ -170,18 +179,21 @@ import CharLSTMKernels
 
     /// One and two threads train the same bits, and validate to the same bits: every product sums in the
     /// same order however it is split. Batch 4 runs each step's products on two threads; batch 16 cuts each
-    /// step's recurrence by columns (LSTM, RNN) or by streams (GRU), ``RecurrenceSplit``.
-    @Test(arguments: CellKind.allCases, [4, 16])
-    func twoThreadsTrainTheSameBitsAsOne(cell: CellKind, batchSize: Int) throws {
-        let (one, _) = try Self.makeTrainer(cell: cell, batchSize: batchSize, threads: 1)
-        let (two, _) = try Self.makeTrainer(cell: cell, batchSize: batchSize, threads: 2)
-        for _ in 0..<5 {
-            let a = try one.trainStep(), b = try two.trainStep()
-            #expect(a.loss.bitPattern == b.loss.bitPattern)
-            #expect(a.gradientNorm.bitPattern == b.gradientNorm.bitPattern)
+    /// step's recurrence by columns (LSTM, RNN; `columnsAbove` 0) or by streams (all cells; `Int.max`),
+    /// ``RecurrenceSplit``.
+    @Test(arguments: CellKind.allCases, [(4, 0), (16, 0), (16, Int.max)])
+    func twoThreadsTrainTheSameBitsAsOne(cell: CellKind, shape: (batchSize: Int, columnsAbove: Int)) throws {
+        try RecurrenceSplit.$columnsAbove.withValue(shape.columnsAbove) {
+            let (one, _) = try Self.makeTrainer(cell: cell, batchSize: shape.batchSize, threads: 1)
+            let (two, _) = try Self.makeTrainer(cell: cell, batchSize: shape.batchSize, threads: 2)
+            for _ in 0..<5 {
+                let a = try one.trainStep(), b = try two.trainStep()
+                #expect(a.loss.bitPattern == b.loss.bitPattern)
+                #expect(a.gradientNorm.bitPattern == b.gradientNorm.bitPattern)
+            }
+            Self.expectSameState(one, two)
+            #expect(try one.validate().bitPattern == two.validate().bitPattern)
         }
-        Self.expectSameState(one, two)
-        #expect(try one.validate().bitPattern == two.validate().bitPattern)
     }
 
     /// Validation (the forward-only pass in the trainer's workspace) gives what the training forward gives
