@@ -31,6 +31,10 @@ struct GemmOperands: @unchecked Sendable {
     var choice: GemmChoice
     /// op(B) already in the kernel's panel layout (``SgemmPackedB``); then `b`, `ldb` and `transB` are unused.
     var packedB: PackedPanels? = nil
+    /// op(A) already in the kernel's sliver layout (``SgemmPackedB/packA(rows:a:lda:)``): K block pc at
+    /// base + pc·paddedN (paddedN: the rows rounded up to whole slivers), its slivers kc·mr floats each; then `a`,
+    /// `lda` and `transA` are unused, alpha is 1. Only on one thread over all the rows (the column-split recurrence).
+    var packedA: PackedPanels? = nil
 
     /// The same product restricted to rows rows.lowerBound..<rows.upperBound of C.
     func rows(_ rows: Range<Int>) -> GemmOperands {
@@ -80,7 +84,14 @@ func gemmSerial(_ g: GemmOperands, _ ws: GemmWorkspace) {
             var ic = 0
             while ic < g.m {
                 let mc = min(choice.mc, g.m - ic)
-                packA(g, rowsFrom: ic, count: mc, columnsFrom: pc, count: kc, into: ws.a)
+                // The A block: packed here, or already (its slivers for rows ic… of K block pc).
+                let aBlock: UnsafePointer<Float>
+                if let panels = g.packedA {
+                    aBlock = panels.base + pc * panels.paddedN + ic * kc
+                } else {
+                    aBlock = UnsafePointer(ws.a)
+                    packA(g, rowsFrom: ic, count: mc, columnsFrom: pc, count: kc, into: ws.a)
+                }
                 // Along a strip of mr rows of C: the A sliver stays in L1, the B slivers stream from L2/L3,
                 // and C is written row by row in order (prefetched, one page after another; walking C down
                 // its columns instead cost 10–15% on the large products, in C's cache and TLB misses).
@@ -88,7 +99,7 @@ func gemmSerial(_ g: GemmOperands, _ ws: GemmWorkspace) {
                 // rows: a fraction of a tile's time instead of a whole tile's.
                 var ir = 0
                 while ir < mc {
-                    let ap = ws.a + ir * kc, rows = min(mr, mc - ir), cRow = g.c + (ic + ir) * g.ldc + jc
+                    let ap = aBlock + ir * kc, rows = min(mr, mc - ir), cRow = g.c + (ic + ir) * g.ldc + jc
                     var jr = 0
                     while jr < nc {
                         let out = TileOutput(c: cRow + jr, ldc: g.ldc, beta: beta, rows: rows,
@@ -109,8 +120,8 @@ func gemmSerial(_ g: GemmOperands, _ ws: GemmWorkspace) {
 /// Packs alpha·op(A)[i0..<i0+mc, p0..<p0+kc] as ⌈mc/mr⌉ slivers; sliver s holds, for each p, the mr values
 /// alpha·op(A)[i0+mr·s+r, p0+p] (r = 0..<mr, zero past row mc) at dst[s·mr·kc + mr·p + r].
 @inline(never)
-private func packA(_ g: GemmOperands, rowsFrom i0: Int, count mc: Int, columnsFrom p0: Int, count kc: Int,
-                   into dst: UnsafeMutablePointer<Float>) {
+func packA(_ g: GemmOperands, rowsFrom i0: Int, count mc: Int, columnsFrom p0: Int, count kc: Int,
+           into dst: UnsafeMutablePointer<Float>) {
     packA(unscaled: g, rowsFrom: i0, count: mc, columnsFrom: p0, count: kc, into: dst)
     if g.alpha != 1 {
         // alpha·op(A), rounded once per element as the chains' definition has it (padding stays 0).

@@ -77,7 +77,59 @@ public final class SgemmPackedB: @unchecked Sendable {
     /// n rounded up to whole panels of the kernel that pads it most.
     private static func widestPadding(_ n: Int) -> Int { GemmKernel.all.map { padded(n, $0) }.max()! }
 
-    deinit { UnsafeMutableRawPointer(data).deallocate() }
+    deinit {
+        UnsafeMutableRawPointer(data).deallocate()
+        rowsA?.deallocate()
+    }
+
+    /// Storage for an op(A) packed for products with these panels (``packA(rows:a:lda:)``), grown when a larger
+    /// one is asked for (the first product of a shape), then reused.
+    private var rowsA: UnsafeMutableBufferPointer<Float>?
+    /// Rows of the op(A) last prepared, rounded up to whole slivers of the kernel.
+    private(set) var paddedRowsA = 0
+    /// The packed op(A)'s storage.
+    var packedRowsA: UnsafePointer<Float>? { rowsA.map { UnsafePointer($0.baseAddress!) } }
+
+    /// Makes room for an op(A) of m rows (m×k, k this B's depth) in the layout of this B's kernel; contents
+    /// undefined until ``packA(rows:a:lda:)``. Allocates only when m·k is larger than any before. O(1).
+    public func prepareA(rows m: Int) {
+        let mr = choice.kernel.mr
+        paddedRowsA = (m + mr - 1) / mr * mr
+        let needed = max(1, paddedRowsA * k)
+        if (rowsA?.count ?? 0) < needed {
+            rowsA?.deallocate()
+            rowsA = UnsafeMutableBufferPointer(start: UnsafeMutableRawPointer.allocate(
+                byteCount: needed * MemoryLayout<Float>.stride, alignment: 64).bindMemory(to: Float.self, capacity: needed),
+                count: needed)
+        }
+    }
+
+    /// Packs rows `rows` of A (stored m×k row-major, row stride lda; m as given to ``prepareA(rows:)``) into the
+    /// prepared storage, every K block: what `sgemm` would pack for them, so that threads can each pack the rows
+    /// they computed and then multiply all of them (``sgemm(packedA:m:packedB:columns:beta:c:ldc:)``).
+    /// `rows.lowerBound` is a multiple of the kernel's mr (``aRowRanges(m:parts:)`` cuts such ranges). O(|rows|·k).
+    public func packA(rows: Range<Int>, a: UnsafePointer<Float>, lda: Int) {
+        precondition(rows.lowerBound % choice.kernel.mr == 0 && rows.upperBound <= paddedRowsA, "packed rows start at a sliver")
+        guard !rows.isEmpty, let base = rowsA?.baseAddress else { return }
+        let g = GemmOperands(transA: false, transB: false, m: rows.upperBound, n: 0, k: k, alpha: 1, a: a, lda: lda,
+                             b: a, ldb: 0, beta: 0, c: base, ldc: 0, choice: choice)
+        var pc = 0
+        while pc < k {
+            let kc = min(choice.kc, k - pc)
+            CharLSTMKernels.packA(g, rowsFrom: rows.lowerBound, count: rows.count, columnsFrom: pc, count: kc,
+                                  into: base + pc * paddedRowsA + rows.lowerBound * kc)
+            pc += kc
+        }
+    }
+
+    /// The m rows of an op(A) cut into `parts` ranges as even as whole slivers of the kernel allow, each starting
+    /// at a multiple of its mr (some may be empty). O(parts).
+    public func aRowRanges(m: Int, parts: Int) -> [Range<Int>] {
+        let mr = choice.kernel.mr, slivers = (m + mr - 1) / mr
+        return (0..<parts).map { part in
+            min(m, slivers * part / parts * mr)..<min(m, slivers * (part + 1) / parts * mr)
+        }
+    }
 
     /// Packs op(B) for the products C[m×n] = op(A)[m×k]·op(B) of `rows` = m rows on `threads` threads, with the
     /// choice the active plan has for them (``GemmPlan``): B stored k×n with row stride ldb, or (transB) Bᵀ with
@@ -131,6 +183,23 @@ public func sgemm(transA: Bool, m: Int, alpha: Float, a: UnsafePointer<Float>, l
                          a: a, lda: lda, b: packedB.data, ldb: 0, beta: beta, c: c, ldc: ldc,
                          choice: packedB.choice)
     g.packedB = PackedPanels(base: packedB.data, paddedN: packedB.paddedN, firstSliver: 0)
+    withExtendedLifetime(packedB) { sgemmRun(g.columns(columns), threads: 1) }
+}
+
+/// ``sgemm(transA:m:alpha:a:lda:packedB:columns:beta:c:ldc:)`` with op(A) = A (no transpose, alpha 1) already
+/// packed in `packedB`'s A storage (``SgemmPackedB/packA(rows:a:lda:)``, all m rows): the same chains, so the
+/// same bits as packing it here.
+public func sgemm(packedAOf packedB: SgemmPackedB, m: Int, columns: Range<Int>, beta: Float,
+                  c: UnsafeMutablePointer<Float>, ldc: Int) {
+    precondition(columns.lowerBound % packedB.choice.kernel.nr == 0 && columns.lowerBound >= 0
+                 && columns.upperBound <= packedB.n, "a column range of a packed product starts at a whole panel")
+    precondition(packedB.paddedRowsA >= m, "packA the rows first")
+    guard !columns.isEmpty, let base = packedB.packedRowsA else { return }
+    var g = GemmOperands(transA: false, transB: false, m: m, n: packedB.n, k: packedB.k, alpha: 1,
+                         a: base, lda: 0, b: packedB.data, ldb: 0, beta: beta, c: c, ldc: ldc,
+                         choice: packedB.choice)
+    g.packedB = PackedPanels(base: packedB.data, paddedN: packedB.paddedN, firstSliver: 0)
+    g.packedA = PackedPanels(base: base, paddedN: packedB.paddedRowsA, firstSliver: 0)
     withExtendedLifetime(packedB) { sgemmRun(g.columns(columns), threads: 1) }
 }
 

@@ -197,15 +197,22 @@ import Testing
         }
     }
 
+    /// Random A (m×k), C (m×n) and Bᵀ (n×k) packed for `kernel` with its standard blocking.
+    static func packedProduct(kernel: GemmKernel, m: Int, n: Int, k: Int, seed: UInt64)
+        -> (a: [Float], c: [Float], packed: SgemmPackedB) {
+        var rng = TestRandom(seed: seed)
+        let a = rng.floats(m * k), b = rng.floats(n * k), c = rng.floats(m * n)
+        let packed = SgemmPackedB(k: k, n: n)
+        b.withUnsafeBufferPointer { packed.pack(transB: true, b: $0.baseAddress!, ldb: k, choice: GemmChoice(kernel: kernel)) }
+        return (a, c, packed)
+    }
+
     /// A packed product cut into column ranges (the training recurrence's split between threads) gives the whole
     /// product's bits with every kernel, on widths that do and do not fill the last panel.
     @Test(arguments: GemmKernel.all, [84, 2048])
     func columnRangesOfAPackedProductGiveTheWholeProductsBits(kernel: GemmKernel, n: Int) {
         let m = 20, k = 21
-        var rng = TestRandom(seed: UInt64(n))
-        let a = rng.floats(m * k), b = rng.floats(n * k), c0 = rng.floats(m * n)
-        let packed = SgemmPackedB(k: k, n: n)
-        b.withUnsafeBufferPointer { packed.pack(transB: true, b: $0.baseAddress!, ldb: k, choice: GemmChoice(kernel: kernel)) }
+        let (a, c0, packed) = Self.packedProduct(kernel: kernel, m: m, n: n, k: k, seed: UInt64(n))
         var whole = c0, cut = c0
         for parts in [2, 3] {
             let ranges = packed.columnRanges(parts: parts)
@@ -226,6 +233,37 @@ import Testing
                 }
             }
             #expect(whole.map(\.bitPattern) == cut.map(\.bitPattern), "\(kernel.name), \(parts) parts: \(ranges)")
+        }
+    }
+
+    /// Rows of A packed ahead by parts (each thread packing the rows it computed, in any order) and then multiplied
+    /// by column ranges give the bits of the whole product, with every kernel, over several K blocks and slivers
+    /// that do and do not fill up.
+    @Test(arguments: GemmKernel.all, [20, 37])
+    func rowsOfAPackedAheadGiveTheWholeProductsBits(kernel: GemmKernel, m: Int) {
+        let n = 96, k = 600
+        let (a, c0, packed) = Self.packedProduct(kernel: kernel, m: m, n: n, k: k, seed: UInt64(m))
+        var whole = c0
+        a.withUnsafeBufferPointer { ap in
+            whole.withUnsafeMutableBufferPointer {
+                sgemm(transA: false, m: m, alpha: 1, a: ap.baseAddress!, lda: k, packedB: packed, beta: 1, c: $0.baseAddress!, ldc: n)
+            }
+        }
+        for parts in [1, 2, 3] {
+            let rows = packed.aRowRanges(m: m, parts: parts)
+            #expect(rows.first?.lowerBound == 0 && rows.last?.upperBound == m)
+            #expect(rows.allSatisfy { $0.lowerBound % kernel.mr == 0 || $0.isEmpty })
+            packed.prepareA(rows: m)
+            a.withUnsafeBufferPointer { ap in
+                for range in rows.reversed() { packed.packA(rows: range, a: ap.baseAddress!, lda: k) }
+            }
+            var cut = c0
+            cut.withUnsafeMutableBufferPointer { cp in
+                for range in packed.columnRanges(parts: 2) {
+                    sgemm(packedAOf: packed, m: m, columns: range, beta: 1, c: cp.baseAddress!, ldc: n)
+                }
+            }
+            #expect(whole.map(\.bitPattern) == cut.map(\.bitPattern), "\(kernel.name), m \(m), \(parts) parts")
         }
     }
 }

@@ -87,7 +87,9 @@ final class ColumnSplitRecurrence: @unchecked Sendable {
         G = cell.gateCount * H
         self.packed = packed
         columns = packed.columnRanges(parts: parts)
-        streams = (0..<parts).map { B * $0 / parts..<B * ($0 + 1) / parts }
+        // Stream ranges on whole slivers of the product's A, so that each thread packs the rows it computed.
+        streams = packed.aRowRanges(m: B, parts: parts)
+        packed.prepareA(rows: B)
         self.gates = gates
         hidden = hiddenStates
         self.cellState = cellState
@@ -95,9 +97,13 @@ final class ColumnSplitRecurrence: @unchecked Sendable {
         self.gradients = gradients
     }
 
-    /// Runs `order`'s steps, each one job of `work(chunk)` on a team of `threads`.
+    /// Runs `order`'s steps, each one job of `work(chunk)` on a team of `threads`. A forward packs h of its first
+    /// step first; after that every step's cell phase packs the rows it computed for the next product.
     func run(steps order: some Sequence<Int>, threads: Int, work: @escaping @Sendable (ColumnSplitRecurrence, Int) -> Void) {
         let parts = columns.count
+        if gradients == nil, let first = order.first(where: { _ in true }) {
+            packed.packA(rows: 0..<B, a: hidden + first * B * H, lda: H)
+        }
         let team = ChunkTeam(threads: threads, phases: [parts, parts]) { [self] chunk in work(self, chunk) }
         for step in order {
             t = step
@@ -109,8 +115,8 @@ final class ColumnSplitRecurrence: @unchecked Sendable {
     func forward(_ chunk: Int) {
         let parts = columns.count, rows = t * B
         if chunk < parts {
-            sgemm(transA: false, m: B, alpha: 1, a: hidden + rows * H, lda: H, packedB: packed, columns: columns[chunk],
-                  beta: 1, c: gates + rows * G, ldc: G)
+            // h_{t−1} · W_hhᵀ, with h_{t−1} packed by the cell phase before (or by `run`).
+            sgemm(packedAOf: packed, m: B, columns: columns[chunk], beta: 1, c: gates + rows * G, ldc: G)
             return
         }
         let s = streams[chunk - parts], row = rows + s.lowerBound, n = s.count
@@ -125,6 +131,7 @@ final class ColumnSplitRecurrence: @unchecked Sendable {
         case .gru:
             preconditionFailure("a GRU's recurrence is split by streams")
         }
+        packed.packA(rows: s, a: hidden + (rows + B) * H, lda: H)
     }
 
     /// Chunk `chunk` of backward step t: a stream range of the cell backward, then a column range of
@@ -145,11 +152,12 @@ final class ColumnSplitRecurrence: @unchecked Sendable {
             case .gru:
                 preconditionFailure("a GRU's recurrence is split by streams")
             }
+            if t > 0 { packed.packA(rows: s, a: gates + rows * G, lda: G) }
             return
         }
         guard t > 0 else { return }
-        sgemm(transA: false, m: B, alpha: 1, a: gates + rows * G, lda: G, packedB: packed, columns: columns[chunk - parts],
-              beta: 1, c: dH + (rows - B) * H, ldc: H)
+        // dG_t · W_hh, with dG_t packed by the cell phase.
+        sgemm(packedAOf: packed, m: B, columns: columns[chunk - parts], beta: 1, c: dH + (rows - B) * H, ldc: H)
     }
 }
 
