@@ -105,8 +105,10 @@ def main():
                 pieces.append(choice.text)
                 finish = choice.finish_reason or finish
         check("stream=True: the pieces add up to the same text", "".join(pieces) == expected)
-        # Characters go out as they are sampled (coalesced only when the client falls behind a step).
-        check("stream=True: streamed in many pieces, then the finish", chunks >= 50 and finish == "length",
+        # Characters go out as they are sampled, coalesced when the client falls behind a step: on an idle machine
+        # 200 characters arrive in 50 or more chunks, on a busy CI machine in as few as 30; fewer than 10 would
+        # mean the text is held back.
+        check("stream=True: streamed in many pieces, then the finish", chunks >= 10 and finish == "length",
               f"{chunks} chunks, finish {finish}")
 
         several = client.completions.create(model=model, prompt="JULIET:", max_tokens=80, seed=100, n=3,
