@@ -38,14 +38,20 @@ public enum WeightPrecision: String, Sendable, CaseIterable {
     /// 8-bit integers with one fp32 scale per row (a byte a weight; the last n mod 16 of a row stay fp32).
     case int8
 
-    /// Bytes of one row of `n` packed weights: its whole blocks of 16, then its n mod 16 leftover weights. O(1).
-    public func rowBytes(_ n: Int) -> Int {
+    /// How this format is laid out and loaded (``WeightLoad``).
+    var load: any WeightLoad.Type {
         switch self {
-        case .f32: F32Weights.rowBytes(n)
-        case .bf16: BF16Weights.rowBytes(n)
-        case .int8: Int8Weights.rowBytes(n)
+        case .f32: F32Weights.self
+        case .bf16: BF16Weights.self
+        case .int8: Int8Weights.self
         }
     }
+
+    /// Bytes of one row of `n` packed weights: its whole blocks of 16, then its n mod 16 leftover weights. O(1).
+    public func rowBytes(_ n: Int) -> Int { load.rowBytes(n) }
+
+    /// Bytes of `rows` packed rows of `n` weights, with their scales where the format has them. O(1).
+    func matrixBytes(rows: Int, columns n: Int) -> Int { rows * (rowBytes(n) + (load.hasRowScales ? 4 : 0)) }
 
     /// A row of weights in the int8 format: its whole blocks of 16 (the first n − n mod 16 values) as bytes
     /// q_i = w_i / s rounded to nearest, and the scale s = max|w_i| / 127 over them (0 when they are all 0; not
@@ -87,6 +93,8 @@ public final class PackedGateRows: @unchecked Sendable {
     /// How the weights are stored.
     public let precision: WeightPrecision
     private let storage: UnsafeMutableRawPointer
+    /// Where the rows' scales start in `storage` (after the rows; used by the int8 format only).
+    private let scales: UnsafeMutablePointer<Float>
 
     /// Packs the matrix whose row i (0 ≤ i < gates·hidden) `row(i, destination)` writes as `columns` floats,
     /// stored as `precision`. O(gates·hidden·columns) time and memory.
@@ -100,11 +108,11 @@ public final class PackedGateRows: @unchecked Sendable {
         unitsPerGroup = max(1, 4 / gates)
         let rowBytes = precision.rowBytes(columns), rows = gates * hidden
         // The rows, then (int8) one scale per row in packed order.
-        let scaleBytes = precision == .int8 ? 4 * rows : 0
-        storage = UnsafeMutableRawPointer.allocate(byteCount: max(64, rows * rowBytes + scaleBytes), alignment: 64)
-        let scales = (storage + rows * rowBytes).assumingMemoryBound(to: Float.self)
+        storage = UnsafeMutableRawPointer.allocate(byteCount: max(64, precision.matrixBytes(rows: rows, columns: columns)),
+                                                   alignment: 64)
+        scales = (storage + rows * rowBytes).assumingMemoryBound(to: Float.self)
         let scratch = FloatBuffer(count: columns), n16 = columns & ~15, tail = columns - n16
-        let blockBytes = precision.rowBytes(16), tailBytes = precision == .bf16 ? 2 : 4
+        let blockBytes = precision.load.blockBytes, tailBytes = precision.load.tailBytes
         var rowBytesQ: [Int8] = []
         /// Stores the whole block of 16 weights starting at column c of the current row at byte `offset`.
         func putBlock(_ values: UnsafePointer<Float>, column c: Int, at offset: Int) {
@@ -154,14 +162,13 @@ public final class PackedGateRows: @unchecked Sendable {
     deinit { storage.deallocate() }
 
     /// Bytes of packed weights.
-    public var bytes: Int { gates * hidden * (precision.rowBytes(columns) + (precision == .int8 ? 4 : 0)) }
+    public var bytes: Int { precision.matrixBytes(rows: gates * hidden, columns: columns) }
 
     /// The packed rows as a plain value for hot loops (no reference counting), valid while this object lives.
     public var view: GateRowsView {
         GateRowsView(pointer: UnsafeRawPointer(storage), gates: gates, hidden: hidden, columns: columns,
                      unitsPerGroup: unitsPerGroup, precision: precision,
-                     scales: (UnsafeRawPointer(storage) + gates * hidden * precision.rowBytes(columns))
-                        .assumingMemoryBound(to: Float.self))
+                     scales: scales)
     }
 
     /// ``GateRowsView/accumulate(_:into:units:)`` on ``view``.

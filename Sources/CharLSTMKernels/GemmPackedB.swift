@@ -162,10 +162,7 @@ public final class SgemmPackedB: @unchecked Sendable {
 /// same chains; beta == 0 does not read C).
 public func sgemm(transA: Bool, m: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, packedB: SgemmPackedB,
                   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1) {
-    var g = GemmOperands(transA: transA, transB: false, m: m, n: packedB.n, k: packedB.k, alpha: alpha,
-                         a: a, lda: lda, b: packedB.data, ldb: 0, beta: beta, c: c, ldc: ldc,
-                         choice: packedB.choice)
-    g.packedB = PackedPanels(base: packedB.data, paddedN: packedB.paddedN, firstSliver: 0)
+    let g = packedB.operands(transA: transA, m: m, alpha: alpha, a: a, lda: lda, beta: beta, c: c, ldc: ldc)
     withExtendedLifetime(packedB) { sgemmRun(g, threads: threads) }
 }
 
@@ -176,13 +173,9 @@ public func sgemm(transA: Bool, m: Int, alpha: Float, a: UnsafePointer<Float>, l
 /// on any threads, gives the whole product's bits.
 public func sgemm(transA: Bool, m: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, packedB: SgemmPackedB,
                   columns: Range<Int>, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    precondition(columns.lowerBound % packedB.choice.kernel.nr == 0 && columns.lowerBound >= 0
-                 && columns.upperBound <= packedB.n, "a column range of a packed product starts at a whole panel")
+    packedB.requireColumnRange(columns)
     guard !columns.isEmpty else { return }
-    var g = GemmOperands(transA: transA, transB: false, m: m, n: packedB.n, k: packedB.k, alpha: alpha,
-                         a: a, lda: lda, b: packedB.data, ldb: 0, beta: beta, c: c, ldc: ldc,
-                         choice: packedB.choice)
-    g.packedB = PackedPanels(base: packedB.data, paddedN: packedB.paddedN, firstSliver: 0)
+    let g = packedB.operands(transA: transA, m: m, alpha: alpha, a: a, lda: lda, beta: beta, c: c, ldc: ldc)
     withExtendedLifetime(packedB) { sgemmRun(g.columns(columns), threads: 1) }
 }
 
@@ -191,19 +184,30 @@ public func sgemm(transA: Bool, m: Int, alpha: Float, a: UnsafePointer<Float>, l
 /// same bits as packing it here.
 public func sgemm(packedAOf packedB: SgemmPackedB, m: Int, columns: Range<Int>, beta: Float,
                   c: UnsafeMutablePointer<Float>, ldc: Int) {
-    precondition(columns.lowerBound % packedB.choice.kernel.nr == 0 && columns.lowerBound >= 0
-                 && columns.upperBound <= packedB.n, "a column range of a packed product starts at a whole panel")
+    packedB.requireColumnRange(columns)
     precondition(packedB.paddedRowsA >= m, "packA the rows first")
     guard !columns.isEmpty, let base = packedB.packedRowsA else { return }
-    var g = GemmOperands(transA: false, transB: false, m: m, n: packedB.n, k: packedB.k, alpha: 1,
-                         a: base, lda: 0, b: packedB.data, ldb: 0, beta: beta, c: c, ldc: ldc,
-                         choice: packedB.choice)
-    g.packedB = PackedPanels(base: packedB.data, paddedN: packedB.paddedN, firstSliver: 0)
+    var g = packedB.operands(transA: false, m: m, alpha: 1, a: base, lda: 0, beta: beta, c: c, ldc: ldc)
     g.packedA = PackedPanels(base: base, paddedN: packedB.paddedRowsA, firstSliver: 0)
     withExtendedLifetime(packedB) { sgemmRun(g.columns(columns), threads: 1) }
 }
 
 extension SgemmPackedB {
+    /// The operands of C = alpha · op(A) · (these panels) + beta · C, computed with the choice they were packed for.
+    func operands(transA: Bool, m: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, beta: Float,
+                  c: UnsafeMutablePointer<Float>, ldc: Int) -> GemmOperands {
+        var g = GemmOperands(transA: transA, transB: false, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                             b: data, ldb: 0, beta: beta, c: c, ldc: ldc, choice: choice)
+        g.packedB = PackedPanels(base: data, paddedN: paddedN, firstSliver: 0)
+        return g
+    }
+
+    /// Traps unless `columns` is a range of op(B)'s columns starting at a whole panel (the column-range products).
+    func requireColumnRange(_ columns: Range<Int>) {
+        precondition(columns.lowerBound % choice.kernel.nr == 0 && columns.lowerBound >= 0 && columns.upperBound <= n,
+                     "a column range of a packed product starts at a whole panel")
+    }
+
     /// op(B)'s columns cut into `parts` ranges as even as whole panels of the packed kernel allow, each starting
     /// at a multiple of its `nr` (some may be empty when there are fewer panels than parts). O(parts).
     public func columnRanges(parts: Int) -> [Range<Int>] {
