@@ -39,12 +39,30 @@ package enum Benchmark {
         package var peakRSSMiB: Double
     }
 
-    /// The products of one training step of `shape` (vocabulary `V`) with `threads` threads
-    /// (``TrainingProduct/ofTrainingStep(config:sequenceLength:batchSize:threads:)``).
-    package static func products(_ shape: Shape, cell: CellKind, vocabulary V: Int, threads: Int) -> [TrainingProduct] {
+    /// The products of one training step of `shape` (vocabulary `V`) with `threads` threads, the recurrence split
+    /// as `split` names it (nil: by the rule), ``TrainingProduct/ofTrainingStep(config:sequenceLength:batchSize:threads:split:)``;
+    /// or, with `toPlan`, those of every split (``TrainingProduct/toPlan(config:sequenceLength:batchSize:threads:)``).
+    package static func products(_ shape: Shape, cell: CellKind, vocabulary V: Int, threads: Int, split: String? = nil,
+                                 toPlan: Bool = false) -> [TrainingProduct] {
         let config = ModelConfig(cell: cell, vocabularySize: V, hidden: shape.hidden, layers: shape.layers, dropout: 0)
+        if toPlan {
+            return TrainingProduct.toPlan(config: config, sequenceLength: shape.sequenceLength, batchSize: shape.batchSize,
+                                          threads: threads)
+        }
         return TrainingProduct.ofTrainingStep(config: config, sequenceLength: shape.sequenceLength, batchSize: shape.batchSize,
-                                              threads: threads)
+                                              threads: threads, split: split)
+    }
+
+    /// Times the two ways of sharing the recurrence of `shape` between `threads` threads (on a model of its own,
+    /// ``RecurrentNetwork/planRecurrenceSplit(streams:steps:budget:cache:remeasure:)``) within about `budget`; activate the
+    /// plan of the products ``products(_:cell:vocabulary:threads:split:toPlan:)`` gives with `toPlan` first.
+    package static func planRecurrenceSplit(_ shape: Shape, cell: CellKind, dropout: Float, vocabulary V: Int, threads: Int,
+                                            budget: Duration, cache: PlanCache?, remeasure: Bool = false) -> RecurrenceSplitPlan {
+        let config = ModelConfig(cell: cell, vocabularySize: V, hidden: shape.hidden, layers: shape.layers, dropout: dropout)
+        var rng = RandomGenerator(seed: 1)
+        let model = RecurrentNetwork(config: config, rng: &rng, threads: threads)
+        let streams = Workspace.streamsPerPass(config: config, sequenceLength: shape.sequenceLength, batchSize: shape.batchSize)
+        return model.planRecurrenceSplit(streams: streams, budget: budget, cache: cache, remeasure: remeasure)
     }
 
     /// GFLOP/s of `sgemm` on `problem` with the active plan's choice, timed over about `seconds`. When the product
@@ -62,11 +80,11 @@ package enum Benchmark {
         return results.sum
     }
 
-    /// Trains `shape` for about `seconds` (after two warm-up steps) and generates for about `seconds / 2`, with the
-    /// weights stored as `weights` says for the model. Resets the process's peak-RSS mark first (Linux), so the
-    /// figure is this configuration's own.
+    /// Trains `shape` for about `seconds` (after two warm-up steps), its recurrence split as `recurrence` found (else by
+    /// the rule), and generates for about `seconds / 2`, with the weights stored as `weights` says for the model.
+    /// Resets the process's peak-RSS mark first (Linux), so the figure is this configuration's own.
     package static func run(_ shape: Shape, cell: CellKind, dropout: Float, threads: Int, corpus: CorpusFile,
-                           vocabulary: Vocabulary, seconds: Double, planCache: PlanCache? = nil,
+                           vocabulary: Vocabulary, seconds: Double, planCache: PlanCache? = nil, recurrence: RecurrenceSplitPlan = .none,
                            weights: (ModelConfig) -> WeightPrecision = StepRunner.automaticWeights(for:)) throws(CharLSTMError) -> Result {
         resetPeakRSS()
         let config = ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: shape.hidden,
@@ -75,10 +93,12 @@ package enum Benchmark {
         var training = TrainingConfig()
         training.sequenceLength = shape.sequenceLength
         training.batchSize = shape.batchSize
-        let split = try CorpusSplit(try TokenText(file: corpus, vocabulary: vocabulary), validationFraction: 0.05)
+        let corpusSplit = try CorpusSplit(try TokenText(file: corpus, vocabulary: vocabulary), validationFraction: 0.05)
         var rng = RandomGenerator(seed: 1)
         let model = RecurrentNetwork(config: config, rng: &rng, threads: threads)
-        let trainer = try Trainer(model: model, vocabulary: vocabulary, split: split, config: training, rng: rng)
+        let streams = Workspace.streamsPerPass(config: config, sequenceLength: shape.sequenceLength, batchSize: shape.batchSize)
+        model.splitChoices[streams] = recurrence.choice
+        let trainer = try Trainer(model: model, vocabulary: vocabulary, split: corpusSplit, config: training, rng: rng)
         for _ in 0..<2 { try trainer.trainStep() }
         let clock = ContinuousClock()
         var steps = 0

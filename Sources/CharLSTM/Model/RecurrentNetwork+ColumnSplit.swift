@@ -1,54 +1,5 @@
 import CharLSTMKernels
 
-/// How a training pass shares a layer's recurrence between threads. Each step's recurrent product reads the
-/// whole of W_hh (4H × H) for the streams it serves: with every thread taking its own streams (``streamGroups``),
-/// every thread reads all of it every step, for half the rows; cut by columns (``columns``), each thread reads
-/// its part of W_hh for all the rows, half the weight traffic for twice the rows, which on a 2-core Emerald
-/// Rapids ran the 2×512 product 1.3–1.7× faster (2-thread microbenchmark, 2026-12-07). The columns cost two
-/// synchronisations a step (one ``ChunkTeam`` job of two phases), which the streams do without. Every split gives
-/// the same bits: each element of a product is one chain whatever rows or columns it is computed with, and the
-/// cell kernels work row by row. So the choice may depend on the machine: the columns pay where W_hh outgrows a
-/// core's L2 (config M's 4 MiB on the Xeon's 2 MiB: 5% faster than the stream groups); where it fits, each thread
-/// reads it from its own L2 and the two synchronisations are all the columns add (config S, 2×128: the stream
-/// groups 6–17% faster, 2×256 10–12%; 2×384, 2.4 MB, even; 2026-12-07, alternating runs).
-enum RecurrenceSplit: Equatable {
-    /// One group of all the streams, its products on the given threads (a batch too small to share).
-    case whole(threads: Int)
-    /// `groups` groups of streams, one a thread, each running its own recurrence with single-threaded products.
-    case streamGroups(Int)
-    /// Every step's product cut into `parts` column ranges and its cell update into `parts` stream ranges,
-    /// run as the two phases of a ``ChunkTeam`` job (cells that sum their parts: LSTM, RNN).
-    case columns(Int)
-
-    /// The split of a recurrence of `B` streams of `hidden` units on `threads` threads: shared once each thread
-    /// gets at least 8 streams (a whole micro-tile of rows); by columns for cells that sum their input and recurrent
-    /// parts when their fp32 W_hh is larger than ``columnsAbove`` bytes, by streams otherwise (and always for the
-    /// GRU, which keeps its recurrent part apart). O(1).
-    init(cell: CellKind, batch B: Int, hidden: Int, threads: Int) {
-        if B < 8 * threads || threads < 2 {
-            self = .whole(threads: threads)
-        } else if cell.sumsInputAndRecurrentParts && 4 * cell.gateCount * hidden * hidden > Self.columnsAbove {
-            self = .columns(threads)
-        } else {
-            self = .streamGroups(threads)
-        }
-    }
-
-    /// Bytes of a layer's fp32 W_hh above which its recurrence is cut by columns: the L2 of a core
-    /// (``CPUInfo/level2CacheBytes``). Tests set it (0: always columns, `Int.max`: never) to run every split.
-    @TaskLocal static var columnsAbove = CPUInfo.level2CacheBytes
-
-    /// The shape of each per-step product of a recurrence of `B` streams whose whole product is `n` columns
-    /// wide: its rows, its columns and the threads it runs on (the plan is looked up by all three). O(1).
-    func products(batch B: Int, columns n: Int) -> (rows: Int, columns: Int, threads: Int) {
-        switch self {
-        case .whole(let threads): (B, n, threads)
-        case .streamGroups(let groups): ((B + groups - 1) / groups, n, 1)
-        case .columns(let parts): (B, (n + parts - 1) / parts, 1)
-        }
-    }
-}
-
 /// One layer's recurrence cut by columns (``RecurrenceSplit/columns(_:)``): each time step is one job of a
 /// ``ChunkTeam`` in two phases of `parts` chunks. Forward: the product h_{t−1}·W_hhᵀ added into the gates, cut
 /// into column ranges of the 4H gate columns, then the cell update, cut into stream ranges. Backward (steps in
@@ -167,7 +118,7 @@ extension RecurrentNetwork {
     /// and returns that split. O(G·H).
     func packRecurrentWeights(layer k: Int, forward: Bool, batch B: Int, into packed: SgemmPackedB) -> RecurrenceSplit {
         let H = config.hidden, G = config.cell.gateCount * H
-        let split = RecurrenceSplit(cell: config.cell, batch: B, hidden: H, threads: threads)
+        let split = RecurrenceSplit(cell: config.cell, batch: B, hidden: H, threads: threads, measured: splitChoices[B])
         let product = split.products(batch: B, columns: forward ? G : H)
         packed.reshape(k: forward ? H : G, n: forward ? G : H)
         packed.pack(transB: forward, b: parameters.pointer + layout.layer(k).weightHH, ldb: H, rows: product.rows,

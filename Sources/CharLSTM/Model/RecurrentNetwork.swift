@@ -17,8 +17,8 @@ import CharLSTMKernels
 /// (``Trainer`` does all of this). Evaluation: ``evaluate(_:state:workspace:)`` with an ``InferenceWorkspace``;
 /// generation: ``StepRunner``.
 ///
-/// Sendable: its fields are constants (`threads` too); a pass's worker threads read the parameters and write the
-/// gradients in disjoint ranges, and the optimiser updates both between passes.
+/// Sendable: its fields are constants (`threads` too) or behind a lock (``splitChoices``); a pass's worker threads
+/// read the parameters and write the gradients in disjoint ranges, and the optimiser updates both between passes.
 package final class RecurrentNetwork: Sendable {
     let config: ModelConfig
     let layout: ParameterLayout
@@ -26,6 +26,9 @@ package final class RecurrentNetwork: Sendable {
     let gradients: FloatBuffer
     /// Most threads the matrix products may use.
     let threads: Int
+    /// How its recurrences are shared between threads where that was measured on this machine
+    /// (``planRecurrenceSplit(streams:steps:budget:cache:remeasure:)``), by the number of streams a pass takes.
+    let splitChoices = RecurrenceSplitChoices()
 
     /// A model with PyTorch's default initialisation, every parameter uniform in ±1/√H drawn from `rng`, except
     /// the forget gate's bias (``CellKind/forgetGate``), which starts at 1: `bias_ih` 1 and `bias_hh` 0 in its

@@ -11,12 +11,15 @@ package struct TrainingProduct: Sendable {
     /// The products of a training step of `config` on batches of `batchSize` streams × `sequenceLength` steps
     /// with `threads` threads, in the order of their share of the step's work: those of one pass over the streams
     /// a pass takes (``Workspace/streamsPerPass(config:sequenceLength:batchSize:)``), the per-step ones split as
-    /// the recurrence splits them (``RecurrenceSplit``). Character models. O(layers).
-    package static func ofTrainingStep(config: ModelConfig, sequenceLength T: Int, batchSize: Int, threads: Int) -> [TrainingProduct] {
+    /// the recurrence splits them (``RecurrenceSplit``: as `split` names it, "columns" or "streams", where there
+    /// is a choice; by its rule when nil). Character models. O(layers).
+    package static func ofTrainingStep(config: ModelConfig, sequenceLength T: Int, batchSize: Int, threads: Int,
+                                       split splitName: String? = nil) -> [TrainingProduct] {
         let streams = Workspace.streamsPerPass(config: config, sequenceLength: T, batchSize: batchSize)
         let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize, L = config.layers
         let TB = T * streams, separate = config.cell.separateRecurrentGates * H, shared = G - separate
-        let split = RecurrenceSplit(cell: config.cell, batch: streams, hidden: H, threads: threads)
+        let split = RecurrenceSplit(cell: config.cell, batch: streams, hidden: H, threads: threads,
+                                    measured: splitName.flatMap(RecurrenceSplit.Kind.init(rawValue:)))
         let forward = split.products(batch: streams, columns: G), backward = split.products(batch: streams, columns: H)
         let stepThreads = forward.threads
         func product(_ name: String, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, packed: Bool = false,
@@ -39,6 +42,22 @@ package struct TrainingProduct: Sendable {
             product("decoder dZᵀ·h", true, false, V, H, TB, calls: 1),
             product("decoder dZ·Wd", false, false, TB, H, V, calls: 1),
         ]
+        return products
+    }
+
+    /// The products to plan before a run: those of ``ofTrainingStep(config:sequenceLength:batchSize:threads:split:)``
+    /// for every split there is a choice of (the per-step products of both, so that the split can then be timed
+    /// with each one's own plan, ``RecurrentNetwork/planRecurrenceSplit(streams:steps:budget:cache:remeasure:)``), each once.
+    /// O(layers).
+    package static func toPlan(config: ModelConfig, sequenceLength T: Int, batchSize: Int, threads: Int) -> [TrainingProduct] {
+        var products: [TrainingProduct] = []
+        for split in RecurrenceSplit.Kind.allCases {
+            for product in ofTrainingStep(config: config, sequenceLength: T, batchSize: batchSize, threads: threads,
+                                          split: split.rawValue)
+            where !products.contains(where: { $0.problem == product.problem }) {
+                products.append(product)
+            }
+        }
         return products
     }
 }

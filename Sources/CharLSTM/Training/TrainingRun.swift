@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CharLSTMKernels
 
 /// A whole training job: a model, its data and its run folder, trained step by step until a budget is spent or
 /// it is stopped, with validation, a kept best model, checkpoints, `metrics.csv` and the `loss.svg` plot.
@@ -94,6 +95,16 @@ public final class TrainingRun {
     public var series: SeriesScaling? { (objective as? SeriesObjective)?.scaling }
     /// Gaps of a series filled by interpolation; 0 for text.
     public var interpolated: Int { (objective as? SeriesObjective)?.interpolated ?? 0 }
+    /// Times the two ways of sharing this run's recurrences between threads on this machine and keeps the faster
+    /// (``RecurrentNetwork/planRecurrenceSplit(streams:steps:budget:cache:remeasure:)``, for the streams a pass takes), within
+    /// about `budget`. Same bits either way. Plan the products of ``TrainingProduct/toPlan(config:sequenceLength:batchSize:threads:)``
+    /// first.
+    @discardableResult
+    package func planRecurrenceSplit(budget: Duration, cache: PlanCache?) -> RecurrenceSplitPlan {
+        let streams = Workspace.streamsPerPass(config: model, sequenceLength: training.sequenceLength, batchSize: training.batchSize)
+        return trainer.model.planRecurrenceSplit(streams: streams, budget: budget, cache: cache)
+    }
+
     /// A text run's trainer (for tests that look inside).
     var textTrainer: Trainer<TextObjective>? { trainer as? Trainer<TextObjective> }
     /// A series run's trainer (for tests that look inside).

@@ -44,16 +44,23 @@ struct BenchCommand {
         }
         for shape in shapes {
             // The plan of this configuration's products (measured now, or from the cache), then SGEMM alone on each.
-            let products = Benchmark.products(shape, cell: o.cell, vocabulary: vocabularySize, threads: threads)
+            // Those of both ways of sharing the recurrence; then the faster of the two, timed; then the products
+            // of that one's step.
+            let toPlan = Benchmark.products(shape, cell: o.cell, vocabulary: vocabularySize, threads: threads, toPlan: true)
             let clock = ContinuousClock(), planStart = clock.now
-            var plan = planner.plan(products.map(\.problem))
+            var plan = planner.plan(toPlan.map(\.problem))
             if o.replan, let planCache { planCache.store(plan.entries.filter { !$0.value.candidates.isEmpty }, kernels: planner.kernels) }
-            let planSeconds = (clock.now - planStart).seconds
-            for p in products where plan.entries[p.problem] == nil {
+            for p in toPlan where plan.entries[p.problem] == nil {
                 plan.entries[p.problem] = GemmPlan.Entry(choice: .fallback(for: p.problem), candidates: [])
             }
             GemmPlan.activate(plan)
-            let fromCache = plan.entries.values.allSatisfy(\.fromCache)
+            let recurrence = Benchmark.planRecurrenceSplit(shape, cell: o.cell, dropout: Float(o.dropout), vocabulary: vocabularySize,
+                                                           threads: threads, budget: .milliseconds(200), cache: planCache,
+                                                           remeasure: o.replan)
+            let planSeconds = (clock.now - planStart).seconds
+            let products = Benchmark.products(shape, cell: o.cell, vocabulary: vocabularySize, threads: threads,
+                                              split: recurrence.choiceName)
+            let fromCache = plan.entries.values.allSatisfy(\.fromCache) && (recurrence.fromCache || recurrence.measurements.isEmpty)
             let rates = products.map { Benchmark.measure($0.problem, threads: threads, seconds: gemmSeconds) }
             if !o.json {
                 try console.out.write("\n\(shape.name): SGEMM on the training step's products (% of peak), "
@@ -71,12 +78,14 @@ struct BenchCommand {
                         }.joined(separator: ", ") + "\n")
                     }
                 }
+                try console.out.write("  recurrence split: " + Self.describe(recurrence) + "\n")
                 try console.out.write(row(["config", "shape", "train chars/s", "GFLOP/s", "% of peak", "generate chars/s", "peak RSS"]))
                 try console.out.flush()
             }
             let r = try Benchmark.run(shape, cell: o.cell, dropout: Float(o.dropout), threads: threads,
                                      corpus: corpus, vocabulary: vocabulary, seconds: o.seconds,
-                                     planCache: o.replan ? nil : planCache, weights: o.weights.precision(for:))
+                                     planCache: o.replan ? nil : planCache, recurrence: recurrence,
+                                     weights: o.weights.precision(for:))
             if o.json {
                 let planJSON: [String: JSONValue] = Dictionary(uniqueKeysWithValues: zip(products, rates).map { product, rate in
                     let entry = plan.entries[product.problem]!
@@ -104,6 +113,10 @@ struct BenchCommand {
                     ("kernel_forced", .bool(GemmKernel.forced != nil)),
                     ("plan_seconds", .double((planSeconds * 1000).rounded() / 1000)), ("plan_from_cache", .bool(fromCache)),
                     ("plan", .object(planJSON)),
+                    ("recurrence_split", recurrence.choiceName.map(JSONValue.string) ?? .null),
+                    ("recurrence_split_candidates", .array(recurrence.measurements.map {
+                        .object(["split": .string($0.split), "chars_per_sec": .double($0.charsPerSecond.rounded())])
+                    })),
                     ("sgemm_percent_of_peak", .object(Dictionary(uniqueKeysWithValues: zip(products, rates).map {
                         ($0.0.name, JSONValue.double((1000 * $0.1 / peak).rounded() / 10))
                     }))),
@@ -126,6 +139,13 @@ struct BenchCommand {
             try console.out.flush()
         }
         return 0
+    }
+
+    /// "columns (timed now: columns 16984, streams 16149 chars/s)", or how the split was made without timing.
+    static func describe(_ recurrence: RecurrenceSplitPlan) -> String {
+        guard let choice = recurrence.choiceName else { return "by the L2 rule (no choice to time, or no time for it)" }
+        let figures = recurrence.measurements.map { "\($0.split) \(String($0.charsPerSecond, fractionDigits: 0))" }
+        return "\(choice) (\(recurrence.fromCache ? "from the cache" : "timed now"): " + figures.joined(separator: ", ") + " chars/s)"
     }
 
     /// "zmm-12x32 kc256 mc144" (the kernel, its blocking, and the split when it is not the default).

@@ -58,8 +58,7 @@ struct TrainCommand {
         // The fastest kernels and blocking for this model's products on this machine (the same bits whichever).
         let budget = options.budget(for: run.kind, resumed: run.resumedBudget)
         if let note = budgetNote(run, budget: budget) { try console.err.write(note + "\n") }
-        ProductPlanning.activate(config: run.model, sequenceLength: run.training.sequenceLength, batchSize: run.training.batchSize,
-                                 threads: run.threads, budget: ProductPlanning.budget(for: budget), cache: planCache)
+        ProductPlanning.activate(run, budget: ProductPlanning.budget(for: budget), cache: planCache)
 
         let latest = run.folder.latest
         let watcher = InterruptWatcher(stopping: stop) { signal in

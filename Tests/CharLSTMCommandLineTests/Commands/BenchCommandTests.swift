@@ -23,6 +23,8 @@ import CharLSTMKernels
         #expect(lines.contains { $0.contains("recurrent h·Whhᵀ") && $0.contains("GFLOP/s") && $0.contains(", kc ") }, "\(table.out)")
         #expect(lines.contains { $0.contains("candidates (GFLOP/s): ") }, "\(table.out)")
         #expect(lines.contains { $0.hasPrefix("config ") } && lines.last?.hasPrefix("S ") == true, "\(table.out)")
+        // On one thread there is no split of the recurrence to time.
+        #expect(lines.contains { $0.contains("recurrence split: by the L2 rule") }, "\(table.out)")
 
         let json = Tool.run(["bench", corpus, "--seconds", "0.05", "--config", "S", "--threads", "1", "--json"])
         #expect(json.code == 0, "\(json)")
@@ -41,11 +43,28 @@ import CharLSTMKernels
         }
         #expect(plan.count == 8 && recurrent["kernel"]?.stringValue != nil && recurrent["kc"]?.intValue != nil, "\(plan)")
         #expect(fields["cpu"]?.stringValue == CPUInfo.current.summary && (fields["peak_rss_mib"]?.doubleValue ?? 0) > 0)
+        #expect(fields["recurrence_split"] == .null && fields["recurrence_split_candidates"] == .array([]), "\(json.out)")
         guard case .object(let sgemm)? = fields["sgemm_percent_of_peak"] else {
             Issue.record("no sgemm_percent_of_peak in \(json.out)")
             return
         }
         #expect(sgemm.count == 8 && sgemm.values.allSatisfy { ($0.doubleValue ?? 0) > 0 }, "\(sgemm)")
+    }
+
+    /// On two threads both ways of sharing the recurrence are timed and the faster reported; the next run reads it
+    /// from the cache.
+    @Test func theRecurrenceSplitIsTimedThenCached() throws {
+        let executable = try #require(Executable.path, "\(Executable.missing)")
+        let folder = TemporaryFolder()
+        let corpus = TestCorpus.write(TestCorpus.english(characters: 20_000), in: folder)
+        let script = "XDG_CACHE_HOME=\"$2\" exec \"$0\" bench \"$1\" --seconds 0.05 --config S --threads 2"
+        for expected in ["timed now", "from the cache"] {
+            let run = try ChildProcess.runTool("/bin/sh", ["-c", script, executable, corpus, folder.path + "/cache"], in: folder.path)
+            let line = run.out.split(separator: "\n").first { $0.hasPrefix("  recurrence split: ") } ?? ""
+            #expect(run.code == 0 && (line.contains("split: columns (\(expected): ") || line.contains("split: streams (\(expected): ")),
+                    "\(run)")
+            #expect(line.contains("columns ") && line.contains("streams ") && line.hasSuffix(" chars/s)"), "\(line)")
+        }
     }
 
     @Test func kernelOverrideIsUsedOrRefused() throws {

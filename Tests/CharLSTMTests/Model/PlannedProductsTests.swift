@@ -7,13 +7,14 @@ import CharLSTMKernels
 /// real training steps gives the reference chains' bits, and training steps under a plan of any kernel give
 /// the same model, so a resume is bit-exact on any machine's plan.
 @Suite(.serialized) struct PlannedProductsTests {
-    /// The products of S's training step (and M's with CHARLSTM_SLOW_TESTS), every kernel with its standard
+    /// The products of S's training step (and M's with CHARLSTM_SLOW_TESTS), those of both ways of sharing the
+    /// recurrence, every kernel with its standard
     /// blocking and one other, against the reference chains (S) or the first kernel (M).
     @Test func everyKernelGivesTheSameBitsOnTheTrainingShapes() {
         var shapes = [Benchmark.shapes[0]]
         if ProcessInfo.processInfo.environment["CHARLSTM_SLOW_TESTS"] != nil { shapes.append(Benchmark.shapes[1]) }
         for shape in shapes {
-            for product in Benchmark.products(shape, cell: .lstm, vocabulary: 65, threads: 2) {
+            for product in Benchmark.products(shape, cell: .lstm, vocabulary: 65, threads: 2, toPlan: true) {
                 let p = product.problem
                 var rng = RandomGenerator(seed: 9)
                 let a = (0..<(p.m * p.k)).map { _ in rng.nextUnitFloat() - 0.5 }, b = (0..<(p.k * p.n)).map { _ in rng.nextUnitFloat() - 0.5 }

@@ -155,9 +155,9 @@ import CharLSTMKernels
         #expect(Workspace.bytesNeeded(config: m, sequenceLength: 100, batchSize: 32) < 90_000_000)
     }
 
-    /// How a recurrence is shared: whole below 8 streams a thread, then by columns for the cells that sum their
-    /// parts once W_hh outgrows a core's L2, else by streams (always for the GRU); the products of a column split
-    /// are each thread's share of the columns.
+    /// How a recurrence is shared: whole below 8 streams a thread, then, for the cells that sum their parts, as
+    /// measured, else by columns once W_hh outgrows a core's L2, else by streams (always for the GRU); the products
+    /// of a column split are each thread's share of the columns.
     @Test func theRecurrenceIsSplitByColumnsWhereTheCellSumsItsPartsAndWhhOutgrowsL2() {
         RecurrenceSplit.$columnsAbove.withValue(2 << 20) {
             #expect(RecurrenceSplit(cell: .lstm, batch: 15, hidden: 512, threads: 2) == .whole(threads: 2))
@@ -167,6 +167,14 @@ import CharLSTMKernels
             #expect(RecurrenceSplit(cell: .rnn, batch: 32, hidden: 1024, threads: 2) == .columns(2))
             #expect(RecurrenceSplit(cell: .rnn, batch: 32, hidden: 512, threads: 2) == .streamGroups(2))
             #expect(RecurrenceSplit(cell: .gru, batch: 32, hidden: 2048, threads: 2) == .streamGroups(2))
+            // A measured choice wins over the rule, a forced one over both; an unshared batch and the GRU have none.
+            #expect(RecurrenceSplit(cell: .lstm, batch: 16, hidden: 512, threads: 2, measured: .streams) == .streamGroups(2))
+            #expect(RecurrenceSplit(cell: .lstm, batch: 64, hidden: 256, threads: 2, measured: .columns) == .columns(2))
+            #expect(RecurrenceSplit(cell: .lstm, batch: 15, hidden: 512, threads: 2, measured: .columns) == .whole(threads: 2))
+            #expect(RecurrenceSplit(cell: .gru, batch: 32, hidden: 64, threads: 2, measured: .columns) == .streamGroups(2))
+            RecurrenceSplit.$forced.withValue(.columns) {
+                #expect(RecurrenceSplit(cell: .lstm, batch: 64, hidden: 256, threads: 2, measured: .streams) == .columns(2))
+            }
         }
         #expect(CPUInfo.level2CacheBytes >= 64 << 10)
         #expect(CPUInfo.parseCacheSize("2048K\n") == 2 << 20 && CPUInfo.parseCacheSize("1M") == 1 << 20)
