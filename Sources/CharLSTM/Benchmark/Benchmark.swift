@@ -84,7 +84,7 @@ package enum Benchmark {
     /// the rule), and generates for about `seconds / 2`, with the weights stored as `weights` says for the model.
     /// Resets the process's peak-RSS mark first (Linux), so the figure is this configuration's own.
     package static func run(_ shape: Shape, cell: CellKind, dropout: Float, threads: Int, corpus: CorpusFile,
-                           vocabulary: Vocabulary, seconds: Double, planCache: PlanCache? = nil, recurrence: RecurrenceSplitPlan = .none,
+                           vocabulary: Vocabulary, seconds: Double, planCache: PlanCache? = nil, recurrence: RecurrenceSplitPlan = .noChoice,
                            weights: (ModelConfig) -> WeightPrecision = StepRunner.automaticWeights(for:)) throws(CharLSTMError) -> Result {
         resetPeakRSS()
         let config = ModelConfig(cell: cell, vocabularySize: vocabulary.count, hidden: shape.hidden,

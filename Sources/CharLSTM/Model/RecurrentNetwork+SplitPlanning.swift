@@ -3,14 +3,29 @@ import CharLSTMKernels
 /// What ``RecurrentNetwork/planRecurrenceSplit(streams:steps:budget:cache:remeasure:)`` found for one batch shape: each way
 /// of sharing the recurrence and the training speed it measured, fastest first.
 package struct RecurrenceSplitPlan: Sendable {
-    /// (split, training characters per second of the timed passes), fastest first; empty where there was no choice
-    /// (one thread, fewer than 8 streams a thread, a GRU) or no time to time both.
-    package var measurements: [(split: String, charsPerSecond: Double)]
-    /// Whether the measurements were read from the cache rather than made now.
-    package var fromCache: Bool
+    /// Where the choice came from.
+    package enum Source: Sendable {
+        /// Timed now.
+        case timed
+        /// Timed by an earlier run on this machine, read from the cache.
+        case cache
+        /// Nothing to choose: one thread, fewer than 8 streams a thread, or a cell that keeps its recurrent part
+        /// apart (GRU), whose streams alone are shared.
+        case noChoice
+        /// Two rounds of timing would not fit the time given: ``RecurrenceSplit``'s rule applies.
+        case noTime
+    }
 
-    /// No choice made: the rule of ``RecurrenceSplit`` applies.
-    package static let none = RecurrenceSplitPlan(measurements: [], fromCache: false)
+    /// (split, training characters per second of the timed passes), fastest first; empty unless `source` is
+    /// ``Source/timed`` or ``Source/cache``.
+    package var measurements: [(split: String, charsPerSecond: Double)]
+    package var source: Source
+
+    /// Whether the measurements were read from the cache rather than made now.
+    package var fromCache: Bool { source == .cache }
+
+    /// Nothing timed, because there is nothing to choose: whatever ``RecurrenceSplit`` says applies.
+    package static let noChoice = RecurrenceSplitPlan(measurements: [], source: .noChoice)
 
     /// The split measured fastest, if any.
     var choice: RecurrenceSplit.Kind? { measurements.first.flatMap { RecurrenceSplit.Kind(rawValue: $0.split) } }
@@ -40,13 +55,13 @@ extension RecurrentNetwork {
     @discardableResult
     package func planRecurrenceSplit(streams B: Int, steps T: Int = 8, budget: Duration,
                                      cache: PlanCache? = nil, remeasure: Bool = false) -> RecurrenceSplitPlan {
-        guard RecurrenceSplit.hasChoice(cell: config.cell, batch: B, threads: threads), T >= 1 else { return .none }
+        guard RecurrenceSplit.hasChoice(cell: config.cell, batch: B, threads: threads), T >= 1 else { return .noChoice }
         let kinds = RecurrenceSplit.Kind.allCases
         let c = config, key = splitPlanKey(streams: B, steps: T)
         if !remeasure, let cached = cache?.measurements(forKey: key), cached.count == kinds.count,
            let best = cached.first.flatMap({ RecurrenceSplit.Kind(rawValue: $0.label) }) {
             splitChoices[B] = best
-            return RecurrenceSplitPlan(measurements: cached.map { ($0.label, $0.value) }, fromCache: true)
+            return RecurrenceSplitPlan(measurements: cached.map { ($0.label, $0.value) }, source: .cache)
         }
 
         // A pass on made-up characters, in a workspace of its own; the gradients it overwrites are put back.
@@ -73,7 +88,7 @@ extension RecurrentNetwork {
         for kind in kinds { pass(kind) }  // the first touches the workspace and wakes the threads
         // Two rounds at least, for a fair choice; none where they would not fit the budget (a model this large
         // keeps the rule). The first passes also page the workspace in, so two rounds take less than they did.
-        guard (clock.now - start) * 2 <= budget else { return .none }
+        guard (clock.now - start) * 2 <= budget else { return RecurrenceSplitPlan(measurements: [], source: .noTime) }
         var best = [RecurrenceSplit.Kind: Double]()
         for round in 0..<8 {
             guard round < 2 || clock.now < deadline else { break }
@@ -84,7 +99,7 @@ extension RecurrentNetwork {
             }
         }
         let ranked = best.sorted { $0.value > $1.value }.map { (split: $0.key.rawValue, charsPerSecond: $0.value) }
-        let plan = RecurrenceSplitPlan(measurements: ranked, fromCache: false)
+        let plan = RecurrenceSplitPlan(measurements: ranked, source: .timed)
         splitChoices[B] = plan.choice
         cache?.store(ranked.map { ($0.split, $0.charsPerSecond) }, forKey: key)
         return plan

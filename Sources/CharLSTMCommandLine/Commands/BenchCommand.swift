@@ -60,7 +60,7 @@ struct BenchCommand {
             let planSeconds = (clock.now - planStart).seconds
             let products = Benchmark.products(shape, cell: o.cell, vocabulary: vocabularySize, threads: threads,
                                               split: recurrence.choiceName)
-            let fromCache = plan.entries.values.allSatisfy(\.fromCache) && (recurrence.fromCache || recurrence.measurements.isEmpty)
+            let fromCache = plan.entries.values.allSatisfy(\.fromCache) && recurrence.source != .timed
             let rates = products.map { Benchmark.measure($0.problem, threads: threads, seconds: gemmSeconds) }
             if !o.json {
                 try console.out.write("\n\(shape.name): SGEMM on the training step's products (% of peak), "
@@ -141,11 +141,18 @@ struct BenchCommand {
         return 0
     }
 
-    /// "columns (timed now: columns 16984, streams 16149 chars/s)", or how the split was made without timing.
+    /// "columns (timed now: columns 16984, streams 16149 chars/s)", or why nothing was timed.
     static func describe(_ recurrence: RecurrenceSplitPlan) -> String {
-        guard let choice = recurrence.choiceName else { return "by the L2 rule (no choice to time, or no time for it)" }
         let figures = recurrence.measurements.map { "\($0.split) \(String($0.charsPerSecond, fractionDigits: 0))" }
-        return "\(choice) (\(recurrence.fromCache ? "from the cache" : "timed now"): " + figures.joined(separator: ", ") + " chars/s)"
+            .joined(separator: ", ")
+        switch recurrence.source {
+        case .timed, .cache:
+            return "\(recurrence.choiceName ?? "") (\(recurrence.fromCache ? "from the cache" : "timed now"): \(figures) chars/s)"
+        case .noChoice:
+            return "nothing to choose (one thread, fewer than 8 streams a thread, or a GRU)"
+        case .noTime:
+            return "by the L2 rule (two rounds of timing did not fit the time)"
+        }
     }
 
     /// "zmm-12x32 kc256 mc144" (the kernel, its blocking, and the split when it is not the default).

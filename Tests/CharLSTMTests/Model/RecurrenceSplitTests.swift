@@ -22,7 +22,7 @@ import CharLSTMKernels
         for i in 0..<model.gradients.count { model.gradients[i] = Float(i % 11) - 5 }
         let gradients = model.gradients.array.map(\.bitPattern)
         let plan = model.planRecurrenceSplit(streams: 16, steps: 3, budget: .seconds(1), cache: cache)
-        #expect(Set(plan.measurements.map(\.split)) == ["columns", "streams"] && !plan.fromCache, "\(plan.measurements)")
+        #expect(Set(plan.measurements.map(\.split)) == ["columns", "streams"] && plan.source == .timed, "\(plan.measurements)")
         #expect(plan.measurements.allSatisfy { $0.charsPerSecond > 0 })
         #expect(plan.measurements[0].charsPerSecond >= plan.measurements[1].charsPerSecond)
         #expect(model.gradients.array.map(\.bitPattern) == gradients)
@@ -67,7 +67,7 @@ import CharLSTMKernels
         let clock = ContinuousClock(), start = clock.now
         for (model, streams) in [(Self.model(threads: 1), 32), (Self.model(), 15), (Self.model(.gru), 32)] {
             let plan = model.planRecurrenceSplit(streams: streams, budget: .seconds(5), cache: nil)
-            #expect(plan.measurements.isEmpty && plan.choice == nil && model.splitChoices[streams] == nil)
+            #expect(plan.measurements.isEmpty && plan.source == .noChoice && model.splitChoices[streams] == nil)
         }
         #expect(clock.now - start < .milliseconds(100))
     }
@@ -76,7 +76,7 @@ import CharLSTMKernels
     @Test func passesThatDoNotFitTheBudgetLeaveTheRule() {
         let model = Self.model()
         let plan = model.planRecurrenceSplit(streams: 16, steps: 4, budget: .zero, cache: nil)
-        #expect(plan.measurements.isEmpty && model.splitChoices[16] == nil)
+        #expect(plan.measurements.isEmpty && plan.source == .noTime && model.splitChoices[16] == nil)
     }
 
     /// The products to plan are those of both splits, each once: the per-step ones of the columns and of the
