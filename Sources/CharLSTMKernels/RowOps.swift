@@ -20,6 +20,29 @@ public func columnSums(_ m: UnsafePointer<Float>, rows: Int, n: Int, into sums: 
     }
 }
 
+/// ``columnSums(_:rows:n:into:accumulate:threads:)``, and in the same pass over m, table[indices[r], j] += m[r, j]
+/// for every row r, table [·, n] zeroed first: the bias gradient and the one-hot input's gradient (rows of an
+/// embedding table) of a layer at once. Each thread takes its own range of columns, every sum in row order: the
+/// same bits on any thread count, and as the separate loops give. indices must be rows of table. O(rows·n).
+public func columnSums(_ m: UnsafePointer<Float>, rows: Int, n: Int, into sums: UnsafeMutablePointer<Float>, accumulate: Bool,
+                       scatteringRowsInto table: UnsafeMutablePointer<Float>, tableRows: Int, at indices: UnsafePointer<Int32>,
+                       threads: Int = 1) {
+    let parts = rows * n >= rowOpsElementsPerThread ? min(threads, (n + 15) / 16) : 1
+    Parallel.forEachRange(n, unit: 16, parts: parts) { columns in
+        let lo = columns.lowerBound, out = sums + lo, width = columns.count
+        if !accumulate { out.update(repeating: 0, count: width) }
+        for i in 0..<tableRows { (table + i * n + lo).update(repeating: 0, count: width) }
+        for r in 0..<rows {
+            let row = m + r * n + lo, slot = table + Int(indices[r]) * n + lo
+            forEachChunk16(width) { j, w in
+                let x = load16(row + j, width: w)
+                store16(load16(out + j, width: w) + x, out + j, width: w)
+                store16(load16(slot + j, width: w) + x, slot + j, width: w)
+            }
+        }
+    }
+}
+
 /// Elements a row-wise helper gives each extra thread at least (≈ 100 µs of memory traffic against the
 /// ≈ 15 µs a fork-join costs).
 public let rowOpsElementsPerThread = 1 << 18

@@ -24,6 +24,30 @@ import Testing
         #expect(zip(fresh, zip(threaded, start)).allSatisfy { abs($0 - ($1.0 - $1.1)) <= 1e-3 })
     }
 
+    /// The bias and embedding gradients in one pass: the bits of columnSums and of a plain scatter loop, on any
+    /// thread count.
+    @Test(arguments: [1, 2, 3])
+    func columnSumsWithAScatterGiveTheBitsOfTheSeparateLoops(threads: Int) {
+        var rng = TestRandom(seed: 13)
+        let rows = 3_000, n = 130, V = 7
+        let m = rng.floats(rows * n), start = rng.floats(n)
+        let indices = (0..<rows).map { Int32(($0 * 5 + $0 / 7) % V) }
+        var sums = start, table = [Float](repeating: .nan, count: V * n)
+        columnSums(m, rows: rows, n: n, into: &sums, accumulate: true, scatteringRowsInto: &table, tableRows: V, at: indices,
+                   threads: threads)
+        var expectedSums = start, expectedTable = [Float](repeating: 0, count: V * n)
+        columnSums(m, rows: rows, n: n, into: &expectedSums, accumulate: true, threads: 1)
+        for r in 0..<rows {
+            for j in 0..<n { expectedTable[Int(indices[r]) * n + j] += m[r * n + j] }
+        }
+        #expect(sums.map(\.bitPattern) == expectedSums.map(\.bitPattern))
+        #expect(table.map(\.bitPattern) == expectedTable.map(\.bitPattern))
+        var fresh = [Float](repeating: .nan, count: n)
+        columnSums(m, rows: rows, n: n, into: &fresh, accumulate: false, scatteringRowsInto: &table, tableRows: V, at: indices,
+                   threads: threads)
+        #expect(table.map(\.bitPattern) == expectedTable.map(\.bitPattern) && !fresh.contains { $0.isNaN })
+    }
+
     @Test(arguments: [1, 2, 3])
     func softmaxCrossEntropyIsTheSameOnAnyThreadCount(threads: Int) {
         var rng = TestRandom(seed: 12)

@@ -108,7 +108,15 @@ extension RecurrentNetwork {
             let separate = cell.separateRecurrentGates * H, shared = G - separate
             sgemm(transA: true, transB: false, m: shared, n: H, k: TB, alpha: 1, a: dA, lda: G, b: hs, ldb: H,
                   beta: gradientBeta, c: g + o.weightHH, ldc: H, threads: threads)
-            columnSums(dA, rows: TB, n: G, into: g + o.biasIH, accumulate: accumulate, threads: threads)
+            if k == 0, case .tokens(let x) = first {
+                // One-hot input: the bias gradient, and the rows of dA scattered into the rows of the transposed
+                // W_ih gradient (dE [V, G]), in one pass over dA.
+                columnSums(dA, rows: TB, n: G, into: g + o.biasIH, accumulate: accumulate, scatteringRowsInto: ws.embeddingGradient,
+                           tableRows: V, at: x, threads: threads)
+                transpose(ws.embeddingGradient, rows: V, cols: G, into: g + o.weightIH, accumulate: accumulate)
+            } else {
+                columnSums(dA, rows: TB, n: G, into: g + o.biasIH, accumulate: accumulate, threads: threads)
+            }
             (g + o.biasHH).update(from: g + o.biasIH, count: shared)  // equal before, so equal after accumulating
             if let separatePart {
                 sgemm(transA: true, transB: false, m: separate, n: H, k: TB, alpha: 1, a: separatePart, lda: separate, b: hs,
@@ -116,20 +124,14 @@ extension RecurrentNetwork {
                 columnSums(separatePart, rows: TB, n: separate, into: g + o.biasHH + shared, accumulate: accumulate,
                            threads: threads)
             }
-            if k == 0, case .values(let x) = first {
+            switch (k, first) {
+            case (0, .values(let x)):
                 // Real-valued input rows X [TB, F]: dW_ih = dAᵀ·X.
                 sgemm(transA: true, transB: false, m: G, n: V, k: TB, alpha: 1, a: dA, lda: G, b: x, ldb: V,
                       beta: gradientBeta, c: g + o.weightIH, ldc: V, threads: threads)
-            } else if k == 0, case .tokens(let x) = first {
-                // One-hot input: scatter rows of dA into the rows of the transposed W_ih gradient.
-                let dE = ws.embeddingGradient
-                dE.update(repeating: 0, count: V * G)
-                for r in 0..<TB {
-                    let src = dA + r * G, dst = dE + Int(x[r]) * G
-                    forEachChunk16(G) { j, w in store16(load16(dst + j, width: w) + load16(src + j, width: w), dst + j, width: w) }
-                }
-                transpose(dE, rows: V, cols: G, into: g + o.weightIH, accumulate: accumulate)
-            } else {
+            case (0, .tokens):
+                break  // one-hot input: its weights' gradient is made above, with the bias's
+            default:
                 // dH of the layer below; the gradient of this layer's input weights waits for the layer below's
                 // h, which its backward rebuilds.
                 sgemm(transA: false, transB: false, m: TB, n: H, k: G, alpha: 1, a: dA, lda: G, b: p + o.weightIH,
