@@ -1,8 +1,12 @@
 // Small row-wise helpers around the matrix products.
 
-/// dst[r, :] = row for every r < rows (a bias broadcast). dst is [rows, n].
-public func broadcastRow(_ row: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, rows: Int, n: Int) {
-    for r in 0..<rows { (dst + r * n).update(from: row, count: n) }
+/// dst[r, :] = row for every r < rows (a bias broadcast). dst is [rows, n]. With `threads` > 1 and enough work,
+/// each thread writes its own range of rows. O(rows·n).
+public func broadcastRow(_ row: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, rows: Int, n: Int, threads: Int = 1) {
+    let parts = rows * n >= rowOpsElementsPerThread ? min(threads, rows) : 1
+    Parallel.forEachRange(rows, parts: parts) { range in
+        for r in range { (dst + r * n).update(from: row, count: n) }
+    }
 }
 
 /// sums[j] (= or +=) Σ_r m[r, j]. m is [rows, n]. With `threads` > 1 and enough work, each thread sums its

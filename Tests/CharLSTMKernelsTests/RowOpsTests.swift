@@ -24,6 +24,16 @@ import Testing
         #expect(zip(fresh, zip(threaded, start)).allSatisfy { abs($0 - ($1.0 - $1.1)) <= 1e-3 })
     }
 
+    @Test(arguments: [1, 2, 3])
+    func broadcastRowFillsEveryRowOnAnyThreadCount(threads: Int) {
+        var rng = TestRandom(seed: 14)
+        let rows = 3_001, n = 130
+        let row = rng.floats(n)
+        var dst = [Float](repeating: .nan, count: rows * n)
+        broadcastRow(row, to: &dst, rows: rows, n: n, threads: threads)
+        #expect((0..<rows).allSatisfy { r in dst[(r * n)..<(r * n + n)].elementsEqual(row) })
+    }
+
     /// The bias and embedding gradients in one pass: the bits of columnSums and of a plain scatter loop, on any
     /// thread count.
     @Test(arguments: [1, 2, 3])

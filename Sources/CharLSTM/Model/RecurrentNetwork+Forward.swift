@@ -121,11 +121,11 @@ extension RecurrentNetwork {
             }
         case (0, .values(let x)):
             let F = config.vocabularySize
-            broadcastRow(bias, to: gates, rows: rows, n: G)
+            broadcastRow(bias, to: gates, rows: rows, n: G, threads: threads)
             sgemm(transA: false, transB: true, m: rows, n: G, k: F, alpha: 1, a: x, lda: F,
                   b: parameters.pointer + layout.layer(0).weightIH, ldb: F, beta: 1, c: gates, ldc: G, threads: threads)
         default:
-            broadcastRow(bias, to: gates, rows: rows, n: G)
+            broadcastRow(bias, to: gates, rows: rows, n: G, threads: threads)
             sgemm(transA: false, transB: true, m: rows, n: G, k: H, alpha: 1, a: input!, lda: H,
                   b: parameters.pointer + layout.layer(k).weightIH, ldb: H, beta: 1, c: gates, ldc: G, threads: threads)
         }
@@ -187,7 +187,7 @@ extension RecurrentNetwork {
     /// logits = input·W_decᵀ + b_dec for `rows` rows: [rows, H] → [rows, V]. O(rows·V·H).
     func writeLogits(input: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) {
         let H = config.hidden, V = config.vocabularySize, d = layout.decoder, p = parameters.pointer
-        broadcastRow(p + d.bias, to: logits, rows: rows, n: V)
+        broadcastRow(p + d.bias, to: logits, rows: rows, n: V, threads: threads)
         sgemm(transA: false, transB: true, m: rows, n: V, k: H, alpha: 1, a: input, lda: H, b: p + d.weight, ldb: H,
               beta: 1, c: logits, ldc: V, threads: threads)
     }
