@@ -28,6 +28,8 @@ final class ColumnSplitRecurrence: @unchecked Sendable {
     let gradients: Gradients?
     /// The step the team's next job is.
     var t = 0
+    /// Whether another step follows it, whose product the cell phase packs its rows for.
+    var hasNextStep = false
 
     init(cell: CellKind, batch B: Int, hidden H: Int, parts: Int, packed: SgemmPackedB, gates: UnsafeMutablePointer<Float>,
          hiddenStates: UnsafeMutablePointer<Float>, cellState: UnsafeMutablePointer<Float>?, cellStride: Int,
@@ -49,15 +51,18 @@ final class ColumnSplitRecurrence: @unchecked Sendable {
     }
 
     /// Runs `order`'s steps, each one job of `work(chunk)` on a team of `threads`. A forward packs h of its first
-    /// step first; after that every step's cell phase packs the rows it computed for the next product.
+    /// step first; after that every step's cell phase but the last packs the rows it computed for the next product.
     func run(steps order: some Sequence<Int>, threads: Int, work: @escaping @Sendable (ColumnSplitRecurrence, Int) -> Void) {
+        var steps = order.makeIterator()
+        var next = steps.next()
+        guard let first = next else { return }
+        if gradients == nil { packed.packA(rows: 0..<B, a: hidden + first * B * H, lda: H) }
         let parts = columns.count
-        if gradients == nil, let first = order.first(where: { _ in true }) {
-            packed.packA(rows: 0..<B, a: hidden + first * B * H, lda: H)
-        }
         let team = ChunkTeam(threads: threads, phases: [parts, parts]) { [self] chunk in work(self, chunk) }
-        for step in order {
+        while let step = next {
+            next = steps.next()
             t = step
+            hasNextStep = next != nil
             team.run()
         }
     }
@@ -82,7 +87,7 @@ final class ColumnSplitRecurrence: @unchecked Sendable {
         case .gru:
             preconditionFailure("a GRU's recurrence is split by streams")
         }
-        packed.packA(rows: s, a: hidden + (rows + B) * H, lda: H)
+        if hasNextStep { packed.packA(rows: s, a: hidden + (rows + B) * H, lda: H) }
     }
 
     /// Chunk `chunk` of backward step t: a stream range of the cell backward, then a column range of
@@ -103,7 +108,7 @@ final class ColumnSplitRecurrence: @unchecked Sendable {
             case .gru:
                 preconditionFailure("a GRU's recurrence is split by streams")
             }
-            if t > 0 { packed.packA(rows: s, a: gates + rows * G, lda: G) }
+            if hasNextStep { packed.packA(rows: s, a: gates + rows * G, lda: G) }
             return
         }
         guard t > 0 else { return }

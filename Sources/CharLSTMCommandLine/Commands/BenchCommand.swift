@@ -54,8 +54,9 @@ struct BenchCommand {
                 plan.entries[p.problem] = GemmPlan.Entry(choice: .fallback(for: p.problem), candidates: [])
             }
             GemmPlan.activate(plan)
+            // Half a second for it (train gives it a third of its 0.6 s): more rounds, a steadier choice.
             let recurrence = Benchmark.planRecurrenceSplit(shape, cell: o.cell, dropout: Float(o.dropout), vocabulary: vocabularySize,
-                                                           threads: threads, budget: .milliseconds(200), cache: planCache,
+                                                           threads: threads, budget: .milliseconds(500), cache: planCache,
                                                            remeasure: o.replan)
             let planSeconds = (clock.now - planStart).seconds
             let products = Benchmark.products(shape, cell: o.cell, vocabulary: vocabularySize, threads: threads,
