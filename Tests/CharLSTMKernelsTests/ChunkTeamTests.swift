@@ -11,15 +11,15 @@ import Testing
 @Suite struct ChunkTeamTests {
     /// Every chunk runs exactly once per job, and no chunk starts before every chunk of the phases before its own
     /// is done; jobs follow each other with and without pauses long enough for the workers to fall asleep.
-    @Test(arguments: [2, 3])
-    func runsEveryChunkOncePhaseAfterPhase(threads: Int) {
+    @Test(arguments: [(2, false), (3, false), (2, true), (3, true)])
+    func runsEveryChunkOncePhaseAfterPhase(threads: Int, affinity: Bool) {
         let phases = [3, 1, 5, 2], total = phases.reduce(0, +)
         var phaseOf = [Int]()
         for (p, n) in phases.enumerated() { phaseOf += [Int](repeating: p, count: n) }
         let log = Mutex((job: 0, runs: [Int](repeating: 0, count: total), finished: [Int](repeating: 0, count: phases.count),
                          violations: 0))
         let order = phaseOf, counts = phases
-        let team = ChunkTeam(threads: threads, phases: phases, spin: .microseconds(20)) { chunk in
+        let team = ChunkTeam(threads: threads, phases: phases, spin: .microseconds(20), affinity: affinity) { chunk in
             log.withLock { state in
                 let p = order[chunk]
                 if p > 0 && state.finished[p - 1] != counts[p - 1] * state.job { state.violations += 1 }
@@ -37,6 +37,40 @@ import Testing
             if job % 100 == 0 { Thread.sleep(forTimeInterval: 0.005) } // workers go to sleep, and are woken
         }
         #expect(log.withLock { $0.violations } == 0)
+    }
+
+    /// With affinity, chunk i of every phase runs on participant i job after job (the caller 0), however the threads
+    /// happen to arrive.
+    @Test func withAffinityEachChunkStaysWithItsThread() {
+        let ran = Mutex([[UInt]](repeating: [], count: 4))
+        let team = ChunkTeam(threads: 2, phases: [2, 2], spin: .microseconds(200), cycle: .init(period: .seconds(3600)),
+                             affinity: true, grace: .seconds(10)) { chunk in
+            ran.withLock { $0[chunk].append(threadID()) }
+            for _ in 0..<((chunk % 2 + 1) * 200) { _ = Thread.current }
+        }
+        let caller = threadID()
+        for job in 0..<400 {
+            team.run()
+            if job % 100 == 99 { Thread.sleep(forTimeInterval: 0.002) } // the worker sleeps, and is woken
+        }
+        let threads = ran.withLock { $0 }
+        #expect(threads.allSatisfy { $0.count == 400 })
+        #expect(Set(threads[0] + threads[2]) == [caller], "the caller's chunks ran elsewhere")
+        #expect(Set(threads[1] + threads[3]).count == 1 && !threads[1].contains(caller), "the worker's chunks moved")
+    }
+
+    /// With affinity, a chunk whose owner does not claim it within the grace period is taken over (here its owner
+    /// does not exist), so a late or preempted thread holds nothing up for longer.
+    @Test func withAffinityAnUnclaimedChunkIsTakenOverAfterTheGrace() {
+        let ran = Mutex([Int]())
+        let state = ChunkTeamState(required: [0, 0, 2], phases: [2, 1], spinNanoseconds: 0, graceNanoseconds: 1_000,
+                                   work: { chunk in ran.withLock { $0.append(chunk) } }, workers: 0)
+        state.claim.store(1 << 32, ordering: .sequentiallyConsistent)
+        state.participate(epoch: 1, participant: 0)
+        #expect(ran.withLock { $0 } == [0, 1, 2] && state.done.load(ordering: .relaxed) == 3)
+        // Another job's chunks are not this one's: nothing runs for a stale epoch.
+        state.participate(epoch: 2, participant: 0)
+        #expect(ran.withLock { $0 }.count == 3)
     }
 
     /// A dropped team stops and joins its workers: making and dropping many leaves no threads behind.
@@ -96,4 +130,13 @@ import Testing
         #expect(!team.cycle.prefersAlone)  // with a worker as fast as the caller 2 ms a job, alone 4 ms
         #expect(count.withLock { $0 } == 2 * (jobs + more))
     }
+}
+
+/// The calling thread's POSIX identity as a number.
+private func threadID() -> UInt {
+#if canImport(Glibc)
+    UInt(pthread_self())
+#else
+    UInt(bitPattern: pthread_self())
+#endif
 }

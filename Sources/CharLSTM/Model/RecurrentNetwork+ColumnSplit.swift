@@ -58,7 +58,8 @@ final class ColumnSplitRecurrence: @unchecked Sendable {
         guard let first = next else { return }
         if gradients == nil { packed.packA(rows: 0..<B, a: hidden + first * B * H, lda: H) }
         let parts = columns.count
-        let team = ChunkTeam(threads: threads, phases: [parts, parts]) { [self] chunk in work(self, chunk) }
+        // Each thread keeps its column range (its part of W_hh, in its own cache) and its streams step after step.
+        let team = ChunkTeam(threads: threads, phases: [parts, parts], affinity: true) { [self] chunk in work(self, chunk) }
         while let step = next {
             next = steps.next()
             t = step
