@@ -28,11 +28,12 @@ import Darwin
 /// of weights). Results do not depend on which thread runs
 /// which chunk, provided chunks of one phase write disjoint memory (the caller's promise).
 ///
-/// With `affinity`, chunk i of every phase belongs to participant i (the caller 0, worker w w + 1), so that each
-/// thread works on the same data job after job and keeps it in its own cache: a participant runs its own chunk,
-/// then waits for the phase, and takes another's only when that one is still unclaimed after `grace` (its owner
-/// asleep or preempted). (Claiming in turn, the column-split recurrence of a 2 × 512 LSTM had its threads swap
-/// their halves of W_hh in 13% of the steps, each swap reading 2 MiB from the other core's cache.)
+/// With `affinity`, each phase's chunks are cut into as many runs of consecutive chunks as there are participants,
+/// run i belonging to participant i (the caller 0, worker w w + 1), so that each thread works on the same data job
+/// after job and keeps it in its own cache: a participant runs its own chunks, then waits for the phase, and takes
+/// another's only when it is still unclaimed after `grace` (its owner asleep or preempted). (Claiming in turn, the
+/// column-split recurrence of a 2 × 512 LSTM had its threads swap their halves of W_hh in 13% of the steps, each
+/// swap reading 2 MiB from the other core's cache.)
 public final class ChunkTeam: @unchecked Sendable {
     /// Threads taking part, the caller included.
     public let threads: Int
@@ -42,8 +43,8 @@ public final class ChunkTeam: @unchecked Sendable {
     private var epoch: UInt64 = 0
 
     /// A team of `threads` (≥ 2) running `work(chunk)` for the chunks of `phases`, the chunk counts of the
-    /// phases in order. Workers spin at most `spin` between jobs. With `affinity` (at most 32 chunks in all),
-    /// chunk i of each phase is participant i's, taken by another only after `grace`.
+    /// phases in order. Workers spin at most `spin` between jobs. With `affinity`, each participant has its own run
+    /// of each phase's chunks, taken by another only after `grace`.
     public convenience init(threads: Int, phases: [Int], spin: Duration = .microseconds(40), affinity: Bool = false,
                             grace: Duration = .microseconds(50), work: @escaping @Sendable (Int) -> Void) {
         self.init(threads: threads, phases: phases, spin: spin, cycle: Cycle(), affinity: affinity, grace: grace, work: work)
@@ -54,7 +55,6 @@ public final class ChunkTeam: @unchecked Sendable {
          work: @escaping @Sendable (Int) -> Void) {
         self.cycle = cycle
         precondition(threads >= 2 && phases.allSatisfy { $0 > 0 }, "a team needs two threads and non-empty phases")
-        precondition(!affinity || phases.reduce(0, +) <= 32, "a team with affinity has at most 32 chunks")
         self.threads = threads
         var required = [Int](), before = 0
         for count in phases {
@@ -157,6 +157,11 @@ public final class ChunkTeam: @unchecked Sendable {
     }
 }
 
+/// With affinity, which job last claimed a chunk.
+final class ChunkClaim: Sendable {
+    let epoch = Atomic<UInt64>(0)
+}
+
 /// One worker's sleeping flag and the semaphore it sleeps on.
 final class ChunkTeamSlot: Sendable {
     let sleeping = Atomic<Bool>(false)
@@ -165,9 +170,11 @@ final class ChunkTeamSlot: Sendable {
 
 /// What a team's threads share; the workers hold this, not the team, so dropping the team stops them.
 final class ChunkTeamState: @unchecked Sendable {
-    /// The job's epoch (high 32 bits) and the next unclaimed chunk (low 32 bits), or with affinity one bit per
-    /// chunk claimed.
+    /// The job's epoch (high 32 bits) and the next unclaimed chunk (low 32 bits; unused with affinity).
     let claim = Atomic<UInt64>(0)
+    /// With affinity, per chunk the epoch of the last job that claimed it (each job claims every chunk, so a flag
+    /// never holds an epoch older than the job before: wrapping epochs cannot collide).
+    let claimed: [ChunkClaim]
     /// Chunks of the current job done.
     let done = Atomic<Int>(0)
     let stop = Atomic<Bool>(false)
@@ -189,6 +196,7 @@ final class ChunkTeamState: @unchecked Sendable {
         self.phases = phases
         self.spinNanoseconds = spinNanoseconds
         self.graceNanoseconds = graceNanoseconds
+        claimed = graceNanoseconds == nil ? [] : required.map { _ in ChunkClaim() }
         self.work = work
         slots = (0..<workers).map { _ in ChunkTeamSlot() }
     }
@@ -213,21 +221,24 @@ final class ChunkTeamState: @unchecked Sendable {
         }
     }
 
-    /// ``participate(epoch:participant:)`` with affinity: phase by phase, this participant's own chunk of the
-    /// phase, then the phase's others that their owners leave unclaimed for `grace` nanoseconds.
+    /// ``participate(epoch:participant:)`` with affinity: phase by phase, this participant's own run of the
+    /// phase's chunks, then the phase's others that their owners leave unclaimed for `grace` nanoseconds.
     private func participateWithAffinity(epoch: UInt64, participant: Int, grace: UInt64) {
+        let participants = slots.count + 1
         var first = 0
         for count in phases {
             let end = first + count
-            if participant < count { _ = run(first + participant, epoch: epoch) }
-            // Wait for the phase; take over what its owner has not claimed after the grace period.
+            for chunk in (first + participant * count / participants)..<(first + (participant + 1) * count / participants) {
+                _ = run(chunk, epoch: epoch)
+            }
+            // Wait for the phase; take over what its owners have not claimed after the grace period.
             let start = DispatchTime.now().uptimeNanoseconds
             var spins = 0
             while done.load(ordering: .acquiring) < end {
                 guard claim.load(ordering: .acquiring) >> 32 == epoch else { return }
                 spins += 1
                 if spins & 63 == 0 && DispatchTime.now().uptimeNanoseconds - start > grace {
-                    for chunk in first..<end where run(chunk, epoch: epoch) {}
+                    for chunk in first..<end { _ = run(chunk, epoch: epoch) }
                 }
                 if spins > 4_000 { sched_yield() }
             }
@@ -235,13 +246,13 @@ final class ChunkTeamState: @unchecked Sendable {
         }
     }
 
-    /// Claims `chunk` of job `epoch` (with affinity) and runs it once the phases before it are done; false when
+    /// Claims `chunk` for job `epoch` (with affinity) and runs it once the phases before it are done; false when
     /// it was claimed already or another job has begun.
     private func run(_ chunk: Int, epoch: UInt64) -> Bool {
-        let bit = UInt64(1) << UInt64(chunk)
-        var v = claim.load(ordering: .acquiring)
-        while v >> 32 == epoch && v & bit == 0 {
-            let (exchanged, seen) = claim.compareExchange(expected: v, desired: v | bit, ordering: .acquiringAndReleasing)
+        let flag = claimed[chunk]
+        var v = flag.epoch.load(ordering: .acquiring)
+        while v != epoch && claim.load(ordering: .acquiring) >> 32 == epoch {
+            let (exchanged, seen) = flag.epoch.compareExchange(expected: v, desired: epoch, ordering: .acquiringAndReleasing)
             guard exchanged else { v = seen; continue }
             wait(until: required[chunk])
             work(chunk)

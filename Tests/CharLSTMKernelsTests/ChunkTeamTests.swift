@@ -59,12 +59,13 @@ import Testing
         #expect(Set(threads[1] + threads[3]).count == 1 && !threads[1].contains(caller), "the worker's chunks moved")
     }
 
-    /// With affinity, a chunk whose owner does not claim it within the grace period is taken over (here its owner
-    /// does not exist), so a late or preempted thread holds nothing up for longer.
+    /// With affinity, a chunk whose owner does not claim it within the grace period is taken over (here its owner,
+    /// a worker, never runs), so a late or preempted thread holds nothing up for longer.
     @Test func withAffinityAnUnclaimedChunkIsTakenOverAfterTheGrace() {
         let ran = Mutex([Int]())
+        // Two participants: the caller owns chunk 0, the worker chunk 1 and the second phase's only chunk, 2.
         let state = ChunkTeamState(required: [0, 0, 2], phases: [2, 1], spinNanoseconds: 0, graceNanoseconds: 1_000,
-                                   work: { chunk in ran.withLock { $0.append(chunk) } }, workers: 0)
+                                   work: { chunk in ran.withLock { $0.append(chunk) } }, workers: 1)
         state.claim.store(1 << 32, ordering: .sequentiallyConsistent)
         state.participate(epoch: 1, participant: 0)
         #expect(ran.withLock { $0 } == [0, 1, 2] && state.done.load(ordering: .relaxed) == 3)

@@ -36,8 +36,13 @@ package final class StepRunner {
     let weights: WeightPrecision
     /// Threads taking part in a step (1: the calling thread alone).
     let threads: Int
-    /// Bytes of packed weights per chunk of work (the tuning knob of ``planChunks(candidates:budget:cache:)``).
+    /// Bytes of packed weights per chunk of work (a tuning knob of ``planChunks(candidates:budget:cache:)``).
     private(set) var chunkBytes: Int
+    /// Whether each thread keeps its own run of every layer's chunks (its share of the weights in its own cache)
+    /// rather than claiming chunks in turn (``ChunkTeam``'s affinity; the other knob of
+    /// ``planChunks(candidates:budget:cache:)``). Claiming in turn balances threads whose shares come from a
+    /// shared cache; own runs pay where each share fits a core's L2.
+    private(set) var ownRuns = false
     private let plan: StepPlan
     private var chunks: StepChunks
     /// Threads for models big enough to share (nil: the calling thread alone).
@@ -65,22 +70,26 @@ package final class StepRunner {
         plan = StepPlan(model: model, state: state, weights: weights)
         self.chunkBytes = chunkBytes
         chunks = StepChunks(plan: plan, threads: self.threads, bytes: chunkBytes)
-        team = Self.team(plan: plan, chunks: chunks, threads: self.threads)
+        team = Self.team(plan: plan, chunks: chunks, threads: self.threads, ownRuns: ownRuns)
     }
 
-    private static func team(plan: StepPlan, chunks: StepChunks, threads: Int) -> ChunkTeam? {
+    private static func team(plan: StepPlan, chunks: StepChunks, threads: Int, ownRuns: Bool) -> ChunkTeam? {
         guard threads > 1 else { return nil }
         let ranges = ChunkRanges(pointer: UnsafePointer(chunks.ranges.baseAddress!))
-        return ChunkTeam(threads: threads, phases: chunks.phases) { plan.run(ranges.pointer[$0]) }
+        return ChunkTeam(threads: threads, phases: chunks.phases, affinity: ownRuns, grace: .microseconds(10)) {
+            plan.run(ranges.pointer[$0])
+        }
     }
 
-    /// Cuts the layers into chunks of about `bytes` of weights from now on (the same logits, another speed). O(L·H).
-    func useChunks(bytes: Int) {
-        guard bytes != chunkBytes, threads > 1 else { return }
+    /// Cuts the layers into chunks of about `bytes` of weights from now on, each thread with its own run of them
+    /// or claiming them in turn as `ownRuns` says (the same logits, another speed). O(L·H).
+    func useChunks(bytes: Int, ownRuns: Bool = false) {
+        guard bytes != chunkBytes || ownRuns != self.ownRuns, threads > 1 else { return }
         chunkBytes = bytes
+        self.ownRuns = ownRuns
         team = nil  // stops the old team's workers before their chunk table goes
         chunks = StepChunks(plan: plan, threads: threads, bytes: bytes)
-        team = Self.team(plan: plan, chunks: chunks, threads: threads)
+        team = Self.team(plan: plan, chunks: chunks, threads: threads, ownRuns: ownRuns)
     }
 
     /// Feeds one character; returns the logits of the next (valid until the next call).
@@ -132,21 +141,25 @@ package final class StepRunner {
         StepPlan.weightBytes(config) > compactAbove ? .int8 : .f32
     }
 
-    /// Times steps with chunks of each of `candidates` bytes (interleaved rounds, each keeping its best) within
-    /// about `budget`, and keeps the fastest; the state is left as it was. With a `cache`, a size measured before
-    /// for this model shape, weights and thread count on this machine is taken from there instead (and a new
-    /// measurement stored). Returns (chunk bytes, steps per second) per candidate, fastest first; empty on one
-    /// thread, where there is nothing to choose.
+    /// Times steps with chunks of each of `candidates` bytes, claimed in turn and in each thread's own runs
+    /// (interleaved rounds, each keeping its best) within about `budget`, and keeps the fastest; the state is left
+    /// as it was. With a `cache`, a choice measured before for this model shape, weights and thread count on this
+    /// machine is taken from there instead (and a new measurement stored). Returns (chunk bytes, own runs, steps
+    /// per second) per candidate, fastest first; empty on one thread, where there is nothing to choose.
     @discardableResult
     func planChunks(candidates: [Int] = StepRunner.chunkCandidates, budget: Duration = .milliseconds(60),
-                           cache: PlanCache? = nil) -> [(bytes: Int, stepsPerSecond: Double)] {
+                    cache: PlanCache? = nil) -> [StepChunking] {
         guard threads > 1, !candidates.isEmpty else { return [] }
         let c = model.config
+        let layouts = candidates.flatMap { bytes in [false, true].map { StepChunking(bytes: bytes, ownRuns: $0, stepsPerSecond: 0) } }
         let key = "step \(c.cell.rawValue) \(c.layers)x\(c.hidden) V\(c.vocabularySize) \(weights.rawValue) threads \(threads) among "
-            + candidates.map(String.init).joined(separator: ",")
-        if let cached = cache?.measurements(forKey: key), let best = cached.first, let bytes = Int(best.label), bytes > 0 {
-            useChunks(bytes: bytes)
-            return cached.compactMap { m in Int(m.label).map { ($0, m.value) } }
+            + layouts.map(\.label).joined(separator: ",")
+        if let cached = cache?.measurements(forKey: key) {
+            let ranked = cached.compactMap { StepChunking(label: $0.label, stepsPerSecond: $0.value) }
+            if ranked.count == layouts.count, let best = ranked.first {
+                useChunks(bytes: best.bytes, ownRuns: best.ownRuns)
+                return ranked
+            }
         }
         let saved = (state.h.array, state.c.array)
         defer {
@@ -154,12 +167,12 @@ package final class StepRunner {
             if !saved.1.isEmpty { state.c.buffer.baseAddress!.update(from: saved.1, count: saved.1.count) }
         }
         let clock = ContinuousClock(), deadline = clock.now + budget
-        var best = [Int: Double]()
+        var best = [String: StepChunking]()
         var token: Int32 = 0
         let V = Int32(c.vocabularySize)
         rounds: for _ in 0..<4 {
-            for bytes in candidates {
-                useChunks(bytes: bytes)
+            for layout in layouts {
+                useChunks(bytes: layout.bytes, ownRuns: layout.ownRuns)
                 step(token)  // the first after a change wakes the new team
                 let steps = 8
                 let start = clock.now
@@ -168,14 +181,41 @@ package final class StepRunner {
                     step(token)
                 }
                 let rate = Double(steps) / (clock.now - start).seconds
-                best[bytes] = max(best[bytes] ?? 0, rate)
+                if rate > best[layout.label]?.stepsPerSecond ?? 0 {
+                    best[layout.label] = StepChunking(bytes: layout.bytes, ownRuns: layout.ownRuns, stepsPerSecond: rate)
+                }
                 if clock.now > deadline { break rounds }
             }
         }
-        let ranked = best.sorted { $0.value > $1.value }.map { (bytes: $0.key, stepsPerSecond: $0.value) }
-        if let fastest = ranked.first { useChunks(bytes: fastest.bytes) }
-        if ranked.count == candidates.count { cache?.store(ranked.map { (String($0.bytes), $0.stepsPerSecond) }, forKey: key) }
+        let ranked = best.values.sorted { $0.stepsPerSecond > $1.stepsPerSecond }
+        if let fastest = ranked.first { useChunks(bytes: fastest.bytes, ownRuns: fastest.ownRuns) }
+        if ranked.count == layouts.count { cache?.store(ranked.map { ($0.label, $0.stepsPerSecond) }, forKey: key) }
         return ranked
+    }
+}
+
+/// One way of sharing a generation step between threads (``StepRunner/planChunks(candidates:budget:cache:)``): chunks
+/// of about `bytes` of weights, claimed in turn or in each thread's own runs, and the speed it was measured at.
+package struct StepChunking: Sendable {
+    package let bytes: Int
+    package let ownRuns: Bool
+    package let stepsPerSecond: Double
+
+    /// "262144" (claimed in turn) or "262144 own": how the plan cache names it.
+    var label: String { "\(bytes)" + (ownRuns ? " own" : "") }
+
+    init(bytes: Int, ownRuns: Bool, stepsPerSecond: Double) {
+        self.bytes = bytes
+        self.ownRuns = ownRuns
+        self.stepsPerSecond = stepsPerSecond
+    }
+
+    /// The chunking a cache label names, nil for a label that names none.
+    init?(label: String, stepsPerSecond: Double) {
+        let parts = label.split(separator: " ")
+        guard (1...2).contains(parts.count), let bytes = Int(parts[0]), bytes > 0,
+              parts.count == 1 || parts[1] == "own" else { return nil }
+        self.init(bytes: bytes, ownRuns: parts.count == 2, stepsPerSecond: stepsPerSecond)
     }
 }
 

@@ -72,10 +72,10 @@ public final class TextGenerator: Sequence, IteratorProtocol {
     /// How the model's weights are stored for generation.
     var weights: WeightPrecision { runner.weights }
 
-    /// Times the step's chunk sizes on this machine and keeps the fastest (``StepRunner/planChunks(candidates:budget:cache:)``);
+    /// Times the step's chunk sizes and sharing on this machine and keeps the fastest (``StepRunner/planChunks(candidates:budget:cache:)``);
     /// the text is the same whatever it picks.
     @discardableResult
-    package func planSteps(budget: Duration = .milliseconds(60), cache: PlanCache? = nil) -> [(bytes: Int, stepsPerSecond: Double)] {
+    package func planSteps(budget: Duration = .milliseconds(60), cache: PlanCache? = nil) -> [StepChunking] {
         runner.planChunks(budget: budget, cache: cache)
     }
 

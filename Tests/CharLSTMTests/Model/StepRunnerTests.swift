@@ -181,12 +181,13 @@ import Testing
         let shared = StepRunner(model: Self.model(cell, threads: 3), weights: weights, parallelMinimumBytes: 0, cores: 3,
                                 chunkBytes: 1)
         for (t, token) in StepRunnerThreadingTests.tokens.enumerated() {
-            if t % 15 == 0 { shared.useChunks(bytes: [1, 4 << 10, 64 << 10, 1 << 30][t / 15 % 4]) }
+            if t % 15 == 0 { shared.useChunks(bytes: [1, 4 << 10, 64 << 10, 1 << 30][t / 15 % 4], ownRuns: t / 15 % 3 == 1) }
             #expect(single.step(token).map(\.bitPattern) == shared.step(token).map(\.bitPattern), "t \(t)")
         }
     }
 
-    /// Planning the chunk size times every candidate, keeps the state, and is remembered in the cache.
+    /// Planning the chunking times every candidate size, claimed in turn and in own runs, keeps the state, and is
+    /// remembered in the cache; a record that names no chunking is measured again.
     @Test func chunkPlanIsMeasuredKeptAndCached() {
         let folder = TemporaryFolder()
         let cache = PlanCache(directory: folder.path + "/cache", build: "test")
@@ -195,11 +196,15 @@ import Testing
         let h = runner.state.h.array, c = runner.state.c.array
         let candidates = [1 << 10, 8 << 10]
         let measured = runner.planChunks(candidates: candidates, budget: .seconds(2), cache: cache)
-        #expect(Set(measured.map(\.bytes)) == Set(candidates) && measured.allSatisfy { $0.stepsPerSecond > 0 })
-        #expect(runner.chunkBytes == measured[0].bytes && runner.state.h.array == h && runner.state.c.array == c)
+        #expect(Set(measured.map(\.label)) == ["1024", "1024 own", "8192", "8192 own"] && measured.allSatisfy { $0.stepsPerSecond > 0 })
+        #expect(runner.chunkBytes == measured[0].bytes && runner.ownRuns == measured[0].ownRuns)
+        #expect(runner.state.h.array == h && runner.state.c.array == c)
         let again = StepRunner(model: Self.model(.lstm, threads: 2), weights: .bf16, parallelMinimumBytes: 0, cores: 2)
         let cached = again.planChunks(candidates: candidates, budget: .zero, cache: cache)
-        #expect(cached.map(\.bytes) == measured.map(\.bytes) && again.chunkBytes == measured[0].bytes)
+        #expect(cached.map(\.label) == measured.map(\.label) && again.chunkBytes == measured[0].bytes
+                && again.ownRuns == measured[0].ownRuns)
+        #expect(StepChunking(label: "8192 mine", stepsPerSecond: 1) == nil && StepChunking(label: "-4", stepsPerSecond: 1) == nil)
+        #expect(StepChunking(label: "4096 own", stepsPerSecond: 1)?.ownRuns == true)
     }
 
     /// The shipped model loses less than 0.002 bits/char to bf16 or int8 weights on held-out text (the last 5% of
