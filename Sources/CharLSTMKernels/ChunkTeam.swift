@@ -62,11 +62,8 @@ public final class ChunkTeam: @unchecked Sendable {
             before += count
         }
         chunkCount = before
-        func nanoseconds(_ d: Duration) -> UInt64 {
-            UInt64(max(0, d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000))
-        }
-        shared = ChunkTeamState(required: required, phases: phases, spinNanoseconds: nanoseconds(spin),
-                                graceNanoseconds: affinity ? nanoseconds(grace) : nil, work: work, workers: threads - 1)
+        shared = ChunkTeamState(required: required, phases: phases, spinNanoseconds: spin.nanoseconds,
+                                graceNanoseconds: affinity ? grace.nanoseconds : nil, work: work, workers: threads - 1)
         for w in 0..<(threads - 1) {
             let state = shared, slot = shared.slots[w]
             startThread(named: "charlstm-step-\(w + 1)") { state.workerLoop(slot, participant: w + 1) }
@@ -115,7 +112,7 @@ public final class ChunkTeam: @unchecked Sendable {
         /// Cycles that try `probes` jobs the other way after `period` the preferred way.
         init(period: Duration = .milliseconds(50), probes: Int = 6) {
             self.probes = probes
-            shortestPeriod = UInt64(period.components.seconds) * 1_000_000_000 + UInt64(period.components.attoseconds / 1_000_000_000)
+            shortestPeriod = period.nanoseconds
             self.period = shortestPeriod
         }
 

@@ -87,6 +87,12 @@ extension Duration {
         let (s, attoseconds) = components
         return Double(s) + Double(attoseconds) * 1e-18
     }
+
+    /// This duration in whole nanoseconds, 0 for a negative one.
+    var nanoseconds: UInt64 {
+        let (s, attoseconds) = components
+        return UInt64(max(0, s * 1_000_000_000 + attoseconds / 1_000_000_000))
+    }
 }
 
 /// Carries a value across threads where the caller guarantees it is safe.

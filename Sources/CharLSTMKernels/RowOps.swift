@@ -3,8 +3,7 @@
 /// dst[r, :] = row for every r < rows (a bias broadcast). dst is [rows, n]. With `threads` > 1 and enough work,
 /// each thread writes its own range of rows. O(rows·n).
 public func broadcastRow(_ row: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, rows: Int, n: Int, threads: Int = 1) {
-    let parts = rows * n >= rowOpsElementsPerThread ? min(threads, rows) : 1
-    Parallel.forEachRange(rows, parts: parts) { range in
+    Parallel.forEachRange(rows, parts: rowOpsParts(elements: rows * n, threads: threads, most: rows)) { range in
         for r in range { (dst + r * n).update(from: row, count: n) }
     }
 }
@@ -13,15 +12,7 @@ public func broadcastRow(_ row: UnsafePointer<Float>, to dst: UnsafeMutablePoint
 /// own range of columns (every column summed in row order either way: the same bits). O(rows·n).
 public func columnSums(_ m: UnsafePointer<Float>, rows: Int, n: Int, into sums: UnsafeMutablePointer<Float>,
                        accumulate: Bool, threads: Int = 1) {
-    let parts = rows * n >= rowOpsElementsPerThread ? min(threads, (n + 15) / 16) : 1
-    Parallel.forEachRange(n, unit: 16, parts: parts) { columns in
-        let lo = columns.lowerBound, out = sums + lo, width = columns.count
-        if !accumulate { out.update(repeating: 0, count: width) }
-        for r in 0..<rows {
-            let row = m + r * n + lo
-            forEachChunk16(width) { j, w in store16(load16(out + j, width: w) + load16(row + j, width: w), out + j, width: w) }
-        }
-    }
+    columnSums(m, rows: rows, n: n, into: sums, accumulate: accumulate, scatter: nil, threads: threads)
 }
 
 /// ``columnSums(_:rows:n:into:accumulate:threads:)``, and in the same pass over m, table[indices[r], j] += m[r, j]
@@ -31,13 +22,25 @@ public func columnSums(_ m: UnsafePointer<Float>, rows: Int, n: Int, into sums: 
 public func columnSums(_ m: UnsafePointer<Float>, rows: Int, n: Int, into sums: UnsafeMutablePointer<Float>, accumulate: Bool,
                        scatteringRowsInto table: UnsafeMutablePointer<Float>, tableRows: Int, at indices: UnsafePointer<Int32>,
                        threads: Int = 1) {
-    let parts = rows * n >= rowOpsElementsPerThread ? min(threads, (n + 15) / 16) : 1
-    Parallel.forEachRange(n, unit: 16, parts: parts) { columns in
+    columnSums(m, rows: rows, n: n, into: sums, accumulate: accumulate, scatter: (table, tableRows, indices), threads: threads)
+}
+
+/// The two above: the column sums, and the scatter of each row into `scatter.table`'s row `scatter.indices[r]`.
+private func columnSums(_ m: UnsafePointer<Float>, rows: Int, n: Int, into sums: UnsafeMutablePointer<Float>, accumulate: Bool,
+                        scatter: (table: UnsafeMutablePointer<Float>, rows: Int, indices: UnsafePointer<Int32>)?, threads: Int) {
+    Parallel.forEachRange(n, unit: 16, parts: rowOpsParts(elements: rows * n, threads: threads, most: (n + 15) / 16)) { columns in
         let lo = columns.lowerBound, out = sums + lo, width = columns.count
         if !accumulate { out.update(repeating: 0, count: width) }
-        for i in 0..<tableRows { (table + i * n + lo).update(repeating: 0, count: width) }
+        guard let scatter else {
+            for r in 0..<rows {
+                let row = m + r * n + lo
+                forEachChunk16(width) { j, w in store16(load16(out + j, width: w) + load16(row + j, width: w), out + j, width: w) }
+            }
+            return
+        }
+        for i in 0..<scatter.rows { (scatter.table + i * n + lo).update(repeating: 0, count: width) }
         for r in 0..<rows {
-            let row = m + r * n + lo, slot = table + Int(indices[r]) * n + lo
+            let row = m + r * n + lo, slot = scatter.table + Int(scatter.indices[r]) * n + lo
             forEachChunk16(width) { j, w in
                 let x = load16(row + j, width: w)
                 store16(load16(out + j, width: w) + x, out + j, width: w)
@@ -45,6 +48,12 @@ public func columnSums(_ m: UnsafePointer<Float>, rows: Int, n: Int, into sums: 
             }
         }
     }
+}
+
+/// How many threads a row-wise helper over `elements` floats uses: one below ``rowOpsElementsPerThread``, else up
+/// to `threads`, and at most `most` (the pieces the work can be cut into). O(1).
+public func rowOpsParts(elements: Int, threads: Int, most: Int) -> Int {
+    elements >= rowOpsElementsPerThread ? max(1, min(threads, most)) : 1
 }
 
 /// Elements a row-wise helper gives each extra thread at least (≈ 100 µs of memory traffic against the

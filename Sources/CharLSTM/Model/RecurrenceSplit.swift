@@ -66,15 +66,6 @@ enum RecurrenceSplit: Equatable {
     /// A kind every recurrence with a choice takes, whatever was measured: the planner's trials, and tests.
     @TaskLocal static var forced: Kind? = nil
 
-    /// The kind of this split, where it is one of the two with a choice.
-    var kind: Kind? {
-        switch self {
-        case .whole: nil
-        case .streamGroups: .streams
-        case .columns: .columns
-        }
-    }
-
     /// The shape of each per-step product of a recurrence of `B` streams whose whole product is `n` columns
     /// wide: its rows, its columns and the threads it runs on (the plan is looked up by all three). O(1).
     func products(batch B: Int, columns n: Int) -> (rows: Int, columns: Int, threads: Int) {

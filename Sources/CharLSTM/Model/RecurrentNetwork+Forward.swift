@@ -113,8 +113,7 @@ extension RecurrentNetwork {
         let H = config.hidden, G = config.cell.gateCount * H
         switch (k, first) {
         case (0, .tokens(let tokens)):
-            let parts = rows * G >= rowOpsElementsPerThread ? min(threads, rows) : 1
-            Parallel.forEachRange(rows, parts: parts) { range in
+            Parallel.forEachRange(rows, parts: rowOpsParts(elements: rows * G, threads: threads, most: rows)) { range in
                 for r in range {
                     (gates + r * G).update(from: embedding + Int(tokens[r]) * G, count: G)
                 }

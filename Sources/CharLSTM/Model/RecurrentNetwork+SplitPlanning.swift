@@ -58,8 +58,8 @@ extension RecurrentNetwork {
         guard RecurrenceSplit.hasChoice(cell: config.cell, batch: B, threads: threads), T >= 1 else { return .noChoice }
         let kinds = RecurrenceSplit.Kind.allCases
         let c = config, key = splitPlanKey(streams: B, steps: T)
-        if !remeasure, let cached = cache?.measurements(forKey: key), cached.count == kinds.count,
-           let best = cached.first.flatMap({ RecurrenceSplit.Kind(rawValue: $0.label) }) {
+        if !remeasure, let cached = cache?.measurements(forKey: key), Set(cached.map(\.label)) == Set(kinds.map(\.rawValue)),
+           cached.count == kinds.count, let best = RecurrenceSplit.Kind(rawValue: cached[0].label) {
             splitChoices[B] = best
             return RecurrenceSplitPlan(measurements: cached.map { ($0.label, $0.value) }, source: .cache)
         }

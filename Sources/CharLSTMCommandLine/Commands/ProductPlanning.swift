@@ -14,28 +14,16 @@ enum ProductPlanning {
     /// small for the choice to matter, and the tests' tiny models start at once).
     static let smallestStep = 1e9
 
-    /// Plans and activates the products of training `config` on batches of `batchSize` × `sequenceLength` with
-    /// `threads` threads (those of both ways of sharing the recurrence), within `budget`; returns the plan (empty
-    /// for a small model).
-    @discardableResult
-    static func activate(config: ModelConfig, sequenceLength: Int, batchSize: Int, threads: Int, budget: Duration,
-                         cache: PlanCache?) -> GemmPlan {
-        guard isWorthPlanning(config, sequenceLength: sequenceLength, batchSize: batchSize), budget > .zero else { return GemmPlan() }
-        let products = TrainingProduct.toPlan(config: config, sequenceLength: sequenceLength, batchSize: batchSize,
-                                              threads: threads)
-        let plan = GemmPlanner(budget: budget, cache: cache).plan(products.map(\.problem))
-        GemmPlan.activate(plan)
-        return plan
-    }
-
-    /// Plans `run`'s products (``activate(config:sequenceLength:batchSize:threads:budget:cache:)``), then times the
-    /// two ways of sharing its recurrences and keeps the faster (``TrainingRun/planRecurrenceSplit(budget:cache:)``):
-    /// together within about `budget`, the products two thirds of it.
+    /// Plans and activates the products of training `run` (those of both ways of sharing the recurrence,
+    /// ``TrainingProduct/toPlan(config:sequenceLength:batchSize:threads:)``), then times the two ways of sharing its
+    /// recurrences and keeps the faster (``TrainingRun/planRecurrenceSplit(budget:cache:)``): together within about
+    /// `budget`, the products two thirds of it. Nothing for a model too small to be worth it.
     static func activate(_ run: TrainingRun, budget: Duration, cache: PlanCache?) {
-        let t = run.training
-        activate(config: run.model, sequenceLength: t.sequenceLength, batchSize: t.batchSize, threads: run.threads,
-                 budget: budget * 2 / 3, cache: cache)
-        guard isWorthPlanning(run.model, sequenceLength: t.sequenceLength, batchSize: t.batchSize), budget > .zero else { return }
+        let config = run.model, t = run.training
+        guard isWorthPlanning(config, sequenceLength: t.sequenceLength, batchSize: t.batchSize), budget > .zero else { return }
+        let products = TrainingProduct.toPlan(config: config, sequenceLength: t.sequenceLength, batchSize: t.batchSize,
+                                              threads: run.threads)
+        GemmPlan.activate(GemmPlanner(budget: budget * 2 / 3, cache: cache).plan(products.map(\.problem)))
         run.planRecurrenceSplit(budget: budget / 3, cache: cache)
     }
 

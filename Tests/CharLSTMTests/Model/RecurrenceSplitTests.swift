@@ -47,13 +47,14 @@ import CharLSTMKernels
         #expect(!remeasured.fromCache && remeasured.measurements.count == 2)
     }
 
-    /// A record naming no split, or only one, is ignored: measured again, and replaced.
+    /// A record that does not name both splits once each is ignored: measured again, and replaced.
     @Test func aCorruptCacheRecordIsMeasuredAgainAndReplaced() {
         let folder = TemporaryFolder()
         let cache = PlanCache(directory: folder.path + "/cache", build: "test")
         let model = Self.model()
         let key = model.splitPlanKey(streams: 16, steps: 2)
-        for record in [[("diagonal", 9e9), ("streams", 1)], [("columns", 9e9)]] {
+        for record in [[("diagonal", 9e9), ("streams", 1)], [("columns", 9e9)], [("streams", 9e9), ("diagonal", 1)],
+                       [("columns", 9e9), ("columns", 1)]] {
             cache.store(record, forKey: key)
             let plan = model.planRecurrenceSplit(streams: 16, steps: 2, budget: .seconds(1), cache: cache)
             #expect(!plan.fromCache && Set(plan.measurements.map(\.split)) == ["columns", "streams"])
