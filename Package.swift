@@ -49,7 +49,7 @@ let package = Package(
         // What both test targets use (temporary folders, child processes, FIFOs); an ordinary target that only tests import.
         .target(
             name: "CharLSTMTestSupport",
-            dependencies: ["CharLSTM"],
+            dependencies: ["CharLSTM", "CharLSTMKernels"],
             path: "Tests/CharLSTMTestSupport"
         ),
         .testTarget(

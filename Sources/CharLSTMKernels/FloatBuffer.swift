@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// A fixed-size, 64-byte aligned array of Float that is never copied behind your back.
+/// A fixed-size, 64-byte aligned array of Float (``LargeMemory``: huge pages when large) that is never copied behind your back.
 ///
 /// Parameters, gradients, optimizer moments and activations live in these. It is a class, so passing one
 /// around shares it (no copy-on-write in hot loops); the memory is freed when the last reference goes.
@@ -19,7 +19,7 @@ public final class FloatBuffer: @unchecked Sendable {
         precondition(count >= 0, "FloatBuffer count must not be negative")
         self.count = count
         let bytes = max(64, (count * MemoryLayout<Float>.stride + 63) & ~63)
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        let raw = LargeMemory.allocate(bytes: bytes)
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
@@ -32,7 +32,7 @@ public final class FloatBuffer: @unchecked Sendable {
         }
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit { LargeMemory.deallocate(pointer) }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { .init(start: pointer, count: count) }
 

@@ -108,8 +108,7 @@ public final class PackedGateRows: @unchecked Sendable {
         unitsPerGroup = max(1, 4 / gates)
         let rowBytes = precision.rowBytes(columns), rows = gates * hidden
         // The rows, then (int8) one scale per row in packed order.
-        storage = UnsafeMutableRawPointer.allocate(byteCount: max(64, precision.matrixBytes(rows: rows, columns: columns)),
-                                                   alignment: 64)
+        storage = LargeMemory.allocate(bytes: max(64, precision.matrixBytes(rows: rows, columns: columns)))
         scales = (storage + rows * rowBytes).assumingMemoryBound(to: Float.self)
         let scratch = FloatBuffer(count: columns), n16 = columns & ~15, tail = columns - n16
         let blockBytes = precision.load.blockBytes, tailBytes = precision.load.tailBytes
@@ -159,7 +158,7 @@ public final class PackedGateRows: @unchecked Sendable {
         }
     }
 
-    deinit { storage.deallocate() }
+    deinit { LargeMemory.deallocate(storage) }
 
     /// Bytes of packed weights.
     public var bytes: Int { precision.matrixBytes(rows: gates * hidden, columns: columns) }

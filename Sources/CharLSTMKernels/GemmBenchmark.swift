@@ -7,10 +7,9 @@
 public func measureSgemm(m: Int, n: Int, k: Int, threads: Int, seconds: Double,
                          transA: Bool = false, transB: Bool = false, beta: Float = 0,
                          prepackedB: Bool = false) -> Double {
-    let a = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m * k))
-    let b = UnsafeMutablePointer<Float>.allocate(capacity: max(1, k * n))
-    let c = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m * n))
-    defer { a.deallocate(); b.deallocate(); c.deallocate() }
+    let a = LargeMemory.allocateFloats(m * k), b = LargeMemory.allocateFloats(k * n)
+    let c = LargeMemory.allocateFloats(m * n)
+    defer { LargeMemory.deallocate(a); LargeMemory.deallocate(b); LargeMemory.deallocate(c) }
     for i in 0..<(m * k) { a[i] = Float(i % 13) * 0.01 - 0.06 }
     for i in 0..<(k * n) { b[i] = Float(i % 7) * 0.01 - 0.03 }
     c.initialize(repeating: 0, count: m * n)

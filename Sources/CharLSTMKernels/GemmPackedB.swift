@@ -39,8 +39,7 @@ public final class SgemmPackedB: @unchecked Sendable {
         choice = .standard(.selected)
         paddedN = Self.padded(n, choice.kernel)
         capacity = Capacity(shapes: shapes).floats
-        data = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Float>.stride, alignment: 64)
-            .bindMemory(to: Float.self, capacity: capacity)
+        data = LargeMemory.allocateFloats(capacity)
     }
 
     /// How much packed storage there is: enough to tell which shapes it holds, for whichever kernel.
@@ -78,8 +77,8 @@ public final class SgemmPackedB: @unchecked Sendable {
     private static func widestPadding(_ n: Int) -> Int { GemmKernel.all.map { padded(n, $0) }.max()! }
 
     deinit {
-        UnsafeMutableRawPointer(data).deallocate()
-        rowsA?.deallocate()
+        LargeMemory.deallocate(data)
+        if let rowsA { LargeMemory.deallocate(rowsA.baseAddress!) }
     }
 
     /// Storage for an op(A) packed for products with these panels (``packA(rows:a:lda:)``), grown when a larger
@@ -97,10 +96,8 @@ public final class SgemmPackedB: @unchecked Sendable {
         paddedRowsA = (m + mr - 1) / mr * mr
         let needed = max(1, paddedRowsA * k)
         if (rowsA?.count ?? 0) < needed {
-            rowsA?.deallocate()
-            rowsA = UnsafeMutableBufferPointer(start: UnsafeMutableRawPointer.allocate(
-                byteCount: needed * MemoryLayout<Float>.stride, alignment: 64).bindMemory(to: Float.self, capacity: needed),
-                count: needed)
+            if let rowsA { LargeMemory.deallocate(rowsA.baseAddress!) }
+            rowsA = UnsafeMutableBufferPointer(start: LargeMemory.allocateFloats(needed), count: needed)
         }
     }
 

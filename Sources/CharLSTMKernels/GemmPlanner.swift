@@ -166,16 +166,17 @@ final class GemmTiming: @unchecked Sendable {
         lda = p.transA ? m : depth
         ldb = p.transB ? depth : p.n
         let aCount = m * depth * copies, bCount = depth * p.n, cCount = m * p.n * copies
-        a = .allocate(capacity: max(1, aCount))
-        b = .allocate(capacity: max(1, bCount))
-        c = .allocate(capacity: max(1, cCount))
+        // As the real operands are allocated (huge pages where large), so that timings match.
+        a = LargeMemory.allocateFloats(aCount)
+        b = LargeMemory.allocateFloats(bCount)
+        c = LargeMemory.allocateFloats(cCount)
         for i in 0..<aCount { a[i] = Float(i % 13) * 0.01 - 0.06 }
         for i in 0..<bCount { b[i] = Float(i % 7) * 0.01 - 0.03 }
         c.initialize(repeating: 0, count: cCount)
         packed = p.prepackedB ? SgemmPackedB(k: depth, n: p.n) : nil
     }
 
-    deinit { a.deallocate(); b.deallocate(); c.deallocate() }
+    deinit { LargeMemory.deallocate(a); LargeMemory.deallocate(b); LargeMemory.deallocate(c) }
 
     /// Seconds per flop of `choice` in one timing.
     func secondsPerFlop(_ choice: GemmChoice) -> Double {

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Packing buffers for one thread of SGEMM, big enough for every ``GemmChoice``: 64-byte aligned, allocated
+/// Packing buffers for one thread of SGEMM, big enough for every ``GemmChoice``: ``LargeMemory``, allocated
 /// once and reused through ``pool`` (pages are touched only as far as a product's blocks reach).
 final class GemmWorkspace: @unchecked Sendable {
     /// Packed A block: ⌈mc/mr⌉ slivers of kc×mr floats.
@@ -11,19 +11,15 @@ final class GemmWorkspace: @unchecked Sendable {
     let tile: UnsafeMutablePointer<Float>
 
     private init() {
-        func aligned(_ count: Int) -> UnsafeMutablePointer<Float> {
-            UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-                .bindMemory(to: Float.self, capacity: count)
-        }
-        a = aligned(GemmChoice.largestPackedA + 24 * GemmChoice.largestKC) // + a sliver's rounding
-        b = aligned(GemmChoice.largestPackedB)
-        tile = aligned(GemmKernel.widestRow)
+        a = LargeMemory.allocateFloats(GemmChoice.largestPackedA + 24 * GemmChoice.largestKC) // + a sliver's rounding
+        b = LargeMemory.allocateFloats(GemmChoice.largestPackedB)
+        tile = LargeMemory.allocateFloats(GemmKernel.widestRow)
     }
 
     deinit {
-        UnsafeMutableRawPointer(a).deallocate()
-        UnsafeMutableRawPointer(b).deallocate()
-        UnsafeMutableRawPointer(tile).deallocate()
+        LargeMemory.deallocate(a)
+        LargeMemory.deallocate(b)
+        LargeMemory.deallocate(tile)
     }
 
     /// Idle workspaces. Grows to the largest number of SGEMM threads ever running at once, then stays.
