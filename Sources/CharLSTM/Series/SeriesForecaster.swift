@@ -18,6 +18,15 @@ public struct SeriesForecaster: Sendable {
     /// The model's columns and standardisation.
     public var scaling: SeriesScaling { model.scaling }
 
+    /// Throws `.invalidData` unless `value` (what `what` names) is a finite number: a model whose weights, finite
+    /// each, overflow in its sums (a damaged or foreign checkpoint) predicts NaN or infinity, not a forecast.
+    private static func requireFinite(_ value: Double, _ what: String) throws(CharLSTMError) {
+        guard value.isFinite else {
+            throw .invalidData("the model's \(what) is not a finite number (\(value)): its weights overflow the arithmetic; "
+                + "the checkpoint is damaged or was not trained by a sound run")
+        }
+    }
+
     /// Throws `.usage` unless `table` holds the model's columns, in its order, and more than `rows` rows.
     private func check(_ table: SeriesTable, moreThan rows: Int) throws(CharLSTMError) {
         guard table.columns == scaling.columns else {
@@ -29,7 +38,8 @@ public struct SeriesForecaster: Sendable {
 
     /// Reads the history `table` (the model's columns; more than ``SeriesScaling/lag`` rows) and calls
     /// `emit(k, value)` for forecast steps k = 1…`steps` with the predicted series value in its units, as each is
-    /// made. Throws `.usage` for another table or a negative `steps`, and what `emit` throws. O((n + steps)·L·G·H²).
+    /// made. Throws `.usage` for another table or a negative `steps`, `.invalidData` for a value that is not a finite
+    /// number (weights that overflow), and what `emit` throws. O((n + steps)·L·G·H²).
     public func forecast(_ table: SeriesTable, steps: Int, emit: (Int, Double) throws -> Void) throws {
         let F = scaling.columns.count, lag = scaling.lag
         try check(table, moreThan: lag)
@@ -50,6 +60,7 @@ public struct SeriesForecaster: Sendable {
         for k in 1...steps {
             let n = values.count / F
             for j in 0..<F { values.append(scaling.unstandardize(row[j], column: j, base: lag > 0 ? values[(n - lag) * F + j] : 0)) }
+            try Self.requireFinite(values[n * F], "forecast step \(k)")
             try emit(k, values[n * F])
             guard k < steps else { break }
             row.withUnsafeBufferPointer { x in
@@ -78,7 +89,8 @@ public struct SeriesForecaster: Sendable {
     /// each value from row `warmup`
     /// on is predicted from the values before it, and compared with the naive forecast (the previous value) and,
     /// with a `season`, the seasonal-naive forecast (the value one season before). Throws `.usage` for another
-    /// table, a `warmup` of at most the lag or not below the table's rows, or a `season` below 1. O(n·L·G·H²).
+    /// table, a `warmup` of at most the lag or not below the table's rows, or a `season` below 1, and `.invalidData`
+    /// for an error that is not a finite number (weights that overflow). O(n·L·G·H²).
     public func evaluate(_ table: SeriesTable, warmup: Int, season: Int? = nil) throws(CharLSTMError) -> SeriesEvaluation {
         let F = scaling.columns.count, n = table.count, lag = scaling.lag
         try check(table, moreThan: warmup)
@@ -93,6 +105,7 @@ public struct SeriesForecaster: Sendable {
             naive.add(table.values[(r - 1) * F] - actual)
             if let season, r >= season { seasonal.add(table.values[(r - season) * F] - actual) }
         }
+        try Self.requireFinite(errors.rmse, "the one-step-ahead error")
         return SeriesEvaluation(rmse: errors.rmse, mae: errors.mae, naiveRMSE: naive.rmse,
                                 seasonalNaiveRMSE: season == nil || seasonal.count == 0 ? nil : seasonal.rmse,
                                 count: errors.count, warmup: warmup)

@@ -19,6 +19,17 @@ extension Evaluation {
         self.init(bitsPerCharacter: result.bitsPerCharacter, accuracy: Double(result.correct) / Double(result.count),
                   predictions: result.count)
     }
+
+    /// This evaluation, or `.invalidData` when its loss is not a finite number: a model whose weights, finite
+    /// each, overflow in its sums (a damaged or foreign checkpoint) predicts NaN or infinite probabilities, which
+    /// are not a measurement to report. `name` names the text.
+    func requiringFiniteLoss(on name: String) throws(CharLSTMError) -> Evaluation {
+        guard bitsPerCharacter.isFinite else {
+            throw .invalidData("the model's predictions on \(name) are not finite numbers (\(bitsPerCharacter) bits/char): "
+                + "its weights overflow the arithmetic; the checkpoint is damaged or was not trained by a sound run")
+        }
+        return self
+    }
 }
 
 extension TextModel {
@@ -32,13 +43,14 @@ extension TextModel {
     /// ```
     ///
     /// Characters the vocabulary lacks are refused (`.invalidData` naming them, with `name` for the text), left out
-    /// or replaced, as `unknown` says; fewer than 2 characters are refused. O(n·L·G·H²) on up to `threads` threads.
+    /// or replaced, as `unknown` says; fewer than 2 characters are refused, and so is a loss that is not a finite
+    /// number (`.invalidData`: weights that overflow). O(n·L·G·H²) on up to `threads` threads.
     public func evaluate(_ text: [Unicode.Scalar], named name: String = "the text", unknown: UnknownCharacters = .refuse,
                          threads: Int = 1) throws(CharLSTMError) -> Evaluation {
         let adapted = try vocabulary.adapting(text, unknown: unknown, named: name)
         var result = Evaluation(makeNetwork(threads: threads).evaluateContinuous(try encodeForPass(adapted.text, named: name)))
         result.unknown = adapted.unknown
-        return result
+        return try result.requiringFiniteLoss(on: name)
     }
 
     /// `text` as vocabulary indices for a continuous pass; throws `.invalidData` when it has characters the
@@ -62,8 +74,9 @@ extension TextModel {
     /// ```
     ///
     /// Characters the vocabulary lacks are refused (`.invalidData` naming them), left out or replaced, as `unknown`
-    /// says (one more pass over the file then counts them); fewer than 2 characters are refused, and a file that
-    /// changes while it is read (`.io`). O(n·L·G·H²) on up to `threads` threads.
+    /// says (one more pass over the file then counts them); fewer than 2 characters are refused, a loss that is not
+    /// a finite number (`.invalidData`), and a file that changes while it is read (`.io`). O(n·L·G·H²) on up to
+    /// `threads` threads.
     public func evaluate(_ file: CorpusFile, unknown: UnknownCharacters = .refuse, threads: Int = 1,
                          progress: ((Int) -> Void)? = nil) throws(CharLSTMError) -> Evaluation {
         let text = try TokenText(file: file, vocabulary: vocabulary, unknown: unknown)
@@ -71,8 +84,8 @@ extension TextModel {
             throw .invalidData("'\(file.path)' has \(text.count) character: at least 2 are needed to predict one")
         }
         let result = try makeNetwork(threads: threads).evaluateContinuous(text.whole, progress: progress)
-        return Evaluation(bitsPerCharacter: result.bitsPerCharacter, accuracy: Double(result.correct) / Double(result.count),
-                          predictions: result.count, unknown: text.unknown)
+        return try Evaluation(bitsPerCharacter: result.bitsPerCharacter, accuracy: Double(result.correct) / Double(result.count),
+                              predictions: result.count, unknown: text.unknown).requiringFiniteLoss(on: "'\(file.path)'")
     }
 
     /// The model's bits per character on `file` read one character at a time by generation's step
@@ -87,7 +100,7 @@ extension TextModel {
             throw .invalidData("'\(file.path)' has \(tokens.count) character: at least 2 are needed to predict one")
         }
         let runner = StepRunner(model: makeNetwork(threads: threads), weights: weights)
-        return Evaluation(bitsPerCharacter: runner.bitsPerCharacter(of: tokens), accuracy: .nan, predictions: tokens.count - 1,
-                          unknown: text.unknown)
+        return try Evaluation(bitsPerCharacter: runner.bitsPerCharacter(of: tokens), accuracy: .nan,
+                              predictions: tokens.count - 1, unknown: text.unknown).requiringFiniteLoss(on: "'\(file.path)'")
     }
 }

@@ -19,6 +19,32 @@ import Testing
         #expect(try forecaster.evaluate(table, warmup: 10).count == 290)
     }
 
+    /// A model whose weights are finite but overflow its sums (a damaged or foreign checkpoint) is refused with
+    /// `.invalidData` when it would report NaN or infinity as a measurement or a forecast.
+    @Test func weightsThatOverflowGiveAnErrorNotANaNResult() throws {
+        var rng = RandomGenerator(seed: 5)
+        let vocabulary = try Vocabulary(scalars: Array(" abc".unicodeScalars))
+        let config = ModelConfig(cell: .lstm, vocabularySize: vocabulary.count, hidden: 8, layers: 1, dropout: 0)
+        let parameters = RecurrentNetwork(config: config, rng: &rng).parameters
+        let text = Array("abc abc cab".unicodeScalars)
+        let sound = try Checkpoint(config: config, vocabulary: vocabulary, parameters: parameters).textModel()
+        #expect(try sound.evaluate(text).bitsPerCharacter.isFinite)
+        for i in 0..<parameters.count { parameters[i] = i % 2 == 0 ? 3e38 : -3e38 }
+        let damaged = try Checkpoint(config: config, vocabulary: vocabulary, parameters: parameters).textModel()
+        #expect(throws: CharLSTMError.self) { try damaged.evaluate(text) }
+        let folder = TemporaryFolder()
+        let path = folder.file("text.txt", Array("abc abc cab".utf8))
+        #expect { try damaged.evaluate(CorpusFile.scan(path: path)) } throws: { ($0 as? CharLSTMError)?.kind == .invalidData }
+
+        let (checkpoint, _, csv) = try sineSeriesRun(in: folder)
+        let weights = checkpoint.parameters
+        for i in 0..<weights.count { weights[i] = i % 2 == 0 ? 3e38 : -3e38 }
+        let forecaster = try SeriesForecaster(model: checkpoint.seriesModel())
+        let table = try SeriesTable.load(path: csv, columns: ["y"])
+        #expect { try forecaster.forecast(table, steps: 3) } throws: { ($0 as? CharLSTMError)?.kind == .invalidData }
+        #expect { try forecaster.evaluate(table, warmup: 10) } throws: { ($0 as? CharLSTMError)?.kind == .invalidData }
+    }
+
     @Test func aTextGeneratorThrowsForAVocabularyOfAnotherSize() throws {
         var rng = RandomGenerator(seed: 1)
         let model = RecurrentNetwork(config: ModelConfig(cell: .lstm, vocabularySize: 3, hidden: 4, layers: 1, dropout: 0), rng: &rng, threads: 1)
