@@ -48,6 +48,8 @@ import CharLSTM
             ("{\"temperature\":true}", 400, "temperature", "temperature must be a number"),
             ("{\"top_p\":0}", 400, "top_p", "top_p must be a number in (0, 1], got 0"),
             ("{\"top_p\":1.01}", 400, "top_p", "got 1.01"),
+            ("{\"top_p\":1e-300}", 400, "top_p", "0 or at least 1.2e-38 (32-bit floats), got 1e-300"),
+            ("{\"temperature\":1e-300}", 400, "temperature", "0 or at least 1.2e-38 (32-bit floats), got 1e-300"),
             ("{\"top_k\":0}", 400, "top_k", "top_k must be a whole number from 1"),
             ("{\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}", 400, "stop", "at most 4 stop texts"),
             ("{\"stop\":\"\"}", 400, "stop", "a stop text must have 1 to 64 characters"),

@@ -39,6 +39,12 @@ extension Double: OptionValue {
         guard case .real(let interval) = option.kind else { preconditionFailure("'\(option.name)' is not a number") }
         guard let x = StrictNumber.real(text) else { throw option.invalid(text, expected: "a number \(interval.phrase)") }
         guard interval.contains(x) else { throw option.outOfRange(text, interval.phrase) }
+        // The engine computes in 32-bit floats: a number too small for one would silently become 0 (a top-p of
+        // 1e-300 refused as "got 0.0", a temperature of 1e-300 turned into argmax).
+        guard x == 0 || abs(x) >= Double(Float.leastNormalMagnitude) else {
+            throw .usage("'\(option.flagText)' is too small to compute with, got \(text): the engine's 32-bit floats "
+                + "hold no number between 0 and 1.2e-38")
+        }
         return x
     }
 }

@@ -141,6 +141,10 @@ struct CompletionRequest: Equatable, Sendable {
         let phrase = "\(name) must be a number in \(lowerOpen ? "(" : "[")\(Self.show(lower)), \(Self.show(upper))]"
         guard let x = value.doubleValue, x.isFinite else { throw .invalid(name, phrase) }
         guard lowerOpen ? x > lower : x >= lower, x <= upper else { throw .invalid(name, phrase + ", got \(Self.show(x))") }
+        // Sampling is in 32-bit floats, where a smaller number would silently become 0.
+        guard x == 0 || abs(x) >= Double(Float.leastNormalMagnitude) else {
+            throw .invalid(name, phrase + " and 0 or at least 1.2e-38 (32-bit floats), got \(Self.show(x))")
+        }
         return x
     }
 

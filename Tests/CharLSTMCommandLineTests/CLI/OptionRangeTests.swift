@@ -24,6 +24,29 @@ import Testing
         }
     }
 
+    /// A number inside an option's range but too small for the engine's 32-bit floats (which would become 0: a
+    /// top-p refused as "got 0.0", a temperature turned into argmax) is refused, naming the option.
+    @Test func numbersTooSmallForAFloatAreRefusedByName() throws {
+        var checked = 0
+        for command in Self.commands {
+            let required = command.arguments.filter(\.isRequired).map { _ in "x" }
+                + command.options.filter(\.isRequired).flatMap { [$0.flagText, "x"] }
+            for option in command.options {
+                guard case .real(let interval) = option.kind, interval.contains(1e-300) else { continue }
+                let arguments = [command.name] + required + [option.flagText, "1e-300"]
+                #expect {
+                    try Invocation.parse(arguments)
+                } throws: { error in
+                    let error = error as? CharLSTMError
+                    return error?.kind == .usage && error?.message.contains("'\(option.flagText)' is too small") == true
+                }
+                checked += 1
+            }
+        }
+        #expect(checked >= 8)
+        _ = try Invocation.parse(["generate", "--top-p", "1.2e-38"]) // the smallest normal float is taken
+    }
+
     @Test func everyNumericOptionOfEveryCommandTakesOnlyValuesInItsRange() {
         var checked = 0
         for command in Self.commands {
