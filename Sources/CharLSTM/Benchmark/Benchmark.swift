@@ -39,6 +39,29 @@ package enum Benchmark {
         package var peakRSSMiB: Double
     }
 
+    /// Share of the corpus a measurement holds out for its validation pass, as `train`'s default.
+    static let validationFraction = 0.05
+
+    /// Fewest characters a corpus needs for a measurement of `shape`: one batch of training text after the
+    /// validation share, and at least 2 characters of that. O(1).
+    package static func charactersNeeded(_ shape: Shape) -> Int {
+        let batch = shape.batchSize * shape.sequenceLength + 1
+        // n − ⌊n·f⌋ ≥ batch and ⌊n·f⌋ ≥ 2: from the smallest n of the first, up until both hold.
+        var n = max(batch, Int((2 / validationFraction).rounded(.up)))
+        while n - Int(Double(n) * validationFraction) < batch || Int(Double(n) * validationFraction) < 2 { n += 1 }
+        return n
+    }
+
+    /// Throws `.invalidData` naming the first of `shapes` that a corpus of `characters` characters is too short
+    /// for (see ``charactersNeeded(_:)``), before anything is measured. O(shapes).
+    package static func requireCorpus(characters: Int, for shapes: [Shape]) throws(CharLSTMError) {
+        for shape in shapes where characters < charactersNeeded(shape) {
+            throw .invalidData("the corpus has \(characters) characters; configuration \(shape.name) (\(shape.layers)×\(shape.hidden), "
+                + "\(shape.batchSize) streams × \(shape.sequenceLength) characters) needs at least \(charactersNeeded(shape)): "
+                + "measure on a longer corpus")
+        }
+    }
+
     /// The products of one training step of `shape` (vocabulary `V`) with `threads` threads, the recurrence split
     /// as `split` names it (nil: by the rule), ``TrainingProduct/ofTrainingStep(config:sequenceLength:batchSize:threads:split:)``;
     /// or, with `toPlan`, those of every split (``TrainingProduct/toPlan(config:sequenceLength:batchSize:threads:)``).
@@ -93,7 +116,8 @@ package enum Benchmark {
         var training = TrainingConfig()
         training.sequenceLength = shape.sequenceLength
         training.batchSize = shape.batchSize
-        let corpusSplit = try CorpusSplit(try TokenText(file: corpus, vocabulary: vocabulary), validationFraction: 0.05)
+        try requireCorpus(characters: corpus.characterCount, for: [shape])
+        let corpusSplit = try CorpusSplit(try TokenText(file: corpus, vocabulary: vocabulary), validationFraction: validationFraction)
         var rng = RandomGenerator(seed: 1)
         let model = RecurrentNetwork(config: config, rng: &rng, threads: threads)
         let streams = Workspace.streamsPerPass(config: config, sequenceLength: shape.sequenceLength, batchSize: shape.batchSize)

@@ -25,6 +25,7 @@ struct BenchCommand {
         let vocabulary = try Vocabulary(scalars: corpus.scalars)
         let threads = o.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let shapes = o.config == .all ? Benchmark.shapes : Benchmark.shapes.filter { $0.name == o.config.rawValue }
+        try Benchmark.requireCorpus(characters: corpus.characterCount, for: shapes)
         if let name = GemmKernel.overrideName, GemmKernel.named(name) == nil {
             throw CharLSTMError.usage("\(GemmKernel.overrideVariable)='\(name)' names no SGEMM kernel; use one of "
                 + "\(GemmKernel.all.map(\.name).joined(separator: ", "))")

@@ -83,4 +83,24 @@ import CharLSTMKernels
         #expect(unknown.err.hasPrefix("error: CHARLSTM_SGEMM_KERNEL='avx1024' names no SGEMM kernel; use one of avx2-6x16, "),
                 "\(unknown)")
     }
+
+    /// A corpus too short for a configuration is refused before anything is measured, in one line naming the
+    /// configuration and what it needs (not options bench lacks); one of exactly that length is measured.
+    @Test func aCorpusTooShortIsRefusedBeforeMeasuring() throws {
+        let executable = try #require(Executable.path, "\(Executable.missing)")
+        let folder = TemporaryFolder()
+        let small = try #require(Benchmark.shapes.first { $0.name == "S" })
+        let needed = Benchmark.charactersNeeded(small)
+        #expect(needed == 2632)
+        let text = TestCorpus.english(characters: needed)
+        let short = TestCorpus.write(String(String.UnicodeScalarView(text.unicodeScalars.dropLast())), "short.txt", in: folder)
+        let enough = TestCorpus.write(text, "enough.txt", in: folder)
+        let script = "XDG_CACHE_HOME=\"$2\" exec \"$0\" bench \"$1\" --seconds 0.05 --config S --threads 1"
+        let refused = try ChildProcess.runTool("/bin/sh", ["-c", script, executable, short, folder.path + "/cache"], in: folder.path)
+        #expect(refused.code == 65 && refused.out.isEmpty, "\(refused)")
+        #expect(refused.err == "error: the corpus has \(needed - 1) characters; configuration S (2×128, 50 streams × 50 characters) "
+                + "needs at least \(needed): measure on a longer corpus\n", "\(refused)")
+        let measured = try ChildProcess.runTool("/bin/sh", ["-c", script, executable, enough, folder.path + "/cache"], in: folder.path)
+        #expect(measured.code == 0, "\(measured)")
+    }
 }
