@@ -4,8 +4,9 @@ extension TrainingRun {
     /// Every model and training setting is optional. Left `nil`, a new run takes the default (``defaultCell``,
     /// ``defaultLayers``, ``defaultHidden``, ``defaultDropout`` and the defaults of ``TrainingConfig``), and a run
     /// that resumes keeps the checkpoint's value. A resumed run refuses a `cell`, `layers`, `hidden`,
-    /// `sequenceLength`, `batchSize` or `seed` that differs from the checkpoint's (they fix the model, the batches
-    /// and the random streams); `dropout`, the optimiser and schedule settings and the intervals may change.
+    /// `sequenceLength`, `batchSize`, `seed` or `validationFraction` that differs from the checkpoint's (they fix
+    /// the model, the batches, the random streams and the held-out text); `dropout`, the optimiser and schedule
+    /// settings and the intervals may change.
     ///
     /// ```swift
     /// var configuration = TrainingRun.Configuration(corpus: "notes.txt", folder: "Checkpoints/notes")
@@ -182,7 +183,8 @@ extension TrainingRun {
                 + "(e.g. after appending to it)")
         }
 
-        /// Settings that fix the model, the batches or the random streams must match the checkpoint resumed from.
+        /// Settings that fix the model, the batches, the random streams or the held-out text must match the checkpoint
+        /// resumed from.
         func checkResumable(model: ModelConfig, training: TrainingConfig) throws(CharLSTMError) {
             var conflicts: [CharLSTMError.Message] = []
             func compare<T: Equatable>(_ setting: CharLSTMError.Setting, _ given: T?, _ saved: T, _ text: (T) -> String) {
@@ -194,6 +196,9 @@ extension TrainingRun {
             compare(.sequenceLength, sequenceLength, training.sequenceLength, String.init)
             compare(.batchSize, batchSize, training.batchSize, String.init)
             compare(.seed, seed, training.seed, String.init)
+            // The split decides which text is trained on and which is held out: moved, the validation would score
+            // text already trained on, and the batches would change.
+            compare(.validationFraction, validationFraction, training.validationFraction) { String($0) }
             guard conflicts.isEmpty else {
                 throw .conflict("cannot resume with \(Self.list(conflicts)): these are fixed by the checkpoint; "
                     + "leave them out, or start a new run with another \(setting: .folder)")

@@ -28,6 +28,9 @@ import Testing
                            mentions: ["--cell gru (checkpoint: lstm)"])
         Tool.expectFailure(["train", "--resume", run, "--steps", "20", "--cell", "rnn", "--hidden", "8"], code: 78,
                            mentions: ["--cell rnn", "--hidden 8"])
+        // The validation split: moved, it would score text already trained on.
+        Tool.expectFailure(["train", "--resume", run, "--steps", "20", "--val-fraction", "0.2"], code: 78,
+                           mentions: ["--val-fraction 0.2 (checkpoint: 0.1)", "fixed by the checkpoint"])
         // Giving the checkpoint's own values is not a conflict.
         #expect(Tool.run(["train", "--resume", run, "--steps", "10", "--hidden", "16", "--threads", "1"]).code == 0)
         #expect(FileSnapshot.folder(run) == before)
