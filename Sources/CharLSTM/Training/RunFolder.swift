@@ -27,6 +27,11 @@ public struct RunFolder: Equatable, Sendable {
     /// The learning curves, redrawn at every validation.
     public var plot: String { file("loss.svg") }
 
+    /// The files a run writes into its folder: ``latest``, ``best``, ``metrics`` and ``plot``.
+    package var files: [String] { Self.fileNames.map(file) }
+    /// The names of ``files``.
+    package static let fileNames = ["latest.safetensors", "best.safetensors", "metrics.csv", "loss.svg"]
+
     private func file(_ name: String) -> String { FilePath(path).appending(name).string }
 
     /// The folder a checkpoint path belongs to: the path itself when it is a folder, else the folder holding the
@@ -77,7 +82,8 @@ public struct RunFolder: Equatable, Sendable {
     /// time any file in it is written.
     ///
     /// A run that continues in its own folder (`continuing`) keeps everything. Any other run needs a folder
-    /// without checkpoints: with `overwrite` the old run's files are deleted, without it the folder is refused.
+    /// holding none of the files a run writes (``files``): with `overwrite` they are deleted, without it the folder
+    /// is refused (`.conflict`), whether they are an old run's or files of the same names put there otherwise.
     /// Temporary files that a crash left of the run's own files are removed (``isStaleTemporary(_:)``). Returns
     /// the lock, which the caller holds for as long as it writes into the folder.
     func prepare(continuing: Bool, overwrite: Bool, holding held: RunFolderLock? = nil) throws(CharLSTMError) -> RunFolderLock {
@@ -93,13 +99,20 @@ public struct RunFolder: Equatable, Sendable {
                 throw .conflict("'\(path)' already holds a training run (\(FilePath(file).lastComponent ?? file)): continue it "
                     + "with '\(setting: .resume) \(path)', choose another \(setting: .folder), or start over with \(setting: .overwrite)")
             }
+            // A file of the name of one the run writes, without a checkpoint (a user's own, or what a run stopped
+            // before its first save left): a new run would replace or append to it, so it is the user's to give up.
+            for file in [metrics, plot] where Files.kind(file, followingLinks: false) == .regular {
+                lock.release()
+                throw .conflict("'\(file)' already exists, and a new run writes a file of that name: move it away, choose "
+                    + "another \(setting: .folder), or replace it with \(setting: .overwrite)")
+            }
         }
         if !continuing && overwrite {
-            for file in [latest, best, metrics, plot] { Files.remove(file) }
+            for file in files { Files.remove(file) }
         }
         // Its files are written by renaming over them and read without following links: each must be a regular
         // file, so that nothing planted there (a link to /dev/zero, a pipe) is read or kept.
-        for file in [latest, best, metrics, plot] {
+        for file in files {
             if let kind = Files.kind(file, followingLinks: false), kind != .regular {
                 lock.release()
                 throw .cannotCreate("'\(file)' is \(kind.described): the files of a run folder must be regular files; move it away")

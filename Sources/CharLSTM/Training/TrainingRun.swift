@@ -163,8 +163,16 @@ public final class TrainingRun {
             trainer.state.patience = SeriesDefaults.patience
         }
         // Only now is the folder touched. A run never overwrites another: a new run, or a resumed one sent to
-        // another folder, needs one without checkpoints (or `overwrite`).
+        // another folder, needs one without a run's files (or `overwrite`).
         let continuing = resumedFolder.map { Files.sameFile($0.path, folderPath) } ?? false
+        // What the run reads is never one of the files it writes (or deletes, with `overwrite`).
+        let startedFrom = resumed == nil ? (trainer.erasedObjective as? TextObjective)?.initialisedFrom : nil
+        for (input, role) in [(corpus, "the corpus of this run"), (startedFrom, "the model this run starts from")] {
+            if let input, let clash = folder.files.first(where: { Files.sameFile($0, input) }) {
+                throw CharLSTMError.conflict("'\(clash)' is \(role), and a run writes a file of that name "
+                    + "in its folder: choose another \(setting: .folder)")
+            }
+        }
         lock = try folder.prepare(continuing: continuing, overwrite: configuration.overwrite, holding: held)
     }
 

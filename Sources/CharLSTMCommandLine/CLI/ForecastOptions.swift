@@ -15,6 +15,8 @@ struct ForecastOptions: Equatable, Sendable {
     var season: Int?
     /// Draw the history's tail, the forecast and any held-out values into this SVG file.
     var plot: String?
+    /// Replace the plot's file when it exists (never a file the command reads).
+    var force = false
     /// The unit of the series' values, for the plot's value axis.
     var unit: String?
     var interpolate = false
@@ -44,6 +46,7 @@ struct ForecastOptions: Equatable, Sendable {
                              "Read only the history's last n values before forecasting", default: "all"), \.warmup),
             .init(OptionSpec("plot", .text(allowEmpty: false), value: "file.svg",
                              "Draw the history's tail, the forecast and the held-out values"), \.plot),
+            .init(OptionSpec("force", .flag, "Replace the --plot file if it exists."), flag: \.force),
             .init(OptionSpec("unit", .text(allowEmpty: false), value: "text",
                              "The unit of the series' values, shown on the plot's value axis (e.g. ppm)"), \.unit),
             .init(CommonOptions.interpolate, flag: \.interpolate),

@@ -7,6 +7,8 @@ struct InspectOptions: Equatable, Sendable {
     var checkpoint: String
     /// Where the HTML page goes; nil means `<file name>.inspect.html` in the current folder (unless `json`).
     var out: String?
+    /// Replace the page's file when it exists (never a file the command reads).
+    var force = false
     /// Print the data as one JSON object instead of writing the page (the page too when `out` is given).
     var json = false
     /// The cell drawn first: its layer and index, from 0; nil means the best-correlated one.
@@ -35,6 +37,7 @@ struct InspectOptions: Equatable, Sendable {
             .init(CommonOptions.replaceUnknown, \.replaceUnknown),
             .init(OptionSpec("out", .text(allowEmpty: false), value: "path", "Where to write the HTML page",
                              default: "notes.inspect.html for notes.txt, in the current folder"), \.out),
+            .init(OptionSpec("force", .flag, "Replace the page's file if it exists."), flag: \.force),
             .init(OptionSpec("json", .flag, "Print the data as one JSON object instead of writing the page (also the page when --out is given)."),
                   flag: \.json),
             .init(OptionSpec("layer", .integer(0...(ModelConfig.layerRange.upperBound - 1)), value: "l",

@@ -109,7 +109,8 @@ struct TrainOptions: Equatable, Sendable {
             .init(OptionSpec("patience", .integer(Run.patienceRange), value: "n",
                              "Stop early after this many validations in a row without a new best",
                              default: series("none", "\(SeriesDefaults.patience)")), \.run.patience),
-            .init(OptionSpec("force", .flag, "Overwrite checkpoints already in the output folder."), flag: \.run.overwrite),
+            .init(OptionSpec("force", .flag, "Start over in an output folder that holds a run's files (checkpoints, "
+                             + "metrics.csv, loss.svg), deleting them."), flag: \.run.overwrite),
             .init(OptionSpec("allow-changed-corpus", .flag,
                              "With --resume: continue on a corpus that differs from the checkpoint's (e.g. appended to)."),
                   flag: \.run.allowChangedCorpus),

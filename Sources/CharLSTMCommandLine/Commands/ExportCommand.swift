@@ -8,13 +8,8 @@ struct ExportCommand {
     func run() throws -> Int32 {
         let path = try RunFolder.checkpointFile(options.checkpoint, preferBest: true)
         let output = options.output
-        guard FilePath(output).namesAFile else {
-            throw CharLSTMError.cannotCreate("'\(output)' does not name a file to write: give a file name such as model.safetensors")
-        }
-        // A symbolic link counts as taken, even one that points nowhere.
-        guard Files.kind(output, followingLinks: false) == nil else {
-            throw CharLSTMError.conflict("'\(output)' already exists: export never overwrites a file; remove it or choose another name")
-        }
+        try OutputFile(path: output, command: "export", option: nil, example: "model.safetensors",
+                       inputs: [(path, "the checkpoint exported")], checkpoint: path, force: nil).check()
         try Checkpoint.load(path: path).modelOnly.save(to: output)
         try console.out.write("wrote '\(output)': the model of '\(path)' without training state\n")
         return 0

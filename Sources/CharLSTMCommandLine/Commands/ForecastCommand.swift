@@ -16,6 +16,11 @@ struct ForecastCommand {
         let o = options
         if o.season != nil && o.holdout == nil { throw CharLSTMError.usage("--season compares forecasts with held-out values: give --holdout too") }
         let path = try RunFolder.checkpointFile(o.checkpoint, preferBest: true)
+        let plot = o.plot.map {
+            OutputFile(path: $0, command: "forecast", option: "--plot", example: "forecast.svg",
+                       inputs: [(o.file, "the series read"), (path, "the checkpoint")], checkpoint: path, force: o.force)
+        }
+        try plot?.check()
         let checkpoint = try Checkpoint.load(path: path)
         let forecaster = try SeriesForecaster(model: checkpoint.seriesModel(for: "forecasting"), threads: o.threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let column = forecaster.scaling.target
@@ -42,12 +47,12 @@ struct ForecastCommand {
         if held > 0 {
             try report(try SeriesBacktest(forecast: forecast, actual: actual, history: history.column(0), season: o.season))
         }
-        if let plot = o.plot {
+        if let plot {
             let past = history.column(0).suffix(max(4 * steps, 100))
             let svg = ForecastPlot.svg(history: Array(past), forecast: forecast, actual: actual,
                                        title: "\(FilePath(o.file).lastComponent ?? o.file) · \(column) · forecast", column: column,
                                        unit: o.unit)
-            try AtomicFile.write(Array(svg.utf8), to: plot)
+            try plot.write(Array(svg.utf8))
         }
         return 0
     }

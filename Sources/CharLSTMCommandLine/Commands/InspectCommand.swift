@@ -13,6 +13,11 @@ struct InspectCommand {
 
     func run() throws -> Int32 {
         let path = try RunFolder.checkpointFile(options.checkpoint, preferBest: true)
+        let page = (options.out ?? (options.json ? nil : Self.defaultOutput(for: options.file))).map {
+            OutputFile(path: $0, command: "inspect", option: "--out", example: "report.html",
+                       inputs: [(options.file, "the text inspected"), (path, "the checkpoint")], checkpoint: path, force: options.force)
+        }
+        try page?.check()
         let checkpoint = try Checkpoint.load(path: path)
         let config = checkpoint.config
         if let layer = options.layer, layer >= config.layers {
@@ -25,15 +30,14 @@ struct InspectCommand {
         let inspection = try checkpoint.textModel(for: "inspecting a text").inspect(text, named: "'\(options.file)'", limit: options.maxCharacters, unknown: options.unknown,
                                                 threads: options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
         if let note = EvalCommand.unknownNote(inspection.evaluation.unknown, options.unknown) { try console.err.write(note + "\n") }
-        let out = options.out ?? (options.json ? nil : Self.defaultOutput(for: options.file))
-        if let out {
-            let page = InspectionPage.html(inspection, checkpoint: path, file: options.file, layer: options.layer, cell: options.cell)
-            try AtomicFile.write(Array(page.utf8), to: out)
+        if let page {
+            let html = InspectionPage.html(inspection, checkpoint: path, file: options.file, layer: options.layer, cell: options.cell)
+            try page.write(Array(html.utf8))
         }
         if options.json {
             try console.out.write(InspectionJSON.value(inspection, checkpoint: path, file: options.file).encoded + "\n")
         } else {
-            try console.out.write(summary(inspection, page: out ?? ""))
+            try console.out.write(summary(inspection, page: page?.path ?? ""))
         }
         return 0
     }

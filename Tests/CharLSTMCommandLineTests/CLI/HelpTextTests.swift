@@ -110,7 +110,9 @@ import Testing
       --patience <n>          Stop early after this many validations in a row
                               without a new best. (from 1 to 10^15;
                               default: none; series: 10)
-      --force                 Overwrite checkpoints already in the output folder.
+      --force                 Start over in an output folder that holds a run's
+                              files (checkpoints, metrics.csv, loss.svg), deleting
+                              them.
       --allow-changed-corpus  With --resume: continue on a corpus that differs from
                               the checkpoint's (e.g. appended to).
       --column <name>         Train a series model on this column of a CSV corpus
@@ -310,6 +312,7 @@ import Testing
                               forecasting. (from 1 to 10^15; default: all)
       --plot <file.svg>       Draw the history's tail, the forecast and the held-out
                               values.
+      --force                 Replace the --plot file if it exists.
       --unit <text>           The unit of the series' values, shown on the plot's
                               value axis (e.g. ppm).
       --interpolate           Series: fill missing values (empty, NA, NaN, null)
@@ -359,6 +362,7 @@ import Testing
       --out <path>            Where to write the HTML page. (default:
                               notes.inspect.html for notes.txt, in the current
                               folder)
+      --force                 Replace the page's file if it exists.
       --json                  Print the data as one JSON object instead of writing
                               the page (also the page when --out is given).
       --layer <l>             The layer of the cell drawn first, from 0.
