@@ -14,8 +14,10 @@ import Darwin
 /// `charlstm train`: the options are a ``TrainingRun/Configuration``, a series source when the data is a CSV column,
 /// and a budget; the ``TrainingRun`` checks everything (data, options, resume compatibility, memory, output folder)
 /// before any file in the output folder is touched, then trains. This command adds what belongs to a terminal: the
-/// messages, the progress line, and SIGINT/SIGTERM as a stop (exit code 128 + the signal's number). Text and series
-/// runs go through the same run; a series run resumes from its checkpoint alone, as a text run does.
+/// messages, the progress line, and SIGINT/SIGTERM as a stop (exit code 128 + the signal's number). Standard output
+/// closed by its reader (`charlstm train … | head`) stops the run the same way, with exit code 141 (128 + SIGPIPE):
+/// the run is cut short, so it is not a success, and what it trained is saved. Text and series runs go through the
+/// same run; a series run resumes from its checkpoint alone, as a text run does.
 struct TrainCommand {
     let options: TrainOptions
     let console: Console
@@ -30,6 +32,8 @@ struct TrainCommand {
     var stop = StopToken()
     /// The words that call the program as it was called, for the command printed to continue a stopped run.
     var program = CommandWords.program()
+    /// Whether the reader of standard output went away: the run is then stopped as by a signal.
+    private let output = OutputWatch()
 
     func run() throws -> Int32 {
         let seriesOptions = options.column != nil || options.interpolate || options.difference != nil || options.inputs != nil
@@ -72,8 +76,8 @@ struct TrainCommand {
         }
         defer { watcher.stop() }
         var display = ProgressDisplay(out: console.out, mayStopEarly: run.patience != nil)
-        let outcome = try run.train(budget: budget, stopToken: stop) { try display.show($0) }
-        if display.drewLine { try console.out.write("\n") }
+        let outcome = try run.train(budget: budget, stopToken: stop) { progress in try guarded { try display.show(progress) } }
+        if display.drewLine { try guarded { try console.out.write("\n") } }
         let unit = run.unit
         func format(_ loss: Double?) -> String { loss.map(unit.format) ?? "–" }
         let validation = run.kind == .text ? "validation \(format(outcome.lastValidation)) bits/char"
@@ -84,8 +88,14 @@ struct TrainCommand {
                 + "which the budget already reaches")
             return 0
         case .stopped:
-            try say("interrupted at step \(outcome.step): saved '\(outcome.latest)'; continue with: "
-                + CommandWords.line(continuation(of: run)))
+            let saved = "saved '\(outcome.latest)'; continue with: " + CommandWords.line(continuation(of: run))
+            if watcher.received == nil && output.isClosed {
+                try? console.err.write("error: standard output was closed (its reader went away): stopped at step "
+                    + "\(outcome.step), \(saved)\n")
+                try? console.err.flush()
+                return 128 + SIGPIPE
+            }
+            try say("interrupted at step \(outcome.step): " + saved)
             return 128 + (watcher.received ?? SIGINT)
         case .noImprovement:
             try say("stopped early at step \(outcome.step) (epoch \(String(outcome.epoch, fractionDigits: 2))): "
@@ -149,9 +159,28 @@ struct TrainCommand {
     }
 
     private func say(_ line: String) throws {
-        try console.out.write(line + "\n")
-        try console.out.flush()
+        try guarded {
+            try console.out.write(line + "\n")
+            try console.out.flush()
+        }
     }
+
+    /// Runs `write`, a write to standard output; once its reader has gone away (``BrokenPipe``), writes nothing
+    /// more there and stops the run, which then saves and ends as interrupted.
+    private func guarded(_ write: () throws -> Void) throws {
+        guard !output.isClosed else { return }
+        do {
+            try write()
+        } catch is BrokenPipe {
+            output.isClosed = true
+            stop.requestStop()
+        }
+    }
+}
+
+/// Whether standard output's reader has gone away, as a train command found out.
+private final class OutputWatch {
+    var isClosed = false
 }
 
 /// A value of a series for people: 6 significant digits.

@@ -44,6 +44,52 @@ import Testing
         #expect(try Checkpoint.load(path: latest).training?.step == step + 3)
     }
 
+    /// A validation of many one-character batches (batch 1 × 1 step, 100,000 held-out characters of a 1024-wide
+    /// model: minutes of work) gives way to SIGTERM within seconds: the step is saved, exit 143.
+    @Test func signalDuringALongValidationStopsWithinSeconds() throws {
+        let executable = try #require(Executable.path, "\(Executable.missing)")
+        let folder = TemporaryFolder()
+        let corpus = TestCorpus.write(TestCorpus.english(characters: 200_000), in: folder)
+        let run = folder.path + "/run"
+        let child = try ChildProcess(executable, ["train", corpus, "--out", run, "--steps", "1", "--hidden", "1024",
+                                                  "--layers", "1", "--batch-size", "1", "--seq-length", "1",
+                                                  "--val-fraction", "0.5", "--threads", "1"],
+                                     output: .file(folder.path + "/out.txt"), errorFile: folder.path + "/err.txt")
+        defer { if child.wait(timeout: 0) == nil { child.signal(SIGKILL); _ = child.wait(timeout: 10) } }
+        // metrics.csv is made when the loop starts (its signal watcher running); the one step takes milliseconds.
+        #expect(waitUntil(timeout: 30) { Files.exists(run + "/metrics.csv") }, "training did not start")
+        usleep(1_000_000)
+        child.signal(SIGTERM)
+        let status = child.wait(timeout: 5)
+        let out = String(decoding: folder.contents("out.txt") ?? [], as: UTF8.self)
+        try #require(status != nil, "the child did not exit within 5 s of SIGTERM during validation; stdout: \(out)")
+        #expect(child.exitCode == 128 + SIGTERM, "stdout: \(out)")
+        #expect(try Checkpoint.load(path: run + "/latest.safetensors").training?.step == 1)
+        #expect(out.contains("interrupted at step 1: saved"), "\(out)")
+    }
+
+    /// The reader of standard output going away stops training as a signal does: the steps are saved, standard
+    /// error says so and how to continue, and the exit code is 141 (128 + SIGPIPE), not 0.
+    @Test func closedStandardOutputStopsTrainingWithItsWorkSaved() throws {
+        let executable = try #require(Executable.path, "\(Executable.missing)")
+        let folder = TemporaryFolder()
+        let corpus = ModelKind.text.writeData(in: folder, size: 20_000)
+        let run = folder.path + "/run"
+        let child = try ChildProcess(executable, Tool.tinyArguments(corpus, out: run, steps: 1_000_000_000)
+                                         + ["--log-every", "1", "--checkpoint-every", "1000000", "--eval-every", "1000000"],
+                                     output: .pipe, errorFile: folder.path + "/err.txt")
+        defer { if child.wait(timeout: 0) == nil { child.signal(SIGKILL); _ = child.wait(timeout: 10) } }
+        #expect(child.read(count: 1).count == 1)
+        child.closeOutput()
+        try #require(child.wait(timeout: 20) != nil, "training kept running after its reader went away")
+        let err = String(decoding: folder.contents("err.txt") ?? [], as: UTF8.self)
+        #expect(child.exitCode == 128 + SIGPIPE, "stderr: \(err)")
+        let step = try #require(try Checkpoint.load(path: run + "/latest.safetensors").training?.step)
+        #expect(err.hasPrefix("error: standard output was closed (its reader went away): stopped at step \(step), "
+            + "saved '\(run)/latest.safetensors'; continue with: "), "\(err)")
+        #expect(err.split(separator: "\n").count == 1, "\(err)")
+    }
+
     /// Kills a training child with SIGKILL at seeded random moments, resuming each time from what it left.
     /// Each child is killed only after it has saved a checkpoint beyond the last one seen, at a random moment
     /// of its next steps and saves. Every `latest.safetensors` left behind must load, its step must have
