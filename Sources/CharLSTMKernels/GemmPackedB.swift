@@ -24,6 +24,8 @@ public final class SgemmPackedB: @unchecked Sendable {
     /// Floats allocated: enough for the largest shape it was made for.
     let capacity: Int
     let data: UnsafeMutablePointer<Float>
+    /// The buffer `data` lies in when it is borrowed (``init(shapes:borrowing:)``), kept alive; nil when owned.
+    private let lender: FloatBuffer?
 
     /// Storage for a k×n op(B); contents undefined until a `pack`.
     public convenience init(k: Int, n: Int) {
@@ -32,14 +34,27 @@ public final class SgemmPackedB: @unchecked Sendable {
 
     /// Storage for an op(B) of any one of `shapes` at a time (k×n each), shaped as the first; one buffer for
     /// products that take turns, such as a layer's W_hhᵀ (forward) and W_hh (backward).
-    public init(shapes: [(k: Int, n: Int)]) {
+    public convenience init(shapes: [(k: Int, n: Int)]) {
+        self.init(shapes: shapes, lender: nil)
+    }
+
+    /// As ``init(shapes:)``, in the memory of `buffer` (at least ``Capacity/floats`` of `shapes`) instead of its own:
+    /// for panels used only while the buffer's owner is idle.
+    public convenience init(shapes: [(k: Int, n: Int)], borrowing buffer: FloatBuffer) {
+        self.init(shapes: shapes, lender: buffer)
+    }
+
+    /// Storage for `shapes` in `lender`'s memory, or allocated when it is nil.
+    private init(shapes: [(k: Int, n: Int)], lender: FloatBuffer?) {
         precondition(!shapes.isEmpty && shapes.allSatisfy { $0.k >= 0 && $0.n >= 0 })
         k = shapes[0].k
         n = shapes[0].n
         choice = .standard(.selected)
         paddedN = Self.padded(n, choice.kernel)
         capacity = Capacity(shapes: shapes).floats
-        data = LargeMemory.allocateFloats(capacity)
+        precondition((lender?.count ?? capacity) >= capacity, "the borrowed buffer is too small")
+        data = lender?.pointer ?? LargeMemory.allocateFloats(capacity)
+        self.lender = lender
     }
 
     /// How much packed storage there is: enough to tell which shapes it holds, for whichever kernel.
@@ -77,7 +92,7 @@ public final class SgemmPackedB: @unchecked Sendable {
     private static func widestPadding(_ n: Int) -> Int { GemmKernel.all.map { padded(n, $0) }.max()! }
 
     deinit {
-        LargeMemory.deallocate(data)
+        if lender == nil { LargeMemory.deallocate(data) }
         if let rowsA { LargeMemory.deallocate(rowsA.baseAddress!) }
     }
 

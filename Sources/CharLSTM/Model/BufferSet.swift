@@ -29,9 +29,10 @@ struct BufferSet<Role: Hashable & Sendable>: Sendable {
     }
 
     /// Which spare each buffer of `list` takes, by index (`Int.max`: the packed spare): the float buffers
-    /// largest first, each the smallest unused spare that holds it; the one packed buffer the packed spare
-    /// if that holds every shape. The one rule both ``bytes(_:borrowing:)`` and
-    /// ``init(_:borrowing:)`` follow. O(list²).
+    /// largest first, each the smallest unused spare that holds it; the first copy of a packed buffer the
+    /// packed spare if that holds every shape, its other copies (or all, when it does not) float spares as
+    /// float buffers of their capacity. The one rule both ``bytes(_:borrowing:)`` and ``init(_:borrowing:)``
+    /// follow. O(list²).
     static func assignment(_ list: [Description], _ spares: SpareBuffers.Sizes) -> [Slot: Int] {
         var wanted: [(slot: Slot, count: Int)] = []
         var lent: [Slot: Int] = [:]
@@ -40,7 +41,10 @@ struct BufferSet<Role: Hashable & Sendable>: Sendable {
             case .floats(let n):
                 for copy in 0..<d.copies { wanted.append((Slot(description: i, copy: copy), n)) }
             case .packed(let shapes):
-                if let spare = spares.packed, shapes.allSatisfy(spare.holds) { lent[Slot(description: i, copy: 0)] = .max }
+                let first = spares.packed.map { spare in shapes.allSatisfy(spare.holds) } == true ? 1 : 0
+                if first == 1 { lent[Slot(description: i, copy: 0)] = .max }
+                let floats = SgemmPackedB.Capacity(shapes: shapes).floats
+                for copy in first..<max(first, d.copies) { wanted.append((Slot(description: i, copy: copy), floats)) }
             case .bits: break
             }
         }
@@ -62,7 +66,7 @@ struct BufferSet<Role: Hashable & Sendable>: Sendable {
 
     private var floats: [Role: [FloatBuffer]] = [:]
     private var masks: [Role: [MaskBuffer]] = [:]
-    private var panels: [Role: SgemmPackedB] = [:]
+    private var panels: [Role: [SgemmPackedB]] = [:]
     /// The roles in the order of the list.
     private let order: [Role]
 
@@ -80,16 +84,21 @@ struct BufferSet<Role: Hashable & Sendable>: Sendable {
                 }
             case .bits(let n): masks[d.role] = (0..<d.copies).map { _ in MaskBuffer(bits: n) }
             case .packed(let shapes):
-                precondition(d.copies == 1, "one packed buffer per role")
-                panels[d.role] = lent[Slot(description: i, copy: 0)] != nil ? spares.packed! : SgemmPackedB(shapes: shapes)
+                panels[d.role] = (0..<d.copies).map { copy in
+                    switch lent[Slot(description: i, copy: copy)] {
+                    case .max?: spares.packed!
+                    case let spare?: SgemmPackedB(shapes: shapes, borrowing: spares.floats[spare])
+                    case nil: SgemmPackedB(shapes: shapes)
+                    }
+                }
             }
         }
     }
 
-    /// Every float buffer and the packed one, to lend to a set used only while this one is idle
+    /// Every float buffer and the first packed one, to lend to a set used only while this one is idle
     /// (``init(_:borrowing:)``), in the order of ``SpareBuffers/Sizes/init(lentBy:)``.
     var spares: SpareBuffers {
-        SpareBuffers(floats: order.flatMap { floats[$0] ?? [] }, packed: order.lazy.compactMap { panels[$0] }.first)
+        SpareBuffers(floats: order.flatMap { floats[$0] ?? [] }, packed: order.lazy.compactMap { panels[$0]?.first }.first)
     }
 
     /// Whether the list had a buffer for `role`.
@@ -107,10 +116,10 @@ struct BufferSet<Role: Hashable & Sendable>: Sendable {
         return buffers[index].words
     }
 
-    /// The packed panels of `role`.
-    func packed(_ role: Role) -> SgemmPackedB {
-        guard let panel = panels[role] else { preconditionFailure("no packed buffer for \(role)") }
-        return panel
+    /// The packed panels of `role`, copy `index` (its layer, for per-layer panels).
+    func packed(_ role: Role, _ index: Int = 0) -> SgemmPackedB {
+        guard let panels = panels[role] else { preconditionFailure("no packed buffer for \(role)") }
+        return panels[index]
     }
 }
 

@@ -30,7 +30,9 @@ final class InferenceWorkspace {
         case embedding
         /// Per layer: the bias added to x·W_ihᵀ [G].
         case inputBias
-        /// W_hhᵀ of the layer being run, packed once per chunk for its per-step products (H × G).
+        /// Per layer: W_hhᵀ packed for its per-step products (H × G), once per pass
+        /// (``RecurrentNetwork/prepareEvaluation(_:)``): packed per chunk, a pass of one stream and one step at a
+        /// time spent most of its time repacking.
         case packedRecurrent
         /// Only when asked for (``keepsCellStates``), for cells with a cell state: c_0…c_C of the layer being
         /// run [(C+1)·B, H], so that a ``ForwardObserver`` sees every step's c.
@@ -49,7 +51,7 @@ final class InferenceWorkspace {
             .init(.logits, .floats(C * B * V)),
             .init(.embedding, .floats(V * G)),
             .init(.inputBias, copies: config.layers, .floats(G)),
-            .init(.packedRecurrent, .packed(k: H, n: G)),
+            .init(.packedRecurrent, copies: config.layers, .packed(k: H, n: G)),
         ]
         if !config.cell.sumsInputAndRecurrentParts {
             plan.append(.init(.recurrentPart, .floats(B * G)))
@@ -102,5 +104,5 @@ final class InferenceWorkspace {
     var cellStates: UnsafeMutablePointer<Float>? { buffers.has(.cellStates) ? buffers.floats(.cellStates) : nil }
     var embedding: UnsafeMutablePointer<Float> { buffers.floats(.embedding) }
     func inputBias(_ k: Int) -> UnsafeMutablePointer<Float> { buffers.floats(.inputBias, k) }
-    var packedRecurrent: SgemmPackedB { buffers.packed(.packedRecurrent) }
+    func packedRecurrent(_ k: Int) -> SgemmPackedB { buffers.packed(.packedRecurrent, k) }
 }

@@ -9,15 +9,19 @@ extension RecurrentNetwork {
     /// allocation.
     ///
     /// An `observer` sees each layer's activations and each row's logits and loss as they are made (see
-    /// ``ForwardObserver``); the numbers are the same with or without one.
+    /// ``ForwardObserver``); the numbers are the same with or without one. `prepared`: the workspace's
+    /// ``prepareEvaluation(_:)`` for the weights as they are (made here when nil). When `shouldStop` says so between
+    /// chunks, the pass ends early, with the loss of the rows done: the caller, who asked, discards it.
     func evaluate(_ batch: TokenBatch, state: RecurrentState, workspace ws: InferenceWorkspace,
-                         observer: (any ForwardObserver)? = nil) -> ForwardResult {
+                  observer: (any ForwardObserver)? = nil, prepared: PreparedEvaluation? = nil,
+                  shouldStop: () -> Bool = { false }) -> ForwardResult {
         let V = config.vocabularySize
         var total = ForwardResult.zero
         batch.inputs.withUnsafeBufferPointer { inputs in
             batch.targets.withUnsafeBufferPointer { targets in
                 runChunks(first: .tokens(inputs.baseAddress!), steps: batch.sequenceLength, batch: batch.batchSize,
-                          state: state, workspace: ws, observer: observer) { firstRow, rows, logits in
+                          state: state, workspace: ws, prepared: prepared, observer: observer,
+                          shouldStop: shouldStop) { firstRow, rows, logits in
                     for r in 0..<rows {
                         let (nats, correct) = softmaxCrossEntropy(logits: logits + r * V, targets: targets.baseAddress! + firstRow + r,
                                                                   rows: 1, vocabulary: V, gradientScale: nil)
@@ -33,16 +37,21 @@ extension RecurrentNetwork {
     /// The forward-only pass over `T` steps of `B` streams from `state` (dropout off), up to
     /// ``InferenceWorkspace/chunkLength`` steps at a time, leaving the final state in `state`. After each chunk,
     /// `body(firstRow, rows, outputs)` gets the decoder outputs [rows, V] of rows firstRow ..< firstRow + rows
-    /// (time-major), valid until it returns; `observer` sees each layer's activations. Shared by the character
-    /// and the series model. O(T·B·L·G·H²), no allocation.
+    /// (time-major), valid until it returns; `observer` sees each layer's activations. `prepared` is the
+    /// workspace's ``prepareEvaluation(_:)`` for the weights as they are (made here, once for all the chunks, when
+    /// nil). Before each chunk after the first, `shouldStop` may end the pass (the state then is that of the rows
+    /// done). Shared by the character and the series model. O(T·B·L·G·H²), no allocation beyond a preparation.
     func runChunks(first: FirstLayerInput, steps T: Int, batch B: Int, state: RecurrentState, workspace ws: InferenceWorkspace,
-                   observer: (any ForwardObserver)? = nil, body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+                   prepared: PreparedEvaluation? = nil, observer: (any ForwardObserver)? = nil,
+                   shouldStop: () -> Bool = { false }, body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         let H = config.hidden
         precondition(ws.batchSize == B && state.batch == B && ws.config.hasSameShape(as: config), "workspace does not fit the batch")
-        prepareInputTables(embedding: ws.embedding, bias: ws.inputBias)
+        let prepared = prepared ?? prepareEvaluation(ws)
+        precondition(prepared.workspace === ws, "prepared for another workspace")
         let hidden = ws.hidden, logits = ws.logits
         var t0 = 0
         while t0 < T {
+            if t0 > 0 && shouldStop() { return }
             let steps = min(ws.chunkLength, T - t0), rows = steps * B
             for k in 0..<config.layers {
                 // The layer below's output (rows 1…) is read here, then overwritten by this layer's.
@@ -57,7 +66,7 @@ extension RecurrentNetwork {
                     ?? StepRows(config.cell.hasCellState ? state.c(layer: k) : nil, stepStride: 0)
                 runRecurrence(layer: k, steps: steps, batch: B, gates: ws.gates, hidden: hidden,
                               cellState: cellState, separatePart: StepRows(ws.separatePart, stepStride: 0),
-                              recurrentPart: ws.recurrentPart, packed: ws.packedRecurrent)
+                              recurrentPart: ws.recurrentPart, packed: ws.packedRecurrent(k), split: prepared.splits[k])
                 state.h(layer: k).update(from: hidden + rows * H, count: B * H)
                 if let keptC { state.c(layer: k).update(from: keptC + rows * H, count: B * H) }
                 observer?.layerDidRun(k, rows: rows, gates: ws.gates, hidden: hidden + B * H,
@@ -69,7 +78,17 @@ extension RecurrentNetwork {
         }
     }
 
-    /// The streams ``evaluateStreams(_:batchSize:sequenceLength:workspace:)`` reads `count` characters as:
+    /// Makes what a forward-only pass in `ws` reads besides the weights from the weights as they are: the input
+    /// tables, and every layer's W_hhᵀ packed for the per-step products of ``InferenceWorkspace/batchSize``
+    /// streams. Once per pass (an evaluation, a validation), not per chunk or batch. O(L·G·H + V·G).
+    func prepareEvaluation(_ ws: InferenceWorkspace) -> PreparedEvaluation {
+        prepareInputTables(embedding: ws.embedding, bias: ws.inputBias)
+        return PreparedEvaluation(workspace: ws, splits: (0..<config.layers).map { k in
+            packRecurrentWeights(layer: k, forward: true, batch: ws.batchSize, into: ws.packedRecurrent(k))
+        })
+    }
+
+    /// The streams ``evaluateStreams(_:batchSize:sequenceLength:workspace:shouldStop:)`` reads `count` characters as:
     /// `batchSize` streams of `sequenceLength` steps, fewer streams or one shorter stream when the text is
     /// short; nil below two characters.
     static func evaluationShape(characters count: Int, batchSize: Int, sequenceLength: Int)
@@ -82,10 +101,11 @@ extension RecurrentNetwork {
     /// Loss of the model on `text` read as `batchSize` parallel streams from a zero state (dropout off),
     /// carrying the state from chunk to chunk: how validation is measured during training. Uses fewer
     /// streams, or shorter chunks, when the text is short (``evaluationShape(characters:batchSize:sequenceLength:)``).
-    /// `workspace` is used when it fits that shape, else one is allocated. Throws `.io` when the file behind
-    /// the text changed since it was scanned. O(n·L·G·H²).
-    func evaluateStreams(_ text: TextSlice, batchSize: Int, sequenceLength: Int,
-                                workspace: InferenceWorkspace? = nil) throws(CharLSTMError) -> ForwardResult {
+    /// `workspace` is used when it fits that shape, else one is allocated. `shouldStop` is asked between chunks
+    /// and batches: nil when it said to stop (within one chunk of ``InferenceWorkspace/chunkLength`` steps,
+    /// whatever the sizes). Throws `.io` when the file behind the text changed since it was scanned. O(n·L·G·H²).
+    func evaluateStreams(_ text: TextSlice, batchSize: Int, sequenceLength: Int, workspace: InferenceWorkspace? = nil,
+                         shouldStop: () -> Bool = { false }) throws(CharLSTMError) -> ForwardResult? {
         guard let (B, T) = Self.evaluationShape(characters: text.count, batchSize: batchSize, sequenceLength: sequenceLength),
               let streams = try? BatchStreams(text: text, batchSize: B, sequenceLength: T) else { return .zero }
         let ws = workspace.flatMap { $0.batchSize == B && $0.config.hasSameShape(as: config) ? $0 : nil }
@@ -93,11 +113,13 @@ extension RecurrentNetwork {
         let state = RecurrentState(config: config, batch: B)
         var batch = TokenBatch(sequenceLength: T, batchSize: B)
         var total = ForwardResult.zero
+        let prepared = prepareEvaluation(ws)
         for p in 0..<streams.batchesPerEpoch {
+            if shouldStop() { return nil }
             try streams.fill(&batch, position: p)
-            total.add(evaluate(batch, state: state, workspace: ws))
+            total.add(evaluate(batch, state: state, workspace: ws, prepared: prepared, shouldStop: shouldStop))
         }
-        return total
+        return shouldStop() ? nil : total
     }
 
     /// Loss of the model on `text` in one continuous pass from a zero state, predicting characters 2…n
@@ -129,6 +151,7 @@ extension RecurrentNetwork {
         try reader.seek(to: text.start)
         var row = [Int32](repeating: 0, count: length + 1)
         var batch = TokenBatch(sequenceLength: length, batchSize: 1)
+        let prepared = prepareEvaluation(ws)
         try row.withUnsafeMutableBufferPointer { (r) throws(CharLSTMError) in
             try reader.read(1, into: r.baseAddress!)
             var start = 0
@@ -140,7 +163,7 @@ extension RecurrentNetwork {
                     batch.inputs[t] = r[t]
                     batch.targets[t] = r[t + 1]
                 }
-                total.add(evaluate(batch, state: state, workspace: ws, observer: observer))
+                total.add(evaluate(batch, state: state, workspace: ws, observer: observer, prepared: prepared))
                 r[0] = r[T]
                 start += T
                 progress?(start)
@@ -152,9 +175,16 @@ extension RecurrentNetwork {
     }
 }
 
-/// Sees a forward-only pass (``RecurrentNetwork/evaluate(_:state:workspace:observer:)``) as it runs, for tools that look
-/// inside a model (`charlstm inspect`). Called on the evaluating thread, chunk by chunk; the pointers are valid
-/// only during the call. Rows are time-major: row r of a chunk is step r / B of stream r % B.
+/// What ``RecurrentNetwork/prepareEvaluation(_:)`` made in `workspace` (the input tables, each layer's packed W_hhᵀ)
+/// and the split of each layer's recurrence: valid for the weights it was made from, until they change.
+struct PreparedEvaluation {
+    let workspace: InferenceWorkspace
+    let splits: [RecurrenceSplit]
+}
+
+/// Sees a forward-only pass (``RecurrentNetwork/evaluate(_:state:workspace:observer:prepared:shouldStop:)``) as it
+/// runs, for tools that look inside a model (`charlstm inspect`). Called on the evaluating thread, chunk by chunk;
+/// the pointers are valid only during the call. Rows are time-major: row r of a chunk is step r / B of stream r % B.
 protocol ForwardObserver: AnyObject {
     /// Layer `k` has run a chunk of `rows` rows: `gates` [rows, G] holds the gate activations (after their
     /// sigmoid or tanh, in the order of ``CellKind/gateBlocks``), `hidden` [rows, H] each row's h, and

@@ -145,13 +145,15 @@ extension RecurrentNetwork {
     /// The recurrence of layer `k` over `T` steps of `B` streams. On entry `gates` [T·B, G] holds the input
     /// part and `hidden` row block 0 the carried-in h_0, `cellState` step 0 the carried-in c_0 (cells with a
     /// cell state). On return `gates` holds the activations, `hidden` h_1…h_T, `cellState` step t c_t, and
-    /// `separatePart` step t the recurrent part of n (GRU). `recurrentPart` [B, G] is scratch (GRU). O(T·B·G·H).
+    /// `separatePart` step t the recurrent part of n (GRU). `recurrentPart` [B, G] is scratch (GRU). `packed` gets
+    /// W_hhᵀ packed here, unless `split` says it already holds it, packed for that split (``packRecurrentWeights``).
+    /// O(T·B·G·H).
     func runRecurrence(layer k: Int, steps T: Int, batch B: Int, gates: UnsafeMutablePointer<Float>,
                        hidden: UnsafeMutablePointer<Float>, cellState: StepRows, separatePart: StepRows,
-                       recurrentPart: UnsafeMutablePointer<Float>?, packed: SgemmPackedB) {
+                       recurrentPart: UnsafeMutablePointer<Float>?, packed: SgemmPackedB, split: RecurrenceSplit? = nil) {
         let H = config.hidden, G = config.cell.gateCount * H, cell = config.cell
         let p = parameters.pointer, o = layout.layer(k)
-        let split = packRecurrentWeights(layer: k, forward: true, batch: B, into: packed)
+        let split = split ?? packRecurrentWeights(layer: k, forward: true, batch: B, into: packed)
         if case .columns(let parts) = split {
             ColumnSplitRecurrence(cell: cell, batch: B, hidden: H, parts: parts, packed: packed, gates: gates,
                                   hiddenStates: hidden, cellState: cellState.base, cellStride: cellState.stepStride)

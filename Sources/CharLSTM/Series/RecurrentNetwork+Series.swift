@@ -88,12 +88,15 @@ extension RecurrentNetwork {
 
     /// The forward-only pass of one stream over `rows` standardised input rows [rows, F] from `state` (dropout
     /// off): writes the prediction of each next row into `predictions` [rows, F] and leaves the final state in
-    /// `state` (batch 1).
-    /// O(rows·L·G·H²), no allocation.
+    /// `state` (batch 1). `prepared`: the workspace's ``prepareEvaluation(_:)`` for the weights as they are (made
+    /// here when nil); `shouldStop`, asked between chunks, may end the pass early (the predictions after it unset).
+    /// O(rows·L·G·H²), no allocation beyond a preparation.
     func predict(_ inputs: UnsafePointer<Float>, rows: Int, state: RecurrentState, workspace ws: InferenceWorkspace,
-                        into predictions: UnsafeMutablePointer<Float>) {
+                 prepared: PreparedEvaluation? = nil, shouldStop: () -> Bool = { false },
+                 into predictions: UnsafeMutablePointer<Float>) {
         let F = config.vocabularySize
-        runChunks(first: .values(inputs), steps: rows, batch: 1, state: state, workspace: ws) { firstRow, count, outputs in
+        runChunks(first: .values(inputs), steps: rows, batch: 1, state: state, workspace: ws, prepared: prepared,
+                  shouldStop: shouldStop) { firstRow, count, outputs in
             (predictions + firstRow * F).update(from: outputs, count: count * F)
         }
     }

@@ -47,10 +47,12 @@ public struct SeriesForecaster: Sendable {
         let history = scaling.standardize(table)
         let state = RecurrentState(config: network.config, batch: 1)
         let ws = InferenceWorkspace(config: network.config, batchSize: 1)
+        let prepared = network.prepareEvaluation(ws)  // once, not once per forecast step
         var predictions = [Float](repeating: 0, count: history.count), next = [Float](repeating: 0, count: F)
         history.withUnsafeBufferPointer { x in
             predictions.withUnsafeMutableBufferPointer { p in
-                network.predict(x.baseAddress!, rows: history.count / F, state: state, workspace: ws, into: p.baseAddress!)
+                network.predict(x.baseAddress!, rows: history.count / F, state: state, workspace: ws, prepared: prepared,
+                                into: p.baseAddress!)
             }
         }
         guard steps > 0 else { return }
@@ -65,7 +67,7 @@ public struct SeriesForecaster: Sendable {
             guard k < steps else { break }
             row.withUnsafeBufferPointer { x in
                 next.withUnsafeMutableBufferPointer { p in
-                    network.predict(x.baseAddress!, rows: 1, state: state, workspace: ws, into: p.baseAddress!)
+                    network.predict(x.baseAddress!, rows: 1, state: state, workspace: ws, prepared: prepared, into: p.baseAddress!)
                 }
             }
             swap(&row, &next)

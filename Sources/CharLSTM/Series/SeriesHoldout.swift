@@ -18,9 +18,10 @@ struct SeriesHoldout: Sendable {
     var count: Int { rows.count / width - warmup }
 
     /// Squared error of the model's one-step-ahead predictions of the held-out rows' first value, computed in
-    /// `workspace` (one stream). O(rows·L·G·H²).
-    func loss(of model: RecurrentNetwork, workspace: InferenceWorkspace) -> SeriesLoss {
-        let predictions = SeriesPass.oneStepAhead(model: model, rows: rows, workspace: workspace)
+    /// `workspace` (one stream); nil when `shouldStop`, asked between chunks, said to stop. O(rows·L·G·H²).
+    func loss(of model: RecurrentNetwork, workspace: InferenceWorkspace, shouldStop: () -> Bool = { false }) -> SeriesLoss? {
+        let predictions = SeriesPass.oneStepAhead(model: model, rows: rows, workspace: workspace, shouldStop: shouldStop)
+        if shouldStop() { return nil }
         var loss = SeriesLoss()
         for r in warmup..<(rows.count / width) {
             let d = Double(predictions[(r - 1) * width] - rows[r * width])
@@ -33,15 +34,17 @@ struct SeriesHoldout: Sendable {
 /// One stream of a series model run over a whole series.
 enum SeriesPass {
     /// Predictions [n, F] of the n rows of `rows` read from the zero state: prediction r is the model's
-    /// forecast of row r + 1 after reading rows 0…r. O(n·L·G·H²).
-    static func oneStepAhead(model: RecurrentNetwork, rows: [Float], workspace: InferenceWorkspace? = nil) -> [Float] {
+    /// forecast of row r + 1 after reading rows 0…r; `shouldStop` may end the pass early (see
+    /// ``RecurrentNetwork/predict(_:rows:state:workspace:prepared:shouldStop:into:)``). O(n·L·G·H²).
+    static func oneStepAhead(model: RecurrentNetwork, rows: [Float], workspace: InferenceWorkspace? = nil,
+                             shouldStop: () -> Bool = { false }) -> [Float] {
         let ws = workspace ?? InferenceWorkspace(config: model.config, batchSize: 1)
         let state = RecurrentState(config: model.config, batch: 1)
         var predictions = [Float](repeating: 0, count: rows.count)
         rows.withUnsafeBufferPointer { x in
             predictions.withUnsafeMutableBufferPointer { p in
                 model.predict(x.baseAddress!, rows: rows.count / model.config.vocabularySize, state: state, workspace: ws,
-                              into: p.baseAddress!)
+                              shouldStop: shouldStop, into: p.baseAddress!)
             }
         }
         return predictions

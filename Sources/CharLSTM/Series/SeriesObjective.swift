@@ -112,8 +112,9 @@ struct SeriesObjective: TrainingObjective {
 
     func validationStreams(config: TrainingConfig) -> Int { 1 }
 
-    func validate(_ model: RecurrentNetwork, config: TrainingConfig, workspace: InferenceWorkspace) throws(CharLSTMError) -> Double {
-        loss(holdout.loss(of: model, workspace: workspace))
+    func validate(_ model: RecurrentNetwork, config: TrainingConfig, workspace: InferenceWorkspace,
+                  shouldStop: () -> Bool) throws(CharLSTMError) -> Double? {
+        holdout.loss(of: model, workspace: workspace, shouldStop: shouldStop).map { loss($0) }
     }
 
     /// The series checkpoint: the model and its ``SeriesScaling`` (a series model has no vocabulary: its inputs are

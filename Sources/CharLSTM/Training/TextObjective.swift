@@ -51,10 +51,11 @@ struct TextObjective: TrainingObjective {
     }
 
     /// Bits per character on the first ``TrainingConfig/validationCharacters`` of the held-out text (all of it when
-    /// that is 0), read as parallel streams from a zero state. O(n·L·G·H²).
-    func validate(_ model: RecurrentNetwork, config: TrainingConfig, workspace: InferenceWorkspace) throws(CharLSTMError) -> Double {
+    /// that is 0), read as parallel streams from a zero state; nil when stopped. O(n·L·G·H²).
+    func validate(_ model: RecurrentNetwork, config: TrainingConfig, workspace: InferenceWorkspace,
+                  shouldStop: () -> Bool) throws(CharLSTMError) -> Double? {
         try model.evaluateStreams(measured(config), batchSize: config.batchSize, sequenceLength: config.sequenceLength,
-                                  workspace: workspace).bitsPerCharacter
+                                  workspace: workspace, shouldStop: shouldStop)?.bitsPerCharacter
     }
 
     /// The part of the held-out text a validation reads under `config` (at least 2 characters: one prediction).

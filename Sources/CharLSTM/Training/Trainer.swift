@@ -114,10 +114,17 @@ final class Trainer<Objective: TrainingObjective> {
         return total
     }
 
-    /// The validation loss in the objective's unit, dropout off, in the workspace borrowed from training. Throws
+    /// The validation loss in the objective's unit, dropout off, in the workspace borrowed from training; nil when
+    /// `shouldStop`, asked every chunk of the pass (whatever the model and batch sizes), said to stop. Throws
     /// `.io` when the data file changed since it was read.
+    func validate(shouldStop: () -> Bool) throws(CharLSTMError) -> Double? {
+        try objective.validate(model, config: state.config, workspace: validationWorkspace, shouldStop: shouldStop)
+    }
+
+    /// ``validate(shouldStop:)`` to the end. Throws as that does.
     func validate() throws(CharLSTMError) -> Double {
-        try objective.validate(model, config: state.config, workspace: validationWorkspace)
+        guard let loss = try validate(shouldStop: { false }) else { preconditionFailure("a validation never asked to stop stopped") }
+        return loss
     }
 
     /// The training checkpoint of now: the model, the objective's head and ``state`` (sharing their buffers: save it
@@ -133,7 +140,7 @@ protocol ErasedTrainer: AnyObject {
     /// The objective, for what the run reports of it (its kind, unit, data).
     var erasedObjective: any TrainingObjective { get }
     func trainStep(progress: Double?) throws(CharLSTMError) -> TrainingStep
-    func validate() throws(CharLSTMError) -> Double
+    func validate(shouldStop: () -> Bool) throws(CharLSTMError) -> Double?
     func checkpoint() -> Checkpoint
 }
 

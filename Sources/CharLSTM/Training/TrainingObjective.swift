@@ -30,8 +30,10 @@ protocol TrainingObjective {
     /// Streams the validation pass reads side by side (the batch of its workspace) under `config`.
     func validationStreams(config: TrainingConfig) -> Int
     /// The validation loss of `model` in ``unit``, computed in `workspace` (``validationStreams(config:)`` streams),
-    /// dropout off. Throws `.io` when the data changed since it was read.
-    func validate(_ model: RecurrentNetwork, config: TrainingConfig, workspace: InferenceWorkspace) throws(CharLSTMError) -> Double
+    /// dropout off; nil when `shouldStop`, asked every chunk of the pass, said to stop. Throws `.io` when the data
+    /// changed since it was read.
+    func validate(_ model: RecurrentNetwork, config: TrainingConfig, workspace: InferenceWorkspace,
+                  shouldStop: () -> Bool) throws(CharLSTMError) -> Double?
 
     /// A training checkpoint of `model` with `state`: the model and what reads its inputs (a vocabulary, or a
     /// series' columns and scaling). Shares their buffers.

@@ -215,8 +215,17 @@ public final class TrainingRun {
             trainer.state.budget?.seconds = budget.seconds.map { max(0, $0 - now) }
             try self.save(to: path)
         }
+        func stopRequested() -> Bool { stopToken?.isStopRequested == true || Task.isCancelled }
+        /// Appends the row of the steps since the last one to `metrics.csv`, and starts a new window.
+        func appendRow(step: Int, validation: Double?, learningRate: Float) throws -> MetricsRow {
+            let row = window.row(step: step, epoch: epoch, validation: validation, learningRate: learningRate,
+                                 itemsPerStep: itemsPerStep, elapsedSeconds: totalElapsed())
+            try metrics.append(row)
+            window = MetricsWindow(unit: unit)
+            return row
+        }
         while true {
-            if stopToken?.isStopRequested == true || Task.isCancelled {
+            if stopRequested() {
                 if latestStep != step { try save(to: folder.latest) }
                 return outcome(.stopped)
             }
@@ -241,7 +250,15 @@ public final class TrainingRun {
             var saved: [String] = []
             var validation: Double? = nil
             if step % config.evaluateEvery == 0 || isLast {
-                let loss = try trainer.validate()
+                // Validation asks for a stop every chunk: a large one is not waited for. The step is trained, so it is
+                // saved; its validation is left out (not recorded, not counted for patience).
+                guard let loss = try trainer.validate(shouldStop: stopRequested) else {
+                    if step % config.logEvery == 0 || isLast {
+                        _ = try appendRow(step: step, validation: nil, learningRate: result.learningRate)
+                    }
+                    try save(to: folder.latest)
+                    return outcome(.stopped)
+                }
                 validation = loss
                 trainer.state.validationLoss = loss
                 if step % config.evaluateEvery == 0 {
@@ -257,10 +274,7 @@ public final class TrainingRun {
             }
             var row: MetricsRow? = nil
             if step % config.logEvery == 0 || validation != nil || isLast {
-                row = window.row(step: step, epoch: epoch, validation: validation, learningRate: result.learningRate,
-                                 itemsPerStep: itemsPerStep, elapsedSeconds: totalElapsed())
-                try metrics.append(row!)
-                window = MetricsWindow(unit: unit)
+                row = try appendRow(step: step, validation: validation, learningRate: result.learningRate)
             }
             if validation != nil { try drawPlot() }
             if step % config.checkpointEvery == 0 || isLast {

@@ -158,12 +158,12 @@ import CharLSTMKernels
         let validation = capped.objective.validation
         #expect(validation.count == 600)
         let model = capped.model, config = capped.state.config
-        let expected = try model.evaluateStreams(validation.prefix(100), batchSize: config.batchSize,
-                                                 sequenceLength: config.sequenceLength)
+        let expected = try #require(try model.evaluateStreams(validation.prefix(100), batchSize: config.batchSize,
+                                                              sequenceLength: config.sequenceLength))
         let result = try capped.validate()
         #expect(expected.count == 96 && result.bitPattern == expected.bitsPerCharacter.bitPattern)
         capped.state.config.validationCharacters = 0
-        let all = try capped.validate(), whole = try model.evaluateStreams(validation, batchSize: 4, sequenceLength: 12)
+        let all = try capped.validate(), whole = try #require(try model.evaluateStreams(validation, batchSize: 4, sequenceLength: 12))
         #expect(whole.count == 576 && all.bitPattern == whole.bitsPerCharacter.bitPattern)
         #expect(TrainingConfig().validationCharacters == 300_000)
         Tool.expectFailure(["train", corpus, "--val-chars", "-1"], code: 64, mentions: ["--val-chars"])

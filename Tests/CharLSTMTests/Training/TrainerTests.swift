@@ -125,10 +125,25 @@ import CharLSTMKernels
             let a = try validating.trainStep(), b = try plain.trainStep()
             #expect(a.loss.bitPattern == b.loss.bitPattern)
             let borrowed = try validating.validate()
-            let own = try validating.model.evaluateStreams(validating.objective.validation, batchSize: 16, sequenceLength: 10)
+            let own = try #require(try validating.model.evaluateStreams(validating.objective.validation, batchSize: 16, sequenceLength: 10))
             #expect(borrowed.bitPattern == own.bitsPerCharacter.bitPattern && own.count > 0)
         }
         Self.expectSameState(validating, plain)
+    }
+
+    /// Validation asks whether to stop before every batch (and every chunk of one), gives up as soon as it is told
+    /// to (nil), and then measures as before: a stop does not wait for a whole validation.
+    @Test(arguments: [CellKind.lstm, .gru])
+    func validationGivesUpWhenToldToStop(cell: CellKind) throws {
+        let (trainer, _) = try Self.makeTrainer(cell: cell, batchSize: 2, threads: 1)
+        var asked = 0
+        let whole = try #require(try trainer.validate(shouldStop: { asked += 1; return false }))
+        let batches = (trainer.objective.validation.count - 1) / (2 * 10)
+        #expect(batches >= 2 && asked > batches)
+        asked = 0
+        #expect(try trainer.validate(shouldStop: { asked += 1; return asked > 2 }) == nil)
+        #expect(asked == 3)
+        #expect(try trainer.validate().bitPattern == whole.bitPattern)
     }
 
     /// The validation workspace of config M fits in the idle training workspace: a trainer's memory is the
