@@ -139,7 +139,7 @@ extension Checkpoint {
     /// A checkpoint from `source`, checking format, config, vocabulary and every shape from the metadata and
     /// the tensor shapes alone, before anything is allocated or any value is read: a config that claims a
     /// huge model cannot make loading allocate more than the file holds. Then the values are read straight
-    /// into the checkpoint's buffers and checked to be finite.
+    /// into the checkpoint's buffers and checked to be finite (and Adam's second moments to be at least 0).
     init(reading source: any TensorSource) throws(CharLSTMError) {
         let meta = try Metadata(source.metadata)
         let config = meta.config, cell = config.cell
@@ -187,6 +187,16 @@ extension Checkpoint {
         try source.readTensors(into: destinations)
         for (name, _) in wanted where !destinations[name]!.allSatisfy({ $0.isFinite }) {
             throw .invalidData("tensor \(name) holds NaN or infinite values")
+        }
+        // Adam divides by the square root of its second moments, means of squared gradients: never below 0.
+        if training != nil {
+            for e in layout.entries {
+                let name = "optimizer.exp_avg_sq.\(e.name)"
+                if let i = destinations[name]!.firstIndex(where: { $0 < 0 }) {
+                    throw .invalidData("tensor \(name) holds a negative value (\(destinations[name]![i]) at index \(i)): "
+                        + "Adam's second moments are means of squared gradients, never below 0")
+                }
+            }
         }
         self.init(checked: config, vocabulary: meta.vocabulary, parameters: parameters, training: state)
         summary = meta.summary

@@ -168,6 +168,12 @@ extension Checkpoint {
             adamStep = try int("adam_step", ValueRange.counts)
             stateShape = [model.layers, tc.batchSize, model.hidden]
             step = try ValueRange.integer(meta["step"], field: "step", in: ValueRange.counts)
+            // Adam takes one update per training step, and a run stops at step 10^15: a count above the step would
+            // pass 10^15 before the step does, and then no checkpoint of the run could be saved.
+            guard adamStep <= step else {
+                throw .invalidData("training.adam_step must be a whole number from 0 to the checkpoint's step (\(step)), "
+                    + "got \(adamStep): Adam takes one update per training step")
+            }
             epoch = try ValueRange.integer(meta["epoch"], field: "epoch", in: ValueRange.counts)
             position = try ValueRange.integer(meta["data_position"], field: "data_position", in: ValueRange.counts)
             guard let rng = meta["rng_state"].flatMap(RandomGenerator.init(stateString:)) else {
