@@ -53,22 +53,40 @@ public struct MetricsRow: Equatable, Sendable {
         return fields.joined(separator: ",")
     }
 
-    /// Parses ``csvLine``; `nil` when the line is malformed or its step is not a count (``ValueRange/counts``).
-    /// The other numbers may be anything a `Double` holds; what draws them skips those it cannot use.
+    /// Parses ``csvLine``; `nil` when the line is malformed or a number is out of its range (see
+    /// ``init(csvLine:header:)``).
     init?(csvLine line: Substring) {
-        let f = line.split(separator: ",", omittingEmptySubsequences: false)
-        guard f.count == 8, case .value(let step) = StrictNumber.integer(String(f[0])), ValueRange.counts.contains(step),
-              let epoch = Double(f[1]), let train = Double(f[2]),
-              let lr = Double(f[4]), let grad = Double(f[5]), let rate = Double(f[6]), let elapsed = Double(f[7])
-        else { return nil }
-        var val: Double?
-        if !f[3].isEmpty {
-            guard let v = Double(f[3]) else { return nil }
-            val = v
-        }
-        self.init(step: step, epoch: epoch, trainLoss: train, validationLoss: val, learningRate: lr, gradientNorm: grad,
-                  itemsPerSecond: rate, elapsedSeconds: elapsed)
+        guard let row = try? MetricsRow(csvLine: line, header: MetricsLog.header) else { return nil }
+        self = row
     }
+
+    /// Parses ``csvLine``, every number checked against its range as a checkpoint's fields are (``ValueRange``):
+    /// the step a count; the epoch in [0, 10^15]; the losses (the validation loss empty when validation did not run),
+    /// the gradient norm and the rate finite and at least 0; the learning rate in [0, 10]; the elapsed seconds in
+    /// [0, 10^12]. No field may be NaN or infinite: the program never writes one. Throws `.invalidData` naming the
+    /// field by its name in `header` (`train_bpc must be a number at least 0, got "nan"`), or, for a line that is
+    /// not eight comma-separated fields, saying so.
+    init(csvLine line: Substring, header: String) throws(CharLSTMError) {
+        let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let names = header.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard f.count == 8, names.count == 8 else {
+            throw .invalidData("not a metrics row of \(names.count) comma-separated fields: \(ValueRange.quoted(String(line)))")
+        }
+        let nonNegative = RealInterval.atLeast(0)
+        func real(_ i: Int, _ interval: RealInterval) throws(CharLSTMError) -> Double {
+            try ValueRange.real(f[i], field: names[i], in: interval)
+        }
+        self.init(step: try ValueRange.integer(f[0], field: names[0], in: ValueRange.counts),
+                  epoch: try real(1, Self.epochInterval), trainLoss: try real(2, ValueRange.loss),
+                  validationLoss: f[3].isEmpty ? nil : try real(3, ValueRange.loss),
+                  learningRate: try real(4, Self.learningRateInterval), gradientNorm: try real(5, nonNegative),
+                  itemsPerSecond: try real(6, nonNegative), elapsedSeconds: try real(7, ValueRange.trainingSeconds))
+    }
+
+    /// The epochs a row may record: no more than the steps a run counts.
+    static let epochInterval = RealInterval.closed(0, Double(ValueRange.countLimit))
+    /// The learning rates a row may record: the schedule's, from 0 up to the largest base rate.
+    static let learningRateInterval = RealInterval.closed(0, TrainingConfig.learningRateInterval.upper!)
 }
 
 /// The training metrics file, `metrics.csv`: one ``MetricsRow`` per logged step, appended across resumes.
@@ -153,14 +171,88 @@ final class MetricsLog {
         var rows: [MetricsRow] = []
         for (number, line) in body.split(separator: 10, omittingEmptySubsequences: false).enumerated() {
             if line.isEmpty && line.endIndex == body.endIndex { break }  // after the last newline
-            guard let row = MetricsRow(csvLine: Substring(String(decoding: line, as: UTF8.self))) else {
-                let place = from > headerLine.count ? "a line near its end" : "line \(number + 2)"
-                throw CharLSTMError(.invalidData, "\(path) \(place) is not a metrics row: "
-                    + "\(ValueRange.quoted(String(decoding: line, as: UTF8.self)))")
+            do {
+                rows.append(try MetricsRow(csvLine: Substring(String(decoding: line, as: UTF8.self)), header: header))
+            } catch {
+                throw error.prefixed("\(path) \(from > headerLine.count ? "a line near its end" : "line \(number + 2)"): ")
             }
-            rows.append(row)
         }
         return rows
+    }
+
+    /// Checks the existing file at `path` that a run starting at step `step` is about to append to, before anything
+    /// in its folder is touched, and says whether it holds rows past `step`: rows a killed run logged after its
+    /// last checkpoint, which ``dropRows(after:path:header:fileSystem:)`` then removes, so that the log stays the
+    /// history of the state the run continues from (its steps never go backwards).
+    ///
+    /// A missing file, or anything but a regular file (refused later, when the folder is prepared), is not read.
+    /// The file must start with `header` (else `.conflict`, as opening it for appending says) and every complete
+    /// line must be a row whose numbers are in range (``MetricsRow/init(csvLine:header:)``; else `.invalidData`
+    /// naming the line); a partial last line, which a crash leaves and opening the file removes, is not read.
+    /// Reads the whole file, a piece at a time. O(file).
+    static func check(path: String, header: String, continuingFrom step: Int) throws -> Bool {
+        guard Files.kind(path, followingLinks: false) == .regular else { return false }
+        var needsRewrite = false
+        try scan(path: path, header: header) { row, _ in
+            if row.step > step { needsRewrite = true }
+        }
+        return needsRewrite
+    }
+
+    /// Rewrites the file at `path` without its rows past `step` (and without a partial last line), atomically: it
+    /// holds either its old contents or the new, whatever happens. Rows are checked as ``check(path:header:continuingFrom:)``
+    /// checks them. O(file).
+    static func dropRows(after step: Int, path: String, header: String, fileSystem: some FileSystem = POSIXFileSystem()) throws {
+        try AtomicFile.write(to: path, fileSystem: fileSystem) { output in
+            var kept = Array((header + "\n").utf8)
+            try scan(path: path, header: header) { row, line in
+                guard row.step <= step else { return }
+                kept += line
+                kept.append(10)
+                if kept.count >= 1 << 16 {
+                    try kept.withUnsafeBytes { try output($0) }
+                    kept.removeAll(keepingCapacity: true)
+                }
+            }
+            try kept.withUnsafeBytes { try output($0) }
+        }
+    }
+
+    /// Calls `body` with every complete row of the metrics file at `path` and its line (without the newline), in
+    /// file order, reading 1 MiB at a time; see ``check(path:header:continuingFrom:)`` for what is refused.
+    private static func scan(path: String, header: String, _ body: (MetricsRow, ArraySlice<UInt8>) throws -> Void) throws {
+        let file = try InputFile(path: path, followingLinks: false)
+        guard file.count > 0 else { return }
+        let headerLine = Array((header + "\n").utf8)
+        let start = try file.bytes(min(file.count, headerLine.count), at: 0)
+        guard start == headerLine else {
+            let line = String(decoding: start.prefix { $0 != 10 }, as: UTF8.self)
+            throw CharLSTMError(.conflict, "\(path) exists but does not start with the metrics header (found "
+                + "\(ValueRange.quoted(line, quote: "'"))); move it away or choose another run folder")
+        }
+        var offset = headerLine.count, number = 2, pending: [UInt8] = []
+        while offset < file.count {
+            let piece = try file.bytes(min(1 << 20, file.count - offset), at: offset)
+            offset += piece.count
+            // Newlines are looked for in the new piece only: a long line costs one pass.
+            var searchFrom = pending.count, lineStart = 0
+            pending += piece
+            while let end = pending[searchFrom...].firstIndex(of: 10) {
+                searchFrom = end + 1
+                let line = pending[lineStart..<end]
+                let row: MetricsRow
+                do {
+                    row = try MetricsRow(csvLine: Substring(String(decoding: line, as: UTF8.self)), header: header)
+                } catch {
+                    throw error.prefixed("\(path) line \(number): ").adding("; correct or delete that line, or move the file away")
+                }
+                try body(row, line)
+                number += 1
+                lineStart = end + 1
+            }
+            pending.removeFirst(lineStart)
+        }
+        try file.checkUnchanged()
     }
 
     /// Writes the header into a new or empty file; checks the header of an existing one and drops a partial last line.

@@ -82,8 +82,10 @@ public struct RunFolder: Equatable, Sendable {
     /// time any file in it is written.
     ///
     /// A run that continues in its own folder (`continuing`) keeps everything. Any other run needs a folder
-    /// holding none of the files a run writes (``files``): with `overwrite` they are deleted, without it the folder
-    /// is refused (`.conflict`), whether they are an old run's or files of the same names put there otherwise.
+    /// holding none of the files a run writes (``files``), or `overwrite`; without it the folder is refused
+    /// (`.conflict`), whether they are an old run's or files of the same names put there otherwise. The old run's
+    /// files stay as they are here: a run with `overwrite` replaces them when it saves its first checkpoint
+    /// (``finishReplacing(saved:stagedMetrics:fileSystem:)``), so that stopping it before then loses nothing.
     /// Temporary files that a crash left of the run's own files are removed (``isStaleTemporary(_:)``). Returns
     /// the lock, which the caller holds for as long as it writes into the folder.
     func prepare(continuing: Bool, overwrite: Bool, holding held: RunFolderLock? = nil) throws(CharLSTMError) -> RunFolderLock {
@@ -107,9 +109,6 @@ public struct RunFolder: Equatable, Sendable {
                     + "another \(setting: .folder), or replace it with \(setting: .overwrite)")
             }
         }
-        if !continuing && overwrite {
-            for file in files { Files.remove(file) }
-        }
         // Its files are written by renaming over them and read without following links: each must be a regular
         // file, so that nothing planted there (a link to /dev/zero, a pipe) is read or kept.
         for file in files {
@@ -124,12 +123,33 @@ public struct RunFolder: Equatable, Sendable {
         return lock
     }
 
+    /// Whether the folder holds any of a run's files (`latest.safetensors`, `best.safetensors`, `metrics.csv`,
+    /// `loss.svg`): what a run with `overwrite` replaces.
+    var holdsRunFiles: Bool {
+        files.contains { Files.kind($0, followingLinks: false) != nil }
+    }
+
+    /// Replaces the files of the run a run with `overwrite` starts over from, once the new run has saved its first
+    /// checkpoint to `saved`: the other checkpoint and the plot of the old run are removed, and the new run's
+    /// metrics, logged until then to `stagedMetrics` (a temporary name of `metrics.csv`), are renamed to
+    /// `metrics.csv` (an open log keeps appending to them). Throws `.io` when the rename fails.
+    func finishReplacing(saved: String, stagedMetrics: String, fileSystem: some FileSystem) throws(CharLSTMError) {
+        for file in [latest, best, plot] where file != saved { fileSystem.remove(file) }
+        do {
+            try fileSystem.rename(stagedMetrics, metrics)
+            try fileSystem.syncFolder(path)
+        } catch {
+            throw .io("saved '\(saved)' but cannot move this run's metrics from '\(stagedMetrics)' to '\(metrics)': \(error)")
+        }
+    }
+
     /// Whether `name` is a temporary file (``AtomicFile``: `.<name>.tmp-<pid>-<n>`) of one of the files a run
-    /// writes (`latest.safetensors`, `best.safetensors`, `loss.svg`) whose writing process has ended: what a
-    /// crash or a `kill -9` during a save leaves. Another program's temporary file in the folder (an `export`
+    /// writes (`latest.safetensors`, `best.safetensors`, `loss.svg`, and `metrics.csv`, rewritten on a resume and
+    /// logged to a temporary name by a run that replaces another until it first saves) whose writing process has
+    /// ended: what a crash or a `kill -9` leaves. Another program's temporary file in the folder (an `export`
     /// into it), and one a live process is writing, are not.
     static func isStaleTemporary(_ name: String) -> Bool {
-        for file in ["latest.safetensors", "best.safetensors", "loss.svg"] where name.hasPrefix(".\(file).tmp-") {
+        for file in ["latest.safetensors", "best.safetensors", "loss.svg", "metrics.csv"] where name.hasPrefix(".\(file).tmp-") {
             let parts = name.dropFirst(file.count + 6).split(separator: "-", omittingEmptySubsequences: false)
             guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, pid != getpid(), UInt(parts[1]) != nil else { return false }
             return kill(pid, 0) != 0 && errno == ESRCH

@@ -30,8 +30,9 @@ extension TrainingRun {
         /// Stop once this many validations in a row (every ``evaluateEvery`` steps) found no new lowest loss;
         /// `nil`: never stop early.
         public var patience: Int?
-        /// Start over in a folder that already holds another run, deleting its checkpoints, metrics and plot.
-        /// Without it such a folder is refused.
+        /// Start over in a folder that already holds another run, replacing its checkpoints, metrics and plot when
+        /// the new run saves its first checkpoint (until then they stay as they are, so stopping or killing the new
+        /// run earlier loses nothing). Without it such a folder is refused.
         public var overwrite = false
         /// Most threads the matrix products use; `nil`: every core.
         public var threads: Int?

@@ -24,9 +24,10 @@ import CharLSTMKernels
 ///
 /// Creating a run checks everything before any file in its folder is touched: the data, the settings, a
 /// resumed checkpoint's compatibility, the memory the model needs, and the folder (one that holds another run is
-/// refused unless ``Configuration/overwrite`` is set). Training then writes only into ``folder``, and every
-/// checkpoint atomically, so a crash, a full disk or a diverging loss never leaves a broken or half-written
-/// checkpoint. A resumed run continues bit for bit as if it had never stopped.
+/// refused unless ``Configuration/overwrite`` is set) with the `metrics.csv` the run appends to (every row in range;
+/// rows past the step a run resumes from, logged after a killed run's last checkpoint, are then dropped). Training
+/// then writes only into ``folder``, and every checkpoint atomically, so a crash, a full disk or a diverging loss
+/// never leaves a broken or half-written checkpoint. A resumed run continues bit for bit as if it had never stopped.
 ///
 /// A run is used from one thread at a time; it may be handed to another task (e.g. a detached one) as a whole.
 /// A ``StopToken`` stops it from any thread. Errors are ``CharLSTMError``s.
@@ -57,6 +58,12 @@ public final class TrainingRun {
     var clock: () -> Double = TrainingRun.systemClock()
     /// Makes this run the folder's one writer for as long as the run exists.
     private let lock: RunFolderLock
+    /// Whether the folder still holds the files of the run this one replaces (``Configuration/overwrite``): they
+    /// stay until this run's first save.
+    private var replacing = false
+    /// Where `metrics.csv` rows go: the folder's file, or, while ``replacing``, a temporary name of it that the
+    /// first save renames to it.
+    private var metricsPath = ""
 
     /// What the run trains.
     private var objective: any TrainingObjective { trainer.erasedObjective }
@@ -121,10 +128,11 @@ public final class TrainingRun {
     /// With `series` the run trains a series model on a CSV column (``SeriesSource``); a resumed series checkpoint
     /// makes a series run also without it. Throws `.usage` for a setting out of range, `.noInput`/`.invalidData`
     /// for missing or unusable data or checkpoint (also one to start from, ``Configuration/initFrom``),
-    /// `.conflict` for a resume that cannot be honoured (a checkpoint of the other kind, settings it fixes), shape
-    /// settings that differ from the model started from or a folder that holds another run, `.unavailable` for a
-    /// model too large for memory, `.cannotCreate` for a folder that cannot be made. Nothing in the folder is
-    /// touched unless every check passes. O(data + parameters).
+    /// `.conflict` for a resume that cannot be honoured (a checkpoint of the other kind, settings it fixes, a step
+    /// at 10^15), shape settings that differ from the model started from, a folder that holds another run or a
+    /// `metrics.csv` with another header, `.invalidData` for a row of that file that is malformed or out of range,
+    /// `.unavailable` for a model too large for memory, `.cannotCreate` for a folder that cannot be made. Nothing
+    /// in the folder is touched unless every check passes. O(data + parameters + metrics).
     public init(_ configuration: Configuration, series source: SeriesSource?) throws {
         try configuration.validate()
         self.configuration = configuration
@@ -147,6 +155,10 @@ public final class TrainingRun {
                 : "name the \(setting: .corpus) of a new run (a UTF-8 text file)")
         }
         self.corpus = corpus
+        if let resumed, resumed.state.step >= ValueRange.countLimit {
+            throw CharLSTMError.conflict("'\(resumed.path)' is at step \(resumed.state.step), the most steps a run counts: "
+                + "it cannot be trained further" + (isSeries ? "" : "; start a new run from its model with \(setting: .initFrom)"))
+        }
         if isSeries {
             let (objective, model, state) = try SeriesObjective.setUp(configuration, source: source, file: corpus,
                                                                       resumed: resumed, threads: threads)
@@ -162,10 +174,10 @@ public final class TrainingRun {
         } else if isSeries && trainer.state.patience == nil {
             trainer.state.patience = SeriesDefaults.patience
         }
-        // Only now is the folder touched. A run never overwrites another: a new run, or a resumed one sent to
-        // another folder, needs one without a run's files (or `overwrite`).
+        // A run never overwrites another: a new run, or a resumed one sent to another folder, needs one without
+        // a run's files, or `overwrite`, and then replaces the old run's files only when it first saves.
         let continuing = resumedFolder.map { Files.sameFile($0.path, folderPath) } ?? false
-        // What the run reads is never one of the files it writes (or deletes, with `overwrite`).
+        // What the run reads is never one of the files it writes (or replaces, with `overwrite`).
         let startedFrom = resumed == nil ? (trainer.erasedObjective as? TextObjective)?.initialisedFrom : nil
         for (input, role) in [(corpus, "the corpus of this run"), (startedFrom, "the model this run starts from")] {
             if let input, let clash = folder.files.first(where: { Files.sameFile($0, input) }) {
@@ -173,7 +185,19 @@ public final class TrainingRun {
                     + "in its folder: choose another \(setting: .folder)")
             }
         }
+        replacing = !continuing && configuration.overwrite && folder.holdsRunFiles
+        // The metrics the run will append to and read are checked too; rows past the step it starts from (logged
+        // after the last checkpoint of a killed run) are dropped once the folder is ready.
+        let startStep = trainer.state.step, header = trainer.erasedObjective.unit.metricsHeader
+        let dropsRows = try !replacing && MetricsLog.check(path: folder.metrics, header: header, continuingFrom: startStep)
+        // Only now is the folder touched.
         lock = try folder.prepare(continuing: continuing, overwrite: configuration.overwrite, holding: held)
+        metricsPath = replacing ? AtomicFile.temporaryPath(for: folder.metrics) : folder.metrics
+        if dropsRows { try MetricsLog.dropRows(after: startStep, path: folder.metrics, header: header) }
+    }
+
+    deinit {
+        if replacing { Files.remove(metricsPath) }
     }
 
     /// Trains until `budget` is spent, ``patience`` scheduled validations in a row find no new lowest loss, or
@@ -202,7 +226,7 @@ public final class TrainingRun {
         if budget.isSpent(step: step, epoch: epoch, elapsed: 0) { return outcome(.nothingToDo) }
         if streak.isExhausted(patience: patience) { return outcome(.noImprovement) }
 
-        let metrics = try MetricsLog(path: folder.metrics, header: unit.metricsHeader)
+        let metrics = try MetricsLog(path: metricsPath, header: unit.metricsHeader)
         let config = training, itemsPerStep = Double(config.sequenceLength * config.batchSize)
         let startStep = step, totalSteps = budget.totalSteps(batchesPerEpoch: trainer.batchesPerEpoch)
         var trainingSeconds = 0.0, window = MetricsWindow(unit: unit), latestStep: Int? = nil
@@ -235,16 +259,19 @@ public final class TrainingRun {
             let before = clock()
             let result = try trainer.trainStep(progress: progress)
             let after = clock()
-            guard result.loss.isFinite, result.gradientNorm.isFinite else {
-                throw CharLSTMError(.diverged, "training diverged at step \(step): the loss is not finite. "
+            /// Training stops at a loss that is not finite: nothing of it reaches a file.
+            func diverged(_ loss: String) -> CharLSTMError {
+                CharLSTMError(.diverged, "training diverged at step \(self.step): the \(loss) is not finite. "
                     + "Nothing was saved from this step; the last good checkpoint (\(Files.exists(folder.latest) ? "'\(folder.latest)'" : "none yet")) "
                     + "is untouched. Try a lower \(setting: .learningRate) (now \(config.learningRate)) or \(setting: .clip)")
             }
+            guard result.loss.isFinite, result.gradientNorm.isFinite else { throw diverged("loss") }
             trainingSeconds += after - before
             window.add(result, seconds: after - before)
             let step = self.step
-            // The budget is decided here, once per step: the step that spends it is the last and is saved.
-            var isLast = budget.isSpent(step: step, epoch: epoch, elapsed: after - start)
+            // The budget is decided here, once per step: the step that spends it is the last and is saved. Step 10^15,
+            // the most a checkpoint records, ends every budget.
+            var isLast = budget.isSpent(step: step, epoch: epoch, elapsed: after - start) || step >= ValueRange.countLimit
             var stoppedEarly = false
 
             var saved: [String] = []
@@ -259,6 +286,7 @@ public final class TrainingRun {
                     try save(to: folder.latest)
                     return outcome(.stopped)
                 }
+                guard loss.isFinite else { throw diverged("validation loss") }
                 validation = loss
                 trainer.state.validationLoss = loss
                 if step % config.evaluateEvery == 0 {
@@ -276,7 +304,7 @@ public final class TrainingRun {
             if step % config.logEvery == 0 || validation != nil || isLast {
                 row = try appendRow(step: step, validation: validation, learningRate: result.learningRate)
             }
-            if validation != nil { try drawPlot() }
+            if validation != nil && !replacing { try drawPlot() }
             if step % config.checkpointEvery == 0 || isLast {
                 try save(to: folder.latest)
                 saved.append(folder.latest)
@@ -316,15 +344,22 @@ public final class TrainingRun {
         do {
             try trainer.checkpoint().save(to: path, fileSystem: fileSystem)
         } catch let error as CharLSTMError {
-            let kept = Files.exists(path) ? "'\(path)' still holds the previous checkpoint" : "no checkpoint was saved"
+            let kept = !Files.exists(path) ? "no checkpoint was saved"
+                : replacing ? "'\(path)' still holds the checkpoint of the run this one replaces"
+                : "'\(path)' still holds the previous checkpoint"
             throw error.adding("; training stopped at step \(step), \(kept)")
+        }
+        if replacing {
+            try folder.finishReplacing(saved: path, stagedMetrics: metricsPath, fileSystem: fileSystem)
+            replacing = false
+            metricsPath = folder.metrics
         }
     }
 
     private func drawPlot() throws {
         let title = "\(FilePath(corpus).lastComponent ?? corpus) · " + objective.plotSubject
             + "\(model.cell.rawValue) \(model.layers)×\(model.hidden)"
-        let svg = LossPlot.svg(rows: try MetricsLog.read(path: folder.metrics, header: unit.metricsHeader), title: title, unit: unit)
+        let svg = LossPlot.svg(rows: try MetricsLog.read(path: metricsPath, header: unit.metricsHeader), title: title, unit: unit)
         try AtomicFile.write(Array(svg.utf8), to: folder.plot, fileSystem: fileSystem)
     }
 

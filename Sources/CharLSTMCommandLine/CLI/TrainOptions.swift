@@ -110,7 +110,8 @@ struct TrainOptions: Equatable, Sendable {
                              "Stop early after this many validations in a row without a new best",
                              default: series("none", "\(SeriesDefaults.patience)")), \.run.patience),
             .init(OptionSpec("force", .flag, "Start over in an output folder that holds a run's files (checkpoints, "
-                             + "metrics.csv, loss.svg), deleting them."), flag: \.run.overwrite),
+                             + "metrics.csv, loss.svg); they are replaced when this run first saves a checkpoint."),
+                  flag: \.run.overwrite),
             .init(OptionSpec("allow-changed-corpus", .flag,
                              "With --resume: continue on a corpus that differs from the checkpoint's (e.g. appended to)."),
                   flag: \.run.allowChangedCorpus),

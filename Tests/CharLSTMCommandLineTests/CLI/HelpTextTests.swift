@@ -111,8 +111,8 @@ import Testing
                               without a new best. (from 1 to 10^15;
                               default: none; series: 10)
       --force                 Start over in an output folder that holds a run's
-                              files (checkpoints, metrics.csv, loss.svg), deleting
-                              them.
+                              files (checkpoints, metrics.csv, loss.svg); they are
+                              replaced when this run first saves a checkpoint.
       --allow-changed-corpus  With --resume: continue on a corpus that differs from
                               the checkpoint's (e.g. appended to).
       --column <name>         Train a series model on this column of a CSV corpus

@@ -120,16 +120,20 @@ import Testing
         _ = ended.wait(timeout: 10)
         let live = try ChildProcess("/bin/sleep", ["30"], output: .file("/dev/null"), errorFile: "/dev/null")
         defer { live.signal(SIGKILL) }
-        let stale = [".latest.safetensors.tmp-\(ended.pid)-1", ".best.safetensors.tmp-\(ended.pid)-3", ".loss.svg.tmp-\(ended.pid)-2"]
+        let stale = [".latest.safetensors.tmp-\(ended.pid)-1", ".best.safetensors.tmp-\(ended.pid)-3", ".loss.svg.tmp-\(ended.pid)-2",
+                     ".metrics.csv.tmp-\(ended.pid)-4"]
         let kept = [".latest.safetensors.tmp-\(live.pid)-1", ".model.safetensors.tmp-\(ended.pid)-1",
-                    ".latest.safetensors.tmp-\(getpid())-9", ".latest.safetensors.tmp-x-1", "notes.txt"]
+                    ".latest.safetensors.tmp-\(getpid())-9", ".latest.safetensors.tmp-x-1", ".notes.csv.tmp-\(ended.pid)-1",
+                    ".metrics.csv.tmp-\(live.pid)-1", "notes.txt"]
         for name in stale + kept { folder.file(name, [1, 2, 3]) }
         let lock = try RunFolder(folder.path).prepare(continuing: true, overwrite: false)
         #expect(Set(folder.names) == Set(kept + [RunFolderLock.fileName]))
         lock.release()
         #expect(RunFolder.isStaleTemporary(".latest.safetensors.tmp-\(ended.pid)-1"))
         #expect(!RunFolder.isStaleTemporary(".latest.safetensors.tmp-\(live.pid)-1"))
-        #expect(!RunFolder.isStaleTemporary(".metrics.csv.tmp-\(ended.pid)-1"))
+        // metrics.csv is rewritten on a resume, and logged to a temporary name by a --force run until it first saves.
+        #expect(RunFolder.isStaleTemporary(".metrics.csv.tmp-\(ended.pid)-1"))
+        #expect(!RunFolder.isStaleTemporary(".notes.csv.tmp-\(ended.pid)-1"))
     }
 
     /// A link or a pipe planted among a run folder's files is refused before the run starts, and not followed.

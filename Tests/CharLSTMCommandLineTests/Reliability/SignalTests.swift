@@ -90,6 +90,40 @@ import Testing
         #expect(err.split(separator: "\n").count == 1, "\(err)")
     }
 
+    /// `--force` replaces the old run only when the new one first saves: killed before then, the new run leaves
+    /// the old run's files byte for byte (its own metrics, logged to a temporary name, are cleared by the next run).
+    @Test func sigkillOfAForcedRunBeforeItsFirstSaveKeepsTheOldRun() throws {
+        let executable = try #require(Executable.path, "\(Executable.missing)")
+        let folder = TemporaryFolder()
+        let corpus = TestCorpus.write(TestCorpus.english(characters: 20_000), in: folder)
+        let run = folder.path + "/run"
+        let old = Tool.trainTiny(corpus, out: run, steps: 6, ["--eval-every", "3"])
+        try #require(old.code == 0, "\(old)")
+        let files = ["latest.safetensors", "best.safetensors", "metrics.csv", "loss.svg"]
+        let before = FileSnapshot.folder(run)
+        #expect(before.keys.sorted() == files.sorted())
+        func staged() -> [String] { Files.names(inFolder: run).filter { $0.hasPrefix(".metrics.csv.tmp-") } }
+
+        let child = try ChildProcess(executable, Tool.tinyArguments(corpus, out: run, steps: 1_000_000_000)
+                                         + ["--force", "--seed", "7", "--log-every", "1", "--checkpoint-every", "1000000",
+                                            "--eval-every", "1000000"],
+                                     output: .file(folder.path + "/out.txt"), errorFile: folder.path + "/err.txt")
+        // Three rows of its own metrics: the new run is training.
+        let training = waitUntil(timeout: 30) { staged().first.map { lineCount(run + "/" + $0) >= 4 } ?? false }
+        child.signal(SIGKILL)
+        try #require(child.wait(timeout: 10) != nil)
+        try #require(training, "the forced run did not start: \(String(decoding: folder.contents("err.txt") ?? [], as: UTF8.self))")
+        for name in files { #expect(FileSnapshot(run + "/" + name) == before[name], "\(name)") }
+        #expect(staged().count == 1)
+
+        // The old run goes on from its own checkpoint, and the killed run's metrics are cleared.
+        let resumed = Tool.run(["train", "--resume", run, "--steps", "8", "--threads", "1"])
+        #expect(resumed.code == 0, "\(resumed)")
+        #expect(resumed.out.contains("at step 6"), "\(resumed)")
+        #expect(staged().isEmpty)
+        #expect(try MetricsLog.read(path: run + "/metrics.csv").map(\.step) == [3, 6, 8])
+    }
+
     /// Kills a training child with SIGKILL at seeded random moments, resuming each time from what it left.
     /// Each child is killed only after it has saved a checkpoint beyond the last one seen, at a random moment
     /// of its next steps and saves. Every `latest.safetensors` left behind must load, its step must have
@@ -140,5 +174,10 @@ import Testing
         #expect(temporaryFiles().isEmpty, "\(temporaryFiles())")
         #expect(!Files.exists(run + "/" + RunFolderLock.fileName))
         #expect(try Checkpoint.load(path: latest).training?.step == lastStep + 2)
+        // Each resume dropped the rows the killed run logged after its last checkpoint: the steps never go back.
+        let steps = try MetricsLog.read(path: run + "/metrics.csv", header: kind == .text ? MetricsLog.header : MetricsLog.seriesHeader)
+            .map(\.step)
+        #expect(zip(steps, steps.dropFirst()).allSatisfy { $0 < $1 }, "\(steps)")
+        #expect(steps.last == lastStep + 2)
     }
 }

@@ -16,11 +16,11 @@ import Testing
                    itemsPerSecond: 48213.7, elapsedSeconds: 12.25),
         MetricsRow(step: 500, epoch: 0.061, trainLoss: 2.01, validationLoss: 2.0987654321, learningRate: 3e-5,
                    gradientNorm: 0.75, itemsPerSecond: 50000, elapsedSeconds: 61),
-        MetricsRow(step: 600, epoch: 0.07, trainLoss: .nan, learningRate: 1e-7, gradientNorm: .infinity,
+        MetricsRow(step: 600, epoch: 0.07, trainLoss: 0, learningRate: 0, gradientNorm: 1e30,
                    itemsPerSecond: 0, elapsedSeconds: 70.5),
     ]
 
-    /// Rows compare equal including NaN fields (NaN ≠ NaN under ==).
+    /// Rows compare equal by their text.
     static func same(_ a: [MetricsRow], _ b: [MetricsRow]) -> Bool {
         a.map(\.csvLine) == b.map(\.csvLine)
     }
@@ -127,5 +127,87 @@ import Testing
         // A row whose step is not a count is malformed.
         #expect(MetricsRow(csvLine: "-1,0,2,,0.002,1,1,1") == nil && MetricsRow(csvLine: "1e3,0,2,,0.002,1,1,1") == nil)
         #expect(MetricsRow(csvLine: "10,0,1e30,1e30,0.002,1,1,1")?.trainLoss == 1e30)
+    }
+
+    /// Every number of a row is range-checked as the checkpoint's fields are; only the validation loss may be empty.
+    @Test func rowsAreRangeChecked() throws {
+        let good = "12,0.5,2.25,2.5,0.002,1.5,40000,12.5"
+        #expect(MetricsRow(csvLine: Substring(good)) != nil)
+        #expect(MetricsRow(csvLine: "12,0.5,2.25,,0.002,1.5,40000,12.5")?.validationLoss == nil)
+        #expect(MetricsRow(csvLine: "0,0,0,0,0,0,0,0") != nil)
+        let names = MetricsLog.header.split(separator: ",").map(String.init)
+        for (field, bad) in [(1, "nan"), (1, "-1"), (1, "1e16"), (2, "nan"), (2, "inf"), (2, "-0.5"), (2, ""), (3, "-inf"),
+                             (3, "nan"), (3, "-1"), (4, "11"), (4, "-1e-9"), (4, ""), (5, "inf"), (5, "-1"), (6, "-inf"),
+                             (6, "-2"), (7, "1e13"), (7, "-1"), (7, "nan")] {
+            var fields = good.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            fields[field] = bad
+            let line = fields.joined(separator: ",")
+            #expect(MetricsRow(csvLine: Substring(line)) == nil, "\(line)")
+            let error = #expect(throws: CharLSTMError.self) { try MetricsRow(csvLine: Substring(line), header: MetricsLog.header) }
+            #expect(error?.kind == .invalidData && error?.message.hasPrefix(names[field] + " must be ") == true,
+                    "\(String(describing: error))")
+        }
+        // A series run's fields are named by its header.
+        let error = #expect(throws: CharLSTMError.self) {
+            try MetricsRow(csvLine: "6,nan,inf,-inf,0.1,1,1,1", header: MetricsLog.seriesHeader)
+        }
+        #expect(error?.message.hasPrefix("epoch must be a number in [0, 10^15], got \"nan\"") == true, "\(String(describing: error))")
+        let series = #expect(throws: CharLSTMError.self) {
+            try MetricsRow(csvLine: "6,0,inf,,0.1,1,1,1", header: MetricsLog.seriesHeader)
+        }
+        #expect(series?.message.hasPrefix("train_rmse must be") == true, "\(String(describing: series))")
+        // What a run writes reads back.
+        #expect(Self.same(Self.rows.compactMap { MetricsRow(csvLine: Substring($0.csvLine)) }, Self.rows))
+    }
+
+    /// What a run about to append checks, and the rows past its step it drops, atomically.
+    @Test func checkingAndDroppingRowsPastAStep() throws {
+        let path = try Self.temporaryPath()
+        // Missing: nothing to check or drop.
+        #expect(try MetricsLog.check(path: path, header: MetricsLog.header, continuingFrom: 0) == false)
+        let log = try MetricsLog(path: path)
+        for step in [10, 20, 30, 40, 30, 40, 50] {
+            try log.append(MetricsRow(step: step, epoch: 0, trainLoss: 2, learningRate: 0.002, gradientNorm: 1, itemsPerSecond: 1,
+                                      elapsedSeconds: Double(step)))
+        }
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data("60,0.06,2.0".utf8))  // a crash mid-row: not read, and not kept
+        handle.closeFile()
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(try MetricsLog.check(path: path, header: MetricsLog.header, continuingFrom: 50) == false)
+        #expect(try MetricsLog.check(path: path, header: MetricsLog.header, continuingFrom: 30) == true)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before, "checking changes nothing")
+        try MetricsLog.dropRows(after: 30, path: path, header: MetricsLog.header)
+        #expect(try MetricsLog.read(path: path).map(\.step) == [10, 20, 30, 30])
+        #expect(try String(contentsOfFile: path, encoding: .utf8).hasSuffix(",30.0\n"))
+        // No temporary file is left beside it.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: FilePath(path).parent.string) == ["metrics.csv"])
+
+        // A malformed or out-of-range row, anywhere, is refused naming its line; a foreign header is a conflict.
+        for (text, kind, mention) in [
+            (MetricsLog.header + "\n10,0,2,,0.002,1,1,1\ngarbage\n", CharLSTMError.Kind.invalidData, "line 3: not a metrics row"),
+            (MetricsLog.header + "\n6,nan,inf,-inf,0.1,1,1,1\n7,0,2,,0.002,1,1,1\n", .invalidData, "line 2: epoch must be"),
+            (MetricsLog.header + "\n10,0,2,,0.002,1,1,1\n11,0,2,-1,0.002,1,1,1\n", .invalidData, "line 3: val_bpc must be"),
+            (MetricsLog.seriesHeader + "\n10,0,2,,0.002,1,1,1\n", .conflict, "does not start with the metrics header"),
+        ] {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let error = #expect(throws: CharLSTMError.self) {
+                try MetricsLog.check(path: path, header: MetricsLog.header, continuingFrom: 100)
+            }
+            #expect(error?.kind == kind && error?.message.contains(path) == true && error?.message.contains(mention) == true,
+                    "\(String(describing: error))")
+            #expect(try String(contentsOfFile: path, encoding: .utf8) == text)
+        }
+        // Rows are read a piece at a time: lines across the pieces' ends are whole.
+        let many = try Self.temporaryPath()
+        let big = try MetricsLog(path: many)
+        for step in 1...30_000 {
+            try big.append(MetricsRow(step: step, epoch: 0.5, trainLoss: 2.125, validationLoss: 2.5, learningRate: 0.002, gradientNorm: 1.5,
+                                      itemsPerSecond: 40000.25, elapsedSeconds: Double(step) / 3))
+        }
+        #expect(try MetricsLog.check(path: many, header: MetricsLog.header, continuingFrom: 30_000) == false)
+        try MetricsLog.dropRows(after: 29_990, path: many, header: MetricsLog.header)
+        #expect(try MetricsLog.read(path: many).map(\.step) == Array(1...29_990))
     }
 }

@@ -166,6 +166,46 @@ import Testing
         #expect(FileSnapshot.folder(folder.path + "/run") == before)
     }
 
+    /// `overwrite` replaces the old run's files when the new run first saves: until then they are as they were, and
+    /// a run that fails before then leaves them so.
+    @Test func overwriteReplacesTheOldRunAtTheFirstSave() throws {
+        let folder = TemporaryFolder()
+        let path = folder.path + "/run"
+        try tinyRun(in: folder) { $0.evaluateEvery = 3 }.train(budget: .steps(6))
+        let old = FileSnapshot.folder(path)
+        #expect(old.keys.sorted() == ["best.safetensors", "latest.safetensors", "loss.svg", "metrics.csv"])
+        /// The old run's files and the names in the folder, seen before a step of the new run.
+        final class Seen { var files: [String: FileSnapshot] = [:]; var names: [String] = [] }
+
+        // Diverging before its first save, a run with overwrite changes nothing.
+        do {
+            let failing = try tinyRun(in: folder) { $0.overwrite = true; $0.seed = 9 }
+            failing.beforeStep = { step, model in if step == 2 { model.parameters[0] = .nan } }
+            let error = #expect(throws: CharLSTMError.self) { try failing.train(budget: .steps(100)) }
+            #expect(error?.kind == .diverged)
+        }
+        #expect(FileSnapshot.folder(path) == old)
+
+        let seen = Seen()
+        do {
+            let run = try tinyRun(in: folder) { $0.overwrite = true; $0.seed = 9; $0.evaluateEvery = 4; $0.logEvery = 1 }
+            run.beforeStep = { step, _ in
+                if step == 3 {
+                    seen.files = FileSnapshot.folder(path).filter { !$0.key.hasPrefix(".") }
+                    seen.names = Files.names(inFolder: path).filter { $0.hasPrefix(".metrics.csv.tmp-") }
+                }
+            }
+            let outcome = try run.train(budget: .steps(5))
+            #expect(outcome.step == 5)
+        }
+        #expect(seen.files == old, "three steps in, before its first save, the old run's files are as they were")
+        #expect(seen.names.count == 1, "the new run's metrics go to a temporary name until then")
+        #expect(Set(FileSnapshot.folder(path).keys) == Set(old.keys))
+        #expect(try MetricsLog.read(path: path + "/metrics.csv").map(\.step) == [1, 2, 3, 4, 5])
+        #expect(try Checkpoint.load(path: path + "/latest.safetensors").training?.config.seed == 9)
+        #expect(try Checkpoint.load(path: path + "/best.safetensors").training?.config.seed == 9)
+    }
+
     @Test func settingsOutsideTheirLimitsAreRefusedBeforeAnythingIsWritten() {
         let folder = TemporaryFolder()
         func refused(_ edit: @escaping (inout TrainingRun.Configuration) -> Void, _ message: String,
