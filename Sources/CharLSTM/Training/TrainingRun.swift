@@ -186,10 +186,12 @@ public final class TrainingRun {
             }
         }
         replacing = !continuing && configuration.overwrite && folder.holdsRunFiles
-        // The metrics the run will append to and read are checked too; rows past the step it starts from (logged
-        // after the last checkpoint of a killed run) are dropped once the folder is ready.
+        // The metrics a continuing run will append to and read are checked too; rows past the step it starts from
+        // (logged after the last checkpoint of a killed run) are dropped once the folder is ready. (Any other run
+        // finds no metrics.csv: ``RunFolder/prepare(continuing:overwrite:holding:)`` refuses one, or with `overwrite`
+        // the run logs to a file of its own until its first save.)
         let startStep = trainer.state.step, header = trainer.erasedObjective.unit.metricsHeader
-        let dropsRows = try !replacing && MetricsLog.check(path: folder.metrics, header: header, continuingFrom: startStep)
+        let dropsRows = try continuing && MetricsLog.check(path: folder.metrics, header: header, continuingFrom: startStep)
         // Only now is the folder touched.
         lock = try folder.prepare(continuing: continuing, overwrite: configuration.overwrite, holding: held)
         metricsPath = replacing ? AtomicFile.temporaryPath(for: folder.metrics) : folder.metrics
