@@ -73,7 +73,8 @@ enum TestSeries {
         #expect(train.code == 0, "\(train)")
         let arguments = ["forecast", csv, "--checkpoint", folder.path + "/run", "--steps", "30", "--holdout", "10", "--season", "25",
                          "--plot", folder.path + "/f.svg"]
-        let a = Tool.run(arguments + ["--threads", "1"]), b = Tool.run(arguments + ["--threads", "2"])
+        // The second replaces the first's plot, which takes --force.
+        let a = Tool.run(arguments + ["--threads", "1"]), b = Tool.run(arguments + ["--threads", "2", "--force"])
         #expect(a.code == 0 && b.code == 0, "\(a)\n\(b)")
         #expect(a.out == b.out)
         let lines = a.out.split(separator: "\n")
