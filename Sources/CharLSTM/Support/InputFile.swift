@@ -83,7 +83,7 @@ package final class InputFile: ByteSource, Sendable {
         let info: stat
         switch Files.status(path, followingLinks: followingLinks) {
         case .success(let found): info = found
-        case .failure(let error): throw Self.openError(path, error.code)
+        case .failure(let error): throw Self.openError(path, error.code, followingLinks: followingLinks)
         }
         let kind = Files.Kind(mode: info.st_mode)
         switch kind {
@@ -100,7 +100,7 @@ package final class InputFile: ByteSource, Sendable {
         // blocking, so that a pipe swapped in since the check above cannot make the open hang.
         let fd = kind == .pipe ? fcntl(0, F_DUPFD_CLOEXEC, 0)
             : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (followingLinks ? 0 : O_NOFOLLOW))
-        guard fd >= 0 else { throw Self.openError(path, errno) }
+        guard fd >= 0 else { throw Self.openError(path, errno, followingLinks: followingLinks) }
         var opened = stat()
         guard fstat(fd, &opened) == 0, Files.Kind(mode: opened.st_mode) == kind else {
             _ = close(fd)
@@ -121,11 +121,14 @@ package final class InputFile: ByteSource, Sendable {
         return fstat(0, &input) == 0 && input.st_dev == info.st_dev && input.st_ino == info.st_ino
     }
 
-    private static func openError(_ path: String, _ code: Int32) -> CharLSTMError {
+    /// The error of opening `path` (or of `stat` on it) with errno `code`. ELOOP is a link refused (not followed)
+    /// or, when links are followed, a chain of links that never ends.
+    private static func openError(_ path: String, _ code: Int32, followingLinks: Bool) -> CharLSTMError {
         switch code {
         case ENOENT: .noInput("'\(path)': no such file")
         case EACCES: .noInput("'\(path)': permission denied")
         case ENOTDIR: .noInput("'\(path)': no such file (a part of the path is not a folder)")
+        case ELOOP where followingLinks: .noInput("'\(path)': too many symbolic links (a link that leads back to itself?)")
         case ELOOP: .noInput("'\(path)' is a symbolic link: a run folder's files must be regular files")
         default: .noInput("cannot open '\(path)': \(SystemCallError(code))")
         }

@@ -54,7 +54,8 @@ public final class CorpusFile: Sendable {
         do {
             return try scan(source, path: path)
         } catch {
-            throw error.prefixed("'\(path)' ")
+            // Reading errors name the file already; the text's own (invalid UTF-8, a NUL byte) get it here.
+            throw error.message.hasPrefix("'\(path)'") ? error : error.prefixed("'\(path)' ")
         }
     }
 

@@ -95,4 +95,20 @@ import Testing
         let error = #expect(throws: CharLSTMError.self) { try InputFile(path: folder.path + "/link", followingLinks: false) }
         #expect(error?.kind == .noInput && error?.message.contains("symbolic link") == true, "\(error?.message ?? "")")
     }
+
+    /// Links that lead back to themselves are named as such (not as a run folder's file), and a corpus that ends
+    /// early while it is scanned is named once in the message.
+    @Test func linkLoopsAndCorporaThatShrinkAreReportedPlainly() throws {
+        let folder = TemporaryFolder()
+        #expect(symlink(folder.path + "/b", folder.path + "/a") == 0 && symlink(folder.path + "/a", folder.path + "/b") == 0)
+        let loop = #expect(throws: CharLSTMError.self) { try CorpusFile.scan(path: folder.path + "/a") }
+        #expect(loop?.message == "'\(folder.path)/a': too many symbolic links (a link that leads back to itself?)")
+
+        // A sysfs file claims 4096 bytes and holds fewer: the corpus ends early whenever it is scanned.
+        let path = "/sys/kernel/mm/transparent_hugepage/enabled"
+        guard Files.exists(path) else { return }
+        let shrank = #expect(throws: CharLSTMError.self) { try CorpusFile.scan(path: path) }
+        let message = shrank?.message ?? ""
+        #expect(message.hasPrefix("'\(path)' ended at byte ") && message.components(separatedBy: path).count == 2, "\(message)")
+    }
 }
