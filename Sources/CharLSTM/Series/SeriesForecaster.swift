@@ -18,15 +18,6 @@ public struct SeriesForecaster: Sendable {
     /// The model's columns and standardisation.
     public var scaling: SeriesScaling { model.scaling }
 
-    /// Throws `.invalidData` unless `value` (what `what` names) is a finite number: a model whose weights, finite
-    /// each, overflow in its sums (a damaged or foreign checkpoint) predicts NaN or infinity, not a forecast.
-    private static func requireFinite(_ value: Double, _ what: String) throws(CharLSTMError) {
-        guard value.isFinite else {
-            throw .invalidData("the model's \(what) is not a finite number (\(value)): its weights overflow the arithmetic; "
-                + "the checkpoint is damaged or was not trained by a sound run")
-        }
-    }
-
     /// Throws `.usage` unless `table` holds the model's columns, in its order, and more than `rows` rows.
     private func check(_ table: SeriesTable, moreThan rows: Int) throws(CharLSTMError) {
         guard table.columns == scaling.columns else {
@@ -62,7 +53,7 @@ public struct SeriesForecaster: Sendable {
         for k in 1...steps {
             let n = values.count / F
             for j in 0..<F { values.append(scaling.unstandardize(row[j], column: j, base: lag > 0 ? values[(n - lag) * F + j] : 0)) }
-            try Self.requireFinite(values[n * F], "forecast step \(k)")
+            try requireFiniteResult(values[n * F], "forecast step \(k)")
             try emit(k, values[n * F])
             guard k < steps else { break }
             row.withUnsafeBufferPointer { x in
@@ -107,7 +98,7 @@ public struct SeriesForecaster: Sendable {
             naive.add(table.values[(r - 1) * F] - actual)
             if let season, r >= season { seasonal.add(table.values[(r - season) * F] - actual) }
         }
-        try Self.requireFinite(errors.rmse, "the one-step-ahead error")
+        try requireFiniteResult(errors.rmse, "one-step-ahead error")
         return SeriesEvaluation(rmse: errors.rmse, mae: errors.mae, naiveRMSE: naive.rmse,
                                 seasonalNaiveRMSE: season == nil || seasonal.count == 0 ? nil : seasonal.rmse,
                                 count: errors.count, warmup: warmup)

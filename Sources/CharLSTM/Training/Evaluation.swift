@@ -24,11 +24,18 @@ extension Evaluation {
     /// each, overflow in its sums (a damaged or foreign checkpoint) predicts NaN or infinite probabilities, which
     /// are not a measurement to report. `name` names the text.
     func requiringFiniteLoss(on name: String) throws(CharLSTMError) -> Evaluation {
-        guard bitsPerCharacter.isFinite else {
-            throw .invalidData("the model's predictions on \(name) are not finite numbers (\(bitsPerCharacter) bits/char): "
-                + "its weights overflow the arithmetic; the checkpoint is damaged or was not trained by a sound run")
-        }
+        try requireFiniteResult(bitsPerCharacter, "loss on \(name) in bits/char")
         return self
+    }
+}
+
+/// Throws `.invalidData` unless `value`, a result of a model (what `what` names), is a finite number: a model whose
+/// weights, finite each, overflow in its sums (a damaged or foreign checkpoint) gives NaN or infinity, which is
+/// neither a measurement nor a forecast. The one check of evaluation and forecasting.
+func requireFiniteResult(_ value: Double, _ what: String) throws(CharLSTMError) {
+    guard value.isFinite else {
+        throw .invalidData("the model's \(what) is not a finite number (\(value)): its weights overflow the arithmetic; "
+            + "the checkpoint is damaged or was not trained by a sound run")
     }
 }
 

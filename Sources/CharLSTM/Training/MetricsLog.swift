@@ -225,11 +225,7 @@ final class MetricsLog {
         guard file.count > 0 else { return }
         let headerLine = Array((header + "\n").utf8)
         let start = try file.bytes(min(file.count, headerLine.count), at: 0)
-        guard start == headerLine else {
-            let line = String(decoding: start.prefix { $0 != 10 }, as: UTF8.self)
-            throw CharLSTMError(.conflict, "\(path) exists but does not start with the metrics header (found "
-                + "\(ValueRange.quoted(line, quote: "'"))); move it away or choose another run folder")
-        }
+        guard start == headerLine else { throw headerConflict(path, found: start) }
         var offset = headerLine.count, number = 2, pending: [UInt8] = []
         while offset < file.count {
             let piece = try file.bytes(min(1 << 20, file.count - offset), at: offset)
@@ -255,6 +251,14 @@ final class MetricsLog {
         try file.checkUnchanged()
     }
 
+    /// The refusal of an existing file at `path` that starts with `found` instead of the header: one a run cannot
+    /// append to (another program's file, or one of an incompatible version).
+    private static func headerConflict(_ path: String, found: some Collection<UInt8>) -> CharLSTMError {
+        let line = String(decoding: found.prefix { $0 != 10 }, as: UTF8.self)
+        return CharLSTMError(.conflict, "\(path) exists but does not start with the metrics header (found "
+            + "\(ValueRange.quoted(line, quote: "'"))); move it away or choose another run folder")
+    }
+
     /// Writes the header into a new or empty file; checks the header of an existing one and drops a partial last line.
     private func prepareExistingContent() throws {
         let size = lseek(fd, 0, SEEK_END)
@@ -263,10 +267,7 @@ final class MetricsLog {
         var start = [UInt8](repeating: 0, count: headerLength)
         let got = pread(fd, &start, headerLength, 0)
         guard got == headerLength, start == Array((header + "\n").utf8) else {
-            let line = String(decoding: start.prefix(max(got, 0)).prefix { $0 != 10 }, as: UTF8.self)
-            throw CharLSTMError(
-                .conflict,
-                "\(path) exists but does not start with the metrics header (found '\(line)'); move it away or choose another run folder")
+            throw Self.headerConflict(path, found: start.prefix(max(got, 0)))
         }
         var last: UInt8 = 0
         guard pread(fd, &last, 1, size - 1) == 1 else { throw ioError("read") }

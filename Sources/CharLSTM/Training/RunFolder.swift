@@ -149,7 +149,7 @@ public struct RunFolder: Equatable, Sendable {
     /// ended: what a crash or a `kill -9` leaves. Another program's temporary file in the folder (an `export`
     /// into it), and one a live process is writing, are not.
     static func isStaleTemporary(_ name: String) -> Bool {
-        for file in ["latest.safetensors", "best.safetensors", "loss.svg", "metrics.csv"] where name.hasPrefix(".\(file).tmp-") {
+        for file in fileNames where name.hasPrefix(".\(file).tmp-") {
             let parts = name.dropFirst(file.count + 6).split(separator: "-", omittingEmptySubsequences: false)
             guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, pid != getpid(), UInt(parts[1]) != nil else { return false }
             return kill(pid, 0) != 0 && errno == ESRCH
