@@ -155,20 +155,27 @@ import CharLSTMKernels
         training.batchSize = 64
         let parameters = 4 * 4 * ParameterLayout(m).totalCount
         #expect(Trainer<TextObjective>.bytesNeeded(model: m, config: training, validationStreams: 64)
-                == parameters + Workspace.bytesNeeded(config: m, sequenceLength: 100, batchSize: 32))
+                == parameters + Workspace.bytesNeeded(config: m, sequenceLength: 100, batchSize: 64))
         #expect(InferenceWorkspace.bytesNeeded(config: m, batchSize: 64) > 9_000_000)
     }
 
     /// Only a workspace over the budget is split, into equal pieces of at least the minimum stream count,
-    /// whatever the thread count: config M (2×512, 100×64) in two pieces of 32, config S (2×128) whole.
+    /// whatever the thread count: config M (2×512, 100×64) and L (3×512) whole, M's batch of 112 in two pieces
+    /// of 56 and of 128 in two of 64, a 3×1024 model in pieces of 32, never fewer than 32 streams.
     @Test func bigWorkspacesTakeTheBatchInPieces() {
         let m = ModelConfig(cell: .lstm, vocabularySize: 65, hidden: 512, layers: 2, dropout: 0)
+        let l = ModelConfig(cell: .lstm, vocabularySize: 65, hidden: 512, layers: 3, dropout: 0)
+        let xl = ModelConfig(cell: .lstm, vocabularySize: 65, hidden: 1024, layers: 3, dropout: 0)
         let s = ModelConfig(cell: .lstm, vocabularySize: 65, hidden: 128, layers: 2, dropout: 0)
-        #expect(Workspace.streamsPerPass(config: m, sequenceLength: 100, batchSize: 64) == 32)
-        #expect(Workspace.streamsPerPass(config: m, sequenceLength: 100, batchSize: 48) == 48)
-        #expect(Workspace.streamsPerPass(config: m, sequenceLength: 100, batchSize: 128) == 32)
+        #expect(Workspace.streamsPerPass(config: m, sequenceLength: 100, batchSize: 64) == 64)
+        #expect(Workspace.streamsPerPass(config: l, sequenceLength: 100, batchSize: 64) == 64)
+        #expect(Workspace.streamsPerPass(config: m, sequenceLength: 100, batchSize: 128) == 64)
+        #expect(Workspace.streamsPerPass(config: m, sequenceLength: 100, batchSize: 96) == 96)
+        #expect(Workspace.streamsPerPass(config: m, sequenceLength: 100, batchSize: 112) == 56)
+        #expect(Workspace.streamsPerPass(config: xl, sequenceLength: 100, batchSize: 64) == 32)
+        #expect(Workspace.streamsPerPass(config: xl, sequenceLength: 1000, batchSize: 64) == 32)
         #expect(Workspace.streamsPerPass(config: s, sequenceLength: 50, batchSize: 50) == 50)
-        #expect(Workspace.bytesNeeded(config: m, sequenceLength: 100, batchSize: 32) < 90_000_000)
+        #expect(Workspace.bytesNeeded(config: m, sequenceLength: 100, batchSize: 64) < 180_000_000)
     }
 
     /// How a recurrence is shared: whole below 8 streams a thread, then, for the cells that sum their parts, as
