@@ -91,8 +91,8 @@ final class Workspace: Sendable {
     /// pass ``passBudget``, an equal share of them (B/2, B/3, … for the smallest divisor that fits) as long as
     /// a share keeps ``minimumStreamsPerPass`` streams. A batch in pieces gives the same gradient up to
     /// rounding with a fraction of the memory, but costs more, smaller products: each per-step product streams
-    /// W_hh for fewer rows. Config M (2×512, 100×64, a workspace of 169 MB) and L (3×512, 237 MB) go whole: in
-    /// two pieces of 32 they took 85 and 119 MB but trained 5–8% slower (Intel Emerald Rapids). Depends only on
+    /// W_hh for fewer rows. Config M (2×512, 100×64, a workspace of 165 MB) and L (3×512, 231 MB) go whole: in
+    /// two pieces of 32 they took 85 and 118 MB but trained 5–8% slower (Intel Emerald Rapids). Depends only on
     /// the shapes, so a run is the same whatever the thread count. O(B).
     static func streamsPerPass(config: ModelConfig, sequenceLength T: Int, batchSize B: Int) -> Int {
         var streams = B
