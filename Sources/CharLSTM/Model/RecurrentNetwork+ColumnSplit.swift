@@ -124,7 +124,8 @@ extension RecurrentNetwork {
     /// and returns that split. O(G·H).
     func packRecurrentWeights(layer k: Int, forward: Bool, batch B: Int, into packed: SgemmPackedB) -> RecurrenceSplit {
         let H = config.hidden, G = config.cell.gateCount * H
-        let split = RecurrenceSplit(cell: config.cell, batch: B, hidden: H, threads: threads, measured: splitChoices[B])
+        let split = RecurrenceSplit(cell: config.cell, batch: B, hidden: H, threads: threads,
+                                    measured: splitChoices[B]?.direction(forward: forward))
         let product = split.products(batch: B, columns: forward ? G : H)
         packed.reshape(k: forward ? H : G, n: forward ? G : H)
         packed.pack(transB: forward, b: parameters.pointer + layout.layer(k).weightHH, ldb: H, rows: product.rows,

@@ -16,10 +16,12 @@ package struct RecurrenceSplitPlan: Sendable {
         case noTime
     }
 
-    /// (split, training characters per second of the timed passes), fastest first; empty unless `source` is
-    /// ``Source/timed`` or ``Source/cache``.
+    /// (split, training characters per second of the timed passes, forward and backward), fastest first; empty
+    /// unless `source` is ``Source/timed`` or ``Source/cache``.
     package var measurements: [(split: String, charsPerSecond: Double)]
     package var source: Source
+    /// The way measured fastest for the forward and, on its own, for the backward; nil when nothing was timed.
+    var choice: RecurrenceSplitChoice? = nil
 
     /// Whether the measurements were read from the cache rather than made now.
     package var fromCache: Bool { source == .cache }
@@ -27,11 +29,8 @@ package struct RecurrenceSplitPlan: Sendable {
     /// Nothing timed, because there is nothing to choose: whatever ``RecurrenceSplit`` says applies.
     package static let noChoice = RecurrenceSplitPlan(measurements: [], source: .noChoice)
 
-    /// The split measured fastest, if any.
-    var choice: RecurrenceSplit.Kind? { measurements.first.flatMap { RecurrenceSplit.Kind(rawValue: $0.split) } }
-
-    /// The fastest split's name ("columns" or "streams"), if any.
-    package var choiceName: String? { choice?.rawValue }
+    /// The choice's name ("columns", "streams", or "columns forward, streams backward" and so on), if any.
+    package var choiceName: String? { choice?.name }
 }
 
 extension RecurrentNetwork {
@@ -45,8 +44,9 @@ extension RecurrentNetwork {
 
     /// Times training passes of this network (forward and backward over `steps` steps of `streams` streams, on
     /// made-up characters) with every layer's recurrence cut by columns and by streams, in interleaved rounds (each
-    /// keeping its best), within about `budget` (none where two rounds would not fit it), and makes the faster the
-    /// one its passes of `streams` streams take from now on (``splitChoices``). With a `cache`, the choice measured
+    /// keeping its best, of the whole pass and of its forward and backward apart), within about `budget` (none where
+    /// two rounds would not fit it), and makes the faster way of the forward and the faster of the backward those
+    /// its passes of `streams` streams take from now on (``splitChoices``). With a `cache`, the choice measured
     /// before for this cell, shape, streams and threads on this machine is taken from there instead, unless
     /// `remeasure` (a new one is stored). Both splits give the same bits, so this changes only speed; the
     /// parameters are read, the gradients are left as they were. Plan the per-step products of both splits first
@@ -58,10 +58,19 @@ extension RecurrentNetwork {
         guard RecurrenceSplit.hasChoice(cell: config.cell, batch: B, threads: threads), T >= 1 else { return .noChoice }
         let kinds = RecurrenceSplit.Kind.allCases
         let c = config, key = splitPlanKey(streams: B, steps: T)
-        if !remeasure, let cached = cache?.measurements(forKey: key), Set(cached.map(\.label)) == Set(kinds.map(\.rawValue)),
-           cached.count == kinds.count, let best = RecurrenceSplit.Kind(rawValue: cached[0].label) {
-            splitChoices[B] = best
-            return RecurrenceSplitPlan(measurements: cached.map { ($0.label, $0.value) }, source: .cache)
+        // Three records: the whole passes, then each direction's part of them (its own choice).
+        let keys = [key, key + " forward", key + " backward"]
+        func valid(_ record: [(label: String, value: Double)]?) -> [(label: String, value: Double)]? {
+            guard let record, record.count == kinds.count, Set(record.map(\.label)) == Set(kinds.map(\.rawValue)),
+                  RecurrenceSplit.Kind(rawValue: record[0].label) != nil else { return nil }
+            return record
+        }
+        if !remeasure, let cache, let whole = valid(cache.measurements(forKey: keys[0])),
+           let forward = valid(cache.measurements(forKey: keys[1])), let backward = valid(cache.measurements(forKey: keys[2])),
+           let f = RecurrenceSplit.Kind(rawValue: forward[0].label), let b = RecurrenceSplit.Kind(rawValue: backward[0].label) {
+            let choice = RecurrenceSplitChoice(forward: f, backward: b)
+            splitChoices[B] = choice
+            return RecurrenceSplitPlan(measurements: whole.map { ($0.label, $0.value) }, source: .cache, choice: choice)
         }
 
         // A pass on made-up characters, in a workspace of its own; the gradients it overwrites are put back.
@@ -76,32 +85,40 @@ extension RecurrentNetwork {
             batch.inputs[i] = Int32(rng.next() % V)
             batch.targets[i] = Int32(rng.next() % V)
         }
-        func pass(_ kind: RecurrenceSplit.Kind) {
+        let clock = ContinuousClock()
+        /// A pass with `kind` both ways: how long its forward and its backward took.
+        func pass(_ kind: RecurrenceSplit.Kind) -> (forward: Duration, backward: Duration) {
             RecurrenceSplit.$forced.withValue(kind) {
                 state.reset()
+                let start = clock.now
                 forward(batch, state: state, workspace: workspace, training: true, dropout: &rng)
+                let middle = clock.now
                 backward(batch, workspace: workspace)
+                return (middle - start, clock.now - middle)
             }
         }
 
-        let clock = ContinuousClock(), start = clock.now, deadline = start + budget
-        for kind in kinds { pass(kind) }  // the first touches the workspace and wakes the threads
+        let start = clock.now, deadline = start + budget
+        for kind in kinds { _ = pass(kind) }  // the first touches the workspace and wakes the threads
         // Two rounds at least, for a fair choice; none where they would not fit the budget (a model this large
         // keeps the rule). The first passes also page the workspace in, so two rounds take less than they did.
         guard (clock.now - start) * 2 <= budget else { return RecurrenceSplitPlan(measurements: [], source: .noTime) }
-        var best = [RecurrenceSplit.Kind: Double]()
+        // Characters per second of the whole pass, of its forward and of its backward: each kind's best round.
+        var best = [[RecurrenceSplit.Kind: Double]](repeating: [:], count: 3)
         for round in 0..<8 {
             guard round < 2 || clock.now < deadline else { break }
             for kind in kinds {
-                let start = clock.now
-                pass(kind)
-                best[kind] = max(best[kind] ?? 0, Double(T * B) / (clock.now - start).seconds)
+                let (f, b) = pass(kind)
+                for (i, time) in [f + b, f, b].enumerated() {
+                    best[i][kind] = max(best[i][kind] ?? 0, Double(T * B) / time.seconds)
+                }
             }
         }
-        let ranked = best.sorted { $0.value > $1.value }.map { (split: $0.key.rawValue, charsPerSecond: $0.value) }
-        let plan = RecurrenceSplitPlan(measurements: ranked, source: .timed)
-        splitChoices[B] = plan.choice
-        cache?.store(ranked.map { ($0.split, $0.charsPerSecond) }, forKey: key)
-        return plan
+        let ranked = best.map { $0.sorted { $0.value > $1.value }.map { (split: $0.key.rawValue, charsPerSecond: $0.value) } }
+        let choice = RecurrenceSplitChoice(forward: RecurrenceSplit.Kind(rawValue: ranked[1][0].split)!,
+                                           backward: RecurrenceSplit.Kind(rawValue: ranked[2][0].split)!)
+        splitChoices[B] = choice
+        for (record, key) in zip(ranked, keys) { cache?.store(record.map { ($0.split, $0.charsPerSecond) }, forKey: key) }
+        return RecurrenceSplitPlan(measurements: ranked[0], source: .timed, choice: choice)
     }
 }

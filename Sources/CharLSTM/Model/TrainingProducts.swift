@@ -11,25 +11,30 @@ package struct TrainingProduct: Sendable {
     /// The products of a training step of `config` on batches of `batchSize` streams × `sequenceLength` steps
     /// with `threads` threads, in the order of their share of the step's work: those of one pass over the streams
     /// a pass takes (``Workspace/streamsPerPass(config:sequenceLength:batchSize:)``), the per-step ones split as
-    /// the recurrence splits them (``RecurrenceSplit``: as `split` names it, "columns" or "streams", where there
-    /// is a choice; by its rule when nil). Character models. O(layers).
+    /// the recurrence splits them (``RecurrenceSplit``: as `split` names it, ``RecurrenceSplitChoice/name``, where
+    /// there is a choice; by its rule when nil). Character models. O(layers).
     package static func ofTrainingStep(config: ModelConfig, sequenceLength T: Int, batchSize: Int, threads: Int,
                                        split splitName: String? = nil) -> [TrainingProduct] {
         let streams = Workspace.streamsPerPass(config: config, sequenceLength: T, batchSize: batchSize)
         let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize, L = config.layers
         let TB = T * streams, separate = config.cell.separateRecurrentGates * H, shared = G - separate
-        let split = RecurrenceSplit(cell: config.cell, batch: streams, hidden: H, threads: threads,
-                                    measured: splitName.flatMap(RecurrenceSplit.Kind.init(rawValue:)))
-        let forward = split.products(batch: streams, columns: G), backward = split.products(batch: streams, columns: H)
-        let stepThreads = forward.threads
-        func product(_ name: String, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, packed: Bool = false,
+        let choice = splitName.flatMap(RecurrenceSplitChoice.init(name:))
+        func split(forward: Bool) -> RecurrenceSplit {
+            RecurrenceSplit(cell: config.cell, batch: streams, hidden: H, threads: threads,
+                            measured: choice?.direction(forward: forward))
+        }
+        let forward = split(forward: true).products(batch: streams, columns: G)
+        let backward = split(forward: false).products(batch: streams, columns: H)
+        func product(_ name: String, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, stepThreads: Int? = nil,
                      calls: Int) -> TrainingProduct {
-            TrainingProduct(name: name, problem: GemmProblem(transA: transA, transB: transB, m: m, n: n, k: k, prepackedB: packed,
-                                                             threads: packed ? stepThreads : threads), callsPerPass: calls)
+            TrainingProduct(name: name, problem: GemmProblem(transA: transA, transB: transB, m: m, n: n, k: k,
+                                                             prepackedB: stepThreads != nil, threads: stepThreads ?? threads),
+                            callsPerPass: calls)
         }
         var products = [
-            product("recurrent h·Whhᵀ", false, true, forward.rows, forward.columns, H, packed: true, calls: T * L),
-            product("recurrent dG·Whh", false, false, backward.rows, backward.columns, G, packed: true, calls: (T - 1) * L),
+            product("recurrent h·Whhᵀ", false, true, forward.rows, forward.columns, H, stepThreads: forward.threads, calls: T * L),
+            product("recurrent dG·Whh", false, false, backward.rows, backward.columns, G, stepThreads: backward.threads,
+                    calls: (T - 1) * L),
             product("weights dGᵀ·h", true, false, shared, H, TB, calls: 2 * L - 1),
         ]
         if L > 1 {

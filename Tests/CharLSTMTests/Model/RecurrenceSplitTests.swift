@@ -32,7 +32,7 @@ import CharLSTMKernels
         for threshold in [0, Int.max] {
             RecurrenceSplit.$columnsAbove.withValue(threshold) {
                 #expect(model.packRecurrentWeights(layer: 1, forward: true, batch: 16, into: SgemmPackedB(shapes: [(k: 48, n: 192), (k: 192, n: 48)]))
-                        == .make(choice, threads: 2))
+                        == .make(choice.forward, threads: 2))
             }
         }
         // Another run on this machine takes it from the cache, at once.
@@ -45,6 +45,39 @@ import CharLSTMKernels
         // Unless told to measure again.
         let remeasured = again.planRecurrenceSplit(streams: 16, steps: 3, budget: .seconds(1), cache: cache, remeasure: true)
         #expect(!remeasured.fromCache && remeasured.measurements.count == 2)
+    }
+
+    /// The forward and the backward each take their own measured way (the planner times them apart), with the same
+    /// gradient bits whichever ways they take; a choice's name reads back as the choice.
+    @Test func theForwardAndTheBackwardTakeTheirOwnWay() {
+        let model = Self.model()
+        let packed = SgemmPackedB(shapes: [(k: 48, n: 192), (k: 192, n: 48)])
+        let B = 16, T = 5
+        let workspace = Workspace(config: model.config, sequenceLength: T, batchSize: B)
+        let state = RecurrentState(config: model.config, batch: B)
+        var batch = TokenBatch(sequenceLength: T, batchSize: B)
+        for i in 0..<(T * B) {
+            batch.inputs[i] = Int32(i * 7 % 23)
+            batch.targets[i] = Int32(i * 5 % 23)
+        }
+        var gradients: [[UInt32]] = []
+        for choice in [RecurrenceSplitChoice.both(.columns), .init(forward: .columns, backward: .streams),
+                       .init(forward: .streams, backward: .columns), .both(.streams)] {
+            model.splitChoices[B] = choice
+            #expect(model.packRecurrentWeights(layer: 1, forward: true, batch: B, into: packed) == .make(choice.forward, threads: 2))
+            #expect(model.packRecurrentWeights(layer: 1, forward: false, batch: B, into: packed) == .make(choice.backward, threads: 2))
+            #expect(RecurrenceSplitChoice(name: choice.name) == choice)
+            state.reset()
+            var rng = RandomGenerator(seed: 3)
+            model.forward(batch, state: state, workspace: workspace, training: true, dropout: &rng)
+            model.backward(batch, workspace: workspace)
+            gradients.append(model.gradients.array.map(\.bitPattern))
+        }
+        #expect(gradients.allSatisfy { $0 == gradients[0] })
+        #expect(RecurrenceSplitChoice.both(.streams).name == "streams")
+        #expect(RecurrenceSplitChoice(forward: .columns, backward: .streams).name == "columns forward, streams backward")
+        #expect(RecurrenceSplitChoice(name: "diagonal") == nil && RecurrenceSplitChoice(name: "columns forward") == nil)
+        #expect(RecurrenceSplitChoice(name: "columns forward, rows backward") == nil)
     }
 
     /// A record that does not name both splits once each is ignored: measured again, and replaced.
