@@ -60,17 +60,17 @@ extension RecurrentNetwork {
         let c = config, key = splitPlanKey(streams: B, steps: T)
         // Three records: the whole passes, then each direction's part of them (its own choice).
         let keys = [key, key + " forward", key + " backward"]
-        func valid(_ record: [(label: String, value: Double)]?) -> [(label: String, value: Double)]? {
+        /// A record naming every kind once, fastest first, and its fastest; nil for anything else.
+        func valid(_ record: [(label: String, value: Double)]?) -> (record: [(label: String, value: Double)], fastest: RecurrenceSplit.Kind)? {
             guard let record, record.count == kinds.count, Set(record.map(\.label)) == Set(kinds.map(\.rawValue)),
-                  RecurrenceSplit.Kind(rawValue: record[0].label) != nil else { return nil }
-            return record
+                  let fastest = RecurrenceSplit.Kind(rawValue: record[0].label) else { return nil }
+            return (record, fastest)
         }
         if !remeasure, let cache, let whole = valid(cache.measurements(forKey: keys[0])),
-           let forward = valid(cache.measurements(forKey: keys[1])), let backward = valid(cache.measurements(forKey: keys[2])),
-           let f = RecurrenceSplit.Kind(rawValue: forward[0].label), let b = RecurrenceSplit.Kind(rawValue: backward[0].label) {
-            let choice = RecurrenceSplitChoice(forward: f, backward: b)
+           let forward = valid(cache.measurements(forKey: keys[1])), let backward = valid(cache.measurements(forKey: keys[2])) {
+            let choice = RecurrenceSplitChoice(forward: forward.fastest, backward: backward.fastest)
             splitChoices[B] = choice
-            return RecurrenceSplitPlan(measurements: whole.map { ($0.label, $0.value) }, source: .cache, choice: choice)
+            return RecurrenceSplitPlan(measurements: whole.record.map { ($0.label, $0.value) }, source: .cache, choice: choice)
         }
 
         // A pass on made-up characters, in a workspace of its own; the gradients it overwrites are put back.
@@ -114,9 +114,9 @@ extension RecurrentNetwork {
                 }
             }
         }
-        let ranked = best.map { $0.sorted { $0.value > $1.value }.map { (split: $0.key.rawValue, charsPerSecond: $0.value) } }
-        let choice = RecurrenceSplitChoice(forward: RecurrenceSplit.Kind(rawValue: ranked[1][0].split)!,
-                                           backward: RecurrenceSplit.Kind(rawValue: ranked[2][0].split)!)
+        let sorted = best.map { $0.sorted { $0.value > $1.value } }
+        let ranked = sorted.map { $0.map { (split: $0.key.rawValue, charsPerSecond: $0.value) } }
+        let choice = RecurrenceSplitChoice(forward: sorted[1][0].key, backward: sorted[2][0].key)
         splitChoices[B] = choice
         for (record, key) in zip(ranked, keys) { cache?.store(record.map { ($0.split, $0.charsPerSecond) }, forKey: key) }
         return RecurrenceSplitPlan(measurements: ranked[0], source: .timed, choice: choice)
