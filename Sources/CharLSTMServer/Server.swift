@@ -23,6 +23,9 @@ public struct ServerConfiguration: Sendable {
     /// How the weights are stored while generating (``WeightPrecision``; as `generate` stores them, so that a seed
     /// gives the same text).
     public var weights = WeightPrecision.f32
+    /// Where the batched step's measured sharing between threads is remembered (``PlanCache``); nil measures it
+    /// at every start.
+    public var planCache: PlanCache?
     public var http = HTTPLimits()
     var completions = CompletionRequest.Limits()
 
@@ -63,6 +66,7 @@ public final class Server: @unchecked Sendable {
         config = checkpoint.config
         let batch = try GenerationBatch(model: checkpoint.textModel(for: "serving text"), capacity: configuration.maxStreams,
                                         threads: configuration.threads, weights: configuration.weights)
+        batch.planSteps(cache: configuration.planCache)
         scheduler = GenerationScheduler(batch: batch)
         listener = try Listener(host: configuration.host, port: configuration.port)
     }

@@ -69,7 +69,7 @@ package final class StepRunner {
         self.threads = threaded ? threads : 1
         plan = StepPlan(model: model, state: state, weights: weights)
         self.chunkBytes = chunkBytes
-        chunks = StepChunks(plan: plan, threads: self.threads, bytes: chunkBytes)
+        chunks = StepChunks(config: model.config, weights: weights, threads: self.threads, bytes: chunkBytes)
         team = Self.team(plan: plan, chunks: chunks, threads: self.threads, ownRuns: ownRuns)
     }
 
@@ -88,7 +88,7 @@ package final class StepRunner {
         chunkBytes = bytes
         self.ownRuns = ownRuns
         team = nil  // stops the old team's workers before their chunk table goes
-        chunks = StepChunks(plan: plan, threads: threads, bytes: bytes)
+        chunks = StepChunks(config: model.config, weights: weights, threads: threads, bytes: bytes)
         team = Self.team(plan: plan, chunks: chunks, threads: threads, ownRuns: ownRuns)
     }
 
@@ -124,9 +124,6 @@ package final class StepRunner {
         return nats / Double(tokens.count - 1) / 0.693_147_180_559_945_3
     }
 
-    /// The chunk sizes ``planChunks(candidates:budget:cache:)`` tries by default: 64 KiB to 512 KiB of weights.
-    static let chunkCandidates = [64 << 10, 128 << 10, 256 << 10, 512 << 10]
-
     /// fp32 weights (layers and decoder) above which ``automaticWeights(for:)`` stores them as int8: 4 MiB, the L2 of
     /// the 2-core machines measured (2 × 2 MiB on the Emerald Rapids Xeon, 2 × 1 MiB on the Zen 5), beyond which
     /// reading the weights from L3 sets the speed of generation.
@@ -142,120 +139,26 @@ package final class StepRunner {
     }
 
     /// Times steps with chunks of each of `candidates` bytes, claimed in turn and in each thread's own runs
-    /// (interleaved rounds, each keeping its best) within about `budget`, and keeps the fastest; the state is left
-    /// as it was. With a `cache`, a choice measured before for this model shape, weights and thread count on this
-    /// machine is taken from there instead (and a new measurement stored). Returns (chunk bytes, own runs, steps
-    /// per second) per candidate, fastest first; empty on one thread, where there is nothing to choose.
+    /// (``StepChunking/plan(step:candidates:budget:cache:stepsPerMeasurement:use:step:)``), and keeps the fastest;
+    /// the state is left as it was. With a `cache`, a choice measured before for this model shape, weights and
+    /// thread count on this machine is taken from there instead (and a new measurement stored). Returns the
+    /// chunkings with their steps per second, fastest first; empty on one thread, where there is nothing to choose.
     @discardableResult
-    func planChunks(candidates: [Int] = StepRunner.chunkCandidates, budget: Duration = .milliseconds(60),
+    func planChunks(candidates: [Int] = StepChunking.candidateBytes, budget: Duration = .milliseconds(60),
                     cache: PlanCache? = nil) -> [StepChunking] {
         guard threads > 1, !candidates.isEmpty else { return [] }
-        let c = model.config
-        let layouts = candidates.flatMap { bytes in [false, true].map { StepChunking(bytes: bytes, ownRuns: $0, stepsPerSecond: 0) } }
-        let key = "step \(c.cell.rawValue) \(c.layers)x\(c.hidden) V\(c.vocabularySize) \(weights.rawValue) threads \(threads) among "
-            + layouts.map(\.label).joined(separator: ",")
-        if let cached = cache?.measurements(forKey: key) {
-            let ranked = cached.compactMap { StepChunking(label: $0.label, stepsPerSecond: $0.value) }
-            if ranked.count == layouts.count, let best = ranked.first {
-                useChunks(bytes: best.bytes, ownRuns: best.ownRuns)
-                return ranked
-            }
-        }
-        let saved = (state.h.array, state.c.array)
+        let c = model.config, saved = (state.h.array, state.c.array)
         defer {
             state.h.buffer.baseAddress!.update(from: saved.0, count: saved.0.count)
             if !saved.1.isEmpty { state.c.buffer.baseAddress!.update(from: saved.1, count: saved.1.count) }
         }
-        let clock = ContinuousClock(), deadline = clock.now + budget
-        var best = [String: StepChunking]()
         var token: Int32 = 0
         let V = Int32(c.vocabularySize)
-        rounds: for _ in 0..<4 {
-            for layout in layouts {
-                useChunks(bytes: layout.bytes, ownRuns: layout.ownRuns)
-                step(token)  // the first after a change wakes the new team
-                let steps = 8
-                let start = clock.now
-                for _ in 0..<steps {
-                    token = (token &+ 7) % V
-                    step(token)
-                }
-                let rate = Double(steps) / (clock.now - start).seconds
-                if rate > best[layout.label]?.stepsPerSecond ?? 0 {
-                    best[layout.label] = StepChunking(bytes: layout.bytes, ownRuns: layout.ownRuns, stepsPerSecond: rate)
-                }
-                if clock.now > deadline { break rounds }
-            }
-        }
-        let ranked = best.values.sorted { $0.stepsPerSecond > $1.stepsPerSecond }
-        if let fastest = ranked.first { useChunks(bytes: fastest.bytes, ownRuns: fastest.ownRuns) }
-        if ranked.count == layouts.count { cache?.store(ranked.map { ($0.label, $0.stepsPerSecond) }, forKey: key) }
-        return ranked
+        return StepChunking.plan(step: "step \(c.cell.rawValue) \(c.layers)x\(c.hidden) V\(c.vocabularySize) \(weights.rawValue) threads \(threads)",
+                                 candidates: candidates, budget: budget, cache: cache, stepsPerMeasurement: 8,
+                                 use: { useChunks(bytes: $0.bytes, ownRuns: $0.ownRuns) },
+                                 step: { token = (token &+ 7) % V; step(token) })
     }
-}
-
-/// One way of sharing a generation step between threads (``StepRunner/planChunks(candidates:budget:cache:)``): chunks
-/// of about `bytes` of weights, claimed in turn or in each thread's own runs, and the speed it was measured at.
-package struct StepChunking: Sendable {
-    package let bytes: Int
-    package let ownRuns: Bool
-    package let stepsPerSecond: Double
-
-    /// "262144" (claimed in turn) or "262144 own": how the plan cache names it.
-    var label: String { "\(bytes)" + (ownRuns ? " own" : "") }
-
-    init(bytes: Int, ownRuns: Bool, stepsPerSecond: Double) {
-        self.bytes = bytes
-        self.ownRuns = ownRuns
-        self.stepsPerSecond = stepsPerSecond
-    }
-
-    /// The chunking a cache label names, nil for a label that names none.
-    init?(label: String, stepsPerSecond: Double) {
-        let parts = label.split(separator: " ")
-        guard (1...2).contains(parts.count), let bytes = Int(parts[0]), bytes > 0,
-              parts.count == 1 || parts[1] == "own" else { return nil }
-        self.init(bytes: bytes, ownRuns: parts.count == 2, stepsPerSecond: stepsPerSecond)
-    }
-}
-
-/// The chunks of a step: chunk i is a range of hidden units of one layer or of decoder rows; the chunk counts per
-/// phase (one phase per layer, then the decoder) for the ``ChunkTeam``. The ranges are plain memory, so the team's
-/// threads touch no reference count reading them.
-/// @unchecked Sendable: written once at init, then only read by the team's threads.
-final class StepChunks: @unchecked Sendable {
-    /// The chunk size used until one is planned: 256 KiB of weights, measured on a 2-core Zen 5 (fewer chunks cost
-    /// more waiting at the end of a layer, more cost more claims).
-    static let defaultBytes = 256 << 10
-
-    let ranges: UnsafeMutableBufferPointer<ChunkRange>
-    let phases: [Int]
-
-    /// On one thread a whole layer each. Else about `bytes` of weights each, at most H / threads units, in
-    /// whole cache lines of 16 units so that no two threads write one line of the gates, h or c; the decoder in
-    /// `threads` row ranges of whole 16-row blocks.
-    init(plan: StepPlan, threads: Int, bytes: Int) {
-        var ranges = [ChunkRange](), counts = [Int]()
-        let H = plan.hidden, V = plan.vocabularySize, L = plan.layerCount
-        for k in 0...L {
-            let n = k < L ? H : V
-            let step = threads == 1 ? n
-                : k == L ? (V + 16 * threads - 1) / (16 * threads) * 16
-                : max(16, min(bytes / plan.bytesPerUnit(layer: k), (H + threads - 1) / threads) / 16 * 16)
-            var lo = 0, count = 0
-            while lo < n {
-                ranges.append(ChunkRange(layer: k, lo: lo, hi: min(n, lo + step)))
-                lo += step
-                count += 1
-            }
-            counts.append(count)
-        }
-        self.ranges = .allocate(capacity: ranges.count)
-        _ = self.ranges.initialize(from: ranges)
-        phases = counts
-    }
-
-    deinit { ranges.deallocate() }
 }
 
 /// The buffers and packed weights of a ``StepRunner`` and its chunks of work: chunk i is a range of hidden units
@@ -277,8 +180,8 @@ final class StepPlan: @unchecked Sendable {
 
     let logits: FloatBuffer
     private let state: RecurrentState
-    let hidden: Int, layerCount: Int, vocabularySize: Int
-    private let cell: CellKind, gateCount: Int, sumsParts: Bool, weights: WeightPrecision
+    private let hidden: Int, layerCount: Int
+    private let cell: CellKind, gateCount: Int
     private let decoderBias: UnsafePointer<Float>, logitsOut: UnsafeMutablePointer<Float>
     private let decoder: GateRowsView
     private let layers: UnsafeMutableBufferPointer<LayerStep>
@@ -289,15 +192,12 @@ final class StepPlan: @unchecked Sendable {
 
     init(model: RecurrentNetwork, state: RecurrentState, weights: WeightPrecision) {
         self.state = state
-        self.weights = weights
         let config = model.config, H = config.hidden, gc = config.cell.gateCount, G = gc * H, V = config.vocabularySize
         let L = config.layers, p = model.parameters.pointer, sums = config.cell.sumsInputAndRecurrentParts
         cell = config.cell
         hidden = H
         gateCount = gc
         layerCount = L
-        vocabularySize = V
-        sumsParts = sums
         decoderBias = UnsafePointer(p + model.layout.decoder.bias)
         let biases = (0..<L).map { _ in FloatBuffer(count: G) }, table = FloatBuffer(count: V * G)
         model.prepareInputTables(embedding: table.pointer, bias: { biases[$0].pointer })
@@ -328,13 +228,6 @@ final class StepPlan: @unchecked Sendable {
         }
         self.packs = packs
         buffers = biases + vectors + [table, gates, recurrentPart, separatePart]
-    }
-
-    /// Bytes of packed weights per hidden unit of layer k (its gate rows).
-    func bytesPerUnit(layer k: Int) -> Int {
-        // One matrix H wide (layer 0's W_hh), [W_ih | W_hh] 2H wide, or W_ih and W_hh apart.
-        gateCount * (k == 0 && sumsParts ? weights.rowBytes(hidden)
-                     : sumsParts ? weights.rowBytes(2 * hidden) : 2 * weights.rowBytes(hidden))
     }
 
     deinit {

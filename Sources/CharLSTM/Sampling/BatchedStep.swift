@@ -18,7 +18,9 @@ import Foundation
 /// step and applied to every stream (``GateRowsView/accumulate(batch:_:xStride:into:yStride:units:streamTile:)``),
 /// so a step reads the weights once, not B times: a matrix product over the streams. Every logit is summed in
 /// the order ``StepRunner`` sums it, so a stream's logits are the same bit for bit as generating it alone.
-/// Layers are cut into chunks of units that a ``ChunkTeam`` runs on up to `threads` threads, layer after layer.
+/// Layers are cut into chunks of units that a ``ChunkTeam`` runs on up to `threads` threads, layer after layer,
+/// each thread its own run of every layer's chunks or claiming them in turn, in chunks of a size measured on the
+/// machine (``planChunks(streams:candidates:budget:cache:)``).
 /// Per step O(B·(L·G·H² + H·V)) arithmetic, one pass over the weights, no allocation.
 /// @unchecked Sendable: the team's threads write disjoint unit ranges of a step; `batch` and the tokens are set between steps.
 final class BatchedStep: @unchecked Sendable {
@@ -34,8 +36,17 @@ final class BatchedStep: @unchecked Sendable {
     private let cell: CellKind
     /// Per layer, plain pointers and views for the threads' hot loops (no reference counting, as in `StepPlan`).
     private let layers: UnsafeMutableBufferPointer<BatchLayer>
-    private let chunks: UnsafeMutableBufferPointer<ChunkRange>
-    private let chunkCount: Int
+    /// The chunks of a step (replaced with the team), and their table as the team's threads read it.
+    private var chunks: StepChunks
+    private var ranges: UnsafeBufferPointer<ChunkRange>
+    /// Threads taking part in a step (1: the calling thread alone).
+    let threads: Int
+    /// Bytes of packed weights per chunk of work (a knob of ``planChunks(streams:candidates:budget:cache:)``).
+    private(set) var chunkBytes = StepChunks.defaultBytes
+    /// Whether each thread keeps its own run of every layer's chunks rather than claiming chunks in turn (the
+    /// other knob). Own runs by default: on the Emerald Rapids Xeon `generate --samples` ran 4–15% faster with
+    /// them than claiming in turn, for 2 to 64 streams of the shipped model and of a 2 × 512 LSTM.
+    private(set) var ownRuns = true
     /// Scratch shared by the layers (one layer runs at a time): gates [capacity, G], GRU's recurrent part
     /// [capacity, G] and that of its n gate [capacity, separate·H].
     private let gates: UnsafeMutablePointer<Float>, recurrentPart: UnsafeMutablePointer<Float>
@@ -43,7 +54,8 @@ final class BatchedStep: @unchecked Sendable {
     private let decoder: GateRowsView, decoderBias: UnsafePointer<Float>, logitsOut: UnsafeMutablePointer<Float>
     /// Owners of the memory the pointers above point into.
     private let buffers: [FloatBuffer], packs: [PackedGateRows], model: RecurrentNetwork
-    private let team: ChunkTeam?
+    private var team: ChunkTeam?
+    private let weights: WeightPrecision
     private let streamTile: Int
     /// Steps whose streams times weights reach this many bytes run on the team; smaller ones on the caller.
     private let parallelMinimumBytes: Int
@@ -99,36 +111,66 @@ final class BatchedStep: @unchecked Sendable {
         decoderBias = UnsafePointer(p + d.bias)
         self.packs = packs
         buffers = h + c + vectors + scratch + biases + [embedding]
-        // Chunks: one per layer on one thread; else about four per thread and layer in whole cache lines of 16
-        // units (no two threads write one line of the gates, h or c), and the decoder in 16-row blocks.
-        let threads = max(1, min(threads, ProcessInfo.processInfo.activeProcessorCount))
-        var ranges = [ChunkRange](), phases = [Int]()
-        for k in 0...L {
-            let n = k < L ? H : V
-            let step = threads == 1 ? n : max(16, (n + 4 * threads - 1) / (4 * threads) / 16 * 16)
-            var lo = 0, count = 0
-            while lo < n {
-                ranges.append(ChunkRange(layer: k, lo: lo, hi: min(n, lo + step)))
-                lo += step
-                count += 1
-            }
-            phases.append(count)
-        }
-        chunks = .allocate(capacity: ranges.count)
-        _ = chunks.initialize(from: ranges)
-        chunkCount = ranges.count
-        if threads > 1 {
-            let box = BatchedStepBox()
-            team = ChunkTeam(threads: threads, phases: phases) { box.step?.run(chunk: $0) }
-            box.step = self
-        } else {
-            team = nil
+        self.threads = max(1, min(threads, ProcessInfo.processInfo.activeProcessorCount))
+        self.weights = weights
+        chunks = StepChunks(config: config, weights: weights, threads: self.threads, bytes: chunkBytes)
+        ranges = UnsafeBufferPointer(chunks.ranges)
+        team = makeTeam()
+    }
+
+    /// A team for the current chunks (nil on one thread). Its threads reach the step unowned and unretained: a
+    /// job runs only inside ``step()``, and the step stops the team's workers before it goes (`deinit`), so the
+    /// step outlives every job, and no reference count is touched per chunk.
+    private func makeTeam() -> ChunkTeam? {
+        guard threads > 1 else { return nil }
+        return ChunkTeam(threads: threads, phases: chunks.phases, affinity: ownRuns, grace: .microseconds(10)) {
+            [unowned(unsafe) self] chunk in run(chunk: chunk)
         }
     }
 
+    /// Cuts the layers into chunks of about `bytes` of weights from now on, each thread with its own run of them
+    /// or claiming them in turn as `ownRuns` says (the same logits, another speed). O(L·H).
+    func useChunks(bytes: Int, ownRuns: Bool) {
+        guard bytes != chunkBytes || ownRuns != self.ownRuns, threads > 1 else { return }
+        chunkBytes = bytes
+        self.ownRuns = ownRuns
+        team = nil  // stops the old team's workers before their chunk table goes
+        chunks = StepChunks(config: config, weights: weights, threads: threads, bytes: bytes)
+        ranges = UnsafeBufferPointer(chunks.ranges)
+        team = makeTeam()
+    }
+
+    /// Times steps of `streams` streams (at most ``capacity``) with chunks of each of `candidates` bytes, claimed
+    /// in turn and in each thread's own runs (``StepChunking/plan(step:candidates:budget:cache:stepsPerMeasurement:use:step:)``),
+    /// and keeps the fastest. With a `cache`, a choice measured before for this model shape, weights, thread count
+    /// and number of streams on this machine is taken from there instead (and a new measurement stored). The
+    /// steps run on slots 0..<streams, which are then reset: plan before streams join. Returns the chunkings with
+    /// their steps per second, fastest first; empty where a step of `streams` stays on one thread.
+    @discardableResult
+    func planChunks(streams: Int, candidates: [Int] = StepChunking.candidateBytes, budget: Duration = .milliseconds(100),
+                    cache: PlanCache? = nil) -> [StepChunking] {
+        let B = min(max(streams, 1), capacity)
+        guard team != nil, B * weightBytes >= parallelMinimumBytes, !candidates.isEmpty else { return [] }
+        let saved = batch
+        for b in 0..<B {
+            reset(slot: b)
+            tokens[b] = Int32(b % V)
+        }
+        batch = B
+        defer {
+            for b in 0..<B { reset(slot: b) }
+            batch = saved
+        }
+        let c = config
+        return StepChunking.plan(step: "batched step \(c.cell.rawValue) \(c.layers)x\(c.hidden) V\(c.vocabularySize) "
+                                     + "\(weights.rawValue) threads \(threads) streams \(B)",
+                                 candidates: candidates, budget: budget, cache: cache, stepsPerMeasurement: 4,
+                                 use: { useChunks(bytes: $0.bytes, ownRuns: $0.ownRuns) }, step: step)
+    }
+
     deinit {
+        team = nil  // stops the workers before the buffers they read go
         tokens.deallocate()
-        chunks.deallocate()
         layers.deallocate()
     }
 
@@ -171,13 +213,13 @@ final class BatchedStep: @unchecked Sendable {
         if let team, batch * weightBytes >= parallelMinimumBytes {
             team.run()
         } else {
-            for chunk in 0..<chunkCount { run(chunk: chunk) }
+            for chunk in ranges.indices { run(chunk: chunk) }
         }
     }
 
     /// Runs chunk `chunk` of a step for slots 0..<batch: a range of units of one layer, or of decoder rows.
     func run(chunk: Int) {
-        let range = chunks[chunk], lo = range.lo, count = range.hi - range.lo, B = batch, H = H, G = G, V = V
+        let range = ranges[chunk], lo = range.lo, count = range.hi - range.lo, B = batch, H = H, G = G, V = V
         let units = lo..<range.hi, tile = streamTile
         if range.layer == L {
             for b in 0..<B { (logitsOut + b * V + lo).update(from: decoderBias + lo, count: count) }
@@ -234,11 +276,4 @@ struct BatchLayer {
     let source: UnsafePointer<Float>, sourceStride: Int, recurrentBias: UnsafePointer<Float>?
     /// Packed [W_ih | W_hh] (layers ≥ 1 of cells that sum their parts), else packed W_ih (nil for layer 0) and W_hh.
     let input: GateRowsView?, recurrent: GateRowsView?
-}
-
-/// The team's work closure reaches the step through this box, set once the step exists (the closure is made
-/// before `self` is fully initialised). The step owns the team, so the box holds it weakly.
-/// @unchecked Sendable: `step` is set once, before the team's first job.
-private final class BatchedStepBox: @unchecked Sendable {
-    weak var step: BatchedStep?
 }

@@ -118,6 +118,21 @@ public final class GenerationBatch {
                       capacity: capacity, threads: threads, weights: weights)
     }
 
+    /// Most streams ``planSteps(budget:cache:)`` times a step with: the capacity, up to this (beyond it the
+    /// best sharing no longer changes, and planning would take long).
+    static let plannedStreams = 64
+
+    /// Times the batched step's chunk sizes and sharing between threads on this machine, with as many streams as
+    /// the batch holds (at most ``plannedStreams``), and keeps the fastest
+    /// (``BatchedStep/planChunks(streams:candidates:budget:cache:)``); the text is the same whatever it picks.
+    /// Nothing once streams have joined. Returns the chunkings measured, fastest first (empty where there was
+    /// nothing to choose).
+    @discardableResult
+    package func planSteps(budget: Duration = .milliseconds(100), cache: PlanCache? = nil) -> [StepChunking] {
+        guard streams.isEmpty else { return [] }
+        return engine.planChunks(streams: min(capacity, Self.plannedStreams), budget: budget, cache: cache)
+    }
+
     /// Adds a stream that starts in the next step. Throws `.usage` naming the prime's characters the model does
     /// not know (as ``TextGenerator/prime(_:)``), and `.busy` when ``capacity`` streams are running. O(prime + L·H + V).
     public func add(_ request: GenerationRequest) throws(CharLSTMError) -> StreamID {

@@ -61,6 +61,7 @@ struct GenerateCommand {
         let batch = try GenerationBatch(model: checkpoint.textModel(for: "generating text"), capacity: n,
                                         threads: o.threads ?? ProcessInfo.processInfo.activeProcessorCount,
                                         weights: o.weights.precision(for: checkpoint.config))
+        batch.planSteps(cache: Paths.planCache())
         let prime = o.prime ?? checkpoint.vocabulary.freshLinePrime
         var sampleOf = [GenerationBatch.StreamID: Int]()
         for i in 0..<n {

@@ -25,6 +25,7 @@ struct ServeCommand {
         configuration.maxConnections = options.maxConnections
         configuration.apiKey = options.apiKey
         configuration.threads = options.threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        configuration.planCache = Paths.planCache()
         let name = Server.modelName(forCheckpointAt: path)
         let server = try Server(checkpoint: checkpoint, name: name, configuration: configuration)
         // Signals become a stop request before the server starts, so none is lost.

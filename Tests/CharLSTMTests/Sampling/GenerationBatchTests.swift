@@ -1,5 +1,8 @@
 import Testing
 @testable import CharLSTM
+import CharLSTMKernels
+@testable import CharLSTMTestSupport
+import Foundation
 
 /// ``GenerationBatch``: many streams in one batched step give each stream exactly what it gets alone.
 @Suite struct GenerationBatchTests {
@@ -17,7 +20,8 @@ import Testing
     }
 
     /// The batched step's logits are `StepRunner`'s bit for bit for every stream, on one thread and on a team,
-    /// with every stream tile, while streams of different histories share the step.
+    /// with every stream tile and any chunks (claimed in turn or in own runs, changed between steps), while
+    /// streams of different histories share the step.
     @Test(arguments: CellKind.allCases)
     func batchedLogitsAreTheSingleStreamLogitsBitForBit(cell: CellKind) {
         let (model, _) = Self.model(cell)
@@ -28,6 +32,7 @@ import Testing
             step.batch = B
             for b in 0..<B { step.reset(slot: b) }
             for t in 0..<12 {
+                if t % 3 == 2 { step.useChunks(bytes: [1, 4 << 10, 64 << 10, 1 << 30][t / 3], ownRuns: t % 2 == 0) }
                 for b in 0..<B { step.tokens[b] = Int32((t * 7 + b * 5) % V) }
                 step.step()
                 for b in 0..<B {
@@ -61,6 +66,7 @@ import Testing
         ]
         let batch = try GenerationBatch(network: model, vocabulary: vocabulary, capacity: 4, threads: 2, streamTile: 4,
                                         parallelMinimumBytes: 0)
+        batch.planSteps(budget: .milliseconds(20))  // leaves every slot as new
         var texts = [GenerationBatch.StreamID: String](), finished = [GenerationBatch.StreamID: FinishReason]()
         var ids = [GenerationBatch.StreamID](), pending = requests[...], steps = 0
         while !pending.isEmpty || !batch.isEmpty {
@@ -82,6 +88,31 @@ import Testing
             #expect(texts[id, default: ""].unicodeScalars.count == request.length)
         }
         #expect(texts[ids[0]] != texts[ids[5]])
+    }
+
+    /// Planning a batched step times every chunk size, claimed in turn and in own runs, with the batch's streams
+    /// (at most its capacity), keeps the fastest, and is remembered in the cache per number of streams; a batch
+    /// with streams in it is not planned (its slots are in use).
+    @Test(.enabled(if: ProcessInfo.processInfo.activeProcessorCount >= 2, "a team needs two cores"))
+    func chunkPlanIsMeasuredKeptAndCached() throws {
+        let (model, vocabulary) = Self.model(.lstm, threads: 2)
+        let folder = TemporaryFolder()
+        let cache = PlanCache(directory: folder.path + "/cache", build: "test")
+        let candidates = [1 << 10, 8 << 10]
+        let step = BatchedStep(model: model, capacity: 5, threads: 2, parallelMinimumBytes: 0)
+        let measured = step.planChunks(streams: 9, candidates: candidates, budget: .seconds(1), cache: cache)
+        #expect(Set(measured.map(\.label)) == ["1024", "1024 own", "8192", "8192 own"] && measured.allSatisfy { $0.stepsPerSecond > 0 })
+        #expect(step.chunkBytes == measured[0].bytes && step.ownRuns == measured[0].ownRuns && step.batch == 0)
+        let again = BatchedStep(model: model, capacity: 5, threads: 2, parallelMinimumBytes: 0)
+        let cached = again.planChunks(streams: 5, candidates: candidates, budget: .zero, cache: cache)
+        #expect(cached.map(\.label) == measured.map(\.label) && again.chunkBytes == measured[0].bytes
+                && again.ownRuns == measured[0].ownRuns)
+        let fewer = BatchedStep(model: model, capacity: 5, threads: 2, parallelMinimumBytes: 0)
+        #expect(fewer.planChunks(streams: 2, candidates: candidates, budget: .zero, cache: cache).count == 4)  // measured anew
+        let batch = try GenerationBatch(network: model, vocabulary: vocabulary, capacity: 2, threads: 2, streamTile: 4,
+                                        parallelMinimumBytes: 0)
+        _ = try batch.add(GenerationRequest(prime: "a", sampler: Sampler(temperature: 1), seed: 1, length: 5))
+        #expect(batch.planSteps(budget: .zero, cache: cache).isEmpty)
     }
 
     /// A stop text ends a stream right after it (as `TextGenerator`'s), any of several; removal ends one at once.
