@@ -35,6 +35,8 @@ package enum Benchmark {
         package var generateCharsPerSecond: Double
         /// How the weights were stored for generation (``StepRunner/automaticWeights(for:)``, `generate`'s default).
         package var generationWeights: WeightPrecision
+        /// How the generation step was shared between threads (``StepRunner/planChunks(candidates:budget:cache:)``).
+        package var generationPlan: StepChunkPlan
         /// Peak RSS over training steps, one validation pass and one checkpoint save, as in `train`.
         package var peakRSSMiB: Double
     }
@@ -140,7 +142,7 @@ package enum Benchmark {
 
         let weights = weights(config)
         let generator = try TextGenerator(network: model, vocabulary: vocabulary, sampler: try! Sampler(), seed: 1, weights: weights)
-        generator.planSteps(cache: planCache)
+        let generationPlan = generator.planSteps(cache: planCache)
         for _ in 0..<20 { _ = generator.next() }
         var generated = 0
         let genStart = clock.now
@@ -152,7 +154,8 @@ package enum Benchmark {
         return Result(shape: shape, cell: cell, dropout: dropout, threads: threads,
                       trainCharsPerSecond: chars / trainSeconds,
                       trainGFLOPS: chars * config.trainingFLOPsPerCharacter / trainSeconds / 1e9,
-                      generateCharsPerSecond: Double(generated) / genSeconds, generationWeights: weights, peakRSSMiB: peak)
+                      generateCharsPerSecond: Double(generated) / genSeconds, generationWeights: weights,
+                      generationPlan: generationPlan, peakRSSMiB: peak)
     }
 
     /// Saves `checkpoint` to a temporary file, as `train` does, and deletes it.

@@ -142,11 +142,11 @@ package final class StepRunner {
     /// (``StepChunking/plan(step:candidates:budget:cache:stepsPerMeasurement:use:step:)``), and keeps the fastest;
     /// the state is left as it was. With a `cache`, a choice measured before for this model shape, weights and
     /// thread count on this machine is taken from there instead (and a new measurement stored). Returns the
-    /// chunkings with their steps per second, fastest first; empty on one thread, where there is nothing to choose.
+    /// chunkings with their steps per second, fastest first; nothing on one thread, where there is nothing to choose.
     @discardableResult
     func planChunks(candidates: [Int] = StepChunking.candidateBytes, budget: Duration = .milliseconds(60),
-                    cache: PlanCache? = nil) -> [StepChunking] {
-        guard threads > 1, !candidates.isEmpty else { return [] }
+                    cache: PlanCache? = nil) -> StepChunkPlan {
+        guard threads > 1, !candidates.isEmpty else { return StepChunkPlan() }
         let c = model.config, saved = (state.h.array, state.c.array)
         defer {
             state.h.buffer.baseAddress!.update(from: saved.0, count: saved.0.count)

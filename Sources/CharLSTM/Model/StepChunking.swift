@@ -17,7 +17,7 @@ package struct StepChunking: Sendable {
     static let candidateBytes = [64 << 10, 128 << 10, 256 << 10, 512 << 10]
 
     /// "262144" (claimed in turn) or "262144 own": how the plan cache names it.
-    var label: String { "\(bytes)" + (ownRuns ? " own" : "") }
+    package var label: String { "\(bytes)" + (ownRuns ? " own" : "") }
 
     init(bytes: Int, ownRuns: Bool, stepsPerSecond: Double = 0) {
         self.bytes = bytes
@@ -43,20 +43,25 @@ package struct StepChunking: Sendable {
         candidates.flatMap { bytes in [false, true].map { StepChunking(bytes: bytes, ownRuns: $0) } }
     }
 
+    /// "256 KiB in each thread's own runs" or "64 KiB claimed in turn".
+    package var description: String {
+        "\(bytes % 1024 == 0 ? "\(bytes / 1024) KiB" : "\(bytes) bytes") " + (ownRuns ? "in each thread's own runs" : "claimed in turn")
+    }
+
     /// Times `step` under every chunking of `candidates` bytes, claimed in turn and in own runs (each put in use
     /// by `use`; the first step after a change is not timed, it wakes the new team), `stepsPerMeasurement`
     /// steps at a time, in up to four interleaved rounds within about `budget` (the first round whole), keeping
     /// each one's best; then puts the fastest in use. With a `cache`, a ranking stored under ``cacheKey(step:candidates:)``
-    /// is used instead of measuring, and a new one is stored there. Returns the chunkings, fastest first.
-    /// The caller keeps what the steps change (the state) if it matters.
+    /// is used instead of measuring, and a new one is stored there. The caller keeps what the steps change (the
+    /// state) if it matters.
     static func plan(step key: String, candidates: [Int], budget: Duration, cache: PlanCache?, stepsPerMeasurement: Int,
-                     use: (StepChunking) -> Void, step: () -> Void) -> [StepChunking] {
+                     use: (StepChunking) -> Void, step: () -> Void) -> StepChunkPlan {
         let layouts = layouts(candidates), key = cacheKey(step: key, candidates: candidates)
         if let cached = cache?.measurements(forKey: key) {
             let ranked = cached.compactMap { StepChunking(label: $0.label, stepsPerSecond: $0.value) }
             if ranked.count == layouts.count, let best = ranked.first {
                 use(best)
-                return ranked
+                return StepChunkPlan(ranked: ranked, fromCache: true)
             }
         }
         let clock = ContinuousClock(), deadline = clock.now + budget
@@ -78,8 +83,18 @@ package struct StepChunking: Sendable {
         let ranked = best.values.sorted { $0.stepsPerSecond > $1.stepsPerSecond }
         if let fastest = ranked.first { use(fastest) }
         _ = cache?.store(ranked.map { ($0.label, $0.stepsPerSecond) }, forKey: key)
-        return ranked
+        return StepChunkPlan(ranked: ranked, fromCache: false)
     }
+}
+
+/// What planning a generation step's chunks found: every chunking with its speed, fastest first (the one in
+/// use), and whether the figures came from the plan cache. Nothing where there was nothing to choose.
+package struct StepChunkPlan: Sendable {
+    package var ranked: [StepChunking] = []
+    package var fromCache = false
+
+    /// The chunking in use; nil where there was nothing to choose (one thread, or a step too small to share).
+    package var chosen: StepChunking? { ranked.first }
 }
 
 /// The chunks of a step: chunk i is a range of hidden units of one layer or of decoder rows; the chunk counts per

@@ -145,12 +145,12 @@ final class BatchedStep: @unchecked Sendable {
     /// and keeps the fastest. With a `cache`, a choice measured before for this model shape, weights, thread count
     /// and number of streams on this machine is taken from there instead (and a new measurement stored). The
     /// steps run on slots 0..<streams, which are then reset: plan before streams join. Returns the chunkings with
-    /// their steps per second, fastest first; empty where a step of `streams` stays on one thread.
+    /// their steps per second, fastest first; nothing where a step of `streams` stays on one thread.
     @discardableResult
     func planChunks(streams: Int, candidates: [Int] = StepChunking.candidateBytes, budget: Duration = .milliseconds(100),
-                    cache: PlanCache? = nil) -> [StepChunking] {
+                    cache: PlanCache? = nil) -> StepChunkPlan {
         let B = min(max(streams, 1), capacity)
-        guard team != nil, B * weightBytes >= parallelMinimumBytes, !candidates.isEmpty else { return [] }
+        guard team != nil, B * weightBytes >= parallelMinimumBytes, !candidates.isEmpty else { return StepChunkPlan() }
         let saved = batch
         for b in 0..<B {
             reset(slot: b)

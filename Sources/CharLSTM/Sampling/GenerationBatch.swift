@@ -125,11 +125,11 @@ public final class GenerationBatch {
     /// Times the batched step's chunk sizes and sharing between threads on this machine, with as many streams as
     /// the batch holds (at most ``plannedStreams``), and keeps the fastest
     /// (``BatchedStep/planChunks(streams:candidates:budget:cache:)``); the text is the same whatever it picks.
-    /// Nothing once streams have joined. Returns the chunkings measured, fastest first (empty where there was
+    /// Nothing once streams have joined. Returns the chunkings measured, fastest first (none where there was
     /// nothing to choose).
     @discardableResult
-    package func planSteps(budget: Duration = .milliseconds(100), cache: PlanCache? = nil) -> [StepChunking] {
-        guard streams.isEmpty else { return [] }
+    package func planSteps(budget: Duration = .milliseconds(100), cache: PlanCache? = nil) -> StepChunkPlan {
+        guard streams.isEmpty else { return StepChunkPlan() }
         return engine.planChunks(streams: min(capacity, Self.plannedStreams), budget: budget, cache: cache)
     }
 

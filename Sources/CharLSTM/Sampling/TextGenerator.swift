@@ -75,7 +75,7 @@ public final class TextGenerator: Sequence, IteratorProtocol {
     /// Times the step's chunk sizes and sharing on this machine and keeps the fastest (``StepRunner/planChunks(candidates:budget:cache:)``);
     /// the text is the same whatever it picks.
     @discardableResult
-    package func planSteps(budget: Duration = .milliseconds(60), cache: PlanCache? = nil) -> [StepChunking] {
+    package func planSteps(budget: Duration = .milliseconds(60), cache: PlanCache? = nil) -> StepChunkPlan {
         runner.planChunks(budget: budget, cache: cache)
     }
 

@@ -22,7 +22,9 @@ import CharLSTMKernels
                 "\(table.out)")
         #expect(lines.contains { $0.contains("recurrent h·Whhᵀ") && $0.contains("GFLOP/s") && $0.contains(", kc ") }, "\(table.out)")
         #expect(lines.contains { $0.contains("candidates (GFLOP/s): ") }, "\(table.out)")
-        #expect(lines.contains { $0.hasPrefix("config ") } && lines.last?.hasPrefix("S ") == true, "\(table.out)")
+        #expect(lines.contains { $0.hasPrefix("config ") } && lines.dropLast().last?.hasPrefix("S ") == true, "\(table.out)")
+        // And how generation shares a step: on one thread it does not.
+        #expect(lines.last == "  generation step: on one thread (nothing to share)", "\(table.out)")
         // On one thread there is no split of the recurrence to time.
         #expect(lines.contains { $0.hasPrefix("  recurrence split: nothing to choose (one thread, ") }, "\(table.out)")
 
@@ -37,6 +39,7 @@ import CharLSTMKernels
         #expect(fields["kernel"].flatMap(\.stringValue).flatMap(GemmKernel.named) != nil
                 && fields["isa"]?.stringValue == CPUInfo.current.isa.rawValue)
         #expect(["f32", "bf16", "int8"].contains(fields["generate_weights"]?.stringValue ?? ""))
+        #expect(fields["generate_chunking"] == .null && fields["generate_chunking_candidates"] == .array([]), "\(json.out)")
         guard case .object(let plan)? = fields["plan"], case .object(let recurrent)? = plan["recurrent h·Whhᵀ"] else {
             Issue.record("no plan in \(json.out)")
             return
@@ -51,8 +54,8 @@ import CharLSTMKernels
         #expect(sgemm.count == 8 && sgemm.values.allSatisfy { ($0.doubleValue ?? 0) > 0 }, "\(sgemm)")
     }
 
-    /// On two threads both ways of sharing the recurrence are timed and the faster reported; the next run reads it
-    /// from the cache.
+    /// On two threads both ways of sharing the recurrence are timed and the faster reported, and the generation
+    /// step's chunkings; the next run reads them from the cache.
     @Test func theRecurrenceSplitIsTimedThenCached() throws {
         let executable = try #require(Executable.path, "\(Executable.missing)")
         let folder = TemporaryFolder()
@@ -64,6 +67,10 @@ import CharLSTMKernels
             #expect(run.code == 0 && (line.contains("split: columns (\(expected): ") || line.contains("split: streams (\(expected): ")),
                     "\(run)")
             #expect(line.contains("columns ") && line.contains("streams ") && line.hasSuffix(" chars/s)"), "\(line)")
+            // So is the generation step's chunking.
+            let generation = run.out.split(separator: "\n").first { $0.hasPrefix("  generation step: ") } ?? ""
+            #expect(generation.hasPrefix("  generation step: chunks of ") && generation.contains(" (\(expected): ")
+                    && generation.contains(" KiB own ") && generation.hasSuffix(" steps/s)"), "\(generation)")
         }
     }
 

@@ -195,12 +195,14 @@ import Testing
         runner.step(3)
         let h = runner.state.h.array, c = runner.state.c.array
         let candidates = [1 << 10, 8 << 10]
-        let measured = runner.planChunks(candidates: candidates, budget: .seconds(2), cache: cache)
+        let plan = runner.planChunks(candidates: candidates, budget: .seconds(2), cache: cache), measured = plan.ranked
+        #expect(!plan.fromCache)
         #expect(Set(measured.map(\.label)) == ["1024", "1024 own", "8192", "8192 own"] && measured.allSatisfy { $0.stepsPerSecond > 0 })
         #expect(runner.chunkBytes == measured[0].bytes && runner.ownRuns == measured[0].ownRuns)
         #expect(runner.state.h.array == h && runner.state.c.array == c)
         let again = StepRunner(model: Self.model(.lstm, threads: 2), weights: .bf16, parallelMinimumBytes: 0, cores: 2)
-        let cached = again.planChunks(candidates: candidates, budget: .zero, cache: cache)
+        let replanned = again.planChunks(candidates: candidates, budget: .zero, cache: cache), cached = replanned.ranked
+        #expect(replanned.fromCache)
         #expect(cached.map(\.label) == measured.map(\.label) && again.chunkBytes == measured[0].bytes
                 && again.ownRuns == measured[0].ownRuns)
         #expect(StepChunking(label: "8192 mine", stepsPerSecond: 1) == nil && StepChunking(label: "-4", stepsPerSecond: 1) == nil)
