@@ -40,9 +40,9 @@ public struct CPUInfo: Sendable, Equatable {
         for index in 0..<8 {
             let folder = "/sys/devices/system/cpu/cpu0/cache/index\(index)/"
             guard let level = try? String(contentsOfFile: folder + "level", encoding: .utf8),
-                  level.filter { !$0.isWhitespace } == "2",
+                  level.filter({ !$0.isWhitespace }) == "2",
                   let type = try? String(contentsOfFile: folder + "type", encoding: .utf8),
-                  type.filter { !$0.isWhitespace } != "Instruction",
+                  type.filter({ !$0.isWhitespace }) != "Instruction",
                   let size = try? String(contentsOfFile: folder + "size", encoding: .utf8),
                   let bytes = parseCacheSize(size) else { continue }
             return bytes

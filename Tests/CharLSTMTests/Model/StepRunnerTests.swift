@@ -143,7 +143,7 @@ import Testing
         #expect(WeightPrecision.bf16Rounded(1 + 3 * 0x1p-8) == 1 + 0x1p-6)  // half-way above an odd one: up to even
         #expect(WeightPrecision.bf16Rounded(.infinity) == .infinity && WeightPrecision.bf16Rounded(-.infinity) == -.infinity)
         #expect(WeightPrecision.bf16Rounded(.nan).isNaN && WeightPrecision.bf16Rounded(.greatestFiniteMagnitude) == .infinity)
-        for x: Float in [0.1, -3.3e-5, 1234.5, 7e-39] {
+        for x: Float in [0.1, -3.3e-5, 1234.5, Float(bitPattern: 0x004C_3F21)] {  // the last a subnormal, 7.0e-39
             let r = WeightPrecision.bf16Rounded(x)
             #expect(abs(r - x) <= abs(x) * 0x1p-8 && r.bitPattern & 0xFFFF == 0, "\(x)")
         }

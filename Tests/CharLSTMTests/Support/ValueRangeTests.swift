@@ -151,7 +151,7 @@ import CharLSTMKernels
             let svg = ForecastPlot.svg(history: history, forecast: history.reversed(), actual: [history[0]], title: "t", column: "v")
             #expect(LossPlotTests.parse(svg) != nil, "\(history)")
         }
-        for (lo, hi) in [(-1e308, 1e308), (0, 5e-324), (1e300, 1e300), (-Double.greatestFiniteMagnitude, 0), (1e22, 1e22 + 6e9)] {
+        for (lo, hi) in [(-1e308, 1e308), (0, Double.leastNonzeroMagnitude), (1e300, 1e300), (-Double.greatestFiniteMagnitude, 0), (1e22, 1e22 + 6e9)] {
             let ticks = LossPlot.Ticks(lo: lo, hi: hi)
             #expect(ticks.values.allSatisfy { $0.isFinite } && ticks.values.count <= 101, "\(lo)…\(hi)")
             #expect(ticks.values.allSatisfy { !ticks.label($0).isEmpty })
