@@ -72,7 +72,7 @@ package struct StepChunking: Sendable {
                 step()
                 let start = clock.now
                 for _ in 0..<stepsPerMeasurement { step() }
-                let rate = Double(stepsPerMeasurement) / (clock.now - start).seconds
+                let rate = Double(stepsPerMeasurement) / max((clock.now - start).seconds, 1e-9)  // finite, for the cache's JSON
                 if rate > best[layout.label]?.stepsPerSecond ?? 0 {
                     best[layout.label] = StepChunking(bytes: layout.bytes, ownRuns: layout.ownRuns, stepsPerSecond: rate)
                 }
