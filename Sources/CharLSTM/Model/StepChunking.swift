@@ -50,10 +50,11 @@ package struct StepChunking: Sendable {
 
     /// Times `step` under every chunking of `candidates` bytes, claimed in turn and in own runs (each put in use
     /// by `use`; the first step after a change is not timed, it wakes the new team), `stepsPerMeasurement`
-    /// steps at a time, in up to four interleaved rounds within about `budget` (the first round whole), keeping
-    /// each one's best; then puts the fastest in use. With a `cache`, a ranking stored under ``cacheKey(step:candidates:)``
-    /// is used instead of measuring, and a new one is stored there. The caller keeps what the steps change (the
-    /// state) if it matters.
+    /// steps at a time, in up to four interleaved rounds, keeping each one's best, and puts the fastest in use.
+    /// Stops once `budget` has passed, but finishes the first round up to ten times the budget (a huge model,
+    /// whose steps are long, stops there, on the candidates reached). With a `cache`, a ranking stored under ``cacheKey(step:candidates:)``
+    /// is used instead of measuring, and a whole new one (every candidate measured) is stored there. The caller
+    /// keeps what the steps change (the state) if it matters.
     static func plan(step key: String, candidates: [Int], budget: Duration, cache: PlanCache?, stepsPerMeasurement: Int,
                      use: (StepChunking) -> Void, step: () -> Void) -> StepChunkPlan {
         let layouts = layouts(candidates), key = cacheKey(step: key, candidates: candidates)
@@ -64,7 +65,9 @@ package struct StepChunking: Sendable {
                 return StepChunkPlan(ranked: ranked, fromCache: true)
             }
         }
-        let clock = ContinuousClock(), deadline = clock.now + budget
+        // The first round is finished past the budget (a busy machine should still get a whole ranking, which is
+        // then cached) up to ten times it; a huge model's long steps stop there, at the candidates reached.
+        let clock = ContinuousClock(), deadline = clock.now + budget, lastResort = clock.now + budget * 10
         var best = [String: StepChunking]()
         rounds: for round in 0..<4 {
             for layout in layouts {
@@ -76,13 +79,13 @@ package struct StepChunking: Sendable {
                 if rate > best[layout.label]?.stepsPerSecond ?? 0 {
                     best[layout.label] = StepChunking(bytes: layout.bytes, ownRuns: layout.ownRuns, stepsPerSecond: rate)
                 }
-                if round > 0 && clock.now > deadline { break rounds }
+                if clock.now > (round == 0 ? lastResort : deadline) { break rounds }
             }
             if clock.now > deadline { break }
         }
         let ranked = best.values.sorted { $0.stepsPerSecond > $1.stepsPerSecond }
         if let fastest = ranked.first { use(fastest) }
-        _ = cache?.store(ranked.map { ($0.label, $0.stepsPerSecond) }, forKey: key)
+        if ranked.count == layouts.count { _ = cache?.store(ranked.map { ($0.label, $0.stepsPerSecond) }, forKey: key) }
         return StepChunkPlan(ranked: ranked, fromCache: false)
     }
 }
