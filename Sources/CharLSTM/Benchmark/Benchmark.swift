@@ -65,9 +65,9 @@ package enum Benchmark {
     }
 
     /// The products of one training step of `shape` (vocabulary `V`) with `threads` threads, the recurrence split
-    /// as `split` names it (nil: by the rule), ``TrainingProduct/ofTrainingStep(config:sequenceLength:batchSize:threads:split:)``;
+    /// as `split` chooses (nil: by the rule), ``TrainingProduct/ofTrainingStep(config:sequenceLength:batchSize:threads:split:)``;
     /// or, with `toPlan`, those of every split (``TrainingProduct/toPlan(config:sequenceLength:batchSize:threads:)``).
-    package static func products(_ shape: Shape, cell: CellKind, vocabulary V: Int, threads: Int, split: String? = nil,
+    package static func products(_ shape: Shape, cell: CellKind, vocabulary V: Int, threads: Int, split: RecurrenceSplitChoice? = nil,
                                  toPlan: Bool = false) -> [TrainingProduct] {
         let config = ModelConfig(cell: cell, vocabularySize: V, hidden: shape.hidden, layers: shape.layers, dropout: 0)
         if toPlan {

@@ -81,7 +81,7 @@ enum RecurrenceSplit: Equatable {
 /// backward's products read W_hh by its other side and its cell phase packs 4H-wide rows, so the faster way of one
 /// need not be the other's: on the Emerald Rapids, M's forward by columns and backward by streams trained 2–4% faster
 /// than both by columns).
-struct RecurrenceSplitChoice: Equatable, Sendable {
+package struct RecurrenceSplitChoice: Equatable, Sendable {
     var forward: RecurrenceSplit.Kind
     var backward: RecurrenceSplit.Kind
 
@@ -92,21 +92,8 @@ struct RecurrenceSplitChoice: Equatable, Sendable {
     func direction(forward isForward: Bool) -> RecurrenceSplit.Kind { isForward ? forward : backward }
 
     /// "columns" or "streams" when both directions agree, else "columns forward, streams backward" (and so on).
-    var name: String {
+    package var name: String {
         forward == backward ? forward.rawValue : "\(forward.rawValue) forward, \(backward.rawValue) backward"
-    }
-
-    /// The choice ``name`` names, if it names one.
-    init?(name: String) {
-        if let kind = RecurrenceSplit.Kind(rawValue: name) {
-            self = .both(kind)
-            return
-        }
-        let parts = name.split(separator: ",").map { String($0.drop { $0 == " " }) }
-        guard parts.count == 2, parts[0].hasSuffix(" forward"), parts[1].hasSuffix(" backward"),
-              let f = RecurrenceSplit.Kind(rawValue: String(parts[0].dropLast(" forward".count))),
-              let b = RecurrenceSplit.Kind(rawValue: String(parts[1].dropLast(" backward".count))) else { return nil }
-        self.init(forward: f, backward: b)
     }
 
     init(forward: RecurrenceSplit.Kind, backward: RecurrenceSplit.Kind) {

@@ -21,7 +21,7 @@ package struct RecurrenceSplitPlan: Sendable {
     package var measurements: [(split: String, charsPerSecond: Double)]
     package var source: Source
     /// The way measured fastest for the forward and, on its own, for the backward; nil when nothing was timed.
-    var choice: RecurrenceSplitChoice? = nil
+    package var choice: RecurrenceSplitChoice? = nil
 
     /// Whether the measurements were read from the cache rather than made now.
     package var fromCache: Bool { source == .cache }

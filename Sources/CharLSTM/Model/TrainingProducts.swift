@@ -11,14 +11,13 @@ package struct TrainingProduct: Sendable {
     /// The products of a training step of `config` on batches of `batchSize` streams × `sequenceLength` steps
     /// with `threads` threads, in the order of their share of the step's work: those of one pass over the streams
     /// a pass takes (``Workspace/streamsPerPass(config:sequenceLength:batchSize:)``), the per-step ones split as
-    /// the recurrence splits them (``RecurrenceSplit``: as `split` names it, ``RecurrenceSplitChoice/name``, where
-    /// there is a choice; by its rule when nil). Character models. O(layers).
+    /// the recurrence splits them (``RecurrenceSplit``: each direction as `split` chooses, where there is a choice;
+    /// by its rule when nil). Character models. O(layers).
     package static func ofTrainingStep(config: ModelConfig, sequenceLength T: Int, batchSize: Int, threads: Int,
-                                       split splitName: String? = nil) -> [TrainingProduct] {
+                                       split choice: RecurrenceSplitChoice? = nil) -> [TrainingProduct] {
         let streams = Workspace.streamsPerPass(config: config, sequenceLength: T, batchSize: batchSize)
         let H = config.hidden, G = config.cell.gateCount * H, V = config.vocabularySize, L = config.layers
         let TB = T * streams, separate = config.cell.separateRecurrentGates * H, shared = G - separate
-        let choice = splitName.flatMap(RecurrenceSplitChoice.init(name:))
         func split(forward: Bool) -> RecurrenceSplit {
             RecurrenceSplit(cell: config.cell, batch: streams, hidden: H, threads: threads,
                             measured: choice?.direction(forward: forward))
@@ -58,7 +57,7 @@ package struct TrainingProduct: Sendable {
         var products: [TrainingProduct] = []
         for split in RecurrenceSplit.Kind.allCases {
             for product in ofTrainingStep(config: config, sequenceLength: T, batchSize: batchSize, threads: threads,
-                                          split: split.rawValue)
+                                          split: .both(split))
             where !products.contains(where: { $0.problem == product.problem }) {
                 products.append(product)
             }

@@ -61,7 +61,7 @@ struct BenchCommand {
                                                            remeasure: o.replan)
             let planSeconds = (clock.now - planStart).seconds
             let products = Benchmark.products(shape, cell: o.cell, vocabulary: vocabularySize, threads: threads,
-                                              split: recurrence.choiceName)
+                                              split: recurrence.choice)
             let fromCache = plan.entries.values.allSatisfy(\.fromCache) && recurrence.source != .timed
             let rates = products.map { Benchmark.measure($0.problem, threads: threads, seconds: gemmSeconds) }
             if !o.json {
