@@ -43,10 +43,11 @@ package struct StepChunking: Sendable {
         candidates.flatMap { bytes in [false, true].map { StepChunking(bytes: bytes, ownRuns: $0) } }
     }
 
+    /// "256 KiB" (or "1000 bytes"): the chunk size.
+    package var size: String { bytes % 1024 == 0 ? "\(bytes / 1024) KiB" : "\(bytes) bytes" }
+
     /// "256 KiB in each thread's own runs" or "64 KiB claimed in turn".
-    package var description: String {
-        "\(bytes % 1024 == 0 ? "\(bytes / 1024) KiB" : "\(bytes) bytes") " + (ownRuns ? "in each thread's own runs" : "claimed in turn")
-    }
+    package var description: String { size + (ownRuns ? " in each thread's own runs" : " claimed in turn") }
 
     /// Times `step` under every chunking of `candidates` bytes, claimed in turn and in own runs (each put in use
     /// by `use`; the first step after a change is not timed, it wakes the new team), `stepsPerMeasurement`

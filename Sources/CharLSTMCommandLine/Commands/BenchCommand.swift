@@ -167,7 +167,7 @@ struct BenchCommand {
     static func describe(_ plan: StepChunkPlan) -> String {
         guard let chosen = plan.chosen else { return "on one thread (nothing to share)" }
         let figures = plan.ranked.map {
-            "\($0.bytes / 1024) KiB\($0.ownRuns ? " own" : "") \(String($0.stepsPerSecond, fractionDigits: 0))"
+            "\($0.size)\($0.ownRuns ? " own" : "") \(String($0.stepsPerSecond, fractionDigits: 0))"
         }.joined(separator: ", ")
         return "chunks of \(chosen.description) (\(plan.fromCache ? "from the cache" : "timed now"): \(figures) steps/s)"
     }
