@@ -175,6 +175,12 @@ extension Checkpoint {
                     + "got \(adamStep): Adam takes one update per training step")
             }
             epoch = try ValueRange.integer(meta["epoch"], field: "epoch", in: ValueRange.counts)
+            // A step completes at most one epoch (an epoch is at least one batch): more epochs than steps would
+            // pass 10^15 first, and the run's metrics.csv would then hold a row no resume reads.
+            guard epoch <= step else {
+                throw .invalidData("epoch must be a whole number from 0 to the checkpoint's step (\(step)), "
+                    + "got \(epoch): a training step completes at most one epoch")
+            }
             position = try ValueRange.integer(meta["data_position"], field: "data_position", in: ValueRange.counts)
             guard let rng = meta["rng_state"].flatMap(RandomGenerator.init(stateString:)) else {
                 throw .invalidData("rng_state is missing or malformed")

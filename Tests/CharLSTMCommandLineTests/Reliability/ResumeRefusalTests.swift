@@ -161,6 +161,20 @@ import Testing
         #expect(Tool.run(["train", "--resume", run, "--steps", "12", "--threads", "1"]).code == 0)
     }
 
+    @Test func epochsBeyondTheStepAreRefusedAtLoad() throws {
+        let (folder, _, run) = trainedRun()
+        defer { withExtendedLifetime(folder) {} }
+        // Inside the counts a field may hold, but the run's next epoch would pass 10^15 and break metrics.csv.
+        try editCheckpoint(run + "/latest.safetensors") { try setFields(&$0, top: ["epoch": "1000000000000000"]) }
+        let before = FileSnapshot.folder(run)
+        Tool.expectFailure(["train", "--resume", run, "--steps", "20", "--threads", "1"], code: 65,
+                           mentions: ["latest.safetensors", "epoch", "step (10)", "1000000000000000"])
+        #expect(FileSnapshot.folder(run) == before)
+        // As many epochs as steps loads and trains.
+        try editCheckpoint(run + "/latest.safetensors") { try setFields(&$0, top: ["epoch": "10"]) }
+        #expect(Tool.run(["train", "--resume", run, "--steps", "12", "--threads", "1"]).code == 0)
+    }
+
     @Test func aRunStopsAtTheLastStepACheckpointRecords() throws {
         let (folder, _, run) = trainedRun()
         defer { withExtendedLifetime(folder) {} }
