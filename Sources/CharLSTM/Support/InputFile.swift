@@ -125,6 +125,10 @@ package final class InputFile: ByteSource, Sendable {
     /// or, when links are followed, a chain of links that never ends.
     private static func openError(_ path: String, _ code: Int32, followingLinks: Bool) -> CharLSTMError {
         switch code {
+        case ENOENT where path.unicodeScalars.contains("\u{FFFD}"):
+            // How a name whose bytes are not UTF-8 arrives from the command line: its bytes are not the file's.
+            .noInput("'\(path)': no such file (� stands for bytes that are not UTF-8: if the name has such "
+                + "bytes, rename the file or use a link with a UTF-8 name)")
         case ENOENT: .noInput("'\(path)': no such file")
         case EACCES: .noInput("'\(path)': permission denied")
         case ENOTDIR: .noInput("'\(path)': no such file (a part of the path is not a folder)")

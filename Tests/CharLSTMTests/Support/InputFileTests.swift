@@ -18,6 +18,10 @@ import Testing
         let folder = TemporaryFolder()
         let missing = folder.path + "/missing"
         #expect(throws: CharLSTMError.noInput("'\(missing)': no such file")) { try InputFile(path: missing) }
+        // A name given with bytes that are not UTF-8 reaches the program with U+FFFD in their place: said so.
+        let mangled = folder.path + "/\u{FFFD}.txt"
+        #expect(throws: CharLSTMError.noInput("'\(mangled)': no such file (� stands for bytes that are not UTF-8: "
+            + "if the name has such bytes, rename the file or use a link with a UTF-8 name)")) { try InputFile(path: mangled) }
         #expect(throws: CharLSTMError.noInput("'\(folder.path)' is a folder, not a file")) { try InputFile(path: folder.path) }
         for device in ["/dev/zero", "/dev/urandom", "/dev/null"] {
             #expect(throws: CharLSTMError.noInput("'\(device)' is a character device, not a file")) {
