@@ -121,15 +121,19 @@ package final class InputFile: ByteSource, Sendable {
         return fstat(0, &input) == 0 && input.st_dev == info.st_dev && input.st_ino == info.st_ino
     }
 
+    /// What to add to "no such file" about `path`: a name whose bytes are not UTF-8 arrives from the command line
+    /// with U+FFFD in their place, so it names no file even when the user sees one; nothing for other paths.
+    package static func missingNameNote(_ path: String) -> String {
+        path.unicodeScalars.contains("\u{FFFD}")
+            ? " (� stands for bytes that are not UTF-8: if the name has such bytes, rename it or use a link with a UTF-8 name)"
+            : ""
+    }
+
     /// The error of opening `path` (or of `stat` on it) with errno `code`. ELOOP is a link refused (not followed)
     /// or, when links are followed, a chain of links that never ends.
     private static func openError(_ path: String, _ code: Int32, followingLinks: Bool) -> CharLSTMError {
         switch code {
-        case ENOENT where path.unicodeScalars.contains("\u{FFFD}"):
-            // How a name whose bytes are not UTF-8 arrives from the command line: its bytes are not the file's.
-            .noInput("'\(path)': no such file (� stands for bytes that are not UTF-8: if the name has such "
-                + "bytes, rename the file or use a link with a UTF-8 name)")
-        case ENOENT: .noInput("'\(path)': no such file")
+        case ENOENT: .noInput("'\(path)': no such file\(missingNameNote(path))")
         case EACCES: .noInput("'\(path)': permission denied")
         case ENOTDIR: .noInput("'\(path)': no such file (a part of the path is not a folder)")
         case ELOOP where followingLinks: .noInput("'\(path)': too many symbolic links (a link that leads back to itself?)")

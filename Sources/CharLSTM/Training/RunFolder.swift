@@ -44,7 +44,7 @@ public struct RunFolder: Equatable, Sendable {
     /// its `latest.safetensors` (the other order when `preferBest` is false), which must be regular files (a symbolic
     /// link or anything else there is refused with `.noInput`). Throws `.noInput` when there is none.
     package static func checkpointFile(_ path: String, preferBest: Bool) throws(CharLSTMError) -> String {
-        guard Files.exists(path) else { throw .noInput("no such checkpoint file or folder: '\(path)'") }
+        guard Files.exists(path) else { throw .noInput("no such checkpoint file or folder: '\(path)'\(InputFile.missingNameNote(path))") }
         guard Files.isFolder(path) else { return path }
         let order = preferBest ? ["best.safetensors", "latest.safetensors"] : ["latest.safetensors", "best.safetensors"]
         for name in order {

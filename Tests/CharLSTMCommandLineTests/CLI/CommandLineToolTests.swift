@@ -31,6 +31,9 @@ import Testing
 
     @Test func commandErrorsAreOneLineWithoutAHelpLine() {
         #expect(run(["info", "/nonexistent/x"]) == (66, "", "error: no such checkpoint file or folder: '/nonexistent/x'\n"))
+        // A name with bytes that are not UTF-8 arrives with U+FFFD in their place: said so, as for a missing file.
+        #expect(run(["info", "/nonexistent/\u{FFFD}/"]) == (66, "", "error: no such checkpoint file or folder: '/nonexistent/\u{FFFD}/' "
+            + "(� stands for bytes that are not UTF-8: if the name has such bytes, rename it or use a link with a UTF-8 name)\n"))
         #expect(run(["eval", "/nonexistent/t.txt", "--checkpoint", "/nonexistent/c"]).code == 66)
     }
 

@@ -21,7 +21,7 @@ import Testing
         // A name given with bytes that are not UTF-8 reaches the program with U+FFFD in their place: said so.
         let mangled = folder.path + "/\u{FFFD}.txt"
         #expect(throws: CharLSTMError.noInput("'\(mangled)': no such file (� stands for bytes that are not UTF-8: "
-            + "if the name has such bytes, rename the file or use a link with a UTF-8 name)")) { try InputFile(path: mangled) }
+            + "if the name has such bytes, rename it or use a link with a UTF-8 name)")) { try InputFile(path: mangled) }
         #expect(throws: CharLSTMError.noInput("'\(folder.path)' is a folder, not a file")) { try InputFile(path: folder.path) }
         for device in ["/dev/zero", "/dev/urandom", "/dev/null"] {
             #expect(throws: CharLSTMError.noInput("'\(device)' is a character device, not a file")) {
