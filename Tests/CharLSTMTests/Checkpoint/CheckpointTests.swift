@@ -33,11 +33,8 @@ import CharLSTMKernels
         return trainer.checkpoint()
     }
 
-    static func temporaryPath(_ name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("charlstm-tests-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent(name).path
-    }
+    /// This test's folder, removed with what the test wrote when the test ends.
+    let folder = TemporaryFolder()
 
     /// N steps straight and N/2 + save + load + N/2 give bit-identical weights, moments and state — across
     /// an epoch boundary, with dropout and learning-rate decay in play.
@@ -49,7 +46,7 @@ import CharLSTMKernels
 
         let (first, vocabulary) = try Self.makeTrainer(cell: cell)
         for _ in 0..<(steps / 2) { try first.trainStep() }
-        let path = Self.temporaryPath("latest.safetensors")
+        let path = folder.path + "/latest.safetensors"
         try Self.checkpoint(of: first, validationLoss: 2.5, bestValidationLoss: 2.4, elapsedSeconds: 1).save(to: path)
 
         let loaded = try Checkpoint.load(path: path)

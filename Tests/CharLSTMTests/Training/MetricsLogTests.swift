@@ -4,11 +4,14 @@ import Testing
 @testable import CharLSTMTestSupport
 
 @Suite struct MetricsLogTests {
-    /// A fresh path in a new temporary folder.
-    static func temporaryPath() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent("metrics.csv").path
+    /// This test's folder, removed with what the test wrote when the test ends.
+    let folder = TemporaryFolder()
+
+    /// A fresh path, metrics.csv alone in a new folder inside the test's.
+    func temporaryPath() throws -> String {
+        let dir = folder.path + "/" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+        return dir + "/metrics.csv"
     }
 
     static let rows = [
@@ -26,7 +29,7 @@ import Testing
     }
 
     @Test func writesHeaderAndRoundTripsRows() throws {
-        let path = try Self.temporaryPath()
+        let path = try temporaryPath()
         let log = try MetricsLog(path: path)
         for row in Self.rows { try log.append(row) }
         // Flushed at once: readable while the log is still open.
@@ -41,7 +44,7 @@ import Testing
     }
 
     @Test func appendsAcrossReopensWithOneHeader() throws {
-        let path = try Self.temporaryPath()
+        let path = try temporaryPath()
         try MetricsLog(path: path).append(Self.rows[0])
         try MetricsLog(path: path).append(Self.rows[1])
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -50,7 +53,7 @@ import Testing
     }
 
     @Test func emptyFileGetsHeader() throws {
-        let path = try Self.temporaryPath()
+        let path = try temporaryPath()
         #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         #expect(try MetricsLog.read(path: path).isEmpty)
         _ = try MetricsLog(path: path)
@@ -59,7 +62,7 @@ import Testing
     }
 
     @Test func foreignHeaderIsAConflict() throws {
-        let path = try Self.temporaryPath()
+        let path = try temporaryPath()
         try "step,loss\n1,2\n".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: CharLSTMError.self) { try MetricsLog(path: path) }
         do { _ = try MetricsLog(path: path) } catch let error as CharLSTMError { #expect(error.kind == .conflict) }
@@ -69,7 +72,7 @@ import Testing
     }
 
     @Test func partialLastLineIsDropped() throws {
-        let path = try Self.temporaryPath()
+        let path = try temporaryPath()
         try MetricsLog(path: path).append(Self.rows[0])
         let handle = try #require(FileHandle(forWritingAtPath: path))
         handle.seekToEndOfFile()
@@ -85,7 +88,7 @@ import Testing
             try MetricsLog.read(path: "/nonexistent/metrics.csv")
         }
         #expect(throws: CharLSTMError.self) { try MetricsLog(path: "/nonexistent/dir/metrics.csv") }
-        let path = try Self.temporaryPath()
+        let path = try temporaryPath()
         try (MetricsLog.header + "\n1,0,2,,0.1,1,1,1\n2,0,x,,0.1,1,1,1\n").write(toFile: path, atomically: true, encoding: .utf8)
         do {
             _ = try MetricsLog.read(path: path)
@@ -96,7 +99,7 @@ import Testing
     }
 
     @Test func readingBackIsBoundedAndTakesOnlyARegularFile() throws {
-        let path = try Self.temporaryPath()
+        let path = try temporaryPath()
         let log = try MetricsLog(path: path)
         for step in 1...1000 {
             try log.append(MetricsRow(step: step, epoch: 0, trainLoss: 2, learningRate: 0.002, gradientNorm: 1, itemsPerSecond: 1,
@@ -162,7 +165,7 @@ import Testing
 
     /// What a run about to append checks, and the rows past its step it drops, atomically.
     @Test func checkingAndDroppingRowsPastAStep() throws {
-        let path = try Self.temporaryPath()
+        let path = try temporaryPath()
         // Missing: nothing to check or drop.
         #expect(try MetricsLog.check(path: path, header: MetricsLog.header, continuingFrom: 0) == false)
         let log = try MetricsLog(path: path)
@@ -200,7 +203,7 @@ import Testing
             #expect(try String(contentsOfFile: path, encoding: .utf8) == text)
         }
         // Rows are read a piece at a time: lines across the pieces' ends are whole.
-        let many = try Self.temporaryPath()
+        let many = try temporaryPath()
         let big = try MetricsLog(path: many)
         for step in 1...30_000 {
             try big.append(MetricsRow(step: step, epoch: 0.5, trainLoss: 2.125, validationLoss: 2.5, learningRate: 0.002, gradientNorm: 1.5,
