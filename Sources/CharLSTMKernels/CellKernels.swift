@@ -199,9 +199,19 @@ public func rnnCellBackward(dh: UnsafePointer<Float>, gates: UnsafeMutablePointe
 //                                             gradient: the same product)
 //   Bit for bit the product with a Float mask holding 1/(1−p) or 0, at 1/32 of its memory.
 
-/// y = x ⊙ mask · `scale` over `count` elements (see above). `y` may be `x`. O(count).
+/// y = x ⊙ mask · `scale` over `count` elements (see above), on up to `threads` threads (each element alone,
+/// so the same bits on any number). `y` may be `x`. O(count).
 public func applyDropoutMask(_ x: UnsafePointer<Float>, mask: UnsafePointer<UInt16>, scale: Float,
-                             into y: UnsafeMutablePointer<Float>, count: Int) {
+                             into y: UnsafeMutablePointer<Float>, count: Int, threads: Int = 1) {
+    Parallel.forEachRange(count, unit: 16, parts: rowOpsParts(elements: count, threads: threads, most: count / 16 + 1)) { range in
+        let start = range.lowerBound  // a multiple of 16: a word's first element
+        applyDropoutMaskSerially(x + start, mask: mask + start / 16, scale: scale, into: y + start, count: range.count)
+    }
+}
+
+/// ``applyDropoutMask(_:mask:scale:into:count:threads:)`` on the calling thread.
+private func applyDropoutMaskSerially(_ x: UnsafePointer<Float>, mask: UnsafePointer<UInt16>, scale: Float,
+                              into y: UnsafeMutablePointer<Float>, count: Int) {
     // Lane j's factor from bit j of the word with integer lane operations only (SIMD masks compile to
     // scalar code here): all ones where the bit is set, so the factor's bit pattern is scale's, else +0.
     let shifts = SIMD16<UInt32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)

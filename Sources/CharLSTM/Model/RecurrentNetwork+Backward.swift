@@ -32,7 +32,7 @@ extension RecurrentNetwork {
         columnSums(dZ, rows: TB, n: V, into: g + d.bias, accumulate: accumulate, threads: threads)
         sgemm(transA: false, transB: false, m: TB, n: H, k: V, alpha: 1, a: dZ, lda: V, b: p + d.weight, ldb: H,
               beta: 0, c: dH, ldc: H, threads: threads)
-        if dropout { applyDropoutMask(dH, mask: ws.dropoutMask(L - 1), scale: scale, into: dH, count: TB * H) }
+        if dropout { applyDropoutMask(dH, mask: ws.dropoutMask(L - 1), scale: scale, into: dH, count: TB * H, threads: threads) }
 
         for k in stride(from: L - 1, through: 0, by: -1) {
             let o = layout.layer(k)
@@ -97,7 +97,7 @@ extension RecurrentNetwork {
             // gradient waited for it): h, or its dropped-out copy in dH, which this layer no longer needs.
             if k < L - 1 {
                 if dropout {
-                    applyDropoutMask(hs + B * H, mask: ws.dropoutMask(k), scale: scale, into: dH, count: TB * H)
+                    applyDropoutMask(hs + B * H, mask: ws.dropoutMask(k), scale: scale, into: dH, count: TB * H, threads: threads)
                 }
                 sgemm(transA: true, transB: false, m: G, n: H, k: TB, alpha: 1, a: ws.gates(k + 1), lda: G,
                       b: ws.layerOutput(dropout: dropout), ldb: H, beta: gradientBeta, c: g + layout.layer(k + 1).weightIH, ldc: H,
@@ -136,7 +136,7 @@ extension RecurrentNetwork {
                 // h, which its backward rebuilds.
                 sgemm(transA: false, transB: false, m: TB, n: H, k: G, alpha: 1, a: dA, lda: G, b: p + o.weightIH,
                       ldb: H, beta: 0, c: dH, ldc: H, threads: threads)
-                if dropout { applyDropoutMask(dH, mask: ws.dropoutMask(k - 1), scale: scale, into: dH, count: TB * H) }
+                if dropout { applyDropoutMask(dH, mask: ws.dropoutMask(k - 1), scale: scale, into: dH, count: TB * H, threads: threads) }
             }
         }
     }

@@ -76,9 +76,9 @@ extension RecurrentNetwork {
             // the layer above reads it.
             if applyDropout {
                 let keep = 1 - config.dropout
-                Self.drawDropoutMask(ws.dropoutMask(k), count: TB * H, keep: keep, rng: &rng)
+                Self.drawDropoutMask(ws.dropoutMask(k), count: TB * H, keep: keep, rng: &rng, threads: threads)
                 applyDropoutMask(hidden + B * H, mask: ws.dropoutMask(k), scale: 1 / keep,
-                                 into: ws.layerOutput(dropout: true), count: TB * H)
+                                 into: ws.layerOutput(dropout: true), count: TB * H, threads: threads)
             }
         }
     }
@@ -193,23 +193,39 @@ extension RecurrentNetwork {
               beta: 1, c: logits, ldc: V, threads: threads)
     }
 
-    /// Draws a dropout mask of `count` bits, each kept (1) with probability `keep`: one `nextUnitFloat` per
-    /// element, in order. O(count).
-    static func drawDropoutMask(_ words: UnsafeMutablePointer<UInt16>, count: Int, keep: Float, rng: inout RandomGenerator) {
-        var generator = rng  // a local copy stays in registers
-        defer { rng = generator }
-        for w in 0..<(count / 16) {
-            var bits: UInt16 = 0
-            for j in 0..<16 {
-                let kept: UInt16 = generator.nextUnitFloat() < keep ? 1 : 0  // no branch on the random outcome
-                bits |= kept << UInt16(j)
+    /// Mask elements drawn from one generator: a mask is cut into blocks of this many (4,096 words), block b
+    /// drawn from stream b (``RandomGenerator/init(seed:stream:)``) of one seed taken from the run's generator,
+    /// so that threads draw blocks at once and the mask is the same on any number of them.
+    static let dropoutBlock = 1 << 16
+
+    /// Draws a dropout mask of `count` bits, each kept (1) with probability `keep` ∈ (0, 1]: one draw from `rng`
+    /// (the seed), then each block of ``dropoutBlock`` elements from its own stream, two elements a 64-bit draw
+    /// (its bits 40–63 for the even one, 8–31 for the odd one: a uniform 24-bit u, kept when u·2⁻²⁴ < keep), on
+    /// up to `threads` threads. O(count).
+    static func drawDropoutMask(_ words: UnsafeMutablePointer<UInt16>, count: Int, keep: Float, rng: inout RandomGenerator,
+                                threads: Int = 1) {
+        precondition(keep > 0 && keep <= 1, "keep is a probability above 0")
+        let seed = rng.next()
+        // u·2⁻²⁴ < keep ⇔ u < keep·2²⁴ (exact in Float) ⇔ u < ⌈keep·2²⁴⌉ for an integer u.
+        let threshold = UInt64((keep * 16_777_216).rounded(.up))
+        let blocks = (count + dropoutBlock - 1) / dropoutBlock
+        Parallel.forEachRange(blocks, parts: rowOpsParts(elements: count, threads: threads, most: blocks)) { range in
+            for block in range {
+                var generator = RandomGenerator(seed: seed, stream: block)
+                let start = block * dropoutBlock, n = min(count - start, dropoutBlock)
+                let out = words + start / 16
+                for w in 0..<((n + 15) / 16) {
+                    var bits: UInt16 = 0
+                    for pair in 0..<8 {
+                        let x = generator.next()
+                        let even: UInt16 = x >> 40 < threshold ? 1 : 0  // no branch on the random outcome
+                        let odd: UInt16 = (x >> 8) & 0xFF_FFFF < threshold ? 1 : 0
+                        bits |= (even | odd << 1) << UInt16(2 * pair)
+                    }
+                    let valid = min(16, n - 16 * w)  // the last word's bits past `count` stay 0
+                    out[w] = valid == 16 ? bits : bits & UInt16((1 << valid) - 1)
+                }
             }
-            words[w] = bits
-        }
-        if count % 16 != 0 {
-            var bits: UInt16 = 0
-            for j in 0..<(count % 16) where generator.nextUnitFloat() < keep { bits |= 1 << UInt16(j) }
-            words[count / 16] = bits
         }
     }
 

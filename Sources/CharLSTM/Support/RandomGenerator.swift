@@ -8,7 +8,16 @@ struct RandomGenerator: RandomNumberGenerator, Equatable, Sendable {
 
     /// A generator whose whole sequence is fixed by `seed`.
     init(seed: UInt64) {
-        var x = seed
+        self.init(seed: seed, stream: 0)
+    }
+
+    /// Generator number `stream` of the family fixed by `seed`: its state is SplitMix64's outputs 4·stream + 1 …
+    /// 4·stream + 4 from `seed`, so no two streams of a seed start from the same state, and stream 0 is
+    /// ``init(seed:)``. What lets threads draw independent pieces of one random choice (a dropout mask) at once,
+    /// with the same result on any number of them. O(1).
+    init(seed: UInt64, stream: Int) {
+        precondition(stream >= 0, "a stream is numbered from 0")
+        var x = seed &+ UInt64(stream) &* 4 &* 0x9E37_79B9_7F4A_7C15
         func splitMix() -> UInt64 {
             x &+= 0x9E37_79B9_7F4A_7C15
             var z = x

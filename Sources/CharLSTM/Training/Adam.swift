@@ -12,19 +12,24 @@ struct Adam: Sendable {
     /// Clip the global gradient norm to this; 0 disables clipping.
     var clipNorm: Float = 5
 
-    /// Clips the gradients and applies one update to `parameters`, advancing `moments`; returns the gradient's
-    /// global L2 norm before clipping. O(n), no allocation.
+    /// Clips the gradients and applies one update to `parameters` on up to `threads` threads (each parameter
+    /// alone, so the same bits on any number), advancing `moments`; returns the gradient's global L2 norm before
+    /// clipping. O(n), no allocation.
     @discardableResult
-    func update(parameters: FloatBuffer, gradients: FloatBuffer, moments: inout AdamMoments) -> Double {
+    func update(parameters: FloatBuffer, gradients: FloatBuffer, moments: inout AdamMoments, threads: Int = 1) -> Double {
         precondition(parameters.count == moments.m.count && gradients.count == moments.m.count)
         let norm = sumOfSquares(gradients.pointer, count: gradients.count).squareRoot()
         // torch: clip_coef = max_norm / (total_norm + 1e-6), clamped to 1.
         var scale: Float = 1
         if clipNorm > 0 { scale = Float(min(1, Double(clipNorm) / (norm + 1e-6))) }
         moments.step += 1
-        adamStep(parameters: parameters.pointer, gradients: gradients.pointer, m: moments.m.pointer, v: moments.v.pointer,
-                 count: moments.m.count, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                 weightDecay: weightDecay, step: moments.step, gradientScale: scale)
+        let n = moments.m.count, m = moments.m.pointer, v = moments.v.pointer, step = moments.step
+        Parallel.forEachRange(n, unit: 16, parts: rowOpsParts(elements: n, threads: threads, most: n / 16 + 1)) { range in
+            let o = range.lowerBound
+            adamStep(parameters: parameters.pointer + o, gradients: gradients.pointer + o, m: m + o, v: v + o,
+                     count: range.count, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                     weightDecay: weightDecay, step: step, gradientScale: scale)
+        }
         return norm
     }
 }

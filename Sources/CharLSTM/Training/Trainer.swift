@@ -82,7 +82,8 @@ final class Trainer<Objective: TrainingObjective> {
         let learningRate = learningRate(progress: progress)
         let loss = forwardAndBackward()
         let adam = Adam(learningRate: learningRate, weightDecay: state.config.weightDecay, clipNorm: state.config.clip)
-        let norm = adam.update(parameters: model.parameters, gradients: model.gradients, moments: &state.optimizer)
+        let norm = adam.update(parameters: model.parameters, gradients: model.gradients, moments: &state.optimizer,
+                               threads: model.threads)
         state.step += 1
         state.position += 1
         if state.position == batchesPerEpoch {
