@@ -80,6 +80,19 @@ public func lstmCellBackward(
     }
 }
 
+/// LSTM h_t = o ⊙ tanh(c_t) for `batch` rows, rebuilt from the activations `gates` [B, 4H] (o read) and c_t [B, H]
+/// into `h` [B, H]: the forward's h bit for bit (a layer's output for the layer above's weight gradient).
+public func lstmCellHidden(gates: UnsafePointer<Float>, c: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
+                           batch: Int, hidden: Int) {
+    let H = hidden
+    for b in 0..<batch {
+        let o = gates + b * 4 * H + 3 * H, cr = c + b * H, hr = h + b * H
+        forEachChunk16(H) { j, w in
+            store16(lstmOutput(load16(o + j, width: w), tanhC: VectorMath.tanh(load16(cr + j, width: w))), hr + j, width: w)
+        }
+    }
+}
+
 // MARK: GRU (PyTorch gate order r, z, n)
 //
 //   forward   x-part  ax = x·W_ihᵀ + b_ih   [B, 3H]      h-part  ah = h_{t−1}·W_hhᵀ + b_hh   [B, 3H]

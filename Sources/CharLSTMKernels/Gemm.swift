@@ -54,6 +54,47 @@ public func sgemm(
                           b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, choice: choice), threads: threads)
 }
 
+/// C₁ = alpha·op(A)·B₁ + beta·C₁ and C₂ = alpha·op(A)·B₂ + beta·C₂, two products of n columns that share op(A)
+/// (B₁, B₂ stored k×n, not transposed, row stride `ldb`; C₁, C₂ row stride `ldc`): computed as one product of 2n
+/// columns, so that each block of op(A) is packed once for both (a layer's two weight gradients share its gate
+/// gradients, the larger operand). The same bits as the two products alone (see the file header); its kernel and
+/// blocking are the plan's for the m×2n×k product, cut between threads by rows. When that kernel's tile width
+/// does not divide n, the two products run one after the other. O(m·n·k).
+public func sgemm(
+    transA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: (UnsafePointer<Float>, UnsafePointer<Float>), ldb: Int,
+    beta: Float, c: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>), ldc: Int, threads: Int = 1
+) {
+    let problem = GemmProblem(transA: transA, transB: false, m: m, n: 2 * n, k: k, threads: threads)
+    sgemm(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+          threads: threads, choice: GemmPlan.choice(for: problem))
+}
+
+/// The two products sharing op(A) of ``sgemm(transA:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:threads:)`` computed with
+/// a given kernel and blocking (its split is by rows whatever `choice` says).
+public func sgemm(
+    transA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: (UnsafePointer<Float>, UnsafePointer<Float>), ldb: Int,
+    beta: Float, c: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>), ldc: Int, threads: Int, choice: GemmChoice
+) {
+    guard m > 0, n > 0, k > 0, alpha != 0, n % choice.kernel.nr == 0 else {
+        func one(_ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+            sgemm(transA: transA, transB: false, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                  beta: beta, c: c, ldc: ldc, threads: threads, choice: choice)
+        }
+        one(b.0, c.0)
+        one(b.1, c.1)
+        return
+    }
+    let problem = GemmProblem(transA: transA, transB: false, m: m, n: 2 * n, k: k, threads: threads)
+    var choice = choice
+    choice.split = .rows
+    sgemmSplit(GemmOperands(transA: transA, transB: false, m: m, n: 2 * n, k: k, alpha: alpha, a: a, lda: lda,
+                            b: b.0, ldb: ldb, beta: beta, c: c.0, ldc: ldc, choice: choice,
+                            second: .init(from: n, b: b.1, c: c.1)),
+               parts: problem.parts)
+}
+
 /// Handles the trivial cases, then runs `g` on as many of `threads` as its size warrants.
 func sgemmRun(_ g: GemmOperands, threads: Int) {
     guard g.m > 0, g.n > 0 else { return }

@@ -35,6 +35,24 @@ struct GemmOperands: @unchecked Sendable {
     /// base + pc·paddedN (paddedN: the rows rounded up to whole slivers), its slivers kc·mr floats each; then `a`,
     /// `lda` and `transA` are unused, alpha is 1. Only on one thread over all the rows (the column-split recurrence).
     var packedA: PackedPanels? = nil
+    /// Set when the columns from `second.from` on are a second product sharing op(A) (``sgemm(transA:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:threads:)``
+    /// with two B and C): their op(B) is read from `second.b`, their C written to `second.c`, at column j − from.
+    var second: SecondProduct? = nil
+
+    /// The product that shares op(A) from column `from` (a multiple of nr, so that no sliver or tile holds
+    /// columns of both) on: op(B) = B₂ stored k × (n − from) (not transposed, row stride ldb), C₂ (row stride ldc).
+    struct SecondProduct {
+        let from: Int
+        let b: UnsafePointer<Float>
+        var c: UnsafeMutablePointer<Float>
+    }
+
+    /// Where element (i, j) of C is: in the second product's C₂ for the columns that are its.
+    @inline(__always)
+    func cElement(row i: Int, column j: Int) -> UnsafeMutablePointer<Float> {
+        if let second, j >= second.from { return second.c + i * ldc + (j - second.from) }
+        return c + i * ldc + j
+    }
 
     /// The same product restricted to rows rows.lowerBound..<rows.upperBound of C.
     func rows(_ rows: Range<Int>) -> GemmOperands {
@@ -42,11 +60,13 @@ struct GemmOperands: @unchecked Sendable {
         s.m = rows.count
         s.a = transA ? a + rows.lowerBound : a + rows.lowerBound * lda
         s.c = c + rows.lowerBound * ldc
+        s.second?.c += rows.lowerBound * ldc
         return s
     }
 
     /// The same product restricted to columns cols.lowerBound..<cols.upperBound of C.
     func columns(_ cols: Range<Int>) -> GemmOperands {
+        precondition(second == nil, "two products sharing op(A) are cut by rows")
         var s = self
         s.n = cols.count
         s.b = transB ? b + cols.lowerBound * ldb : b + cols.lowerBound
@@ -99,10 +119,10 @@ func gemmSerial(_ g: GemmOperands, _ ws: GemmWorkspace) {
                 // rows: a fraction of a tile's time instead of a whole tile's.
                 var ir = 0
                 while ir < mc {
-                    let ap = aBlock + ir * kc, rows = min(mr, mc - ir), cRow = g.c + (ic + ir) * g.ldc + jc
+                    let ap = aBlock + ir * kc, rows = min(mr, mc - ir)
                     var jr = 0
                     while jr < nc {
-                        let out = TileOutput(c: cRow + jr, ldc: g.ldc, beta: beta, rows: rows,
+                        let out = TileOutput(c: g.cElement(row: ic + ir, column: jc + jr), ldc: g.ldc, beta: beta, rows: rows,
                                              cols: min(nr, nc - jr), scratch: ws.tile)
                         kernel.tile(rows, mr, kc, ap, bBlock + jr * kc, out)
                         jr += nr
@@ -184,6 +204,14 @@ private func packA(unscaled g: GemmOperands, rowsFrom i0: Int, count mc: Int, co
 func packB(_ g: GemmOperands, rowsFrom p0: Int, count kc: Int, columnsFrom j0: Int, count nc: Int,
            into dst: UnsafeMutablePointer<Float>) {
     let nr = g.choice.kernel.nr
+    if let second = g.second, j0 + nc > second.from {
+        // The block reaches the second product's columns: its B₂ after B's (whole slivers on both sides).
+        let first = max(0, second.from - j0)
+        if first > 0 { packRowsIntoSlivers(g.b + p0 * g.ldb + j0, ld: g.ldb, rows: kc, count: first, width: nr, into: dst) }
+        packRowsIntoSlivers(second.b + p0 * g.ldb + (j0 + first - second.from), ld: g.ldb, rows: kc, count: nc - first,
+                            width: nr, into: dst + first * kc)
+        return
+    }
     if !g.transB {
         // op(B)[p, j] = b[p·ldb + j]: walk each row of B once, nr consecutive floats to each sliver.
         packRowsIntoSlivers(g.b + p0 * g.ldb + j0, ld: g.ldb, rows: kc, count: nc, width: nr, into: dst)

@@ -158,6 +158,49 @@ import Testing
         }
     }
 
+    /// Two products sharing op(A) give the bits of each alone, for every kernel, both op(A), blockings whose blocks
+    /// of B end inside either product, rows cut between 3 threads, and an n the tile width does not divide (run one
+    /// after the other); the columns past n of both C keep theirs.
+    @Test(arguments: GemmKernel.all.map(\.name), [false, true])
+    func twoProductsSharingAGiveTheBitsOfEachAlone(kernelName: String, transA: Bool) {
+        let kernel = GemmKernel.named(kernelName)!
+        let choices = [GemmChoice(kernel: kernel, kc: 8, rows: kernel.mr, columns: kernel.nr, split: .columns),
+                       GemmChoice(kernel: kernel, kc: 128, rows: 2 * kernel.mr, columns: 3 * kernel.nr, split: .rows),
+                       GemmChoice.standard(kernel)]
+        let cases: [(m: Int, n: Int, k: Int, beta: Float, threads: Int)] = [
+            (37, 2 * kernel.nr, 300, 1, 2), (5, kernel.nr, 9, 0, 1), (70, 3 * kernel.nr, 33, 0.5, 3), (9, kernel.nr + 4, 20, 1, 2),
+            (300, (64 + kernel.nr - 1) / kernel.nr * kernel.nr, 500, 1, 3),  // big enough to be cut between threads
+        ]
+        #expect(GemmProblem(transA: transA, transB: false, m: 300, n: 128, k: 500, threads: 3).parts == 3)
+        for (index, s) in cases.enumerated() {
+            var rng = TestRandom(seed: 77 + UInt64(index))
+            let lda = (transA ? s.m : s.k) + 3, ldb = s.n + 2, ldc = s.n + 5
+            let a = rng.floats((transA ? s.k : s.m) * lda), b1 = rng.floats(s.k * ldb), b2 = rng.floats(s.k * ldb)
+            let c1 = rng.floats(s.m * ldc), c2 = rng.floats(s.m * ldc)
+            var expected1 = c1, expected2 = c2
+            referenceSgemm(transA: transA, transB: false, m: s.m, n: s.n, k: s.k, alpha: 0.75, a: a, lda: lda, b: b1, ldb: ldb,
+                           beta: s.beta, c: &expected1, ldc: ldc)
+            referenceSgemm(transA: transA, transB: false, m: s.m, n: s.n, k: s.k, alpha: 0.75, a: a, lda: lda, b: b2, ldb: ldb,
+                           beta: s.beta, c: &expected2, ldc: ldc)
+            for (c, choice) in choices.enumerated() {
+                var fast1 = c1, fast2 = c2
+                b1.withUnsafeBufferPointer { q1 in
+                    b2.withUnsafeBufferPointer { q2 in
+                        fast1.withUnsafeMutableBufferPointer { p1 in
+                            fast2.withUnsafeMutableBufferPointer { p2 in
+                                sgemm(transA: transA, m: s.m, n: s.n, k: s.k, alpha: 0.75, a: a, lda: lda,
+                                      b: (q1.baseAddress!, q2.baseAddress!), ldb: ldb, beta: s.beta,
+                                      c: (p1.baseAddress!, p2.baseAddress!), ldc: ldc, threads: s.threads, choice: choice)
+                            }
+                        }
+                    }
+                }
+                let same = fast1.map(\.bitPattern) == expected1.map(\.bitPattern) && fast2.map(\.bitPattern) == expected2.map(\.bitPattern)
+                #expect(same, "m \(s.m) n \(s.n) k \(s.k) threads \(s.threads) choice \(c)")
+            }
+        }
+    }
+
     @Test func publicEntryWithThreadsGivesTheReferenceBits() {
         // Big enough (2·m·n·k ≥ 2²⁴ flops) that sgemm itself decides to use 2 threads.
         for packed in [false, true] {

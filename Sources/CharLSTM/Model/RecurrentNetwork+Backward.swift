@@ -94,8 +94,9 @@ extension RecurrentNetwork {
                 }
             }
             // This layer's output as the layer above read it, for the layer above's input weights (whose
-            // gradient waited for it): h, or its dropped-out copy in dH, which this layer no longer needs.
-            if k < L - 1 {
+            // gradient waited for it, unless made with its recurrent weights' below): h, or its dropped-out copy
+            // in dH, which this layer no longer needs.
+            if k < L - 1 && !cell.sumsInputAndRecurrentParts {
                 if dropout {
                     applyDropoutMask(hs + B * H, mask: ws.dropoutMask(k), scale: scale, into: dH, count: TB * H, threads: threads)
                 }
@@ -106,8 +107,20 @@ extension RecurrentNetwork {
             // Weight and bias gradients of the whole sequence at once. The recurrent part's gradient is the
             // gates' one, except for the separate recurrent gates (GRU: n), whose own is in separatePart.
             let separate = cell.separateRecurrentGates * H, shared = G - separate
-            sgemm(transA: true, transB: false, m: shared, n: H, k: TB, alpha: 1, a: dA, lda: G, b: hs, ldb: H,
-                  beta: gradientBeta, c: g + o.weightHH, ldc: H, threads: threads)
+            if k > 0 && cell.sumsInputAndRecurrentParts {
+                // Both weight gradients of the layer from one pass over dA, whose rows are the gradient of both
+                // parts: [dW_hh | dW_ih] = dAᵀ·[h_{t−1} | x_t], x being the layer below's output as this layer
+                // read it, rebuilt into dH (free until the layer below's gradient is written there).
+                rebuildOutput(layer: k - 1, steps: T, batch: B, workspace: ws, into: dH)
+                if dropout {
+                    applyDropoutMask(dH, mask: ws.dropoutMask(k - 1), scale: scale, into: dH, count: TB * H, threads: threads)
+                }
+                sgemm(transA: true, m: G, n: H, k: TB, alpha: 1, a: dA, lda: G, b: (UnsafePointer(hs), UnsafePointer(dH)),
+                      ldb: H, beta: gradientBeta, c: (g + o.weightHH, g + o.weightIH), ldc: H, threads: threads)
+            } else {
+                sgemm(transA: true, transB: false, m: shared, n: H, k: TB, alpha: 1, a: dA, lda: G, b: hs, ldb: H,
+                      beta: gradientBeta, c: g + o.weightHH, ldc: H, threads: threads)
+            }
             if k == 0, case .tokens(let x) = first {
                 // One-hot input: the bias gradient, and the rows of dA scattered into the rows of the transposed
                 // W_ih gradient (dE [V, G]), in one pass over dA.
@@ -137,6 +150,29 @@ extension RecurrentNetwork {
                 sgemm(transA: false, transB: false, m: TB, n: H, k: G, alpha: 1, a: dA, lda: G, b: p + o.weightIH,
                       ldb: H, beta: 0, c: dH, ldc: H, threads: threads)
                 if dropout { applyDropoutMask(dH, mask: ws.dropoutMask(k - 1), scale: scale, into: dH, count: TB * H, threads: threads) }
+            }
+        }
+    }
+
+    /// Layer `j`'s output h_1…h_T [T·B, H] as its forward computed it, rebuilt bit for bit from what a training
+    /// pass keeps of it into `h`: an LSTM's from its activations and c_t, an RNN's are its activations, a GRU's
+    /// follow forward in time from the carried-in h_0. Before layer `j`'s backward (which overwrites its gates).
+    /// O(T·B·H).
+    func rebuildOutput(layer j: Int, steps T: Int, batch B: Int, workspace ws: Workspace, into h: UnsafeMutablePointer<Float>) {
+        let H = config.hidden, G = config.cell.gateCount * H, rows = T * B, gates = ws.gates(j)
+        switch config.cell {
+        case .lstm:
+            let c = ws.cellState(j)!
+            Parallel.forEachRange(rows, parts: rowOpsParts(elements: rows * H, threads: threads, most: rows)) { range in
+                let r = range.lowerBound
+                lstmCellHidden(gates: gates + r * G, c: c + (r + B) * H, h: h + r * H, batch: range.count, hidden: H)
+            }
+        case .rnn:
+            h.update(from: gates, count: rows * H)
+        case .gru:
+            for t in 0..<T {
+                let hPrev = t == 0 ? UnsafePointer(ws.initialHidden(j)) : UnsafePointer(h + (t - 1) * B * H)
+                gruCellHidden(gates: gates + t * B * G, hPrev: hPrev, h: h + t * B * H, batch: B, hidden: H)
             }
         }
     }

@@ -34,8 +34,14 @@ package struct TrainingProduct: Sendable {
             product("recurrent h·Whhᵀ", false, true, forward.rows, forward.columns, H, stepThreads: forward.threads, calls: T * L),
             product("recurrent dG·Whh", false, false, backward.rows, backward.columns, G, stepThreads: backward.threads,
                     calls: (T - 1) * L),
-            product("weights dGᵀ·h", true, false, shared, H, TB, calls: 2 * L - 1),
         ]
+        if config.cell.sumsInputAndRecurrentParts && L > 1 {
+            // Above the first layer both weight gradients are one product of 2H columns (see the backward).
+            products.append(product("weights dGᵀ·h", true, false, G, H, TB, calls: 1))
+            products.append(product("weights dGᵀ·[h x]", true, false, G, 2 * H, TB, calls: L - 1))
+        } else {
+            products.append(product("weights dGᵀ·h", true, false, shared, H, TB, calls: 2 * L - 1))
+        }
         if L > 1 {
             products.append(product("input x·Wihᵀ", false, true, TB, G, H, calls: L - 1))
             products.append(product("input dG·Wih", false, false, TB, H, G, calls: L - 1))

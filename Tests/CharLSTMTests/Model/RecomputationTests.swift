@@ -34,6 +34,26 @@ import CharLSTMKernels
         #expect(Array(UnsafeBufferPointer(start: ws.hidden, count: count)).map(\.bitPattern) == expected)
     }
 
+    /// A layer's output rebuilt whole from what a training pass keeps (for the layer above's weight gradient) is
+    /// the forward's h_1…h_T bit for bit: every cell, one and two threads.
+    @Test(arguments: CellKind.allCases, [1, 2])
+    func aLayersOutputIsRebuiltBitForBit(cell: CellKind, threads: Int) {
+        // 16·64·256 = 2¹⁸ values: enough for the LSTM's rows to be cut between two threads.
+        let (T, B, H) = (16, 64, 256)
+        let problem = TinyProblem(cell: cell, layers: 1, hidden: H, T: T, B: B, dropout: 0)
+        var rng = RandomGenerator(seed: 6)
+        let model = RecurrentNetwork(config: problem.config, rng: &rng, threads: threads)
+        let ws = Workspace(config: problem.config, sequenceLength: T, batchSize: B)
+        model.forward(problem.batch, state: problem.makeState(), workspace: ws, training: true, dropout: &rng)
+        let count = T * B * H
+        #expect(count >= rowOpsElementsPerThread)
+        let expected = Array(UnsafeBufferPointer(start: ws.hidden + B * H, count: count)).map(\.bitPattern)
+        let rebuilt = FloatBuffer(count: count)
+        model.rebuildOutput(layer: 0, steps: T, batch: B, workspace: ws, into: rebuilt.pointer)
+        #expect(expected.contains { $0 != 0 })
+        #expect(rebuilt.array.map(\.bitPattern) == expected)
+    }
+
     /// The mask's draws, one element at a time: the seed from `rng`, block b from stream b, the even element of a
     /// pair from bits 40–63 of a draw and the odd one from bits 8–31, kept when u·2⁻²⁴ < keep (as Floats).
     static func naiveMask(count: Int, keep: Float, rng: inout RandomGenerator) -> [Bool] {
