@@ -44,14 +44,16 @@ import CharLSTMKernels
             Issue.record("no plan in \(json.out)")
             return
         }
-        #expect(plan.count == 8 && recurrent["kernel"]?.stringValue != nil && recurrent["kc"]?.intValue != nil, "\(plan)")
+        // Nine products: two per-step recurrent ones, the first layer's weight gradient and the layer above's two
+        // as one, two input products, the decoder's three.
+        #expect(plan.count == 9 && plan["weights dGᵀ·[h x]"] != nil && recurrent["kernel"]?.stringValue != nil && recurrent["kc"]?.intValue != nil, "\(plan)")
         #expect(fields["cpu"]?.stringValue == CPUInfo.current.summary && (fields["peak_rss_mib"]?.doubleValue ?? 0) > 0)
         #expect(fields["recurrence_split"] == .null && fields["recurrence_split_candidates"] == .array([]), "\(json.out)")
         guard case .object(let sgemm)? = fields["sgemm_percent_of_peak"] else {
             Issue.record("no sgemm_percent_of_peak in \(json.out)")
             return
         }
-        #expect(sgemm.count == 8 && sgemm.values.allSatisfy { ($0.doubleValue ?? 0) > 0 }, "\(sgemm)")
+        #expect(sgemm.count == 9 && sgemm.values.allSatisfy { ($0.doubleValue ?? 0) > 0 }, "\(sgemm)")
     }
 
     /// On two threads both ways of sharing the recurrence are timed and the faster reported, and the generation
