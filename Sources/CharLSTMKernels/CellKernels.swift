@@ -216,7 +216,7 @@ public func rnnCellBackward(dh: UnsafePointer<Float>, gates: UnsafeMutablePointe
 /// so the same bits on any number). `y` may be `x`. O(count).
 public func applyDropoutMask(_ x: UnsafePointer<Float>, mask: UnsafePointer<UInt16>, scale: Float,
                              into y: UnsafeMutablePointer<Float>, count: Int, threads: Int = 1) {
-    Parallel.forEachRange(count, unit: 16, parts: rowOpsParts(elements: count, threads: threads, most: count / 16 + 1)) { range in
+    forEachElementRange(count, threads: threads) { range in
         let start = range.lowerBound  // a multiple of 16: a word's first element
         applyDropoutMaskSerially(x + start, mask: mask + start / 16, scale: scale, into: y + start, count: range.count)
     }

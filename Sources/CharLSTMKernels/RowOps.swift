@@ -56,6 +56,13 @@ public func rowOpsParts(elements: Int, threads: Int, most: Int) -> Int {
     elements >= rowOpsElementsPerThread ? max(1, min(threads, most)) : 1
 }
 
+/// Runs `body` on contiguous ranges that cover 0..<count, cut at multiples of 16 (whole SIMD16 chunks, whole words
+/// of a dropout mask), on as many of `threads` as ``rowOpsParts(elements:threads:most:)`` gives a pass over `count`
+/// floats: an elementwise pass split between threads. The caller promises that the ranges' work writes disjoint memory.
+public func forEachElementRange(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+    Parallel.forEachRange(count, unit: 16, parts: rowOpsParts(elements: count, threads: threads, most: (count + 15) / 16), body)
+}
+
 /// Elements a row-wise helper gives each extra thread at least (≈ 100 µs of memory traffic against the
 /// ≈ 15 µs a fork-join costs).
 public let rowOpsElementsPerThread = 1 << 18

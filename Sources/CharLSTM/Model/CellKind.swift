@@ -56,6 +56,11 @@ public enum CellKind: String, CaseIterable, Sendable {
     /// in a per-step buffer.
     var sumsInputAndRecurrentParts: Bool { separateRecurrentGates == 0 }
 
+    /// Whether a layer above the first makes its two weight gradients as one product, [dW_hh | dW_ih] =
+    /// dGᵀ·[h_{t−1} | x_t], reading its gate gradients once: when one gate gradient serves both parts
+    /// (``sumsInputAndRecurrentParts``). Otherwise (GRU) dW_hh reads only the shared gates' rows of it.
+    var fusesWeightGradients: Bool { sumsInputAndRecurrentParts }
+
     /// The gate blocks of the stacked gate matrices, in PyTorch's order, with the function that squashes each:
     /// i, f, g, o (g by tanh), r, z, n (n by tanh), or the plain RNN's one tanh block, its h.
     var gateBlocks: [GateBlock] {

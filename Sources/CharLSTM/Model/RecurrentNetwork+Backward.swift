@@ -96,7 +96,7 @@ extension RecurrentNetwork {
             // This layer's output as the layer above read it, for the layer above's input weights (whose
             // gradient waited for it, unless made with its recurrent weights' below): h, or its dropped-out copy
             // in dH, which this layer no longer needs.
-            if k < L - 1 && !cell.sumsInputAndRecurrentParts {
+            if k < L - 1 && !cell.fusesWeightGradients {
                 if dropout {
                     applyDropoutMask(hs + B * H, mask: ws.dropoutMask(k), scale: scale, into: dH, count: TB * H, threads: threads)
                 }
@@ -107,7 +107,7 @@ extension RecurrentNetwork {
             // Weight and bias gradients of the whole sequence at once. The recurrent part's gradient is the
             // gates' one, except for the separate recurrent gates (GRU: n), whose own is in separatePart.
             let separate = cell.separateRecurrentGates * H, shared = G - separate
-            if k > 0 && cell.sumsInputAndRecurrentParts {
+            if k > 0 && cell.fusesWeightGradients {
                 // Both weight gradients of the layer from one pass over dA, whose rows are the gradient of both
                 // parts: [dW_hh | dW_ih] = dAᵀ·[h_{t−1} | x_t], x being the layer below's output as this layer
                 // read it, rebuilt into dH (free until the layer below's gradient is written there).

@@ -35,7 +35,7 @@ package struct TrainingProduct: Sendable {
             product("recurrent dG·Whh", false, false, backward.rows, backward.columns, G, stepThreads: backward.threads,
                     calls: (T - 1) * L),
         ]
-        if config.cell.sumsInputAndRecurrentParts && L > 1 {
+        if config.cell.fusesWeightGradients && L > 1 {
             // Above the first layer both weight gradients are one product of 2H columns (see the backward).
             products.append(product("weights dGᵀ·h", true, false, G, H, TB, calls: 1))
             products.append(product("weights dGᵀ·[h x]", true, false, G, 2 * H, TB, calls: L - 1))

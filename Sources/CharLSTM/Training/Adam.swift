@@ -24,7 +24,7 @@ struct Adam: Sendable {
         if clipNorm > 0 { scale = Float(min(1, Double(clipNorm) / (norm + 1e-6))) }
         moments.step += 1
         let n = moments.m.count, m = moments.m.pointer, v = moments.v.pointer, step = moments.step
-        Parallel.forEachRange(n, unit: 16, parts: rowOpsParts(elements: n, threads: threads, most: n / 16 + 1)) { range in
+        forEachElementRange(n, threads: threads) { range in
             let o = range.lowerBound
             adamStep(parameters: parameters.pointer + o, gradients: gradients.pointer + o, m: m + o, v: v + o,
                      count: range.count, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
