@@ -50,9 +50,10 @@ public final class ChunkTeam: @unchecked Sendable {
         self.init(threads: threads, phases: phases, spin: spin, cycle: Cycle(), affinity: affinity, grace: grace, work: work)
     }
 
-    /// As ``init(threads:phases:spin:affinity:grace:work:)`` with a cycle of its own (tests use short ones).
+    /// As ``init(threads:phases:spin:affinity:grace:work:)`` with a cycle of its own (tests use short ones), its
+    /// workers named `name`-1, `name`-2, ….
     init(threads: Int, phases: [Int], spin: Duration, cycle: Cycle, affinity: Bool = false, grace: Duration = .microseconds(50),
-         work: @escaping @Sendable (Int) -> Void) {
+         name: String = "charlstm-step", work: @escaping @Sendable (Int) -> Void) {
         self.cycle = cycle
         precondition(threads >= 2 && phases.allSatisfy { $0 > 0 }, "a team needs two threads and non-empty phases")
         self.threads = threads
@@ -66,7 +67,7 @@ public final class ChunkTeam: @unchecked Sendable {
                                 graceNanoseconds: affinity ? grace.nanoseconds : nil, work: work, workers: threads - 1)
         for w in 0..<(threads - 1) {
             let state = shared, slot = shared.slots[w]
-            startThread(named: "charlstm-step-\(w + 1)") { state.workerLoop(slot, participant: w + 1) }
+            startThread(named: "\(name)-\(w + 1)") { state.workerLoop(slot, participant: w + 1) }
         }
     }
 
@@ -119,8 +120,12 @@ public final class ChunkTeam: @unchecked Sendable {
         /// Whether the next job runs on the caller alone.
         var runsAlone: Bool { probing > 0 ? !prefersAlone : prefersAlone }
 
+        /// A cycle that never leaves the workers (jobs of different work cannot be compared by their times).
+        static var fixed: Cycle { Cycle(probes: 0) }
+
         /// Takes the time of the job just run.
         mutating func record(nanoseconds ns: UInt64) {
+            guard probes > 0 else { return }
             guard probing > 0 else {
                 if elapsed > 0 { mainTime += ns; mainJobs += 1 }
                 elapsed += max(ns, 1)

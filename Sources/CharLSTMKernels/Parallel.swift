@@ -1,13 +1,24 @@
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Synchronization
 
 /// Runs work items on up to `threads` threads.
 ///
-/// Built on `DispatchQueue.concurrentPerform`: its idle workers block in the kernel (no spin-waiting) and
-/// claim iterations dynamically, and the calling thread takes part, so when another process holds the
-/// other core the caller simply runs the items itself. Measured on the 2-core build VM with
-/// ``measureOverhead(threads:itemSeconds:rounds:)``: about 15 µs per fork-join when the second core is
-/// free (the time to wake a sleeping worker), a whole item when it is busy. A persistent pool of threads
-/// sleeping on a condition variable was also measured and woke no faster, so give each thread ≳ 100 µs.
+/// Fork-joins go to a ``WorkerPool``: workers of its own that, after each job, keep looking for the next one
+/// for ``WorkerPool/spin`` before they sleep, so the fork-joins of a training step, which follow each other
+/// every few hundred microseconds, start at once instead of after the ≈ 15–50 µs it takes to wake a sleeping
+/// `DispatchQueue.concurrentPerform` worker. (On the 2-core Emerald Rapids VM, S's two threads were both busy
+/// only 89% of its step on Dispatch, the second half of each product waiting for its worker to wake; on the
+/// pool 300 steps of S took 11–17% less wall time in alternating runs, as much on a machine loaded with two
+/// busy processes, and M was unchanged. Workers that `sched_yield` between looks were tried: under such a
+/// load they lost their share of the cores to the scheduler and one run in two took 2–3 times as long.)
+/// The calling thread takes part and runs what a late worker has not begun, so when another process holds
+/// the other core the caller simply runs the items itself. A call made while the pool is busy (from inside
+/// an item, or from another thread) or for more threads than cores runs on `DispatchQueue.concurrentPerform`.
 public enum Parallel {
     /// Calls `body(i)` for every i in 0..<count, spread over at most `threads` threads; returns when all are done.
     ///
@@ -17,6 +28,8 @@ public enum Parallel {
         let workers = min(threads, count)
         if workers <= 1 {
             for i in 0..<count { body(i) }
+        } else if WorkerPool.shared.run(count, participants: workers, body) {
+            return
         } else if workers == count {
             DispatchQueue.concurrentPerform(iterations: count, execute: body)
         } else {
@@ -65,6 +78,72 @@ public enum Parallel {
             }.seconds)
         }
         return max(0, together - single)
+    }
+}
+
+/// The threads behind ``Parallel/forEach(_:threads:_:)``: for each number of participants p (2 up to the cores),
+/// a ``ChunkTeam`` of p chunks, chunk w running the items w, w + p, w + 2p, …; with affinity, so the caller runs
+/// chunk 0 and worker w chunk w, job after job (the same rows of each product stay in the same core's cache),
+/// unless a worker is still asleep after the team's grace. Its workers spin for ``spin`` after each job, then
+/// sleep. One job at a time: ``run(_:participants:_:)`` refuses a call while one runs.
+final class WorkerPool: @unchecked Sendable {
+    /// The pool of the process, for up to the active processor count of participants.
+    static let shared = WorkerPool(cores: ProcessInfo.processInfo.activeProcessorCount, spin: .microseconds(200))
+
+    /// How long a worker keeps looking for the next job before it sleeps.
+    let spin: Duration
+    /// The most participants a job may have.
+    let cores: Int
+    /// A job is running: calls meanwhile are refused.
+    private let busy = Atomic<Bool>(false)
+    /// Teams by participant count, made on first use; touched only while `busy` is held.
+    private var teams: [Int: ChunkTeam] = [:]
+    private let job = PoolJob()
+
+    init(cores: Int, spin: Duration) {
+        self.cores = cores
+        self.spin = spin
+    }
+
+    /// Runs body(i) for every i in 0..<count on the caller and `participants − 1` workers; false, having run
+    /// nothing, when the pool is busy or `participants` exceeds the cores.
+    func run(_ count: Int, participants: Int, _ body: (Int) -> Void) -> Bool {
+        guard participants >= 2, participants <= cores,
+              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        defer { busy.store(false, ordering: .releasing) }
+        let team = teams[participants] ?? makeTeam(participants)
+        withoutActuallyEscaping(body) { body in
+            // Written before the team publishes the job, read by a participant only after it claimed a chunk.
+            job.body = body
+            job.count = count
+            job.participants = participants
+            team.run()
+            job.body = nil
+        }
+        return true
+    }
+
+    private func makeTeam(_ participants: Int) -> ChunkTeam {
+        let job = job
+        let team = ChunkTeam(threads: participants, phases: [participants], spin: spin, cycle: .fixed, affinity: true,
+                             name: "charlstm-pool") { chunk in job.run(chunk) }
+        teams[participants] = team
+        return team
+    }
+}
+
+/// The job a ``WorkerPool`` runs: its items and the body.
+private final class PoolJob: @unchecked Sendable {
+    var body: ((Int) -> Void)?
+    var count = 0, participants = 0
+
+    /// Runs chunk w: items w, w + participants, …. Not inlined, so that the participant's reference to the body
+    /// ends before the chunk counts as done (the caller then ends the body's lifetime).
+    @inline(never)
+    func run(_ chunk: Int) {
+        guard let body else { return }
+        var i = chunk
+        while i < count { body(i); i += participants }
     }
 }
 

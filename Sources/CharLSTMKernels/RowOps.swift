@@ -50,17 +50,20 @@ private func columnSums(_ m: UnsafePointer<Float>, rows: Int, n: Int, into sums:
     }
 }
 
-/// How many threads a row-wise helper over `elements` floats uses: one below ``rowOpsElementsPerThread``, else up
-/// to `threads`, and at most `most` (the pieces the work can be cut into). O(1).
-public func rowOpsParts(elements: Int, threads: Int, most: Int) -> Int {
-    elements >= rowOpsElementsPerThread ? max(1, min(threads, most)) : 1
+/// How many threads a row-wise helper over `elements` floats uses: one below `threshold` (by default
+/// ``rowOpsElementsPerThread``), else up to `threads`, and at most `most` (the pieces the work can be cut into). O(1).
+public func rowOpsParts(elements: Int, threads: Int, most: Int, threshold: Int = rowOpsElementsPerThread) -> Int {
+    elements >= threshold ? max(1, min(threads, most)) : 1
 }
 
 /// Runs `body` on contiguous ranges that cover 0..<count, cut at multiples of 16 (whole SIMD16 chunks, whole words
-/// of a dropout mask), on as many of `threads` as ``rowOpsParts(elements:threads:most:)`` gives a pass over `count`
-/// floats: an elementwise pass split between threads. The caller promises that the ranges' work writes disjoint memory.
-public func forEachElementRange(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
-    Parallel.forEachRange(count, unit: 16, parts: rowOpsParts(elements: count, threads: threads, most: (count + 15) / 16), body)
+/// of a dropout mask), on as many of `threads` as ``rowOpsParts(elements:threads:most:threshold:)`` gives a pass over
+/// `count` floats (`threshold`: the fewest worth splitting; lower for passes that do more than move memory): an
+/// elementwise pass split between threads. The caller promises that the ranges' work writes disjoint memory.
+public func forEachElementRange(_ count: Int, threads: Int, threshold: Int = rowOpsElementsPerThread,
+                                _ body: (Range<Int>) -> Void) {
+    let parts = rowOpsParts(elements: count, threads: threads, most: (count + 15) / 16, threshold: threshold)
+    Parallel.forEachRange(count, unit: 16, parts: parts, body)
 }
 
 /// Elements a row-wise helper gives each extra thread at least (≈ 100 µs of memory traffic against the
@@ -75,10 +78,11 @@ public func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into ds
     while i0 < rows {
         var j0 = 0
         while j0 < cols {
-            for i in i0..<min(i0 + block, rows) {
-                for j in j0..<min(j0 + block, cols) {
-                    dst[j * rows + i] = accumulate ? dst[j * rows + i] + src[i * cols + j] : src[i * cols + j]
-                }
+            let i1 = min(i0 + block, rows), j1 = min(j0 + block, cols)
+            if accumulate {
+                for i in i0..<i1 { for j in j0..<j1 { dst[j * rows + i] += src[i * cols + j] } }
+            } else {
+                for i in i0..<i1 { for j in j0..<j1 { dst[j * rows + i] = src[i * cols + j] } }
             }
             j0 += block
         }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 import Testing
 @testable import CharLSTMKernels
@@ -30,6 +31,27 @@ import Testing
             Parallel.forEach(2, threads: 2) { _ in count.withLock { $0 += 1 } }
             #expect(count.withLock { $0 } == 2)
         }
+    }
+
+    /// The pool's teams, one per participant count, run every item of every job exactly once, jobs after each
+    /// other and after pauses long enough for the workers to fall asleep; a call while a job runs (from inside
+    /// an item) and one for more participants than cores are refused, having run nothing.
+    @Test func theWorkerPoolRunsEveryItemOnceAndRefusesWhatItCannotTake() {
+        let pool = WorkerPool(cores: 3, spin: .microseconds(20))
+        for job in 0..<400 {
+            let participants = 2 + job % 2, count = 1 + job % 9
+            let seen = Mutex([Int](repeating: 0, count: count))
+            let nested = Mutex([Bool]())
+            #expect(pool.run(count, participants: participants) { i in
+                seen.withLock { $0[i] += 1 }
+                if i == 0 { nested.withLock { $0.append(pool.run(1, participants: 2) { _ in Issue.record("ran nested") }) } }
+            })
+            #expect(seen.withLock { $0 } == [Int](repeating: 1, count: count))
+            #expect(nested.withLock { $0 } == [false])
+            if job % 100 == 99 { Thread.sleep(forTimeInterval: 0.002) } // the workers sleep, and are woken
+        }
+        #expect(!pool.run(4, participants: 4) { _ in Issue.record("ran on more participants than cores") })
+        #expect(!pool.run(4, participants: 1) { _ in Issue.record("ran on one participant") })
     }
 
     @Test func overheadAndPeakAreMeasurable() {
