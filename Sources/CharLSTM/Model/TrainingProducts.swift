@@ -30,18 +30,16 @@ package struct TrainingProduct: Sendable {
                                                              prepackedB: stepThreads != nil, threads: stepThreads ?? threads),
                             callsPerPass: calls)
         }
+        // Above the first layer, a cell that fuses its weight gradients makes both as one product of 2H columns
+        // (see the backward); then only the first layer's recurrent one is dGᵀ·h.
+        let fused = config.cell.fusesWeightGradients && L > 1
         var products = [
             product("recurrent h·Whhᵀ", false, true, forward.rows, forward.columns, H, stepThreads: forward.threads, calls: T * L),
             product("recurrent dG·Whh", false, false, backward.rows, backward.columns, G, stepThreads: backward.threads,
                     calls: (T - 1) * L),
+            product("weights dGᵀ·h", true, false, shared, H, TB, calls: fused ? 1 : 2 * L - 1),
         ]
-        if config.cell.fusesWeightGradients && L > 1 {
-            // Above the first layer both weight gradients are one product of 2H columns (see the backward).
-            products.append(product("weights dGᵀ·h", true, false, G, H, TB, calls: 1))
-            products.append(product("weights dGᵀ·[h x]", true, false, G, 2 * H, TB, calls: L - 1))
-        } else {
-            products.append(product("weights dGᵀ·h", true, false, shared, H, TB, calls: 2 * L - 1))
-        }
+        if fused { products.append(product("weights dGᵀ·[h x]", true, false, shared, 2 * H, TB, calls: L - 1)) }
         if L > 1 {
             products.append(product("input x·Wihᵀ", false, true, TB, G, H, calls: L - 1))
             products.append(product("input dG·Wih", false, false, TB, H, G, calls: L - 1))
