@@ -162,39 +162,10 @@ private func packA(unscaled g: GemmOperands, rowsFrom i0: Int, count mc: Int, co
         packRowsIntoSlivers(g.a + p0 * g.lda + i0, ld: g.lda, rows: kc, count: mc, width: mr, into: dst)
         return
     }
-    var s = 0
-    while s * mr < mc {
-        let d = dst + s * mr * kc
-        let rows = min(mr, mc - s * mr)
-        let i = i0 + s * mr
-        if rows == mr {
-            // op(A)[i, p] = a[i·lda + p]: rows in groups of four by 4×4 transposes, the rest one by one.
-            let src = g.a + i * g.lda + p0, lda = g.lda
-            var p = 0
-            while p + 4 <= kc {
-                let dp = d + p * mr
-                var r = 0
-                while r + 4 <= mr {
-                    let r0 = src + r * lda + p
-                    let t = transpose4x4(load4(r0), load4(r0 + lda), load4(r0 + 2 * lda), load4(r0 + 3 * lda))
-                    store4(t.0, dp + r); store4(t.1, dp + mr + r); store4(t.2, dp + 2 * mr + r)
-                    store4(t.3, dp + 3 * mr + r)
-                    r += 4
-                }
-                while r < mr {
-                    let row = src + r * lda + p
-                    dp[r] = row[0]; dp[mr + r] = row[1]; dp[2 * mr + r] = row[2]; dp[3 * mr + r] = row[3]
-                    r += 1
-                }
-                p += 4
-            }
-            for p in p..<kc {
-                for r in 0..<mr { d[p * mr + r] = src[r * lda + p] }
-            }
-        } else {
-            packEdgeSliver(g.a + i * g.lda + p0, ld: g.lda, count: rows, width: mr, kc: kc, into: d)
-        }
-        s += 1
+    // op(A)[i, p] = a[i·lda + p]: each sliver's stored rows along p, by 4×4 transposes.
+    for s in 0..<(mc + mr - 1) / mr {
+        transposeIntoSliver(g.a + (i0 + s * mr) * g.lda + p0, ld: g.lda, count: min(mr, mc - s * mr), width: mr, kc: kc,
+                            into: dst + s * mr * kc)
     }
 }
 
@@ -219,14 +190,8 @@ func packB(_ g: GemmOperands, rowsFrom p0: Int, count kc: Int, columnsFrom j0: I
     }
     // op(B)[p, j] = b[j·ldb + p]: read each stored row (one column of op(B)) contiguously.
     for s in 0..<(nc + nr - 1) / nr {
-        let d = dst + s * nr * kc
-        let cols = min(nr, nc - s * nr)
-        let j = j0 + s * nr
-        if cols == nr {
-            transposeSliver(g.b + j * g.ldb + p0, ldb: g.ldb, width: nr, kc: kc, into: d)
-        } else {
-            packEdgeSliver(g.b + j * g.ldb + p0, ld: g.ldb, count: cols, width: nr, kc: kc, into: d)
-        }
+        transposeIntoSliver(g.b + (j0 + s * nr) * g.ldb + p0, ld: g.ldb, count: min(nr, nc - s * nr), width: nr, kc: kc,
+                            into: dst + s * nr * kc)
     }
 }
 
@@ -268,37 +233,34 @@ private func copyFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointe
     while c < count { dst[c] = src[c]; c += 1 }
 }
 
-/// d[width·p + r] = src[r·ld + p] for r < count, and 0 for count ≤ r < width (p < kc): a sliver at the
-/// edge of the matrix, whose stored rows run along p.
-private func packEdgeSliver(_ src: UnsafePointer<Float>, ld: Int, count: Int, width: Int, kc: Int,
-                            into d: UnsafeMutablePointer<Float>) {
-    for r in 0..<count {
+/// d[width·p + r] = src[r·ld + p] for r < count, and 0 for count ≤ r < width (p < kc): `count` stored rows
+/// that run along p into one interleaved sliver of `width`, four rows at a time by 4×4 transposes, the last
+/// count mod 4 one by one. (A partial sliver, such as the last 11 of a thread's 25 rows in 14-row slivers in
+/// S's recurrence, went element by element before: most of packing A's time there.)
+private func transposeIntoSliver(_ src: UnsafePointer<Float>, ld: Int, count: Int, width: Int, kc: Int,
+                                 into d: UnsafeMutablePointer<Float>) {
+    var r = 0
+    while r + 4 <= count {
+        let r0 = src + r * ld, r1 = r0 + ld, r2 = r1 + ld, r3 = r2 + ld
+        var p = 0
+        while p + 4 <= kc {
+            let t = transpose4x4(load4(r0 + p), load4(r1 + p), load4(r2 + p), load4(r3 + p))
+            let dp = d + p * width + r
+            store4(t.0, dp); store4(t.1, dp + width); store4(t.2, dp + 2 * width); store4(t.3, dp + 3 * width)
+            p += 4
+        }
+        for p in p..<kc {
+            let dp = d + p * width + r
+            dp[0] = r0[p]; dp[1] = r1[p]; dp[2] = r2[p]; dp[3] = r3[p]
+        }
+        r += 4
+    }
+    for r in r..<count {
         let row = src + r * ld
         for p in 0..<kc { d[p * width + r] = row[p] }
     }
     for r in count..<width {
         for p in 0..<kc { d[p * width + r] = 0 }
-    }
-}
-
-/// d[width·p + c] = src[c·ldb + p] for c in 0..<width, p in 0..<kc: `width` (a multiple of 4) stored rows
-/// into one interleaved sliver, by 4×4 transposes.
-@inline(__always)
-private func transposeSliver(_ src: UnsafePointer<Float>, ldb: Int, width: Int, kc: Int,
-                             into d: UnsafeMutablePointer<Float>) {
-    for c in stride(from: 0, to: width, by: 4) {
-        let r0 = src + c * ldb, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb
-        var p = 0
-        while p + 4 <= kc {
-            let t = transpose4x4(load4(r0 + p), load4(r1 + p), load4(r2 + p), load4(r3 + p))
-            let dp = d + p * width + c
-            store4(t.0, dp); store4(t.1, dp + width); store4(t.2, dp + 2 * width); store4(t.3, dp + 3 * width)
-            p += 4
-        }
-        for p in p..<kc {
-            let dp = d + p * width + c
-            dp[0] = r0[p]; dp[1] = r1[p]; dp[2] = r2[p]; dp[3] = r3[p]
-        }
     }
 }
 
