@@ -15,11 +15,22 @@ public struct GemmPlan: Sendable {
         public var candidates: [Measurement]
         /// Whether it was read from the cache rather than measured now.
         public var fromCache: Bool
+        /// The runs whose timings it holds (``PlanCache/runsToSettle``).
+        public var runs: Int
 
-        public init(choice: GemmChoice, candidates: [Measurement], fromCache: Bool = false) {
+        public init(choice: GemmChoice, candidates: [Measurement], fromCache: Bool = false, runs: Int = 1) {
             self.choice = choice
             self.candidates = candidates
             self.fromCache = fromCache
+            self.runs = runs
+        }
+
+        /// This entry and a `later` timing of the same product as one: each candidate's best figure of both,
+        /// fastest first (the choice), holding both entries' runs. O(candidates²).
+        public func merged(with later: Entry) -> Entry {
+            let best = bestFigures((candidates + later.candidates).map { ($0.choice, $0.gflops) })
+                .map { Measurement(choice: $0.0, gflops: $0.1) }
+            return Entry(choice: best.first?.choice ?? later.choice, candidates: best, runs: runs + later.runs)
         }
     }
 

@@ -46,16 +46,19 @@ public struct GemmPlanner: Sendable {
         self.kernels = kernels
     }
 
-    /// The plan for `problems` (duplicates are planned once): from the cache where it has them, else measured
-    /// now within the budget and then stored in the cache. Does not activate it (``GemmPlan/activate(_:)``).
+    /// The plan for `problems` (duplicates are planned once): from the cache where it has them settled, else
+    /// measured now within the budget (merged with what the cache holds of earlier runs, ``PlanCache``) and then
+    /// stored in the cache. Does not activate it (``GemmPlan/activate(_:)``).
     public func plan(_ problems: [GemmProblem]) -> GemmPlan {
         var plan = GemmPlan()
         var unique: [GemmProblem] = []
         for p in problems where !unique.contains(p) && p.m > 0 && p.n > 0 && p.k > 0 { unique.append(p) }
         var toMeasure: [GemmProblem] = []
         for problem in unique {
-            if let entry = cache?.entry(for: problem, kernels: kernels) {
+            if let cache, let entry = cache.entry(for: problem, kernels: kernels) {
+                // Taken as it is once settled; else kept should the budget not reach it, and timed again.
                 plan.entries[problem] = entry
+                if !cache.isSettled(runs: entry.runs) { toMeasure.append(problem) }
             } else {
                 toMeasure.append(problem)
             }
@@ -69,7 +72,8 @@ public struct GemmPlanner: Sendable {
             let left = deadline - clock.now
             guard left > .zero else { break }
             let share = left / (toMeasure.count - index)
-            guard let entry = measure(problem, share: share, hardDeadline: deadline) else { continue }
+            guard var entry = measure(problem, share: share, hardDeadline: deadline) else { continue }
+            if let earlier = plan.entries[problem] { entry = earlier.merged(with: entry) }
             plan.entries[problem] = entry
             measured[problem] = entry
         }

@@ -18,6 +18,12 @@ import Darwin
 /// that cannot be read or parsed, or is not ours, is ignored and replaced on the next store; a file that cannot
 /// be written is not an error (the plan is simply measured again next time). Records of other machines and
 /// builds are kept (a home folder shared between machines), up to ``maximumRecords``, oldest dropped first.
+///
+/// A record settles over runs. Another process on the machine can only slow a timing down, never speed it up, so
+/// a plan timed while the machine was busy may have ranked its candidates by the load rather than by their speed
+/// (on the Emerald Rapids, a recurrence split timed so made S train 20% slower in every later run). So each record
+/// counts the runs whose timings it holds; until it holds ``runsToSettle``, the planners time it again when they
+/// meet it and keep each candidate's best figure of all those runs (``merged(_:_:)``), and only then take it as it is.
 public final class PlanCache: @unchecked Sendable {
     /// The cache file.
     public let path: String
@@ -25,11 +31,24 @@ public final class PlanCache: @unchecked Sendable {
     public let build: String
     /// Most records kept in the file.
     public static let maximumRecords = 512
+    /// Runs whose timings a record holds before the planners take it without timing it again.
+    public let runsToSettle: Int
 
-    /// A cache in `directory`/plans.json (the folder is created when first written).
-    public init(directory: String, build: String = "") {
+    /// A cache in `directory`/plans.json (the folder is created when first written), whose records settle after
+    /// `runsToSettle` runs (at least 1).
+    public init(directory: String, build: String = "", runsToSettle: Int = 3) {
         path = directory.hasSuffix("/") ? directory + "plans.json" : directory + "/plans.json"
         self.build = build
+        self.runsToSettle = max(1, runsToSettle)
+    }
+
+    /// Whether a record holding the timings of `runs` runs is final (``runsToSettle``).
+    public func isSettled(runs: Int) -> Bool { runs >= runsToSettle }
+
+    /// Two rankings of (label, figure, higher is faster) merged: each label's best figure of both, fastest first.
+    public static func merged(_ a: [(label: String, value: Double)], _ b: [(label: String, value: Double)])
+        -> [(label: String, value: Double)] {
+        bestFigures(a + b)
     }
 
     /// The per-user cache folder for CharLSTM: `$XDG_CACHE_HOME/charlstm`, else `$HOME/.cache/charlstm`
@@ -48,7 +67,7 @@ public final class PlanCache: @unchecked Sendable {
         let measurements = coded.compactMap { m in m.choice.decoded.map { GemmPlan.Measurement(choice: $0, gflops: m.gflops) } }
         guard measurements.count == coded.count, let first = measurements.first,
               kernels.contains(first.choice.kernel) else { return nil }
-        return GemmPlan.Entry(choice: first.choice, candidates: measurements, fromCache: true)
+        return GemmPlan.Entry(choice: first.choice, candidates: measurements, fromCache: true, runs: record.runCount)
     }
 
     /// Remembers `entries` (timed among `kernels`). Returns whether the file was written.
@@ -59,21 +78,23 @@ public final class PlanCache: @unchecked Sendable {
                    gemm: ([entry.choice] + entry.candidates.map(\.choice).filter { $0 != entry.choice }).map { choice in
                        CodedMeasurement(choice: CodedChoice(choice),
                                         gflops: entry.candidates.first { $0.choice == choice }?.gflops ?? 0)
-                   })
+                   }, runs: entry.runs)
         })
     }
 
     // MARK: Anything else planned (generation's chunk size)
 
-    /// A cached list of (label, figure) measurements under `key`, best first.
-    public func measurements(forKey key: String) -> [(label: String, value: Double)]? {
-        load()[machineKey + "|" + key]?.values?.map { ($0.label, $0.value) }
+    /// A cached list of (label, figure) measurements under `key`, best first, and the runs whose timings it holds.
+    public func measurements(forKey key: String) -> (values: [(label: String, value: Double)], runs: Int)? {
+        guard let record = load()[machineKey + "|" + key], let values = record.values else { return nil }
+        return (values.map { ($0.label, $0.value) }, record.runCount)
     }
 
-    /// Remembers `measurements` under `key`. Returns whether the file was written.
+    /// Remembers `measurements` under `key`, holding the timings of `runs` runs. Returns whether the file was written.
     @discardableResult
-    public func store(_ measurements: [(label: String, value: Double)], forKey key: String) -> Bool {
-        update([Record(key: machineKey + "|" + key, values: measurements.map { CodedValue(label: $0.label, value: $0.value) })])
+    public func store(_ measurements: [(label: String, value: Double)], forKey key: String, runs: Int = 1) -> Bool {
+        update([Record(key: machineKey + "|" + key, values: measurements.map { CodedValue(label: $0.label, value: $0.value) },
+                       runs: runs)])
     }
 
     // MARK: The file
@@ -101,6 +122,10 @@ public final class PlanCache: @unchecked Sendable {
         var key: String
         var gemm: [CodedMeasurement]? = nil
         var values: [CodedValue]? = nil
+        /// The runs whose timings the record holds (nil, as records written before it was counted: one).
+        var runs: Int? = nil
+        /// `runs`, from 1 to a million whatever the file says (it is added to).
+        var runCount: Int { min(max(runs ?? 1, 1), 1_000_000) }
     }
 
     struct CodedMeasurement: Codable {
@@ -172,4 +197,18 @@ public final class PlanCache: @unchecked Sendable {
             return false
         }
     }
+}
+
+/// Each key's best (largest) figure among `items`, fastest first: several timings of the same candidates as one.
+/// O(n²) for a plan's few candidates.
+func bestFigures<Key: Equatable>(_ items: [(Key, Double)]) -> [(Key, Double)] {
+    var best: [(Key, Double)] = []
+    for (key, value) in items {
+        if let i = best.firstIndex(where: { $0.0 == key }) {
+            best[i].1 = max(best[i].1, value)
+        } else {
+            best.append((key, value))
+        }
+    }
+    return best.sorted { $0.1 > $1.1 }
 }

@@ -22,6 +22,8 @@ package struct RecurrenceSplitPlan: Sendable {
     package var source: Source
     /// The way measured fastest for the forward and, on its own, for the backward; nil when nothing was timed.
     package var choice: RecurrenceSplitChoice? = nil
+    /// The runs whose timings the measurements hold (this one and those before it in the cache, ``PlanCache``).
+    package var runs = 1
 
     /// Whether the measurements were read from the cache rather than made now.
     package var fromCache: Bool { source == .cache }
@@ -47,7 +49,8 @@ extension RecurrentNetwork {
     /// keeping its best, of the whole pass and of its forward and backward apart), within about `budget` (none where
     /// two rounds would not fit it), and makes the faster way of the forward and the faster of the backward those
     /// its passes of `streams` streams take from now on (``splitChoices``). With a `cache`, the choice measured
-    /// before for this cell, shape, streams and threads on this machine is taken from there instead, unless
+    /// before for this cell, shape, streams and threads on this machine is taken from there instead once settled
+    /// (until then it is timed again and each way keeps its best figure of all runs, ``PlanCache``), unless
     /// `remeasure` (a new one is stored). Both splits give the same bits, so this changes only speed; the
     /// parameters are read, the gradients are left as they were. Plan the per-step products of both splits first
     /// (``TrainingProduct/toPlan(config:sequenceLength:batchSize:threads:)``), so that each is timed with its own
@@ -66,11 +69,24 @@ extension RecurrentNetwork {
                   let fastest = RecurrenceSplit.Kind(rawValue: record[0].label) else { return nil }
             return (record, fastest)
         }
-        if !remeasure, let cache, let whole = valid(cache.measurements(forKey: keys[0])),
-           let forward = valid(cache.measurements(forKey: keys[1])), let backward = valid(cache.measurements(forKey: keys[2])) {
+        /// The three records, fastest first, as a plan that chooses by them.
+        func plan(_ records: [[(label: String, value: Double)]], source: RecurrenceSplitPlan.Source, runs: Int) -> RecurrenceSplitPlan? {
+            guard let whole = valid(records[0]), let forward = valid(records[1]), let backward = valid(records[2]) else { return nil }
             let choice = RecurrenceSplitChoice(forward: forward.fastest, backward: backward.fastest)
             splitChoices[B] = choice
-            return RecurrenceSplitPlan(measurements: whole.record.map { ($0.label, $0.value) }, source: .cache, choice: choice)
+            return RecurrenceSplitPlan(measurements: whole.record.map { ($0.label, $0.value) }, source: source, choice: choice,
+                                       runs: runs)
+        }
+        // What earlier runs timed: taken as it is once settled, else timed again and merged.
+        var earlier: (records: [[(label: String, value: Double)]], runs: Int)? = nil
+        if !remeasure, let cache {
+            let cached = keys.compactMap { cache.measurements(forKey: $0) }
+            if cached.count == keys.count, cached.allSatisfy({ valid($0.values) != nil }) {
+                earlier = (cached.map(\.values), cached.map(\.runs).min()!)
+                if cache.isSettled(runs: earlier!.runs), let settled = plan(earlier!.records, source: .cache, runs: earlier!.runs) {
+                    return settled
+                }
+            }
         }
 
         // A pass on made-up characters, in a workspace of its own; the gradients it overwrites are put back.
@@ -102,7 +118,9 @@ extension RecurrentNetwork {
         for kind in kinds { _ = pass(kind) }  // the first touches the workspace and wakes the threads
         // Two rounds at least, for a fair choice; none where they would not fit the budget (a model this large
         // keeps the rule). The first passes also page the workspace in, so two rounds take less than they did.
-        guard (clock.now - start) * 2 <= budget else { return RecurrenceSplitPlan(measurements: [], source: .noTime) }
+        guard (clock.now - start) * 2 <= budget else {
+            return earlier.flatMap { plan($0.records, source: .cache, runs: $0.runs) } ?? RecurrenceSplitPlan(measurements: [], source: .noTime)
+        }
         // Characters per second of the whole pass, of its forward and of its backward: each kind's best round.
         var best = [[RecurrenceSplit.Kind: Double]](repeating: [:], count: 3)
         for round in 0..<8 {
@@ -114,11 +132,10 @@ extension RecurrentNetwork {
                 }
             }
         }
-        let sorted = best.map { $0.sorted { $0.value > $1.value } }
-        let ranked = sorted.map { $0.map { (split: $0.key.rawValue, charsPerSecond: $0.value) } }
-        let choice = RecurrenceSplitChoice(forward: sorted[1][0].key, backward: sorted[2][0].key)
-        splitChoices[B] = choice
-        for (record, key) in zip(ranked, keys) { cache?.store(record.map { ($0.split, $0.charsPerSecond) }, forKey: key) }
-        return RecurrenceSplitPlan(measurements: ranked[0], source: .timed, choice: choice)
+        var records = best.map { $0.map { (label: $0.key.rawValue, value: $0.value) }.sorted { $0.value > $1.value } }
+        if let earlier { records = zip(earlier.records, records).map { PlanCache.merged($0, $1) } }
+        let runs = (earlier?.runs ?? 0) + 1
+        for (record, key) in zip(records, keys) { cache?.store(record, forKey: key, runs: runs) }
+        return plan(records, source: .timed, runs: runs)!
     }
 }

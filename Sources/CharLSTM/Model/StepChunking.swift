@@ -53,23 +53,29 @@ package struct StepChunking: Sendable {
     /// by `use`; the first step after a change is not timed, it wakes the new team), `stepsPerMeasurement`
     /// steps at a time, in up to four interleaved rounds, keeping each one's best, and puts the fastest in use.
     /// Stops once `budget` has passed, but finishes the first round up to ten times the budget (a huge model,
-    /// whose steps are long, stops there, on the candidates reached). With a `cache`, a ranking stored under ``cacheKey(step:candidates:)``
-    /// is used instead of measuring, and a whole new one (every candidate measured) is stored there. The caller
-    /// keeps what the steps change (the state) if it matters.
+    /// whose steps are long, stops there, on the candidates reached). With a `cache`, a settled ranking stored under
+    /// ``cacheKey(step:candidates:)`` is used instead of measuring; one not yet settled is measured again and
+    /// merged (each candidate's best, ``PlanCache``); a whole ranking (every candidate measured) is stored there.
+    /// The caller keeps what the steps change (the state) if it matters.
     static func plan(step key: String, candidates: [Int], budget: Duration, cache: PlanCache?, stepsPerMeasurement: Int,
                      use: (StepChunking) -> Void, step: () -> Void) -> StepChunkPlan {
         let layouts = layouts(candidates), key = cacheKey(step: key, candidates: candidates)
-        if let cached = cache?.measurements(forKey: key) {
-            let ranked = cached.compactMap { StepChunking(label: $0.label, stepsPerSecond: $0.value) }
+        // What earlier runs timed: taken as it is once settled, else timed again and merged (``PlanCache``).
+        var earlier: (values: [(label: String, value: Double)], runs: Int)? = nil
+        if let cache, let cached = cache.measurements(forKey: key) {
+            let ranked = cached.values.compactMap { StepChunking(label: $0.label, stepsPerSecond: $0.value) }
             if ranked.count == layouts.count, let best = ranked.first {
-                use(best)
-                return StepChunkPlan(ranked: ranked, fromCache: true)
+                guard !cache.isSettled(runs: cached.runs) else {
+                    use(best)
+                    return StepChunkPlan(ranked: ranked, fromCache: true, runs: cached.runs)
+                }
+                earlier = cached
             }
         }
         // The first round is finished past the budget (a busy machine should still get a whole ranking, which is
         // then cached) up to ten times it; a huge model's long steps stop there, at the candidates reached.
         let clock = ContinuousClock(), deadline = clock.now + budget, lastResort = clock.now + budget * 10
-        var best = [String: StepChunking]()
+        var best = [String: Double]()
         rounds: for round in 0..<4 {
             for layout in layouts {
                 use(layout)
@@ -77,17 +83,19 @@ package struct StepChunking: Sendable {
                 let start = clock.now
                 for _ in 0..<stepsPerMeasurement { step() }
                 let rate = Double(stepsPerMeasurement) / max((clock.now - start).seconds, 1e-9)  // finite, for the cache's JSON
-                if rate > best[layout.label]?.stepsPerSecond ?? 0 {
-                    best[layout.label] = StepChunking(bytes: layout.bytes, ownRuns: layout.ownRuns, stepsPerSecond: rate)
-                }
+                best[layout.label] = max(best[layout.label] ?? 0, rate)
                 if clock.now > (round == 0 ? lastResort : deadline) { break rounds }
             }
             if clock.now > deadline { break }
         }
-        let ranked = best.values.sorted { $0.stepsPerSecond > $1.stepsPerSecond }
+        let timed = best.map { (label: $0.key, value: $0.value) }
+        let merged = PlanCache.merged(earlier?.values ?? [], timed)
+        let ranked = merged.compactMap { StepChunking(label: $0.label, stepsPerSecond: $0.value) }
         if let fastest = ranked.first { use(fastest) }
-        if ranked.count == layouts.count { _ = cache?.store(ranked.map { ($0.label, $0.stepsPerSecond) }, forKey: key) }
-        return StepChunkPlan(ranked: ranked, fromCache: false)
+        // A run counts once it timed every candidate (a hurried one only adds its figures).
+        let runs = (earlier?.runs ?? 0) + (timed.count == layouts.count ? 1 : 0)
+        if ranked.count == layouts.count { _ = cache?.store(merged, forKey: key, runs: runs) }
+        return StepChunkPlan(ranked: ranked, fromCache: false, runs: runs)
     }
 }
 
@@ -96,6 +104,8 @@ package struct StepChunking: Sendable {
 package struct StepChunkPlan: Sendable {
     package var ranked: [StepChunking] = []
     package var fromCache = false
+    /// The runs whose timings the ranking holds (this one and those before it in the cache, ``PlanCache``).
+    package var runs = 1
 
     /// The chunking in use; nil where there was nothing to choose (one thread, or a step too small to share).
     package var chosen: StepChunking? { ranked.first }

@@ -154,7 +154,7 @@ struct BenchCommand {
             .joined(separator: ", ")
         switch recurrence.source {
         case .timed, .cache:
-            return "\(recurrence.choiceName ?? "") (\(recurrence.fromCache ? "from the cache" : "timed now"): \(figures) chars/s)"
+            return "\(recurrence.choiceName ?? "") (\(source(fromCache: recurrence.fromCache, runs: recurrence.runs)): \(figures) chars/s)"
         case .noChoice:
             return "nothing to choose (one thread, fewer than 8 streams a thread, or a GRU)"
         case .noTime:
@@ -169,7 +169,12 @@ struct BenchCommand {
         let figures = plan.ranked.map {
             "\($0.size)\($0.ownRuns ? " own" : "") \(String($0.stepsPerSecond, fractionDigits: 0))"
         }.joined(separator: ", ")
-        return "chunks of \(chosen.description) (\(plan.fromCache ? "from the cache" : "timed now"): \(figures) steps/s)"
+        return "chunks of \(chosen.description) (\(source(fromCache: plan.fromCache, runs: plan.runs)): \(figures) steps/s)"
+    }
+
+    /// "from the cache", "timed now", or "timed now, best of 2 runs" (a plan the cache holds earlier timings of).
+    static func source(fromCache: Bool, runs: Int) -> String {
+        fromCache ? "from the cache" : runs > 1 ? "timed now, best of \(runs) runs" : "timed now"
     }
 
     /// "zmm-12x32 kc256 mc144" (the kernel, its blocking, and the split when it is not the default).
