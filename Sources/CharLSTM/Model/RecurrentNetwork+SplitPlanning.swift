@@ -82,10 +82,9 @@ extension RecurrentNetwork {
         if !remeasure, let cache {
             let cached = keys.compactMap { cache.measurements(forKey: $0) }
             if cached.count == keys.count, cached.allSatisfy({ valid($0.values) != nil }) {
-                earlier = (cached.map(\.values), cached.map(\.runs).min()!)
-                if cache.isSettled(runs: earlier!.runs), let settled = plan(earlier!.records, source: .cache, runs: earlier!.runs) {
-                    return settled
-                }
+                let runs = cached.map(\.runs).min() ?? 1
+                if cache.isSettled(runs: runs), let settled = plan(cached.map(\.values), source: .cache, runs: runs) { return settled }
+                earlier = (cached.map(\.values), runs)
             }
         }
 
